@@ -1,0 +1,63 @@
+/**
+ * Socket.IO event maps (protocol v1). The server is
+ * `Server<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>`,
+ * the screen `Socket<ServerToClientEvents, ClientToServerEvents>`.
+ */
+import type { Query, QueryResult } from './query.ts'
+
+/** Path Socket.IO is served under (same port as the API). */
+export const SOCKET_PATH = '/socket.io'
+
+export interface ProtocolError {
+  /** machine-readable code, e.g. `COCKPIT_ERR_INVALID_QUERY` */
+  code: string
+  message: string
+  errors?: { path: string; message: string }[]
+}
+
+export type SubscribeAck =
+  | {
+      ok: true
+      /** id of the subscription: identical queries share one id (and one computation) */
+      subscription: string
+      /** version of `result`; each later `update` carries version + 1 */
+      version: number
+      result: QueryResult
+    }
+  | { ok: false; error: ProtocolError }
+
+export interface UpdateMessage {
+  subscription: string
+  /** strictly increasing per subscription; a jump of more than 1 means updates were missed: re-subscribe */
+  version: number
+  result: QueryResult
+}
+
+export interface ServerStatus {
+  /** false while the server cannot reach Redis: figures on screen are stale */
+  redis: boolean
+  /** server time, RFC 3339 */
+  at: string
+}
+
+export interface ServerToClientEvents {
+  /** a subscribed result changed (coalesced: at most a few per second per subscription) */
+  update: (message: UpdateMessage) => void
+  /** server health as it changes; sent once on connect */
+  status: (status: ServerStatus) => void
+}
+
+export interface ClientToServerEvents {
+  /** subscribe to a query; the ack carries the current result */
+  subscribe: (query: Query, ack: (response: SubscribeAck) => void) => void
+  /** stop receiving updates for a subscription */
+  unsubscribe: (subscription: string, ack?: (response: { ok: boolean }) => void) => void
+}
+
+// eslint-disable-next-line @typescript-eslint/no-empty-interface
+export interface InterServerEvents {}
+
+export interface SocketData {
+  /** viewer scope from the handshake token (filters the server enforces) */
+  scope?: Partial<Record<string, string[]>>
+}

@@ -1,0 +1,60 @@
+/**
+ * The metric catalogue (protocol v1): every metric a query or a widget may name,
+ * with its unit, whether it is a flow over a period or a level "now", and its titles.
+ * How each metric is computed from Redis counters is the server's business
+ * (server/query/formulas.ts); docs/metrics.md explains the formulas.
+ */
+
+export const DIMENSIONS = ['sku', 'category', 'warehouse', 'partner', 'region', 'channel'] as const
+export type Dimension = (typeof DIMENSIONS)[number]
+
+export const INTERVALS = ['minute', 'hour', 'day', 'month'] as const
+export type Interval = (typeof INTERVALS)[number]
+
+export const UNITS = ['money', 'qty', 'count', 'ratio', 'days'] as const
+export type Unit = (typeof UNITS)[number]
+
+/**
+ * `flow`: summed over a period (supports interval and groupBy).
+ * `ratio`: a ratio of two flows over a period (null when the denominator is 0).
+ * `level`: a state "now" (groupBy allowed, no interval).
+ * `list`: rows "now" (e.g. stock alerts).
+ */
+export type MetricKind = 'flow' | 'ratio' | 'level' | 'list'
+
+export interface MetricInfo {
+  readonly kind: MetricKind
+  readonly unit: Unit
+  readonly title: { readonly 'zh-CN': string; readonly en: string }
+}
+
+export const METRICS = {
+  'sales.orderAmount': { kind: 'flow', unit: 'money', title: { 'zh-CN': '销售订单额', en: 'Sales order amount' } },
+  'sales.orders': { kind: 'flow', unit: 'count', title: { 'zh-CN': '销售订单行数', en: 'Sales order lines' } },
+  'sales.revenue': { kind: 'flow', unit: 'money', title: { 'zh-CN': '销售收入', en: 'Sales revenue' } },
+  'sales.qty': { kind: 'flow', unit: 'qty', title: { 'zh-CN': '销售数量', en: 'Units sold' } },
+  'sales.cogs': { kind: 'flow', unit: 'money', title: { 'zh-CN': '销售成本', en: 'Cost of goods sold' } },
+  'sales.grossProfit': { kind: 'flow', unit: 'money', title: { 'zh-CN': '毛利', en: 'Gross profit' } },
+  'sales.grossMargin': { kind: 'ratio', unit: 'ratio', title: { 'zh-CN': '毛利率', en: 'Gross margin' } },
+  'sales.returns': { kind: 'flow', unit: 'money', title: { 'zh-CN': '销售退货额', en: 'Sales returns' } },
+  'purchase.orderAmount': { kind: 'flow', unit: 'money', title: { 'zh-CN': '采购订单额', en: 'Purchase order amount' } },
+  'purchase.receiptAmount': { kind: 'flow', unit: 'money', title: { 'zh-CN': '采购入库额', en: 'Purchase receipts' } },
+  'purchase.receiptQty': { kind: 'flow', unit: 'qty', title: { 'zh-CN': '采购入库数量', en: 'Units received' } },
+  'purchase.returnAmount': { kind: 'flow', unit: 'money', title: { 'zh-CN': '采购退货额', en: 'Purchase returns' } },
+  'stock.qty': { kind: 'level', unit: 'qty', title: { 'zh-CN': '库存数量', en: 'Stock on hand' } },
+  'stock.value': { kind: 'level', unit: 'money', title: { 'zh-CN': '库存金额', en: 'Stock value' } },
+  'stock.belowSafety': { kind: 'list', unit: 'count', title: { 'zh-CN': '低于安全库存', en: 'Below safety stock' } },
+  'transfer.qty': { kind: 'flow', unit: 'qty', title: { 'zh-CN': '调拨数量', en: 'Units transferred' } },
+  'cash.in': { kind: 'flow', unit: 'money', title: { 'zh-CN': '收款', en: 'Cash in' } },
+  'cash.out': { kind: 'flow', unit: 'money', title: { 'zh-CN': '付款', en: 'Cash out' } },
+  'cash.net': { kind: 'flow', unit: 'money', title: { 'zh-CN': '净现金流', en: 'Net cash flow' } },
+  'fulfilment.onTimeRate': { kind: 'ratio', unit: 'ratio', title: { 'zh-CN': '订单发货及时率', en: 'On-time shipment rate' } },
+  'supplier.onTimeRate': { kind: 'ratio', unit: 'ratio', title: { 'zh-CN': '供应商准时交货率', en: 'Supplier on-time rate' } },
+} as const satisfies Record<string, MetricInfo>
+
+export type MetricName = keyof typeof METRICS
+export const METRIC_NAMES = Object.keys(METRICS) as MetricName[]
+
+export function isMetricName(name: string): name is MetricName {
+  return Object.hasOwn(METRICS, name)
+}

@@ -1,0 +1,161 @@
+/**
+ * Inventory movements: the unit of ingest (protocol v1, design §4, domain.md).
+ * One TypeBox schema per movement type; the server validates each movement against
+ * the schema of its `type`, so a bad item gets errors that name its own fields.
+ */
+import Type from 'typebox'
+import type { Static, TSchema } from 'typebox'
+
+export const MOVEMENT_TYPES = [
+  'purchase_order',
+  'purchase_receipt',
+  'purchase_return',
+  'sales_order',
+  'sales_shipment',
+  'sales_return',
+  'transfer',
+  'stocktake',
+  'payment_in',
+  'payment_out',
+  'cancel',
+] as const
+export type MovementType = (typeof MOVEMENT_TYPES)[number]
+
+/** Largest batch accepted as a JSON array; larger loads go as NDJSON. */
+export const MAX_JSON_BATCH = 5000
+/** Largest NDJSON body, in movements. */
+export const MAX_NDJSON_BATCH = 200_000
+
+/** Upper bounds that keep every counter inside exact integer arithmetic. */
+export const LIMITS = {
+  qty: 1e9,
+  price: 1e9,
+  amount: 1e12,
+  /** decimals kept for quantities (stock unit) */
+  qtyDecimals: 3,
+  /** decimals kept for unit prices and costs */
+  priceDecimals: 6,
+  /** decimals kept for money amounts (payments) */
+  amountDecimals: 4,
+} as const
+
+/** RFC 3339 date-time with an explicit offset (`Z` or `±hh:mm`). */
+export const RFC3339_PATTERN =
+  '^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d{1,9})?(Z|z|[+-]\\d{2}:\\d{2})$'
+
+const Code = (description: string) => Type.String({ minLength: 1, maxLength: 64, pattern: '^[^|\\s]([^|]*[^|\\s])?$', description })
+const Timestamp = (description: string) => Type.String({ pattern: RFC3339_PATTERN, description })
+const Qty = Type.Number({ exclusiveMinimum: 0, maximum: LIMITS.qty, description: 'quantity in the stock unit, > 0' })
+const Price = (description: string) => Type.Number({ minimum: 0, maximum: LIMITS.price, description })
+
+const common = {
+  id: Type.String({ minLength: 1, maxLength: 128, description: 'unique movement id: the idempotency key' }),
+  occurredAt: Timestamp('when it happened (RFC 3339 with offset); buckets are cut by this, not by arrival'),
+  currency: Type.Optional(Type.String({ pattern: '^[A-Z]{3}$', description: 'ISO 4217; default the base currency' })),
+  partner: Type.Optional(Code('supplier or customer id')),
+  category: Type.Optional(Code('SKU category (master data fills it when absent)')),
+  region: Type.Optional(Code('region (master data of the warehouse fills it when absent)')),
+  channel: Type.Optional(Code('sales or purchase channel')),
+  ref: Type.Optional(Type.String({ minLength: 1, maxLength: 128, description: 'order id a receipt or shipment fulfils' })),
+  dueAt: Type.Optional(Timestamp('promised date (RFC 3339 with offset)')),
+}
+const line = {
+  sku: Code('SKU code'),
+  warehouse: Code('warehouse code'),
+  qty: Qty,
+}
+
+function movement<T extends MovementType, P extends Record<string, TSchema>>(type: T, props: P) {
+  return Type.Object({ type: Type.Literal(type), ...common, ...props }, { additionalProperties: false })
+}
+
+export const PurchaseOrder = movement('purchase_order', { ...line, unitCost: Price('agreed unit cost') })
+export const PurchaseReceipt = movement('purchase_receipt', { ...line, unitCost: Price('unit cost of the received goods') })
+export const PurchaseReturn = movement('purchase_return', { ...line, unitCost: Type.Optional(Price('unit cost credited; default the moving average')) })
+export const SalesOrder = movement('sales_order', { ...line, unitPrice: Price('unit selling price') })
+export const SalesShipment = movement('sales_shipment', {
+  ...line,
+  unitPrice: Price('unit selling price'),
+  unitCost: Type.Optional(Price("the ERP's own unit cost for COGS; default the moving average")),
+})
+export const SalesReturn = movement('sales_return', {
+  ...line,
+  unitPrice: Price('unit selling price refunded'),
+  unitCost: Type.Optional(Price('unit cost taken back into stock; default the moving average')),
+})
+export const Transfer = movement('transfer', { ...line, toWarehouse: Code('destination warehouse') })
+export const Stocktake = movement('stocktake', {
+  sku: line.sku,
+  warehouse: line.warehouse,
+  countedQty: Type.Number({ minimum: 0, maximum: LIMITS.qty, description: 'quantity counted' }),
+})
+const payment = { amount: Type.Number({ exclusiveMinimum: 0, maximum: LIMITS.amount, description: 'amount paid' }) }
+export const PaymentIn = movement('payment_in', payment)
+export const PaymentOut = movement('payment_out', payment)
+export const Cancel = Type.Object(
+  {
+    type: Type.Literal('cancel'),
+    id: common.id,
+    occurredAt: common.occurredAt,
+    cancels: Type.String({ minLength: 1, maxLength: 128, description: 'id of the movement this one reverses' }),
+  },
+  { additionalProperties: false },
+)
+
+/** Schema of each movement type, by `type`. */
+export const MOVEMENT_SCHEMAS = {
+  purchase_order: PurchaseOrder,
+  purchase_receipt: PurchaseReceipt,
+  purchase_return: PurchaseReturn,
+  sales_order: SalesOrder,
+  sales_shipment: SalesShipment,
+  sales_return: SalesReturn,
+  transfer: Transfer,
+  stocktake: Stocktake,
+  payment_in: PaymentIn,
+  payment_out: PaymentOut,
+  cancel: Cancel,
+} as const satisfies Record<MovementType, TSchema>
+
+export const Movement = Type.Union([
+  PurchaseOrder,
+  PurchaseReceipt,
+  PurchaseReturn,
+  SalesOrder,
+  SalesShipment,
+  SalesReturn,
+  Transfer,
+  Stocktake,
+  PaymentIn,
+  PaymentOut,
+  Cancel,
+])
+export type Movement = Static<typeof Movement>
+export type MovementOf<T extends MovementType> = Static<(typeof MOVEMENT_SCHEMAS)[T]>
+
+/** One field error of a rejected movement. */
+export const FieldError = Type.Object({
+  path: Type.String({ description: 'JSON pointer into the movement, e.g. /qty' }),
+  message: Type.String(),
+})
+export type FieldError = Static<typeof FieldError>
+
+export const RejectedMovement = Type.Object({
+  index: Type.Integer({ description: 'position in the batch (0-based; NDJSON: line number − 1)' }),
+  id: Type.Union([Type.String(), Type.Null()]),
+  errors: Type.Array(FieldError),
+})
+export type RejectedMovement = Static<typeof RejectedMovement>
+
+export const IngestAccepted = Type.Object({
+  accepted: Type.Integer({ description: 'movements applied by this request' }),
+  duplicates: Type.Integer({ description: 'movements whose id was already applied: acknowledged, not applied again' }),
+})
+export type IngestAccepted = Static<typeof IngestAccepted>
+
+export const IngestRejected = Type.Object({
+  error: Type.Literal('invalid_movements'),
+  message: Type.String(),
+  rejected: Type.Array(RejectedMovement),
+})
+export type IngestRejected = Static<typeof IngestRejected>

@@ -1,0 +1,97 @@
+/**
+ * The one query shape (design §3): a widget's data need, the body of
+ * `POST /api/v1/query` and the payload of a Socket.IO `subscribe` are the same object.
+ */
+import Type from 'typebox'
+import type { Static } from 'typebox'
+import { DIMENSIONS, INTERVALS, METRIC_NAMES, UNITS } from './metrics.ts'
+import { RFC3339_PATTERN } from './movement.ts'
+
+/**
+ * Named rolling windows, evaluated in the business time zone at the moment of the query:
+ * `today`, `yesterday`, `thisMonth` (start of the period → now, or the whole day for `yesterday`),
+ * or an ISO 8601 duration ending now: `PT15M`, `PT1H`, `PT24H`, `P7D`, `P30D`.
+ */
+export const WINDOW_PATTERN = '^(today|yesterday|thisMonth|P(\\d{1,3}D)?(T(\\d{1,4}H)?(\\d{1,5}M)?)?)$'
+
+const Member = Type.String({ minLength: 1, maxLength: 64 })
+const Filter = Type.Object(
+  Object.fromEntries(DIMENSIONS.map((d) => [d, Type.Optional(Type.Union([Member, Type.Array(Member, { minItems: 1, maxItems: 100 })]))])),
+  { additionalProperties: false, description: 'restrict to members of one dimension' },
+)
+
+export const Query = Type.Object(
+  {
+    metric: Type.Enum(METRIC_NAMES, { description: 'a metric of the catalogue' }),
+    from: Type.Optional(Type.String({ pattern: RFC3339_PATTERN, description: 'start, inclusive (RFC 3339)' })),
+    to: Type.Optional(Type.String({ pattern: RFC3339_PATTERN, description: 'end, exclusive (RFC 3339)' })),
+    window: Type.Optional(Type.String({ pattern: WINDOW_PATTERN, description: 'rolling window instead of from/to' })),
+    interval: Type.Optional(Type.Enum(INTERVALS)),
+    groupBy: Type.Optional(Type.Enum(DIMENSIONS)),
+    filter: Type.Optional(Filter),
+    top: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, description: 'with groupBy: only the N largest groups, sorted' })),
+    compare: Type.Optional(Type.Literal('previous', { description: 'also compute the total of the previous period of equal length' })),
+  },
+  { additionalProperties: false },
+)
+export type Query = Static<typeof Query>
+
+/** One time bucket of a series. `value` is null for a ratio whose denominator is 0. */
+export interface SeriesPoint {
+  /** bucket start, RFC 3339 in the business time zone */
+  start: string
+  value: number | null
+}
+
+export interface GroupResult {
+  /** member code, e.g. the SKU code */
+  key: string
+  /** display name from master data, when known */
+  label?: string
+  total: number | null
+  series?: SeriesPoint[]
+}
+
+/** One row of a list metric (e.g. `stock.belowSafety`). */
+export interface AlertRow {
+  sku: string
+  skuName?: string
+  warehouse: string
+  warehouseName?: string
+  category?: string
+  qty: number
+  safetyStock: number
+  /** qty / safetyStock (0 when out of stock) */
+  coverage: number
+}
+
+export interface QueryResult {
+  metric: Static<typeof Query>['metric']
+  unit: (typeof UNITS)[number]
+  /** base currency, for money units */
+  currency: string
+  /** resolved period [from, to), RFC 3339 in the business time zone; absent for "now" metrics */
+  from?: string
+  to?: string
+  interval?: (typeof INTERVALS)[number]
+  groupBy?: (typeof DIMENSIONS)[number]
+  /** the figure over the whole period (or now); null where a ratio's denominator is 0 */
+  total: number | null
+  /** with `interval` and without `groupBy` */
+  series?: SeriesPoint[]
+  /** with `groupBy`: sorted by total, descending */
+  groups?: GroupResult[]
+  /** for list metrics */
+  rows?: AlertRow[]
+  /** with `compare: "previous"` */
+  previous?: { from: string; to: string; total: number | null }
+  /** when the result was computed, RFC 3339 */
+  asOf: string
+}
+
+export const QueryError = Type.Object({
+  error: Type.String(),
+  message: Type.String(),
+  errors: Type.Optional(Type.Array(Type.Object({ path: Type.String(), message: Type.String() }))),
+})
+export type QueryError = Static<typeof QueryError>

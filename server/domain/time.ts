@@ -1,0 +1,208 @@
+/**
+ * Calendar maths in the business time zone: which minute/hour/day/month bucket an instant
+ * falls in, where a bucket starts and ends, and how to tile a period with the fewest buckets.
+ * Pure functions (plus memo caches); DST-safe because offsets are looked up per instant.
+ */
+import type { Resolution } from '../redis/keys.ts'
+
+export interface LocalParts {
+  year: number
+  month: number // 1..12
+  day: number
+  hour: number
+  minute: number
+}
+
+export interface BucketIds {
+  minute: string
+  hour: string
+  day: string
+  month: string
+}
+
+const MINUTE = 60_000
+const OFFSET_SLOT = 15 * MINUTE // every real zone changes offset on a quarter hour
+
+const pad2 = (n: number) => (n < 10 ? `0${n}` : String(n))
+
+export interface BusinessCalendar {
+  readonly timeZone: string
+  /** offset of the zone from UTC at an instant, in minutes */
+  offsetMinutes(epochMs: number): number
+  local(epochMs: number): LocalParts
+  /** the four bucket ids (YYYYMMDDHHmm, YYYYMMDDHH, YYYYMMDD, YYYYMM) an instant falls in */
+  buckets(epochMs: number): BucketIds
+  /** instant of a local wall-clock time (the earlier instant when ambiguous) */
+  fromLocal(p: LocalParts): number
+  /** start (inclusive) of the bucket containing an instant */
+  startOf(res: Resolution, epochMs: number): number
+  /** start of the next bucket after the one containing an instant */
+  nextStart(res: Resolution, epochMs: number): number
+  /** bucket id of the bucket containing an instant */
+  bucketId(res: Resolution, epochMs: number): string
+  /** RFC 3339 of an instant with the zone's offset, e.g. 2026-11-25T08:00:00+08:00 */
+  format(epochMs: number): string
+}
+
+export function createCalendar(timeZone: string): BusinessCalendar {
+  const dtf = new Intl.DateTimeFormat('en-US', {
+    timeZone,
+    hourCycle: 'h23',
+    year: 'numeric',
+    month: 'numeric',
+    day: 'numeric',
+    hour: 'numeric',
+    minute: 'numeric',
+    second: 'numeric',
+  })
+  const offsetCache = new Map<number, number>()
+  const bucketCache = new Map<number, BucketIds>()
+
+  function offsetMinutes(epochMs: number): number {
+    const slot = Math.floor(epochMs / OFFSET_SLOT)
+    let off = offsetCache.get(slot)
+    if (off === undefined) {
+      const at = slot * OFFSET_SLOT
+      const f: Record<string, number> = {}
+      for (const part of dtf.formatToParts(new Date(at))) {
+        if (part.type !== 'literal') f[part.type] = Number(part.value)
+      }
+      const asUtc = Date.UTC(f.year!, f.month! - 1, f.day!, f.hour!, f.minute!, f.second!)
+      off = Math.round((asUtc - at) / MINUTE)
+      if (offsetCache.size > 100_000) offsetCache.clear()
+      offsetCache.set(slot, off)
+    }
+    return off
+  }
+
+  function local(epochMs: number): LocalParts {
+    const d = new Date(epochMs + offsetMinutes(epochMs) * MINUTE)
+    return { year: d.getUTCFullYear(), month: d.getUTCMonth() + 1, day: d.getUTCDate(), hour: d.getUTCHours(), minute: d.getUTCMinutes() }
+  }
+
+  function buckets(epochMs: number): BucketIds {
+    const minuteSlot = Math.floor(epochMs / MINUTE)
+    let ids = bucketCache.get(minuteSlot)
+    if (ids === undefined) {
+      const p = local(epochMs)
+      const month = `${p.year}${pad2(p.month)}`
+      const day = `${month}${pad2(p.day)}`
+      const hour = `${day}${pad2(p.hour)}`
+      ids = { month, day, hour, minute: `${hour}${pad2(p.minute)}` }
+      if (bucketCache.size > 50_000) bucketCache.clear()
+      bucketCache.set(minuteSlot, ids)
+    }
+    return ids
+  }
+
+  function fromLocal(p: LocalParts): number {
+    const wall = Date.UTC(p.year, p.month - 1, p.day, p.hour, p.minute)
+    // two passes settle the offset across a DST change
+    let t = wall - offsetMinutes(wall) * MINUTE
+    t = wall - offsetMinutes(t) * MINUTE
+    return t
+  }
+
+  function startOf(res: Resolution, epochMs: number): number {
+    const p = local(epochMs)
+    switch (res) {
+      case 'minute':
+        return Math.floor(epochMs / MINUTE) * MINUTE - ((offsetMinutes(epochMs) * MINUTE) % MINUTE)
+      case 'hour':
+        return fromLocal({ ...p, minute: 0 })
+      case 'day':
+        return fromLocal({ ...p, hour: 0, minute: 0 })
+      case 'month':
+        return fromLocal({ ...p, day: 1, hour: 0, minute: 0 })
+    }
+  }
+
+  function nextStart(res: Resolution, epochMs: number): number {
+    const p = local(epochMs)
+    switch (res) {
+      case 'minute':
+        return startOf('minute', epochMs) + MINUTE
+      case 'hour': {
+        // hours are not always 60 min apart in wall time across DST; step in absolute time
+        const s = startOf('hour', epochMs)
+        return startOf('hour', s + 60 * MINUTE + 1) === s ? s + 120 * MINUTE : startOf('hour', s + 60 * MINUTE)
+      }
+      case 'day': {
+        const d = new Date(Date.UTC(p.year, p.month - 1, p.day + 1))
+        return fromLocal({ year: d.getUTCFullYear(), month: d.getUTCMonth() + 1, day: d.getUTCDate(), hour: 0, minute: 0 })
+      }
+      case 'month': {
+        const d = new Date(Date.UTC(p.year, p.month, 1))
+        return fromLocal({ year: d.getUTCFullYear(), month: d.getUTCMonth() + 1, day: 1, hour: 0, minute: 0 })
+      }
+    }
+  }
+
+  function format(epochMs: number): string {
+    const off = offsetMinutes(epochMs)
+    const d = new Date(epochMs + off * MINUTE)
+    const iso = d.toISOString() // in "local" after shifting
+    const sign = off >= 0 ? '+' : '-'
+    const abs = Math.abs(off)
+    const ms = d.getUTCMilliseconds()
+    return `${iso.slice(0, ms ? 23 : 19)}${sign}${pad2(Math.floor(abs / 60))}:${pad2(abs % 60)}`
+  }
+
+  return {
+    timeZone,
+    offsetMinutes,
+    local,
+    buckets,
+    fromLocal,
+    startOf,
+    nextStart,
+    bucketId: (res, epochMs) => buckets(epochMs)[res],
+    format,
+  }
+}
+
+export interface Tile {
+  res: Resolution
+  bucket: string
+  start: number
+  end: number
+}
+
+const COARSE_TO_FINE: readonly Resolution[] = ['month', 'day', 'hour', 'minute']
+
+/**
+ * Covers [from, to) with whole buckets, coarsest first (a year = 12 month buckets, not 525,600
+ * minutes): the reason a wall refresh costs the same whatever the history size.
+ * Ends not on a minute boundary are widened to whole minutes (the finest resolution kept).
+ * `finest` limits how fine the tiles go (older data may only exist at day resolution).
+ */
+export function tilePeriod(cal: BusinessCalendar, from: number, to: number, finest: Resolution = 'minute'): Tile[] {
+  const tiles: Tile[] = []
+  const allowed = COARSE_TO_FINE.slice(0, COARSE_TO_FINE.indexOf(finest) + 1)
+  let t = cal.startOf(finest, from)
+  while (t < to) {
+    let placed = false
+    for (const res of allowed) {
+      if (cal.startOf(res, t) !== t) continue
+      const end = cal.nextStart(res, t)
+      if (end > to && res !== finest) continue
+      tiles.push({ res, bucket: cal.bucketId(res, t), start: t, end })
+      t = end
+      placed = true
+      break
+    }
+    if (!placed) {
+      const end = cal.nextStart(finest, t)
+      tiles.push({ res: finest, bucket: cal.bucketId(finest, t), start: t, end })
+      t = end
+    }
+  }
+  return tiles
+}
+
+/** Consecutive buckets of one resolution that intersect [from, to): the points of a series. */
+export function bucketsOf(cal: BusinessCalendar, res: Resolution, from: number, to: number): { start: number; end: number }[] {
+  const out: { start: number; end: number }[] = []
+  for (let t = cal.startOf(res, from); t < to; t = cal.nextStart(res, t)) out.push({ start: t, end: cal.nextStart(res, t) })
+  return out
+}

@@ -1,0 +1,144 @@
+/**
+ * Edge validation of movements: the schema of each movement's own type (so errors name its
+ * fields), then the checks a schema cannot express (decimals kept, real dates, currency known,
+ * transfer to another warehouse). Produces exact integer figures for the aggregator.
+ */
+import { Compile } from 'typebox/compile'
+import type { Validator } from 'typebox/compile'
+import { LIMITS, MOVEMENT_SCHEMAS, MOVEMENT_TYPES } from '../../protocol/movement.ts'
+import type { FieldError, Movement, MovementType, RejectedMovement } from '../../protocol/movement.ts'
+import type { Dimension } from '../../protocol/metrics.ts'
+import { MONEY_SCALE, PRICE_SCALE, QTY_SCALE, toScaled } from '../domain/money.ts'
+
+/** A valid movement with its figures as exact integers (see domain/money.ts for the scales). */
+export interface NormalizedMovement {
+  readonly m: Movement
+  readonly type: MovementType
+  /** occurredAt, epoch ms */
+  readonly at: number
+  /** dueAt, epoch ms */
+  readonly due: number | undefined
+  /** qty in 1e-3 units (countedQty for a stocktake) */
+  readonly qty: number
+  /** unitPrice in 1e-6 currency */
+  readonly price: number | undefined
+  /** unitCost in 1e-6 currency */
+  readonly cost: number | undefined
+  /** amount in 1e-4 currency */
+  readonly amount: number | undefined
+}
+
+const validators = Object.fromEntries(
+  MOVEMENT_TYPES.map((t) => [t, Compile(MOVEMENT_SCHEMAS[t])]),
+) as unknown as Record<MovementType, Validator>
+
+const TYPE_SET: ReadonlySet<string> = new Set(MOVEMENT_TYPES)
+
+/** Furthest into the future an occurredAt may be: ERP clocks drift, years-ahead dates are typos. */
+const MAX_FUTURE_MS = 24 * 3600_000
+const MIN_TIME = Date.parse('1990-01-01T00:00:00Z')
+
+export interface ValidateOptions {
+  baseCurrency: string
+  now?: number
+}
+
+function schemaErrors(validator: Validator, value: unknown): FieldError[] {
+  const out: FieldError[] = []
+  for (const e of validator.Errors(value)) {
+    // TypeBox reports an additional property twice (as `false` schema and as the keyword): keep one
+    if (e.keyword === 'boolean' && e.schemaPath.endsWith('additionalProperties')) {
+      out.push({ path: e.instancePath, message: 'is not a field of this movement type' })
+      continue
+    }
+    if (e.keyword === 'additionalProperties') continue
+    if (e.keyword === 'required') {
+      const missing = (e.params as { requiredProperties?: string[] }).requiredProperties ?? []
+      for (const name of missing) out.push({ path: `${e.instancePath}/${name}`, message: 'is required' })
+      if (missing.length) continue
+    }
+    out.push({ path: e.instancePath || '/', message: e.message })
+  }
+  return out
+}
+
+function scaled(value: number | undefined, scale: number, decimals: number, path: string, errors: FieldError[]): number | undefined {
+  if (value === undefined) return undefined
+  const s = toScaled(value, scale)
+  if (s === undefined) errors.push({ path, message: `must have at most ${decimals} decimal places` })
+  return s
+}
+
+function instant(value: string | undefined, path: string, errors: FieldError[], now: number, future: boolean): number | undefined {
+  if (value === undefined) return undefined
+  const t = Date.parse(value)
+  if (Number.isNaN(t)) {
+    errors.push({ path, message: 'is not a real date-time' })
+    return undefined
+  }
+  if (t < MIN_TIME) errors.push({ path, message: 'is before 1990' })
+  else if (!future && t > now + MAX_FUTURE_MS) errors.push({ path, message: 'is more than a day in the future' })
+  return t
+}
+
+export type ValidationOutcome =
+  | { ok: true; movement: NormalizedMovement }
+  | { ok: false; rejected: RejectedMovement }
+
+/** Validates one movement; never throws. */
+export function validateMovement(value: unknown, index: number, opts: ValidateOptions): ValidationOutcome {
+  const now = opts.now ?? Date.now()
+  const idOf = (v: unknown) =>
+    v !== null && typeof v === 'object' && typeof (v as { id?: unknown }).id === 'string' ? (v as { id: string }).id : null
+  const reject = (errors: FieldError[]): ValidationOutcome => ({ ok: false, rejected: { index, id: idOf(value), errors } })
+
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return reject([{ path: '/', message: 'must be an object' }])
+  const type = (value as { type?: unknown }).type
+  if (typeof type !== 'string' || !TYPE_SET.has(type)) {
+    return reject([{ path: '/type', message: `must be one of ${MOVEMENT_TYPES.join(', ')}` }])
+  }
+  const validator = validators[type as MovementType]
+  if (!validator.Check(value)) return reject(schemaErrors(validator, value))
+
+  const m = value as Movement
+  const errors: FieldError[] = []
+  const at = instant(m.occurredAt, '/occurredAt', errors, now, false)
+  const due = 'dueAt' in m ? instant(m.dueAt, '/dueAt', errors, now, true) : undefined
+  if ('currency' in m && m.currency !== undefined && m.currency !== opts.baseCurrency) {
+    errors.push({ path: '/currency', message: `unknown currency ${m.currency}: no exchange rate to ${opts.baseCurrency} is configured` })
+  }
+  let qty = 0
+  if ('qty' in m) qty = scaled(m.qty, QTY_SCALE, LIMITS.qtyDecimals, '/qty', errors) ?? 0
+  if ('countedQty' in m) qty = scaled(m.countedQty, QTY_SCALE, LIMITS.qtyDecimals, '/countedQty', errors) ?? 0
+  if ('qty' in m && qty === 0 && errors.length === 0) errors.push({ path: '/qty', message: 'must be > 0' })
+  const price = 'unitPrice' in m ? scaled(m.unitPrice, PRICE_SCALE, LIMITS.priceDecimals, '/unitPrice', errors) : undefined
+  const cost = 'unitCost' in m ? scaled(m.unitCost, PRICE_SCALE, LIMITS.priceDecimals, '/unitCost', errors) : undefined
+  const amount = 'amount' in m ? scaled(m.amount, MONEY_SCALE, LIMITS.amountDecimals, '/amount', errors) : undefined
+  if (m.type === 'transfer' && m.toWarehouse === m.warehouse) errors.push({ path: '/toWarehouse', message: 'must differ from warehouse' })
+  if (m.type === 'cancel' && m.cancels === m.id) errors.push({ path: '/cancels', message: 'a movement cannot cancel itself' })
+  if (errors.length > 0 || at === undefined) return reject(errors)
+  return { ok: true, movement: { m, type: m.type, at, due, qty, price, cost, amount } }
+}
+
+export interface BatchValidation {
+  movements: NormalizedMovement[]
+  rejected: RejectedMovement[]
+}
+
+/** Validates a whole batch; the caller applies nothing when `rejected` is not empty. */
+export function validateBatch(items: readonly unknown[], opts: ValidateOptions): BatchValidation {
+  const movements: NormalizedMovement[] = []
+  const rejected: RejectedMovement[] = []
+  const now = opts.now ?? Date.now()
+  for (let i = 0; i < items.length; i++) {
+    const outcome = validateMovement(items[i], i, { ...opts, now })
+    if (outcome.ok) movements.push(outcome.movement)
+    else rejected.push(outcome.rejected)
+  }
+  return { movements, rejected }
+}
+
+/** The dimension members a movement carries itself (master data fills the gaps). */
+export function ownDimension(m: Movement, dim: Dimension): string | undefined {
+  return (m as Partial<Record<Dimension, string>>)[dim]
+}

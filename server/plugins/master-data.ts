@@ -1,0 +1,131 @@
+/**
+ * Master data (SKUs, warehouses, partners): stored in Redis hashes (code → JSON), cached in
+ * each process for display names, alert thresholds and the dimensions movements leave out.
+ * A write publishes a change notice; every process then reloads its cache.
+ */
+import fp from 'fastify-plugin'
+import Type from 'typebox'
+import { Compile } from 'typebox/compile'
+import type { Validator } from 'typebox/compile'
+import { MASTER_KINDS, MASTER_SCHEMAS, MAX_MASTER_BATCH } from '../../protocol/master.ts'
+import type { MasterKind, Partner, Sku, Warehouse } from '../../protocol/master.ts'
+import { METRIC_NAMES } from '../../protocol/metrics.ts'
+import type { DimensionSource } from '../aggregate/fold.ts'
+import { CockpitError } from '../errors.ts'
+import type { FieldError } from '../errors.ts'
+
+export interface MasterData extends DimensionSource {
+  sku(code: string): Sku | undefined
+  warehouse(code: string): Warehouse | undefined
+  partner(code: string): Partner | undefined
+  /** display name of a member of a dimension, when master data has one */
+  label(dim: string, code: string): string | undefined
+  list<K extends MasterKind>(kind: K): Promise<unknown[]>
+  upsert(kind: MasterKind, records: unknown[]): Promise<number>
+  /** reload the cache from Redis */
+  reload(): Promise<void>
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    masterData: MasterData
+  }
+}
+
+const validators = Object.fromEntries(MASTER_KINDS.map((k) => [k, Compile(MASTER_SCHEMAS[k])])) as unknown as Record<MasterKind, Validator>
+
+export function validateMasterRecords(kind: MasterKind, records: unknown[]): { index: number; code: string | null; errors: FieldError[] }[] {
+  const bad: { index: number; code: string | null; errors: FieldError[] }[] = []
+  const v = validators[kind]
+  records.forEach((r, index) => {
+    if (v.Check(r)) return
+    const code = r !== null && typeof r === 'object' && typeof (r as { code?: unknown }).code === 'string' ? (r as { code: string }).code : null
+    bad.push({ index, code, errors: v.Errors(r).filter((e) => e.keyword !== 'boolean').map((e) => ({ path: e.instancePath || '/', message: e.message })) })
+  })
+  return bad
+}
+
+export const masterDataPlugin = fp(
+  async (fastify) => {
+    const { redis, keys, changes } = fastify
+    let skus = new Map<string, Sku>()
+    let warehouses = new Map<string, Warehouse>()
+    let partners = new Map<string, Partner>()
+
+    async function readAll<T>(kind: MasterKind): Promise<Map<string, T>> {
+      const raw = await redis.hgetall(keys.master(kind))
+      return new Map(Object.entries(raw).map(([code, json]) => [code, JSON.parse(json) as T]))
+    }
+
+    const service: MasterData = {
+      sku: (code) => skus.get(code),
+      warehouse: (code) => warehouses.get(code),
+      partner: (code) => partners.get(code),
+      categoryOf: (sku) => skus.get(sku)?.category,
+      regionOf: (wh) => warehouses.get(wh)?.region,
+      label(dim, code) {
+        if (dim === 'sku') return skus.get(code)?.name
+        if (dim === 'warehouse') return warehouses.get(code)?.name
+        if (dim === 'partner') return partners.get(code)?.name
+        return undefined
+      },
+      async list(kind) {
+        return [...(await readAll<unknown>(kind)).values()]
+      },
+      async upsert(kind, records) {
+        const bad = validateMasterRecords(kind, records)
+        if (bad.length > 0) {
+          throw new CockpitError(
+            'COCKPIT_ERR_INVALID_MASTER_DATA',
+            `${bad.length} invalid ${kind} record(s); nothing was written`,
+            bad.flatMap((b) => b.errors.map((e) => ({ path: `/${b.index}${e.path === '/' ? '' : e.path}`, message: e.message }))),
+          )
+        }
+        if (records.length === 0) return 0
+        const fields: string[] = []
+        for (const r of records as { code: string }[]) fields.push(r.code, JSON.stringify(r))
+        await redis.hset(keys.master(kind), ...fields)
+        await service.reload()
+        await changes.publish({ metrics: [...METRIC_NAMES], masterData: true })
+        return records.length
+      },
+      async reload() {
+        ;[skus, warehouses, partners] = await Promise.all([readAll<Sku>('skus'), readAll<Warehouse>('warehouses'), readAll<Partner>('partners')])
+      },
+    }
+    fastify.decorate('masterData', service)
+
+    const reloadQuietly = () => service.reload().catch((err: unknown) => fastify.log.warn({ err }, 'master data reload failed'))
+    changes.on('change', (notice) => {
+      if (notice.masterData) void reloadQuietly()
+    })
+    // load on every (re)connection: the server may start before Redis
+    fastify.redisState.on('change', (up) => {
+      if (up) void reloadQuietly()
+    })
+    if (fastify.redisState.up) await reloadQuietly()
+
+    const Kind = Type.Object({ kind: Type.Union(MASTER_KINDS.map((k) => Type.Literal(k))) })
+    fastify.put(
+      '/api/v1/master/:kind',
+      {
+        onRequest: fastify.requireRole('admin'),
+        schema: {
+          params: Kind,
+          body: Type.Array(Type.Unknown(), { maxItems: MAX_MASTER_BATCH }),
+          response: { 200: Type.Object({ upserted: Type.Integer() }) },
+        },
+      },
+      async (request) => {
+        const { kind } = request.params as { kind: MasterKind }
+        return { upserted: await service.upsert(kind, request.body as unknown[]) }
+      },
+    )
+    fastify.get(
+      '/api/v1/master/:kind',
+      { onRequest: fastify.requireRole('viewer'), schema: { params: Kind } },
+      async (request) => service.list((request.params as { kind: MasterKind }).kind),
+    )
+  },
+  { name: 'master-data', dependencies: ['redis', 'changes', 'auth'] },
+)

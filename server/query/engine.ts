@@ -1,0 +1,408 @@
+/**
+ * The query engine: one query object (design §3) → one result, read from counters with one
+ * pipelined round trip. Cost depends on the number of buckets the period tiles into (months,
+ * days, hours, minutes), never on the number of movements behind them.
+ */
+import { Compile } from 'typebox/compile'
+import type { Redis } from 'ioredis'
+import { METRICS } from '../../protocol/metrics.ts'
+import type { Dimension, Interval } from '../../protocol/metrics.ts'
+import { Query } from '../../protocol/query.ts'
+import type { AlertRow, GroupResult, QueryResult, SeriesPoint } from '../../protocol/query.ts'
+import { STOCK_LEVEL_DIMS } from '../aggregate/counters.ts'
+import type { Scale } from '../aggregate/counters.ts'
+import { moneyOut, qtyOut } from '../domain/money.ts'
+import { bucketsOf, tilePeriod } from '../domain/time.ts'
+import type { BusinessCalendar, Tile } from '../domain/time.ts'
+import { CockpitError } from '../errors.ts'
+import type { Keys, Resolution } from '../redis/keys.ts'
+import { ALL_FIELD, RESOLUTIONS } from '../redis/keys.ts'
+import type { MasterData } from '../plugins/master-data.ts'
+import { FORMULAS } from './formulas.ts'
+import type { Terms } from './formulas.ts'
+import { previousPeriod, resolvePeriod } from './period.ts'
+import type { Period } from './period.ts'
+
+export interface QueryEngine {
+  /** validates unknown input against the Query schema; throws COCKPIT_ERR_INVALID_QUERY */
+  parse(input: unknown): Query
+  /** computes the current result */
+  run(query: Query): Promise<QueryResult>
+  /** stable key: identical queries (any key order) give the same key */
+  key(query: Query): string
+}
+
+export interface QueryEngineOptions {
+  redis: Redis
+  keys: Keys
+  calendar: BusinessCalendar
+  masterData: Pick<MasterData, 'label' | 'sku' | 'warehouse'>
+  currency: string
+  retention: Record<Resolution, number>
+  now?: () => number
+}
+
+const queryValidator = Compile(Query)
+/** Most points one series may have (a year by hour is 8,760). */
+const MAX_POINTS = 10_000
+/** Rows a list metric returns at most unless `top` says otherwise. */
+const DEFAULT_ROWS = 200
+
+function canonical(value: unknown): unknown {
+  if (Array.isArray(value)) return [...value].map(canonical).sort()
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(
+      Object.entries(value)
+        .filter(([, v]) => v !== undefined)
+        .sort(([a], [b]) => (a < b ? -1 : 1))
+        .map(([k, v]) => [k, canonical(v)]),
+    )
+  }
+  return value
+}
+
+function scaleOut(scale: Scale, units: number): number {
+  if (scale === 'money') return moneyOut(units)
+  if (scale === 'qty') return qtyOut(units)
+  return units
+}
+
+interface Accumulator {
+  /** member → summed units per term index */
+  add(member: string, term: number, units: number): void
+}
+
+type Filter = Partial<Record<Dimension, string[]>>
+
+function normalizeFilter(filter: Query['filter']): Filter {
+  const out: Filter = {}
+  for (const [dim, v] of Object.entries(filter ?? {})) {
+    if (v !== undefined) out[dim as Dimension] = Array.isArray(v) ? v : [v]
+  }
+  return out
+}
+
+export function createQueryEngine(o: QueryEngineOptions): QueryEngine {
+  const now = o.now ?? Date.now
+  const cal = o.calendar
+
+  function parse(input: unknown): Query {
+    if (!queryValidator.Check(input)) {
+      const errors = queryValidator
+        .Errors(input)
+        .filter((e) => e.keyword !== 'boolean')
+        .map((e) => ({ path: e.instancePath || '/', message: e.message }))
+      throw new CockpitError('COCKPIT_ERR_INVALID_QUERY', `invalid query: ${errors.map((e) => `${e.path} ${e.message}`).join('; ')}`, errors)
+    }
+    return input
+  }
+
+  /** finest resolution still kept for data as old as `from` */
+  function finestFor(from: number, at: number): Resolution {
+    for (const res of RESOLUTIONS) {
+      const keep = o.retention[res]
+      if (keep === 0 || from >= at - keep * 1000) return res
+    }
+    return 'month'
+  }
+
+  /** reads Σ terms over tiles; `dim` all → field `_`; with members → those fields; else every member */
+  async function readFlow(terms: Terms, tileSets: Tile[][], dim: Dimension | 'all', members: string[] | undefined): Promise<Map<string, number>[][]> {
+    const pipe = o.redis.pipeline()
+    const shape: number[] = []
+    for (const tiles of tileSets) {
+      shape.push(tiles.length)
+      for (const tile of tiles) {
+        for (const [code] of terms) {
+          const key = o.keys.counter(tile.res, tile.bucket, code, dim)
+          if (dim === 'all') pipe.hget(key, ALL_FIELD)
+          else if (members) pipe.hmget(key, ...members)
+          else pipe.hgetall(key)
+        }
+      }
+    }
+    const replies = (await pipe.exec()) ?? []
+    let r = 0
+    // per tile set (series point), per term: member → units
+    return tileSets.map((tiles) => {
+      const sums = terms.map(() => new Map<string, number>())
+      for (let t = 0; t < tiles.length; t++) {
+        for (let j = 0; j < terms.length; j++) {
+          const [err, value] = replies[r++] ?? [new Error('missing reply'), null]
+          if (err) throw err
+          const into = sums[j]!
+          if (dim === 'all') {
+            if (value !== null) into.set(ALL_FIELD, (into.get(ALL_FIELD) ?? 0) + Number(value))
+          } else if (members) {
+            ;(value as (string | null)[]).forEach((v, k) => {
+              if (v !== null) into.set(members[k]!, (into.get(members[k]!) ?? 0) + Number(v))
+            })
+          } else {
+            for (const [m, v] of Object.entries(value as Record<string, string>)) into.set(m, (into.get(m) ?? 0) + Number(v))
+          }
+        }
+      }
+      return sums
+    })
+  }
+
+  function combine(terms: Terms, sums: Map<string, number>[], member: string): number {
+    let total = 0
+    terms.forEach(([, sign], j) => {
+      total += sign * (sums[j]!.get(member) ?? 0)
+    })
+    return total
+  }
+
+  function membersOf(sums: Map<string, number>[]): Set<string> {
+    const out = new Set<string>()
+    for (const s of sums) for (const m of s.keys()) out.add(m)
+    return out
+  }
+
+  /** one figure per member (or `_`) for each tile set, from a flow or ratio formula */
+  async function evaluate(metric: Query['metric'], tileSets: Tile[][], dim: Dimension | 'all', members: string[] | undefined) {
+    const f = FORMULAS[metric]
+    if (f.kind === 'flow') {
+      const sums = await readFlow(f.terms, tileSets, dim, members)
+      return sums.map((s) => {
+        const out = new Map<string, number | null>()
+        for (const m of membersOf(s)) out.set(m, scaleOut(f.scale, combine(f.terms, s, m)))
+        return out
+      })
+    }
+    if (f.kind === 'ratio') {
+      const all = [...f.num, ...f.den]
+      const sums = await readFlow(all, tileSets, dim, members)
+      return sums.map((s) => {
+        const num = s.slice(0, f.num.length)
+        const den = s.slice(f.num.length)
+        const out = new Map<string, number | null>()
+        for (const m of membersOf(s)) {
+          const d = combine(f.den, den, m)
+          out.set(m, d === 0 ? null : combine(f.num, num, m) / d)
+        }
+        return out
+      })
+    }
+    throw new CockpitError('COCKPIT_ERR_UNSUPPORTED_QUERY', `${metric} is not a flow metric`)
+  }
+
+  function filterPlan(q: Query): { dim: Dimension | 'all'; members: string[] | undefined } {
+    const filter = normalizeFilter(q.filter)
+    const dims = Object.keys(filter) as Dimension[]
+    if (dims.length > 1) throw new CockpitError('COCKPIT_ERR_UNSUPPORTED_QUERY', 'flow metrics can be filtered by one dimension at a time')
+    const fdim = dims[0]
+    if (q.groupBy) {
+      if (fdim && fdim !== q.groupBy) {
+        throw new CockpitError('COCKPIT_ERR_UNSUPPORTED_QUERY', `a filter on ${fdim} cannot be combined with groupBy ${q.groupBy}; filter on the grouped dimension`)
+      }
+      return { dim: q.groupBy, members: fdim ? filter[fdim] : undefined }
+    }
+    return fdim ? { dim: fdim, members: filter[fdim] } : { dim: 'all', members: undefined }
+  }
+
+  const sumMap = (m: Map<string, number | null> | undefined): number | null => {
+    if (!m) return 0
+    let total = 0
+    for (const v of m.values()) {
+      if (v === null) return null
+      total += v
+    }
+    return total
+  }
+
+  async function runFlow(q: Query, at: number): Promise<QueryResult> {
+    const info = METRICS[q.metric]
+    const period = resolvePeriod(q, cal, at)
+    const finest = finestFor(period.from, at)
+    const plan = filterPlan(q)
+    const isRatio = info.kind === 'ratio'
+    const label = (dim: Dimension, key: string) => o.masterData.label(dim, key)
+    const result: QueryResult = {
+      metric: q.metric,
+      unit: info.unit,
+      currency: o.currency,
+      from: cal.format(period.from),
+      to: cal.format(period.to),
+      total: 0,
+      asOf: cal.format(at),
+    }
+    if (q.interval) result.interval = q.interval
+    if (q.groupBy) result.groupBy = q.groupBy
+
+    // a ratio over several members (filter with many values) must divide sums, not add ratios:
+    // so totals of filtered ratios are read as their own tile set below
+    const whole: Tile[] = tilePeriod(cal, period.from, period.to, finest)
+    const points = q.interval ? seriesPoints(q.interval, period, finest) : []
+    const tileSets = [whole, ...points.map((p) => p.tiles)]
+    const values = await evaluate(q.metric, tileSets, plan.dim, plan.members)
+    const totals = values[0]!
+
+    if (q.groupBy) {
+      let keys = [...totals.keys()]
+      const byTotal = (k: string) => totals.get(k) ?? null
+      keys.sort((a, b) => (byTotal(b) ?? -Infinity) - (byTotal(a) ?? -Infinity) || (a < b ? -1 : 1))
+      if (q.top) keys = keys.slice(0, q.top)
+      result.groups = keys.map((key): GroupResult => {
+        const g: GroupResult = { key, total: byTotal(key) }
+        const l = label(q.groupBy!, key)
+        if (l !== undefined) g.label = l
+        if (q.interval) g.series = points.map((p, i) => ({ start: p.start, value: values[i + 1]!.get(key) ?? (isRatio ? null : 0) }))
+        return g
+      })
+      if (isRatio) {
+        const all = await evaluate(q.metric, [whole], 'all', undefined)
+        result.total = plan.members ? await filteredRatio(q, whole, plan) : (all[0]!.get(ALL_FIELD) ?? null)
+      } else {
+        result.total = plan.members ? sumMap(totals) : sumMap(await evaluate(q.metric, [whole], 'all', undefined).then((v) => v[0]))
+      }
+    } else {
+      const pick = (m: Map<string, number | null>): number | null => (plan.dim === 'all' ? (m.get(ALL_FIELD) ?? (isRatio ? null : 0)) : sumMap(m))
+      result.total = isRatio && plan.members ? await filteredRatio(q, whole, plan) : pick(totals)
+      if (q.interval) {
+        result.series = await Promise.all(
+          points.map(async (p, i): Promise<SeriesPoint> => ({
+            start: p.start,
+            value: isRatio && plan.members ? await filteredRatio(q, p.tiles, plan) : pick(values[i + 1]!),
+          })),
+        )
+      }
+    }
+    if (q.compare === 'previous') {
+      const prev = previousPeriod(period, q.window, cal)
+      const prevTiles = tilePeriod(cal, prev.from, prev.to, finestFor(prev.from, at))
+      const pv = plan.dim === 'all' || !isRatio ? (await evaluate(q.metric, [prevTiles], plan.dim, plan.members))[0]! : undefined
+      const prevTotal = pv === undefined ? await filteredRatio(q, prevTiles, plan) : plan.dim === 'all' ? (pv.get(ALL_FIELD) ?? (isRatio ? null : 0)) : sumMap(pv)
+      result.previous = { from: cal.format(prev.from), to: cal.format(prev.to), total: prevTotal }
+    }
+    return result
+  }
+
+  /** ratio of sums over several members of one dimension */
+  async function filteredRatio(q: Query, tiles: Tile[], plan: { dim: Dimension | 'all'; members: string[] | undefined }): Promise<number | null> {
+    const f = FORMULAS[q.metric]
+    if (f.kind !== 'ratio') return null
+    const sums = (await readFlow([...f.num, ...f.den], [tiles], plan.dim, plan.members))[0]!
+    let num = 0
+    let den = 0
+    for (const m of membersOf(sums)) {
+      num += combine(f.num, sums.slice(0, f.num.length), m)
+      den += combine(f.den, sums.slice(f.num.length), m)
+    }
+    return den === 0 ? null : num / den
+  }
+
+  function seriesPoints(interval: Interval, period: Period, finest: Resolution) {
+    const buckets = bucketsOf(cal, interval, period.from, period.to)
+    if (buckets.length > MAX_POINTS) {
+      throw new CockpitError('COCKPIT_ERR_UNSUPPORTED_QUERY', `${buckets.length} ${interval} points is too many (max ${MAX_POINTS}); use a coarser interval`)
+    }
+    const fineEnough = RESOLUTIONS.indexOf(finest) <= RESOLUTIONS.indexOf(interval) ? finest : interval
+    return buckets.map((b) => ({
+      start: cal.format(b.start),
+      tiles: tilePeriod(cal, Math.max(b.start, period.from), Math.min(b.end, period.to), fineEnough),
+    }))
+  }
+
+  async function runLevel(q: Query, at: number): Promise<QueryResult> {
+    const f = FORMULAS[q.metric]
+    if (f.kind !== 'level') throw new Error('not a level metric')
+    const info = METRICS[q.metric]
+    const filter = normalizeFilter(q.filter)
+    const fdims = Object.keys(filter) as Dimension[]
+    const result: QueryResult = { metric: q.metric, unit: info.unit, currency: o.currency, total: 0, asOf: cal.format(at) }
+    if (q.groupBy) result.groupBy = q.groupBy
+    const out = (units: number) => scaleOut(f.scale, units)
+    const stockDims = STOCK_LEVEL_DIMS as readonly string[]
+    for (const d of [q.groupBy, ...fdims]) {
+      if (d && !stockDims.includes(d)) throw new CockpitError('COCKPIT_ERR_UNSUPPORTED_QUERY', `stock levels are kept by sku, category, warehouse and region, not ${d}`)
+    }
+    let members: Map<string, number>
+    const pairOnly = fdims.length > 0 && fdims.every((d) => d === 'sku' || d === 'warehouse') && (!q.groupBy || q.groupBy === 'sku' || q.groupBy === 'warehouse')
+    const sameDim = fdims.length === 1 && fdims[0] === q.groupBy
+    if (fdims.length === 0 || sameDim) {
+      const dim = q.groupBy ?? 'all'
+      const raw = await o.redis.hgetall(o.keys.level(f.level, dim))
+      members = new Map(Object.entries(raw).map(([k, v]) => [k, Number(v)]))
+      if (sameDim) for (const k of [...members.keys()]) if (!filter[fdims[0]!]!.includes(k)) members.delete(k)
+    } else if (pairOnly) {
+      // filters on sku/warehouse are answered from the sku|warehouse levels
+      const raw = await o.redis.hgetall(o.keys.level(f.level, 'pair'))
+      members = new Map()
+      for (const [pair, v] of Object.entries(raw)) {
+        const [sku, wh] = pair.split('|') as [string, string]
+        if (filter.sku && !filter.sku.includes(sku)) continue
+        if (filter.warehouse && !filter.warehouse.includes(wh)) continue
+        const key = q.groupBy === 'sku' ? sku : q.groupBy === 'warehouse' ? wh : ALL_FIELD
+        members.set(key, (members.get(key) ?? 0) + Number(v))
+      }
+    } else {
+      throw new CockpitError('COCKPIT_ERR_UNSUPPORTED_QUERY', 'stock levels can be filtered by the grouped dimension, or by sku/warehouse')
+    }
+    let total = 0
+    for (const v of members.values()) total += v
+    result.total = out(total)
+    if (q.groupBy) {
+      let keys = [...members.keys()].sort((a, b) => members.get(b)! - members.get(a)! || (a < b ? -1 : 1))
+      if (q.top) keys = keys.slice(0, q.top)
+      result.groups = keys.map((key) => {
+        const g: GroupResult = { key, total: out(members.get(key)!) }
+        const l = o.masterData.label(q.groupBy!, key)
+        if (l !== undefined) g.label = l
+        return g
+      })
+    }
+    return result
+  }
+
+  async function runBelowSafety(q: Query, at: number): Promise<QueryResult> {
+    const filter = normalizeFilter(q.filter)
+    const raw = await o.redis.hgetall(o.keys.level('q', 'pair'))
+    const rows: AlertRow[] = []
+    for (const [pair, v] of Object.entries(raw)) {
+      const [sku, warehouse] = pair.split('|') as [string, string]
+      const master = o.masterData.sku(sku)
+      const safety = master?.safetyStock
+      if (safety === undefined || safety <= 0) continue
+      const qty = qtyOut(Number(v))
+      if (qty >= safety) continue
+      if (filter.sku && !filter.sku.includes(sku)) continue
+      if (filter.warehouse && !filter.warehouse.includes(warehouse)) continue
+      if (filter.category && !filter.category.includes(master?.category ?? '')) continue
+      const wh = o.masterData.warehouse(warehouse)
+      if (filter.region && !filter.region.includes(wh?.region ?? '')) continue
+      const row: AlertRow = { sku, warehouse, qty, safetyStock: safety, coverage: Math.max(0, qty) / safety }
+      if (master?.name) row.skuName = master.name
+      if (wh?.name) row.warehouseName = wh.name
+      if (master?.category) row.category = master.category
+      rows.push(row)
+    }
+    rows.sort((a, b) => a.coverage - b.coverage || a.qty - b.qty || (a.sku < b.sku ? -1 : 1))
+    return {
+      metric: q.metric,
+      unit: 'count',
+      currency: o.currency,
+      total: rows.length,
+      rows: rows.slice(0, q.top ?? DEFAULT_ROWS),
+      asOf: cal.format(at),
+    }
+  }
+
+  return {
+    parse,
+    key: (query) => JSON.stringify(canonical(query)),
+    async run(query) {
+      const at = now()
+      const info = METRICS[query.metric]
+      if (info.kind === 'level' || info.kind === 'list') {
+        if (query.interval || query.window || query.from || query.to || query.compare) {
+          throw new CockpitError('COCKPIT_ERR_UNSUPPORTED_QUERY', `${query.metric} is a figure "now": period, interval and compare do not apply`)
+        }
+        return info.kind === 'level' ? runLevel(query, at) : runBelowSafety(query, at)
+      }
+      if (query.top && !query.groupBy) throw new CockpitError('COCKPIT_ERR_INVALID_QUERY', 'top needs groupBy')
+      return runFlow(query, at)
+    },
+  }
+}

@@ -1,0 +1,56 @@
+/**
+ * The one place that builds Redis key names and channels (BullMQ's queue-keys habit).
+ * Layout and the reasons for it: docs/architecture.md#redis-key-layout.
+ */
+import type { Dimension } from '../../protocol/metrics.ts'
+
+/** Time resolutions of counters; `now` holds running levels (stock on hand). */
+export type Resolution = 'minute' | 'hour' | 'day' | 'month'
+export const RESOLUTIONS: readonly Resolution[] = ['minute', 'hour', 'day', 'month']
+const RES_CODE: Record<Resolution, string> = { minute: 'm', hour: 'h', day: 'd', month: 'M' }
+
+/** Counter dimension: `all` (the total, field `_`) or a dimension; `pair` is sku|warehouse for levels. */
+export type CounterDim = 'all' | Dimension | 'pair'
+export const ALL_FIELD = '_'
+
+export interface Keys {
+  readonly prefix: string
+  /** hash of one counter in one bucket by one dimension: field = member (or `_` for all) */
+  counter(resolution: Resolution, bucket: string, counter: string, dim: CounterDim): string
+  /** hash of one running level ("now") by one dimension */
+  level(counter: string, dim: CounterDim): string
+  /** moving-average unit cost per sku|warehouse (1e-6 of the base currency per unit) */
+  readonly avgCost: string
+  /** last movement time (epoch seconds) per sku|warehouse: stockout rate counts active pairs */
+  readonly lastMoved: string
+  /** effect record of an applied movement: its idempotency key */
+  effect(movementId: string): string
+  /** master data hash of one kind: field = code, value = JSON */
+  master(kind: string): string
+  /** pub/sub channel of change notices */
+  readonly changed: string
+  /** key prefix of the Socket.IO Redis adapter channels */
+  readonly socketIo: string
+  /** screen layout JSON */
+  screen(id: string): string
+  readonly screenIndex: string
+  /** key pattern that matches everything of this cockpit (for cleanup in tests) */
+  readonly all: string
+}
+
+export function createKeys(prefix: string): Keys {
+  return {
+    prefix,
+    counter: (res, bucket, counter, dim) => `${prefix}c:${RES_CODE[res]}:${bucket}:${counter}:${dim}`,
+    level: (counter, dim) => `${prefix}c:now:${counter}:${dim}`,
+    avgCost: `${prefix}lv:avg`,
+    lastMoved: `${prefix}lv:last`,
+    effect: (id) => `${prefix}e:${id}`,
+    master: (kind) => `${prefix}md:${kind}`,
+    changed: `${prefix}changed`,
+    socketIo: `${prefix}sio`,
+    screen: (id) => `${prefix}screen:${id}`,
+    screenIndex: `${prefix}screens`,
+    all: `${prefix}*`,
+  }
+}
