@@ -8,43 +8,64 @@ export type Scale = 'money' | 'qty' | 'count'
 
 export interface CounterDef {
   scale: Scale
-  /** resolutions it is bucketed at */
+  /** resolutions it is bucketed at (further limited per dimension by DIM_RESOLUTIONS) */
   res: readonly Resolution[]
   dims: readonly CounterDim[]
 }
 
 const ALL_RES: readonly Resolution[] = ['minute', 'hour', 'day', 'month']
+
+/**
+ * Resolutions kept per dimension. Every distinct (bucket, counter, dimension, member) costs one
+ * HINCRBY per batch, and SKUs and partners are the many-membered dimensions (4 in 5 counter
+ * writes): SKUs keep hour and day buckets, partners day buckets. Queries by them read days
+ * instead of months and are answered at hour (SKU) or day (partner) granularity;
+ * docs/architecture.md explains the trade.
+ */
+export const DIM_RESOLUTIONS: Record<CounterDim, readonly Resolution[]> = {
+  all: ALL_RES,
+  category: ALL_RES,
+  warehouse: ALL_RES,
+  region: ALL_RES,
+  channel: ALL_RES,
+  sku: ['hour', 'day'],
+  partner: ['day'],
+  pair: [],
+}
+
 const FLOW_DIMS: readonly CounterDim[] = ['all', 'sku', 'category', 'warehouse', 'partner', 'region', 'channel']
+const NO_SKU: readonly CounterDim[] = ['all', 'category', 'warehouse', 'partner', 'region', 'channel']
+const NO_PARTNER: readonly CounterDim[] = ['all', 'sku', 'category', 'warehouse', 'region', 'channel']
 const STOCK_DIMS: readonly CounterDim[] = ['all', 'sku', 'category', 'warehouse', 'region']
-const flow = (scale: Scale): CounterDef => ({ scale, res: ALL_RES, dims: FLOW_DIMS })
+const flow = (scale: Scale, dims = FLOW_DIMS): CounterDef => ({ scale, res: ALL_RES, dims })
 
 export const COUNTERS = {
   /** sales order amount, lines, qty */
   'so.amt': flow('money'),
-  'so.n': flow('count'),
-  'so.q': flow('qty'),
+  'so.n': flow('count', NO_SKU),
+  'so.q': flow('qty', NO_PARTNER),
   /** revenue, units and COGS recognised at shipment (less returns) */
   's.rev': flow('money'),
-  's.q': flow('qty'),
+  's.q': flow('qty', NO_PARTNER),
   's.cogs': flow('money'),
   /** sales returns: amount refunded, qty */
   's.ret': flow('money'),
-  'sr.q': flow('qty'),
+  'sr.q': flow('qty', NO_PARTNER),
   /** shipments with a promised date, and those on time */
-  'sh.due': flow('count'),
-  'sh.ot': flow('count'),
+  'sh.due': flow('count', NO_SKU),
+  'sh.ot': flow('count', NO_SKU),
   'po.amt': flow('money'),
   'po.q': flow('qty'),
   'pr.amt': flow('money'),
   'pr.q': flow('qty'),
   /** receipts with a promised date, and those on time */
-  'rc.due': flow('count'),
-  'rc.ot': flow('count'),
+  'rc.due': flow('count', NO_SKU),
+  'rc.ot': flow('count', NO_SKU),
   'pt.amt': flow('money'),
   'pt.q': flow('qty'),
-  'tr.q': { scale: 'qty', res: ALL_RES, dims: ['all', 'sku', 'category', 'warehouse', 'region'] },
-  ci: flow('money'),
-  co: flow('money'),
+  'tr.q': { scale: 'qty', res: ALL_RES, dims: STOCK_DIMS },
+  ci: flow('money', ['all', 'partner', 'region', 'channel']),
+  co: flow('money', ['all', 'partner', 'region', 'channel']),
   /** stock value change by day: closing stock value of a past day = value now − later changes */
   sv: { scale: 'money', res: ['day', 'month'], dims: STOCK_DIMS },
   sq: { scale: 'qty', res: ['day', 'month'], dims: STOCK_DIMS },

@@ -13,7 +13,7 @@ import type { BusinessCalendar } from '../domain/time.ts'
 import type { CounterDim, Keys, Resolution } from '../redis/keys.ts'
 import { ALL_FIELD, RESOLUTIONS } from '../redis/keys.ts'
 import type { NormalizedMovement } from '../ingest/validate.ts'
-import { COUNTERS, STOCK_LEVEL_DIMS, UNSPECIFIED, pairField } from './counters.ts'
+import { COUNTERS, DIM_RESOLUTIONS, STOCK_LEVEL_DIMS, UNSPECIFIED, pairField } from './counters.ts'
 import type { CounterCode, LevelCode } from './counters.ts'
 import { metricsOfCounters } from '../query/formulas.ts'
 
@@ -67,26 +67,38 @@ interface StockOp {
 
 const EXPIRING_LIMIT = 200_000
 
+interface KeyRef {
+  dim: CounterDim
+  key: number
+}
+
+/**
+ * Builds the payload. Hot path (~100 targets per movement): keys are resolved once per
+ * (counter, minute) and fields live in one Map per key, so a target costs two Map lookups
+ * and no string building.
+ */
 class Folder {
-  private readonly keyIndex = new Map<string, number>()
   private readonly K: string[] = []
-  private readonly targetIndex = new Map<string, number>()
+  private readonly keyIndex = new Map<string, number>()
+  /** per key index: field → target index */
+  private readonly fields: Map<string, number>[] = [new Map()]
   private readonly T: (number | string)[] = []
-  private readonly fixed = new Map<number, number>()
+  private readonly fixed: number[] = [0]
   private readonly expire: number[] = []
   readonly newlyExpiring: string[] = []
   readonly ops: StockOp[] = []
   readonly counters = new Set<string>()
-  private bucketCache = new Map<number, { res: Resolution; bucket: string; expireAt: number }[]>()
+  private readonly refCache = new Map<string, KeyRef[]>()
+  private readonly bucketCache = new Map<number, { res: Resolution; bucket: string; expireAt: number }[]>()
 
   constructor(private readonly o: FoldOptions) {}
 
   private key(key: string, expireAt: number): number {
     let k = this.keyIndex.get(key)
     if (k === undefined) {
-      this.K.push(key)
-      k = this.K.length
+      k = this.K.push(key)
       this.keyIndex.set(key, k)
+      this.fields.push(new Map())
       if (expireAt > 0 && !this.o.expiring.has(key)) {
         this.newlyExpiring.push(key)
         this.expire.push(k, expireAt)
@@ -95,13 +107,13 @@ class Folder {
     return k
   }
 
-  private target(key: string, field: string, expireAt = 0): number {
-    const id = `${key}\u0000${field}`
-    let t = this.targetIndex.get(id)
+  private target(key: number, field: string): number {
+    const map = this.fields[key]!
+    let t = map.get(field)
     if (t === undefined) {
-      this.T.push(this.key(key, expireAt), field)
-      t = this.T.length / 2
-      this.targetIndex.set(id, t)
+      t = this.T.push(key, field) / 2
+      map.set(field, t)
+      this.fixed.push(0)
     }
     return t
   }
@@ -128,36 +140,53 @@ class Folder {
     return list
   }
 
+  private refs(code: CounterCode, at: number): KeyRef[] {
+    const id = `${code}|${Math.floor(at / 60_000)}`
+    let refs = this.refCache.get(id)
+    if (refs === undefined) {
+      const def = COUNTERS[code]
+      refs = []
+      for (const b of this.buckets(at)) {
+        if (!(def.res as readonly Resolution[]).includes(b.res)) continue
+        for (const dim of def.dims) {
+          if (DIM_RESOLUTIONS[dim].includes(b.res)) refs.push({ dim, key: this.key(this.o.keys.counter(b.res, b.bucket, code, dim), b.expireAt) })
+        }
+      }
+      this.refCache.set(id, refs)
+      this.counters.add(code)
+    }
+    return refs
+  }
+
   /** targets of one flow counter for one movement */
   flowTargets(code: CounterCode, at: number, members: Members): number[] {
-    const def = COUNTERS[code]
-    const out: number[] = []
-    for (const b of this.buckets(at)) {
-      if (!(def.res as readonly Resolution[]).includes(b.res)) continue
-      for (const dim of def.dims) out.push(this.target(this.o.keys.counter(b.res, b.bucket, code, dim), members[dim], b.expireAt))
-    }
-    this.counters.add(code)
-    return out
+    return this.refs(code, at).map((r) => this.target(r.key, members[r.dim]))
   }
 
   /** targets of one level for one movement (all stock dims but the pair, which the script owns) */
   levelTargets(code: LevelCode, members: Members): number[] {
-    this.counters.add(code)
-    return STOCK_LEVEL_DIMS.map((dim) => this.target(this.o.keys.level(code, dim), members[dim]))
+    let refs = this.refCache.get(code)
+    if (refs === undefined) {
+      refs = STOCK_LEVEL_DIMS.map((dim) => ({ dim, key: this.key(this.o.keys.level(code, dim), 0) }))
+      this.refCache.set(code, refs)
+      this.counters.add(code)
+    }
+    return refs.map((r) => this.target(r.key, members[r.dim]))
   }
 
   add(targets: readonly number[], delta: number): void {
     if (delta === 0) return
-    for (const t of targets) this.fixed.set(t, (this.fixed.get(t) ?? 0) + delta)
+    for (const t of targets) this.fixed[t]! += delta
   }
 
   flow(code: CounterCode, at: number, members: Members, delta: number): void {
-    if (delta !== 0) this.add(this.flowTargets(code, at, members), delta)
+    if (delta === 0) return
+    for (const r of this.refs(code, at)) this.fixed[this.target(r.key, members[r.dim])]! += delta
   }
 
   payload(ids: string[], effects: string[]): string {
     const fixed: (number | string)[] = []
-    for (const [t, d] of this.fixed) if (d !== 0) fixed.push(t, String(d))
+    for (let t = 1; t < this.fixed.length; t++) if (this.fixed[t] !== 0) fixed.push(t, String(this.fixed[t]))
     return JSON.stringify({ ids, fx: effects, ttl: this.o.effectTtl, K: this.K, T: this.T, fixed, ops: this.ops, exp: this.expire })
   }
 }

@@ -170,32 +170,43 @@ export interface Tile {
 
 const COARSE_TO_FINE: readonly Resolution[] = ['month', 'day', 'hour', 'minute']
 
+export interface TileOptions {
+  /** resolutions that exist for the data read @default all four */
+  allowed?: readonly Resolution[]
+  /**
+   * true when nothing can have happened after `to` (a rolling window ending now): the bucket
+   * holding `to` may then be read whole, so "today" is one day bucket, not 24 hours + minutes
+   * @default false
+   */
+  openEnd?: boolean
+}
+
 /**
  * Covers [from, to) with whole buckets, coarsest first (a year = 12 month buckets, not 525,600
  * minutes): the reason a wall refresh costs the same whatever the history size.
- * Ends not on a minute boundary are widened to whole minutes (the finest resolution kept).
- * `finest` limits how fine the tiles go (older data may only exist at day resolution).
+ * Ends that are not on a boundary of the finest allowed resolution widen to it; the tiles say
+ * what was really covered.
  */
-export function tilePeriod(cal: BusinessCalendar, from: number, to: number, finest: Resolution = 'minute'): Tile[] {
+export function tilePeriod(cal: BusinessCalendar, from: number, to: number, opts: TileOptions = {}): Tile[] {
+  const allowed = COARSE_TO_FINE.filter((r) => (opts.allowed ?? COARSE_TO_FINE).includes(r))
+  const finest = allowed[allowed.length - 1]
+  if (finest === undefined) return []
   const tiles: Tile[] = []
-  const allowed = COARSE_TO_FINE.slice(0, COARSE_TO_FINE.indexOf(finest) + 1)
   let t = cal.startOf(finest, from)
   while (t < to) {
-    let placed = false
-    for (const res of allowed) {
-      if (cal.startOf(res, t) !== t) continue
-      const end = cal.nextStart(res, t)
-      if (end > to && res !== finest) continue
-      tiles.push({ res, bucket: cal.bucketId(res, t), start: t, end })
-      t = end
-      placed = true
-      break
+    let res: Resolution = finest
+    let end = cal.nextStart(finest, t)
+    for (const r of allowed) {
+      if (cal.startOf(r, t) !== t) continue
+      const e = cal.nextStart(r, t)
+      if (e <= to || opts.openEnd || r === finest) {
+        res = r
+        end = e
+        break
+      }
     }
-    if (!placed) {
-      const end = cal.nextStart(finest, t)
-      tiles.push({ res: finest, bucket: cal.bucketId(finest, t), start: t, end })
-      t = end
-    }
+    tiles.push({ res, bucket: cal.bucketId(res, t), start: t, end })
+    t = end
   }
   return tiles
 }

@@ -72,13 +72,25 @@ function scaled(value: number | undefined, scale: number, decimals: number, path
 function instant(value: string | undefined, path: string, errors: FieldError[], now: number, future: boolean): number | undefined {
   if (value === undefined) return undefined
   const t = Date.parse(value)
-  if (Number.isNaN(t)) {
+  if (Number.isNaN(t) || !calendarValid(value)) {
     errors.push({ path, message: 'is not a real date-time' })
     return undefined
   }
   if (t < MIN_TIME) errors.push({ path, message: 'is before 1990' })
   else if (!future && t > now + MAX_FUTURE_MS) errors.push({ path, message: 'is more than a day in the future' })
   return t
+}
+
+/** Date.parse rolls 2026-02-30 over to March; an ERP that sends it has a bug worth reporting. */
+function calendarValid(value: string): boolean {
+  const y = Number(value.slice(0, 4))
+  const mo = Number(value.slice(5, 7))
+  const d = Number(value.slice(8, 10))
+  const h = Number(value.slice(11, 13))
+  const mi = Number(value.slice(14, 16))
+  const s = Number(value.slice(17, 19))
+  const daysInMonth = new Date(Date.UTC(y, mo, 0)).getUTCDate()
+  return mo >= 1 && mo <= 12 && d >= 1 && d <= daysInMonth && h < 24 && mi < 60 && s < 60
 }
 
 export type ValidationOutcome =

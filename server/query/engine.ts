@@ -9,8 +9,8 @@ import { METRICS } from '../../protocol/metrics.ts'
 import type { Dimension, Interval } from '../../protocol/metrics.ts'
 import { Query } from '../../protocol/query.ts'
 import type { AlertRow, GroupResult, QueryResult, SeriesPoint } from '../../protocol/query.ts'
-import { STOCK_LEVEL_DIMS } from '../aggregate/counters.ts'
-import type { Scale } from '../aggregate/counters.ts'
+import { COUNTERS, DIM_RESOLUTIONS, STOCK_LEVEL_DIMS } from '../aggregate/counters.ts'
+import type { CounterCode, Scale } from '../aggregate/counters.ts'
 import { moneyOut, qtyOut } from '../domain/money.ts'
 import { bucketsOf, tilePeriod } from '../domain/time.ts'
 import type { BusinessCalendar, Tile } from '../domain/time.ts'
@@ -18,7 +18,7 @@ import { CockpitError } from '../errors.ts'
 import type { Keys, Resolution } from '../redis/keys.ts'
 import { ALL_FIELD, RESOLUTIONS } from '../redis/keys.ts'
 import type { MasterData } from '../plugins/master-data.ts'
-import { FORMULAS } from './formulas.ts'
+import { FORMULAS, countersOf } from './formulas.ts'
 import type { Terms } from './formulas.ts'
 import { previousPeriod, resolvePeriod } from './period.ts'
 import type { Period } from './period.ts'
@@ -97,13 +97,28 @@ export function createQueryEngine(o: QueryEngineOptions): QueryEngine {
     return input
   }
 
-  /** finest resolution still kept for data as old as `from` */
-  function finestFor(from: number, at: number): Resolution {
-    for (const res of RESOLUTIONS) {
-      const keep = o.retention[res]
-      if (keep === 0 || from >= at - keep * 1000) return res
+  /**
+   * Resolutions that hold the data a metric needs by a dimension for a period starting at
+   * `from`: kept for that dimension (DIM_RESOLUTIONS), by every counter read, and not yet
+   * past retention.
+   */
+  function allowedFor(metric: Query['metric'], dim: Dimension | 'all', from: number, at: number): Resolution[] {
+    const codes = countersOf(metric) as CounterCode[]
+    for (const code of codes) {
+      if (!(COUNTERS[code].dims as readonly string[]).includes(dim)) {
+        throw new CockpitError('COCKPIT_ERR_UNSUPPORTED_QUERY', `${metric} is not kept by ${dim}`)
+      }
     }
-    return 'month'
+    const allowed = RESOLUTIONS.filter((res) => {
+      const keep = o.retention[res]
+      return (
+        DIM_RESOLUTIONS[dim].includes(res) &&
+        codes.every((c) => (COUNTERS[c].res as readonly Resolution[]).includes(res)) &&
+        (keep === 0 || from >= at - keep * 1000)
+      )
+    })
+    if (allowed.length === 0) throw new CockpitError('COCKPIT_ERR_UNSUPPORTED_QUERY', `no figures of ${metric} by ${dim} are kept for a period starting then`)
+    return allowed
   }
 
   /** reads Σ terms over tiles; `dim` all → field `_`; with members → those fields; else every member */
@@ -215,8 +230,10 @@ export function createQueryEngine(o: QueryEngineOptions): QueryEngine {
   async function runFlow(q: Query, at: number): Promise<QueryResult> {
     const info = METRICS[q.metric]
     const period = resolvePeriod(q, cal, at)
-    const finest = finestFor(period.from, at)
     const plan = filterPlan(q)
+    const allowed = allowedFor(q.metric, plan.dim, period.from, at)
+    // a rolling window ends now: nothing lies after it, so its last bucket can be read whole
+    const openEnd = period.to >= at
     const isRatio = info.kind === 'ratio'
     const label = (dim: Dimension, key: string) => o.masterData.label(dim, key)
     const result: QueryResult = {
@@ -233,8 +250,10 @@ export function createQueryEngine(o: QueryEngineOptions): QueryEngine {
 
     // a ratio over several members (filter with many values) must divide sums, not add ratios:
     // so totals of filtered ratios are read as their own tile set below
-    const whole: Tile[] = tilePeriod(cal, period.from, period.to, finest)
-    const points = q.interval ? seriesPoints(q.interval, period, finest) : []
+    const whole: Tile[] = tilePeriod(cal, period.from, period.to, { allowed, openEnd })
+    const points = q.interval ? seriesPoints(q.interval, period, allowed, openEnd) : []
+    // report the period really covered (ends widen to the finest bucket kept)
+    result.from = cal.format(whole[0]?.start ?? period.from)
     const tileSets = [whole, ...points.map((p) => p.tiles)]
     const values = await evaluate(q.metric, tileSets, plan.dim, plan.members)
     const totals = values[0]!
@@ -252,10 +271,10 @@ export function createQueryEngine(o: QueryEngineOptions): QueryEngine {
         return g
       })
       if (isRatio) {
-        const all = await evaluate(q.metric, [whole], 'all', undefined)
+        const all = await evaluate(q.metric, [tilePeriod(cal, period.from, period.to, { allowed: allowedFor(q.metric, 'all', period.from, at), openEnd })], 'all', undefined)
         result.total = plan.members ? await filteredRatio(q, whole, plan) : (all[0]!.get(ALL_FIELD) ?? null)
       } else {
-        result.total = plan.members ? sumMap(totals) : sumMap(await evaluate(q.metric, [whole], 'all', undefined).then((v) => v[0]))
+        result.total = sumMap(totals)
       }
     } else {
       const pick = (m: Map<string, number | null>): number | null => (plan.dim === 'all' ? (m.get(ALL_FIELD) ?? (isRatio ? null : 0)) : sumMap(m))
@@ -271,7 +290,7 @@ export function createQueryEngine(o: QueryEngineOptions): QueryEngine {
     }
     if (q.compare === 'previous') {
       const prev = previousPeriod(period, q.window, cal)
-      const prevTiles = tilePeriod(cal, prev.from, prev.to, finestFor(prev.from, at))
+      const prevTiles = tilePeriod(cal, prev.from, prev.to, { allowed: allowedFor(q.metric, plan.dim, prev.from, at) })
       const pv = plan.dim === 'all' || !isRatio ? (await evaluate(q.metric, [prevTiles], plan.dim, plan.members))[0]! : undefined
       const prevTotal = pv === undefined ? await filteredRatio(q, prevTiles, plan) : plan.dim === 'all' ? (pv.get(ALL_FIELD) ?? (isRatio ? null : 0)) : sumMap(pv)
       result.previous = { from: cal.format(prev.from), to: cal.format(prev.to), total: prevTotal }
@@ -293,15 +312,19 @@ export function createQueryEngine(o: QueryEngineOptions): QueryEngine {
     return den === 0 ? null : num / den
   }
 
-  function seriesPoints(interval: Interval, period: Period, finest: Resolution) {
+  function seriesPoints(interval: Interval, period: Period, allowed: Resolution[], openEnd: boolean) {
+    if (RESOLUTIONS.indexOf(interval) < RESOLUTIONS.indexOf(allowed[0]!)) {
+      throw new CockpitError('COCKPIT_ERR_UNSUPPORTED_QUERY', `this metric and dimension are kept by ${allowed[0]} at the finest; use interval ${allowed[0]} or coarser`)
+    }
     const buckets = bucketsOf(cal, interval, period.from, period.to)
     if (buckets.length > MAX_POINTS) {
       throw new CockpitError('COCKPIT_ERR_UNSUPPORTED_QUERY', `${buckets.length} ${interval} points is too many (max ${MAX_POINTS}); use a coarser interval`)
     }
-    const fineEnough = RESOLUTIONS.indexOf(finest) <= RESOLUTIONS.indexOf(interval) ? finest : interval
+    // a point never reads buckets coarser than itself
+    const within = allowed.filter((r) => RESOLUTIONS.indexOf(r) <= RESOLUTIONS.indexOf(interval))
     return buckets.map((b) => ({
       start: cal.format(b.start),
-      tiles: tilePeriod(cal, Math.max(b.start, period.from), Math.min(b.end, period.to), fineEnough),
+      tiles: tilePeriod(cal, Math.max(b.start, period.from), Math.min(b.end, period.to), { allowed: within, openEnd: openEnd && b.end >= period.to }),
     }))
   }
 

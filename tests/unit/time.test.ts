@@ -1,0 +1,64 @@
+import { describe, expect, test } from 'vitest'
+import { bucketsOf, createCalendar, tilePeriod } from '../../server/domain/time.ts'
+
+const sh = createCalendar('Asia/Shanghai')
+const at = (s: string) => Date.parse(s)
+
+describe('business calendar', () => {
+  test('an instant falls in the buckets of its business-zone wall clock', () => {
+    expect(sh.buckets(at('2026-11-25T23:59:59+08:00'))).toEqual({ month: '202611', day: '20261125', hour: '2026112523', minute: '202611252359' })
+    // 16:00Z is midnight in Shanghai: the next day, whatever offset the ERP wrote
+    expect(sh.buckets(at('2026-11-25T16:00:00Z'))).toEqual({ month: '202611', day: '20261126', hour: '2026112600', minute: '202611260000' })
+    expect(sh.buckets(at('2026-12-31T23:59:59+08:00')).month).toBe('202612')
+    expect(sh.buckets(at('2026-12-31T16:00:00Z')).month).toBe('202701')
+  })
+
+  test('bucket starts and ends in the business zone', () => {
+    const t = at('2026-11-25T13:37:10+08:00')
+    expect(sh.format(sh.startOf('minute', t))).toBe('2026-11-25T13:37:00+08:00')
+    expect(sh.format(sh.startOf('hour', t))).toBe('2026-11-25T13:00:00+08:00')
+    expect(sh.format(sh.startOf('day', t))).toBe('2026-11-25T00:00:00+08:00')
+    expect(sh.format(sh.startOf('month', t))).toBe('2026-11-01T00:00:00+08:00')
+    expect(sh.format(sh.nextStart('day', t))).toBe('2026-11-26T00:00:00+08:00')
+    expect(sh.format(sh.nextStart('month', at('2026-12-15T00:00:00+08:00')))).toBe('2027-01-01T00:00:00+08:00')
+    expect(sh.format(sh.nextStart('month', at('2028-02-10T00:00:00+08:00')))).toBe('2028-03-01T00:00:00+08:00')
+  })
+
+  test('daylight saving: days are 23 or 25 hours long and hours still step by one', () => {
+    const ny = createCalendar('America/New_York')
+    const springDay = at('2026-03-08T12:00:00-04:00')
+    expect(ny.nextStart('day', springDay) - ny.startOf('day', springDay)).toBe(23 * 3600_000)
+    const fallDay = at('2026-11-01T12:00:00-05:00')
+    expect(ny.nextStart('day', fallDay) - ny.startOf('day', fallDay)).toBe(25 * 3600_000)
+    const hours = bucketsOf(ny, 'hour', ny.startOf('day', springDay), ny.nextStart('day', springDay))
+    expect(hours).toHaveLength(23)
+    expect(hours.every((h) => h.end - h.start === 3600_000)).toBe(true)
+    expect(ny.format(at('2026-07-01T12:00:00Z'))).toBe('2026-07-01T08:00:00-04:00')
+  })
+})
+
+describe('tilePeriod', () => {
+  test('a year to date is months, then days, hours and minutes', () => {
+    const tiles = tilePeriod(sh, at('2026-01-01T00:00:00+08:00'), at('2026-11-25T13:37:00+08:00'))
+    const count = (res: string) => tiles.filter((t) => t.res === res).length
+    expect([count('month'), count('day'), count('hour'), count('minute')]).toEqual([10, 24, 13, 37])
+    // contiguous, no gaps or overlaps
+    for (let i = 1; i < tiles.length; i++) expect(tiles[i]!.start).toBe(tiles[i - 1]!.end)
+  })
+
+  test('a rolling window reads its last bucket whole', () => {
+    const now = at('2026-11-25T13:37:20+08:00')
+    const today = tilePeriod(sh, sh.startOf('day', now), now, { openEnd: true })
+    expect(today.map((t) => `${t.res}:${t.bucket}`)).toEqual(['day:20261125'])
+    const lastHour = tilePeriod(sh, now - 3600_000, now, { openEnd: true })
+    expect(lastHour.filter((t) => t.res === 'minute')).toHaveLength(23) // 12:37 … 12:59
+    expect(lastHour.at(-1)).toMatchObject({ res: 'hour', bucket: '2026112513' })
+  })
+
+  test('only allowed resolutions are used; edges widen to the finest one', () => {
+    const tiles = tilePeriod(sh, at('2026-11-24T10:30:00+08:00'), at('2026-11-26T00:00:00+08:00'), { allowed: ['hour', 'day'] })
+    expect(tiles[0]).toMatchObject({ res: 'hour', bucket: '2026112410' })
+    expect(tiles.at(-1)).toMatchObject({ res: 'day', bucket: '20261125' })
+    expect(tiles.some((t) => t.res === 'minute' || t.res === 'month')).toBe(false)
+  })
+})
