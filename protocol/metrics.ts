@@ -11,16 +11,20 @@ export type Dimension = (typeof DIMENSIONS)[number]
 export const INTERVALS = ['minute', 'hour', 'day', 'month'] as const
 export type Interval = (typeof INTERVALS)[number]
 
-export const UNITS = ['money', 'qty', 'count', 'ratio', 'days'] as const
+export const UNITS = ['money', 'qty', 'count', 'ratio', 'days', 'times'] as const
 export type Unit = (typeof UNITS)[number]
 
 /**
  * `flow`: summed over a period (supports interval and groupBy).
- * `ratio`: a ratio of two flows over a period (null when the denominator is 0).
- * `level`: a state "now" (groupBy allowed, no interval).
+ * `ratio`: a ratio over a period (null when the denominator is 0).
+ * `closing`: a level at the end of the period, or of each interval bucket (day or month).
+ * `level`: a state "now" (groupBy allowed, no period).
  * `list`: rows "now" (e.g. stock alerts).
  */
-export type MetricKind = 'flow' | 'ratio' | 'level' | 'list'
+export type MetricKind = 'flow' | 'ratio' | 'closing' | 'level' | 'list'
+
+/** Metrics that need a period (from/to or window); the others describe "now". */
+export const PERIOD_KINDS: readonly MetricKind[] = ['flow', 'ratio', 'closing']
 
 export interface MetricInfo {
   readonly kind: MetricKind
@@ -37,18 +41,38 @@ export const METRICS = {
   'sales.grossProfit': { kind: 'flow', unit: 'money', title: { 'zh-CN': '毛利', en: 'Gross profit' } },
   'sales.grossMargin': { kind: 'ratio', unit: 'ratio', title: { 'zh-CN': '毛利率', en: 'Gross margin' } },
   'sales.returns': { kind: 'flow', unit: 'money', title: { 'zh-CN': '销售退货额', en: 'Sales returns' } },
+  'sales.returnQty': { kind: 'flow', unit: 'qty', title: { 'zh-CN': '销售退货数量', en: 'Units returned by customers' } },
+  'sales.orderQty': { kind: 'flow', unit: 'qty', title: { 'zh-CN': '销售订单数量', en: 'Units ordered' } },
   'purchase.orderAmount': { kind: 'flow', unit: 'money', title: { 'zh-CN': '采购订单额', en: 'Purchase order amount' } },
+  'purchase.orderQty': { kind: 'flow', unit: 'qty', title: { 'zh-CN': '采购订单数量', en: 'Units ordered from suppliers' } },
   'purchase.receiptAmount': { kind: 'flow', unit: 'money', title: { 'zh-CN': '采购入库额', en: 'Purchase receipts' } },
   'purchase.receiptQty': { kind: 'flow', unit: 'qty', title: { 'zh-CN': '采购入库数量', en: 'Units received' } },
   'purchase.returnAmount': { kind: 'flow', unit: 'money', title: { 'zh-CN': '采购退货额', en: 'Purchase returns' } },
+  'purchase.returnQty': { kind: 'flow', unit: 'qty', title: { 'zh-CN': '采购退货数量', en: 'Units returned to suppliers' } },
+  'purchase.returnRate': { kind: 'ratio', unit: 'ratio', title: { 'zh-CN': '供应商退货率', en: 'Supplier return rate' } },
+  'purchase.backlogQty': { kind: 'level', unit: 'qty', title: { 'zh-CN': '采购未到货数量', en: 'Purchase backlog (units)' } },
+  'sales.backlogQty': { kind: 'level', unit: 'qty', title: { 'zh-CN': '销售未发货数量', en: 'Sales backlog (units)' } },
   'stock.qty': { kind: 'level', unit: 'qty', title: { 'zh-CN': '库存数量', en: 'Stock on hand' } },
   'stock.value': { kind: 'level', unit: 'money', title: { 'zh-CN': '库存金额', en: 'Stock value' } },
   'stock.belowSafety': { kind: 'list', unit: 'count', title: { 'zh-CN': '低于安全库存', en: 'Below safety stock' } },
+  'stock.stockoutRate': { kind: 'level', unit: 'ratio', title: { 'zh-CN': '缺货率', en: 'Stock-out rate' } },
+  'stock.closingQty': { kind: 'closing', unit: 'qty', title: { 'zh-CN': '期末库存数量', en: 'Closing stock qty' } },
+  'stock.closingValue': { kind: 'closing', unit: 'money', title: { 'zh-CN': '期末库存金额', en: 'Closing stock value' } },
+  'stock.turnover': { kind: 'ratio', unit: 'times', title: { 'zh-CN': '库存周转率', en: 'Inventory turnover' } },
+  'stock.daysOnHand': { kind: 'ratio', unit: 'days', title: { 'zh-CN': '库存周转天数', en: 'Days on hand' } },
+  'stock.accuracy': { kind: 'ratio', unit: 'ratio', title: { 'zh-CN': '盘点准确率', en: 'Stocktake line accuracy' } },
+  'stock.valueAccuracy': { kind: 'ratio', unit: 'ratio', title: { 'zh-CN': '盘点金额准确率', en: 'Stocktake value accuracy' } },
+  'stock.countedLines': { kind: 'flow', unit: 'count', title: { 'zh-CN': '盘点行数', en: 'Stocktake lines counted' } },
+  'stock.gainQty': { kind: 'flow', unit: 'qty', title: { 'zh-CN': '盘盈数量', en: 'Stocktake gains (units)' } },
+  'stock.lossQty': { kind: 'flow', unit: 'qty', title: { 'zh-CN': '盘亏数量', en: 'Stocktake losses (units)' } },
+  'stock.gainValue': { kind: 'flow', unit: 'money', title: { 'zh-CN': '盘盈金额', en: 'Stocktake gains' } },
+  'stock.lossValue': { kind: 'flow', unit: 'money', title: { 'zh-CN': '盘亏金额', en: 'Stocktake losses' } },
   'transfer.qty': { kind: 'flow', unit: 'qty', title: { 'zh-CN': '调拨数量', en: 'Units transferred' } },
   'cash.in': { kind: 'flow', unit: 'money', title: { 'zh-CN': '收款', en: 'Cash in' } },
   'cash.out': { kind: 'flow', unit: 'money', title: { 'zh-CN': '付款', en: 'Cash out' } },
   'cash.net': { kind: 'flow', unit: 'money', title: { 'zh-CN': '净现金流', en: 'Net cash flow' } },
   'fulfilment.onTimeRate': { kind: 'ratio', unit: 'ratio', title: { 'zh-CN': '订单发货及时率', en: 'On-time shipment rate' } },
+  'fulfilment.shipmentsDue': { kind: 'flow', unit: 'count', title: { 'zh-CN': '有承诺日期的发货行', en: 'Shipments with a promised date' } },
   'supplier.onTimeRate': { kind: 'ratio', unit: 'ratio', title: { 'zh-CN': '供应商准时交货率', en: 'Supplier on-time rate' } },
 } as const satisfies Record<string, MetricInfo>
 

@@ -1,8 +1,8 @@
 /**
- * Every error the cockpit raises has a code and an HTTP status (fastify core's habit,
- * via @fastify/error), so routes, socket acks and logs all speak the same codes.
+ * Every error the cockpit raises has a code and an HTTP status (fastify core's habit), so
+ * routes, socket acks and logs all speak the same codes.
  */
-import createError from '@fastify/error'
+import type { RejectedMovement } from '../protocol/movement.ts'
 
 export const ERROR_CODES = {
   COCKPIT_ERR_CONFIG: 500,
@@ -38,5 +38,9 @@ export class CockpitError extends Error {
   }
 }
 
-/** Fastify-style error constructors for the few errors thrown from hooks. */
-export const RedisUnavailableError = createError('COCKPIT_ERR_REDIS_UNAVAILABLE', 'Redis is unavailable: %s', 503)
+/** Movements refused as a batch (400 `invalid_movements`): nothing of the batch was applied. */
+export class RejectedMovementsError extends CockpitError {
+  constructor(readonly rejected: RejectedMovement[]) {
+    super('COCKPIT_ERR_INVALID_MOVEMENTS', `${rejected.length} movement(s) refused; nothing was applied`)
+  }
+}

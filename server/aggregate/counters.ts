@@ -37,6 +37,7 @@ const FLOW_DIMS: readonly CounterDim[] = ['all', 'sku', 'category', 'warehouse',
 const NO_SKU: readonly CounterDim[] = ['all', 'category', 'warehouse', 'partner', 'region', 'channel']
 const NO_PARTNER: readonly CounterDim[] = ['all', 'sku', 'category', 'warehouse', 'region', 'channel']
 const STOCK_DIMS: readonly CounterDim[] = ['all', 'sku', 'category', 'warehouse', 'region']
+const BACKLOG_DIMS: readonly CounterDim[] = ['all', 'sku', 'category', 'warehouse', 'partner']
 const flow = (scale: Scale, dims = FLOW_DIMS): CounterDef => ({ scale, res: ALL_RES, dims })
 
 export const COUNTERS = {
@@ -69,14 +70,27 @@ export const COUNTERS = {
   /** stock value change by day: closing stock value of a past day = value now − later changes */
   sv: { scale: 'money', res: ['day', 'month'], dims: STOCK_DIMS },
   sq: { scale: 'qty', res: ['day', 'month'], dims: STOCK_DIMS },
+  /** stocktakes: lines counted, lines exact, Σ|difference value|, Σ book value */
+  'st.n': flow('count', STOCK_DIMS),
+  'st.ok': flow('count', STOCK_DIMS),
+  'st.adv': flow('money', STOCK_DIMS),
+  'st.bv': flow('money', STOCK_DIMS),
+  /** stocktake adjustments, gains and losses kept apart */
+  'adj.qp': flow('qty', STOCK_DIMS),
+  'adj.qn': flow('qty', STOCK_DIMS),
+  'adj.vp': flow('money', STOCK_DIMS),
+  'adj.vn': flow('money', STOCK_DIMS),
 } as const satisfies Record<string, CounterDef>
 
 export type CounterCode = keyof typeof COUNTERS
 
 /** Running levels ("now"): stock qty and value by dimension; `pair` is sku|warehouse. */
 export const LEVELS = {
-  q: { scale: 'qty', dims: [...STOCK_DIMS, 'pair'] },
-  v: { scale: 'money', dims: [...STOCK_DIMS, 'pair'] },
+  q: { scale: 'qty', dims: STOCK_DIMS },
+  v: { scale: 'money', dims: STOCK_DIMS },
+  /** open order quantity (ordered − shipped / received against the same ref) */
+  bs: { scale: 'qty', dims: BACKLOG_DIMS },
+  bp: { scale: 'qty', dims: BACKLOG_DIMS },
 } as const satisfies Record<string, { scale: Scale; dims: readonly CounterDim[] }>
 
 export type LevelCode = keyof typeof LEVELS

@@ -2,18 +2,23 @@
  * Folds a batch of valid movements into the distinct counter deltas it causes, so that Redis
  * sees one HINCRBY per distinct (bucket × counter × dimension × member) instead of one per
  * movement and counter (design §5: ~26 counters per movement would cap ingest near 36k/s).
- * Deltas that depend on stock state (costs at moving average, stocktake differences, transfer
- * values) cannot be known here: they become stock operations that the Lua script evaluates in
- * arrival order, with the counter targets they feed.
+ * Deltas that depend on state in Redis (costs at moving average, stocktake differences,
+ * transfer values, how much of an order a shipment closes) cannot be known here: they become
+ * operations the Lua script evaluates in arrival order, with the counter cells they feed.
+ *
+ * The effects of each movement type (domain.md) are written once, in `effects()`, with a
+ * sign: +1 applies a movement, −1 reverses it for a `cancel` — then every figure the script
+ * computed comes from the original's effect record, so the reversal is exact.
  */
 import type { Dimension, MetricName } from '../../protocol/metrics.ts'
 import { DIMENSIONS } from '../../protocol/metrics.ts'
+import type { MovementType } from '../../protocol/movement.ts'
 import { lineAmount } from '../domain/money.ts'
 import type { BusinessCalendar } from '../domain/time.ts'
 import type { CounterDim, Keys, Resolution } from '../redis/keys.ts'
 import { ALL_FIELD, RESOLUTIONS } from '../redis/keys.ts'
 import type { NormalizedMovement } from '../ingest/validate.ts'
-import { COUNTERS, DIM_RESOLUTIONS, STOCK_LEVEL_DIMS, UNSPECIFIED, pairField } from './counters.ts'
+import { COUNTERS, DIM_RESOLUTIONS, LEVELS, UNSPECIFIED, pairField } from './counters.ts'
 import type { CounterCode, LevelCode } from './counters.ts'
 import { metricsOfCounters } from '../query/formulas.ts'
 
@@ -31,8 +36,40 @@ export interface FoldOptions {
   effectTtl: number
   dims: DimensionSource
   now: number
-  /** counter keys this process already gave a TTL (shared across batches; see rememberExpiring) */
+  /** counter keys this process already gave a TTL (see rememberExpiring) */
   expiring: ReadonlySet<string>
+}
+
+/**
+ * What the cockpit keeps per applied movement (domain.md "effect record"): enough to make its
+ * id idempotent and to reverse it exactly.
+ */
+export interface EffectRecord {
+  /** type */
+  t: MovementType
+  /** occurredAt, epoch ms (buckets) */
+  at: number
+  /** dueAt, epoch ms */
+  due?: number
+  /** qty (1e-3), unit price and cost (1e-6), amount (1e-4), as applied */
+  n: [qty: number, price: number | null, cost: number | null, amount: number | null]
+  /** members of every dimension as applied (master data may change later) */
+  d: Record<Dimension, string>
+  /** transfer destination warehouse and its region */
+  to?: [warehouse: string, region: string]
+  ref?: string
+  /** outputs of the script's operations for this movement, in order */
+  x?: number[][]
+  /** id of the cancel that reversed it */
+  c?: string
+}
+
+/** A cancel and the effect record it reverses, as read from Redis. */
+export interface CancelTarget {
+  id: string
+  /** the stored effect record text: the script checks it is unchanged before marking it */
+  raw: string
+  effect: EffectRecord
 }
 
 export interface FoldedBatch {
@@ -51,19 +88,29 @@ export interface FoldedBatch {
 
 type Members = Record<CounterDim, string>
 
-interface StockOp {
-  i: number
-  k: 'in' | 'out' | 'set' | 'xfer'
-  p: string
-  q: number
-  c?: number
-  p2?: string
-  vT: number[]
-  vT2?: number[]
-  qT?: number[]
-  cT?: number[]
-  cs?: number
-}
+/** Script operation; `i` is the 1-based movement index whose effect record gets the outputs. */
+type Op =
+  | { i: number; k: 'in' | 'out'; p: string; q: number; c?: number; t: number; vT: number[]; cT?: number[]; cs?: number }
+  | { i: number; k: 'xfer'; p: string; p2: string; q: number; t: number; vT: number[]; vT2: number[] }
+  | {
+      i: number
+      k: 'set'
+      p: string
+      q: number
+      t: number
+      qT: number[]
+      vT: number[]
+      okT: number[]
+      adT: number[]
+      bvT: number[]
+      qpT: number[]
+      qnT: number[]
+      vpT: number[]
+      vnT: number[]
+    }
+  | { i: number; k: 'bk'; h: string; f: string; q: number; T: number[] }
+  | { k: 'rev'; p: string; dq: number; dv: number }
+  | { k: 'bkrev'; h: string; f: string; d: number }
 
 const EXPIRING_LIMIT = 200_000
 
@@ -73,8 +120,8 @@ interface KeyRef {
 }
 
 /**
- * Builds the payload. Hot path (~100 targets per movement): keys are resolved once per
- * (counter, minute) and fields live in one Map per key, so a target costs two Map lookups
+ * Builds the payload. Hot path (~100 cells per movement): keys are resolved once per
+ * (counter, minute) and fields live in one Map per key, so a cell costs two Map lookups
  * and no string building.
  */
 class Folder {
@@ -86,7 +133,7 @@ class Folder {
   private readonly fixed: number[] = [0]
   private readonly expire: number[] = []
   readonly newlyExpiring: string[] = []
-  readonly ops: StockOp[] = []
+  readonly ops: Op[] = []
   readonly counters = new Set<string>()
   private readonly refCache = new Map<string, KeyRef[]>()
   private readonly bucketCache = new Map<number, { res: Resolution; bucket: string; expireAt: number }[]>()
@@ -158,16 +205,16 @@ class Folder {
     return refs
   }
 
-  /** targets of one flow counter for one movement */
+  /** cells of one flow counter for one movement */
   flowTargets(code: CounterCode, at: number, members: Members): number[] {
     return this.refs(code, at).map((r) => this.target(r.key, members[r.dim]))
   }
 
-  /** targets of one level for one movement (all stock dims but the pair, which the script owns) */
+  /** cells of one running level for one movement */
   levelTargets(code: LevelCode, members: Members): number[] {
     let refs = this.refCache.get(code)
     if (refs === undefined) {
-      refs = STOCK_LEVEL_DIMS.map((dim) => ({ dim, key: this.key(this.o.keys.level(code, dim), 0) }))
+      refs = LEVELS[code].dims.map((dim) => ({ dim, key: this.key(this.o.keys.level(code, dim), 0) }))
       this.refCache.set(code, refs)
       this.counters.add(code)
     }
@@ -184,126 +231,221 @@ class Folder {
     for (const r of this.refs(code, at)) this.fixed[this.target(r.key, members[r.dim])]! += delta
   }
 
-  payload(ids: string[], effects: string[]): string {
+  payload(ids: string[], effects: string[], cancels: { t: string; e: string; c: string }[]): string {
     const fixed: (number | string)[] = []
     for (let t = 1; t < this.fixed.length; t++) if (this.fixed[t] !== 0) fixed.push(t, String(this.fixed[t]))
-    return JSON.stringify({ ids, fx: effects, ttl: this.o.effectTtl, K: this.K, T: this.T, fixed, ops: this.ops, exp: this.expire })
+    return JSON.stringify({
+      ids,
+      fx: effects,
+      ttl: this.o.effectTtl,
+      K: this.K,
+      T: this.T,
+      fixed,
+      ops: this.ops,
+      exp: this.expire,
+      cx: cancels,
+    })
   }
 }
 
-function membersOf(n: NormalizedMovement, dims: DimensionSource, warehouse?: string): Members {
-  const m = n.m as Partial<Record<Dimension | 'toWarehouse', string>>
-  const sku = m.sku ?? UNSPECIFIED
-  const wh = warehouse ?? m.warehouse ?? UNSPECIFIED
-  const out = { all: ALL_FIELD, pair: pairField(sku, wh) } as Members
-  for (const d of DIMENSIONS) out[d] = m[d] ?? UNSPECIFIED
-  out.warehouse = wh
-  out.category = m.category ?? dims.categoryOf(sku) ?? UNSPECIFIED
-  out.region = (warehouse === undefined ? m.region : undefined) ?? dims.regionOf(wh) ?? UNSPECIFIED
-  return out
+function members(d: Record<Dimension, string>, warehouse?: string, region?: string): Members {
+  const wh = warehouse ?? d.warehouse
+  return { ...d, warehouse: wh, region: region ?? d.region, all: ALL_FIELD, pair: pairField(d.sku, wh) }
 }
 
-/** Effect record kept per applied movement: what makes `id` idempotent and a cancel exact. */
-function effectRecord(n: NormalizedMovement): string {
-  return JSON.stringify({ m: n.m, at: n.at })
+/** The effect record of a movement about to be applied (x is added by the script). */
+export function effectOf(n: NormalizedMovement, dims: DimensionSource): EffectRecord {
+  const m = n.m as Partial<Record<Dimension | 'toWarehouse' | 'ref', string>>
+  const d = {} as Record<Dimension, string>
+  for (const dim of DIMENSIONS) d[dim] = m[dim] ?? UNSPECIFIED
+  if (m.category === undefined) d.category = dims.categoryOf(d.sku) ?? UNSPECIFIED
+  if (m.region === undefined) d.region = dims.regionOf(d.warehouse) ?? UNSPECIFIED
+  const e: EffectRecord = { t: n.type, at: n.at, n: [n.qty, n.price ?? null, n.cost ?? null, n.amount ?? null], d }
+  if (n.due !== undefined) e.due = n.due
+  if (m.ref !== undefined) e.ref = m.ref
+  if (m.toWarehouse !== undefined) e.to = [m.toWarehouse, dims.regionOf(m.toWarehouse) ?? UNSPECIFIED]
+  return e
 }
 
-/** Folds movements (already deduplicated within the batch) into one apply-batch payload. */
-export function foldBatch(movements: readonly NormalizedMovement[], o: FoldOptions): FoldedBatch {
+/**
+ * Emits the effects of one movement. sign +1: apply (state-dependent parts become script ops
+ * whose outputs land in the effect record); sign −1 with `known` = those outputs: reverse.
+ */
+function effects(f: Folder, e: EffectRecord, i: number, sign: 1 | -1, keys: Keys, known?: number[][]): void {
+  const mem = members(e.d)
+  const at = e.at
+  const [qty, price, cost, amount] = e.n
+  let opIndex = 0
+  const x = () => known?.[opIndex++] ?? []
+  const flow = (code: CounterCode, delta: number, m = mem) => f.flow(code, at, m, sign * delta)
+  const level = (code: LevelCode, delta: number, m = mem) => f.add(f.levelTargets(code, m), sign * delta)
+  const valueTargets = (m = mem) => [...f.levelTargets('v', m), ...f.flowTargets('sv', at, m)]
+  const qtyTargets = (m = mem) => [...f.levelTargets('q', m), ...f.flowTargets('sq', at, m)]
+  const t = Math.floor(at / 1000)
+
+  /** an inbound or outbound stock movement at a given or average cost */
+  const stock = (k: 'in' | 'out', c: number | null, cT?: number[], cs = 1) => {
+    f.add(qtyTargets(), sign * (k === 'in' ? qty : -qty))
+    const vT = valueTargets()
+    if (sign === 1) {
+      f.ops.push({ i, k, p: mem.pair, q: qty, c: c ?? -1, t, vT, ...(cT ? { cT, cs } : {}) })
+      return
+    }
+    const [opCost = 0, dq = 0, dv = 0] = x()
+    f.add(vT, -dv)
+    if (cT) f.add(cT, -cs * opCost)
+    f.ops.push({ k: 'rev', p: mem.pair, dq: -dq, dv: -dv })
+  }
+
+  /** open order qty against `ref` (+qty opens, −qty closes at most what is open) */
+  const backlog = (kind: 'bs' | 'bp', q: number) => {
+    if (e.ref === undefined) return
+    const h = keys.backlog(kind)
+    const field = `${e.ref}|${e.d.sku}`
+    const T = f.levelTargets(kind, mem)
+    if (sign === 1) {
+      f.ops.push({ i, k: 'bk', h, f: field, q, T })
+      return
+    }
+    const [delta = 0] = x()
+    f.add(T, -delta)
+    f.ops.push({ k: 'bkrev', h, f: field, d: -delta })
+  }
+
+  const onTime = e.due !== undefined && at <= e.due ? 1 : 0
+  switch (e.t) {
+    case 'purchase_order':
+      flow('po.amt', lineAmount(qty, cost!))
+      flow('po.q', qty)
+      backlog('bp', qty)
+      break
+    case 'purchase_receipt':
+      flow('pr.amt', lineAmount(qty, cost!))
+      flow('pr.q', qty)
+      if (e.due !== undefined) {
+        flow('rc.due', 1)
+        flow('rc.ot', onTime)
+      }
+      stock('in', cost)
+      backlog('bp', -qty)
+      break
+    case 'purchase_return':
+      flow('pt.q', qty)
+      stock('out', cost, f.flowTargets('pt.amt', at, mem))
+      break
+    case 'sales_order':
+      flow('so.amt', lineAmount(qty, price!))
+      flow('so.n', 1)
+      flow('so.q', qty)
+      backlog('bs', qty)
+      break
+    case 'sales_shipment':
+      flow('s.rev', lineAmount(qty, price!))
+      flow('s.q', qty)
+      if (e.due !== undefined) {
+        flow('sh.due', 1)
+        flow('sh.ot', onTime)
+      }
+      stock('out', cost, f.flowTargets('s.cogs', at, mem))
+      backlog('bs', -qty)
+      break
+    case 'sales_return': {
+      const refund = lineAmount(qty, price!)
+      flow('s.rev', -refund)
+      flow('s.ret', refund)
+      flow('s.q', -qty)
+      flow('sr.q', qty)
+      stock('in', cost, f.flowTargets('s.cogs', at, mem), -1)
+      break
+    }
+    case 'transfer': {
+      const dest = members(e.d, e.to![0], e.to![1])
+      flow('tr.q', qty)
+      f.add(qtyTargets(), -sign * qty)
+      f.add(qtyTargets(dest), sign * qty)
+      const vT = valueTargets()
+      const vT2 = valueTargets(dest)
+      if (sign === 1) {
+        f.ops.push({ i, k: 'xfer', p: mem.pair, p2: dest.pair, q: qty, t, vT, vT2 })
+      } else {
+        const [, dq = 0, dv = 0, dq2 = 0, dv2 = 0] = x()
+        f.add(vT, -dv)
+        f.add(vT2, -dv2)
+        f.ops.push({ k: 'rev', p: mem.pair, dq: -dq, dv: -dv }, { k: 'rev', p: dest.pair, dq: -dq2, dv: -dv2 })
+      }
+      break
+    }
+    case 'stocktake': {
+      flow('st.n', 1)
+      const cells = {
+        qT: qtyTargets(),
+        vT: valueTargets(),
+        okT: f.flowTargets('st.ok', at, mem),
+        adT: f.flowTargets('st.adv', at, mem),
+        bvT: f.flowTargets('st.bv', at, mem),
+        qpT: f.flowTargets('adj.qp', at, mem),
+        qnT: f.flowTargets('adj.qn', at, mem),
+        vpT: f.flowTargets('adj.vp', at, mem),
+        vnT: f.flowTargets('adj.vn', at, mem),
+      }
+      if (sign === 1) {
+        f.ops.push({ i, k: 'set', p: mem.pair, q: qty, t, ...cells })
+      } else {
+        const [dv = 0, dq = 0, ok = 0, book = 0] = x()
+        f.add(cells.qT, -dq)
+        f.add(cells.vT, -dv)
+        f.add(cells.okT, -ok)
+        f.add(cells.adT, -Math.abs(dv))
+        f.add(cells.bvT, -book)
+        f.add(dq > 0 ? cells.qpT : cells.qnT, -Math.abs(dq))
+        f.add(dv > 0 ? cells.vpT : cells.vnT, -Math.abs(dv))
+        f.ops.push({ k: 'rev', p: mem.pair, dq: -dq, dv: -dv })
+      }
+      break
+    }
+    case 'payment_in':
+      flow('ci', amount!)
+      break
+    case 'payment_out':
+      flow('co', amount!)
+      break
+    case 'cancel':
+      break
+  }
+}
+
+/**
+ * Folds movements (deduplicated within the batch) into one apply-batch payload.
+ * `cancels` maps a cancel's id to the effect record it reverses (read beforehand).
+ */
+export function foldBatch(movements: readonly NormalizedMovement[], o: FoldOptions, cancels: ReadonlyMap<string, CancelTarget> = new Map()): FoldedBatch {
   const f = new Folder(o)
   const ids: string[] = []
-  const effects: string[] = []
+  const records: string[] = []
+  const marks: { t: string; e: string; c: string }[] = []
   let from = Infinity
   let to = -Infinity
   for (const n of movements) {
     ids.push(n.m.id)
-    effects.push(effectRecord(n))
     const i = ids.length
-    if (n.at < from) from = n.at
-    if (n.at > to) to = n.at
-    if (n.type === 'cancel') continue // reversal lands with the domain issue; the record is kept
-    const mem = membersOf(n, o.dims)
-    const at = n.at
-    const onTime = n.due !== undefined && at <= n.due ? 1 : 0
-    const stockValueTargets = () => [...f.levelTargets('v', mem), ...f.flowTargets('sv', at, mem)]
-    const stockQty = (sign: number, members = mem) => {
-      f.add(f.levelTargets('q', members), sign * n.qty)
-      f.flow('sq', at, members, sign * n.qty)
+    let at = n.at
+    if (n.type === 'cancel') {
+      const target = cancels.get(n.m.id)
+      if (!target) throw new Error(`cancel ${n.m.id} was folded without its target`)
+      effects(f, target.effect, i, -1, o.keys, target.effect.x)
+      marks.push({ t: target.id, e: target.raw, c: n.m.id })
+      at = target.effect.at
+      records.push(JSON.stringify({ t: 'cancel', at: n.at, cancels: target.id }))
+    } else {
+      const e = effectOf(n, o.dims)
+      effects(f, e, i, 1, o.keys)
+      records.push(JSON.stringify(e))
     }
-    switch (n.type) {
-      case 'purchase_order':
-        f.flow('po.amt', at, mem, lineAmount(n.qty, n.cost!))
-        f.flow('po.q', at, mem, n.qty)
-        break
-      case 'purchase_receipt':
-        f.flow('pr.amt', at, mem, lineAmount(n.qty, n.cost!))
-        f.flow('pr.q', at, mem, n.qty)
-        if (n.due !== undefined) {
-          f.flow('rc.due', at, mem, 1)
-          f.flow('rc.ot', at, mem, onTime)
-        }
-        stockQty(1)
-        f.ops.push({ i, k: 'in', p: mem.pair, q: n.qty, c: n.cost!, vT: stockValueTargets() })
-        break
-      case 'purchase_return':
-        f.flow('pt.q', at, mem, n.qty)
-        stockQty(-1)
-        f.ops.push({ i, k: 'out', p: mem.pair, q: n.qty, c: n.cost ?? -1, vT: stockValueTargets(), cT: f.flowTargets('pt.amt', at, mem), cs: 1 })
-        break
-      case 'sales_order':
-        f.flow('so.amt', at, mem, lineAmount(n.qty, n.price!))
-        f.flow('so.n', at, mem, 1)
-        f.flow('so.q', at, mem, n.qty)
-        break
-      case 'sales_shipment':
-        f.flow('s.rev', at, mem, lineAmount(n.qty, n.price!))
-        f.flow('s.q', at, mem, n.qty)
-        if (n.due !== undefined) {
-          f.flow('sh.due', at, mem, 1)
-          f.flow('sh.ot', at, mem, onTime)
-        }
-        stockQty(-1)
-        f.ops.push({ i, k: 'out', p: mem.pair, q: n.qty, c: n.cost ?? -1, vT: stockValueTargets(), cT: f.flowTargets('s.cogs', at, mem), cs: 1 })
-        break
-      case 'sales_return': {
-        const amount = lineAmount(n.qty, n.price!)
-        f.flow('s.rev', at, mem, -amount)
-        f.flow('s.ret', at, mem, amount)
-        f.flow('s.q', at, mem, -n.qty)
-        f.flow('sr.q', at, mem, n.qty)
-        stockQty(1)
-        f.ops.push({ i, k: 'in', p: mem.pair, q: n.qty, c: n.cost ?? -1, vT: stockValueTargets(), cT: f.flowTargets('s.cogs', at, mem), cs: -1 })
-        break
-      }
-      case 'transfer': {
-        const dest = membersOf(n, o.dims, (n.m as { toWarehouse: string }).toWarehouse)
-        f.flow('tr.q', at, mem, n.qty)
-        stockQty(-1)
-        stockQty(1, dest)
-        f.ops.push({
-          i,
-          k: 'xfer',
-          p: mem.pair,
-          p2: dest.pair,
-          q: n.qty,
-          vT: stockValueTargets(),
-          vT2: [...f.levelTargets('v', dest), ...f.flowTargets('sv', at, dest)],
-        })
-        break
-      }
-      case 'stocktake':
-        f.ops.push({ i, k: 'set', p: mem.pair, q: n.qty, vT: stockValueTargets(), qT: [...f.levelTargets('q', mem), ...f.flowTargets('sq', at, mem)] })
-        break
-      case 'payment_in':
-        f.flow('ci', at, mem, n.amount!)
-        break
-      case 'payment_out':
-        f.flow('co', at, mem, n.amount!)
-        break
-    }
+    if (at < from) from = at
+    if (at > to) to = at
   }
   return {
-    payload: f.payload(ids, effects),
+    payload: f.payload(ids, records, marks),
     ids,
     metrics: metricsOfCounters(f.counters),
     from: Number.isFinite(from) ? from : o.now,
@@ -317,4 +459,3 @@ export function rememberExpiring(set: Set<string>, keys: readonly string[]): voi
   if (set.size + keys.length > EXPIRING_LIMIT) set.clear()
   for (const k of keys) set.add(k)
 }
-

@@ -12,6 +12,8 @@ import { MONEY_SCALE, PRICE_SCALE, QTY_SCALE, toScaled } from '../domain/money.t
 
 /** A valid movement with its figures as exact integers (see domain/money.ts for the scales). */
 export interface NormalizedMovement {
+  /** position in the request (NDJSON: line index) */
+  index: number
   readonly m: Movement
   readonly type: MovementType
   /** occurredAt, epoch ms */
@@ -129,7 +131,7 @@ export function validateMovement(value: unknown, index: number, opts: ValidateOp
   if (m.type === 'transfer' && m.toWarehouse === m.warehouse) errors.push({ path: '/toWarehouse', message: 'must differ from warehouse' })
   if (m.type === 'cancel' && m.cancels === m.id) errors.push({ path: '/cancels', message: 'a movement cannot cancel itself' })
   if (errors.length > 0 || at === undefined) return reject(errors)
-  return { ok: true, movement: { m, type: m.type, at, due, qty, price, cost, amount } }
+  return { ok: true, movement: { index, m, type: m.type, at, due, qty, price, cost, amount } }
 }
 
 export interface BatchValidation {

@@ -8,8 +8,10 @@ import type { Redis } from 'ioredis'
 import { createCalendar } from '../domain/time.ts'
 import type { BusinessCalendar } from '../domain/time.ts'
 import { foldBatch, rememberExpiring } from '../aggregate/fold.ts'
+import type { CancelTarget, EffectRecord } from '../aggregate/fold.ts'
 import type { NormalizedMovement } from '../ingest/validate.ts'
-import { CockpitError } from '../errors.ts'
+import type { RejectedMovement } from '../../protocol/movement.ts'
+import { CockpitError, RejectedMovementsError } from '../errors.ts'
 
 const APPLY_BATCH_LUA = readFileSync(new URL('../redis/scripts/apply-batch.lua', import.meta.url), 'utf8')
 
@@ -27,6 +29,8 @@ export interface Aggregator {
   readonly ready: boolean
   /** applies one batch atomically; movements whose id was applied before count as duplicates */
   apply(movements: readonly NormalizedMovement[]): Promise<ApplyResult>
+  /** refuses (RejectedMovementsError) cancels that cannot apply, before any chunk of a body is applied */
+  check(movements: readonly NormalizedMovement[]): Promise<void>
 }
 
 declare module 'fastify' {
@@ -37,7 +41,7 @@ declare module 'fastify' {
 
 type ApplyBatchReply = [string, ...(string | number)[]]
 interface ScriptedRedis extends Redis {
-  applyBatch(q: string, v: string, a: string, payload: string, effectPrefix: string): Promise<ApplyBatchReply>
+  applyBatch(q: string, v: string, a: string, last: string, payload: string, effectPrefix: string): Promise<ApplyBatchReply>
 }
 
 export const aggregatePlugin = fp(
@@ -45,7 +49,7 @@ export const aggregatePlugin = fp(
     const { config, keys, masterData, changes } = fastify
     const redis = fastify.redis as ScriptedRedis
     // defineCommand runs EVALSHA and falls back to EVAL after a Redis restart flushed the script
-    redis.defineCommand('applyBatch', { numberOfKeys: 3, lua: APPLY_BATCH_LUA })
+    redis.defineCommand('applyBatch', { numberOfKeys: 4, lua: APPLY_BATCH_LUA })
     const calendar = createCalendar(config.timeZone)
     const expiring = new Set<string>()
     const levelQ = keys.level('q', 'pair')
@@ -69,10 +73,48 @@ export const aggregatePlugin = fp(
     })
     if (fastify.redisState.up) await loadScripts()
 
+    /**
+     * Reads the effect records that the batch's cancels reverse and checks each may be
+     * cancelled. Cancels already applied (a retried batch) are reported in `done`.
+     */
+    async function resolveCancels(batch: readonly NormalizedMovement[]) {
+      const targets = new Map<string, CancelTarget>()
+      const done = new Set<string>()
+      const rejected: RejectedMovement[] = []
+      const cancels = batch.filter((n) => n.type === 'cancel')
+      if (cancels.length === 0) return { targets, done, rejected }
+      const targetIds = cancels.map((n) => (n.m as { cancels: string }).cancels)
+      const raws = await redis.mget(...cancels.map((n) => keys.effect(n.m.id)), ...targetIds.map((id) => keys.effect(id)))
+      const inBatch = new Set(batch.map((n) => n.m.id))
+      const claimed = new Map<string, string>()
+      cancels.forEach((n, k) => {
+        const target = targetIds[k]!
+        const refuse = (message: string) => rejected.push({ index: n.index, id: n.m.id, errors: [{ path: '/cancels', message }] })
+        if (raws[k] !== null) return void done.add(n.m.id)
+        const raw = raws[cancels.length + k] ?? null
+        if (raw === null) {
+          if (inBatch.has(target)) return void refuse('cancels a movement of the same batch: send the cancel in a later batch')
+          return void refuse(`unknown movement id "${target}", or its effect record expired (kept ${config.effectTtl} s)`)
+        }
+        const effect = JSON.parse(raw) as EffectRecord
+        if (effect.t === 'cancel') return void refuse('a cancel cannot be cancelled')
+        if (effect.c !== undefined) return void refuse(`"${target}" was already cancelled by "${effect.c}"`)
+        const first = claimed.get(target)
+        if (first !== undefined) return void refuse(`"${target}" is already cancelled by "${first}" in this batch`)
+        claimed.set(target, n.m.id)
+        targets.set(n.m.id, { id: target, raw, effect })
+      })
+      return { targets, done, rejected }
+    }
+
     const aggregator: Aggregator = {
       calendar,
       get ready() {
         return ready
+      },
+      async check(movements) {
+        const { rejected } = await resolveCancels(movements)
+        if (rejected.length > 0) throw new RejectedMovementsError(rejected)
       },
       async apply(movements) {
         const seen = new Set<string>()
@@ -84,17 +126,19 @@ export const aggregatePlugin = fp(
         }
         let duplicates = movements.length - candidates.length
         for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+          const { targets, done, rejected } = await resolveCancels(candidates)
+          if (rejected.length > 0) throw new RejectedMovementsError(rejected)
+          if (done.size > 0) {
+            duplicates += done.size
+            candidates = candidates.filter((n) => !done.has(n.m.id))
+          }
           if (candidates.length === 0) return { accepted: 0, duplicates }
-          const folded = foldBatch(candidates, {
-            keys,
-            calendar,
-            retention: config.retention,
-            effectTtl: config.effectTtl,
-            dims: masterData,
-            now: Date.now(),
-            expiring,
-          })
-          const reply = await redis.applyBatch(levelQ, levelV, keys.avgCost, folded.payload, effectPrefix)
+          const folded = foldBatch(
+            candidates,
+            { keys, calendar, retention: config.retention, effectTtl: config.effectTtl, dims: masterData, now: Date.now(), expiring },
+            targets,
+          )
+          const reply = await redis.applyBatch(levelQ, levelV, keys.avgCost, keys.lastMoved, folded.payload, effectPrefix)
           if (reply[0] === 'ok') {
             rememberExpiring(expiring, folded.expiring)
             // the batch is applied: a lost notice only delays screens until their next refresh
@@ -103,11 +147,14 @@ export const aggregatePlugin = fp(
               .catch((err: unknown) => fastify.log.warn({ err }, 'change notice not published'))
             return { accepted: candidates.length, duplicates }
           }
-          const dup = new Set(reply.slice(1).map(Number))
-          duplicates += dup.size
-          candidates = candidates.filter((_, i) => !dup.has(i + 1))
+          if (reply[0] === 'dup') {
+            const dup = new Set(reply.slice(1).map(Number))
+            duplicates += dup.size
+            candidates = candidates.filter((_, i) => !dup.has(i + 1))
+          }
+          // 'conflict': a movement being cancelled changed meanwhile; read the targets again
         }
-        throw new CockpitError('COCKPIT_ERR_CONFLICT', 'the same movement ids are being applied concurrently; retry the batch')
+        throw new CockpitError('COCKPIT_ERR_CONFLICT', 'the same movements are being applied or cancelled concurrently; retry the batch')
       },
     }
     fastify.decorate('aggregator', aggregator)

@@ -8,7 +8,7 @@ import Type from 'typebox'
 import { IngestAccepted, IngestRejected, MAX_JSON_BATCH, MAX_NDJSON_BATCH } from '../../protocol/movement.ts'
 import type { RejectedMovement } from '../../protocol/movement.ts'
 import { validateBatch } from '../ingest/validate.ts'
-import { CockpitError } from '../errors.ts'
+import { CockpitError, RejectedMovementsError } from '../errors.ts'
 
 const ErrorBody = Type.Object({ error: Type.String(), message: Type.String() })
 
@@ -81,7 +81,10 @@ export const ingestRoutes = fp(
         }
 
         const { movements, rejected } = validateBatch(items, { baseCurrency: config.currency })
-        if (lines) for (const r of rejected) r.index = lines[r.index]!
+        if (lines) {
+          for (const r of rejected) r.index = lines[r.index]!
+          for (const n of movements) n.index = lines[n.index]!
+        }
         const allRejected = [...broken, ...rejected].sort((a, b) => a.index - b.index)
         if (allRejected.length > 0) {
           return reply.status(400).send({
@@ -92,14 +95,20 @@ export const ingestRoutes = fp(
         }
         if (!fastify.redisState.up) throw new CockpitError('COCKPIT_ERR_REDIS_UNAVAILABLE', 'Redis is unavailable; nothing was applied, retry later')
 
-        let accepted = 0
-        let duplicates = 0
-        for (let i = 0; i < movements.length; i += MAX_JSON_BATCH) {
-          const r = await aggregator.apply(movements.slice(i, i + MAX_JSON_BATCH))
-          accepted += r.accepted
-          duplicates += r.duplicates
+        try {
+          if (movements.length > MAX_JSON_BATCH) await aggregator.check(movements)
+          let accepted = 0
+          let duplicates = 0
+          for (let i = 0; i < movements.length; i += MAX_JSON_BATCH) {
+            const r = await aggregator.apply(movements.slice(i, i + MAX_JSON_BATCH))
+            accepted += r.accepted
+            duplicates += r.duplicates
+          }
+          return { accepted, duplicates }
+        } catch (err) {
+          if (!(err instanceof RejectedMovementsError)) throw err
+          return reply.status(400).send({ error: 'invalid_movements', message: err.message, rejected: err.rejected })
         }
-        return { accepted, duplicates }
       },
     )
   },

@@ -5,12 +5,12 @@
  */
 import { Compile } from 'typebox/compile'
 import type { Redis } from 'ioredis'
-import { METRICS } from '../../protocol/metrics.ts'
+import { METRICS, PERIOD_KINDS } from '../../protocol/metrics.ts'
 import type { Dimension, Interval } from '../../protocol/metrics.ts'
 import { Query } from '../../protocol/query.ts'
 import type { AlertRow, GroupResult, QueryResult, SeriesPoint } from '../../protocol/query.ts'
-import { COUNTERS, DIM_RESOLUTIONS, STOCK_LEVEL_DIMS } from '../aggregate/counters.ts'
-import type { CounterCode, Scale } from '../aggregate/counters.ts'
+import { COUNTERS, DIM_RESOLUTIONS, LEVELS, STOCK_LEVEL_DIMS } from '../aggregate/counters.ts'
+import type { CounterCode, LevelCode, Scale } from '../aggregate/counters.ts'
 import { moneyOut, qtyOut } from '../domain/money.ts'
 import { bucketsOf, tilePeriod } from '../domain/time.ts'
 import type { BusinessCalendar, Tile } from '../domain/time.ts'
@@ -47,6 +47,8 @@ const queryValidator = Compile(Query)
 const MAX_POINTS = 10_000
 /** Rows a list metric returns at most unless `top` says otherwise. */
 const DEFAULT_ROWS = 200
+/** A pair counts as active for the stock-out rate when it moved within this many days (domain.md). */
+const ACTIVE_DAYS = 90
 
 function canonical(value: unknown): unknown {
   if (Array.isArray(value)) return [...value].map(canonical).sort()
@@ -103,7 +105,7 @@ export function createQueryEngine(o: QueryEngineOptions): QueryEngine {
    * past retention.
    */
   function allowedFor(metric: Query['metric'], dim: Dimension | 'all', from: number, at: number): Resolution[] {
-    const codes = countersOf(metric) as CounterCode[]
+    const codes = countersOf(metric).filter((c): c is CounterCode => Object.hasOwn(COUNTERS, c))
     for (const code of codes) {
       if (!(COUNTERS[code].dims as readonly string[]).includes(dim)) {
         throw new CockpitError('COCKPIT_ERR_UNSUPPORTED_QUERY', `${metric} is not kept by ${dim}`)
@@ -195,7 +197,8 @@ export function createQueryEngine(o: QueryEngineOptions): QueryEngine {
         const out = new Map<string, number | null>()
         for (const m of membersOf(s)) {
           const d = combine(f.den, den, m)
-          out.set(m, d === 0 ? null : combine(f.num, num, m) / d)
+          const r = d === 0 ? null : combine(f.num, num, m) / d
+          out.set(m, r !== null && f.complement ? 1 - r : r)
         }
         return out
       })
@@ -309,7 +312,8 @@ export function createQueryEngine(o: QueryEngineOptions): QueryEngine {
       num += combine(f.num, sums.slice(0, f.num.length), m)
       den += combine(f.den, sums.slice(f.num.length), m)
     }
-    return den === 0 ? null : num / den
+    if (den === 0) return null
+    return f.complement ? 1 - num / den : num / den
   }
 
   function seriesPoints(interval: Interval, period: Period, allowed: Resolution[], openEnd: boolean) {
@@ -337,12 +341,14 @@ export function createQueryEngine(o: QueryEngineOptions): QueryEngine {
     const result: QueryResult = { metric: q.metric, unit: info.unit, currency: o.currency, total: 0, asOf: cal.format(at) }
     if (q.groupBy) result.groupBy = q.groupBy
     const out = (units: number) => scaleOut(f.scale, units)
-    const stockDims = STOCK_LEVEL_DIMS as readonly string[]
+    const levelDims = LEVELS[f.level].dims as readonly string[]
     for (const d of [q.groupBy, ...fdims]) {
-      if (d && !stockDims.includes(d)) throw new CockpitError('COCKPIT_ERR_UNSUPPORTED_QUERY', `stock levels are kept by sku, category, warehouse and region, not ${d}`)
+      if (d && !levelDims.includes(d)) {
+        throw new CockpitError('COCKPIT_ERR_UNSUPPORTED_QUERY', `${q.metric} is kept by ${levelDims.filter((x) => x !== 'all').join(', ')}, not ${d}`)
+      }
     }
     let members: Map<string, number>
-    const pairOnly = fdims.length > 0 && fdims.every((d) => d === 'sku' || d === 'warehouse') && (!q.groupBy || q.groupBy === 'sku' || q.groupBy === 'warehouse')
+    const pairOnly = (f.level === 'q' || f.level === 'v') && fdims.length > 0 && fdims.every((d) => d === 'sku' || d === 'warehouse') && (!q.groupBy || q.groupBy === 'sku' || q.groupBy === 'warehouse')
     const sameDim = fdims.length === 1 && fdims[0] === q.groupBy
     if (fdims.length === 0 || sameDim) {
       const dim = q.groupBy ?? 'all'
@@ -412,19 +418,219 @@ export function createQueryEngine(o: QueryEngineOptions): QueryEngine {
     }
   }
 
+  /** members of a stock-level hash: all (`_`), every member of a dimension, or some members */
+  async function readLevel(code: LevelCode, dim: Dimension | 'all', members: string[] | undefined): Promise<Map<string, number>> {
+    const key = o.keys.level(code, dim)
+    if (dim === 'all') {
+      const v = await o.redis.hget(key, ALL_FIELD)
+      return new Map(v === null ? [] : [[ALL_FIELD, Number(v)]])
+    }
+    if (members) {
+      const values = await o.redis.hmget(key, ...members)
+      return new Map(members.flatMap((m, i) => (values[i] === null ? [] : [[m, Number(values[i])] as [string, number]])))
+    }
+    return new Map(Object.entries(await o.redis.hgetall(key)).map(([k, v]) => [k, Number(v)]))
+  }
+
+  /**
+   * Stock level (units) at each boundary, per member: level now − changes dated at or after
+   * the boundary (day buckets of `delta`, up to tomorrow for movements dated slightly ahead).
+   * Boundaries are taken at day starts: closing values are end-of-day figures.
+   */
+  async function closingAt(level: 'q' | 'v', delta: 'sq' | 'sv', dim: Dimension | 'all', members: string[] | undefined, boundaries: number[], at: number) {
+    const now = await readLevel(level, dim, members)
+    const past = boundaries.filter((b) => b < at)
+    if (past.length === 0) return boundaries.map(() => now)
+    const first = cal.startOf('day', Math.min(...past))
+    const days = bucketsOf(cal, 'day', first, cal.nextStart('day', cal.nextStart('day', at)))
+    const tileSets = days.map((d) => [{ res: 'day' as const, bucket: cal.bucketId('day', d.start), start: d.start, end: d.end }])
+    const perDay = (await readFlow([[delta, 1]], tileSets, dim, members)).map((sums) => sums[0]!)
+    // suffix sums: changes from day k onwards
+    const suffix: Map<string, number>[] = new Array(days.length + 1)
+    suffix[days.length] = new Map()
+    for (let k = days.length - 1; k >= 0; k--) {
+      const next = new Map(suffix[k + 1]!)
+      for (const [m, v] of perDay[k]!) next.set(m, (next.get(m) ?? 0) + v)
+      suffix[k] = next
+    }
+    return boundaries.map((b) => {
+      if (b >= at) return now
+      const k = days.findIndex((d) => d.start >= b)
+      const after = suffix[k < 0 ? days.length : k]!
+      const out = new Map<string, number>()
+      for (const m of new Set([...now.keys(), ...after.keys()])) out.set(m, (now.get(m) ?? 0) - (after.get(m) ?? 0))
+      return out
+    })
+  }
+
+  /** closing stock and turnover / days on hand: read levels, value changes by day and COGS */
+  async function runStockPeriod(q: Query, at: number): Promise<QueryResult> {
+    const f = FORMULAS[q.metric]
+    if (f.kind !== 'closing' && f.kind !== 'turnover') throw new Error('not a stock period metric')
+    const info = METRICS[q.metric]
+    const period = resolvePeriod(q, cal, at)
+    const plan = filterPlan(q)
+    if (!(STOCK_LEVEL_DIMS as readonly string[]).includes(plan.dim)) {
+      throw new CockpitError('COCKPIT_ERR_UNSUPPORTED_QUERY', `stock figures are kept by sku, category, warehouse and region, not ${plan.dim}`)
+    }
+    if (q.interval && q.interval !== 'day' && q.interval !== 'month') {
+      throw new CockpitError('COCKPIT_ERR_UNSUPPORTED_QUERY', `${q.metric} is computed from end-of-day figures: use interval day or month`)
+    }
+    const end = Math.min(period.to, at)
+    const points = q.interval ? bucketsOf(cal, q.interval, period.from, period.to) : [{ start: period.from, end: period.to }]
+    if (points.length > MAX_POINTS) throw new CockpitError('COCKPIT_ERR_UNSUPPORTED_QUERY', `${points.length} points is too many (max ${MAX_POINTS})`)
+    const result: QueryResult = {
+      metric: q.metric,
+      unit: info.unit,
+      currency: o.currency,
+      from: cal.format(period.from),
+      to: cal.format(period.to),
+      total: 0,
+      asOf: cal.format(at),
+    }
+    if (q.interval) result.interval = q.interval
+    if (q.groupBy) result.groupBy = q.groupBy
+
+    // one figure per member for the whole period and for each point
+    let wholeValues: Map<string, number | null>
+    let pointValues: Map<string, number | null>[]
+    if (f.kind === 'closing') {
+      const closings = await closingAt(f.level, f.delta, plan.dim, plan.members, [period.to, ...points.map((p) => Math.min(p.end, period.to))], at)
+      const out = (m: Map<string, number>) => new Map([...m].map(([k, v]) => [k, scaleOut(f.scale, v)] as [string, number | null]))
+      wholeValues = out(closings[0]!)
+      pointValues = closings.slice(1).map(out)
+    } else {
+      // end of each day of the period (today: now)
+      const days = bucketsOf(cal, 'day', period.from, end)
+      const closings = await closingAt('v', 'sv', plan.dim, plan.members, days.map((d) => Math.min(d.end, end)), at)
+      const span = (from: number, to: number) => {
+        const idx = days.map((d, k) => [d, k] as const).filter(([d]) => d.start < to && d.end > from).map(([, k]) => k)
+        const tiles = tilePeriod(cal, from, Math.min(to, end), { allowed: allowedFor('sales.cogs', plan.dim, from, at), openEnd: to >= at })
+        return { idx, tiles, days: Math.max(0, Math.min(to, end) - from) / 86_400_000 }
+      }
+      const spans = [span(period.from, period.to), ...points.map((p) => span(Math.max(p.start, period.from), Math.min(p.end, period.to)))]
+      const cogs = await readFlow([['s.cogs', 1]], spans.map((sp) => sp.tiles), plan.dim, plan.members)
+      const compute = (k: number) => {
+        const sp = spans[k]!
+        const c = cogs[k]![0]!
+        const out = new Map<string, number | null>()
+        const keys = new Set<string>([...c.keys()])
+        for (const i of sp.idx) for (const m of closings[i]!.keys()) keys.add(m)
+        for (const m of keys) {
+          const avg = sp.idx.length ? sp.idx.reduce((t, i) => t + (closings[i]!.get(m) ?? 0), 0) / sp.idx.length : 0
+          const cg = c.get(m) ?? 0
+          out.set(m, f.result === 'turnover' ? (avg > 0 ? cg / avg : null) : cg > 0 ? (avg * sp.days) / cg : null)
+        }
+        return out
+      }
+      wholeValues = compute(0)
+      pointValues = points.map((_, k) => compute(k + 1))
+      if (!q.groupBy && plan.dim !== 'all') {
+        // several members of one dimension: a ratio of sums, not a sum of ratios
+        const merge = (k: number) => {
+          const sp = spans[k]!
+          let cg = 0
+          for (const v of cogs[k]![0]!.values()) cg += v
+          const avg = sp.idx.length ? sp.idx.reduce((t, i) => t + [...closings[i]!.values()].reduce((a, b) => a + b, 0), 0) / sp.idx.length : 0
+          return new Map([[ALL_FIELD, f.result === 'turnover' ? (avg > 0 ? cg / avg : null) : cg > 0 ? (avg * sp.days) / cg : null]])
+        }
+        wholeValues = merge(0)
+        pointValues = points.map((_, k) => merge(k + 1))
+      }
+    }
+    const isSum = f.kind === 'closing'
+    const pick = (m: Map<string, number | null>): number | null => (plan.dim === 'all' || !q.groupBy && !isSum ? (m.get(ALL_FIELD) ?? null) : sumMap(m))
+    if (q.groupBy) {
+      let keys = [...wholeValues.keys()].sort((a, b) => (wholeValues.get(b) ?? -Infinity) - (wholeValues.get(a) ?? -Infinity) || (a < b ? -1 : 1))
+      if (q.top) keys = keys.slice(0, q.top)
+      result.groups = keys.map((key) => {
+        const g: GroupResult = { key, total: wholeValues.get(key) ?? null }
+        const l = o.masterData.label(q.groupBy!, key)
+        if (l !== undefined) g.label = l
+        if (q.interval) g.series = points.map((p, k) => ({ start: cal.format(p.start), value: pointValues[k]!.get(key) ?? null }))
+        return g
+      })
+      if (isSum) result.total = sumMap(wholeValues)
+      else {
+        const whole = await runStockPeriod({ ...q, groupBy: undefined, top: undefined, interval: undefined }, at)
+        result.total = whole.total
+      }
+    } else {
+      result.total = pick(wholeValues)
+      if (q.interval) result.series = points.map((p, k) => ({ start: cal.format(p.start), value: pick(pointValues[k]!) }))
+    }
+    return result
+  }
+
+  /** share of active sku × warehouse pairs (moved in the last 90 days) with nothing on hand */
+  async function runStockout(q: Query, at: number): Promise<QueryResult> {
+    const filter = normalizeFilter(q.filter)
+    const dim = q.groupBy
+    if (dim && !['sku', 'warehouse', 'category', 'region'].includes(dim)) {
+      throw new CockpitError('COCKPIT_ERR_UNSUPPORTED_QUERY', `stock-out rate is kept by sku, warehouse, category and region, not ${dim}`)
+    }
+    const [last, qty] = await Promise.all([o.redis.hgetall(o.keys.lastMoved), o.redis.hgetall(o.keys.level('q', 'pair'))])
+    const since = at / 1000 - ACTIVE_DAYS * 86_400
+    const groups = new Map<string, { active: number; out: number }>()
+    const total = { active: 0, out: 0 }
+    for (const [pair, t] of Object.entries(last)) {
+      if (Number(t) < since) continue
+      const [sku, warehouse] = pair.split('|') as [string, string]
+      const member: Record<string, string> = {
+        sku,
+        warehouse,
+        category: o.masterData.sku(sku)?.category ?? '-',
+        region: o.masterData.warehouse(warehouse)?.region ?? '-',
+      }
+      if (Object.entries(filter).some(([d, values]) => !values!.includes(member[d] ?? ''))) continue
+      const isOut = Number(qty[pair] ?? '0') <= 0 ? 1 : 0
+      total.active++
+      total.out += isOut
+      if (dim) {
+        const g = groups.get(member[dim]!) ?? { active: 0, out: 0 }
+        g.active++
+        g.out += isOut
+        groups.set(member[dim]!, g)
+      }
+    }
+    const result: QueryResult = {
+      metric: q.metric,
+      unit: 'ratio',
+      currency: o.currency,
+      total: total.active === 0 ? null : total.out / total.active,
+      asOf: cal.format(at),
+    }
+    if (dim) {
+      result.groupBy = dim
+      let list = [...groups].map(([key, g]): GroupResult => {
+        const out: GroupResult = { key, total: g.out / g.active }
+        const l = o.masterData.label(dim, key)
+        if (l !== undefined) out.label = l
+        return out
+      })
+      list.sort((a, b) => b.total! - a.total! || (a.key < b.key ? -1 : 1))
+      if (q.top) list = list.slice(0, q.top)
+      result.groups = list
+    }
+    return result
+  }
+
   return {
     parse,
     key: (query) => JSON.stringify(canonical(query)),
     async run(query) {
       const at = now()
       const info = METRICS[query.metric]
-      if (info.kind === 'level' || info.kind === 'list') {
+      const f = FORMULAS[query.metric]
+      if (!(PERIOD_KINDS as readonly string[]).includes(info.kind)) {
         if (query.interval || query.window || query.from || query.to || query.compare) {
           throw new CockpitError('COCKPIT_ERR_UNSUPPORTED_QUERY', `${query.metric} is a figure "now": period, interval and compare do not apply`)
         }
-        return info.kind === 'level' ? runLevel(query, at) : runBelowSafety(query, at)
+        if (f.kind === 'stockout') return runStockout(query, at)
+        return f.kind === 'level' ? runLevel(query, at) : runBelowSafety(query, at)
       }
       if (query.top && !query.groupBy) throw new CockpitError('COCKPIT_ERR_INVALID_QUERY', 'top needs groupBy')
+      if (f.kind === 'closing' || f.kind === 'turnover') return runStockPeriod(query, at)
       return runFlow(query, at)
     },
   }

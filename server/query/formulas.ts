@@ -12,8 +12,14 @@ export type Terms = readonly (readonly [CounterCode, 1 | -1])[]
 
 export type Formula =
   | { kind: 'flow'; scale: Scale; terms: Terms }
-  | { kind: 'ratio'; num: Terms; den: Terms }
+  /** num / den, or 1 − num / den when `complement` */
+  | { kind: 'ratio'; num: Terms; den: Terms; complement?: boolean }
+  /** level at the end of each bucket: level now − changes after it */
+  | { kind: 'closing'; scale: Scale; level: 'q' | 'v'; delta: 'sq' | 'sv' }
+  /** turnover = COGS / average daily closing value; days on hand = average value / daily COGS */
+  | { kind: 'turnover'; result: 'turnover' | 'daysOnHand' }
   | { kind: 'level'; scale: Scale; level: LevelCode }
+  | { kind: 'stockout' }
   | { kind: 'list'; list: 'belowSafety' }
 
 const sum = (scale: Scale, ...codes: CounterCode[]): Formula => ({ kind: 'flow', scale, terms: codes.map((c) => [c, 1] as const) })
@@ -27,18 +33,38 @@ export const FORMULAS: Record<MetricName, Formula> = {
   'sales.grossProfit': { kind: 'flow', scale: 'money', terms: [['s.rev', 1], ['s.cogs', -1]] },
   'sales.grossMargin': { kind: 'ratio', num: [['s.rev', 1], ['s.cogs', -1]], den: [['s.rev', 1]] },
   'sales.returns': sum('money', 's.ret'),
+  'sales.returnQty': sum('qty', 'sr.q'),
+  'sales.orderQty': sum('qty', 'so.q'),
+  'sales.backlogQty': { kind: 'level', scale: 'qty', level: 'bs' },
   'purchase.orderAmount': sum('money', 'po.amt'),
   'purchase.receiptAmount': sum('money', 'pr.amt'),
   'purchase.receiptQty': sum('qty', 'pr.q'),
+  'purchase.orderQty': sum('qty', 'po.q'),
   'purchase.returnAmount': sum('money', 'pt.amt'),
+  'purchase.returnQty': sum('qty', 'pt.q'),
+  'purchase.returnRate': { kind: 'ratio', num: [['pt.q', 1]], den: [['pr.q', 1]] },
+  'purchase.backlogQty': { kind: 'level', scale: 'qty', level: 'bp' },
   'stock.qty': { kind: 'level', scale: 'qty', level: 'q' },
   'stock.value': { kind: 'level', scale: 'money', level: 'v' },
   'stock.belowSafety': { kind: 'list', list: 'belowSafety' },
+  'stock.stockoutRate': { kind: 'stockout' },
+  'stock.closingQty': { kind: 'closing', scale: 'qty', level: 'q', delta: 'sq' },
+  'stock.closingValue': { kind: 'closing', scale: 'money', level: 'v', delta: 'sv' },
+  'stock.turnover': { kind: 'turnover', result: 'turnover' },
+  'stock.daysOnHand': { kind: 'turnover', result: 'daysOnHand' },
+  'stock.accuracy': { kind: 'ratio', num: [['st.ok', 1]], den: [['st.n', 1]] },
+  'stock.valueAccuracy': { kind: 'ratio', num: [['st.adv', 1]], den: [['st.bv', 1]], complement: true },
+  'stock.countedLines': sum('count', 'st.n'),
+  'stock.gainQty': sum('qty', 'adj.qp'),
+  'stock.lossQty': sum('qty', 'adj.qn'),
+  'stock.gainValue': sum('money', 'adj.vp'),
+  'stock.lossValue': sum('money', 'adj.vn'),
   'transfer.qty': sum('qty', 'tr.q'),
   'cash.in': sum('money', 'ci'),
   'cash.out': sum('money', 'co'),
   'cash.net': { kind: 'flow', scale: 'money', terms: [['ci', 1], ['co', -1]] },
   'fulfilment.onTimeRate': { kind: 'ratio', num: [['sh.ot', 1]], den: [['sh.due', 1]] },
+  'fulfilment.shipmentsDue': sum('count', 'sh.due'),
   'supplier.onTimeRate': { kind: 'ratio', num: [['rc.ot', 1]], den: [['rc.due', 1]] },
 }
 
@@ -50,8 +76,13 @@ export function countersOf(metric: MetricName): string[] {
       return f.terms.map(([c]) => c)
     case 'ratio':
       return [...f.num, ...f.den].map(([c]) => c)
+    case 'closing':
+      return [f.level, f.delta]
+    case 'turnover':
+      return ['s.cogs', 'v', 'sv']
     case 'level':
       return [f.level]
+    case 'stockout':
     case 'list':
       return ['q']
   }

@@ -23,6 +23,8 @@ export interface Keys {
   readonly avgCost: string
   /** last movement time (epoch seconds) per sku|warehouse: stockout rate counts active pairs */
   readonly lastMoved: string
+  /** open order qty per `ref|sku`: `bs` sales orders, `bp` purchase orders */
+  backlog(kind: 'bs' | 'bp'): string
   /** effect record of an applied movement: its idempotency key */
   effect(movementId: string): string
   /** master data hash of one kind: field = code, value = JSON */
@@ -45,6 +47,7 @@ export function createKeys(prefix: string): Keys {
     level: (counter, dim) => `${prefix}c:now:${counter}:${dim}`,
     avgCost: `${prefix}lv:avg`,
     lastMoved: `${prefix}lv:last`,
+    backlog: (kind) => `${prefix}bk:${kind}`,
     effect: (id) => `${prefix}e:${id}`,
     master: (kind) => `${prefix}md:${kind}`,
     changed: `${prefix}changed`,

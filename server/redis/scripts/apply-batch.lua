@@ -1,19 +1,20 @@
 -- Applies one folded batch of movements atomically (design §3: one script per batch).
--- KEYS[1] stock qty by pair, KEYS[2] stock value by pair, KEYS[3] moving-average cost by pair
+-- KEYS[1] stock qty by sku|warehouse   KEYS[2] stock value by pair
+-- KEYS[3] moving-average unit cost by pair   KEYS[4] last movement time by pair
 -- ARGV[1] JSON payload built by server/aggregate/fold.ts:
---   ids     movement ids (their effect keys are effectPrefix..id)
---   fx      effect record per movement (JSON text ending in '}')
---   ttl     seconds to keep effect records
---   K       distinct counter hash keys;  T = flat {keyIndex, field, ...}
---   fixed   flat {targetIndex, "delta", ...}: deltas that do not depend on stock state
---   ops     stock operations in arrival order (see below)
---   exp     flat {keyIndex, unixSeconds, ...}: EXPIREAT for counter keys new to this process
+--   ids    movement ids (their effect keys are ARGV[2]..id);  fx  effect record per movement
+--   ttl    seconds to keep effect records
+--   K      distinct counter hash keys;  T = flat {keyIndex, field, ...}
+--   fixed  flat {targetIndex, "delta", ...}: deltas that do not depend on state
+--   ops    state-dependent operations, in arrival order (kinds below)
+--   exp    flat {keyIndex, unixSeconds, ...}: EXPIREAT for counter keys new to this process
+--   cx     cancels: {t = target id, e = its effect record as read, c = cancel id}
 -- ARGV[2] effect key prefix
--- Returns {"dup", i1, i2, ...} (1-based movement indexes already applied: nothing written,
--- the caller re-folds without them) or {"ok", applied}.
+-- Returns, writing nothing: {"dup", i, ...} (1-based indexes already applied) or
+-- {"conflict", id} (a cancelled movement's record changed since it was read);
+-- else {"ok", applied}.
 --
--- Units: qty in 1e-3 units, unit cost in 1e-6 currency, value in 1e-4 currency (money units):
--- value of q at unit cost c = q * c / 1e5.
+-- Units: qty 1e-3, unit cost 1e-6, value 1e-4 ("money units"); value of q at c = q * c / 1e5.
 local P = cjson.decode(ARGV[1])
 local effectPrefix = ARGV[2]
 local ids = P.ids
@@ -25,6 +26,9 @@ end
 if #dups > 0 then
   table.insert(dups, 1, 'dup')
   return dups
+end
+for _, cx in ipairs(P.cx) do
+  if redis.call('GET', effectPrefix .. cx.t) ~= cx.e then return {'conflict', cx.t} end
 end
 
 local K, T = P.K, P.T
@@ -43,18 +47,24 @@ local function load(p)
       q = tonumber(redis.call('HGET', KEYS[1], p) or '0'),
       v = tonumber(redis.call('HGET', KEYS[2], p) or '0'),
       a = tonumber(redis.call('HGET', KEYS[3], p) or '0'),
+      t = 0,
     }
     state[p] = s
   end
   return s
 end
+local function touch(s, t)
+  if t ~= nil and t > s.t then s.t = t end
+end
+local function average(s)
+  if s.q > 0 then s.a = round(s.v * 1e5 / s.q) end
+end
 
--- inbound qty q at unit cost c (nil: current average); returns value added to stock
-local function inbound(s, q, c)
-  local unit = c or s.a
+-- inbound qty q at unit cost `unit`; returns the value added to stock
+local function inbound(s, q, unit)
   local dv
   if s.q <= 0 then
-    -- receipt into zero or negative stock: the average resets to the receipt cost
+    -- into zero or negative stock the average resets to the receipt cost (domain.md)
     local q1 = s.q + q
     local v1 = round(q1 * unit / 1e5)
     dv = v1 - s.v
@@ -63,7 +73,7 @@ local function inbound(s, q, c)
     dv = round(q * unit / 1e5)
     s.q = s.q + q
     s.v = s.v + dv
-    if s.q > 0 then s.a = round(s.v * 1e5 / s.q) end
+    average(s)
   end
   return dv
 end
@@ -80,7 +90,7 @@ local function outbound(s, q, c)
   end
   s.q = s.q - q
   s.v = s.v - cost
-  if s.q > 0 then s.a = round(s.v * 1e5 / s.q) end
+  average(s)
   return cost
 end
 
@@ -93,48 +103,104 @@ local function add(targets, amount)
   end
 end
 
-local fx = P.fx
--- op: {i, k, p, q, c?, p2?, vT, vT2?, qT?, cT?, cs?}
---   k = 'in' | 'out' | 'set' (stocktake to counted qty q) | 'xfer' (p → p2 at source cost)
+-- outputs of each movement's operations, kept in its effect record for an exact cancel
+local xs = {}
+local function out(i, values)
+  local list = xs[i]
+  if list == nil then list = {}; xs[i] = list end
+  list[#list + 1] = values
+end
+
+local backlogs = {}
 for _, op in ipairs(P.ops) do
-  local s = load(op.p)
-  local c = op.c
-  if c ~= nil and c < 0 then c = nil end
-  local extra
-  if op.k == 'in' then
-    local unit = c or s.a
-    local dv = inbound(s, op.q, unit)
-    add(op.vT, dv)
-    local cost = round(op.q * unit / 1e5)
-    add(op.cT, (op.cs or 1) * cost)
-    extra = {cost, op.q, dv}
-  elseif op.k == 'out' then
-    local cost = outbound(s, op.q, c)
-    add(op.vT, -cost)
-    add(op.cT, (op.cs or 1) * cost)
-    extra = {cost, -op.q, -cost}
-  elseif op.k == 'set' then
-    local dq = op.q - s.q
-    local dv = 0
-    if dq > 0 then dv = inbound(s, dq, nil) elseif dq < 0 then dv = -outbound(s, -dq, nil) end
-    add(op.qT, dq)
-    add(op.vT, dv)
-    extra = {dv, dq, dv}
-  elseif op.k == 'xfer' then
+  local k = op.k
+  if k == 'in' or k == 'out' then
+    local s = load(op.p)
+    touch(s, op.t)
+    local c = op.c
+    if c < 0 then c = nil end
+    if k == 'in' then
+      local unit = c or s.a
+      local dv = inbound(s, op.q, unit)
+      local cost = round(op.q * unit / 1e5)
+      add(op.vT, dv)
+      add(op.cT, (op.cs or 1) * cost)
+      out(op.i, {cost, op.q, dv})
+    else
+      local cost = outbound(s, op.q, c)
+      add(op.vT, -cost)
+      add(op.cT, (op.cs or 1) * cost)
+      out(op.i, {cost, -op.q, -cost})
+    end
+  elseif k == 'xfer' then
+    local s = load(op.p)
+    touch(s, op.t)
     local cost = outbound(s, op.q, nil)
     add(op.vT, -cost)
     local d = load(op.p2)
+    touch(d, op.t)
     local dv2 = inbound(d, op.q, cost * 1e5 / op.q)
     add(op.vT2, dv2)
-    extra = {cost, -op.q, -cost, op.q, dv2}
+    out(op.i, {cost, -op.q, -cost, op.q, dv2})
+  elseif k == 'set' then
+    -- stocktake: the counted qty replaces the book qty at this moment
+    local s = load(op.p)
+    touch(s, op.t)
+    local book = math.max(s.v, 0)
+    local dq = op.q - s.q
+    local dv = 0
+    if dq > 0 then dv = inbound(s, dq, s.a) elseif dq < 0 then dv = -outbound(s, -dq, nil) end
+    local ok = 0
+    if dq == 0 then ok = 1 end
+    add(op.qT, dq)
+    add(op.vT, dv)
+    add(op.okT, ok)
+    add(op.adT, math.abs(dv))
+    add(op.bvT, book)
+    if dq > 0 then add(op.qpT, dq) elseif dq < 0 then add(op.qnT, -dq) end
+    if dv > 0 then add(op.vpT, dv) elseif dv < 0 then add(op.vnT, -dv) end
+    out(op.i, {dv, dq, ok, book})
+  elseif k == 'bk' then
+    -- open order qty per ref|sku: an order opens it, a receipt/shipment closes at most what is open
+    local key = op.h .. '\n' .. op.f
+    local open = backlogs[key]
+    if open == nil then open = tonumber(redis.call('HGET', op.h, op.f) or '0') end
+    local delta = op.q
+    if delta < 0 then delta = -math.min(math.max(open, 0), -delta) end
+    backlogs[key] = open + delta
+    add(op.T, delta)
+    out(op.i, {delta})
+  elseif k == 'rev' then
+    local s = load(op.p)
+    s.q = s.q + op.dq
+    s.v = s.v + op.dv
+    average(s)
+  elseif k == 'bkrev' then
+    local key = op.h .. '\n' .. op.f
+    local open = backlogs[key]
+    if open == nil then open = tonumber(redis.call('HGET', op.h, op.f) or '0') end
+    backlogs[key] = open + op.d
   end
-  local e = fx[op.i]
-  fx[op.i] = string.sub(e, 1, -2) .. ',"x":[' .. table.concat(extra, ',') .. ']}'
 end
 
 -- effect records: the idempotency keys, and what a cancel reverses
+local fx = P.fx
 for i = 1, #ids do
-  redis.call('SET', effectPrefix .. ids[i], fx[i], 'EX', P.ttl)
+  local e = fx[i]
+  local list = xs[i]
+  if list ~= nil then
+    local parts = {}
+    for j, values in ipairs(list) do
+      local nums = {}
+      for v = 1, #values do nums[v] = int(values[v]) end
+      parts[j] = '[' .. table.concat(nums, ',') .. ']'
+    end
+    e = string.sub(e, 1, -2) .. ',"x":[' .. table.concat(parts, ',') .. ']}'
+  end
+  redis.call('SET', effectPrefix .. ids[i], e, 'EX', P.ttl)
+end
+for _, cx in ipairs(P.cx) do
+  redis.call('SET', effectPrefix .. cx.t, string.sub(cx.e, 1, -2) .. ',"c":' .. cjson.encode(cx.c) .. '}', 'KEEPTTL')
 end
 
 local fixed = P.fixed
@@ -149,6 +215,12 @@ for p, s in pairs(state) do
   redis.call('HSET', KEYS[1], p, int(s.q))
   redis.call('HSET', KEYS[2], p, int(s.v))
   redis.call('HSET', KEYS[3], p, int(s.a))
+  if s.t > 0 and s.t > tonumber(redis.call('HGET', KEYS[4], p) or '0') then redis.call('HSET', KEYS[4], p, int(s.t)) end
+end
+for key, open in pairs(backlogs) do
+  local nl = string.find(key, '\n', 1, true)
+  local h, f = string.sub(key, 1, nl - 1), string.sub(key, nl + 1)
+  if open == 0 then redis.call('HDEL', h, f) else redis.call('HSET', h, f, int(open)) end
 end
 local exp = P.exp
 for j = 1, #exp, 2 do
