@@ -1,0 +1,143 @@
+/**
+ * Posts a simulated ERP's master data and movements to a cockpit, as an ERP connector would:
+ * batches of at most 5000, the same batch re-sent after a 503 or a network error (ids make it
+ * safe), a clear stop on a 400.
+ */
+import { MAX_JSON_BATCH } from '../protocol/movement.ts'
+import type { Movement, RejectedMovement } from '../protocol/movement.ts'
+import { createSimulator } from './simulator.ts'
+import type { Scenario } from './scenarios/retail.ts'
+
+export interface FeedOptions {
+  url: string
+  ingestKey: string
+  /** when given, master data is upserted first */
+  adminKey?: string
+  scenario: Scenario
+  seed?: number
+  /** live movements per second @default 200 */
+  rate?: number
+  /** also backfill from this instant (epoch ms) to now, with its own stream @default none */
+  historyFrom?: number
+  /** movements per second of simulated history @default 3 */
+  historyRate?: number
+  /** ms between two live posts @default 250 */
+  tickMs?: number
+  signal?: AbortSignal
+  /** progress lines */
+  log?: (line: string) => void
+}
+
+export interface FeedStats {
+  sent: number
+  accepted: number
+  duplicates: number
+  retries: number
+  history: number
+}
+
+export class FeedRejectedError extends Error {
+  override readonly name = 'FeedRejectedError'
+  constructor(readonly rejected: RejectedMovement[]) {
+    super(`the cockpit refused ${rejected.length} movement(s): ${JSON.stringify(rejected.slice(0, 3))}`)
+  }
+}
+
+const sleep = (ms: number, signal?: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    const t = setTimeout(resolve, ms)
+    signal?.addEventListener('abort', () => (clearTimeout(t), resolve()), { once: true })
+  })
+
+/** Posts one batch until it is acknowledged (200) or refused (400/401/413). */
+export async function postBatch(url: string, key: string, batch: Movement[], stats: FeedStats, signal?: AbortSignal): Promise<void> {
+  let delay = 250
+  for (;;) {
+    if (signal?.aborted) return
+    try {
+      const res = await fetch(`${url}/api/v1/movements`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+        body: JSON.stringify(batch),
+        signal,
+      })
+      if (res.status === 200) {
+        const body = (await res.json()) as { accepted: number; duplicates: number }
+        stats.sent += batch.length
+        stats.accepted += body.accepted
+        stats.duplicates += body.duplicates
+        return
+      }
+      if (res.status === 400) throw new FeedRejectedError(((await res.json()) as { rejected: RejectedMovement[] }).rejected)
+      if (res.status !== 503 && res.status < 500) throw new Error(`ingest answered ${res.status}: ${await res.text()}`)
+    } catch (err) {
+      if (err instanceof FeedRejectedError || signal?.aborted) throw err
+      if (err instanceof Error && err.message.startsWith('ingest answered')) throw err
+    }
+    stats.retries++
+    await sleep(delay, signal)
+    delay = Math.min(delay * 2, 5000)
+  }
+}
+
+async function putMaster(o: FeedOptions): Promise<void> {
+  const { scenario } = o
+  const bodies = {
+    skus: scenario.skus.map(({ code, name, category, unit, safetyStock, reorderPoint }) => ({ code, name, category, unit, safetyStock, reorderPoint })),
+    warehouses: scenario.warehouses.map(({ code, name, region }) => ({ code, name, region })),
+    partners: [...scenario.suppliers, ...scenario.customers],
+  }
+  for (const [kind, body] of Object.entries(bodies)) {
+    const res = await fetch(`${o.url}/api/v1/master/${kind}`, {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${o.adminKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    })
+    if (res.status !== 200) throw new Error(`master data ${kind}: ${res.status} ${await res.text()}`)
+  }
+}
+
+function chunks<T>(items: T[], size: number): T[][] {
+  const out: T[][] = []
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size))
+  return out
+}
+
+/** Runs until the signal aborts: master data, then live movements (and history beside them). */
+export async function runFeed(o: FeedOptions): Promise<FeedStats> {
+  const stats: FeedStats = { sent: 0, accepted: 0, duplicates: 0, retries: 0, history: 0 }
+  const seed = o.seed ?? 42
+  if (o.adminKey) await putMaster(o)
+  const live = createSimulator({ scenario: o.scenario, seed, rate: o.rate ?? 200, idPrefix: `live-${seed}-${Date.now().toString(36)}` })
+
+  const history = async () => {
+    if (o.historyFrom === undefined) return
+    const sim = createSimulator({ scenario: o.scenario, seed: seed + 1, startAt: o.historyFrom, rate: o.historyRate ?? 3, idPrefix: `hist-${seed}-${o.historyFrom}` })
+    const end = Date.now()
+    for (let t = o.historyFrom; t < end && !o.signal?.aborted; ) {
+      const next = Math.min(end, t + 3600_000)
+      for (const batch of chunks(sim.step(next), MAX_JSON_BATCH)) {
+        await postBatch(o.url, o.ingestKey, batch, stats, o.signal)
+        stats.history += batch.length
+      }
+      t = next
+    }
+    o.log?.(`history loaded: ${stats.history} movements`)
+  }
+  const historyDone = history()
+
+  let lastLog = Date.now()
+  let lastSent = 0
+  while (!o.signal?.aborted) {
+    const started = Date.now()
+    for (const batch of chunks(live.step(started), MAX_JSON_BATCH)) await postBatch(o.url, o.ingestKey, batch, stats, o.signal)
+    if (o.log && started - lastLog >= 5000) {
+      o.log(`feed: ${stats.sent} sent (${Math.round(((stats.sent - lastSent) * 1000) / (started - lastLog))}/s), ${stats.duplicates} duplicates, ${stats.retries} retries`)
+      lastLog = started
+      lastSent = stats.sent
+    }
+    await sleep(Math.max(0, (o.tickMs ?? 250) - (Date.now() - started)), o.signal)
+  }
+  await historyDone.catch(() => {})
+  return stats
+}

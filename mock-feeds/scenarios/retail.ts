@@ -1,0 +1,137 @@
+/**
+ * A retail chain: two distribution centres and six stores in three regions, ~300 SKUs in ten
+ * categories, twenty suppliers, two hundred members, three sales channels.
+ */
+import type { Partner, Sku, Warehouse } from '../../protocol/master.ts'
+import { createRandom } from '../random.ts'
+
+export interface SimSku extends Sku {
+  /** list price, 2 decimals */
+  price: number
+  /** purchase cost, 2 decimals */
+  cost: number
+  /** relative sales frequency */
+  popularity: number
+  supplier: string
+  safetyStock: number
+  reorderPoint: number
+}
+
+export interface SimWarehouse extends Warehouse {
+  kind: 'dc' | 'store'
+  /** share of sales it makes */
+  traffic: number
+}
+
+export interface Scenario {
+  name: string
+  skus: SimSku[]
+  warehouses: SimWarehouse[]
+  suppliers: Partner[]
+  customers: Partner[]
+  channels: { code: string; weight: number; /** minutes from order to promised shipment */ promiseMinutes: number }[]
+  /** units per minute a SKU sells from a warehouse at the rate the chain is sized for */
+  demandPerMinute(sku: SimSku, warehouse: SimWarehouse): number
+}
+
+const CATEGORIES: { code: string; name: string; items: string[]; price: [number, number] }[] = [
+  { code: 'drinks', name: '饮料', items: ['矿泉水 550ml', '绿茶 500ml', '可乐 330ml', '橙汁 1L', '苏打水 350ml', '乌龙茶 500ml', '椰子水 1L', '咖啡饮料 280ml'], price: [2, 12] },
+  { code: 'snacks', name: '零食', items: ['薯片 70g', '饼干 200g', '坚果礼盒', '巧克力 100g', '牛肉干 100g', '海苔 30g', '果冻 6杯', '瓜子 250g'], price: [5, 68] },
+  { code: 'dairy', name: '乳品', items: ['纯牛奶 250ml×12', '酸奶 100g×8', '奶酪片 200g', '黄油 250g', '豆奶 250ml×6'], price: [8, 75] },
+  { code: 'grain', name: '粮油', items: ['大米 5kg', '面粉 2.5kg', '花生油 5L', '挂面 1kg', '小米 1kg', '菜籽油 1.8L'], price: [10, 120] },
+  { code: 'frozen', name: '冷冻', items: ['水饺 1kg', '汤圆 500g', '冷冻虾仁 400g', '冰淇淋 4支', '鸡翅 1kg'], price: [15, 98] },
+  { code: 'household', name: '日化', items: ['洗衣液 2kg', '洗洁精 1.5kg', '纸巾 10包', '垃圾袋 100只', '消毒液 1L', '保鲜膜 30m'], price: [6, 59] },
+  { code: 'personal', name: '个护', items: ['洗发水 750ml', '沐浴露 1L', '牙膏 120g', '牙刷 4支', '护手霜 50g', '剃须刀'], price: [9, 129] },
+  { code: 'baby', name: '母婴', items: ['纸尿裤 L 52片', '婴儿湿巾 80抽', '奶粉 900g', '婴儿洗衣液 1L'], price: [25, 329] },
+  { code: 'fresh', name: '生鲜', items: ['苹果 1kg', '香蕉 1kg', '鸡蛋 30枚', '番茄 500g', '猪里脊 500g', '三文鱼 200g'], price: [6, 88] },
+  { code: 'appliance', name: '小家电', items: ['电热水壶', '吹风机', '电饭煲', '榨汁机', '电动牙刷'], price: [69, 599] },
+]
+
+const WAREHOUSES: Omit<SimWarehouse, 'traffic'>[] = [
+  { code: 'DC-SH', name: '上海中心仓', region: '华东', kind: 'dc' },
+  { code: 'DC-GZ', name: '广州中心仓', region: '华南', kind: 'dc' },
+  { code: 'ST-SH01', name: '上海南京路店', region: '华东', kind: 'store' },
+  { code: 'ST-HZ01', name: '杭州西湖店', region: '华东', kind: 'store' },
+  { code: 'ST-SZ01', name: '深圳福田店', region: '华南', kind: 'store' },
+  { code: 'ST-GZ01', name: '广州天河店', region: '华南', kind: 'store' },
+  { code: 'ST-BJ01', name: '北京朝阳店', region: '华北', kind: 'store' },
+  { code: 'ST-TJ01', name: '天津滨海店', region: '华北', kind: 'store' },
+]
+
+const SUPPLIER_NAMES = ['华润供应链', '康师傅食品', '伊利乳业', '中粮粮油', '三全食品', '蓝月亮日化', '宝洁中国', '贝因美', '佳沃鲜果', '美的电器', '农夫山泉', '良品铺子', '光明乳业', '金龙鱼', '思念食品', '立白集团', '联合利华', '飞鹤乳业', '百果园', '九阳股份']
+const SURNAMES = ['王', '李', '张', '刘', '陈', '杨', '黄', '赵', '吴', '周', '徐', '孙', '马', '朱', '胡']
+
+const round2 = (x: number) => Math.round(x * 100) / 100
+
+export interface ScenarioOptions {
+  /** number of SKUs @default 300 */
+  skuCount?: number
+  /**
+   * movements per second the chain is sized for: stock levels and thresholds follow the demand
+   * it implies, so a faster feed does not just empty every shelf @default 200
+   */
+  rate?: number
+}
+
+/** Sales lines per second at a given movement rate (orders, shipments, payments, replenishment). */
+export const MOVEMENTS_PER_SALE = 2.58
+
+/** The same seed builds the same chain. */
+export function retailScenario(seed = 42, opts: ScenarioOptions = {}): Scenario {
+  const skuCount = opts.skuCount ?? 300
+  const linesPerMinute = ((opts.rate ?? 200) / MOVEMENTS_PER_SALE) * 60
+  const r = createRandom(seed ^ 0x5eed)
+  const suppliers: Partner[] = SUPPLIER_NAMES.map((name, i) => ({ code: `SUP-${String(i + 1).padStart(3, '0')}`, name, kind: 'supplier' }))
+  const customers: Partner[] = Array.from({ length: 200 }, (_, i) => ({
+    code: `MEM-${String(i + 1).padStart(4, '0')}`,
+    name: `${r.pick(SURNAMES)}${r.pick(['先生', '女士'])} (会员${i + 1})`,
+    kind: 'customer',
+  }))
+  customers.push({ code: 'WALK-IN', name: '散客', kind: 'customer' })
+  const warehouses: SimWarehouse[] = WAREHOUSES.map((w) => ({ ...w, traffic: w.kind === 'dc' ? 0.05 : r.between(0.6, 1.4) }))
+  const storeTraffic = warehouses.filter((w) => w.kind === 'store').reduce((t, w) => t + w.traffic, 0)
+  const dcCount = warehouses.filter((w) => w.kind === 'dc').length
+  // units per sales line that a warehouse ships, for a SKU of popularity share 1
+  const unitsPerLine = (w: SimWarehouse) => (w.kind === 'store' ? (0.7 * 2 * w.traffic) / storeTraffic : (0.22 * 2.5 + 0.08 * 17.5) / dcCount)
+  const popularities = Array.from({ length: skuCount }, () => r.exponential(1) + 0.05)
+  const popularityTotal = popularities.reduce((a, b) => a + b, 0)
+  const skus: SimSku[] = []
+  for (let i = 0; i < skuCount; i++) {
+    const cat = CATEGORIES[i % CATEGORIES.length]!
+    const item = cat.items[Math.floor(i / CATEGORIES.length) % cat.items.length]!
+    const variant = Math.floor(i / (CATEGORIES.length * cat.items.length))
+    const price = round2(r.between(cat.price[0], cat.price[1]))
+    const popularity = popularities[i]!
+    // safety stock: 20 minutes of what a store of average traffic sells
+    const storeDemand = (linesPerMinute * (popularity / popularityTotal) * 0.7 * 2) / (warehouses.length - dcCount)
+    const safetyStock = Math.max(5, Math.round(storeDemand * 20))
+    skus.push({
+      code: `SKU-${String(i + 1).padStart(4, '0')}`,
+      name: variant === 0 ? item : `${item} (${['经典', '家庭装', '限定', '升级'][variant % 4]})`,
+      category: cat.code,
+      unit: cat.code === 'appliance' ? '台' : '件',
+      price,
+      cost: round2(price * r.between(0.6, 0.8)),
+      popularity,
+      supplier: suppliers[(i * 7) % suppliers.length]!.code,
+      safetyStock,
+      reorderPoint: Math.max(8, Math.round(storeDemand * 80)),
+    })
+  }
+  return {
+    name: 'retail',
+    skus,
+    warehouses,
+    suppliers,
+    customers,
+    demandPerMinute: (sku, w) => linesPerMinute * (sku.popularity / popularityTotal) * unitsPerLine(w),
+    channels: [
+      { code: 'pos', weight: 0.7, promiseMinutes: 0 },
+      { code: 'online', weight: 0.22, promiseMinutes: 45 },
+      { code: 'wholesale', weight: 0.08, promiseMinutes: 240 },
+    ],
+  }
+}
+
+/** Category display names (master data has no category table; the screen may use these). */
+export const CATEGORY_NAMES: Record<string, string> = Object.fromEntries(CATEGORIES.map((c) => [c.code, c.name]))

@@ -1,0 +1,177 @@
+/**
+ * npm run demo — everything on one machine after `npm ci`: a Redis (the one at REDIS_URL, or a
+ * local redis-server started with its data under .data/), the built screen, the server, and a
+ * simulated retail chain feeding it live. Prints the URL and the keys; Ctrl-C stops it all.
+ */
+import { spawn, spawnSync } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
+import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs'
+import { join, resolve } from 'node:path'
+import { Redis } from 'ioredis'
+import { runFeed } from '../../mock-feeds/feed.ts'
+import { retailScenario } from '../../mock-feeds/scenarios/retail.ts'
+import { createCalendar } from '../domain/time.ts'
+
+const root = resolve(import.meta.dirname, '../..')
+const out = (line = ''): void => void process.stdout.write(`${line}\n`)
+const children: ChildProcess[] = []
+
+async function reachable(url: string): Promise<boolean> {
+  const client = new Redis(url, { lazyConnect: true, connectTimeout: 1000, maxRetriesPerRequest: 0, retryStrategy: () => null, enableOfflineQueue: false })
+  client.on('error', () => {})
+  try {
+    await client.connect()
+    return (await client.ping()) === 'PONG'
+  } catch {
+    return false
+  } finally {
+    client.disconnect()
+  }
+}
+
+function onPath(cmd: string): boolean {
+  return spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0
+}
+
+async function ensureRedis(url: string): Promise<void> {
+  if (await reachable(url)) return out(`redis: using ${url}`)
+  if (!onPath('redis-server')) {
+    process.stderr.write(
+      `No Redis answers at ${url}, and redis-server is not installed.\n` +
+        '  Install it (Debian/Ubuntu: sudo apt-get install redis-server) or set REDIS_URL to a reachable Redis.\n',
+    )
+    process.exit(1)
+  }
+  const port = new URL(url).port || '6379'
+  const dir = join(root, '.data', 'redis')
+  mkdirSync(dir, { recursive: true })
+  out(`redis: starting redis-server on port ${port} (data in .data/redis, append-only file, fsync every second)`)
+  const redis = spawn(
+    'redis-server',
+    ['--port', port, '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'yes', '--appendfsync', 'everysec', '--save', '', '--hash-max-listpack-entries', '32'],
+    { stdio: 'ignore' },
+  )
+  children.push(redis)
+  for (let i = 0; i < 100; i++) {
+    if (await reachable(url)) return
+    await new Promise((r) => setTimeout(r, 100))
+  }
+  process.stderr.write('redis-server did not start\n')
+  process.exit(1)
+}
+
+function newest(dir: string): number {
+  let t = 0
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, entry.name)
+    t = Math.max(t, entry.isDirectory() ? newest(p) : statSync(p).mtimeMs)
+  }
+  return t
+}
+
+function ensureScreenBuilt(): string {
+  const dist = join(root, 'dist', 'screen')
+  const index = join(dist, 'index.html')
+  const sources = Math.max(...['screen', 'widgets', 'protocol'].map((d) => newest(join(root, d))))
+  if (existsSync(index) && statSync(index).mtimeMs >= sources) return dist
+  out('screen: building (vite build)…')
+  const build = spawnSync(process.execPath, [join(root, 'node_modules/vite/bin/vite.js'), 'build', '--logLevel', 'warn'], { cwd: root, stdio: 'inherit' })
+  if (build.status !== 0) {
+    process.stderr.write('screen build failed\n')
+    process.exit(1)
+  }
+  return dist
+}
+
+async function waitReady(url: string, server: ChildProcess): Promise<void> {
+  for (let i = 0; i < 300; i++) {
+    if (server.exitCode !== null) throw new Error(`the server exited (${server.exitCode})`)
+    try {
+      if ((await fetch(`${url}/readyz`)).status === 200) return
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 100))
+  }
+  throw new Error('the server did not become ready in 30 s')
+}
+
+const redisUrl = process.env.REDIS_URL || 'redis://127.0.0.1:6379'
+const port = process.env.PORT || '3000'
+const host = process.env.HOST || '127.0.0.1'
+const url = `http://${host}:${port}`
+const ingestKey = process.env.COCKPIT_INGEST_KEYS?.split(',')[0] || `ik_${randomBytes(12).toString('hex')}`
+const adminKey = process.env.COCKPIT_ADMIN_KEY || `ak_${randomBytes(12).toString('hex')}`
+const rate = Number(process.env.DEMO_RATE || 200)
+const timeZone = process.env.COCKPIT_TZ || 'Asia/Shanghai'
+
+await ensureRedis(redisUrl)
+const screenDir = ensureScreenBuilt()
+const server = spawn(process.execPath, ['--import', 'tsx', join(root, 'server/main.ts')], {
+  cwd: root,
+  stdio: ['ignore', 'ignore', 'inherit'],
+  env: {
+    ...process.env,
+    PORT: port,
+    HOST: host,
+    REDIS_URL: redisUrl,
+    COCKPIT_INGEST_KEYS: process.env.COCKPIT_INGEST_KEYS || ingestKey,
+    COCKPIT_ADMIN_KEY: adminKey,
+    COCKPIT_SCREEN_DIR: screenDir,
+    COCKPIT_KEY_PREFIX: process.env.COCKPIT_KEY_PREFIX ?? 'cockpit:demo:',
+    LOG_LEVEL: process.env.LOG_LEVEL || 'warn',
+  },
+})
+children.push(server)
+
+const controller = new AbortController()
+let stopping = false
+const stop = () => {
+  if (stopping) return
+  stopping = true
+  out('\nstopping…')
+  controller.abort()
+  for (const child of children.reverse()) child.kill('SIGTERM')
+  setTimeout(() => process.exit(0), 1500).unref()
+}
+process.once('SIGINT', stop)
+process.once('SIGTERM', stop)
+server.once('exit', (code) => {
+  if (!stopping) {
+    process.stderr.write(`the server exited (${code}); stopping the demo\n`)
+    stop()
+  }
+})
+
+await waitReady(url, server)
+// history from the start of yesterday, so "today vs yesterday" has something to compare
+const cal = createCalendar(timeZone)
+const historyFrom = cal.startOf('day', cal.startOf('day', Date.now()) - 1)
+out('')
+out('  erp-cockpit demo')
+out(`  wall:        ${url}/wall`)
+out(`  ingest key:  ${ingestKey}`)
+out(`  admin key:   ${adminKey}`)
+out(`  simulator:   retail chain, ${rate} movements/s live, history since ${cal.format(historyFrom)}`)
+out('  try:')
+out(`    curl -s -XPOST ${url}/api/v1/movements -H 'authorization: Bearer ${ingestKey}' -H 'content-type: application/json' \\`)
+out(`      -d '[{"id":"try-1","type":"payment_in","occurredAt":"${new Date().toISOString()}","amount":100}]'`)
+out(`    curl -s -XPOST ${url}/api/v1/query -H 'content-type: application/json' -d '{"metric":"sales.revenue","window":"today"}'`)
+out('  Ctrl-C to stop')
+out('')
+runFeed({
+  url,
+  ingestKey,
+  adminKey,
+  scenario: retailScenario(42, { rate }),
+  seed: 42,
+  rate,
+  historyFrom,
+  historyRate: Number(process.env.DEMO_HISTORY_RATE || 3),
+  signal: controller.signal,
+  log: (line) => out(line),
+}).catch((err: unknown) => {
+  process.stderr.write(`simulator stopped: ${String(err)}\n`)
+  stop()
+})
