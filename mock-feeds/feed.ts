@@ -17,10 +17,12 @@ export interface FeedOptions {
   seed?: number
   /** live movements per second @default 200 */
   rate?: number
-  /** also backfill from this instant (epoch ms) to now, with its own stream @default none */
+  /** start the simulated chain this long ago (epoch ms) and post its history first @default now */
   historyFrom?: number
-  /** movements per second of simulated history @default 3 */
+  /** movements per second of simulated history @default 2 */
   historyRate?: number
+  /** share of store shelves found short when the live feed starts @default 0.01 */
+  shortShelves?: number
   /** ms between two live posts @default 250 */
   tickMs?: number
   signal?: AbortSignal
@@ -108,13 +110,20 @@ export async function runFeed(o: FeedOptions): Promise<FeedStats> {
   const stats: FeedStats = { sent: 0, accepted: 0, duplicates: 0, retries: 0, history: 0 }
   const seed = o.seed ?? 42
   if (o.adminKey) await putMaster(o)
-  const live = createSimulator({ scenario: o.scenario, seed, rate: o.rate ?? 200, idPrefix: `live-${seed}-${Date.now().toString(36)}` })
-
-  const history = async () => {
-    if (o.historyFrom === undefined) return
-    const sim = createSimulator({ scenario: o.scenario, seed: seed + 1, startAt: o.historyFrom, rate: o.historyRate ?? 3, idPrefix: `hist-${seed}-${o.historyFrom}` })
-    const end = Date.now()
-    for (let t = o.historyFrom; t < end && !o.signal?.aborted; ) {
+  // one simulated chain: its history (at a low rate, so it loads in seconds), then live
+  const sim = createSimulator({
+    scenario: o.scenario,
+    seed,
+    startAt: o.historyFrom ?? Date.now(),
+    rate: o.historyFrom === undefined ? (o.rate ?? 200) : (o.historyRate ?? 2),
+    // history lines stand for many live lines each: same goods and money per hour, fewer movements
+    unitsPerLine: o.historyFrom === undefined ? 1 : Math.max(1, Math.round((o.rate ?? 200) / (o.historyRate ?? 2))),
+    idPrefix: `sim-${seed}-${(o.historyFrom ?? Date.now()).toString(36)}`,
+  })
+  if (o.historyFrom !== undefined) {
+    for (let t = o.historyFrom; !o.signal?.aborted; ) {
+      const end = Date.now()
+      if (t >= end - 1000) break
       const next = Math.min(end, t + 3600_000)
       for (const batch of chunks(sim.step(next), MAX_JSON_BATCH)) {
         await postBatch(o.url, o.ingestKey, batch, stats, o.signal)
@@ -123,14 +132,15 @@ export async function runFeed(o: FeedOptions): Promise<FeedStats> {
       t = next
     }
     o.log?.(`history loaded: ${stats.history} movements`)
+    sim.setRate(o.rate ?? 200)
   }
-  const historyDone = history()
+  await postBatch(o.url, o.ingestKey, sim.shortShelves(sim.now, o.shortShelves ?? 0.01), stats, o.signal)
 
   let lastLog = Date.now()
   let lastSent = 0
   while (!o.signal?.aborted) {
     const started = Date.now()
-    for (const batch of chunks(live.step(started), MAX_JSON_BATCH)) await postBatch(o.url, o.ingestKey, batch, stats, o.signal)
+    for (const batch of chunks(sim.step(started), MAX_JSON_BATCH)) await postBatch(o.url, o.ingestKey, batch, stats, o.signal)
     if (o.log && started - lastLog >= 5000) {
       o.log(`feed: ${stats.sent} sent (${Math.round(((stats.sent - lastSent) * 1000) / (started - lastLog))}/s), ${stats.duplicates} duplicates, ${stats.retries} retries`)
       lastLog = started
@@ -138,6 +148,5 @@ export async function runFeed(o: FeedOptions): Promise<FeedStats> {
     }
     await sleep(Math.max(0, (o.tickMs ?? 250) - (Date.now() - started)), o.signal)
   }
-  await historyDone.catch(() => {})
   return stats
 }

@@ -21,6 +21,8 @@ export interface SimulatorOptions {
   rate?: number
   /** id prefix @default `sim-<seed>` */
   idPrefix?: string
+  /** quantity multiplier of sales lines (see Simulator.setRate) @default 1 */
+  unitsPerLine?: number
 }
 
 export interface Simulator {
@@ -28,10 +30,19 @@ export interface Simulator {
   step(until: number): Movement[]
   /** current simulated time */
   readonly now: number
-  /** change the rate from now on */
-  setRate(rate: number): void
+  /**
+   * change the rate from now on. `unitsPerLine` scales each sales line's quantity: history at
+   * 1 % of the live rate with lines 100× larger moves the same goods and money as live, so
+   * stock levels, purchases and today-vs-yesterday stay comparable @default 1
+   */
+  setRate(rate: number, unitsPerLine?: number): void
   /** units on hand per sku|warehouse, as the simulated ERP's book says */
   onHand(sku: string, warehouse: string): number
+  /**
+   * Stocktakes at `at` that find a share of store shelves short (below safety stock): the wall
+   * gets stock alerts to show, which replenishment then clears.
+   */
+  shortShelves(at: number, share: number): Movement[]
 }
 
 interface Pending {
@@ -97,11 +108,14 @@ export function createSimulator(opts: SimulatorOptions): Simulator {
   const r = createRandom(seed)
   const idPrefix = opts.idPrefix ?? `sim-${seed}`
   let rate = opts.rate ?? 200
+  let unitsPerLine = opts.unitsPerLine ?? 1
   let now = opts.startAt ?? Date.now()
   let seq = 0
   let n = 0
   const heap = new Heap()
-  const book = new Map<string, { onHand: number; onOrder: number }>()
+  // per sku|warehouse: onHand is physical stock (what the cockpit sees), reserved is promised to
+  // orders and transfers not yet moved, onOrder is on open purchase orders or transfers in
+  const book = new Map<string, { onHand: number; reserved: number; onOrder: number }>()
   const stores = scenario.warehouses.filter((w) => w.kind === 'store')
   const dcs = scenario.warehouses.filter((w) => w.kind === 'dc')
   const members = scenario.customers.filter((c) => c.code !== 'WALK-IN')
@@ -125,7 +139,7 @@ export function createSimulator(opts: SimulatorOptions): Simulator {
   const key = (sku: string, wh: string) => `${sku}|${wh}`
   const stock = (sku: string, wh: string) => {
     let s = book.get(key(sku, wh))
-    if (!s) book.set(key(sku, wh), (s = { onHand: 0, onOrder: 0 }))
+    if (!s) book.set(key(sku, wh), (s = { onHand: 0, reserved: 0, onOrder: 0 }))
     return s
   }
   const id = () => `${idPrefix}-${++n}`
@@ -145,12 +159,10 @@ export function createSimulator(opts: SimulatorOptions): Simulator {
     return l
   }
 
-  // opening stock: every SKU everywhere, at the start; about 1 % of store shelves start short
-  // (a wall has a few stock alerts to show, which replenishment then clears)
+  // opening stock: every SKU everywhere, at the start
   for (const w of scenario.warehouses) {
     for (const s of scenario.skus) {
-      const short = w.kind === 'store' && r.chance(0.01)
-      const qty = short ? Math.max(1, Math.round(s.safetyStock * r.between(0.3, 0.9))) : level(s, w).max
+      const qty = level(s, w).max
       stock(s.code, w.code).onHand = qty
       at(now, () => ({ id: id(), type: 'purchase_receipt', occurredAt: formatCst(now), sku: s.code, warehouse: w.code, qty, unitCost: s.cost, partner: s.supplier, category: s.category }))
     }
@@ -160,17 +172,20 @@ export function createSimulator(opts: SimulatorOptions): Simulator {
     const st = stock(s.code, w.code)
     const k = key(s.code, w.code)
     const { reorder, max } = level(s, w)
-    if (open.has(k) || st.onHand + st.onOrder >= reorder) return
-    const qty = max - st.onHand - st.onOrder
+    const projected = st.onHand - st.reserved + st.onOrder
+    if (open.has(k) || projected >= reorder) return
+    const qty = max - projected
     open.add(k)
     st.onOrder += qty
     const dc = dcs.find((d) => d.region === w.region) ?? dcs[0]!
     const dcStock = stock(s.code, dc.code)
-    if (w.kind === 'store' && r.chance(0.15) && dcStock.onHand - qty > level(s, dc).reorder) {
+    if (w.kind === 'store' && r.chance(0.15) && dcStock.onHand - dcStock.reserved - qty > level(s, dc).reorder) {
       // a transfer from the regional distribution centre
-      dcStock.onHand -= qty
+      dcStock.reserved += qty
       const arrive = t + r.between(10, 40) * MINUTE
       at(arrive, () => {
+        dcStock.reserved -= qty
+        dcStock.onHand -= qty
         st.onHand += qty
         st.onOrder -= qty
         open.delete(k)
@@ -199,12 +214,12 @@ export function createSimulator(opts: SimulatorOptions): Simulator {
     const w = channel.code === 'pos' ? r.weighted(stores, (x) => x.traffic) : r.pick(dcs)
     const s = pickSku()
     const st = stock(s.code, w.code)
-    const qty = channel.code === 'wholesale' ? r.int(5, 30) : r.int(1, channel.code === 'pos' ? 3 : 4)
-    if (st.onHand < qty) {
+    const qty = (channel.code === 'wholesale' ? r.int(5, 30) : r.int(1, channel.code === 'pos' ? 3 : 4)) * unitsPerLine
+    if (st.onHand - st.reserved < qty) {
       replenish(s, w, t)
       return [] // out of stock: a lost sale, not a negative book
     }
-    st.onHand -= qty
+    st.reserved += qty
     const customer = channel.code === 'pos' && r.chance(0.4) ? 'WALK-IN' : r.pick(members).code
     const unitPrice = round2(s.price * r.between(0.88, 1))
     const ref = `SO-${idPrefix}-${n + 1}`
@@ -214,12 +229,15 @@ export function createSimulator(opts: SimulatorOptions): Simulator {
     const shipAt = channel.code === 'pos' ? t + r.between(0, 30_000) : t + r.exponential(channel.promiseMinutes * 0.6 * MINUTE)
     const withCost = r.chance(0.2)
     at(shipAt, () => {
+      st.reserved -= qty
+      st.onHand -= qty
       const shipment: Movement = { id: id(), type: 'sales_shipment', occurredAt: formatCst(shipAt), ...base, dueAt: formatCst(Math.max(due, t + 60_000)), ...(withCost ? { unitCost: s.cost } : {}) }
       if (r.chance(0.015)) {
         const back = shipAt + r.exponential(2 * HOUR)
+        const returned = unitsPerLine
         at(back, () => {
-          st.onHand += 1
-          return { id: id(), type: 'sales_return', occurredAt: formatCst(back), sku: s.code, warehouse: w.code, qty: 1, unitPrice, partner: customer, channel: channel.code }
+          st.onHand += returned
+          return { id: id(), type: 'sales_return', occurredAt: formatCst(back), sku: s.code, warehouse: w.code, qty: returned, unitPrice, partner: customer, channel: channel.code }
         })
       }
       return shipment
@@ -238,7 +256,8 @@ export function createSimulator(opts: SimulatorOptions): Simulator {
     const s = pickSku()
     const st = stock(s.code, w.code)
     const diff = r.chance(0.7) ? 0 : r.int(-2, 1)
-    st.onHand = Math.max(0, st.onHand + diff)
+    // goods promised to open orders are still on the shelf: the count never goes below them
+    st.onHand = Math.max(st.reserved, st.onHand + diff)
     return { id: id(), type: 'stocktake', occurredAt: formatCst(t), sku: s.code, warehouse: w.code, countedQty: st.onHand }
   }
 
@@ -249,10 +268,24 @@ export function createSimulator(opts: SimulatorOptions): Simulator {
     get now() {
       return now
     },
-    setRate(x) {
+    setRate(x, units = 1) {
       rate = x
+      unitsPerLine = units
     },
     onHand: (sku, wh) => stock(sku, wh).onHand,
+    shortShelves(t, share) {
+      const out: Movement[] = []
+      for (const w of stores) {
+        for (const s of scenario.skus) {
+          if (!r.chance(share)) continue
+          const st = stock(s.code, w.code)
+          st.onHand = Math.min(st.onHand, Math.max(st.reserved, Math.round(s.safetyStock * r.between(0.2, 0.9))))
+          out.push({ id: id(), type: 'stocktake', occurredAt: formatCst(t), sku: s.code, warehouse: w.code, countedQty: st.onHand })
+          replenish(s, w, t)
+        }
+      }
+      return out
+    },
     step(until) {
       const out: Movement[] = []
       const meanGap = 1000 / Math.max(rate / MOVEMENTS_PER_SALE, 1e-6)

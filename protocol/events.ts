@@ -38,6 +38,8 @@ export interface ServerStatus {
   redis: boolean
   /** server time, RFC 3339 */
   at: string
+  /** business time zone (IANA), for clocks and axis labels */
+  timeZone: string
 }
 
 export interface ServerToClientEvents {

@@ -153,7 +153,7 @@ out('  erp-cockpit demo')
 out(`  wall:        ${url}/wall`)
 out(`  ingest key:  ${ingestKey}`)
 out(`  admin key:   ${adminKey}`)
-out(`  simulator:   retail chain, ${rate} movements/s live, history since ${cal.format(historyFrom)}`)
+out(`  simulator:   retail chain since ${cal.format(historyFrom)} (loads in seconds), then ${rate} movements/s live`)
 out('  try:')
 out(`    curl -s -XPOST ${url}/api/v1/movements -H 'authorization: Bearer ${ingestKey}' -H 'content-type: application/json' \\`)
 out(`      -d '[{"id":"try-1","type":"payment_in","occurredAt":"${new Date().toISOString()}","amount":100}]'`)
@@ -168,7 +168,7 @@ runFeed({
   seed: 42,
   rate,
   historyFrom,
-  historyRate: Number(process.env.DEMO_HISTORY_RATE || 3),
+  historyRate: Number(process.env.DEMO_HISTORY_RATE || 2),
   signal: controller.signal,
   log: (line) => out(line),
 }).catch((err: unknown) => {

@@ -58,7 +58,7 @@ export const realtimePlugin = fp(
 
     io.on('connection', (socket) => {
       const mine = new Set<string>()
-      socket.emit('status', { redis: redisState.up, at: new Date().toISOString() })
+      socket.emit('status', { redis: redisState.up, at: new Date().toISOString(), timeZone: config.timeZone })
 
       socket.on('subscribe', async (input, ack) => {
         const reply = (response: SubscribeAck) => {
@@ -112,7 +112,7 @@ export const realtimePlugin = fp(
       else rooms.invalidate((room) => notice.metrics.includes(room.query.metric))
     })
     redisState.on('change', (up) => {
-      io.local.emit('status', { redis: up, at: new Date().toISOString() })
+      io.local.emit('status', { redis: up, at: new Date().toISOString(), timeZone: config.timeZone })
       // figures may have moved while we could not see them
       if (up) rooms.invalidate(() => true)
     })

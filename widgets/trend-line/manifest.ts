@@ -1,0 +1,22 @@
+import Type from 'typebox'
+import { INTERVALS, METRIC_NAMES } from '../../protocol/metrics.ts'
+import { WINDOW_PATTERN } from '../../protocol/query.ts'
+import { defineWidget } from '../define-widget.ts'
+
+export const trendLine = defineWidget({
+  id: 'trend-line',
+  version: 1,
+  title: { 'zh-CN': '趋势折线', en: 'Trend line' },
+  options: Type.Object({
+    /** one line per metric (same unit), up to four */
+    metrics: Type.Array(Type.Enum(METRIC_NAMES), { minItems: 1, maxItems: 4 }),
+    window: Type.String({ pattern: WINDOW_PATTERN }),
+    interval: Type.Enum(INTERVALS),
+    /** fill under the lines */
+    area: Type.Boolean(),
+    title: Type.Optional(Type.String({ maxLength: 40 })),
+  }),
+  defaults: { metrics: ['sales.revenue', 'purchase.receiptAmount'], window: 'today', interval: 'hour', area: true },
+  migrations: {},
+  queries: (o) => Object.fromEntries(o.metrics.map((metric, i) => [`s${i}`, { metric, window: o.window, interval: o.interval }])),
+})
