@@ -143,7 +143,7 @@ export function createSimulator(opts: SimulatorOptions): Simulator {
     return s
   }
   const id = () => `${idPrefix}-${++n}`
-  const at = (t: number, emit: () => Movement | undefined) => heap.push({ at: Math.round(t), seq: seq++, emit })
+  const at = (t: number, emit: () => Movement | undefined) => heap.push({ at: t, seq: seq++, emit })
   const open = new Set<string>()
   // per sku|warehouse: reorder when stock + on order falls below 80 minutes of its demand (longer
   // than a supplier's lead time, so only late deliveries dip below safety stock), top up to two
@@ -204,7 +204,8 @@ export function createSimulator(opts: SimulatorOptions): Simulator {
       st.onOrder -= qty
       open.delete(k)
       const amount = round2(qty * s.cost)
-      at(arrive + r.exponential(2 * HOUR), () => ({ id: id(), type: 'payment_out', occurredAt: formatCst(arrive), amount, partner: s.supplier, ref }))
+      const paid = arrive + r.exponential(2 * HOUR)
+      at(paid, () => ({ id: id(), type: 'payment_out', occurredAt: formatCst(paid), amount, partner: s.supplier, ref }))
       return { id: id(), type: 'purchase_receipt', occurredAt: formatCst(arrive), sku: s.code, warehouse: w.code, qty, unitCost: s.cost, partner: s.supplier, ref, dueAt: formatCst(due) }
     })
   }
