@@ -1,0 +1,83 @@
+/** A cockpit server for tests: in-process (buildApp) or a real child process. */
+import { spawn } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
+import { randomUUID } from 'node:crypto'
+import type { FastifyInstance } from 'fastify'
+import { buildApp } from '../../server/app.ts'
+import { loadConfig } from '../../server/config.ts'
+import { deletePrefix } from './redis-prefix.ts'
+
+const root = new URL('../../', import.meta.url).pathname
+
+export interface TestServer {
+  app: FastifyInstance
+  url: string
+  prefix: string
+  ingestKey: string
+  adminKey: string
+  close(): Promise<void>
+}
+
+/** buildApp on a free port with its own key prefix; close() also deletes the prefix's keys. */
+export async function startTestServer(env: Record<string, string> = {}): Promise<TestServer> {
+  const prefix = env.COCKPIT_KEY_PREFIX ?? `test:${randomUUID().slice(0, 8)}:`
+  const ingestKey = `ik_${randomUUID()}`
+  const adminKey = `ak_${randomUUID()}`
+  const app = await buildApp({
+    config: loadConfig({ COCKPIT_KEY_PREFIX: prefix, COCKPIT_INGEST_KEYS: ingestKey, COCKPIT_ADMIN_KEY: adminKey, COCKPIT_SCREEN_DIR: `${root}dist/screen`, ...env }),
+    logger: false,
+  })
+  const url = await app.listen({ port: 0, host: '127.0.0.1' })
+  for (let i = 0; i < 100 && !app.aggregator.ready; i++) await new Promise((r) => setTimeout(r, 20))
+  return {
+    app,
+    url,
+    prefix,
+    ingestKey,
+    adminKey,
+    async close() {
+      await deletePrefix(app.redis, prefix).catch(() => 0)
+      await app.close()
+    },
+  }
+}
+
+export interface ServerProcess {
+  url: string
+  child: ChildProcess
+  /** sends a signal and resolves with the exit code */
+  stop(signal?: NodeJS.Signals): Promise<number | null>
+}
+
+/** `node --import tsx server/main.ts` on a free port; resolves once `readyPath` answers 200. */
+export async function spawnServerProcess(env: Record<string, string>, readyPath = '/readyz'): Promise<ServerProcess> {
+  const port = 20000 + Math.floor(Math.random() * 20000)
+  const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
+    cwd: root,
+    env: { ...process.env, NODE_OPTIONS: '', PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  })
+  let stderr = ''
+  child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()))
+  const url = `http://127.0.0.1:${port}`
+  for (let i = 0; i < 300; i++) {
+    if (child.exitCode !== null) throw new Error(`server exited ${child.exitCode}: ${stderr}`)
+    try {
+      if ((await fetch(url + readyPath)).status === 200) break
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 100))
+  }
+  return {
+    url,
+    child,
+    stop(signal = 'SIGTERM') {
+      return new Promise((resolve) => {
+        if (child.exitCode !== null) return resolve(child.exitCode)
+        child.once('exit', (code) => resolve(code))
+        child.kill(signal)
+      })
+    },
+  }
+}
