@@ -1,0 +1,76 @@
+/** A redis-server of a test's own, on a free port, that the test may stop and restart. */
+import { spawn } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { Redis } from 'ioredis'
+
+export interface PrivateRedis {
+  url: string
+  port: number
+  start(): Promise<void>
+  stop(): Promise<void>
+  /** stop and delete its data directory */
+  destroy(): Promise<void>
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer()
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number }
+      srv.close(() => resolve(port))
+    })
+    srv.on('error', reject)
+  })
+}
+
+async function ping(url: string): Promise<boolean> {
+  const c = new Redis(url, { lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0, enableOfflineQueue: false, connectTimeout: 500 })
+  c.on('error', () => {})
+  try {
+    await c.connect()
+    return (await c.ping()) === 'PONG'
+  } catch {
+    return false
+  } finally {
+    c.disconnect()
+  }
+}
+
+/** Starts redis-server with an append-only file, so a restart keeps the data (not the scripts). */
+export async function startPrivateRedis(): Promise<PrivateRedis> {
+  const port = await freePort()
+  const dir = mkdtempSync(join(tmpdir(), 'cockpit-redis-'))
+  const url = `redis://127.0.0.1:${port}`
+  let child: ChildProcess | undefined
+  const handle: PrivateRedis = {
+    url,
+    port,
+    async start() {
+      child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'yes', '--save', ''], { stdio: 'ignore' })
+      for (let i = 0; i < 100; i++) {
+        if (await ping(url)) return
+        await new Promise((r) => setTimeout(r, 50))
+      }
+      throw new Error('redis-server did not start')
+    },
+    async stop() {
+      const c = child
+      child = undefined
+      if (!c || c.exitCode !== null) return
+      await new Promise<void>((resolve) => {
+        c.once('exit', () => resolve())
+        c.kill('SIGTERM')
+      })
+    },
+    async destroy() {
+      await handle.stop()
+      rmSync(dir, { recursive: true, force: true })
+    },
+  }
+  await handle.start()
+  return handle
+}
