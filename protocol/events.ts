@@ -42,11 +42,30 @@ export interface ServerStatus {
   timeZone: string
 }
 
+/** `show`: an administrator told a wall to put up a screen now (`POST /api/v1/walls/:wall/show`). */
+export interface ShowCommand {
+  wall: string
+  screen: string
+  /** RFC 3339 */
+  at: string
+}
+
+/** `screenChanged`: a stored screen was saved or deleted; clients showing it reload it. */
+export interface ScreenChanged {
+  id: string
+  /** the new version, or null when the screen was deleted */
+  version: number | null
+}
+
 export interface ServerToClientEvents {
   /** a subscribed result changed (coalesced: at most a few per second per subscription) */
   update: (message: UpdateMessage) => void
   /** server health as it changes; sent once on connect */
   status: (status: ServerStatus) => void
+  /** to sockets that joined the wall: show this screen now */
+  show: (command: ShowCommand) => void
+  /** to every socket: a screen was saved or deleted */
+  screenChanged: (change: ScreenChanged) => void
 }
 
 export interface ClientToServerEvents {
@@ -54,6 +73,8 @@ export interface ClientToServerEvents {
   subscribe: (query: Query, ack: (response: SubscribeAck) => void) => void
   /** stop receiving updates for a subscription */
   unsubscribe: (subscription: string, ack?: (response: { ok: boolean }) => void) => void
+  /** a wall names itself (e.g. `meeting-room-1`) to receive `show` commands for that name */
+  joinWall: (wall: string, ack?: (response: { ok: boolean }) => void) => void
 }
 
 // eslint-disable-next-line @typescript-eslint/no-empty-interface

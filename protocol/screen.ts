@@ -1,0 +1,85 @@
+/**
+ * Screens (protocol v1, design §2–4): a screen is JSON — design size, theme, how it adapts to a
+ * display, and a grid of widget instances with their options. Stored by the server
+ * (`/api/v1/screens`), rendered by the wall, the tablet and the editor, exchanged as files.
+ * The server checks each instance's options against its widget's option schema
+ * (widgets/<id>/manifest.ts); this schema checks the frame around them.
+ */
+import Type from 'typebox'
+import type { Static } from 'typebox'
+
+/** Screen ids are URL-safe slugs: `retail`, `board-2026`, `wh-shanghai`. */
+export const SCREEN_ID_PATTERN = '^[a-z0-9][a-z0-9_-]{0,63}$'
+
+/** How a fixed design canvas meets a display of another size. */
+export const FIT_MODES = ['fit', 'fill', 'fitWidth'] as const
+export type FitMode = (typeof FIT_MODES)[number]
+
+export const THEMES = ['dark', 'light'] as const
+export type Theme = (typeof THEMES)[number]
+
+/** Most widgets one screen may hold. */
+export const MAX_WIDGETS = 60
+
+export const WidgetInstance = Type.Object(
+  {
+    /** unique within the screen: `revenue`, `top-skus` */
+    id: Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$', description: 'instance id, unique within the screen' }),
+    /** widget type id from the registry: `kpi-card`, `trend-line`, … */
+    widget: Type.String({ minLength: 1, maxLength: 64, description: 'widget type id' }),
+    /** version of `options` (the widget manifest's version when they were written) @default the manifest's version */
+    optionsVersion: Type.Optional(Type.Integer({ minimum: 1 })),
+    options: Type.Record(Type.String(), Type.Unknown(), { description: "the widget's options (its manifest's schema)" }),
+    /** top-left cell and size, in grid cells */
+    x: Type.Integer({ minimum: 0, maximum: 199 }),
+    y: Type.Integer({ minimum: 0, maximum: 999 }),
+    w: Type.Integer({ minimum: 1, maximum: 200 }),
+    h: Type.Integer({ minimum: 1, maximum: 200 }),
+  },
+  { additionalProperties: false },
+)
+export type WidgetInstance = Static<typeof WidgetInstance>
+
+export const ScreenDefinition = Type.Object(
+  {
+    id: Type.String({ pattern: SCREEN_ID_PATTERN }),
+    title: Type.String({ minLength: 1, maxLength: 80 }),
+    /** design canvas in CSS pixels: 1920×1080, 3840×2160 or custom */
+    design: Type.Object(
+      { width: Type.Integer({ minimum: 320, maximum: 7680 }), height: Type.Integer({ minimum: 240, maximum: 4320 }) },
+      { additionalProperties: false },
+    ),
+    theme: Type.Union(THEMES.map((t) => Type.Literal(t))),
+    /** @default "fit" */
+    fit: Type.Optional(Type.Union(FIT_MODES.map((m) => Type.Literal(m)))),
+    /** rows and columns of the widget grid; widgets must lie inside it */
+    grid: Type.Object(
+      { columns: Type.Integer({ minimum: 1, maximum: 200 }), rows: Type.Integer({ minimum: 1, maximum: 1000 }) },
+      { additionalProperties: false },
+    ),
+    widgets: Type.Array(WidgetInstance, { maxItems: MAX_WIDGETS }),
+    /** seconds this screen stays up in a carousel @default 30 */
+    dwellSeconds: Type.Optional(Type.Integer({ minimum: 5, maximum: 86_400 })),
+    /** the business kind of a template: manufacturing, retail, ecommerce */
+    kind: Type.Optional(Type.String({ maxLength: 32 })),
+  },
+  { additionalProperties: false },
+)
+export type ScreenDefinition = Static<typeof ScreenDefinition>
+
+/** A stored screen: the definition plus the version the server assigned (optimistic concurrency). */
+export type StoredScreen = ScreenDefinition & {
+  /** increases by one on every successful PUT; a PUT must name the version it was based on */
+  version: number
+  /** RFC 3339 */
+  updatedAt: string
+}
+
+/** `GET /api/v1/screens` rows. */
+export interface ScreenSummary {
+  id: string
+  title: string
+  version: number
+  updatedAt: string
+  kind?: string
+}
