@@ -49,9 +49,9 @@ export const ScreenDefinition = Type.Object(
       { width: Type.Integer({ minimum: 320, maximum: 7680 }), height: Type.Integer({ minimum: 240, maximum: 4320 }) },
       { additionalProperties: false },
     ),
-    theme: Type.Union(THEMES.map((t) => Type.Literal(t))),
+    theme: Type.Union([Type.Literal('dark'), Type.Literal('light')]),
     /** @default "fit" */
-    fit: Type.Optional(Type.Union(FIT_MODES.map((m) => Type.Literal(m)))),
+    fit: Type.Optional(Type.Union([Type.Literal('fit'), Type.Literal('fill'), Type.Literal('fitWidth')])),
     /** rows and columns of the widget grid; widgets must lie inside it */
     grid: Type.Object(
       { columns: Type.Integer({ minimum: 1, maximum: 200 }), rows: Type.Integer({ minimum: 1, maximum: 1000 }) },

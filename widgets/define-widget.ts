@@ -29,6 +29,20 @@ export interface WidgetProps<O> {
   options: O
   width: number
   height: number
+  /** display language (titles, number magnitudes 万/亿 or K/M) @default "zh-CN" */
+  locale?: Locale
+  /** colour scheme of the surrounding screen @default "dark" */
+  theme?: 'dark' | 'light'
+}
+
+/**
+ * What a widget may emit: `drill` when the user taps a member (a category bar, a warehouse row);
+ * the tablet answers with a drill-down view, the wall ignores it.
+ */
+export interface WidgetDrill {
+  dimension: 'sku' | 'category' | 'warehouse' | 'partner' | 'region' | 'channel'
+  key: string
+  label?: string
 }
 
 export function defineWidget<S extends TSchema>(manifest: WidgetManifest<S>): WidgetManifest<S> {

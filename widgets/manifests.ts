@@ -12,3 +12,7 @@ export const MANIFESTS = {
 } as const
 
 export type WidgetId = keyof typeof MANIFESTS
+
+export function isWidgetId(id: string): id is WidgetId {
+  return Object.hasOwn(MANIFESTS, id)
+}

@@ -4,7 +4,9 @@ import { Query } from '../../protocol/query.ts'
 import { MANIFESTS } from '../../widgets/manifests.ts'
 import { migrateOptions } from '../../widgets/define-widget.ts'
 import type { WidgetManifest } from '../../widgets/define-widget.ts'
-import { defaultScreen } from '../../screen/screens/default-screen.ts'
+import { TEMPLATES } from '../../widgets/templates/index.ts'
+import { isWidgetId } from '../../widgets/manifests.ts'
+import { ScreenDefinition } from '../../protocol/screen.ts'
 import { readdirSync } from 'node:fs'
 
 const queryValidator = Compile(Query)
@@ -22,10 +24,12 @@ describe.each(manifests)('widget %s', (id, manifest) => {
   })
 })
 
-describe('the default wall', () => {
+describe.each(TEMPLATES.map((t) => [t.id, t] as const))('template %s', (_id, defaultScreen) => {
   test('every widget instance has valid options, valid queries, and a place on the grid', () => {
+    expect(Compile(ScreenDefinition).Errors(defaultScreen)).toEqual([])
     const cells = new Set<string>()
     for (const w of defaultScreen.widgets) {
+      if (!isWidgetId(w.widget)) throw new Error(`unknown widget ${w.widget}`)
       const manifest = MANIFESTS[w.widget] as unknown as WidgetManifest
       const options = migrateOptions(manifest, w.options, manifest.version)
       expect(Compile(manifest.options).Errors(options), w.id).toEqual([])

@@ -1,35 +1,17 @@
 /**
- * The default wall: a screen is data (design size, theme, grid of widgets with options), so
- * later screens can be stored, edited and exchanged without touching code.
+ * Retail-chain template (design §1): POS sales, store receipts, fast turnover, low-stock alerts.
+ * A screen is data (protocol/screen.ts), so templates are stored, edited and exchanged like any screen.
  */
-import type { WidgetId } from '../../widgets/manifests.ts'
+import type { ScreenDefinition } from '../../protocol/screen.ts'
 
-export interface WidgetInstance {
-  /** unique within the screen */
-  id: string
-  widget: WidgetId
-  options: Record<string, unknown>
-  /** grid cell of the top-left corner and size in cells */
-  x: number
-  y: number
-  w: number
-  h: number
-}
-
-export interface ScreenDefinition {
-  id: string
-  title: string
-  design: { width: number; height: number }
-  theme: 'dark'
-  grid: { columns: number; rows: number }
-  widgets: WidgetInstance[]
-}
-
-export const defaultScreen: ScreenDefinition = {
-  id: 'default',
+export const retailTemplate: ScreenDefinition = {
+  id: 'retail',
+  kind: 'retail',
   title: '进销存运营驾驶舱',
   design: { width: 1920, height: 1080 },
   theme: 'dark',
+  fit: 'fit',
+  dwellSeconds: 30,
   grid: { columns: 12, rows: 12 },
   widgets: [
     { id: 'revenue', widget: 'kpi-card', options: { metric: 'sales.revenue', window: 'today', compare: true, title: '今日销售收入' }, x: 0, y: 0, w: 3, h: 2 },
