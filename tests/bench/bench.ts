@@ -1,0 +1,216 @@
+/**
+ * npm run bench — measures, on this machine, with server, Redis and load generator together:
+ *  1. ingest throughput through HTTP: batches of 500 simulated movements from several
+ *     concurrent keep-alive senders, every counter maintained;
+ *  2. ingest → client latency: N Socket.IO clients (another process) subscribed to one query;
+ *     small batches posted at a steady rate, each carrying a known amount; latency is from
+ *     just before the POST to each client's receipt of the update that includes it —
+ *     on a quiet server and while the throughput load runs;
+ *  3. server memory (RSS) and the number of clients.
+ * The server runs as its own process on a private redis-server with the settings
+ * docs/operations.md recommends. Figures are printed, never asserted: compare ratios within
+ * one run (the machine is shared).
+ */
+import { fork, spawn } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
+import { randomUUID } from 'node:crypto'
+import { readFileSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { Redis } from 'ioredis'
+import { createSimulator } from '../../mock-feeds/simulator.ts'
+import { retailScenario } from '../../mock-feeds/scenarios/retail.ts'
+import type { Movement } from '../../protocol/movement.ts'
+
+const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 200)
+const SENDERS = Number(process.env.BENCH_SENDERS ?? 4)
+const BATCH = 500
+const THROUGHPUT_SECONDS = Number(process.env.BENCH_SECONDS ?? 15)
+const PROBES = Number(process.env.BENCH_PROBES ?? 60)
+/** probes per second: below the push rate (4/s), so "quiet" probes meet an idle subscription */
+const QUIET_PROBE_RATE = 2
+/** under a continuous feed every subscription is always dirty: pushes are coalesced to ≤ 4/s */
+const BUSY_PROBE_RATE = 10
+const root = new URL('../../', import.meta.url).pathname
+const clock = () => performance.timeOrigin + performance.now()
+const out = (s = '') => process.stdout.write(`${s}\n`)
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+
+function rss(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
+  return m ? Number(m[1]) / 1024 : NaN
+}
+
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return NaN
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!
+}
+
+async function waitFor(url: string, path: string, child: ChildProcess) {
+  for (let i = 0; i < 300; i++) {
+    if (child.exitCode !== null) throw new Error(`${path}: process exited`)
+    try {
+      if ((await fetch(url + path)).status === 200) return
+    } catch {
+      // not yet
+    }
+    await sleep(100)
+  }
+  throw new Error(`${url}${path} not ready`)
+}
+
+// --- private Redis with the recommended settings
+const redisPort = 26000 + Math.floor(Math.random() * 3000)
+const redisDir = mkdtempSync(join(tmpdir(), 'cockpit-bench-redis-'))
+const redisArgs = ['--port', String(redisPort), '--bind', '127.0.0.1', '--dir', redisDir, '--save', '', '--appendonly', 'yes', '--appendfsync', 'everysec', '--hash-max-listpack-entries', '32']
+const redisProc = spawn('redis-server', redisArgs, { stdio: 'ignore' })
+const redisUrl = `redis://127.0.0.1:${redisPort}`
+const redis = new Redis(redisUrl, { retryStrategy: (n) => (n > 50 ? null : 100) })
+redis.on('error', () => {}) // refused until redis-server listens; retried
+await redis.ping()
+
+// --- the server under test
+const port = 23000 + Math.floor(Math.random() * 3000)
+const url = `http://127.0.0.1:${port}`
+const key = `ik_${randomUUID()}`
+const server = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
+  cwd: root,
+  env: { ...process.env, NODE_OPTIONS: '', PORT: String(port), REDIS_URL: redisUrl, COCKPIT_INGEST_KEYS: key, COCKPIT_ADMIN_KEY: `ak_${randomUUID()}`, COCKPIT_KEY_PREFIX: 'bench:', LOG_LEVEL: 'warn' },
+  stdio: ['ignore', 'ignore', 'inherit'],
+})
+let clientsProc: ChildProcess | undefined
+const cleanup = () => {
+  clientsProc?.kill('SIGKILL')
+  server.kill('SIGKILL')
+  redis.disconnect()
+  redisProc.kill('SIGKILL')
+  rmSync(redisDir, { recursive: true, force: true })
+}
+process.on('exit', cleanup)
+process.on('SIGINT', () => process.exit(130))
+await waitFor(url, '/readyz', server)
+const rssStart = rss(server.pid!)
+
+// --- realistic movements: the retail simulator, 50 minutes of a busy chain, in batches of 500
+out(`generating movements…`)
+const sim = createSimulator({ scenario: retailScenario(42, { rate: 400 }), seed: 42, startAt: Date.now() - 3600_000, rate: 400, idPrefix: `bench-${randomUUID().slice(0, 6)}` })
+const movements: Movement[] = sim.step(Date.now() - 60_000)
+const bodies: string[] = []
+for (let i = 0; i < movements.length; i += BATCH) bodies.push(JSON.stringify(movements.slice(i, i + BATCH)))
+
+async function post(body: string): Promise<{ accepted: number; duplicates: number }> {
+  for (;;) {
+    const res = await fetch(`${url}/api/v1/movements`, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body })
+    if (res.status === 200) return (await res.json()) as { accepted: number; duplicates: number }
+    if (res.status !== 503) throw new Error(`ingest ${res.status}: ${await res.text()}`)
+    await sleep(50)
+  }
+}
+
+/** senders post batches until the deadline (or the batches run out); returns movements applied */
+async function load(seconds: number, senders: number, from: number): Promise<{ applied: number; elapsed: number; next: number }> {
+  let next = from
+  let applied = 0
+  const deadline = Date.now() + seconds * 1000
+  const started = clock()
+  await Promise.all(
+    Array.from({ length: senders }, async () => {
+      while (Date.now() < deadline && next < bodies.length) {
+        const r = await post(bodies[next++]!)
+        applied += r.accepted
+      }
+    }),
+  )
+  return { applied, elapsed: (clock() - started) / 1000, next }
+}
+
+// warm-up (JIT, script cache, first keys)
+const warm = await load(2, SENDERS, 0)
+
+// --- 1. throughput
+out(`throughput: ${SENDERS} senders × batches of ${BATCH} for ${THROUGHPUT_SECONDS} s…`)
+const tp = await load(THROUGHPUT_SECONDS, SENDERS, warm.next)
+const rssAfterLoad = rss(server.pid!)
+
+// --- 2. latency with N clients, quiet and under load
+out(`latency: opening ${CLIENTS} Socket.IO clients…`)
+clientsProc = fork(join(root, 'tests/bench/clients.ts'), [url, String(CLIENTS)], { execArgv: ['--import', 'tsx'], env: { ...process.env, NODE_OPTIONS: '' } })
+const ready = await new Promise<number>((resolve) => clientsProc!.once('message', (m: { ready: number }) => resolve(m.ready)))
+await sleep(500)
+const rssClients = rss(server.pid!)
+
+async function cashTotal(): Promise<number> {
+  const res = await fetch(`${url}/api/v1/query`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ metric: 'cash.in', window: 'today' }) })
+  return ((await res.json()) as { total: number }).total
+}
+
+interface Probe {
+  sentAt: number
+  expected: number
+}
+async function probes(count: number, rate: number): Promise<Probe[]> {
+  let total = await cashTotal()
+  const list: Probe[] = []
+  for (let i = 0; i < count; i++) {
+    const amount = 1000 + i
+    total = Math.round((total + amount) * 100) / 100
+    const body = JSON.stringify([{ id: randomUUID(), type: 'payment_in', occurredAt: new Date().toISOString(), amount }])
+    const sentAt = clock()
+    list.push({ sentAt, expected: total })
+    await post(body)
+    await sleep(1000 / rate)
+  }
+  return list
+}
+
+const quiet = await probes(PROBES / 2, QUIET_PROBE_RATE)
+// under load: senders that post only sales movements (cash.in untouched but the server busy)
+const salesOnly = bodies.map((b) => JSON.stringify((JSON.parse(b) as Movement[]).filter((m) => m.type !== 'payment_in')))
+bodies.splice(0, bodies.length, ...salesOnly)
+const busyDone = load(PROBES / BUSY_PROBE_RATE + 3, 2, tp.next)
+await sleep(500)
+const busy = await probes(PROBES, BUSY_PROBE_RATE)
+const busyLoad = await busyDone
+await sleep(1000)
+
+clientsProc.send({ cmd: 'collect' })
+const { received } = await new Promise<{ received: [number, number, number][] }>((resolve) => clientsProc!.once('message', resolve))
+
+function latencies(list: Probe[]): number[] {
+  const byClient = new Map<number, [number, number][]>()
+  for (const [c, at, total] of received) {
+    let l = byClient.get(c)
+    if (!l) byClient.set(c, (l = []))
+    l.push([at, total])
+  }
+  const lat: number[] = []
+  for (const p of list) {
+    for (const updates of byClient.values()) {
+      const hit = updates.find(([at, total]) => total >= p.expected - 0.005 && at >= p.sentAt)
+      if (hit) lat.push(hit[0] - p.sentAt)
+    }
+  }
+  return lat.sort((a, b) => a - b)
+}
+const lq = latencies(quiet)
+const lb = latencies(busy)
+const rssEnd = rss(server.pid!)
+
+const fmt = (n: number, d = 0) => n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d })
+const rows: [string, string, string][] = [
+  ['ingest throughput (HTTP, batches of 500, every counter)', `${fmt(tp.applied / tp.elapsed)} movements/s`, '≥ 30,000 (target 150,000)'],
+  ['  movements applied / seconds', `${fmt(tp.applied)} / ${fmt(tp.elapsed, 1)} s, ${SENDERS} senders`, ''],
+  [`ingest → client latency, quiet (${QUIET_PROBE_RATE} ingests/s), ${ready} clients`, `p50 ${fmt(percentile(lq, 50), 1)} ms · p99 ${fmt(percentile(lq, 99), 1)} ms · max ${fmt(lq.at(-1) ?? NaN, 1)} ms`, 'p99 ≤ 300 ms'],
+  ['  receipts measured', `${fmt(lq.length)} of ${fmt(quiet.length * ready)}`, ''],
+  [`ingest → client latency, continuous feed (${fmt(busyLoad.applied / busyLoad.elapsed)} mov/s)`, `p50 ${fmt(percentile(lb, 50), 1)} ms · p99 ${fmt(percentile(lb, 99), 1)} ms · max ${fmt(lb.at(-1) ?? NaN, 1)} ms`, ''],
+  ['  receipts measured', `${fmt(lb.length)} of ${fmt(busy.length * ready)}`, 'pushes coalesced to ≤ 4/s per subscription'],
+  ['server RSS: start → after load → with clients → end', `${fmt(rssStart)} → ${fmt(rssAfterLoad)} → ${fmt(rssClients)} → ${fmt(rssEnd)} MB`, ''],
+  ['Redis used memory', `${fmt(Number(/used_memory:(\d+)/.exec(await redis.info('memory'))?.[1] ?? 0) / 1048576)} MB`, ''],
+]
+out('')
+out(`erp-cockpit bench — ${new Date().toISOString()} — node ${process.version}, redis-server ${redisArgs.slice(6).join(' ')}`)
+const w0 = Math.max(...rows.map((r) => r[0].length))
+const w1 = Math.max(...rows.map((r) => r[1].length))
+for (const [a, b, c] of rows) out(`${a.padEnd(w0)}  ${b.padEnd(w1)}  ${c}`)
+process.exit(0)
