@@ -36,6 +36,10 @@ export interface Keys {
   /** screen layout JSON */
   screen(id: string): string
   readonly screenIndex: string
+  /** exchange rates: field `CUR|YYYY-MM-DD` → rate × 1e10 (server/ingest/currency.ts) */
+  readonly fxRates: string
+  /** incremented on every rate change: processes reload their rate cache when it moves */
+  readonly fxVersion: string
   /** key pattern that matches everything of this cockpit (for cleanup in tests) */
   readonly all: string
 }
@@ -54,6 +58,8 @@ export function createKeys(prefix: string): Keys {
     socketIo: `${prefix}sio`,
     screen: (id) => `${prefix}screen:${id}`,
     screenIndex: `${prefix}screens`,
+    fxRates: `${prefix}fx:rates`,
+    fxVersion: `${prefix}fx:ver`,
     all: `${prefix}*`,
   }
 }
