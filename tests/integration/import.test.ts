@@ -47,10 +47,10 @@ function history(idPrefix: string): History {
     const { iso, month } = day(d)
     const amountCents = (d % 97) * 100 + 37
     push({ id: `${idPrefix}-p${d}`, type: 'payment_in', occurredAt: `${iso}T23:59:59+08:00`, amount: amountCents / 100, partner: 'C1' })
-    h.cashIn[month] += amountCents
+    h.cashIn[month]! += amountCents
     const price = 10 + (d % 5)
     push({ id: `${idPrefix}-s${d}`, type: 'sales_shipment', occurredAt: `${iso}T00:00:00+08:00`, sku: 'SKU-1', warehouse: 'W1', qty: 2, unitPrice: price, unitCost: 6 })
-    h.revenue[month] += 2 * price * 100
+    h.revenue[month]! += 2 * price * 100
     if (d % 50 === 7) {
       // a payment in USD (7 CNY) and its cancel right after: the importer must post them apart
       push({ id: `${idPrefix}-usd${d}`, type: 'payment_in', occurredAt: `${iso}T12:00:00+08:00`, amount: 10, currency: 'USD' })
