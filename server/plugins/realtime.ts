@@ -87,9 +87,10 @@ export const realtimePlugin = fp(
         },
         (err: unknown) => {
           const known = toCockpitError(err)
-          // connect_error on the client: `message` says why, `data.code` is the error code
-          const refused = new Error(known ? `unauthorized: ${known.message}` : 'unauthorized') as Error & { data?: unknown }
-          refused.data = { code: known?.code ?? 'COCKPIT_ERR_UNAUTHORIZED' }
+          // connect_error on the client: `message` says why, `data` has the code and the bare reason
+          const reason = known?.message ?? 'authorisation failed'
+          const refused = new Error(`unauthorized: ${reason}`) as Error & { data?: unknown }
+          refused.data = { code: known?.code ?? 'COCKPIT_ERR_UNAUTHORIZED', message: reason }
           next(refused)
         },
       )
