@@ -65,7 +65,8 @@ export const realtimePlugin = fp(
     const pub = new Redis(config.redisUrl, { connectionName: 'cockpit-sio-pub', maxRetriesPerRequest: null, retryStrategy: (n) => Math.min(50 * n, 1000) })
     const sub = pub.duplicate({ connectionName: 'cockpit-sio-sub' })
     for (const c of [pub, sub]) c.on('error', () => {})
-    io.adapter(createAdapter(pub, sub, { key: fastify.keys.socketIo }))
+    // requestsTimeout bounds cross-process questions (wall control counts a wall's sockets)
+    io.adapter(createAdapter(pub, sub, { key: fastify.keys.socketIo, requestsTimeout: 3000 }))
 
     const rooms = new RoomRegistry({
       compute: (query) => queryEngine.run(query),
