@@ -61,12 +61,13 @@ describe.each(manifests)('widget %s', (id, manifest) => {
 
   test('the option schema refuses unknown types and out-of-range values', () => {
     const schema = Compile(manifest.options)
+    const defaults = manifest.defaults as Record<string, unknown>
     const props = (manifest.options as unknown as { properties: Record<string, { type?: string; maximum?: number }> }).properties
     for (const [key, prop] of Object.entries(props)) {
       if (prop.type === 'integer' && prop.maximum !== undefined) {
-        expect(schema.Check({ ...manifest.defaults, [key]: prop.maximum + 1 }), key).toBe(false)
+        expect(schema.Check({ ...defaults, [key]: prop.maximum + 1 }), key).toBe(false)
       }
-      if (prop.type === 'boolean') expect(schema.Check({ ...manifest.defaults, [key]: 'yes' }), key).toBe(false)
+      if (prop.type === 'boolean') expect(schema.Check({ ...defaults, [key]: 'yes' }), key).toBe(false)
     }
   })
 
