@@ -105,8 +105,9 @@ export function formatValue(value: number | null | undefined, unit: Unit, curren
 export function formatAxis(value: number, unit: Unit, currency: string, locale: Locale): string {
   if (!Number.isFinite(value)) return ''
   if (unit === 'ratio') return `${signed(numberFormat(locale, 0, 1).format(value * 100))}%`
-  const short = compact(value, locale, 1)
-  const figure = short.figure.replace(/\.0$/, '')
+  // below one, ticks such as 0.15 and 0.2 need two decimals to stay apart
+  const short = compact(value, locale, Math.abs(value) < 1 && value !== 0 ? 2 : 1)
+  const figure = short.figure.replace(/\.0+$/, '').replace(/(\.\d)0$/, '$1')
   const suffix = short.suffix
   if (unit === 'money') return withCurrency(figure, suffix, currency)
   if (unit === 'days') return `${figure}${suffix}${locale === 'zh-CN' ? '天' : 'd'}`

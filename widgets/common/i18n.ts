@@ -40,6 +40,20 @@ export const COMMON = {
   vsYesterday: { 'zh-CN': '较昨日同期', en: 'vs same time yesterday' },
 } as const satisfies Record<string, Text>
 
+/** A rolling window in words: "今日" / "today", "近7天" / "last 7 days", "近2小时" / "last 2 h". */
+export function windowLabel(window: string, locale: Locale | undefined): string {
+  const zh = (locale ?? 'zh-CN') === 'zh-CN'
+  if (window === 'today') return zh ? '今日' : 'today'
+  if (window === 'yesterday') return zh ? '昨日' : 'yesterday'
+  if (window === 'thisMonth') return zh ? '本月' : 'this month'
+  const m = /^P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?)?$/.exec(window)
+  const [d, h, min] = [Number(m?.[1] ?? 0), Number(m?.[2] ?? 0), Number(m?.[3] ?? 0)]
+  if (d && !h && !min) return zh ? `近${d}天` : `last ${d} days`
+  if (h && !d && !min) return zh ? `近${h}小时` : `last ${h} h`
+  if (min && !d && !h) return zh ? `近${min}分钟` : `last ${min} min`
+  return window
+}
+
 /** "vs same time yesterday" for `today`, else "vs previous period". */
 export function compareLabel(window: string | undefined, locale: Locale | undefined): string {
   return t(locale, window === 'today' ? COMMON.vsYesterday : COMMON.vsPrevious)

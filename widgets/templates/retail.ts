@@ -19,7 +19,7 @@ export const retailTemplate: ScreenDefinition = {
     { id: 'profit', widget: 'kpi-card', options: { metric: 'sales.grossProfit', window: 'today', compare: true, title: '今日毛利' }, x: 2, y: 0, w: 2, h: 2 },
     { id: 'margin', widget: 'kpi-card', options: { metric: 'sales.grossMargin', window: 'today', compare: true, title: '今日毛利率' }, x: 4, y: 0, w: 2, h: 2 },
     { id: 'receipts', widget: 'kpi-card', options: { metric: 'purchase.receiptAmount', window: 'today', compare: true, title: '今日门店到货' }, x: 6, y: 0, w: 2, h: 2 },
-    { id: 'days-on-hand', widget: 'kpi-card', options: { metric: 'stock.daysOnHand', window: 'P7D', compare: true, title: '库存周转天数（近7天）' }, x: 8, y: 0, w: 2, h: 2 },
+    { id: 'days-on-hand', widget: 'kpi-card', options: { metric: 'stock.daysOnHand', window: 'P7D', compare: true, title: '库存周转天数' }, x: 8, y: 0, w: 2, h: 2 },
     { id: 'cash', widget: 'kpi-card', options: { metric: 'cash.net', window: 'today', compare: true, title: '今日净现金流' }, x: 10, y: 0, w: 2, h: 2 },
     {
       id: 'sales-vs-purchases',
@@ -34,6 +34,6 @@ export const retailTemplate: ScreenDefinition = {
     { id: 'alerts', widget: 'stock-alerts', optionsVersion: 2, options: { limit: 60, scrollSeconds: 45, title: '门店缺货预警（低于安全库存）' }, x: 9, y: 2, w: 3, h: 10 },
     { id: 'top-skus', widget: 'ranking-bar', options: { metric: 'sales.revenue', groupBy: 'sku', top: 8, window: 'today', title: '今日畅销商品 TOP 8' }, x: 0, y: 7, w: 3, h: 5 },
     { id: 'transfers', widget: 'transfer-flow', options: { window: 'today', top: 15, title: '今日调拨流向（件）' }, x: 3, y: 7, w: 3, h: 5 },
-    { id: 'category-margin', widget: 'margin-by-category', options: { groupBy: 'category', window: 'today', top: 10, title: '今日品类毛利率' }, x: 6, y: 7, w: 3, h: 5 },
+    { id: 'category-margin', widget: 'margin-by-category', options: { groupBy: 'category', window: 'today', top: 8, title: '今日品类毛利率' }, x: 6, y: 7, w: 3, h: 5 },
   ],
 }
