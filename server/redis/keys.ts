@@ -33,13 +33,16 @@ export interface Keys {
   readonly changed: string
   /** key prefix of the Socket.IO Redis adapter channels */
   readonly socketIo: string
-  /** screen layout JSON */
+  /** hash of one stored screen: `def` (definition JSON), `version`, `updatedAt`, `title`, `kind` */
   screen(id: string): string
+  /** sorted set of screen ids, scored by creation time (the order GET /api/v1/screens lists) */
   readonly screenIndex: string
   /** exchange rates: field `CUR|YYYY-MM-DD` → rate × 1e10 (server/ingest/currency.ts) */
   readonly fxRates: string
   /** incremented on every rate change: processes reload their rate cache when it moves */
   readonly fxVersion: string
+  /** set once the templates were stored as screens (seed runs once per cockpit) */
+  readonly screensSeeded: string
   /** key pattern that matches everything of this cockpit (for cleanup in tests) */
   readonly all: string
 }
@@ -60,6 +63,7 @@ export function createKeys(prefix: string): Keys {
     screenIndex: `${prefix}screens`,
     fxRates: `${prefix}fx:rates`,
     fxVersion: `${prefix}fx:ver`,
+    screensSeeded: `${prefix}screens:seeded`,
     all: `${prefix}*`,
   }
 }
