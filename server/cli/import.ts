@@ -59,13 +59,17 @@ export interface ImportProgress extends ImportStats {
   /** bytes of the input done */
   bytes: number
   totalBytes: number
+  /** lines per second in this run */
+  linesPerSecond: number
 }
 
 export interface ImportResult extends ImportStats {
   /** false when stopped by --limit or a signal: run again to resume */
   complete: boolean
-  /** the line this run started at (1 unless resumed) */
+  /** the line this run started at */
   startLine: number
+  /** whether this run continued from a checkpoint */
+  resumed: boolean
   report: string
   checkpoint: string
   elapsedMs: number
@@ -298,6 +302,8 @@ export async function runImport(o: ImportOptions): Promise<ImportResult> {
     await writeFile(report, '') // a fresh import starts a fresh report
   }
   const stats: ImportStats = cp ? { ...cp.stats } : { lines: 0, accepted: 0, duplicates: 0, rejected: 0, retries: 0 }
+  const linesBefore = stats.lines
+  const resumed = cp !== undefined
   let columns = cp?.columns
   let offset = cp?.offset ?? 0
   let nextLine = cp?.nextLine ?? 1
@@ -350,7 +356,8 @@ export async function runImport(o: ImportOptions): Promise<ImportResult> {
     ids = new Set()
     reportLines = []
     batchLines = 0
-    o.onProgress?.({ ...stats, bytes: offset, totalBytes })
+    const linesPerSecond = Math.round(((stats.lines - linesBefore) * 1000) / Math.max(1, Date.now() - started))
+    o.onProgress?.({ ...stats, bytes: offset, totalBytes, linesPerSecond })
   }
 
   let read = 0
@@ -382,7 +389,7 @@ export async function runImport(o: ImportOptions): Promise<ImportResult> {
   }
   if (batchLines > 0 || batch.length > 0) await flush(last.end, last.nextLine)
   if (complete) await rm(cpPath, { force: true })
-  return { ...stats, complete, startLine, report, checkpoint: cpPath, elapsedMs: Date.now() - started }
+  return { ...stats, complete, startLine, resumed, report, checkpoint: cpPath, elapsedMs: Date.now() - started }
 }
 
 async function main(): Promise<void> {
@@ -427,8 +434,6 @@ async function main(): Promise<void> {
     cliProgress.Presets.shades_classic,
   )
   const showBar = !values.quiet && process.stderr.isTTY
-  const t0 = Date.now()
-  let firstLines: number | undefined
   try {
     const result = await runImport({
       file,
@@ -442,9 +447,7 @@ async function main(): Promise<void> {
       signal: controller.signal,
       onProgress(p) {
         if (!showBar) return
-        firstLines ??= p.lines
-        const rate = Math.round(((p.lines - firstLines) * 1000) / Math.max(1, Date.now() - t0))
-        const payload = { lines: p.lines, rate, accepted: p.accepted, duplicates: p.duplicates, rejected: p.rejected }
+        const payload = { lines: p.lines, rate: p.linesPerSecond, accepted: p.accepted, duplicates: p.duplicates, rejected: p.rejected }
         if (bar.getTotal() !== p.totalBytes) bar.start(p.totalBytes, p.bytes, payload)
         else bar.update(p.bytes, payload)
       },
@@ -452,7 +455,7 @@ async function main(): Promise<void> {
     if (showBar) bar.stop()
     const secs = result.elapsedMs / 1000
     const out = (s: string) => process.stdout.write(`${s}\n`)
-    out(`${result.complete ? 'import complete' : 'import stopped'}: ${file}${result.startLine > 1 ? ` (resumed at line ${result.startLine})` : ''}`)
+    out(`${result.complete ? 'import complete' : 'import stopped'}: ${file}${result.resumed ? ` (resumed at line ${result.startLine})` : ''}`)
     out(`  lines      ${result.lines}`)
     out(`  accepted   ${result.accepted}`)
     out(`  duplicates ${result.duplicates}  (already applied: safe to re-run)`)

@@ -4,6 +4,8 @@
  * POST /api/v1/query; the report of rejected lines; interrupt-and-resume counts nothing twice.
  */
 import { spawn } from 'node:child_process'
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { mkdtempSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -138,6 +140,7 @@ describe('npm run import', () => {
 
     const second = await runImport(opts)
     expect(second.complete).toBe(true)
+    expect(second.resumed).toBe(true)
     expect(second.startLine).toBeGreaterThan(250)
     expect(existsSync(checkpointPath(file))).toBe(false)
     const nonBlank = h.lines.filter((l) => l !== '').length
@@ -157,7 +160,7 @@ describe('npm run import', () => {
 
     // re-running the whole file applies nothing again
     const again = await runImport(opts)
-    expect(again).toMatchObject({ complete: true, startLine: 1, accepted: 0, duplicates: h.good + h.repeats, rejected: h.bad.length })
+    expect(again).toMatchObject({ complete: true, resumed: false, startLine: 1, accepted: 0, duplicates: h.good + h.repeats, rejected: h.bad.length })
     expect(await monthTotals('cash.in')).toEqual(h.cashIn)
   })
 
@@ -198,5 +201,36 @@ describe('npm run import', () => {
     expect(done.out).toMatch(/import complete.*resumed at line 6/)
     expect(done.out).toMatch(/rejected\s+0/)
     expect(done.code).toBe(0)
+  })
+
+  test('a 503 is retried with backoff until the cockpit takes the batch', async () => {
+    const file = join(dir, 'retry.ndjson')
+    writeFileSync(file, readFileSync(join(root, 'mock-feeds/samples/movements.ndjson')))
+    const bodies: number[] = []
+    // a cockpit whose Redis is down for the first two attempts
+    const stub = createServer((req, res) => {
+      let body = ''
+      req.on('data', (d: Buffer) => (body += d.toString()))
+      req.on('end', () => {
+        const batch = JSON.parse(body) as unknown[]
+        bodies.push(batch.length)
+        if (bodies.length <= 2) {
+          res.writeHead(503, { 'retry-after': '0', 'content-type': 'application/json' })
+          return res.end(JSON.stringify({ error: 'COCKPIT_ERR_REDIS_UNAVAILABLE', message: 'Redis is unavailable' }))
+        }
+        res.writeHead(200, { 'content-type': 'application/json' })
+        res.end(JSON.stringify({ accepted: batch.length, duplicates: 0 }))
+      })
+    })
+    await new Promise<void>((resolve) => stub.listen(0, '127.0.0.1', resolve))
+    try {
+      const { port } = stub.address() as AddressInfo
+      const result = await runImport({ file, url: `http://127.0.0.1:${port}`, key: 'k' })
+      expect(result).toMatchObject({ complete: true, accepted: 14, retries: 2, rejected: 0 })
+      // the same batch sent again; the sample's last line cancels a line of that batch: it goes in the next
+      expect(bodies).toEqual([13, 13, 13, 1])
+    } finally {
+      stub.close()
+    }
   })
 })
