@@ -40,6 +40,7 @@ export interface ImportOptions {
   restart?: boolean
   /** give up when the cockpit keeps answering 503 / is unreachable this long @default 300000 */
   maxRetryMs?: number
+  /** stop after the batch in flight (the checkpoint keeps the place) */
   signal?: AbortSignal
   /** called after every batch */
   onProgress?: (p: ImportProgress) => void
@@ -252,8 +253,8 @@ async function postBatch(o: ImportOptions, batch: unknown[], stats: ImportStats)
       const res = await fetch(`${o.url}/api/v1/movements`, {
         method: 'POST',
         headers: { authorization: `Bearer ${o.key}`, 'content-type': 'application/json' },
+        // no abort signal here: a batch in flight is finished, so a stop leaves a clean checkpoint
         body: JSON.stringify(batch),
-        ...(o.signal ? { signal: o.signal } : {}),
       })
       const text = await res.text()
       if (res.status === 200) {
@@ -270,7 +271,7 @@ async function postBatch(o: ImportOptions, batch: unknown[], stats: ImportStats)
       const retryAfter = Number(res.headers.get('retry-after'))
       if (Number.isFinite(retryAfter) && retryAfter > 0) wait = Math.max(wait, retryAfter * 1000)
     } catch (err) {
-      if (err instanceof ImportError || o.signal?.aborted) throw err
+      if (err instanceof ImportError) throw err
       // network error: the batch may or may not have been applied; resending it is safe
     }
     if (Date.now() - started + wait > maxRetryMs) {
@@ -278,7 +279,7 @@ async function postBatch(o: ImportOptions, batch: unknown[], stats: ImportStats)
     }
     stats.retries++
     await sleep(wait, o.signal)
-    if (o.signal?.aborted) throw new ImportError('interrupted')
+    if (o.signal?.aborted) throw new ImportError('interrupted while the cockpit was unavailable; run again to resume')
     delay = Math.min(delay * 2, 10_000)
   }
 }

@@ -233,4 +233,53 @@ describe('npm run import', () => {
       stub.close()
     }
   })
+
+  test('Ctrl-C finishes the batch in flight, keeps the checkpoint and exits 3; the next run resumes', async () => {
+    const h = history('sig')
+    const file = join(dir, 'interrupted.ndjson')
+    writeFileSync(file, `${h.lines.join('\n')}\n`)
+    const seen = new Set<string>()
+    let posts = 0
+    // a slow cockpit: each batch takes 150 ms
+    const stub = createServer((req, res) => {
+      let body = ''
+      req.on('data', (d: Buffer) => (body += d.toString()))
+      req.on('end', () => {
+        posts++
+        const batch = JSON.parse(body) as { id: string }[]
+        let duplicates = 0
+        for (const m of batch) {
+          if (seen.has(m.id)) duplicates++
+          seen.add(m.id)
+        }
+        setTimeout(() => {
+          res.writeHead(200, { 'content-type': 'application/json' })
+          res.end(JSON.stringify({ accepted: batch.length - duplicates, duplicates }))
+        }, 150)
+      })
+    })
+    await new Promise<void>((resolve) => stub.listen(0, '127.0.0.1', resolve))
+    try {
+      const { port } = stub.address() as AddressInfo
+      const args = ['--import', 'tsx', 'server/cli/import.ts', file, '--url', `http://127.0.0.1:${port}`, '--key', 'k', '--batch', '20']
+      const child = spawn(process.execPath, args, { cwd: root, env: { ...process.env, NODE_OPTIONS: '' } })
+      let out = ''
+      child.stdout.on('data', (d: Buffer) => (out += d.toString()))
+      while (posts < 3) await new Promise((r) => setTimeout(r, 50))
+      child.kill('SIGINT')
+      const code = await new Promise<number | null>((resolve) => child.on('exit', resolve))
+      expect(out).toMatch(/import stopped/)
+      expect(code).toBe(3)
+      expect(existsSync(checkpointPath(file))).toBe(true)
+      const postsBefore = posts
+      expect(postsBefore).toBeLessThan(30)
+
+      const rest = await runImport({ file, url: `http://127.0.0.1:${port}`, key: 'k', batchSize: 1000 })
+      // the only duplicates are the file's own repeated ids: no batch was sent twice
+      expect(rest).toMatchObject({ complete: true, resumed: true, duplicates: h.repeats })
+      expect(rest.accepted).toBe(seen.size)
+    } finally {
+      stub.close()
+    }
+  })
 })
