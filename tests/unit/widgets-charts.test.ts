@@ -102,6 +102,11 @@ describe('ranking-bar', () => {
     expect(w.emitted('drill')).toEqual([[{ dimension: 'category', key: 'drinks', label: '饮料' }]])
   })
 
+  test('a short box shows only the bars that fit, largest first', () => {
+    mountWidget(RankingBar, m(rankingBar), data, { options: { groupBy: 'category' }, height: 30 })
+    expect(charts[0]!.option.yAxis.data).toEqual(['snacks', '饮料'])
+  })
+
   test('an empty ranking says so', () => {
     const w = mountWidget(RankingBar, m(rankingBar), { ranking: result({ metric: 'sales.revenue', unit: 'money', groups: [] }) }, { locale: 'en' })
     expect(w.find('[data-testid=no-data]').text()).toBe('No data yet')

@@ -152,6 +152,14 @@ describe('stock-heatmap', () => {
     expect(w.emitted('drill')).toEqual([[{ dimension: 'warehouse', key: 'W2' }], [{ dimension: 'sku', key: 'A', label: '矿泉水' }]])
   })
 
+  test('a small box leaves rows out and keeps the colours of cells too narrow for their figures', () => {
+    const w = mountWidget(StockHeatmap, m(stockHeatmap), data, { options, width: 110, height: 60 })
+    const rows = w.findAll('[data-testid=heat-row]')
+    expect(rows).toHaveLength(1)
+    expect(rows[0]!.findAll('[data-testid=heat-cell]').map((c) => c.text())).toEqual(['', ''])
+    expect(rows[0]!.find('[data-testid=heat-cell]').attributes('title')).toBe('矿泉水 · 上海仓: 100')
+  })
+
   test('columns follow the warehouses of the options, in their order', () => {
     const w = mountWidget(StockHeatmap, m(stockHeatmap), data, { options: { ...options, warehouses: ['W2', 'W3'] } })
     expect(w.findAll('.head .col').map((c) => c.text())).toEqual(['W2', 'W3'])
