@@ -80,8 +80,12 @@ describe('rolling digits', () => {
   test('a change rolls at once after a quiet spell; faster changes wait until the roll has settled', async () => {
     vi.useFakeTimers()
     vi.setSystemTime(10_000)
-    const w = mount(RollingNumber, { props: { text: '¥1.00万', duration: 600, hold: 1200 } })
+    const w = mount(RollingNumber, { props: { text: '—', duration: 600, hold: 1200 } })
+    // the first figure after "no data" starts no roll: the next change is not held back
+    await w.setProps({ text: '¥1.00万' })
     expect(w.attributes('data-value')).toBe('¥1.00万')
+    // glyphs are drawn by CSS: the element's text is the figure alone
+    expect(w.text()).toBe('¥1.00万')
     await w.setProps({ text: '¥1.01万' })
     expect(w.attributes('data-value')).toBe('¥1.01万')
     // one digit column per digit, moved to its value
