@@ -66,6 +66,15 @@ describe('trend-line', () => {
     expect(w.find('[data-testid=no-data]').exists()).toBe(false)
   })
 
+  test('the light theme recolours text and lines', () => {
+    mountWidget(TrendLine, m(trendLine), data, { theme: 'dark' })
+    mountWidget(TrendLine, m(trendLine), data, { theme: 'light' })
+    const [dark, light] = charts.map((c) => c.option)
+    expect(light.xAxis.axisLabel.color).not.toBe(dark.xAxis.axisLabel.color)
+    expect(light.legend.textStyle.color).toBe('#1f3354')
+    expect(light.tooltip.backgroundColor).toMatch(/255,255,255/)
+  })
+
   test('the chart is disposed with the widget', () => {
     const w = mountWidget(TrendLine, m(trendLine), data)
     w.unmount()
