@@ -60,21 +60,15 @@ local function average(s)
   if s.q > 0 then s.a = round(s.v * 1e5 / s.q) end
 end
 
--- inbound qty q at unit cost `unit`; returns the value added to stock
+-- inbound qty q at unit cost `unit`; returns the value added to stock. Stock value is the sum of
+-- what came in and went out at their costs, so it does not depend on arrival order when every
+-- outbound movement carries its cost (docs/metrics.md#valuation). The average is value / qty
+-- while something is on hand; an inbound that leaves nothing on hand sets it to its own cost.
 local function inbound(s, q, unit)
-  local dv
-  if s.q <= 0 then
-    -- into zero or negative stock the average resets to the receipt cost (domain.md)
-    local q1 = s.q + q
-    local v1 = round(q1 * unit / 1e5)
-    dv = v1 - s.v
-    s.q, s.v, s.a = q1, v1, unit
-  else
-    dv = round(q * unit / 1e5)
-    s.q = s.q + q
-    s.v = s.v + dv
-    average(s)
-  end
+  local dv = round(q * unit / 1e5)
+  s.q = s.q + q
+  s.v = s.v + dv
+  if s.q > 0 then average(s) else s.a = unit end
   return dv
 end
 
@@ -161,13 +155,14 @@ for _, op in ipairs(P.ops) do
     if dv > 0 then add(op.vpT, dv) elseif dv < 0 then add(op.vnT, -dv) end
     out(op.i, {dv, dq, ok, book})
   elseif k == 'bk' then
-    -- open order qty per ref|sku: an order opens it, a receipt/shipment closes at most what is open
+    -- ordered − fulfilled qty per ref|sku (an order adds, a receipt/shipment or a cancel of an
+    -- order subtracts); the backlog counts what is still open, max(0, that): the same in any
+    -- arrival order, and a cancel (the same op with −q) restores it exactly
     local key = op.h .. '\n' .. op.f
     local open = backlogs[key]
     if open == nil then open = tonumber(redis.call('HGET', op.h, op.f) or '0') end
-    local delta = op.q
-    if delta < 0 then delta = -math.min(math.max(open, 0), -delta) end
-    backlogs[key] = open + delta
+    local delta = math.max(open + op.q, 0) - math.max(open, 0)
+    backlogs[key] = open + op.q
     add(op.T, delta)
     out(op.i, {delta})
   elseif k == 'rev' then
@@ -175,11 +170,6 @@ for _, op in ipairs(P.ops) do
     s.q = s.q + op.dq
     s.v = s.v + op.dv
     average(s)
-  elseif k == 'bkrev' then
-    local key = op.h .. '\n' .. op.f
-    local open = backlogs[key]
-    if open == nil then open = tonumber(redis.call('HGET', op.h, op.f) or '0') end
-    backlogs[key] = open + op.d
   end
 end
 
