@@ -12,8 +12,10 @@
  */
 import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
+import { METRICS, METRIC_NAMES } from '../../protocol/metrics.ts'
+import type { MetricName } from '../../protocol/metrics.ts'
 import type { Movement } from '../../protocol/movement.ts'
-import type { Query } from '../../protocol/query.ts'
+import type { Query, QueryResult } from '../../protocol/query.ts'
 import { createCalendar } from '../../server/domain/time.ts'
 import { startTestServer } from '../helpers/server.ts'
 import type { TestServer } from '../helpers/server.ts'
@@ -218,5 +220,45 @@ describe('a cancel', () => {
       }),
       RUNS,
     )
+  })
+})
+
+describe('ratios', () => {
+  const ratios = (METRIC_NAMES as MetricName[]).filter((m) => METRICS[m].unit === 'ratio' || METRICS[m].unit === 'times' || METRICS[m].unit === 'days')
+
+  test('are null, never NaN or 0, when their denominator is 0', async () => {
+    await reset()
+    const ask = (metric: MetricName, extra: Partial<Query> = {}) => {
+      const kind = METRICS[metric].kind
+      const q: Query = kind === 'level' ? { metric } : { metric, ...period, ...extra }
+      return server.app.inject({ method: 'POST', url: '/api/v1/query', payload: q }).then((r) => r.json() as QueryResult)
+    }
+    // nothing happened at all
+    for (const metric of ratios) expect((await ask(metric)).total, metric).toBeNull()
+    for (const metric of ratios.filter((m) => METRICS[m].kind !== 'level')) {
+      const r = await ask(metric, { interval: 'day' })
+      expect(r.series!.every((p) => p.value === null), metric).toBe(true)
+    }
+    // a shipment given away (revenue 0, COGS > 0), a receipt without a promised date, a shipment
+    // of a SKU that was never received: margin, supplier on-time and value accuracy stay null
+    const day = cal.format(base + 10 * 3600_000)
+    await apply(
+      named([
+        { type: 'purchase_receipt', occurredAt: day, sku: 'A', warehouse: 'W1', qty: 4, unitCost: 2.5 },
+        { type: 'sales_shipment', occurredAt: day, sku: 'A', warehouse: 'W1', qty: 1, unitPrice: 0 },
+        { type: 'stocktake', occurredAt: day, sku: 'C', warehouse: 'W2', countedQty: 0 },
+      ]),
+      3,
+    )
+    const margin = await ask('sales.grossMargin', { groupBy: 'sku' })
+    expect(margin.total).toBeNull()
+    expect(margin.groups).toEqual([{ key: 'A', label: 'SKU A', total: null }])
+    expect((await ask('supplier.onTimeRate')).total).toBeNull()
+    expect((await ask('fulfilment.onTimeRate')).total).toBeNull()
+    expect((await ask('purchase.returnRate')).total).toBe(0)
+    expect((await ask('stock.accuracy')).total).toBe(1)
+    // the only count found book value 0: value accuracy has no denominator
+    expect((await ask('stock.valueAccuracy')).total).toBeNull()
+    expect((await ask('stock.turnover')).total).toBeCloseTo(2.5 / ((7.5 * 3 + 0) / 4), 12)
   })
 })
