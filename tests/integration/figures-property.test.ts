@@ -262,3 +262,30 @@ describe('ratios', () => {
     expect((await ask('stock.turnover')).total).toBeCloseTo(2.5 / ((7.5 * 3 + 0) / 4), 12)
   })
 })
+
+describe('totals over groups', () => {
+  test('are the exact sum rounded once, not a sum of rounded floats', async () => {
+    await reset()
+    const day = cal.format(base + 9 * 3600_000)
+    // 0.1 + 0.2 in binary floating point is 0.30000000000000004; in money units it is 3000
+    await apply(
+      named([
+        { type: 'purchase_receipt', occurredAt: day, sku: 'A', warehouse: 'W1', qty: 1, unitCost: 0.1 },
+        { type: 'purchase_receipt', occurredAt: day, sku: 'A', warehouse: 'W2', qty: 1, unitCost: 0.2 },
+        { type: 'sales_shipment', occurredAt: day, sku: 'B', warehouse: 'W1', qty: 1, unitPrice: 0.1, unitCost: 0 },
+        { type: 'sales_shipment', occurredAt: day, sku: 'B', warehouse: 'W2', qty: 1, unitPrice: 0.2, unitCost: 0 },
+        { type: 'sales_shipment', occurredAt: day, sku: 'C', warehouse: 'W2', qty: 1, unitPrice: 0.004, unitCost: 0 },
+        { type: 'sales_shipment', occurredAt: day, sku: 'C', warehouse: 'W1', qty: 1, unitPrice: 0.004, unitCost: 0 },
+      ]),
+      6,
+    )
+    const ask = (q: Query) => server.app.inject({ method: 'POST', url: '/api/v1/query', payload: q }).then((r) => r.json() as QueryResult)
+    expect((await ask({ metric: 'stock.closingValue', ...period, groupBy: 'warehouse' })).total).toBe(0.3)
+    expect((await ask({ metric: 'stock.closingValue', ...period, filter: { warehouse: ['W1', 'W2'] } })).total).toBe(0.3)
+    // 0.1 + 0.2 + 2 × 0.004: the groups show 0.1 and 0.2 to the cent, the total 0.308 rounds to 0.31
+    const revenue = await ask({ metric: 'sales.revenue', ...period, groupBy: 'warehouse' })
+    expect(revenue.groups!.map((g) => g.total).sort()).toEqual([0.1, 0.2])
+    expect(revenue.total).toBe(0.31)
+    expect((await ask({ metric: 'sales.revenue', ...period, filter: { warehouse: ['W1', 'W2'] } })).total).toBe(0.31)
+  })
+})
