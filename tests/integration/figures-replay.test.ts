@@ -381,16 +381,20 @@ describe(`replay of ${COUNT.toLocaleString('en')} simulated movements`, () => {
     expect(margin.total).toBeCloseTo(Number(rev - expected.total((e) => e.cogs)) / Number(rev), 12)
   })
 
-  test('revenue, COGS and gross profit by category', async () => {
+  test('revenue, COGS and gross profit by category, and by category and day', async () => {
     for (const [metric, value] of [
       ['sales.revenue', (e: Effect) => e.rev],
       ['sales.cogs', (e: Effect) => e.cogs],
       ['sales.grossProfit', (e: Effect) => e.rev - e.cogs],
     ] as const) {
-      const r = await query(period({ metric, groupBy: 'category' }))
-      const want = [...expected.byCategory(value)].filter(([, v]) => v !== 0n).map(([key, v]) => [key, cents(v)])
+      const r = await query(period({ metric, groupBy: 'category', interval: 'day' }))
+      const want = [...expected.byCategory(value)].filter(([, v]) => v !== 0n)
       expect(want.length).toBeGreaterThanOrEqual(10)
-      expect(Object.fromEntries(r.groups!.filter((g) => g.total !== 0).map((g) => [g.key, g.total])), metric).toEqual(Object.fromEntries(want))
+      expect(Object.fromEntries(r.groups!.filter((g) => g.total !== 0).map((g) => [g.key, g.total])), metric).toEqual(Object.fromEntries(want.map(([k, v]) => [k, cents(v)])))
+      for (const [category] of want) {
+        const daily = expected.byDay((e) => (e.category === category ? value(e) : 0n))
+        expect(r.groups!.find((g) => g.key === category)!.series, `${metric} ${category}`).toEqual(moneyByDay(daily))
+      }
       expect(r.total, metric).toBe(cents(expected.total(value)))
     }
   })
