@@ -1,6 +1,7 @@
 -- Applies one folded batch of movements atomically (design §3: one script per batch).
 -- KEYS[1] stock qty by sku|warehouse   KEYS[2] stock value by pair
 -- KEYS[3] moving-average unit cost by pair   KEYS[4] last movement time by pair
+-- KEYS[5] stock movements applied and not cancelled, by pair
 -- ARGV[1] JSON payload built by server/aggregate/fold.ts:
 --   ids    movement ids (their effect keys are ARGV[2]..id);  fx  effect record per movement
 --   ttl    seconds to keep effect records
@@ -43,18 +44,25 @@ local state = {}
 local function load(p)
   local s = state[p]
   if s == nil then
+    local q = redis.call('HGET', KEYS[1], p)
+    local n = redis.call('HGET', KEYS[5], p)
     s = {
-      q = tonumber(redis.call('HGET', KEYS[1], p) or '0'),
+      q = tonumber(q or '0'),
       v = tonumber(redis.call('HGET', KEYS[2], p) or '0'),
       a = tonumber(redis.call('HGET', KEYS[3], p) or '0'),
       t = 0,
+      n = tonumber(n or '0'),
+      -- a pair from before movements were counted: never forgotten
+      legacy = q ~= false and n == false,
     }
     state[p] = s
   end
   return s
 end
+-- a stock movement applied to the pair at time t
 local function touch(s, t)
   if t ~= nil and t > s.t then s.t = t end
+  s.n = s.n + 1
 end
 local function average(s)
   if s.q > 0 then s.a = round(s.v * 1e5 / s.q) end
@@ -169,6 +177,7 @@ for _, op in ipairs(P.ops) do
     local s = load(op.p)
     s.q = s.q + op.dq
     s.v = s.v + op.dv
+    s.n = s.n - 1
     average(s)
   end
 end
@@ -202,10 +211,16 @@ for t, amount in pairs(acc) do
   if amount ~= 0 then redis.call('HINCRBY', K[T[2 * t - 1]], T[2 * t], int(amount)) end
 end
 for p, s in pairs(state) do
-  redis.call('HSET', KEYS[1], p, int(s.q))
-  redis.call('HSET', KEYS[2], p, int(s.v))
-  redis.call('HSET', KEYS[3], p, int(s.a))
-  if s.t > 0 and s.t > tonumber(redis.call('HGET', KEYS[4], p) or '0') then redis.call('HSET', KEYS[4], p, int(s.t)) end
+  if s.n <= 0 and not s.legacy and s.q == 0 and s.v == 0 then
+    -- every stock movement of the pair was cancelled: as if it never moved (no alert, not active)
+    for k = 1, 5 do redis.call('HDEL', KEYS[k], p) end
+  else
+    redis.call('HSET', KEYS[1], p, int(s.q))
+    redis.call('HSET', KEYS[2], p, int(s.v))
+    redis.call('HSET', KEYS[3], p, int(s.a))
+    if s.t > 0 and s.t > tonumber(redis.call('HGET', KEYS[4], p) or '0') then redis.call('HSET', KEYS[4], p, int(s.t)) end
+    if not s.legacy then redis.call('HSET', KEYS[5], p, int(s.n)) end
+  end
 end
 for key, open in pairs(backlogs) do
   local nl = string.find(key, '\n', 1, true)
