@@ -585,12 +585,19 @@ export function createQueryEngine(o: QueryEngineOptions): QueryEngine {
       })
       if (isSum) result.total = out(sumMap(wholeValues))
       else {
-        const whole = await runStockPeriod({ ...q, groupBy: undefined, top: undefined, interval: undefined }, at)
+        const whole = await runStockPeriod({ ...q, groupBy: undefined, top: undefined, interval: undefined, compare: undefined }, at)
         result.total = whole.total
       }
     } else {
       result.total = pick(wholeValues)
       if (q.interval) result.series = points.map((p, k) => ({ start: cal.format(p.start), value: pick(pointValues[k]!) }))
+    }
+    if (q.compare === 'previous') {
+      // the same figure over the previous period of equal length, as its own query would give it
+      const prev = previousPeriod(period, q.window, cal)
+      const range = { from: cal.format(prev.from), to: cal.format(prev.to) }
+      const before = await runStockPeriod({ metric: q.metric, ...(q.filter ? { filter: q.filter } : {}), ...range }, at)
+      result.previous = { ...range, total: before.total }
     }
     return result
   }

@@ -288,3 +288,28 @@ describe('totals over groups', () => {
     expect((await ask({ metric: 'sales.revenue', ...period, filter: { warehouse: ['W1', 'W2'] } })).total).toBe(0.31)
   })
 })
+
+describe('compare with the previous period', () => {
+  test('gives every period metric the figure its own query over the previous period gives', async () => {
+    await reset()
+    await apply(
+      named([
+        { type: 'purchase_receipt', occurredAt: cal.format(base + 3_600_000), sku: 'A', warehouse: 'W1', qty: 10, unitCost: 2, dueAt: cal.format(base + 7_200_000) },
+        { type: 'sales_shipment', occurredAt: cal.format(base + 5 * 3_600_000), sku: 'A', warehouse: 'W1', qty: 3, unitPrice: 5, dueAt: cal.format(base + 4 * 3_600_000), channel: 'pos', partner: 'P1' },
+        { type: 'stocktake', occurredAt: cal.format(base + DAY), sku: 'A', warehouse: 'W1', countedQty: 6 },
+        { type: 'sales_shipment', occurredAt: cal.format(base + DAY + 3_600_000), sku: 'A', warehouse: 'W1', qty: 2, unitPrice: 6, channel: 'web', partner: 'P2' },
+        { type: 'payment_in', occurredAt: cal.format(base + DAY + 3_600_000), amount: 12, partner: 'P2' },
+      ]),
+      5,
+    )
+    const current = { from: cal.format(base + DAY), to: cal.format(base + 2 * DAY) }
+    const previous = { from: cal.format(base), to: cal.format(base + DAY) }
+    const ask = (q: Query) => server.app.inject({ method: 'POST', url: '/api/v1/query', payload: q }).then((r) => r.json() as QueryResult)
+    const metrics = (METRIC_NAMES as MetricName[]).filter((m) => ['flow', 'ratio', 'closing'].includes(METRICS[m].kind))
+    for (const metric of metrics) {
+      const compared = await ask({ metric, ...current, compare: 'previous' })
+      const direct = await ask({ metric, ...previous })
+      expect(compared.previous, metric).toEqual({ ...previous, total: direct.total })
+    }
+  })
+})
