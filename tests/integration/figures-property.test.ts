@@ -191,9 +191,10 @@ describe('re-sent movements', () => {
             duplicates += reply.duplicates
           }
           expect(duplicates).toBe(again.length)
-          // an id twice in one batch: applied once, the second is a duplicate
+          // a batch mixing a new movement, already-seen ids, and the new id twice: applied once
           const fresh = { ...movements[0]!, id: `${movements[0]!.id}-again` } as Movement
-          expect(await send([fresh, fresh])).toEqual({ accepted: 1, duplicates: 1 })
+          const seen = again.slice(0, 3)
+          expect(await send([fresh, ...seen, fresh])).toEqual({ accepted: 1, duplicates: seen.length + 1 })
           expect(await send([{ id: `${fresh.id}-x`, type: 'cancel', occurredAt: fresh.occurredAt, cancels: fresh.id }])).toEqual({ accepted: 1, duplicates: 0 })
           expect(await figures()).toEqual(before)
         },
