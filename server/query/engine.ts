@@ -412,6 +412,11 @@ export function createQueryEngine(o: QueryEngineOptions): QueryEngine {
 
   async function runBelowSafety(q: Query, at: number): Promise<QueryResult> {
     const filter = normalizeFilter(q.filter)
+    // rows of sku × warehouse: they can be narrowed, not grouped, and only by what a pair has
+    if (q.groupBy) throw new CockpitError('COCKPIT_ERR_UNSUPPORTED_QUERY', `${q.metric} lists sku × warehouse rows: filter it, it cannot be grouped`)
+    for (const d of Object.keys(filter)) {
+      if (!['sku', 'warehouse', 'category', 'region'].includes(d)) throw new CockpitError('COCKPIT_ERR_UNSUPPORTED_QUERY', `${q.metric} can be filtered by sku, warehouse, category and region, not ${d}`)
+    }
     // a filter the rows cannot honour must be refused, not ignored (scoped tokens rely on it)
     for (const d of Object.keys(filter)) {
       if (d === 'partner' || d === 'channel') throw new CockpitError('COCKPIT_ERR_UNSUPPORTED_QUERY', `stock alerts can be filtered by sku, warehouse, category and region, not ${d}`)
@@ -606,8 +611,10 @@ export function createQueryEngine(o: QueryEngineOptions): QueryEngine {
   async function runStockout(q: Query, at: number): Promise<QueryResult> {
     const filter = normalizeFilter(q.filter)
     const dim = q.groupBy
-    if (dim && !['sku', 'warehouse', 'category', 'region'].includes(dim)) {
-      throw new CockpitError('COCKPIT_ERR_UNSUPPORTED_QUERY', `stock-out rate is kept by sku, warehouse, category and region, not ${dim}`)
+    for (const d of [dim, ...Object.keys(filter)]) {
+      if (d && !['sku', 'warehouse', 'category', 'region'].includes(d)) {
+        throw new CockpitError('COCKPIT_ERR_UNSUPPORTED_QUERY', `stock-out rate is kept by sku, warehouse, category and region, not ${d}`)
+      }
     }
     const [last, qty] = await Promise.all([o.redis.hgetall(o.keys.lastMoved), o.redis.hgetall(o.keys.level('q', 'pair'))])
     const since = at / 1000 - ACTIVE_DAYS * 86_400

@@ -314,3 +314,23 @@ describe('compare with the previous period', () => {
     }
   })
 })
+
+describe('questions the counters cannot answer', () => {
+  test('get 400 COCKPIT_ERR_UNSUPPORTED_QUERY naming why, never a silent empty figure', async () => {
+    const cases: Query[] = [
+      { metric: 'stock.belowSafety', groupBy: 'warehouse' },
+      { metric: 'stock.belowSafety', filter: { partner: 'P1' } },
+      { metric: 'stock.stockoutRate', filter: { channel: 'pos' } },
+      { metric: 'stock.stockoutRate', groupBy: 'partner' },
+      { metric: 'cash.in', ...period, groupBy: 'sku' },
+      { metric: 'sales.revenue', ...period, groupBy: 'sku', interval: 'minute' },
+      { metric: 'stock.closingValue', ...period, interval: 'hour' },
+      { metric: 'stock.value', ...period },
+    ]
+    for (const q of cases) {
+      const res = await server.app.inject({ method: 'POST', url: '/api/v1/query', payload: q })
+      expect(res.statusCode, JSON.stringify(q)).toBe(400)
+      expect(res.json(), JSON.stringify(q)).toMatchObject({ error: 'COCKPIT_ERR_UNSUPPORTED_QUERY', message: expect.any(String) })
+    }
+  })
+})
