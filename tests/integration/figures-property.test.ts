@@ -141,7 +141,7 @@ beforeAll(async () => {
 afterAll(async () => {
   if (server) await reset()
   await server?.close()
-})
+}, 120_000)
 
 /** runs per property: moderate for CI; FIGURES_RUNS=200 for a deeper search */
 const RUNS = { numRuns: Number(process.env.FIGURES_RUNS ?? 12), endOnFailure: true } as const

@@ -15,6 +15,7 @@ import type { Movement } from '../../protocol/movement.ts'
 import type { Query, QueryResult } from '../../protocol/query.ts'
 import { startTestServer } from '../helpers/server.ts'
 import type { TestServer } from '../helpers/server.ts'
+import { resetFigures } from './figures-support.ts'
 
 const COUNT = 100_000
 const CANCELS = 400
@@ -350,8 +351,10 @@ beforeAll(async () => {
 }, 240_000)
 
 afterAll(async () => {
+  // the ~150,000 keys of the replay by name first (fast), then the prefix scan finds what is left
+  if (server && movements) await resetFigures(server.app, server.prefix, movements)
   await server?.close()
-})
+}, 180_000)
 
 /** a series of money by day, as the ledger gives it */
 function moneyByDay(m: Map<string, bigint>) {
