@@ -23,6 +23,8 @@ export interface Keys {
   readonly avgCost: string
   /** last movement time (epoch seconds) per sku|warehouse: stockout rate counts active pairs */
   readonly lastMoved: string
+  /** stock movements applied and not cancelled per sku|warehouse: a pair whose every movement was cancelled is forgotten */
+  readonly liveMoves: string
   /** open order qty per `ref|sku`: `bs` sales orders, `bp` purchase orders */
   backlog(kind: 'bs' | 'bp'): string
   /** effect record of an applied movement: its idempotency key */
@@ -54,6 +56,7 @@ export function createKeys(prefix: string): Keys {
     level: (counter, dim) => `${prefix}c:now:${counter}:${dim}`,
     avgCost: `${prefix}lv:avg`,
     lastMoved: `${prefix}lv:last`,
+    liveMoves: `${prefix}lv:moves`,
     backlog: (kind) => `${prefix}bk:${kind}`,
     effect: (id) => `${prefix}e:${id}`,
     master: (kind) => `${prefix}md:${kind}`,
