@@ -5,8 +5,31 @@
  * (server/query/formulas.ts); docs/metrics.md explains the formulas.
  */
 
-export const DIMENSIONS = ['sku', 'category', 'warehouse', 'partner', 'region', 'channel'] as const
+/** Dimensions a movement names itself (master data fills category and region when it does not). */
+export const MOVEMENT_DIMENSIONS = ['sku', 'category', 'warehouse', 'partner', 'region', 'channel'] as const
+export type MovementDimension = (typeof MOVEMENT_DIMENSIONS)[number]
+
+/**
+ * Dimensions a query may group or filter by. `route` is a transfer's way between two
+ * warehouses, member `FROM|TO` (see routeMember); only `transfer.qty` is kept by route.
+ */
+export const DIMENSIONS = [...MOVEMENT_DIMENSIONS, 'route'] as const
 export type Dimension = (typeof DIMENSIONS)[number]
+
+/**
+ * Member of the `route` dimension: source and destination warehouse codes joined by `|`,
+ * which a warehouse code never contains (protocol/movement.ts), so the split is unambiguous.
+ */
+export function routeMember(from: string, to: string): string {
+  return `${from}|${to}`
+}
+
+/** Source and destination of a `route` member, or undefined when it is not one. */
+export function parseRoute(member: string): { from: string; to: string } | undefined {
+  const bar = member.indexOf('|')
+  if (bar <= 0 || bar === member.length - 1 || member.indexOf('|', bar + 1) !== -1) return undefined
+  return { from: member.slice(0, bar), to: member.slice(bar + 1) }
+}
 
 export const INTERVALS = ['minute', 'hour', 'day', 'month'] as const
 export type Interval = (typeof INTERVALS)[number]
