@@ -57,6 +57,8 @@ export interface EffectRecord {
   d: Record<MovementDimension, string>
   /** transfer destination warehouse and its region */
   to?: [warehouse: string, region: string]
+  /** 1: the transfer fed `transfer.qty` by route (records written before routes existed did not) */
+  rt?: 1
   ref?: string
   /** outputs of the script's operations for this movement, in order */
   x?: number[][]
@@ -88,7 +90,8 @@ export interface FoldedBatch {
   expiring: string[]
 }
 
-type Members = Record<CounterDim, string>
+/** member per dimension; a `route` left undefined is skipped (a transfer recorded before routes existed) */
+type Members = Record<Exclude<CounterDim, 'route'>, string> & { route: string | undefined }
 
 /**
  * Script operation; `i` is the 1-based movement index whose effect record gets the outputs.
@@ -243,13 +246,16 @@ class Folder {
 
   /** cells of one flow counter for one movement, appended to `into` */
   flowTargets(code: CounterCode, at: number, members: Members, into: number[] = []): number[] {
-    for (const r of this.refs(code, at)) into.push(this.target(r.key, members[r.dim]))
+    for (const r of this.refs(code, at)) {
+      const member = members[r.dim]
+      if (member !== undefined) into.push(this.target(r.key, member))
+    }
     return into
   }
 
   /** cells of one running level for one movement, appended to `into` */
   levelTargets(code: LevelCode, members: Members, into: number[] = []): number[] {
-    for (const r of this.levelRefs(code)) into.push(this.target(r.key, members[r.dim]))
+    for (const r of this.levelRefs(code)) into.push(this.target(r.key, members[r.dim]!))
     return into
   }
 
@@ -295,13 +301,16 @@ class Folder {
   flow(code: CounterCode, at: number, members: Members, delta: number): void {
     if (delta === 0) return
     const fixed = this.fixed
-    for (const r of this.refs(code, at)) fixed[this.target(r.key, members[r.dim])]! += delta
+    for (const r of this.refs(code, at)) {
+      const member = members[r.dim]
+      if (member !== undefined) fixed[this.target(r.key, member)]! += delta
+    }
   }
 
   level(code: LevelCode, members: Members, delta: number): void {
     if (delta === 0) return
     const fixed = this.fixed
-    for (const r of this.levelRefs(code)) fixed[this.target(r.key, members[r.dim])]! += delta
+    for (const r of this.levelRefs(code)) fixed[this.target(r.key, members[r.dim]!)]! += delta
   }
 
   payload(cancels: { t: string; e: string; c: string }[]): string {
@@ -322,7 +331,8 @@ class Folder {
   }
 }
 
-function members(d: Record<MovementDimension, string>, warehouse?: string, region?: string, to?: string): Members {
+/** `route`: the member a transfer's route counter gets (undefined: skip it) */
+function members(d: Record<MovementDimension, string>, route: string | undefined, warehouse?: string, region?: string): Members {
   const wh = warehouse ?? d.warehouse
   return {
     sku: d.sku,
@@ -331,7 +341,7 @@ function members(d: Record<MovementDimension, string>, warehouse?: string, regio
     partner: d.partner,
     region: region ?? d.region,
     channel: d.channel,
-    route: to === undefined ? UNSPECIFIED : routeMember(wh, to),
+    route,
     all: ALL_FIELD,
     pair: pairField(d.sku, wh),
   }
@@ -353,7 +363,10 @@ export function effectOf(n: NormalizedMovement, dims: DimensionSource): EffectRe
   const e: EffectRecord = { t: n.type, at: n.at, n: [n.qty, n.price ?? null, n.cost ?? null, n.amount ?? null], d }
   if (n.due !== undefined) e.due = n.due
   if (m.ref !== undefined) e.ref = m.ref
-  if (m.toWarehouse !== undefined) e.to = [m.toWarehouse, dims.regionOf(m.toWarehouse) ?? UNSPECIFIED]
+  if (m.toWarehouse !== undefined) {
+    e.to = [m.toWarehouse, dims.regionOf(m.toWarehouse) ?? UNSPECIFIED]
+    e.rt = 1
+  }
   return e
 }
 
@@ -430,7 +443,8 @@ class Effects {
 
   emit(e: EffectRecord, i: number, sign: 1 | -1, known?: number[][]): void {
     const f = this.f
-    const mem = (this.mem = members(e.d, undefined, undefined, e.to?.[0]))
+    const route = e.to === undefined ? UNSPECIFIED : e.rt === 1 ? routeMember(e.d.warehouse, e.to[0]) : undefined
+    const mem = (this.mem = members(e.d, route))
     const at = (this.at = e.at)
     this.t = Math.floor(at / 1000)
     this.sign = sign
@@ -485,7 +499,7 @@ class Effects {
         break
       }
       case 'transfer': {
-        const dest = members(e.d, e.to![0], e.to![1])
+        const dest = members(e.d, UNSPECIFIED, e.to![0], e.to![1])
         this.flow('tr.q', qty)
         f.add(this.qtyTargets(mem), -sign * qty)
         f.add(this.qtyTargets(dest), sign * qty)
