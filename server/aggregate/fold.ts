@@ -6,7 +6,7 @@
  * transfer values, how much of an order a shipment closes) cannot be known here: they become
  * operations the Lua script evaluates in arrival order, with the counter cells they feed.
  *
- * The effects of each movement type (domain.md) are written once, in `effects()`, with a
+ * The effects of each movement type (domain.md) are written once, in `Effects.emit()`, with a
  * sign: +1 applies a movement, −1 reverses it for a `cancel` — then every figure the script
  * computed comes from the original's effect record, so the reversal is exact.
  */
