@@ -11,24 +11,27 @@ export type MovementDimension = (typeof MOVEMENT_DIMENSIONS)[number]
 
 /**
  * Dimensions a query may group or filter by. `route` is a transfer's way between two
- * warehouses, member `FROM|TO` (see routeMember); only `transfer.qty` is kept by route.
+ * warehouses, member `FROM→TO` (see routeMember); only `transfer.qty` is kept by route.
  */
 export const DIMENSIONS = [...MOVEMENT_DIMENSIONS, 'route'] as const
 export type Dimension = (typeof DIMENSIONS)[number]
 
-/**
- * Member of the `route` dimension: source and destination warehouse codes joined by `|`,
- * which a warehouse code never contains (protocol/movement.ts), so the split is unambiguous.
- */
+/** Separator of the source and destination warehouse codes in a `route` member. */
+export const ROUTE_SEPARATOR = '→'
+
+/** Member of the `route` dimension: source and destination warehouse codes joined by `→`. */
 export function routeMember(from: string, to: string): string {
-  return `${from}|${to}`
+  return `${from}${ROUTE_SEPARATOR}${to}`
 }
 
-/** Source and destination of a `route` member, or undefined when it is not one. */
+/**
+ * Source and destination of a `route` member; undefined when it is not one, or when a
+ * warehouse code itself contains `→` and the split would be ambiguous.
+ */
 export function parseRoute(member: string): { from: string; to: string } | undefined {
-  const bar = member.indexOf('|')
-  if (bar <= 0 || bar === member.length - 1 || member.indexOf('|', bar + 1) !== -1) return undefined
-  return { from: member.slice(0, bar), to: member.slice(bar + 1) }
+  const parts = member.split(ROUTE_SEPARATOR)
+  if (parts.length !== 2 || !parts[0] || !parts[1]) return undefined
+  return { from: parts[0], to: parts[1] }
 }
 
 export const INTERVALS = ['minute', 'hour', 'day', 'month'] as const

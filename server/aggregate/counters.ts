@@ -66,7 +66,7 @@ export const COUNTERS = {
   'rc.ot': flow('count', NO_SKU),
   'pt.amt': flow('money'),
   'pt.q': flow('qty'),
-  /** transfers by source warehouse (and its region, …) and by route `FROM|TO` (sankey of transfers) */
+  /** transfers by source warehouse (and its region, …) and by route `FROM→TO` (sankey of transfers) */
   'tr.q': { scale: 'qty', res: ALL_RES, dims: [...STOCK_DIMS, 'route'] },
   ci: flow('money', ['all', 'partner', 'region', 'channel']),
   co: flow('money', ['all', 'partner', 'region', 'channel']),

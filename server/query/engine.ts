@@ -106,7 +106,7 @@ export function createQueryEngine(o: QueryEngineOptions): QueryEngine {
     return input
   }
 
-  /** `FROM|TO` → "from name → to name" when master data names either warehouse */
+  /** `FROM→TO` → "From name → To name" when master data names either warehouse */
   function routeLabel(key: string): string | undefined {
     const route = parseRoute(key)
     if (!route) return undefined

@@ -1,5 +1,5 @@
 /**
- * Transfers by route (domain.md "transfer.qty by (from, to)"): groups keyed `FROM|TO` that a
+ * Transfers by route (domain.md "transfer.qty by (from, to)"): groups keyed `FROM→TO` that a
  * sankey widget splits back into source and destination; other metrics refuse the route
  * dimension. The figures over fixed dates are in tests/fixtures/transfer-routes.json.
  */
@@ -64,7 +64,7 @@ describe('transfer.qty by route', () => {
   })
 
   test('filter by one route, with an hourly series', async () => {
-    const { status, body } = await query({ metric: 'transfer.qty', window: 'today', interval: 'hour', filter: { route: 'ST-9|DC-1' } })
+    const { status, body } = await query({ metric: 'transfer.qty', window: 'today', interval: 'hour', filter: { route: 'ST-9→DC-1' } })
     expect(status).toBe(200)
     expect(body.total).toBe(2)
     expect((body.series as { value: number }[]).reduce((t, p) => t + p.value, 0)).toBe(2)
@@ -74,7 +74,7 @@ describe('transfer.qty by route', () => {
     [{ metric: 'sales.revenue', window: 'today', groupBy: 'route' }],
     [{ metric: 'cash.net', window: 'today', groupBy: 'route' }],
     [{ metric: 'sales.grossMargin', window: 'today', groupBy: 'route' }],
-    [{ metric: 'sales.qty', window: 'today', filter: { route: 'DC-1|ST-9' } }],
+    [{ metric: 'sales.qty', window: 'today', filter: { route: 'DC-1→ST-9' } }],
     [{ metric: 'stock.qty', groupBy: 'route' }],
     [{ metric: 'stock.stockoutRate', groupBy: 'route' }],
     [{ metric: 'stock.closingValue', window: 'P7D', groupBy: 'route' }],

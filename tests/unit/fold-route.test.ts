@@ -32,10 +32,10 @@ const transfer = { id: 'tr-1', type: 'transfer', occurredAt: '2026-03-10T09:00:0
 const { movements } = validateBatch([transfer, { id: 'x-1', type: 'cancel', occurredAt: '2026-03-12T09:00:00+08:00', cancels: 'tr-1' }], { baseCurrency: 'CNY', now })
 
 describe('transfer routes in the fold', () => {
-  test('a transfer feeds transfer.qty by route A|B in every bucket, and its record says so', () => {
+  test('a transfer feeds transfer.qty by route A→B in every bucket, and its record says so', () => {
     const folded = foldBatch([movements[0]!], opts)
     const c = cells(folded.payload)
-    for (const bucket of ['m:202603100900', 'h:2026031009', 'd:20260310', 'M:202603']) expect(c.get(`t:c:${bucket}:tr.q:route A|B`)).toBe(2000)
+    for (const bucket of ['m:202603100900', 'h:2026031009', 'd:20260310', 'M:202603']) expect(c.get(`t:c:${bucket}:tr.q:route A→B`)).toBe(2000)
     expect(JSON.parse(folded.records[1]!)).toMatchObject({ t: 'transfer', to: ['B', '-'], rt: 1 })
   })
 
@@ -44,7 +44,7 @@ describe('transfer routes in the fold', () => {
     record.x = [[0, -2000, 0, 2000, 0]]
     const target: CancelTarget = { id: 'tr-1', raw: JSON.stringify(record), effect: record }
     const c = cells(foldBatch([movements[1]!], opts, new Map([['x-1', target]])).payload)
-    expect(c.get('t:c:d:20260310:tr.q:route A|B')).toBe(-2000)
+    expect(c.get('t:c:d:20260310:tr.q:route A→B')).toBe(-2000)
     expect(c.get('t:c:d:20260310:tr.q:warehouse A')).toBe(-2000)
   })
 

@@ -1,5 +1,5 @@
 import Type from 'typebox'
-import { DIMENSIONS, METRIC_NAMES } from '../../protocol/metrics.ts'
+import { MOVEMENT_DIMENSIONS, METRIC_NAMES } from '../../protocol/metrics.ts'
 import { WINDOW_PATTERN } from '../../protocol/query.ts'
 import { defineWidget } from '../define-widget.ts'
 import { metricQuery } from '../common/query.ts'
@@ -15,7 +15,7 @@ export const shareDonut = defineWidget({
   options: Type.Object({
     /** an additive metric (money, quantities, counts); ratios have no shares */
     metric: Type.Enum(METRIC_NAMES),
-    groupBy: Type.Enum(DIMENSIONS),
+    groupBy: Type.Enum(MOVEMENT_DIMENSIONS),
     /** slices before the rest is folded into "other" */
     top: Type.Integer({ minimum: 2, maximum: 12 }),
     window: Type.String({ pattern: WINDOW_PATTERN }),
