@@ -57,14 +57,23 @@ async function redisCpu(): Promise<number> {
   return field('used_cpu_user') + field('used_cpu_sys')
 }
 
+/** apply-batch script calls so far (EVALSHA, or EVAL after a script flush) */
+async function scriptCalls(): Promise<number> {
+  const stats = await redis.info('commandstats')
+  let calls = 0
+  for (const m of stats.matchAll(/cmdstat_(?:evalsha|eval):calls=(\d+)/g)) calls += Number(m[1])
+  return calls
+}
+
 interface CpuSample {
   server: number
   redis: number
   bench: number
+  scripts: number
 }
 async function cpuSample(): Promise<CpuSample> {
   const u = process.cpuUsage()
-  return { server: processCpu(server.pid!), redis: await redisCpu(), bench: (u.user + u.system) / 1e6 }
+  return { server: processCpu(server.pid!), redis: await redisCpu(), bench: (u.user + u.system) / 1e6, scripts: await scriptCalls() }
 }
 
 function percentile(sorted: number[], p: number): number {
@@ -240,6 +249,7 @@ const rows: [string, string, string][] = [
   ['  movements applied / seconds', `${fmt(tp.applied)} / ${fmt(tp.elapsed, 1)} s, ${SENDERS} senders`, ''],
   ['  CPU per movement: server · Redis · load generator', `${fmt(perMovement('server'), 1)} · ${fmt(perMovement('redis'), 1)} · ${fmt(perMovement('bench'), 1)} µs`, 'the figures to compare on a shared machine'],
   ['  CPU busy during the run: server · Redis', `${fmt(((cpuAfter.server - cpuBefore.server) / tp.elapsed) * 100)} % · ${fmt(((cpuAfter.redis - cpuBefore.redis) / tp.elapsed) * 100)} % of a core`, ''],
+  ['  requests per script call (concurrent batches applied together)', fmt(batchLatency.length / (cpuAfter.scripts - cpuBefore.scripts), 2), ''],
   ['  batch of 500: POST → 200', `p50 ${fmt(percentile(batchLatency, 50), 1)} ms · p99 ${fmt(percentile(batchLatency, 99), 1)} ms`, ''],
   [`ingest → client latency, quiet (${QUIET_PROBE_RATE} ingests/s), ${ready} clients`, `p50 ${fmt(percentile(lq, 50), 1)} ms · p99 ${fmt(percentile(lq, 99), 1)} ms · max ${fmt(lq.at(-1) ?? NaN, 1)} ms`, 'p99 ≤ 300 ms'],
   ['  receipts measured', `${fmt(lq.length)} of ${fmt(quiet.length * ready)}`, ''],
