@@ -119,7 +119,6 @@ type Op =
     }
   | { i: number; k: 'bk'; bh: number; bf: number; q: number; T: number }
   | { k: 'rev'; p: number; dq: number; dv: number }
-  | { k: 'bkrev'; bh: number; bf: number; d: number }
 
 const EXPIRING_LIMIT = 200_000
 
@@ -426,19 +425,17 @@ class Effects {
     f.ops.push({ k: 'rev', p: f.pair(mem.pair), dq: -dq, dv: -dv })
   }
 
-  /** open order qty against `ref` (+qty opens, −qty closes at most what is open) */
+  /**
+   * ordered − fulfilled qty against `ref` (+qty for an order, −qty for a receipt/shipment); the
+   * backlog is what stays open. The level change depends on the other movements of the ref, so a
+   * cancel is the same operation with the opposite sign, evaluated by the script.
+   */
   private backlog(e: EffectRecord, kind: 'bs' | 'bp', q: number): void {
     if (e.ref === undefined) return
+    this.x() // keeps the outputs of later operations aligned
     const f = this.f
     const cell = f.backlogCell(this.keys.backlog(kind), `${e.ref}|${e.d.sku}`)
-    const T = f.levelTargets(kind, this.mem)
-    if (this.sign === 1) {
-      f.ops.push({ i: this.i, k: 'bk', ...cell, q, T: f.list(T) })
-      return
-    }
-    const [delta = 0] = this.x()
-    f.add(T, -delta)
-    f.ops.push({ k: 'bkrev', ...cell, d: -delta })
+    f.ops.push({ i: this.i, k: 'bk', ...cell, q: this.sign * q, T: f.list(f.levelTargets(kind, this.mem)) })
   }
 
   emit(e: EffectRecord, i: number, sign: 1 | -1, known?: number[][]): void {

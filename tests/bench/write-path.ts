@@ -89,7 +89,7 @@ for (let b = 0; b < bodies.length; b++) {
   payloadBytes += folded.payload.length
   cells += (JSON.parse(folded.payload) as { T: unknown[] }).T.length / 2
   s = performance.now()
-  const reply = (await redis.evalsha(sha, 4, keys.level('q', 'pair'), keys.level('v', 'pair'), keys.avgCost, keys.lastMoved, folded.payload, keys.effect(''), ...folded.records)) as [string]
+  const reply = (await redis.evalsha(sha, 5, keys.level('q', 'pair'), keys.level('v', 'pair'), keys.avgCost, keys.lastMoved, keys.liveMoves, folded.payload, keys.effect(''), ...folded.records)) as [string]
   t.evalsha += performance.now() - s
   if (reply[0] !== 'ok') throw new Error(String(reply))
   rememberExpiring(expiring, folded.expiring)

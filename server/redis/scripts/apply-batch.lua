@@ -1,6 +1,7 @@
 -- Applies one folded batch of movements atomically (design §3: one script per batch).
 -- KEYS[1] stock qty by sku|warehouse   KEYS[2] stock value by pair
 -- KEYS[3] moving-average unit cost by pair   KEYS[4] last movement time by pair
+-- KEYS[5] stock movements applied and not cancelled, by pair
 -- ARGV[1] JSON payload built by server/aggregate/fold.ts (numbers and short strings only):
 --   ttl    seconds to keep effect records
 --   K      distinct counter hash keys;  T = flat {keyIndex, field, ...}: the counter cells
@@ -75,13 +76,23 @@ end
 local pairs_ = P.P
 local state = {}
 if #pairs_ > 0 then
-  local q, v, a = hmget(KEYS[1], pairs_), hmget(KEYS[2], pairs_), hmget(KEYS[3], pairs_)
+  local q, v, a, n = hmget(KEYS[1], pairs_), hmget(KEYS[2], pairs_), hmget(KEYS[3], pairs_), hmget(KEYS[5], pairs_)
   for j = 1, #pairs_ do
-    state[j] = { q = tonumber(q[j] or '0'), v = tonumber(v[j] or '0'), a = tonumber(a[j] or '0'), t = 0 }
+    state[j] = {
+      q = tonumber(q[j] or '0'),
+      v = tonumber(v[j] or '0'),
+      a = tonumber(a[j] or '0'),
+      t = 0,
+      n = tonumber(n[j] or '0'),
+      -- a pair from before movements were counted: never forgotten
+      legacy = q[j] ~= false and n[j] == false,
+    }
   end
 end
+-- a stock movement applied to the pair at time t
 local function touch(s, t)
   if t ~= nil and t > s.t then s.t = t end
+  s.n = s.n + 1
 end
 local function average(s)
   if s.q > 0 then s.a = round(s.v * 1e5 / s.q) end
@@ -98,21 +109,15 @@ for h, cells in ipairs(P.B) do
   backlogs[h] = open
 end
 
--- inbound qty q at unit cost `unit`; returns the value added to stock
+-- inbound qty q at unit cost `unit`; returns the value added to stock. Stock value is the sum of
+-- what came in and went out at their costs, so it does not depend on arrival order when every
+-- outbound movement carries its cost (docs/metrics.md#valuation). The average is value / qty
+-- while something is on hand; an inbound that leaves nothing on hand sets it to its own cost.
 local function inbound(s, q, unit)
-  local dv
-  if s.q <= 0 then
-    -- into zero or negative stock the average resets to the receipt cost (domain.md)
-    local q1 = s.q + q
-    local v1 = round(q1 * unit / 1e5)
-    dv = v1 - s.v
-    s.q, s.v, s.a = q1, v1, unit
-  else
-    dv = round(q * unit / 1e5)
-    s.q = s.q + q
-    s.v = s.v + dv
-    average(s)
-  end
+  local dv = round(q * unit / 1e5)
+  s.q = s.q + q
+  s.v = s.v + dv
+  if s.q > 0 then average(s) else s.a = unit end
   return dv
 end
 
@@ -195,22 +200,21 @@ for _, op in ipairs(P.ops) do
     if dv > 0 then add(op.vpT, dv) elseif dv < 0 then add(op.vnT, -dv) end
     out(op.i, string.format('[%.0f,%.0f,%.0f,%.0f]', dv, dq, ok, book))
   elseif k == 'bk' then
-    -- open order qty per ref|sku: an order opens it, a receipt/shipment closes at most what is open
+    -- ordered − fulfilled qty per ref|sku (an order adds, a receipt/shipment or a cancel of an
+    -- order subtracts); the backlog counts what is still open, max(0, that): the same in any
+    -- arrival order, and a cancel (the same op with −q) restores it exactly
     local cells = backlogs[op.bh]
     local open = cells[op.bf]
-    local delta = op.q
-    if delta < 0 then delta = -math.min(math.max(open, 0), -delta) end
-    cells[op.bf] = open + delta
+    local delta = math.max(open + op.q, 0) - math.max(open, 0)
+    cells[op.bf] = open + op.q
     add(op.T, delta)
     out(op.i, string.format('[%.0f]', delta))
   elseif k == 'rev' then
     local s = state[op.p]
     s.q = s.q + op.dq
     s.v = s.v + op.dv
+    s.n = s.n - 1
     average(s)
-  elseif k == 'bkrev' then
-    local cells = backlogs[op.bh]
-    cells[op.bf] = cells[op.bf] + op.d
   end
 end
 
@@ -246,19 +250,27 @@ for t, amount in pairs(acc) do
   if amount ~= 0 then redis.call('HINCRBY', K[T[2 * t - 1]], T[2 * t], int(amount)) end
 end
 
--- stock state and last-moved times, one HSET per hash
+-- stock state, live movement counts and last-moved times, one HSET per hash
 if #pairs_ > 0 then
-  local q, v, a, last, moved = {}, {}, {}, {}, {}
+  local q, v, a, n, last, moved, gone = {}, {}, {}, {}, {}, {}, {}
   for j, s in ipairs(state) do
     local p = pairs_[j]
-    q[#q + 1] = p; q[#q + 1] = int(s.q)
-    v[#v + 1] = p; v[#v + 1] = int(s.v)
-    a[#a + 1] = p; a[#a + 1] = int(s.a)
-    if s.t > 0 then moved[#moved + 1] = j end
+    if s.n <= 0 and not s.legacy and s.q == 0 and s.v == 0 then
+      -- every stock movement of the pair was cancelled: as if it never moved (no alert, not active)
+      gone[#gone + 1] = p
+    else
+      q[#q + 1] = p; q[#q + 1] = int(s.q)
+      v[#v + 1] = p; v[#v + 1] = int(s.v)
+      a[#a + 1] = p; a[#a + 1] = int(s.a)
+      if not s.legacy then n[#n + 1] = p; n[#n + 1] = int(s.n) end
+      if s.t > 0 then moved[#moved + 1] = j end
+    end
   end
+  for k = 1, 5 do multi('HDEL', KEYS[k], gone, 1) end
   multi('HSET', KEYS[1], q, 2)
   multi('HSET', KEYS[2], v, 2)
   multi('HSET', KEYS[3], a, 2)
+  multi('HSET', KEYS[5], n, 2)
   if #moved > 0 then
     local names = {}
     for j = 1, #moved do names[j] = pairs_[moved[j]] end
