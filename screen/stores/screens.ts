@@ -126,13 +126,15 @@ export const useScreensStore = defineStore('screens', () => {
   }
   socket.on('screenChanged', onChanged)
   // edits made while disconnected produced no notice: reload what is shown
-  const onReconnect = () => {
-    for (const id of entries.keys()) void reload(id)
+  let connectedBefore = socket.connected
+  const onConnect = () => {
+    if (connectedBefore) for (const id of entries.keys()) void reload(id)
+    connectedBefore = true
   }
-  socket.io.on('reconnect', onReconnect)
+  socket.on('connect', onConnect)
 
   function $reset(): void {
     entries.clear()
   }
-  return { entries, ensure, reload, retain, defaultId, $reset, stop: () => (socket.off('screenChanged', onChanged), socket.io.off('reconnect', onReconnect)) }
+  return { entries, ensure, reload, retain, defaultId, $reset, stop: () => (socket.off('screenChanged', onChanged), socket.off('connect', onConnect)) }
 })
