@@ -110,6 +110,39 @@ describe('WidgetHost', () => {
     await page.close()
   })
 
+  test('a burst of updates within one frame costs one setOption with the latest figures', async () => {
+    const trend: WidgetInstance = { id: 'trend', widget: 'trend-line', options: { metrics: ['sales.revenue'], window: 'today', interval: 'hour', area: false }, x: 0, y: 0, w: 1, h: 1 }
+    const { page } = await host({ instance: trend, width: 800, height: 400 })
+    await expect.poll(() => page.locator('[data-widget="trend-line"] canvas').count(), { timeout: 30_000 }).toBeGreaterThan(0)
+    await expect.poll(() => page.locator('.fresh').textContent(), { timeout: 10_000 }).toMatch(/更新/)
+    const calls = await page.evaluate(async () => {
+      const { socket, pinia, chartOf } = window.cockpit
+      const el = document.querySelector('[data-widget="trend-line"] .widget-body > div') as HTMLElement
+      const chartEl = el.querySelector('[_echarts_instance_]') ?? el
+      const chart = chartOf(chartEl as HTMLElement)!
+      let setOptions = 0
+      const original = chart.setOption.bind(chart)
+      chart.setOption = ((...args: Parameters<typeof original>) => (setOptions++, original(...args))) as typeof chart.setOption
+      const [, state] = Object.entries(pinia.state.value).find(([k]) => k.startsWith('subscription:'))! as [string, { id: string; version: number; result: { series: { start: string; value: number }[] } }]
+      const listeners = socket.listeners('update')
+      // five pushes, each its own task as socket messages are, all inside one frame: each a new
+      // version with a bigger figure
+      const channel = new MessageChannel()
+      const nextTask = () => new Promise<void>((r) => ((channel.port1.onmessage = () => r()), channel.port2.postMessage(0)))
+      await new Promise((r) => requestAnimationFrame(r))
+      for (let i = 1; i <= 5; i++) {
+        await nextTask()
+        const result = { ...state.result, series: state.result.series.map((p, j, all) => (j === all.length - 1 ? { ...p, value: 1_000_000 * i } : p)) }
+        for (const l of listeners) (l as (m: unknown) => void)({ subscription: state.id, version: state.version + 1, result })
+      }
+      await new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)))
+      const option = chart.getOption() as { series: { data: (number | null)[] }[] }
+      return { setOptions, last: Math.max(...option.series[0]!.data.map((v) => v ?? 0)) }
+    })
+    expect(calls).toEqual({ setOptions: 1, last: 5_000_000 })
+    await page.close()
+  })
+
   test('an unknown widget type says so instead of breaking the screen', async () => {
     const { page } = await host({ instance: { ...revenue, widget: 'no-such-widget' } })
     await expect.poll(() => page.locator('.widget-error').textContent(), { timeout: 30_000 }).toContain('no-such-widget')

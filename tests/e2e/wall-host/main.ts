@@ -5,6 +5,9 @@
  */
 import { createApp, h, shallowRef } from 'vue'
 import { createPinia } from 'pinia'
+import type { Pinia } from 'pinia'
+import { getInstanceByDom } from 'echarts/core'
+import { useSocket } from '../../../screen/socket.ts'
 import WidgetHost from '../../../screen/components/WidgetHost.vue'
 import type { WidgetDrill } from '../../../widgets/define-widget.ts'
 
@@ -14,6 +17,8 @@ declare global {
   interface Window {
     hostProps: (next: Partial<HostProps>) => void
     drills: WidgetDrill[]
+    /** internals a test may drive: the socket, the store state, the chart on an element */
+    cockpit: { socket: ReturnType<typeof useSocket>; pinia: Pinia; chartOf: typeof getInstanceByDom }
   }
 }
 
@@ -21,6 +26,8 @@ const props = shallowRef(JSON.parse(decodeURIComponent(location.hash.slice(1))) 
 window.drills = []
 window.hostProps = (next) => (props.value = { ...props.value, ...next })
 
+const pinia = createPinia()
 createApp({ render: () => h(WidgetHost, { ...props.value, onDrill: (d: WidgetDrill) => window.drills.push(d) }) })
-  .use(createPinia())
+  .use(pinia)
   .mount('#app')
+window.cockpit = { socket: useSocket(), pinia, chartOf: getInstanceByDom }
