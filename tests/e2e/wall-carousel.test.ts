@@ -10,7 +10,7 @@ import { launchChromium, screenshot } from '../helpers/chromium.ts'
 import type { Browser } from '../helpers/chromium.ts'
 import { startTestServer } from '../helpers/server.ts'
 import type { TestServer } from '../helpers/server.ts'
-import { kpiText, seed, serveScreens, testScreen } from './wall-support.ts'
+import { call, kpiText, seed, storeScreen, testScreen } from './wall-support.ts'
 
 let server: TestServer
 let browser: Browser
@@ -28,6 +28,7 @@ const screens = [
 beforeAll(async () => {
   server = await startTestServer()
   await seed(server.url, server.adminKey, server.ingestKey)
+  for (const screen of screens) await storeScreen(server.url, server.adminKey, screen)
   browser = await launchChromium()
 })
 
@@ -53,7 +54,6 @@ describe('the wall carousel', () => {
     const page = await browser.context.newPage()
     const errors: string[] = []
     page.on('pageerror', (e) => errors.push(e.message))
-    await serveScreens(page, screens)
     await page.goto(`${server.url}/wall?playlist=car-a,car-b`)
     await expect.poll(() => activeScreen(page), { timeout: 10_000 }).toBe('car-a')
     const t0 = Date.now()
@@ -87,18 +87,19 @@ describe('the wall carousel', () => {
 
   test('a `show` for its wall name puts a screen up now; the playlist then continues', async () => {
     const page = await browser.context.newPage()
-    await serveScreens(page, screens)
     await page.goto(`${server.url}/wall?playlist=car-a,car-b&wall=room-1&kiosk=1`)
     await expect.poll(() => activeScreen(page), { timeout: 10_000 }).toBe('car-a')
     await expect.poll(() => kpiText(page), { timeout: 10_000 }).toMatch(/^¥/)
 
     // another wall's command is not for this one
-    server.app.io.emit('show', { wall: 'room-2', screen: 'car-c', at: new Date().toISOString() })
+    const other = await call(server.url, '/api/v1/walls/room-2/show', { screen: 'car-c' }, server.adminKey)
+    expect(await other.json()).toEqual({ delivered: 0 })
     await new Promise((r) => setTimeout(r, 500))
     expect(await shown(page)).toBe('car-a')
 
     const t0 = Date.now()
-    server.app.io.emit('show', { wall: 'room-1', screen: 'car-c', at: new Date().toISOString() })
+    const res = await call(server.url, '/api/v1/walls/room-1/show', { screen: 'car-c' }, server.adminKey)
+    expect(await res.json()).toEqual({ delivered: 1 }) // the wall joined its name
     await expect.poll(() => activeScreen(page), { timeout: 3000, interval: 50 }).toBe('car-c')
     expect(Date.now() - t0).toBeLessThan(1500)
     expect(await page.locator('[data-testid="screen-title"]').textContent()).toBe('临时插播')
@@ -113,9 +114,23 @@ describe('the wall carousel', () => {
     await page.close()
   })
 
+  test('a `screenChanged` for the screen on the wall reloads it in place', async () => {
+    const page = await browser.context.newPage()
+    const edited = testScreen('edit-me', { title: '编辑前' })
+    await storeScreen(server.url, server.adminKey, edited)
+    await page.goto(`${server.url}/wall/edit-me`)
+    await expect.poll(() => page.locator('[data-testid="screen-title"]').textContent(), { timeout: 10_000 }).toBe('编辑前')
+    await expect.poll(() => kpiText(page), { timeout: 10_000 }).toMatch(/^¥/)
+    // an administrator saves an edit: the server announces screenChanged, the wall reloads it
+    await storeScreen(server.url, server.adminKey, { ...edited, title: '编辑后', widgets: edited.widgets.filter((w) => w.id !== 'bottom') })
+    await expect.poll(() => page.locator('[data-testid="screen-title"]').textContent(), { timeout: 5000 }).toBe('编辑后')
+    expect(await page.locator('[data-instance="bottom"]').count()).toBe(0)
+    expect(await kpiText(page)).toMatch(/^¥/) // figures stay up: the same screen was not remounted
+    await page.close()
+  })
+
   test('an unknown screen in the playlist is skipped; an unknown single screen says so', async () => {
     const page = await browser.context.newPage()
-    await serveScreens(page, screens)
     await page.goto(`${server.url}/wall/nope-screen`)
     await expect.poll(() => page.locator('[data-testid="wall-error"]').textContent(), { timeout: 10_000 }).toContain('nope-screen')
     await page.goto(`${server.url}/wall?playlist=car-a,missing,car-b`)

@@ -60,7 +60,7 @@ async function host(props: Record<string, unknown>): Promise<{ page: Page; sent:
   return { page, sent }
 }
 
-const value = (page: Page) => page.locator('[data-testid="kpi-value"]').textContent()
+const value = (page: Page) => page.locator('[data-testid="kpi-value"] [data-value]').getAttribute('data-value')
 const subscribed = (sent: string[]) => sent.filter((f) => f.includes('"subscribe"')).map((f) => JSON.parse(f.slice(f.indexOf('['))) as [string, Record<string, unknown>])
 
 describe('WidgetHost', () => {

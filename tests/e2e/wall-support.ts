@@ -75,25 +75,18 @@ export function testScreen(id: string, patch: Partial<ScreenDefinition> = {}): S
   }
 }
 
-/**
- * Serves these screens to the page as `GET /api/v1/screens/:id` would (stored screens), so the
- * wall's handling of stored screens is tested whatever the server holds.
- */
-export async function serveScreens(page: Page, screens: ScreenDefinition[]): Promise<void> {
-  const byId = new Map(screens.map((s) => [s.id, s]))
-  await page.route(/\/api\/v1\/screens(\/[^/?]+)?(\?.*)?$/, async (route) => {
-    const url = new URL(route.request().url())
-    const id = decodeURIComponent(url.pathname.split('/')[4] ?? '')
-    if (!id) return route.fulfill({ json: screens.map((s) => ({ id: s.id, title: s.title, version: 1, updatedAt: new Date().toISOString() })) })
-    const screen = byId.get(id)
-    if (!screen) return route.fulfill({ status: 404, json: { error: 'COCKPIT_ERR_SCREEN_NOT_FOUND', message: `no screen ${id}` } })
-    const stored: StoredScreen = { ...screen, version: 1, updatedAt: new Date().toISOString() }
-    return route.fulfill({ json: stored })
-  })
+/** Stores a screen through the API (creates it, or replaces the stored version); returns its new version. */
+export async function storeScreen(base: string, adminKey: string, screen: ScreenDefinition): Promise<number> {
+  const current = await fetch(`${base}/api/v1/screens/${screen.id}`)
+  const version = current.ok ? ((await current.json()) as StoredScreen).version : 0
+  const res = await call(base, `/api/v1/screens/${screen.id}`, { ...screen, version }, adminKey, 'PUT')
+  return ((await res.json()) as StoredScreen).version
 }
 
 export async function kpiText(page: Page, instance = 'revenue', scope = '[data-active="true"]'): Promise<string> {
-  return (await page.locator(`${scope} [data-instance="${instance}"] [data-testid="kpi-value"]`).first().textContent()) ?? ''
+  // the figure rolls digit by digit; its settled text is the `data-value` of the rolling number
+  const el = page.locator(`${scope} [data-instance="${instance}"] [data-testid="kpi-value"] [data-value]`).first()
+  return (await el.count()) ? ((await el.getAttribute('data-value')) ?? '') : ''
 }
 
 /** Backing size of every chart canvas against its CSS size, on the active screen. */

@@ -6,11 +6,12 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import type { Page } from 'playwright-core'
+import type { ScreenDefinition } from '../../protocol/screen.ts'
 import { launchChromium, screenshot } from '../helpers/chromium.ts'
 import type { Browser } from '../helpers/chromium.ts'
 import { startTestServer } from '../helpers/server.ts'
 import type { TestServer } from '../helpers/server.ts'
-import { call, canvasSizes, kpiText, scrollSize, seed, serveScreens, shipment, testScreen } from './wall-support.ts'
+import { call, canvasSizes, kpiText, scrollSize, seed, shipment, storeScreen, testScreen } from './wall-support.ts'
 
 let server: TestServer
 let browser: Browser
@@ -26,12 +27,12 @@ afterAll(async () => {
   await server?.close()
 })
 
-async function open(path: string, viewport = { width: 1920, height: 1080 }, screens?: Parameters<typeof serveScreens>[1]): Promise<{ page: Page; errors: string[] }> {
+async function open(path: string, viewport = { width: 1920, height: 1080 }, screens: ScreenDefinition[] = []): Promise<{ page: Page; errors: string[] }> {
+  for (const screen of screens) await storeScreen(server.url, server.adminKey, screen)
   const page = await browser.context.newPage()
   const errors: string[] = []
   page.on('pageerror', (e) => errors.push(e.message))
   await page.setViewportSize(viewport)
-  if (screens) await serveScreens(page, screens)
   await page.goto(`${server.url}${path}`)
   await expect.poll(() => kpiText(page), { timeout: 10_000 }).toMatch(/^¥/)
   return { page, errors }
@@ -47,14 +48,16 @@ async function expectBacking(page: Page, ratio: number): Promise<void> {
 
 describe('the wall', () => {
   test('shows live figures in every widget and reflects a new shipment within 2 s (1920×1080)', async () => {
-    const { page, errors } = await open('/wall')
+    const { page, errors } = await open('/wall/retail')
     await expect.poll(() => kpiText(page), { timeout: 10_000 }).toBe('¥4,305')
     await expect.poll(async () => page.locator('[data-widget="stock-alerts"] li').count(), { timeout: 10_000 }).toBeGreaterThan(0)
-    for (const widget of ['kpi-card', 'trend-line', 'ranking-bar', 'stock-alerts']) {
+    for (const widget of ['kpi-card', 'trend-line', 'ranking-bar', 'stock-alerts', 'share-donut']) {
       await expect.poll(() => page.locator(`[data-widget="${widget}"] .fresh`).first().textContent()).toMatch(/更新 \d\d:\d\d:\d\d/)
     }
+    await expect.poll(() => page.locator('[data-widget] canvas').count(), { timeout: 10_000 }).toBeGreaterThan(0)
+    await page.waitForTimeout(800) // the first draw animates in
     const painted = await page.evaluate(() =>
-      [...document.querySelectorAll('[data-widget="trend-line"] canvas, [data-widget="ranking-bar"] canvas')].map((c) => {
+      [...document.querySelectorAll('[data-widget] canvas')].map((c) => {
         const canvas = c as HTMLCanvasElement
         const data = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height).data
         let lit = 0
@@ -62,8 +65,9 @@ describe('the wall', () => {
         return lit
       }),
     )
-    expect(painted.length).toBeGreaterThanOrEqual(3)
+    expect(painted.length).toBeGreaterThanOrEqual(1) // the trend (canvas); the others draw SVG
     for (const lit of painted) expect(lit).toBeGreaterThan(100)
+    for (const widget of ['ranking-bar', 'share-donut']) expect(await page.locator(`[data-widget="${widget}"] svg path`).count()).toBeGreaterThan(3)
     expect(await page.locator('[data-testid="connection-badge"]').textContent()).toContain('LIVE')
     expect(await page.locator('[data-testid="screen"]').getAttribute('data-pixel-ratio')).toBe('1')
     await expectBacking(page, 1)
@@ -110,7 +114,7 @@ describe('the wall', () => {
   })
 
   test('fits a 4:3 window with letterbox: nothing cut, no scrollbars', async () => {
-    const { page } = await open('/wall', { width: 1024, height: 768 })
+    const { page } = await open('/wall/retail', { width: 1024, height: 768 })
     const box = await page.locator('.canvas').boundingBox()
     expect(box!.width).toBeCloseTo(1024, 0)
     expect(box!.y).toBeGreaterThan(0)
@@ -161,7 +165,7 @@ describe('the wall', () => {
   })
 
   test('speaks English with ?lang=en and switches back from the control, remembering the choice', async () => {
-    const { page } = await open('/wall?lang=en')
+    const { page } = await open('/wall/retail?lang=en')
     await expect.poll(() => page.locator('[data-testid="connection-badge"]').textContent()).toMatch(/^\s*LIVE\s*$/)
     await expect.poll(() => page.locator('[data-instance="revenue"] .fresh').textContent()).toMatch(/^Updated \d\d:\d\d:\d\d$/)
     expect(await page.locator('[data-testid="date"]').textContent()).toMatch(/day, /) // e.g. "Wednesday, November 25, 2026"
@@ -171,8 +175,26 @@ describe('the wall', () => {
     await page.locator('[data-testid="lang-zh-CN"]').click()
     await expect.poll(() => page.locator('[data-instance="revenue"] .fresh').textContent()).toMatch(/^更新 /)
     expect(await page.locator('[data-testid="date"]').textContent()).toMatch(/星期/)
-    await page.goto(`${server.url}/wall`)
+    await page.goto(`${server.url}/wall/retail`)
     await expect.poll(() => page.locator('[data-testid="connection-badge"]').textContent()).toContain('实时')
+    await page.close()
+  })
+
+  test('/wall shows the first stored screen; a screen deleted from the store falls back to its template', async () => {
+    const page = await browser.context.newPage()
+    const list = (await (await fetch(`${server.url}/api/v1/screens`)).json()) as { id: string; title: string }[]
+    await page.goto(`${server.url}/wall`)
+    await expect.poll(() => page.locator('[data-testid="wall"]').getAttribute('data-shown'), { timeout: 10_000 }).toBe(list[0]!.id)
+    // a stored variant of the retail screen wins over the template …
+    await storeScreen(server.url, server.adminKey, { ...testScreen('retail'), title: '门店大屏（已编辑）' })
+    await page.goto(`${server.url}/wall/retail`)
+    await expect.poll(() => page.locator('[data-testid="screen-title"]').textContent(), { timeout: 10_000 }).toBe('门店大屏（已编辑）')
+    // … and once deleted, the wall is back on the built-in template (its screenChanged says so)
+    const res = await fetch(`${server.url}/api/v1/screens/retail`, { method: 'DELETE', headers: { authorization: `Bearer ${server.adminKey}` } })
+    expect(res.status).toBe(204)
+    const template = (await import('../../widgets/templates/retail.ts')).retailTemplate
+    await expect.poll(() => page.locator('[data-testid="screen-title"]').textContent(), { timeout: 5000 }).toBe(template.title)
+    await expect.poll(() => kpiText(page), { timeout: 10_000 }).toMatch(/^¥/)
     await page.close()
   })
 })

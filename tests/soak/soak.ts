@@ -1,7 +1,8 @@
 /**
  * npm run soak — the wall left running: a server (own process, Redis-backed, own key prefix), the
  * retail simulator at a high rate, and Chromium on the wall with the carousel rotating through
- * the templates (plus a variant with other windows, so subscriptions come and go). After a
+ * the templates, stored with the soak's dwell (plus a variant with other windows, so
+ * subscriptions come and go). After a
  * warm-up it measures the page's JS heap (after forced GC, through the DevTools protocol) and
  * its DOM at the same carousel phase, again after SOAK_MINUTES, prints the growth and exits 1
  * when either grew more than SOAK_MAX_GROWTH percent.
@@ -57,15 +58,18 @@ function soakScreens(): ScreenDefinition[] {
   return [...base, variant]
 }
 
-async function serveScreens(page: Page, screens: ScreenDefinition[]): Promise<void> {
-  const byId = new Map(screens.map((s) => [s.id, s]))
-  await page.route(/\/api\/v1\/screens(\/[^/?]+)?(\?.*)?$/, async (route) => {
-    const id = decodeURIComponent(new URL(route.request().url()).pathname.split('/')[4] ?? '')
-    if (!id) return route.fulfill({ json: screens.map((s) => ({ id: s.id, title: s.title, version: 1, updatedAt: new Date().toISOString() })) })
-    const screen = byId.get(id)
-    if (!screen) return route.fulfill({ status: 404, json: { error: 'COCKPIT_ERR_SCREEN_NOT_FOUND', message: `no screen ${id}` } })
-    return route.fulfill({ json: { ...screen, version: 1, updatedAt: new Date().toISOString() } satisfies StoredScreen })
-  })
+/** stores the carousel's screens through the API (the templates are already there: replaced with the soak's dwell) */
+async function storeScreens(url: string, adminKey: string, screens: ScreenDefinition[]): Promise<void> {
+  for (const screen of screens) {
+    const current = await fetch(`${url}/api/v1/screens/${screen.id}`)
+    const version = current.ok ? ((await current.json()) as StoredScreen).version : 0
+    const res = await fetch(`${url}/api/v1/screens/${screen.id}`, {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${adminKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ ...screen, version }),
+    })
+    if (!res.ok) throw new Error(`storing screen ${screen.id}: ${res.status} ${await res.text()}`)
+  }
 }
 
 async function mountedScreens(page: Page): Promise<string[]> {
@@ -138,13 +142,13 @@ async function main(): Promise<number> {
     })
 
     const screens = soakScreens()
+    await storeScreens(server.url, adminKey, screens)
     const playlist = screens.map((s) => s.id)
     const page = await browser.context.newPage()
     page.on('pageerror', (e) => errors.push(`page: ${e.message}`))
     page.on('console', (m) => {
       if (m.type() === 'error') errors.push(`console: ${m.text()}`)
     })
-    await serveScreens(page, screens)
     await page.goto(`${server.url}/wall?playlist=${playlist.join(',')}&kiosk=1`)
     const cdp = await browser.context.newCDPSession(page)
     await cdp.send('Performance.enable')
