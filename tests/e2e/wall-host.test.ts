@@ -96,7 +96,7 @@ describe('WidgetHost', () => {
 
   test('showFrame false: no title or frame, the widget takes the whole box; English chrome', async () => {
     const { page } = await host({ instance: revenue, showFrame: false, locale: 'en', width: 300, height: 120 })
-    await expect.poll(() => value(page), { timeout: 30_000 }).toBe('¥4,305')
+    await expect.poll(() => value(page), { timeout: 30_000 }).toBe('¥4.31K') // the widget formats in English too
     expect(await page.locator('.widget-title').count()).toBe(0)
     const box = (await page.locator('[data-widget="kpi-card"]').boundingBox())!
     expect(box.width).toBe(300)
@@ -140,6 +140,25 @@ describe('WidgetHost', () => {
       return { setOptions, last: Math.max(...option.series[0]!.data.map((v) => v ?? 0)) }
     })
     expect(calls).toEqual({ setOptions: 1, last: 5_000_000 })
+    await page.close()
+  })
+
+  test('a tap on a member is re-emitted as `drill`', async () => {
+    const ranking: WidgetInstance = { id: 'top', widget: 'ranking-bar', options: { metric: 'sales.revenue', groupBy: 'sku', top: 5, window: 'today', title: 'TOP' }, x: 0, y: 0, w: 1, h: 1 }
+    const { page } = await host({ instance: ranking, width: 600, height: 300 })
+    await expect.poll(() => page.locator('[data-widget="ranking-bar"] svg path').count(), { timeout: 30_000 }).toBeGreaterThan(1)
+    await page.waitForTimeout(1000) // bars grow in
+    // the largest bar (B2, ¥4,200) is drawn on top: click inside it, at the middle of its length
+    const point = await page.evaluate(() => {
+      const host = document.querySelector('[data-widget="ranking-bar"]')!
+      const el = host.querySelector('[_echarts_instance_]') as HTMLElement
+      const chart = window.cockpit.chartOf(el)!
+      const [x, y] = chart.convertToPixel({ seriesIndex: 0 }, [2100, 1]) as number[]
+      const box = el.getBoundingClientRect()
+      return { x: box.left + x!, y: box.top + y! }
+    })
+    await page.mouse.click(point.x, point.y)
+    await expect.poll(() => page.evaluate(() => window.drills)).toEqual([{ dimension: 'sku', key: 'B2', label: '洗衣液 2kg' }])
     await page.close()
   })
 

@@ -65,7 +65,7 @@ describe('the wall across a server restart', () => {
     const page = await browser.context.newPage()
     const errors: string[] = []
     page.on('pageerror', (e) => errors.push(e.message))
-    await page.goto(`${url()}/wall`)
+    await page.goto(`${url()}/wall/retail`)
     await expect.poll(() => kpiText(page), { timeout: 10_000 }).toBe('¥4,305')
     const badge = page.locator('[data-testid="connection-badge"]')
     await expect.poll(() => badge.textContent()).toContain('LIVE')
