@@ -15,6 +15,8 @@ import { useSocket } from '../socket.ts'
 
 /** How long a store outlives its last user. */
 export const RELEASE_GRACE_MS = 3000
+/** A subscribe the server has not answered in this time is given up (and tried again later). */
+export const SUBSCRIBE_TIMEOUT_MS = 10_000
 
 function canonical(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(canonical)
@@ -43,9 +45,11 @@ function subscriptionStore(key: string, query: Query) {
     function subscribe(): void {
       if (pending) return
       pending = true
-      socket.emit('subscribe', query, (ack) => {
+      socket.timeout(SUBSCRIBE_TIMEOUT_MS).emit('subscribe', query, (timedOut, ack) => {
         pending = false
         if (users === 0) return // let go while the ack was on its way
+        // no answer: the result stays up and goes stale; the next revalidation or reconnect asks again
+        if (timedOut) return
         if (!ack.ok) {
           // keep the last good result on screen (it shows as stale); say why only when there is none
           error.value = ack.error.message

@@ -162,6 +162,30 @@ describe('WidgetHost', () => {
     await page.close()
   })
 
+  test('a result the server stops confirming dims the widget; a confirmation brings it back', async () => {
+    // a 5-minute window: its results may go 60 s unconfirmed, and are re-confirmed after 30 s
+    const recent: WidgetInstance = { ...revenue, options: { ...revenue.options, window: 'PT5M' } }
+    const { page, sent } = await host({ instance: recent })
+    await expect.poll(() => page.locator('[data-widget]').getAttribute('data-updated-at'), { timeout: 30_000 }).toMatch(/^\d+$/)
+    expect(await page.locator('[data-widget]').getAttribute('data-stale')).toBe('false')
+    // the server goes silent (the connection stays up) and the figure has gone 61 s unconfirmed
+    const sockets = [...server.app.io.of('/').sockets.values()]
+    const handlers = sockets.map((s) => s.listeners('subscribe'))
+    for (const s of sockets) s.removeAllListeners('subscribe')
+    await page.evaluate(() => {
+      for (const [key, state] of Object.entries(window.cockpit.pinia.state.value)) if (key.startsWith('subscription:')) (state as { updatedAt: number }).updatedAt = Date.now() - 61_000
+    })
+    await expect.poll(() => page.locator('[data-widget]').getAttribute('data-stale'), { timeout: 7000 }).toBe('true')
+    expect(await page.evaluate(() => window.cockpit.socket.connected)).toBe(true)
+    const asked = subscribed(sent).length
+    // the server answers again: the next re-confirmation (after the unanswered one timed out) un-dims it
+    sockets.forEach((s, i) => handlers[i]!.forEach((h) => s.on('subscribe', h as never)))
+    await expect.poll(() => page.locator('[data-widget]').getAttribute('data-stale'), { timeout: 20_000 }).toBe('false')
+    expect(subscribed(sent).length).toBeGreaterThan(asked)
+    expect(subscribed(sent).at(-1)![1]).toEqual({ metric: 'sales.revenue', window: 'PT5M' })
+    await page.close()
+  })
+
   test('an unknown widget type says so instead of breaking the screen', async () => {
     const { page } = await host({ instance: { ...revenue, widget: 'no-such-widget' } })
     await expect.poll(() => page.locator('.widget-error').textContent(), { timeout: 30_000 }).toContain('no-such-widget')
