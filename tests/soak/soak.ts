@@ -8,7 +8,7 @@
  * when either grew more than SOAK_MAX_GROWTH percent.
  *
  * SOAK_MINUTES (10) · SOAK_RATE movements/s (1000) · SOAK_DWELL_SECONDS (15) ·
- * SOAK_WARMUP_SECONDS (60) · SOAK_MAX_GROWTH percent (10) · REDIS_URL
+ * SOAK_WARMUP_SECONDS (180) · SOAK_MAX_GROWTH percent (10) · REDIS_URL
  */
 import { randomUUID } from 'node:crypto'
 import { existsSync } from 'node:fs'
@@ -26,7 +26,7 @@ import { spawnServerProcess } from '../helpers/server.ts'
 const MINUTES = Number(process.env.SOAK_MINUTES ?? 10)
 const RATE = Number(process.env.SOAK_RATE ?? 1000)
 const DWELL = Math.max(5, Number(process.env.SOAK_DWELL_SECONDS ?? 15))
-const WARMUP_S = Number(process.env.SOAK_WARMUP_SECONDS ?? 60)
+const WARMUP_S = Number(process.env.SOAK_WARMUP_SECONDS ?? 180)
 const MAX_GROWTH = Number(process.env.SOAK_MAX_GROWTH ?? 10)
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'
 const root = new URL('../../', import.meta.url).pathname
