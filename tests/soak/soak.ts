@@ -114,6 +114,30 @@ async function movementsToday(url: string): Promise<string> {
   return String(((await res.json()) as { total: number | null }).total ?? '?')
 }
 
+/**
+ * Bytes of JS objects in a heap snapshot, V8's compiled code excluded: code grows for a long
+ * while as functions get optimised (and levels off), so it blurs what the heap figure says about
+ * objects the wall keeps alive.
+ */
+async function objectBytes(cdp: CDPSession): Promise<number> {
+  const chunks: string[] = []
+  const onChunk = (e: { chunk: string }) => void chunks.push(e.chunk)
+  cdp.on('HeapProfiler.addHeapSnapshotChunk', onChunk)
+  await cdp.send('HeapProfiler.takeHeapSnapshot', { reportProgress: false })
+  cdp.off('HeapProfiler.addHeapSnapshotChunk', onChunk)
+  const snap = JSON.parse(chunks.join('')) as { snapshot: { meta: { node_fields: string[]; node_types: [string[]] } }; nodes: number[] }
+  const fields = snap.snapshot.meta.node_fields
+  const types = snap.snapshot.meta.node_types[0]
+  const typeAt = fields.indexOf('type')
+  const sizeAt = fields.indexOf('self_size')
+  let bytes = 0
+  for (let i = 0; i < snap.nodes.length; i += fields.length) {
+    const type = types[snap.nodes[i + typeAt]!]
+    if (type !== 'code' && type !== 'native' && type !== 'synthetic') bytes += snap.nodes[i + sizeAt]!
+  }
+  return bytes
+}
+
 function line(label: string, s: Sample): string {
   return `${label.padEnd(8)} heap ${mb(s.heapUsed).padStart(9)} · DOM elements ${String(s.domElements).padStart(5)} · nodes ${String(s.nodes).padStart(6)} · listeners ${String(s.listeners).padStart(5)} · documents ${s.documents}`
 }
@@ -156,6 +180,7 @@ async function main(): Promise<number> {
 
     await sleep(WARMUP_S * 1000)
     const start = await baseline(page, cdp, playlist[0]!)
+    const startObjects = await objectBytes(cdp)
     out(line('start', start))
     const endAt = start.at + MINUTES * 60_000
     let rotations = 0
@@ -175,6 +200,7 @@ async function main(): Promise<number> {
       }
     }
     const end = await baseline(page, cdp, playlist[0]!)
+    const endObjects = await objectBytes(cdp)
     out(line('end', end))
     await screenshot(page, 'soak-end')
     feedAbort.abort()
@@ -186,6 +212,8 @@ async function main(): Promise<number> {
     const nodeGrowth = pct(start.nodes, end.nodes)
     out(`soak: ${((end.at - start.at) / 60_000).toFixed(1)} min, ${rotations} screen changes, ${movements} sales orders today in the cockpit`)
     out(`soak: JS heap ${mb(start.heapUsed)} → ${mb(end.heapUsed)} (${heapGrowth >= 0 ? '+' : ''}${heapGrowth.toFixed(2)} %)`)
+    const objectGrowth = pct(startObjects, endObjects)
+    out(`soak: JS objects without compiled code (heap snapshot) ${mb(startObjects)} → ${mb(endObjects)} (${objectGrowth >= 0 ? '+' : ''}${objectGrowth.toFixed(2)} %)`)
     out(`soak: DOM elements ${start.domElements} → ${end.domElements} (${domGrowth >= 0 ? '+' : ''}${domGrowth.toFixed(2)} %), nodes ${start.nodes} → ${end.nodes} (${nodeGrowth >= 0 ? '+' : ''}${nodeGrowth.toFixed(2)} %), listeners ${start.listeners} → ${end.listeners}`)
     if (errors.length) out(`soak: ${errors.length} errors, first: ${errors.slice(0, 5).join(' | ')}`)
     const failed = heapGrowth > MAX_GROWTH || domGrowth > MAX_GROWTH || rotations === 0
