@@ -3,8 +3,8 @@ import { createRouter, createWebHistory } from 'vue-router'
 export const router = createRouter({
   history: createWebHistory(),
   routes: [
-    { path: '/', redirect: '/wall' },
-    { path: '/wall', component: () => import('./views/Wall.vue') },
-    { path: '/:pathMatch(.*)*', redirect: '/wall' },
+    { path: '/', redirect: (to) => ({ path: '/wall', query: to.query }) },
+    { path: '/wall/:id?', component: () => import('./views/Wall.vue') },
+    { path: '/:pathMatch(.*)*', redirect: (to) => ({ path: '/wall', query: to.query }) },
   ],
 })

@@ -6,19 +6,30 @@ import type { ClientToServerEvents, ServerToClientEvents } from '../protocol/eve
 
 export type CockpitSocket = Socket<ServerToClientEvents, ClientToServerEvents>
 
+/** Wait before connecting again after the server closed the connection itself (it is restarting). */
+const SERVER_CLOSE_RETRY_MS = 1000
+
 let socket: CockpitSocket | undefined
 
-/** Same origin as the page; `?token=` in the URL is sent as the viewer token. */
+/**
+ * Same origin as the page; `?token=` in the URL is sent as the viewer token. Reconnects for
+ * ever: a wall runs unattended, so also after the server itself ended the connection (a graceful
+ * shutdown or restart: Socket.IO leaves that case to the application).
+ */
 export function useSocket(): CockpitSocket {
   if (!socket) {
     const token = new URLSearchParams(window.location.search).get('token')
-    socket = io({
+    const s: CockpitSocket = io({
       path: SOCKET_PATH,
       transports: ['websocket'],
       reconnectionDelay: 500,
       reconnectionDelayMax: 5000,
       ...(token ? { auth: { token } } : {}),
     })
+    s.on('disconnect', (reason) => {
+      if (reason === 'io server disconnect') setTimeout(() => s.connect(), SERVER_CLOSE_RETRY_MS * (0.5 + Math.random()))
+    })
+    socket = s
   }
   return socket
 }
