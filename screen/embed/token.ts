@@ -1,0 +1,73 @@
+/**
+ * What the embed page reads from its token before asking the server anything: the JWT payload
+ * (`kind`, `scope`, `wgt`, `exp`), decoded without verifying. The server verifies the signature
+ * and the scope on every query and subscribe; this only tells the page which widget to draw and
+ * which filter to add, and lets it explain a token that cannot work.
+ */
+import type { Query } from '../../protocol/query.ts'
+
+export interface EmbedClaims {
+  kind: 'viewer' | 'embed'
+  /** dimension → allowed members */
+  scope?: Record<string, string[]>
+  /** the one widget an embed token may show */
+  wgt?: { widget: string; options: Record<string, unknown> }
+  /** expiry, seconds since the epoch */
+  exp?: number
+}
+
+export type TokenProblem = 'missing' | 'malformed' | 'notEmbed'
+
+export type DecodedToken = { ok: true; claims: EmbedClaims } | { ok: false; problem: TokenProblem }
+
+function base64UrlDecode(part: string): string {
+  if (!/^[A-Za-z0-9_-]+$/.test(part)) throw new Error('not base64url')
+  const b64 = part.replace(/-/g, '+').replace(/_/g, '/') + '='.repeat((4 - (part.length % 4)) % 4)
+  const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0))
+  return new TextDecoder('utf-8', { fatal: true }).decode(bytes)
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v)
+}
+
+/** Decodes an embed token's payload (expiry is left to `isExpired`: the server has the last word). */
+export function decodeEmbedToken(token: string | null | undefined): DecodedToken {
+  if (!token) return { ok: false, problem: 'missing' }
+  const parts = token.split('.')
+  if (parts.length !== 3 || !parts[1]) return { ok: false, problem: 'malformed' }
+  let payload: unknown
+  try {
+    payload = JSON.parse(base64UrlDecode(parts[1]))
+  } catch {
+    return { ok: false, problem: 'malformed' }
+  }
+  if (!isRecord(payload) || (payload.kind !== 'embed' && payload.kind !== 'viewer')) return { ok: false, problem: 'malformed' }
+  if (payload.exp !== undefined && typeof payload.exp !== 'number') return { ok: false, problem: 'malformed' }
+  const scope = payload.scope
+  if (scope !== undefined && (!isRecord(scope) || !Object.values(scope).every((m) => Array.isArray(m) && m.every((x) => typeof x === 'string')))) {
+    return { ok: false, problem: 'malformed' }
+  }
+  const wgt = payload.wgt
+  if (payload.kind !== 'embed' || !isRecord(wgt) || typeof wgt.widget !== 'string' || !isRecord(wgt.options)) return { ok: false, problem: 'notEmbed' }
+  return {
+    ok: true,
+    claims: {
+      kind: 'embed',
+      ...(scope ? { scope: scope as Record<string, string[]> } : {}),
+      wgt: { widget: wgt.widget, options: wgt.options as Record<string, unknown> },
+      ...(typeof payload.exp === 'number' ? { exp: payload.exp } : {}),
+    },
+  }
+}
+
+/** True once the token's `exp` has passed; `now` in ms. */
+export function isExpired(claims: EmbedClaims, now = Date.now()): boolean {
+  return claims.exp !== undefined && claims.exp * 1000 <= now
+}
+
+/** The token's scope as a query filter (every scoped dimension, its members). */
+export function scopeFilter(scope: EmbedClaims['scope']): Query['filter'] | undefined {
+  if (!scope || Object.keys(scope).length === 0) return undefined
+  return Object.fromEntries(Object.entries(scope).map(([dimension, members]) => [dimension, members.length === 1 ? members[0] : members])) as Query['filter']
+}

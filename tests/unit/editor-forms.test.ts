@@ -1,0 +1,84 @@
+import { describe, expect, test } from 'vitest'
+import { formFields, setOption } from '../../screen/editor/schema-form.ts'
+import { optionErrors } from '../../screen/editor/validate.ts'
+import { exportScreen, parseScreenFile, screenErrors, serverErrors } from '../../screen/editor/screen-file.ts'
+import { MANIFESTS } from '../../widgets/manifests.ts'
+import { retailTemplate } from '../../widgets/templates/retail.ts'
+
+describe('options form from a widget schema', () => {
+  test('enum → select with metric titles, boolean → switch, pattern string with window suggestions, optional title', () => {
+    const fields = formFields(MANIFESTS['kpi-card'].options, 'zh-CN')
+    const by = Object.fromEntries(fields.map((f) => [f.key, f]))
+    expect(by.metric).toMatchObject({ kind: 'select', required: true, label: '指标' })
+    expect(by.metric!.options).toContainEqual({ value: 'sales.revenue', label: '销售收入' })
+    expect(by.compare).toMatchObject({ kind: 'switch', required: true })
+    expect(by.window).toMatchObject({ kind: 'text', required: true })
+    expect(by.window!.pattern).toBeTruthy()
+    expect(by.window!.suggestions).toContain('P7D')
+    expect(by.title).toMatchObject({ kind: 'text', required: false, maxLength: 40 })
+  })
+
+  test('integers keep their bounds; arrays of enums → multi-select with item limits; English labels', () => {
+    const ranking = Object.fromEntries(formFields(MANIFESTS['ranking-bar'].options, 'en').map((f) => [f.key, f]))
+    expect(ranking.top).toMatchObject({ kind: 'number', min: 3, max: 30, step: 1 })
+    expect(ranking.groupBy!.options).toContainEqual({ value: 'category', label: 'Category' })
+    const trend = Object.fromEntries(formFields(MANIFESTS['trend-line'].options, 'en').map((f) => [f.key, f]))
+    expect(trend.metrics).toMatchObject({ kind: 'multiselect', minItems: 1, maxItems: 4 })
+    expect(trend.interval).toMatchObject({ kind: 'select' })
+  })
+
+  test('emptying an optional field removes it; a required one is left for validation to report', () => {
+    const fields = formFields(MANIFESTS['kpi-card'].options, 'en')
+    const title = fields.find((f) => f.key === 'title')!
+    expect(setOption({ title: 'x', metric: 'sales.revenue' }, title, '')).toEqual({ metric: 'sales.revenue' })
+    const metric = fields.find((f) => f.key === 'metric')!
+    expect(setOption({ metric: 'sales.revenue' }, metric, 'cash.in')).toEqual({ metric: 'cash.in' })
+  })
+})
+
+describe('option validation', () => {
+  test('field by field, in the editor language', () => {
+    const schema = MANIFESTS['ranking-bar'].options
+    expect(optionErrors(schema, MANIFESTS['ranking-bar'].defaults, 'en')).toEqual({})
+    const errors = optionErrors(schema, { metric: 'sales.revenue', groupBy: 'sku', top: 99, window: 'last week', title: 'x'.repeat(41) }, 'en')
+    expect(errors).toEqual({ top: 'must be ≤ 30', window: 'not in the expected format', title: 'at most 40 characters' })
+    expect(optionErrors(schema, { groupBy: 'sku', top: 5, window: 'today' }, 'zh-CN')).toEqual({ metric: '必填' })
+    const trend = optionErrors(MANIFESTS['trend-line'].options, { ...MANIFESTS['trend-line'].defaults, metrics: [] }, 'zh-CN')
+    expect(trend).toEqual({ metrics: '至少选择 1 项' })
+  })
+})
+
+describe('screen files', () => {
+  test('export then import gives the same screen; server fields are dropped', () => {
+    const text = exportScreen(retailTemplate)
+    const parsed = parseScreenFile(text, 'en')
+    expect(parsed).toEqual({ ok: true, screen: JSON.parse(text) })
+    const withVersion = parseScreenFile(JSON.stringify({ ...retailTemplate, version: 7, updatedAt: '2026-11-25T00:00:00+08:00' }), 'en')
+    expect(withVersion.ok).toBe(true)
+  })
+
+  test('bad files are refused with every problem named', () => {
+    expect(parseScreenFile('{', 'en')).toMatchObject({ ok: false })
+    const bad = { ...retailTemplate, widgets: [...retailTemplate.widgets, { id: 'x', widget: 'no-such', options: {}, x: 0, y: 0, w: 1, h: 1 }, { ...retailTemplate.widgets[0]!, options: { metric: 'nope', window: 'today', compare: true } }] }
+    const parsed = parseScreenFile(JSON.stringify(bad), 'en')
+    expect(parsed.ok).toBe(false)
+    if (!parsed.ok) {
+      expect(parsed.problems).toContain('x: unknown widget type no-such')
+      expect(parsed.problems.some((p) => p.startsWith('revenue') && p.includes('duplicate'))).toBe(true)
+      expect(parsed.problems).toContain('revenue.metric: not one of the allowed values')
+    }
+    const outside = { ...retailTemplate, widgets: [{ ...retailTemplate.widgets[0]!, x: 11 }] }
+    expect(screenErrors(outside, 'en')).toEqual({ revenue: { '': 'lies outside the screen grid' } })
+    const missingTitle = parseScreenFile(JSON.stringify({ ...retailTemplate, title: '' }), 'en')
+    expect(missingTitle.ok).toBe(false)
+  })
+
+  test("the server's 400 errors land on their instance and field", () => {
+    const mapped = serverErrors(retailTemplate, [
+      { path: '/widgets/5/options/top', widget: 'top-skus', message: 'must be ≤ 30' },
+      { path: '/widgets/0/options/metric', message: 'unknown metric' },
+      { path: '/title', message: 'must not be empty' },
+    ])
+    expect(mapped).toEqual({ 'top-skus': { top: 'must be ≤ 30' }, revenue: { metric: 'unknown metric' }, '': { '/title': 'must not be empty' } })
+  })
+})
