@@ -79,3 +79,15 @@ export function serverErrors(screen: ScreenDefinition, errors: readonly { path: 
   }
   return out
 }
+
+/** Problems of the screen's own fields (title, design, grid, dwell, id), by field; widgets are checked by screenErrors. */
+export function settingsErrors(screen: ScreenDefinition, locale: Locale): Record<string, string> {
+  const { widgets: _w, ...frame } = screen
+  const errors = optionErrors(ScreenDefinition, { ...frame, widgets: [] }, locale)
+  return errors
+}
+
+/** A blank screen to start from when an id names nothing yet. */
+export function blankScreen(id: string, title: string): ScreenDefinition {
+  return { id, title, design: { width: 1920, height: 1080 }, theme: 'dark', fit: 'fit', dwellSeconds: 30, grid: { columns: 12, rows: 12 }, widgets: [] }
+}

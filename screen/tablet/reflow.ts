@@ -41,7 +41,10 @@ export function readingOrder(widgets: readonly WidgetInstance[]): WidgetInstance
 }
 
 export function reflow(screen: Pick<ScreenDefinition, 'grid' | 'widgets'>, width: number): TabletLayout {
-  const columns = tabletColumns(width)
+  return reflowInto(screen, tabletColumns(width))
+}
+
+export function reflowInto(screen: Pick<ScreenDefinition, 'grid' | 'widgets'>, columns: number): TabletLayout {
   const cells = readingOrder(screen.widgets).map((instance) => {
     // a share of the wall's width, rounded up once it is clearly more than a column (0.15 of slack)
     const share = (instance.w / screen.grid.columns) * columns
