@@ -11,7 +11,7 @@ export interface EmbedClaims {
   /** dimension → allowed members */
   scope?: Record<string, string[]>
   /** the one widget an embed token may show */
-  wgt?: { widget: string; options: Record<string, unknown> }
+  wgt?: { widget: string; options: Record<string, unknown>; optionsVersion?: number }
   /** expiry, seconds since the epoch */
   exp?: number
 }
@@ -55,7 +55,7 @@ export function decodeEmbedToken(token: string | null | undefined): DecodedToken
     claims: {
       kind: 'embed',
       ...(scope ? { scope: scope as Record<string, string[]> } : {}),
-      wgt: { widget: wgt.widget, options: wgt.options as Record<string, unknown> },
+      wgt: { widget: wgt.widget, options: wgt.options as Record<string, unknown>, ...(typeof wgt.optionsVersion === 'number' ? { optionsVersion: wgt.optionsVersion } : {}) },
       ...(typeof payload.exp === 'number' ? { exp: payload.exp } : {}),
     },
   }
@@ -66,8 +66,26 @@ export function isExpired(claims: EmbedClaims, now = Date.now()): boolean {
   return claims.exp !== undefined && claims.exp * 1000 <= now
 }
 
-/** The token's scope as a query filter (every scoped dimension, its members). */
-export function scopeFilter(scope: EmbedClaims['scope']): Query['filter'] | undefined {
-  if (!scope || Object.keys(scope).length === 0) return undefined
-  return Object.fromEntries(Object.entries(scope).map(([dimension, members]) => [dimension, members.length === 1 ? members[0] : members])) as Query['filter']
+const lists = (v: string | string[] | undefined): string[] | undefined => (v === undefined ? undefined : Array.isArray(v) ? v : [v])
+
+/**
+ * The locked filter the embed page adds to its widget's queries: for each scoped dimension, the
+ * widget's own members that the scope allows, or the whole scope when the widget names none.
+ * Where the widget asks only for members outside the scope, the dimension is left as the widget
+ * has it: the server then refuses the query (COCKPIT_ERR_FORBIDDEN) and the page says so, rather
+ * than quietly showing other members' figures under the widget's title.
+ */
+export function scopeFilter(scope: EmbedClaims['scope'], queries: readonly Query[] = []): Query['filter'] | undefined {
+  const out: Record<string, string[]> = {}
+  for (const [dimension, allowed] of Object.entries(scope ?? {})) {
+    if (!allowed.length) continue
+    const own = queries.flatMap((q) => lists((q.filter as Record<string, string | string[] | undefined> | undefined)?.[dimension]) ?? [])
+    if (own.length === 0) {
+      out[dimension] = [...allowed]
+      continue
+    }
+    const inside = [...new Set(own.filter((m) => allowed.includes(m)))]
+    if (inside.length > 0) out[dimension] = inside
+  }
+  return Object.keys(out).length > 0 ? (out as Query['filter']) : undefined
 }

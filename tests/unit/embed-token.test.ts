@@ -10,9 +10,16 @@ describe('embed token payload', () => {
   test('decodes the widget, scope and expiry without verifying', () => {
     const d = decodeEmbedToken(jwt(payload))
     expect(d).toEqual({ ok: true, claims: payload })
-    expect(scopeFilter(payload.scope)).toEqual({ warehouse: 'W1' })
-    expect(scopeFilter({ warehouse: ['W1', 'W2'], region: ['华东'] })).toEqual({ warehouse: ['W1', 'W2'], region: '华东' })
+  })
+
+  test('scope as a locked filter: the scope where the widget names no member, the allowed part of its own, never a widening', () => {
+    expect(scopeFilter(payload.scope)).toEqual({ warehouse: ['W1'] })
+    expect(scopeFilter({ warehouse: ['W1', 'W2'], region: ['华东'] })).toEqual({ warehouse: ['W1', 'W2'], region: ['华东'] })
     expect(scopeFilter(undefined)).toBeUndefined()
+    const own = [{ metric: 'stock.belowSafety' as const, filter: { warehouse: 'W1' } }]
+    expect(scopeFilter({ warehouse: ['W1', 'W2'] }, own)).toEqual({ warehouse: ['W1'] })
+    // asking only for members outside the scope: left to the server to refuse
+    expect(scopeFilter({ warehouse: ['W2'] }, own)).toBeUndefined()
   })
 
   test('names what is wrong: missing, malformed, not an embed token', () => {
