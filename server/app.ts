@@ -17,6 +17,9 @@ import { queryPlugin } from './plugins/query.ts'
 import { healthRoutes } from './plugins/health.ts'
 import { realtimePlugin } from './plugins/realtime.ts'
 import { screenStatic } from './plugins/screen-static.ts'
+import { tokensRoutes } from './plugins/tokens.ts'
+import { screensPlugin } from './plugins/screens.ts'
+import { wallsRoutes } from './plugins/walls.ts'
 
 export interface BuildAppOptions {
   config: CockpitConfig
@@ -46,6 +49,10 @@ export async function buildApp({ config, logger }: BuildAppOptions): Promise<Fas
   await app.register(healthRoutes)
   await app.register(ingestRoutes)
   await app.register(realtimePlugin)
+  // screens announce changes and walls are driven through the socket gateway
+  await app.register(tokensRoutes)
+  await app.register(screensPlugin)
+  await app.register(wallsRoutes)
   await app.register(screenStatic)
   return app
 }

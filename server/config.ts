@@ -3,6 +3,7 @@
  * Parsed once, validated, and passed down explicitly: nothing else reads process.env.
  */
 import { CockpitError } from './errors.ts'
+import { MIN_SECRET_LENGTH } from './auth/tokens.ts'
 
 export interface RetentionConfig {
   /** seconds a minute bucket is kept after it closes @default 2 days */
@@ -24,6 +25,10 @@ export interface CockpitConfig {
   ingestKeys: string[]
   adminKey: string | undefined
   viewerToken: string | undefined
+  /** reading (query, subscribe, screens) needs no token @default true unless COCKPIT_VIEWER_TOKEN is set (COCKPIT_READ_ACCESS) */
+  readingOpen: boolean
+  /** HS256 secret of signed viewer/embed tokens (≥ 32 characters); tokens are disabled without it */
+  tokenSecret: string | undefined
   /** IANA business time zone @default "Asia/Shanghai" */
   timeZone: string
   /** ISO 4217 base currency @default "CNY" */
@@ -63,6 +68,23 @@ function assertTimeZone(tz: string): string {
   return tz
 }
 
+function readAccess(env: NodeJS.ProcessEnv): boolean {
+  const raw = env.COCKPIT_READ_ACCESS || (env.COCKPIT_VIEWER_TOKEN ? 'token' : 'open')
+  if (raw !== 'open' && raw !== 'token') throw new CockpitError('COCKPIT_ERR_CONFIG', `COCKPIT_READ_ACCESS must be "open" or "token", got "${raw}"`)
+  if (raw === 'open' && env.COCKPIT_VIEWER_TOKEN) {
+    throw new CockpitError('COCKPIT_ERR_CONFIG', 'COCKPIT_READ_ACCESS=open contradicts COCKPIT_VIEWER_TOKEN: a viewer token only means something when reading needs a token')
+  }
+  return raw === 'open'
+}
+
+function tokenSecret(env: NodeJS.ProcessEnv): string | undefined {
+  const secret = env.COCKPIT_TOKEN_SECRET || undefined
+  if (secret !== undefined && secret.length < MIN_SECRET_LENGTH) {
+    throw new CockpitError('COCKPIT_ERR_CONFIG', `COCKPIT_TOKEN_SECRET must be at least ${MIN_SECRET_LENGTH} characters (e.g. \`openssl rand -hex 32\`)`)
+  }
+  return secret
+}
+
 /** Reads the configuration; throws COCKPIT_ERR_CONFIG with a message naming the bad variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): CockpitConfig {
   const currency = env.COCKPIT_CURRENCY || 'CNY'
@@ -75,6 +97,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): CockpitConfig 
     ingestKeys: list(env.COCKPIT_INGEST_KEYS),
     adminKey: env.COCKPIT_ADMIN_KEY || undefined,
     viewerToken: env.COCKPIT_VIEWER_TOKEN || undefined,
+    readingOpen: readAccess(env),
+    tokenSecret: tokenSecret(env),
     timeZone: assertTimeZone(env.COCKPIT_TZ || 'Asia/Shanghai'),
     currency,
     retention: {

@@ -16,12 +16,19 @@ export const ERROR_CODES = {
   COCKPIT_ERR_REDIS_UNAVAILABLE: 503,
   COCKPIT_ERR_CONFLICT: 409,
   COCKPIT_ERR_NOT_FOUND: 404,
+  COCKPIT_ERR_INVALID_SCREEN: 400,
+  COCKPIT_ERR_SCREEN_NOT_FOUND: 404,
+  COCKPIT_ERR_SCREEN_CONFLICT: 409,
+  COCKPIT_ERR_INVALID_TOKEN_REQUEST: 400,
+  COCKPIT_ERR_TOKENS_DISABLED: 501,
 } as const
 export type ErrorCode = keyof typeof ERROR_CODES
 
 export interface FieldError {
   path: string
   message: string
+  /** the widget instance id, for errors inside a screen's widget */
+  widget?: string
 }
 
 /** An error with a code, an HTTP status and optional field errors. */

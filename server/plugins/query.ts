@@ -4,6 +4,7 @@ import Type from 'typebox'
 import { createQueryEngine } from '../query/engine.ts'
 import type { QueryEngine } from '../query/engine.ts'
 import { QueryError } from '../../protocol/query.ts'
+import { assertMayRead } from '../auth/scope.ts'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -25,14 +26,19 @@ export const queryPlugin = fp(
     fastify.post(
       '/api/v1/query',
       {
-        onRequest: fastify.requireRole('viewer'),
+        // embed tokens too: their scope and widget are checked against the query below
+        onRequest: fastify.requireRole('viewer', { embed: true }),
         schema: {
           description: 'Evaluate one query object (docs/api.md#post-apiv1query)',
           body: Type.Unknown(),
-          response: { 400: QueryError, 401: QueryError, 503: QueryError },
+          response: { 400: QueryError, 401: QueryError, 403: QueryError, 503: QueryError },
         },
       },
-      async (request) => engine.run(engine.parse(request.body)),
+      async (request) => {
+        const query = engine.parse(request.body)
+        if (request.principal) assertMayRead(request.principal, query, { parseQuery: engine.parse, key: engine.key })
+        return engine.run(query)
+      },
     )
   },
   { name: 'query', dependencies: ['redis', 'aggregate', 'master-data', 'auth'] },

@@ -12,11 +12,35 @@ import { SOCKET_PATH } from '../../protocol/events.ts'
 import type { ClientToServerEvents, InterServerEvents, ProtocolError, ServerToClientEvents, SocketData, SubscribeAck } from '../../protocol/events.ts'
 import { RoomRegistry } from '../realtime/rooms.ts'
 import { toCockpitError } from './errors.ts'
+import { assertMayRead, expiresAtOf, scopeOf } from '../auth/scope.ts'
+import type { Principal } from '../auth/scope.ts'
 
 /** Subscriptions one socket may hold (a screen has a few dozen widgets at most). */
 export const MAX_SUBSCRIPTIONS_PER_SOCKET = 64
 /** Rolling windows (`today`, `PT1H`) are recomputed this often even without ingest. */
 const ROLLING_REFRESH_MS = 15_000
+
+/** Wall names: what `joinWall` accepts and `POST /api/v1/walls/:wall/show` addresses. */
+export const WALL_NAME_PATTERN = '^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$'
+const WALL_NAME = new RegExp(WALL_NAME_PATTERN)
+
+/** Socket.IO room of a wall (subscription rooms are base64url hashes: no `:`, no clash). */
+export function wallRoom(name: string): string {
+  return `wall:${name}`
+}
+
+/** Runs `fn` at epoch ms `at`; setTimeout cannot wait longer than ~24.8 days, so long waits hop. */
+function atTime(at: number, fn: () => void): { cancel(): void } {
+  const MAX_WAIT = 2 ** 31 - 1
+  let timer: NodeJS.Timeout
+  const arm = () => {
+    const wait = at - Date.now()
+    timer = wait > MAX_WAIT ? setTimeout(arm, MAX_WAIT) : setTimeout(fn, Math.max(0, wait))
+    timer.unref()
+  }
+  arm()
+  return { cancel: () => clearTimeout(timer) }
+}
 
 export type CockpitIo = Server<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>
 
@@ -50,15 +74,35 @@ export const realtimePlugin = fp(
       onError: (err, room) => fastify.log.warn({ err, subscription: room.id }, 'subscription refresh failed'),
     })
 
+    // who each socket is: decided once at the handshake (expiry is re-checked on every subscribe)
+    const principals = new WeakMap<object, Principal>()
     io.use((socket, next) => {
       const token = typeof socket.handshake.auth?.token === 'string' ? socket.handshake.auth.token : undefined
-      if (authz.allows(token, 'viewer')) return next()
-      next(new Error('unauthorized'))
+      authz.authorize(token, 'viewer', { embed: true }).then(
+        (principal) => {
+          principals.set(socket, principal)
+          const scope = scopeOf(principal)
+          if (scope) socket.data.scope = scope
+          next()
+        },
+        (err: unknown) => {
+          const known = toCockpitError(err)
+          // connect_error on the client: `message` says why, `data.code` is the error code
+          const refused = new Error(known ? `unauthorized: ${known.message}` : 'unauthorized') as Error & { data?: unknown }
+          refused.data = { code: known?.code ?? 'COCKPIT_ERR_UNAUTHORIZED' }
+          next(refused)
+        },
+      )
     })
 
     io.on('connection', (socket) => {
       const mine = new Set<string>()
+      const principal = principals.get(socket) ?? { kind: 'anonymous' }
+      let wall: string | undefined
       socket.emit('status', { redis: redisState.up, at: new Date().toISOString(), timeZone: config.timeZone })
+      // a signed token's socket ends when the token does; the client's reconnect is then refused
+      const expiry = expiresAtOf(principal)
+      const expiryTimer = expiry === undefined ? undefined : atTime(expiry * 1000, () => socket.disconnect(true))
 
       socket.on('subscribe', async (input, ack) => {
         const reply = (response: SubscribeAck) => {
@@ -67,6 +111,7 @@ export const realtimePlugin = fp(
         let query
         try {
           query = queryEngine.parse(input)
+          assertMayRead(principal, query, { parseQuery: queryEngine.parse, key: queryEngine.key })
         } catch (err) {
           return reply({ ok: false, error: protocolError(err) })
         }
@@ -101,7 +146,20 @@ export const realtimePlugin = fp(
         if (typeof ack === 'function') ack({ ok: was })
       })
 
+      socket.on('joinWall', async (name, ack) => {
+        const reply = (ok: boolean) => {
+          if (typeof ack === 'function') ack({ ok })
+        }
+        // an embed token shows one widget; it does not drive a wall
+        if (typeof name !== 'string' || !WALL_NAME.test(name) || principal.kind === 'embed') return reply(false)
+        if (wall !== undefined && wall !== name) await socket.leave(wallRoom(wall))
+        wall = name
+        await socket.join(wallRoom(name))
+        reply(true)
+      })
+
       socket.on('disconnect', () => {
+        expiryTimer?.cancel()
         for (const id of mine) rooms.leave(id)
         mine.clear()
       })

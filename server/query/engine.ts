@@ -76,6 +76,13 @@ interface Accumulator {
 
 type Filter = Partial<Record<Dimension, string[]>>
 
+/** How a query's filter is read: counters of `dim`, only `members` (or all), only members `keep` accepts. */
+interface Plan {
+  dim: Dimension | 'all'
+  members: string[] | undefined
+  keep?: (member: string) => boolean
+}
+
 function normalizeFilter(filter: Query['filter']): Filter {
   const out: Filter = {}
   for (const [dim, v] of Object.entries(filter ?? {})) {
@@ -124,7 +131,7 @@ export function createQueryEngine(o: QueryEngineOptions): QueryEngine {
   }
 
   /** reads Σ terms over tiles; `dim` all → field `_`; with members → those fields; else every member */
-  async function readFlow(terms: Terms, tileSets: Tile[][], dim: Dimension | 'all', members: string[] | undefined): Promise<Map<string, number>[][]> {
+  async function readFlow(terms: Terms, tileSets: Tile[][], dim: Dimension | 'all', members: string[] | undefined, keep?: (member: string) => boolean): Promise<Map<string, number>[][]> {
     const pipe = o.redis.pipeline()
     const shape: number[] = []
     for (const tiles of tileSets) {
@@ -155,7 +162,7 @@ export function createQueryEngine(o: QueryEngineOptions): QueryEngine {
               if (v !== null) into.set(members[k]!, (into.get(members[k]!) ?? 0) + Number(v))
             })
           } else {
-            for (const [m, v] of Object.entries(value as Record<string, string>)) into.set(m, (into.get(m) ?? 0) + Number(v))
+            for (const [m, v] of Object.entries(value as Record<string, string>)) if (!keep || keep(m)) into.set(m, (into.get(m) ?? 0) + Number(v))
           }
         }
       }
@@ -178,10 +185,10 @@ export function createQueryEngine(o: QueryEngineOptions): QueryEngine {
   }
 
   /** one figure per member (or `_`) for each tile set, from a flow or ratio formula */
-  async function evaluate(metric: Query['metric'], tileSets: Tile[][], dim: Dimension | 'all', members: string[] | undefined) {
+  async function evaluate(metric: Query['metric'], tileSets: Tile[][], dim: Dimension | 'all', members: string[] | undefined, keep?: (member: string) => boolean) {
     const f = FORMULAS[metric]
     if (f.kind === 'flow') {
-      const sums = await readFlow(f.terms, tileSets, dim, members)
+      const sums = await readFlow(f.terms, tileSets, dim, members, keep)
       return sums.map((s) => {
         const out = new Map<string, number | null>()
         for (const m of membersOf(s)) out.set(m, scaleOut(f.scale, combine(f.terms, s, m)))
@@ -190,7 +197,7 @@ export function createQueryEngine(o: QueryEngineOptions): QueryEngine {
     }
     if (f.kind === 'ratio') {
       const all = [...f.num, ...f.den]
-      const sums = await readFlow(all, tileSets, dim, members)
+      const sums = await readFlow(all, tileSets, dim, members, keep)
       return sums.map((s) => {
         const num = s.slice(0, f.num.length)
         const den = s.slice(f.num.length)
@@ -206,11 +213,16 @@ export function createQueryEngine(o: QueryEngineOptions): QueryEngine {
     throw new CockpitError('COCKPIT_ERR_UNSUPPORTED_QUERY', `${metric} is not a flow metric`)
   }
 
-  function filterPlan(q: Query): { dim: Dimension | 'all'; members: string[] | undefined } {
+  function filterPlan(q: Query): Plan {
     const filter = normalizeFilter(q.filter)
     const dims = Object.keys(filter) as Dimension[]
     if (dims.length > 1) throw new CockpitError('COCKPIT_ERR_UNSUPPORTED_QUERY', 'flow metrics can be filtered by one dimension at a time')
     const fdim = dims[0]
+    if (q.groupBy === 'sku' && fdim === 'category') {
+      // drill from a category to its SKUs: SKU counters, kept for SKUs whose master-data category matches
+      const categories = new Set(filter.category)
+      return { dim: 'sku', members: undefined, keep: (sku) => categories.has(o.masterData.sku(sku)?.category ?? '-') }
+    }
     if (q.groupBy) {
       if (fdim && fdim !== q.groupBy) {
         throw new CockpitError('COCKPIT_ERR_UNSUPPORTED_QUERY', `a filter on ${fdim} cannot be combined with groupBy ${q.groupBy}; filter on the grouped dimension`)
@@ -258,7 +270,7 @@ export function createQueryEngine(o: QueryEngineOptions): QueryEngine {
     // report the period really covered (ends widen to the finest bucket kept)
     result.from = cal.format(whole[0]?.start ?? period.from)
     const tileSets = [whole, ...points.map((p) => p.tiles)]
-    const values = await evaluate(q.metric, tileSets, plan.dim, plan.members)
+    const values = await evaluate(q.metric, tileSets, plan.dim, plan.members, plan.keep)
     const totals = values[0]!
 
     if (q.groupBy) {
@@ -275,7 +287,7 @@ export function createQueryEngine(o: QueryEngineOptions): QueryEngine {
       })
       if (isRatio) {
         const all = await evaluate(q.metric, [tilePeriod(cal, period.from, period.to, { allowed: allowedFor(q.metric, 'all', period.from, at), openEnd })], 'all', undefined)
-        result.total = plan.members ? await filteredRatio(q, whole, plan) : (all[0]!.get(ALL_FIELD) ?? null)
+        result.total = plan.members || plan.keep ? await filteredRatio(q, whole, plan) : (all[0]!.get(ALL_FIELD) ?? null)
       } else {
         result.total = sumMap(totals)
       }
@@ -294,7 +306,7 @@ export function createQueryEngine(o: QueryEngineOptions): QueryEngine {
     if (q.compare === 'previous') {
       const prev = previousPeriod(period, q.window, cal)
       const prevTiles = tilePeriod(cal, prev.from, prev.to, { allowed: allowedFor(q.metric, plan.dim, prev.from, at) })
-      const pv = plan.dim === 'all' || !isRatio ? (await evaluate(q.metric, [prevTiles], plan.dim, plan.members))[0]! : undefined
+      const pv = plan.dim === 'all' || !isRatio ? (await evaluate(q.metric, [prevTiles], plan.dim, plan.members, plan.keep))[0]! : undefined
       const prevTotal = pv === undefined ? await filteredRatio(q, prevTiles, plan) : plan.dim === 'all' ? (pv.get(ALL_FIELD) ?? (isRatio ? null : 0)) : sumMap(pv)
       result.previous = { from: cal.format(prev.from), to: cal.format(prev.to), total: prevTotal }
     }
@@ -302,10 +314,10 @@ export function createQueryEngine(o: QueryEngineOptions): QueryEngine {
   }
 
   /** ratio of sums over several members of one dimension */
-  async function filteredRatio(q: Query, tiles: Tile[], plan: { dim: Dimension | 'all'; members: string[] | undefined }): Promise<number | null> {
+  async function filteredRatio(q: Query, tiles: Tile[], plan: Plan): Promise<number | null> {
     const f = FORMULAS[q.metric]
     if (f.kind !== 'ratio') return null
-    const sums = (await readFlow([...f.num, ...f.den], [tiles], plan.dim, plan.members))[0]!
+    const sums = (await readFlow([...f.num, ...f.den], [tiles], plan.dim, plan.members, plan.keep))[0]!
     let num = 0
     let den = 0
     for (const m of membersOf(sums)) {
@@ -387,6 +399,10 @@ export function createQueryEngine(o: QueryEngineOptions): QueryEngine {
 
   async function runBelowSafety(q: Query, at: number): Promise<QueryResult> {
     const filter = normalizeFilter(q.filter)
+    // a filter the rows cannot honour must be refused, not ignored (scoped tokens rely on it)
+    for (const d of Object.keys(filter)) {
+      if (d === 'partner' || d === 'channel') throw new CockpitError('COCKPIT_ERR_UNSUPPORTED_QUERY', `stock alerts can be filtered by sku, warehouse, category and region, not ${d}`)
+    }
     const raw = await o.redis.hgetall(o.keys.level('q', 'pair'))
     const rows: AlertRow[] = []
     for (const [pair, v] of Object.entries(raw)) {
@@ -470,6 +486,7 @@ export function createQueryEngine(o: QueryEngineOptions): QueryEngine {
     const info = METRICS[q.metric]
     const period = resolvePeriod(q, cal, at)
     const plan = filterPlan(q)
+    if (plan.keep) throw new CockpitError('COCKPIT_ERR_UNSUPPORTED_QUERY', `${q.metric} by sku cannot be filtered by category; filter on sku`)
     if (!(STOCK_LEVEL_DIMS as readonly string[]).includes(plan.dim)) {
       throw new CockpitError('COCKPIT_ERR_UNSUPPORTED_QUERY', `stock figures are kept by sku, category, warehouse and region, not ${plan.dim}`)
     }

@@ -33,9 +33,12 @@ export interface Keys {
   readonly changed: string
   /** key prefix of the Socket.IO Redis adapter channels */
   readonly socketIo: string
-  /** screen layout JSON */
+  /** hash of one stored screen: `def` (definition JSON), `version`, `updatedAt`, `title`, `kind` */
   screen(id: string): string
+  /** sorted set of screen ids, scored by creation time (the order GET /api/v1/screens lists) */
   readonly screenIndex: string
+  /** set once the templates were stored as screens (seed runs once per cockpit) */
+  readonly screensSeeded: string
   /** key pattern that matches everything of this cockpit (for cleanup in tests) */
   readonly all: string
 }
@@ -54,6 +57,7 @@ export function createKeys(prefix: string): Keys {
     socketIo: `${prefix}sio`,
     screen: (id) => `${prefix}screen:${id}`,
     screenIndex: `${prefix}screens`,
+    screensSeeded: `${prefix}screens:seeded`,
     all: `${prefix}*`,
   }
 }

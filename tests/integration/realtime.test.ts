@@ -140,7 +140,7 @@ describe('realtime subscriptions', () => {
     const guarded = await start({ COCKPIT_VIEWER_TOKEN: 'vt' })
     const refused = client(guarded.url)
     const error = await new Promise<Error>((resolve) => refused.on('connect_error', resolve))
-    expect(error.message).toBe('unauthorized')
+    expect(error.message).toMatch(/^unauthorized: a viewer token is required/)
     const allowed = client(guarded.url, { token: 'vt' })
     expect((await subscribe(allowed, cashToday)).ok).toBe(true)
   })

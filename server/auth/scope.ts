@@ -1,0 +1,99 @@
+/**
+ * Who is reading, and what they may read (design §6: scope is enforced on the server).
+ *
+ * The scope rule is built on the query engine's own filter rule — a filter restricts the named
+ * members of a dimension, and the engine refuses what it cannot restrict — so it can be checked
+ * on the query alone: a scoped query must filter every scoped dimension to a subset of the
+ * allowed members. A query that does not (no filter, other members, a dimension the metric
+ * cannot be filtered by) is refused with COCKPIT_ERR_FORBIDDEN, never widened or rewritten.
+ * An embed token may, in addition, only run the queries its widget derives, with the scope
+ * filter merged (`withScope` in protocol/tokens.ts).
+ */
+import type { Dimension } from '../../protocol/metrics.ts'
+import type { Query } from '../../protocol/query.ts'
+import { filterLists, withScope } from '../../protocol/tokens.ts'
+import type { EmbedWidget, TokenScope } from '../../protocol/tokens.ts'
+import { CockpitError } from '../errors.ts'
+import { resolveWidget } from '../screens/validate.ts'
+
+export type Principal =
+  /** the admin key: everything */
+  | { kind: 'admin' }
+  /** an ingest key: ingest, and reading */
+  | { kind: 'ingest' }
+  /** the static COCKPIT_VIEWER_TOKEN (no scope, no expiry) or a signed viewer token */
+  | { kind: 'viewer'; signed: boolean; scope?: TokenScope; expiresAt?: number; label?: string }
+  /** a signed embed token: its widget's queries only */
+  | { kind: 'embed'; scope?: TokenScope; widget: EmbedWidget; expiresAt: number; label?: string }
+  /** no token, while reading is open */
+  | { kind: 'anonymous' }
+
+export function scopeOf(p: Principal): TokenScope | undefined {
+  return p.kind === 'viewer' || p.kind === 'embed' ? p.scope : undefined
+}
+
+export function expiresAtOf(p: Principal): number | undefined {
+  return p.kind === 'viewer' || p.kind === 'embed' ? p.expiresAt : undefined
+}
+
+/** Why `query` is outside `scope`, or undefined when it is inside. */
+export function scopeViolation(scope: TokenScope | undefined, query: Query): string | undefined {
+  const filter = filterLists(query.filter)
+  for (const [dim, allowed] of Object.entries(scope ?? {}) as [Dimension, string[] | undefined][]) {
+    if (!allowed || allowed.length === 0) continue
+    const members = filter[dim]
+    if (!members) return `this token sees only ${dim} ${allowed.join(', ')}: the query must filter ${dim} to those members`
+    const outside = members.filter((m) => !allowed.includes(m))
+    if (outside.length > 0) return `${dim} ${outside.join(', ')} ${outside.length === 1 ? 'is' : 'are'} outside this token's scope (${allowed.join(', ')})`
+  }
+  return undefined
+}
+
+/** The same query with every filter value as a list, for comparing query keys. */
+function normalized(query: Query): Query {
+  const lists = filterLists(query.filter)
+  const { filter: _f, ...rest } = query
+  return Object.keys(lists).length > 0 ? { ...rest, filter: lists } : rest
+}
+
+/**
+ * Keys of the queries an embed widget may run: each derived query with the scope merged —
+ * intersected with the widget's own filter (`withScope`), or replacing it on a scoped
+ * dimension; both stay inside the scope.
+ */
+export function embedQueryKeys(widget: EmbedWidget, scope: TokenScope | undefined, parseQuery: (q: unknown) => Query, key: (q: Query) => string): Set<string> {
+  const keys = new Set<string>()
+  const resolved = resolveWidget(widget.widget, widget.options, widget.optionsVersion, parseQuery)
+  if (!resolved.ok) return keys
+  for (const query of Object.values(resolved.queries)) {
+    const merged = withScope(query, scope)
+    if (merged) keys.add(key(normalized(merged)))
+    if (scope && Object.keys(scope).length > 0) keys.add(key(normalized({ ...query, filter: { ...filterLists(query.filter), ...scope } })))
+  }
+  return keys
+}
+
+export interface ReadCheckOptions {
+  parseQuery: (q: unknown) => Query
+  key: (q: Query) => string
+  now?: number
+}
+
+/**
+ * Throws COCKPIT_ERR_UNAUTHORIZED when the principal's token expired, COCKPIT_ERR_FORBIDDEN
+ * when the query is outside its scope or (embed) not one of its widget's queries.
+ */
+export function assertMayRead(p: Principal, query: Query, o: ReadCheckOptions): void {
+  const exp = expiresAtOf(p)
+  if (exp !== undefined && exp * 1000 <= (o.now ?? Date.now())) {
+    throw new CockpitError('COCKPIT_ERR_UNAUTHORIZED', `token expired at ${new Date(exp * 1000).toISOString()}; ask an administrator for a new one`)
+  }
+  const violation = scopeViolation(scopeOf(p), query)
+  if (violation) throw new CockpitError('COCKPIT_ERR_FORBIDDEN', violation)
+  if (p.kind === 'embed') {
+    const allowed = embedQueryKeys(p.widget, p.scope, o.parseQuery, o.key)
+    if (!allowed.has(o.key(normalized(query)))) {
+      throw new CockpitError('COCKPIT_ERR_FORBIDDEN', `this embed token only runs the queries of its ${p.widget.widget} widget`)
+    }
+  }
+}
