@@ -19,7 +19,7 @@ export interface FormField {
   key: string
   kind: FieldKind
   label: string
-  /** longer explanation from the schema's description */
+  /** longer explanation from the schema's description (written in English by widget authors) */
   hint?: string
   required: boolean
   options?: FieldOption[]
