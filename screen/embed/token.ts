@@ -5,16 +5,10 @@
  * which filter to add, and lets it explain a token that cannot work.
  */
 import type { Query } from '../../protocol/query.ts'
+import type { TokenClaims } from '../../protocol/tokens.ts'
 
-export interface EmbedClaims {
-  kind: 'viewer' | 'embed'
-  /** dimension → allowed members */
-  scope?: Record<string, string[]>
-  /** the one widget an embed token may show */
-  wgt?: { widget: string; options: Record<string, unknown>; optionsVersion?: number }
-  /** expiry, seconds since the epoch */
-  exp?: number
-}
+/** The claims the embed page uses (protocol/tokens.ts TokenClaims); `exp` may be absent in a foreign token. */
+export type EmbedClaims = Pick<TokenClaims, 'kind' | 'wgt'> & { scope?: Record<string, string[]>; exp?: number }
 
 export type TokenProblem = 'missing' | 'malformed' | 'notEmbed'
 

@@ -102,7 +102,10 @@ describe('the embed', () => {
     for (const theme of ['dark', 'light'] as const) {
       const frame = await host(page, `token=${minted.token}&theme=${theme}`)
       await expect.poll(() => state(frame), { timeout: 10_000 }).toBe('ok')
-      await expect.poll(() => frame.evaluate(() => document.querySelector('[data-testid="kpi-value"] [data-value]')?.getAttribute('data-value') ?? null), { timeout: 10_000 }).toBe('¥6,300')
+      await expect.poll(() => frame.evaluate(() => {
+        const el = document.querySelector('[data-testid="kpi-value"]')
+        return el ? (el.querySelector('[data-value]')?.getAttribute('data-value') ?? el.textContent?.trim() ?? null) : null
+      }), { timeout: 10_000 }).toBe('¥6,300')
       const bg = await frame.evaluate(() => getComputedStyle(document.body).backgroundColor)
       expect(bg).toBe(theme === 'dark' ? 'rgb(7, 18, 43)' : 'rgb(245, 247, 251)')
       await screenshot(page, `embed-${theme}`)
