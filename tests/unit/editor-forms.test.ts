@@ -82,3 +82,13 @@ describe('screen files', () => {
     expect(mapped).toEqual({ 'top-skus': { top: 'must be ≤ 30' }, revenue: { metric: 'unknown metric' }, '': { '/title': 'must not be empty' } })
   })
 })
+
+describe('every registered widget', () => {
+  test.each(Object.values(MANIFESTS).map((m) => [m.id, m] as const))('%s: one field per option, defaults valid, no option falls back to raw JSON', (_id, manifest) => {
+    const schema = manifest.options as unknown as { properties: Record<string, unknown> }
+    const fields = formFields(manifest.options, 'zh-CN')
+    expect(fields.map((f) => f.key)).toEqual(Object.keys(schema.properties))
+    expect(fields.filter((f) => f.kind === 'json').map((f) => f.key)).toEqual([])
+    expect(optionErrors(manifest.options, manifest.defaults, 'zh-CN')).toEqual({})
+  })
+})
