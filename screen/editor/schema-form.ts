@@ -8,7 +8,7 @@ import type { Locale } from '../../widgets/define-widget.ts'
 
 type Json = Record<string, unknown>
 
-export type FieldKind = 'select' | 'multiselect' | 'switch' | 'number' | 'text' | 'json'
+export type FieldKind = 'select' | 'multiselect' | 'list' | 'switch' | 'number' | 'text' | 'json'
 
 export interface FieldOption {
   value: string | number | boolean
@@ -34,6 +34,8 @@ export interface FormField {
   maxItems?: number
   /** values offered while typing (a datalist): common windows */
   suggestions?: string[]
+  /** for lists of codes: which master data the codes name (the editor offers the known ones) */
+  codes?: 'sku' | 'category' | 'warehouse' | 'partner' | 'region' | 'channel'
 }
 
 const LABELS: Record<string, Record<Locale, string>> = {
@@ -49,6 +51,24 @@ const LABELS: Record<string, Record<Locale, string>> = {
   warehouse: { 'zh-CN': '仓库', en: 'Warehouse' },
   scrollSeconds: { 'zh-CN': '滚动一遍（秒）', en: 'Seconds per scroll' },
   area: { 'zh-CN': '填充面积', en: 'Fill area' },
+  warehouses: { 'zh-CN': '仓库（代码）', en: 'Warehouses (codes)' },
+  categories: { 'zh-CN': '品类（代码）', en: 'Categories (codes)' },
+  skus: { 'zh-CN': '商品（代码）', en: 'SKUs (codes)' },
+  sparkline: { 'zh-CN': '迷你趋势线', en: 'Sparkline' },
+  min: { 'zh-CN': '最小值', en: 'Minimum' },
+  max: { 'zh-CN': '最大值', en: 'Maximum' },
+  warn: { 'zh-CN': '警戒值', en: 'Warning level' },
+  good: { 'zh-CN': '良好值', en: 'Good level' },
+  higherIsBetter: { 'zh-CN': '越高越好', en: 'Higher is better' },
+  scale: { 'zh-CN': '着色基准', en: 'Colour scale' },
+  onTimeTarget: { 'zh-CN': '准时率目标', en: 'On-time target' },
+  returnLimit: { 'zh-CN': '退货率上限', en: 'Return rate limit' },
+  trend: { 'zh-CN': '趋势', en: 'Trend' },
+  minutes: { 'zh-CN': '最近分钟数', en: 'Minutes' },
+  heading: { 'zh-CN': '大标题', en: 'Heading' },
+  timeZone: { 'zh-CN': '时区', en: 'Time zone' },
+  showDate: { 'zh-CN': '显示日期', en: 'Show the date' },
+  showSeconds: { 'zh-CN': '显示秒', en: 'Show seconds' },
 }
 
 const VALUE_LABELS: Record<string, Record<Locale, string>> = {
@@ -62,6 +82,16 @@ const VALUE_LABELS: Record<string, Record<Locale, string>> = {
   hour: { 'zh-CN': '小时', en: 'Hour' },
   day: { 'zh-CN': '天', en: 'Day' },
   month: { 'zh-CN': '月', en: 'Month' },
+}
+
+/** Option names that hold lists of master-data codes. */
+const CODE_LISTS: Record<string, FormField['codes']> = {
+  skus: 'sku',
+  categories: 'category',
+  warehouses: 'warehouse',
+  partners: 'partner',
+  regions: 'region',
+  channels: 'channel',
 }
 
 /** Windows offered in a window field; any value matching the pattern is accepted. */
@@ -122,13 +152,21 @@ export function formFields(schema: unknown, locale: Locale): FormField[] {
     }
     if (prop.type === 'array' && prop.items) {
       const items = enumValues(prop.items as Json)
-      if (items) {
+      const limits = {
+        ...(typeof prop.minItems === 'number' ? { minItems: prop.minItems } : {}),
+        ...(typeof prop.maxItems === 'number' ? { maxItems: prop.maxItems } : {}),
+      }
+      if (items) return { ...base, kind: 'multiselect', options: items.map((v) => ({ value: v, label: valueLabel(v, locale) })), ...limits }
+      const item = prop.items as Json
+      if (item.type === 'string') {
+        const codes = CODE_LISTS[key]
         return {
           ...base,
-          kind: 'multiselect',
-          options: items.map((v) => ({ value: v, label: valueLabel(v, locale) })),
-          ...(typeof prop.minItems === 'number' ? { minItems: prop.minItems } : {}),
-          ...(typeof prop.maxItems === 'number' ? { maxItems: prop.maxItems } : {}),
+          kind: 'list',
+          ...limits,
+          ...(typeof item.pattern === 'string' ? { pattern: item.pattern } : {}),
+          ...(typeof item.maxLength === 'number' ? { maxLength: item.maxLength } : {}),
+          ...(codes ? { codes } : {}),
         }
       }
     }

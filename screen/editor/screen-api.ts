@@ -5,6 +5,7 @@
  */
 import type { ScreenDefinition, ScreenSummary, StoredScreen } from '../../protocol/screen.ts'
 import { TEMPLATES } from '../../widgets/templates/index.ts'
+import type { MasterKind, Partner, Sku, Warehouse } from '../../protocol/master.ts'
 
 export class ApiError extends Error {
   constructor(
@@ -101,4 +102,21 @@ export async function saveScreen(screen: ScreenDefinition, baseVersion: number, 
     bearer: adminKey,
     body: JSON.stringify({ ...screen, version: baseVersion }),
   })
+}
+
+/** Known codes per dimension, with names, for the option form's code lists. */
+export type KnownCodes = Partial<Record<'sku' | 'category' | 'warehouse' | 'partner' | 'region', { code: string; name?: string }[]>>
+
+/** Master data codes the editor offers (at most a few thousand SKUs are offered; any code may be typed). */
+export async function loadKnownCodes(bearer: string | null): Promise<KnownCodes> {
+  const get = <T>(kind: MasterKind) => request<T[]>(`/api/v1/master/${kind}`, { bearer }).catch(() => [] as T[])
+  const [skus, warehouses, partners] = await Promise.all([get<Sku>('skus'), get<Warehouse>('warehouses'), get<Partner>('partners')])
+  const unique = (values: (string | undefined)[]) => [...new Set(values.filter((v): v is string => !!v))].sort().map((code) => ({ code }))
+  return {
+    sku: skus.slice(0, 5000).map((s) => ({ code: s.code, name: s.name })),
+    category: unique(skus.map((s) => s.category)),
+    warehouse: warehouses.map((w) => ({ code: w.code, name: w.name })),
+    region: unique(warehouses.map((w) => w.region)),
+    partner: partners.map((p) => ({ code: p.code, name: p.name })),
+  }
 }

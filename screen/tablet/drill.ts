@@ -51,7 +51,8 @@ export function drillPlan(drill: WidgetDrill, locale: Locale): DrillPlan {
       filter,
       panels: [
         {
-          instance: { id: 'drill-alerts', widget: 'stock-alerts', options: { limit: 100, scrollSeconds: 60, warehouse: drill.key, title: zh ? `${name} 库存预警` : `Stock alerts · ${name}` }, x: 0, y: 0, w: 1, h: 1 },
+          // the warehouse comes with the plan's filter
+          instance: { id: 'drill-alerts', widget: 'stock-alerts', options: { limit: 100, scrollSeconds: 60, title: zh ? `${name} 库存预警` : `Stock alerts · ${name}` }, x: 0, y: 0, w: 1, h: 1 },
           span: 3,
           height: 560,
         },

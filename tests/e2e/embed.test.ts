@@ -26,7 +26,8 @@ async function send(path: string, body: unknown, key: string, method = 'POST') {
   return res.json() as Promise<Record<string, unknown>>
 }
 
-const ALERTS_W1 = { widget: 'stock-alerts', options: { limit: 20, scrollSeconds: 300, warehouse: 'W1', title: '上海仓库存预警' } }
+/** written as version 1 options (one `warehouse`): the embed migrates them like any stored options */
+const ALERTS_W1 = { widget: 'stock-alerts', optionsVersion: 1, options: { limit: 20, scrollSeconds: 300, warehouse: 'W1', title: '上海仓库存预警' } }
 
 beforeAll(async () => {
   server = await startTestServer({ COCKPIT_TOKEN_SECRET: SECRET })

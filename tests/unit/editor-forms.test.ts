@@ -92,3 +92,16 @@ describe('every registered widget', () => {
     expect(optionErrors(manifest.options, manifest.defaults, 'zh-CN')).toEqual({})
   })
 })
+
+describe('lists of codes', () => {
+  test('an array of free strings is a list of codes, tied to its master data by name', async () => {
+    const Type = (await import('typebox')).default
+    const schema = Type.Object({ warehouses: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { minItems: 1, maxItems: 50 })), tags: Type.Array(Type.String()) })
+    const [warehouses, tags] = formFields(schema, 'en')
+    expect(warehouses).toMatchObject({ kind: 'list', codes: 'warehouse', required: false, minItems: 1, maxItems: 50, maxLength: 64 })
+    expect(tags).toMatchObject({ kind: 'list', required: true })
+    expect(tags!.codes).toBeUndefined()
+    // emptying an optional list removes it (the widget then shows every warehouse)
+    expect(setOption({ warehouses: ['W1'] }, warehouses!, [])).toEqual({})
+  })
+})
