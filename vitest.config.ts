@@ -1,9 +1,12 @@
 import { defineConfig } from 'vitest/config'
+import vue from '@vitejs/plugin-vue'
 
 // Three projects so `vitest run --project unit` stays fast; `npm test` runs them all.
 // Integration and e2e tests use the real Redis (each file under its own key prefix) and,
 // for e2e, Chromium against the built screen; the machine has 2 cores.
 export default defineConfig({
+  // widget component tests (tests/unit/widget*.test.ts, happy-dom) import .vue files
+  plugins: [vue()],
   test: {
     maxWorkers: 2,
     projects: [

@@ -8,6 +8,17 @@ export const COMPONENTS: Record<WidgetId, () => Promise<{ default: Component }>>
   'trend-line': () => import('./trend-line/TrendLine.vue'),
   'ranking-bar': () => import('./ranking-bar/RankingBar.vue'),
   'stock-alerts': () => import('./stock-alerts/StockAlerts.vue'),
+  'share-donut': () => import('./share-donut/ShareDonut.vue'),
+  gauge: () => import('./gauge/Gauge.vue'),
+  'stock-heatmap': () => import('./stock-heatmap/StockHeatmap.vue'),
+  'cash-flow': () => import('./cash-flow/CashFlow.vue'),
+  'purchase-pipeline': () => import('./purchase-pipeline/PurchasePipeline.vue'),
+  'supplier-scorecard': () => import('./supplier-scorecard/SupplierScorecard.vue'),
+  'transfer-flow': () => import('./transfer-flow/TransferFlow.vue'),
+  'margin-by-category': () => import('./margin-by-category/MarginByCategory.vue'),
+  'stock-turnover': () => import('./stock-turnover/StockTurnover.vue'),
+  'movement-ticker': () => import('./movement-ticker/MovementTicker.vue'),
+  'title-clock': () => import('./title-clock/TitleClock.vue'),
 }
 
 export { MANIFESTS }

@@ -1,10 +1,13 @@
-/** ECharts with only the parts the widgets use (keeps the initial bundle small). */
+/**
+ * ECharts with only the parts the widgets use (keeps the initial bundle small). A widget that
+ * needs another chart type or component registers it here, next to the others.
+ */
 import { use, init } from 'echarts/core'
-import { BarChart, LineChart } from 'echarts/charts'
+import { BarChart, GaugeChart, LineChart, PieChart, SankeyChart } from 'echarts/charts'
 import { GridComponent, LegendComponent, TooltipComponent } from 'echarts/components'
-import { CanvasRenderer } from 'echarts/renderers'
+import { CanvasRenderer, SVGRenderer } from 'echarts/renderers'
 
-use([LineChart, BarChart, GridComponent, TooltipComponent, LegendComponent, CanvasRenderer])
+use([LineChart, BarChart, PieChart, GaugeChart, SankeyChart, GridComponent, TooltipComponent, LegendComponent, CanvasRenderer, SVGRenderer])
 
 export { init }
 export type { EChartsType } from 'echarts/core'

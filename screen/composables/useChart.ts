@@ -3,6 +3,13 @@ import type { Ref, ShallowRef } from 'vue'
 import { init } from '../charts/echarts.ts'
 import type { EChartsType } from '../charts/echarts.ts'
 
+export interface UseChartOptions {
+  /** SVG suits many small charts (less memory, crisp text); canvas suits many points @default "canvas" */
+  renderer?: 'canvas' | 'svg'
+  /** chart event handlers (e.g. `click`), bound once when the chart is created */
+  on?: Record<string, (params: unknown) => void>
+}
+
 export interface UseChartReturn {
   chart: ShallowRef<EChartsType | undefined>
 }
@@ -11,13 +18,14 @@ export interface UseChartReturn {
  * An ECharts instance on an element: rendered at the device pixel ratio, resized with the
  * element (once per frame at most), options applied when they change, disposed with the scope.
  */
-export function useChart(el: Ref<HTMLElement | undefined>, option: () => Record<string, unknown>): UseChartReturn {
+export function useChart(el: Ref<HTMLElement | undefined>, option: () => Record<string, unknown>, options: UseChartOptions = {}): UseChartReturn {
   const chart = shallowRef<EChartsType>()
   let observer: ResizeObserver | undefined
   let frame = 0
   onMounted(() => {
     if (!el.value) return
-    chart.value = init(el.value, undefined, { renderer: 'canvas', devicePixelRatio: window.devicePixelRatio })
+    chart.value = init(el.value, undefined, { renderer: options.renderer ?? 'canvas', devicePixelRatio: window.devicePixelRatio })
+    for (const [event, handler] of Object.entries(options.on ?? {})) chart.value.on(event, handler)
     chart.value.setOption(option(), { notMerge: true })
     observer = new ResizeObserver(() => {
       if (frame) return

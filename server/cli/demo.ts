@@ -103,6 +103,8 @@ const host = process.env.HOST || '127.0.0.1'
 const url = `http://${host}:${port}`
 const ingestKey = process.env.COCKPIT_INGEST_KEYS?.split(',')[0] || `ik_${randomBytes(12).toString('hex')}`
 const adminKey = process.env.COCKPIT_ADMIN_KEY || `ak_${randomBytes(12).toString('hex')}`
+// signs viewer and embed tokens (POST /api/v1/tokens, npm run token)
+const tokenSecret = process.env.COCKPIT_TOKEN_SECRET || randomBytes(32).toString('hex')
 const rate = Number(process.env.DEMO_RATE || 200)
 const timeZone = process.env.COCKPIT_TZ || 'Asia/Shanghai'
 
@@ -118,6 +120,7 @@ const server = spawn(process.execPath, ['--import', 'tsx', join(root, 'server/ma
     REDIS_URL: redisUrl,
     COCKPIT_INGEST_KEYS: process.env.COCKPIT_INGEST_KEYS || ingestKey,
     COCKPIT_ADMIN_KEY: adminKey,
+    COCKPIT_TOKEN_SECRET: tokenSecret,
     COCKPIT_SCREEN_DIR: screenDir,
     COCKPIT_KEY_PREFIX: process.env.COCKPIT_KEY_PREFIX ?? 'cockpit:demo:',
     LOG_LEVEL: process.env.LOG_LEVEL || 'warn',
@@ -158,6 +161,11 @@ out('  try:')
 out(`    curl -s -XPOST ${url}/api/v1/movements -H 'authorization: Bearer ${ingestKey}' -H 'content-type: application/json' \\`)
 out(`      -d '[{"id":"try-1","type":"payment_in","occurredAt":"${new Date().toISOString()}","amount":100}]'`)
 out(`    curl -s -XPOST ${url}/api/v1/query -H 'content-type: application/json' -d '{"metric":"sales.revenue","window":"today"}'`)
+out('  embed one widget (docs/embedding.md):')
+out(`    curl -s -XPOST ${url}/api/v1/tokens -H 'authorization: Bearer ${adminKey}' -H 'content-type: application/json' \\`)
+out(`      -d '{"kind":"embed","widget":{"widget":"kpi-card","options":{"metric":"sales.revenue","window":"today","compare":true}},"expiresIn":604800}'`)
+out(`    then open ${url}/embed?token=<token>&theme=light`)
+out(`  token secret: ${tokenSecret}  (COCKPIT_TOKEN_SECRET=… npm run token -- --help)`)
 out('  Ctrl-C to stop')
 out('')
 runFeed({

@@ -65,7 +65,8 @@ export const realtimePlugin = fp(
     const pub = new Redis(config.redisUrl, { connectionName: 'cockpit-sio-pub', maxRetriesPerRequest: null, retryStrategy: (n) => Math.min(50 * n, 1000) })
     const sub = pub.duplicate({ connectionName: 'cockpit-sio-sub' })
     for (const c of [pub, sub]) c.on('error', () => {})
-    io.adapter(createAdapter(pub, sub, { key: fastify.keys.socketIo }))
+    // requestsTimeout bounds cross-process questions (wall control counts a wall's sockets)
+    io.adapter(createAdapter(pub, sub, { key: fastify.keys.socketIo, requestsTimeout: 3000 }))
 
     const rooms = new RoomRegistry({
       compute: (query) => queryEngine.run(query),
@@ -87,9 +88,10 @@ export const realtimePlugin = fp(
         },
         (err: unknown) => {
           const known = toCockpitError(err)
-          // connect_error on the client: `message` says why, `data.code` is the error code
-          const refused = new Error(known ? `unauthorized: ${known.message}` : 'unauthorized') as Error & { data?: unknown }
-          refused.data = { code: known?.code ?? 'COCKPIT_ERR_UNAUTHORIZED' }
+          // connect_error on the client: `message` says why, `data` has the code and the bare reason
+          const reason = known?.message ?? 'authorisation failed'
+          const refused = new Error(`unauthorized: ${reason}`) as Error & { data?: unknown }
+          refused.data = { code: known?.code ?? 'COCKPIT_ERR_UNAUTHORIZED', message: reason }
           next(refused)
         },
       )

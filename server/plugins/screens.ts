@@ -24,7 +24,7 @@ const SEED_LUA = script('screens-seed')
 /** Largest screen body accepted (60 widgets with generous options fit in a few dozen KB). */
 const SCREEN_BODY_LIMIT = 1024 * 1024
 
-export type SaveResult = { ok: true; screen: StoredScreen } | { ok: false; current: StoredScreen }
+export type SaveResult = { ok: true; screen: StoredScreen } | { ok: false; current: StoredScreen; baseVersion: number }
 
 export interface ScreenStore {
   list(): Promise<ScreenSummary[]>
@@ -128,7 +128,7 @@ export const screensPlugin = fp(
         const updatedAt = fastify.aggregator.calendar.format(Date.now())
         const def = JSON.stringify(screen)
         const reply = (await redis.eval(SAVE_LUA, 2, keys.screen(id), keys.screenIndex, baseVersion, def, updatedAt, id, screen.title, screen.kind ?? '', Date.now())) as string[]
-        if (reply[0] === 'conflict') return { ok: false, current: stored(reply[2]!, reply[1]!, reply[3] ?? '') }
+        if (reply[0] === 'conflict') return { ok: false, current: stored(reply[2]!, reply[1]!, reply[3] ?? ''), baseVersion }
         const version = Number(reply[1])
         announce(id, version)
         return { ok: true, screen: { ...screen, version, updatedAt } }
@@ -208,11 +208,12 @@ export const screensPlugin = fp(
         const { id } = request.params as { id: string }
         const result = await store.save(id, request.body)
         if (result.ok) return result.screen
-        return reply.status(409).send({
-          error: 'COCKPIT_ERR_SCREEN_CONFLICT',
-          message: `screen "${id}" is at version ${result.current.version}: the edit was based on another version (reload, or resend with version ${result.current.version} to overwrite)`,
-          current: result.current,
-        })
+        const { current, baseVersion } = result
+        const message =
+          baseVersion === 0
+            ? `screen "${id}" already exists (version ${current.version}): choose another id, or resend with version ${current.version} to replace it`
+            : `screen "${id}" is at version ${current.version}, the edit was based on version ${baseVersion}: reload it, or resend with version ${current.version} to overwrite`
+        return reply.status(409).send({ error: 'COCKPIT_ERR_SCREEN_CONFLICT', message, current })
       },
     )
 

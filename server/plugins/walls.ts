@@ -37,9 +37,15 @@ export const wallsRoutes = fp(
         if (!(await screens.get(screen))) throw new CockpitError('COCKPIT_ERR_SCREEN_NOT_FOUND', `no screen "${screen}"`)
         const room = wallRoom(wall)
         // counts the wall's sockets on every process (the adapter asks the others), then tells them
-        const sockets = await io.in(room).fetchSockets()
+        let delivered: number
+        try {
+          delivered = (await io.in(room).fetchSockets()).length
+        } catch (err) {
+          request.log.warn({ err }, 'wall sockets could not be counted across processes')
+          throw new CockpitError('COCKPIT_ERR_REDIS_UNAVAILABLE', 'the other server processes did not answer in time; nothing was sent, retry')
+        }
         io.to(room).emit('show', { wall, screen, at: fastify.aggregator.calendar.format(Date.now()) })
-        return { delivered: sockets.length }
+        return { delivered }
       },
     )
   },

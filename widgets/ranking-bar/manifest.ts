@@ -2,19 +2,23 @@ import Type from 'typebox'
 import { DIMENSIONS, METRIC_NAMES } from '../../protocol/metrics.ts'
 import { WINDOW_PATTERN } from '../../protocol/query.ts'
 import { defineWidget } from '../define-widget.ts'
+import { metricQuery } from '../common/query.ts'
 
+/** The top N members of any dimension by a metric, largest first; tapping a bar drills into it. */
 export const rankingBar = defineWidget({
   id: 'ranking-bar',
   version: 1,
   title: { 'zh-CN': '排行榜', en: 'Ranking' },
   options: Type.Object({
     metric: Type.Enum(METRIC_NAMES),
+    /** the dimension ranked: sku, category, warehouse, partner, region or channel */
     groupBy: Type.Enum(DIMENSIONS),
     top: Type.Integer({ minimum: 3, maximum: 30 }),
+    /** period of flow and ratio metrics (stock levels are ranked "now") */
     window: Type.String({ pattern: WINDOW_PATTERN }),
     title: Type.Optional(Type.String({ maxLength: 40 })),
   }),
   defaults: { metric: 'sales.revenue', groupBy: 'sku', top: 10, window: 'today' },
   migrations: {},
-  queries: (o) => ({ ranking: { metric: o.metric, window: o.window, groupBy: o.groupBy, top: o.top } }),
+  queries: (o) => ({ ranking: metricQuery(o.metric, o.window, { groupBy: o.groupBy, top: o.top }) }),
 })

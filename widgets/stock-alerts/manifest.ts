@@ -1,20 +1,29 @@
 import Type from 'typebox'
 import { defineWidget } from '../define-widget.ts'
+import { stockAlertsMigrations } from './migrations.ts'
 
+const Code = Type.String({ minLength: 1, maxLength: 64 })
+
+/** SKU × warehouse pairs below safety stock, lowest coverage first; scrolls when they do not fit. */
 export const stockAlerts = defineWidget({
   id: 'stock-alerts',
-  version: 1,
+  version: 2,
   title: { 'zh-CN': '库存预警', en: 'Stock alerts' },
   options: Type.Object({
     /** rows fetched (the list scrolls when they do not fit) */
     limit: Type.Integer({ minimum: 5, maximum: 100 }),
-    /** restrict to one warehouse */
-    warehouse: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+    /** only these warehouses (codes); all when absent */
+    warehouses: Type.Optional(Type.Array(Code, { minItems: 1, maxItems: 50 })),
+    /** only these categories */
+    categories: Type.Optional(Type.Array(Code, { minItems: 1, maxItems: 50 })),
     /** seconds for one scroll through the list */
     scrollSeconds: Type.Integer({ minimum: 5, maximum: 300 }),
     title: Type.Optional(Type.String({ maxLength: 40 })),
   }),
   defaults: { limit: 50, scrollSeconds: 40 },
-  migrations: {},
-  queries: (o) => ({ alerts: { metric: 'stock.belowSafety', top: o.limit, ...(o.warehouse ? { filter: { warehouse: o.warehouse } } : {}) } }),
+  migrations: stockAlertsMigrations,
+  queries: (o) => {
+    const filter = { ...(o.warehouses ? { warehouse: o.warehouses } : {}), ...(o.categories ? { category: o.categories } : {}) }
+    return { alerts: { metric: 'stock.belowSafety', top: o.limit, ...(Object.keys(filter).length ? { filter } : {}) } }
+  },
 })

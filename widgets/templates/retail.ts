@@ -1,5 +1,6 @@
 /**
- * Retail-chain template (design §1): POS sales, store receipts, fast turnover, low-stock alerts.
+ * Retail-chain template (design §1): POS sales across channels, store receipts, fast turnover,
+ * frequent transfers between the distribution centres and the stores, real-time low-stock alerts.
  * A screen is data (protocol/screen.ts), so templates are stored, edited and exchanged like any screen.
  */
 import type { ScreenDefinition } from '../../protocol/screen.ts'
@@ -7,28 +8,32 @@ import type { ScreenDefinition } from '../../protocol/screen.ts'
 export const retailTemplate: ScreenDefinition = {
   id: 'retail',
   kind: 'retail',
-  title: '进销存运营驾驶舱',
+  title: '零售连锁运营驾驶舱',
   design: { width: 1920, height: 1080 },
   theme: 'dark',
   fit: 'fit',
   dwellSeconds: 30,
   grid: { columns: 12, rows: 12 },
   widgets: [
-    { id: 'revenue', widget: 'kpi-card', options: { metric: 'sales.revenue', window: 'today', compare: true, title: '今日销售收入' }, x: 0, y: 0, w: 3, h: 2 },
-    { id: 'profit', widget: 'kpi-card', options: { metric: 'sales.grossProfit', window: 'today', compare: true, title: '今日毛利' }, x: 3, y: 0, w: 3, h: 2 },
-    { id: 'receipts', widget: 'kpi-card', options: { metric: 'purchase.receiptAmount', window: 'today', compare: true, title: '今日采购入库' }, x: 6, y: 0, w: 3, h: 2 },
-    { id: 'cash', widget: 'kpi-card', options: { metric: 'cash.net', window: 'today', compare: true, title: '今日净现金流' }, x: 9, y: 0, w: 3, h: 2 },
+    { id: 'revenue', widget: 'kpi-card', options: { metric: 'sales.revenue', window: 'today', compare: true, sparkline: true, title: '今日销售收入' }, x: 0, y: 0, w: 2, h: 2 },
+    { id: 'profit', widget: 'kpi-card', options: { metric: 'sales.grossProfit', window: 'today', compare: true, title: '今日毛利' }, x: 2, y: 0, w: 2, h: 2 },
+    { id: 'margin', widget: 'kpi-card', options: { metric: 'sales.grossMargin', window: 'today', compare: true, title: '今日毛利率' }, x: 4, y: 0, w: 2, h: 2 },
+    { id: 'receipts', widget: 'kpi-card', options: { metric: 'purchase.receiptAmount', window: 'today', compare: true, title: '今日门店到货' }, x: 6, y: 0, w: 2, h: 2 },
+    { id: 'days-on-hand', widget: 'kpi-card', options: { metric: 'stock.daysOnHand', window: 'P7D', compare: true, title: '库存周转天数' }, x: 8, y: 0, w: 2, h: 2 },
+    { id: 'cash', widget: 'kpi-card', options: { metric: 'cash.net', window: 'today', compare: true, title: '今日净现金流' }, x: 10, y: 0, w: 2, h: 2 },
     {
       id: 'sales-vs-purchases',
       widget: 'trend-line',
-      options: { metrics: ['sales.revenue', 'purchase.receiptAmount'], window: 'today', interval: 'hour', area: true, title: '今日销售与采购（按小时）' },
+      options: { metrics: ['sales.revenue', 'purchase.receiptAmount'], window: 'today', interval: 'hour', area: true, title: '今日销售与到货（按小时）' },
       x: 0,
       y: 2,
-      w: 8,
+      w: 5,
       h: 5,
     },
-    { id: 'top-skus', widget: 'ranking-bar', options: { metric: 'sales.revenue', groupBy: 'sku', top: 10, window: 'today', title: '今日商品销售额 TOP 10' }, x: 8, y: 2, w: 4, h: 10 },
-    { id: 'cash-flow', widget: 'trend-line', options: { metrics: ['cash.in', 'cash.out'], window: 'today', interval: 'hour', area: false, title: '今日收付款（按小时）' }, x: 0, y: 7, w: 4, h: 5 },
-    { id: 'alerts', widget: 'stock-alerts', options: { limit: 50, scrollSeconds: 40, title: '库存预警（低于安全库存）' }, x: 4, y: 7, w: 4, h: 5 },
+    { id: 'channels', widget: 'share-donut', options: { metric: 'sales.revenue', groupBy: 'channel', top: 6, window: 'today', title: '今日销售渠道占比' }, x: 5, y: 2, w: 4, h: 5 },
+    { id: 'alerts', widget: 'stock-alerts', optionsVersion: 2, options: { limit: 60, scrollSeconds: 45, title: '门店缺货预警（低于安全库存）' }, x: 9, y: 2, w: 3, h: 10 },
+    { id: 'top-skus', widget: 'ranking-bar', options: { metric: 'sales.revenue', groupBy: 'sku', top: 8, window: 'today', title: '今日畅销商品 TOP 8' }, x: 0, y: 7, w: 3, h: 5 },
+    { id: 'transfers', widget: 'transfer-flow', options: { window: 'today', top: 15, title: '今日调拨流向（件）' }, x: 3, y: 7, w: 3, h: 5 },
+    { id: 'category-margin', widget: 'margin-by-category', options: { groupBy: 'category', window: 'today', top: 8, title: '今日品类毛利率' }, x: 6, y: 7, w: 3, h: 5 },
   ],
 }

@@ -3,13 +3,18 @@ import { INTERVALS, METRIC_NAMES } from '../../protocol/metrics.ts'
 import { WINDOW_PATTERN } from '../../protocol/query.ts'
 import { defineWidget } from '../define-widget.ts'
 
+/**
+ * Lines (or filled areas) of up to four flow or ratio metrics over a rolling window, one point per
+ * interval. Metrics of two different units get two y axes.
+ */
 export const trendLine = defineWidget({
   id: 'trend-line',
   version: 1,
   title: { 'zh-CN': '趋势折线', en: 'Trend line' },
   options: Type.Object({
-    /** one line per metric (same unit), up to four */
+    /** one line per metric, up to four; at most two different units */
     metrics: Type.Array(Type.Enum(METRIC_NAMES), { minItems: 1, maxItems: 4 }),
+    /** rolling window: today, PT1H, P7D, … */
     window: Type.String({ pattern: WINDOW_PATTERN }),
     interval: Type.Enum(INTERVALS),
     /** fill under the lines */

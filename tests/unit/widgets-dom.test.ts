@@ -1,0 +1,255 @@
+// @vitest-environment happy-dom
+/** DOM widgets, mounted with representative results: the text and rows they render, what a tap emits. */
+import { afterEach, describe, expect, test, vi } from 'vitest'
+import { mount } from '@vue/test-utils'
+import { nextTick } from 'vue'
+import { hours, mountWidget, result } from './widget-kit.ts'
+import KpiCard from '../../widgets/kpi-card/KpiCard.vue'
+import StockAlerts from '../../widgets/stock-alerts/StockAlerts.vue'
+import StockHeatmap from '../../widgets/stock-heatmap/StockHeatmap.vue'
+import PurchasePipeline from '../../widgets/purchase-pipeline/PurchasePipeline.vue'
+import SupplierScorecard from '../../widgets/supplier-scorecard/SupplierScorecard.vue'
+import MovementTicker from '../../widgets/movement-ticker/MovementTicker.vue'
+import TitleClock from '../../widgets/title-clock/TitleClock.vue'
+import RollingNumber from '../../widgets/common/RollingNumber.vue'
+import { kpiCard } from '../../widgets/kpi-card/manifest.ts'
+import { stockAlerts } from '../../widgets/stock-alerts/manifest.ts'
+import { stockHeatmap } from '../../widgets/stock-heatmap/manifest.ts'
+import { purchasePipeline } from '../../widgets/purchase-pipeline/manifest.ts'
+import { supplierScorecard } from '../../widgets/supplier-scorecard/manifest.ts'
+import { movementTicker } from '../../widgets/movement-ticker/manifest.ts'
+import { titleClock } from '../../widgets/title-clock/manifest.ts'
+import type { WidgetManifest } from '../../widgets/define-widget.ts'
+
+vi.mock('../../screen/charts/echarts.ts', async () => (await import('./widget-kit.ts')).echartsStandIn)
+
+afterEach(() => {
+  document.body.innerHTML = ''
+  vi.useRealTimers()
+})
+const m = (x: unknown) => x as WidgetManifest
+const figure = (w: ReturnType<typeof mount>) => w.find('[data-testid=kpi-value] [data-value]').attributes('data-value')
+
+describe('kpi-card', () => {
+  const revenue = { value: result({ metric: 'sales.revenue', unit: 'money', total: 12_345_678, previous: { from: '', to: '', total: 11_223_344 } }) }
+
+  test('the figure in 万/亿, its change and the previous figure', () => {
+    const w = mountWidget(KpiCard, m(kpiCard), revenue)
+    expect(figure(w)).toBe('¥1,234.6万')
+    expect(w.find('[data-testid=kpi-change]').text()).toBe('▲ 10%')
+    expect(w.find('.compare .label').text()).toBe('较昨日同期 ¥1,122.3万')
+  })
+
+  test('in English: K/M and English chrome', () => {
+    const w = mountWidget(KpiCard, m(kpiCard), revenue, { locale: 'en' })
+    expect(figure(w)).toBe('¥12.35M')
+    expect(w.find('.compare .label').text()).toBe('vs same time yesterday ¥11.22M')
+  })
+
+  test('ratios change in percentage points; a fall is coloured apart from a rise', () => {
+    const up = mountWidget(KpiCard, m(kpiCard), { value: result({ metric: 'sales.grossMargin', unit: 'ratio', total: 0.27, previous: { from: '', to: '', total: 0.25 } }) }, { options: { metric: 'sales.grossMargin' } })
+    expect(up.find('[data-testid=kpi-change]').text()).toBe('▲ 2.0个百分点')
+    const down = mountWidget(KpiCard, m(kpiCard), { value: result({ metric: 'sales.grossMargin', unit: 'ratio', total: 0.23, previous: { from: '', to: '', total: 0.25 } }) }, { options: { metric: 'sales.grossMargin' } })
+    expect(down.find('[data-testid=kpi-change]').text()).toBe('▼ 2.0个百分点')
+    expect(up.find('[data-testid=kpi-change]').attributes('style')).not.toBe(down.find('[data-testid=kpi-change]').attributes('style'))
+  })
+
+  test('a stock level has no previous period: it says it is live', () => {
+    const w = mountWidget(KpiCard, m(kpiCard), { value: result({ metric: 'stock.value', unit: 'money', total: 108_000_000 }) }, { options: { metric: 'stock.value' } })
+    expect(figure(w)).toBe('¥1.08亿')
+    expect(w.find('[data-testid=kpi-change]').exists()).toBe(false)
+    expect(w.find('.compare').text()).toBe('实时数')
+  })
+
+  test('the figure shrinks to fit a narrow card and the sparkline appears when asked', () => {
+    const data = { ...revenue, trend: result({ metric: 'sales.revenue', unit: 'money', series: hours([1, 5, 3]) }) }
+    const wide = mountWidget(KpiCard, m(kpiCard), data, { width: 400, height: 160, options: { sparkline: true } })
+    const narrow = mountWidget(KpiCard, m(kpiCard), data, { width: 120, height: 160, options: { sparkline: true } })
+    const size = (w: ReturnType<typeof mount>) => parseFloat(w.find('[data-testid=kpi-value]').attributes('style')!.replace(/.*font-size:\s*/, ''))
+    expect(size(narrow)).toBeLessThan(size(wide))
+    expect(size(narrow) * 0.6 * '¥1,234.6万'.length).toBeLessThanOrEqual(120)
+    expect(wide.find('svg.spark path').exists()).toBe(true)
+  })
+
+  test('no data yet shows a dash', () => {
+    expect(figure(mountWidget(KpiCard, m(kpiCard), {}))).toBe('—')
+  })
+})
+
+describe('rolling digits', () => {
+  test('a change rolls at once after a quiet spell; faster changes wait until the roll has settled', async () => {
+    vi.useFakeTimers()
+    vi.setSystemTime(10_000)
+    const w = mount(RollingNumber, { props: { text: '¥1.00万', duration: 600, hold: 1200 } })
+    expect(w.attributes('data-value')).toBe('¥1.00万')
+    await w.setProps({ text: '¥1.01万' })
+    expect(w.attributes('data-value')).toBe('¥1.01万')
+    // one digit column per digit, moved to its value
+    expect(w.findAll('.column').at(-1)!.attributes('style')).toContain('translateY(-10%)')
+    await w.setProps({ text: '¥1.02万' })
+    await w.setProps({ text: '¥1.03万' })
+    expect(w.attributes('data-value')).toBe('¥1.01万')
+    vi.advanceTimersByTime(1800)
+    await nextTick()
+    expect(w.attributes('data-value')).toBe('¥1.03万')
+    w.unmount()
+    expect(vi.getTimerCount()).toBe(0)
+  })
+})
+
+describe('stock-alerts', () => {
+  const data = {
+    alerts: result({
+      metric: 'stock.belowSafety',
+      unit: 'count',
+      total: 12,
+      rows: [
+        { sku: 'SKU-1', skuName: '矿泉水', warehouse: 'ST-1', warehouseName: '南京路店', qty: 0, safetyStock: 20, coverage: 0 },
+        { sku: 'SKU-2', warehouse: 'ST-2', qty: 15, safetyStock: 20, coverage: 0.75 },
+      ],
+    }),
+  }
+
+  test('the count, rows worst first with their level, and a tap drills into the warehouse', async () => {
+    const w = mountWidget(StockAlerts, m(stockAlerts), data)
+    expect(w.find('[data-testid=alert-count]').text()).toBe('12')
+    const rows = w.findAll('[data-testid=alert-row]')
+    expect(rows.map((r) => r.classes().find((c) => ['out', 'low', 'warn'].includes(c)))).toEqual(['out', 'warn'])
+    expect(rows[0]!.text()).toContain('矿泉水')
+    expect(rows[0]!.text()).toContain('0 / 20')
+    await rows[0]!.trigger('click')
+    expect(w.emitted('drill')).toEqual([[{ dimension: 'warehouse', key: 'ST-1', label: '南京路店' }]])
+  })
+
+  test('English chrome, and an all-clear message when nothing is low', () => {
+    const w = mountWidget(StockAlerts, m(stockAlerts), { alerts: result({ metric: 'stock.belowSafety', unit: 'count', total: 0, rows: [] }) }, { locale: 'en' })
+    expect(w.text()).toContain('SKU × warehouse pairs below safety stock')
+    expect(w.text()).toContain('All stock above safety levels')
+  })
+})
+
+describe('stock-heatmap', () => {
+  const options = { skus: ['A', 'B'], metric: 'stock.qty', scale: 'row' }
+  const data = {
+    names: result({ metric: 'stock.qty', unit: 'qty', groups: [{ key: 'A', label: '矿泉水', total: 130 }, { key: 'B', total: 12 }] }),
+    r0: result({ metric: 'stock.qty', unit: 'qty', groups: [{ key: 'W1', label: '上海仓', total: 100 }, { key: 'W2', total: 30 }] }),
+    r1: result({ metric: 'stock.qty', unit: 'qty', groups: [{ key: 'W2', total: 20 }, { key: 'W1', total: -8 }] }),
+  }
+
+  test('SKU rows × warehouse columns joined on the warehouse code; negative stock stands out', () => {
+    const w = mountWidget(StockHeatmap, m(stockHeatmap), data, { options })
+    expect(w.findAll('.head .col').map((c) => c.text())).toEqual(['上海仓', 'W2'])
+    const rows = w.findAll('[data-testid=heat-row]')
+    expect(rows.map((r) => r.find('.name').text())).toEqual(['矿泉水', 'B'])
+    expect(rows[1]!.findAll('[data-testid=heat-cell]').map((c) => c.text())).toEqual(['-8', '20'])
+    expect(rows[1]!.findAll('[data-testid=heat-cell]')[0]!.attributes('style')).toContain('#ff6b6b')
+  })
+
+  test('a tap on a cell drills into its warehouse, on a name into the SKU', async () => {
+    const w = mountWidget(StockHeatmap, m(stockHeatmap), data, { options })
+    await w.findAll('[data-testid=heat-cell]')[1]!.trigger('click')
+    await w.findAll('.name')[0]!.trigger('click')
+    expect(w.emitted('drill')).toEqual([[{ dimension: 'warehouse', key: 'W2' }], [{ dimension: 'sku', key: 'A', label: '矿泉水' }]])
+  })
+
+  test('columns follow the warehouses of the options, in their order', () => {
+    const w = mountWidget(StockHeatmap, m(stockHeatmap), data, { options: { ...options, warehouses: ['W2', 'W3'] } })
+    expect(w.findAll('.head .col').map((c) => c.text())).toEqual(['W2', 'W3'])
+  })
+})
+
+describe('purchase-pipeline', () => {
+  test('ordered → received → paid, each against what was ordered', () => {
+    const w = mountWidget(PurchasePipeline, m(purchasePipeline), {
+      ordered: result({ metric: 'purchase.orderAmount', unit: 'money', total: 200_000 }),
+      received: result({ metric: 'purchase.receiptAmount', unit: 'money', total: 180_000 }),
+      paid: result({ metric: 'cash.out', unit: 'money', total: 50_000 }),
+    })
+    expect(w.find('[data-testid=step-ordered]').text()).toContain('采购下单')
+    expect(w.find('[data-testid=step-ordered]').text()).toContain('¥20.00万')
+    expect(w.find('[data-testid=step-received]').text()).toContain('90.0%')
+    expect(w.find('[data-testid=step-paid]').text()).toContain('25.0%')
+    expect(w.find('[data-testid=step-paid] .bar').attributes('style')).toContain('width: 25%')
+  })
+
+  test('English, and dashes before data arrives', () => {
+    const w = mountWidget(PurchasePipeline, m(purchasePipeline), {}, { locale: 'en' })
+    expect(w.find('[data-testid=step-received]').text()).toContain('Received')
+    expect(w.find('[data-testid=step-received]').text()).toContain('—')
+  })
+})
+
+describe('supplier-scorecard', () => {
+  const data = {
+    receipts: result({ metric: 'purchase.receiptAmount', unit: 'money', groups: [{ key: 'S1', label: '中粮', total: 200_000 }, { key: 'S2', total: 50_000 }, { key: '-', total: 1 }] }),
+    onTime: result({ metric: 'supplier.onTimeRate', unit: 'ratio', groups: [{ key: 'S2', total: 0.5 }, { key: 'S1', total: 0.96 }, { key: 'S9', total: 1 }] }),
+    returns: result({ metric: 'purchase.returnRate', unit: 'ratio', groups: [{ key: 'S1', total: 0.05 }] }),
+  }
+
+  test('rows from the receipts ranking, rates joined on the partner code and flagged against the targets', async () => {
+    const w = mountWidget(SupplierScorecard, m(supplierScorecard), data)
+    const rows = w.findAll('[data-testid=supplier-row]')
+    expect(rows).toHaveLength(2)
+    expect(rows[0]!.findAll('span').map((s) => s.text().trim())).toEqual(['中粮', '¥20.00万', '96.0%', '5.0%'])
+    expect(rows[0]!.findAll('span')[2]!.classes()).toContain('good')
+    expect(rows[0]!.findAll('span')[3]!.classes()).toContain('bad')
+    expect(rows[1]!.findAll('span').map((s) => s.text().trim())).toEqual(['S2', '¥5.00万', '50.0%', '—'])
+    await rows[1]!.trigger('click')
+    expect(w.emitted('drill')).toEqual([[{ dimension: 'partner', key: 'S2' }]])
+  })
+
+  test('English headers; rows that do not fit are left out rather than clipped', () => {
+    const w = mountWidget(SupplierScorecard, m(supplierScorecard), data, { locale: 'en', height: 80 })
+    expect(w.find('.head').text()).toContain('On time')
+    expect(w.findAll('[data-testid=supplier-row]')).toHaveLength(1)
+  })
+})
+
+describe('movement-ticker', () => {
+  const minutes = (values: number[]) => values.map((value, i) => ({ start: `2026-11-25T13:${String(10 + i).padStart(2, '0')}:00+08:00`, value }))
+  const data = {
+    m0: result({ metric: 'sales.revenue', unit: 'money', series: minutes([120, 0, 300]) }),
+    m1: result({ metric: 'transfer.qty', unit: 'qty', series: minutes([0, 5, 0]) }),
+  }
+
+  test('every minute a flow moved, newest first; the running minute is marked', () => {
+    const w = mountWidget(MovementTicker, m(movementTicker), data, { options: { metrics: ['sales.revenue', 'transfer.qty'] } })
+    const rows = w.findAll('[data-testid=ticker-row]').map((r) => r.findAll('span').map((s) => s.text()))
+    expect(rows).toEqual([
+      ['本分钟', '销售收入', '+¥300'],
+      ['13:11', '调拨数量', '+5'],
+      ['13:10', '销售收入', '+¥120'],
+    ])
+  })
+
+  test('only the rows that fit; a quiet period says so', () => {
+    const w = mountWidget(MovementTicker, m(movementTicker), data, { options: { metrics: ['sales.revenue', 'transfer.qty'] }, height: 70 })
+    expect(w.findAll('[data-testid=ticker-row]')).toHaveLength(1)
+    const quiet = mountWidget(MovementTicker, m(movementTicker), { m0: result({ metric: 'sales.revenue', unit: 'money', series: minutes([0, 0]) }) }, { locale: 'en', options: { metrics: ['sales.revenue'] } })
+    expect(quiet.find('[data-testid=no-data]').text()).toBe('No activity in this period')
+  })
+})
+
+describe('title-clock', () => {
+  test('ticks in the business time zone and stops with the widget', async () => {
+    vi.useFakeTimers()
+    vi.setSystemTime(Date.parse('2026-11-25T05:45:51Z'))
+    const w = mountWidget(TitleClock, m(titleClock), {}, { options: { heading: '华东区域', timeZone: 'Asia/Shanghai' }, locale: 'en' })
+    expect(w.find('h1').text()).toBe('华东区域')
+    expect(w.find('[data-testid=clock-time]').text()).toBe('13:45:51')
+    expect(w.find('[data-testid=clock-date]').text()).toBe('Wednesday, 25 November 2026')
+    vi.advanceTimersByTime(2100)
+    await nextTick()
+    expect(w.find('[data-testid=clock-time]').text()).toBe('13:45:53')
+    w.unmount()
+    expect(vi.getTimerCount()).toBe(0)
+  })
+
+  test('minutes only when asked; an unknown zone falls back to the default', () => {
+    vi.useFakeTimers()
+    vi.setSystemTime(Date.parse('2026-11-25T05:45:51Z'))
+    const w = mountWidget(TitleClock, m(titleClock), {}, { options: { timeZone: 'Mars/Olympus', showSeconds: false, showDate: false } })
+    expect(w.find('[data-testid=clock-time]').text()).toBe('13:45')
+    expect(w.find('[data-testid=clock-date]').exists()).toBe(false)
+  })
+})

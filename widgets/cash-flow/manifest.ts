@@ -1,0 +1,22 @@
+import Type from 'typebox'
+import { WINDOW_PATTERN } from '../../protocol/query.ts'
+import { defineWidget } from '../define-widget.ts'
+
+/** Money in (bars up), money out (bars down) and the net (a line) by hour or day, with the period's totals. */
+export const cashFlow = defineWidget({
+  id: 'cash-flow',
+  version: 1,
+  title: { 'zh-CN': '现金流', en: 'Cash flow' },
+  options: Type.Object({
+    window: Type.String({ pattern: WINDOW_PATTERN }),
+    interval: Type.Union([Type.Literal('hour'), Type.Literal('day')]),
+    title: Type.Optional(Type.String({ maxLength: 40 })),
+  }),
+  defaults: { window: 'today', interval: 'hour' },
+  migrations: {},
+  queries: (o) => ({
+    in: { metric: 'cash.in', window: o.window, interval: o.interval },
+    out: { metric: 'cash.out', window: o.window, interval: o.interval },
+    net: { metric: 'cash.net', window: o.window, interval: o.interval },
+  }),
+})

@@ -1,0 +1,60 @@
+/** Chrome strings of the widgets in both languages, picked by the `locale` prop. */
+import type { Dimension, MetricName } from '../../protocol/metrics.ts'
+import { METRICS } from '../../protocol/metrics.ts'
+import type { GroupResult } from '../../protocol/query.ts'
+import type { Locale } from '../define-widget.ts'
+
+export type Text = Readonly<Record<Locale, string>>
+
+export function t(locale: Locale | undefined, text: Text): string {
+  return text[locale ?? 'zh-CN']
+}
+
+export function metricTitle(metric: MetricName, locale: Locale | undefined): string {
+  return METRICS[metric].title[locale ?? 'zh-CN']
+}
+
+export const DIMENSION_TITLES: Readonly<Record<Dimension, Text>> = {
+  sku: { 'zh-CN': '商品', en: 'SKU' },
+  category: { 'zh-CN': '品类', en: 'Category' },
+  warehouse: { 'zh-CN': '仓库', en: 'Warehouse' },
+  partner: { 'zh-CN': '往来单位', en: 'Partner' },
+  region: { 'zh-CN': '区域', en: 'Region' },
+  channel: { 'zh-CN': '渠道', en: 'Channel' },
+}
+
+const UNSPECIFIED: Text = { 'zh-CN': '未指定', en: 'Unspecified' }
+
+/** Display name of a group: its master-data label, else its code; `-` collects movements without that dimension. */
+export function memberName(group: Pick<GroupResult, 'key' | 'label'>, locale: Locale | undefined): string {
+  if (group.label) return group.label
+  return group.key === '-' ? t(locale, UNSPECIFIED) : group.key
+}
+
+/** Strings several widgets show. */
+export const COMMON = {
+  noData: { 'zh-CN': '暂无数据', en: 'No data yet' },
+  other: { 'zh-CN': '其他', en: 'Other' },
+  total: { 'zh-CN': '合计', en: 'Total' },
+  vsPrevious: { 'zh-CN': '较上期', en: 'vs previous period' },
+  vsYesterday: { 'zh-CN': '较昨日同期', en: 'vs same time yesterday' },
+} as const satisfies Record<string, Text>
+
+/** A rolling window in words: "今日" / "today", "近7天" / "last 7 days", "近2小时" / "last 2 h". */
+export function windowLabel(window: string, locale: Locale | undefined): string {
+  const zh = (locale ?? 'zh-CN') === 'zh-CN'
+  if (window === 'today') return zh ? '今日' : 'today'
+  if (window === 'yesterday') return zh ? '昨日' : 'yesterday'
+  if (window === 'thisMonth') return zh ? '本月' : 'this month'
+  const m = /^P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?)?$/.exec(window)
+  const [d, h, min] = [Number(m?.[1] ?? 0), Number(m?.[2] ?? 0), Number(m?.[3] ?? 0)]
+  if (d && !h && !min) return zh ? `近${d}天` : `last ${d} days`
+  if (h && !d && !min) return zh ? `近${h}小时` : `last ${h} h`
+  if (min && !d && !h) return zh ? `近${min}分钟` : `last ${min} min`
+  return window
+}
+
+/** "vs same time yesterday" for `today`, else "vs previous period". */
+export function compareLabel(window: string | undefined, locale: Locale | undefined): string {
+  return t(locale, window === 'today' ? COMMON.vsYesterday : COMMON.vsPrevious)
+}

@@ -1,0 +1,39 @@
+import Type from 'typebox'
+import { METRIC_NAMES } from '../../protocol/metrics.ts'
+import { WINDOW_PATTERN } from '../../protocol/query.ts'
+import { defineWidget } from '../define-widget.ts'
+import { metricQuery } from '../common/query.ts'
+
+/**
+ * A rate on a dial (on-time shipment, gross margin, stocktake accuracy …) with red / amber /
+ * green bands at the thresholds the options give, and its change against the previous period.
+ */
+export const gauge = defineWidget({
+  id: 'gauge',
+  version: 1,
+  title: { 'zh-CN': '仪表盘', en: 'Gauge' },
+  options: Type.Object({
+    metric: Type.Enum(METRIC_NAMES),
+    window: Type.String({ pattern: WINDOW_PATTERN }),
+    /** dial range in the metric's unit (ratios: 0.8 = 80 %) */
+    min: Type.Number({ minimum: -1e12, maximum: 1e12 }),
+    max: Type.Number({ minimum: -1e12, maximum: 1e12 }),
+    /** below `warn` is bad, from `good` on is good (reversed when higherIsBetter is false) */
+    warn: Type.Number({ minimum: -1e12, maximum: 1e12 }),
+    good: Type.Number({ minimum: -1e12, maximum: 1e12 }),
+    /** false for figures where less is better (days on hand, return rate) */
+    higherIsBetter: Type.Boolean(),
+    /** show the change against the previous period */
+    compare: Type.Boolean(),
+    title: Type.Optional(Type.String({ maxLength: 40 })),
+  }),
+  defaults: { metric: 'fulfilment.onTimeRate', window: 'today', min: 0, max: 1, warn: 0.85, good: 0.95, higherIsBetter: true, compare: true },
+  migrations: {},
+  queries: (o) => ({ value: metricQuery(o.metric, o.window, o.compare ? { compare: 'previous' } : {}) }),
+})
+
+/** The band a value falls in: 'bad', 'warn' or 'good' (thresholds as in the options). */
+export function gaugeBand(value: number, o: { warn: number; good: number; higherIsBetter: boolean }): 'bad' | 'warn' | 'good' {
+  if (o.higherIsBetter) return value >= o.good ? 'good' : value >= o.warn ? 'warn' : 'bad'
+  return value <= o.good ? 'good' : value <= o.warn ? 'warn' : 'bad'
+}

@@ -1,0 +1,27 @@
+import Type from 'typebox'
+import { DIMENSIONS, METRIC_NAMES } from '../../protocol/metrics.ts'
+import { WINDOW_PATTERN } from '../../protocol/query.ts'
+import { defineWidget } from '../define-widget.ts'
+import { metricQuery } from '../common/query.ts'
+
+/**
+ * Each member's share of a metric (sales by channel, stock value by warehouse …): the largest
+ * `top` members as slices, the rest as one "other" slice, the total in the middle.
+ */
+export const shareDonut = defineWidget({
+  id: 'share-donut',
+  version: 1,
+  title: { 'zh-CN': '占比环图', en: 'Share donut' },
+  options: Type.Object({
+    /** an additive metric (money, quantities, counts); ratios have no shares */
+    metric: Type.Enum(METRIC_NAMES),
+    groupBy: Type.Enum(DIMENSIONS),
+    /** slices before the rest is folded into "other" */
+    top: Type.Integer({ minimum: 2, maximum: 12 }),
+    window: Type.String({ pattern: WINDOW_PATTERN }),
+    title: Type.Optional(Type.String({ maxLength: 40 })),
+  }),
+  defaults: { metric: 'sales.revenue', groupBy: 'channel', top: 6, window: 'today' },
+  migrations: {},
+  queries: (o) => ({ shares: metricQuery(o.metric, o.window, { groupBy: o.groupBy, top: o.top }) }),
+})

@@ -1,0 +1,32 @@
+import Type from 'typebox'
+import { WINDOW_PATTERN } from '../../protocol/query.ts'
+import { defineWidget } from '../define-widget.ts'
+
+/**
+ * The largest suppliers of a period with their receipts, on-time delivery rate and return rate.
+ * The query engine answers one metric per query, so the table joins three queries grouped by
+ * partner on the partner code: receipts (top N, sets the rows), on-time rate, return rate.
+ */
+export const supplierScorecard = defineWidget({
+  id: 'supplier-scorecard',
+  version: 1,
+  title: { 'zh-CN': '供应商评分卡', en: 'Supplier scorecard' },
+  options: Type.Object({
+    /** partner figures are kept by day: windows of whole days read best (today, P7D, P30D, thisMonth) */
+    window: Type.String({ pattern: WINDOW_PATTERN }),
+    /** rows: the suppliers with the largest receipts */
+    top: Type.Integer({ minimum: 3, maximum: 20 }),
+    /** on-time rate below this is flagged */
+    onTimeTarget: Type.Number({ minimum: 0, maximum: 1 }),
+    /** return rate above this is flagged */
+    returnLimit: Type.Number({ minimum: 0, maximum: 1 }),
+    title: Type.Optional(Type.String({ maxLength: 40 })),
+  }),
+  defaults: { window: 'P30D', top: 8, onTimeTarget: 0.9, returnLimit: 0.03 },
+  migrations: {},
+  queries: (o) => ({
+    receipts: { metric: 'purchase.receiptAmount', window: o.window, groupBy: 'partner', top: o.top },
+    onTime: { metric: 'supplier.onTimeRate', window: o.window, groupBy: 'partner' },
+    returns: { metric: 'purchase.returnRate', window: o.window, groupBy: 'partner' },
+  }),
+})

@@ -1,0 +1,65 @@
+/**
+ * Manufacturing template (design §1): raw-material purchasing and production receipts, customer
+ * orders shipped in parts, many warehouses. What hurts is production against stock: so the
+ * purchase pipeline and supplier punctuality, ordered vs shipped units, backlogs, key materials
+ * across warehouses and how long stock sits.
+ */
+import type { ScreenDefinition } from '../../protocol/screen.ts'
+
+export const manufacturingTemplate: ScreenDefinition = {
+  id: 'manufacturing',
+  kind: 'manufacturing',
+  title: '制造业供应链驾驶舱',
+  design: { width: 1920, height: 1080 },
+  theme: 'dark',
+  fit: 'fit',
+  dwellSeconds: 30,
+  grid: { columns: 12, rows: 12 },
+  widgets: [
+    { id: 'po-amount', widget: 'kpi-card', options: { metric: 'purchase.orderAmount', window: 'today', compare: true, title: '原料采购下单' }, x: 0, y: 0, w: 2, h: 2 },
+    { id: 'receipts', widget: 'kpi-card', options: { metric: 'purchase.receiptAmount', window: 'today', compare: true, title: '今日入库金额' }, x: 2, y: 0, w: 2, h: 2 },
+    { id: 'so-amount', widget: 'kpi-card', options: { metric: 'sales.orderAmount', window: 'today', compare: true, title: '今日客户订单额' }, x: 4, y: 0, w: 2, h: 2 },
+    { id: 'sales-backlog', widget: 'kpi-card', options: { metric: 'sales.backlogQty', window: 'today', compare: false, title: '待发货数量' }, x: 6, y: 0, w: 2, h: 2 },
+    { id: 'purchase-backlog', widget: 'kpi-card', options: { metric: 'purchase.backlogQty', window: 'today', compare: false, title: '采购在途数量' }, x: 8, y: 0, w: 2, h: 2 },
+    { id: 'stock-value', widget: 'kpi-card', options: { metric: 'stock.value', window: 'today', compare: false, title: '当前库存金额' }, x: 10, y: 0, w: 2, h: 2 },
+    {
+      id: 'ordered-vs-shipped',
+      widget: 'trend-line',
+      options: { metrics: ['sales.orderQty', 'sales.qty', 'purchase.receiptQty'], window: 'today', interval: 'hour', area: false, title: '今日订货、发货与入库（件/小时）' },
+      x: 0,
+      y: 2,
+      w: 5,
+      h: 5,
+    },
+    { id: 'pipeline', widget: 'purchase-pipeline', options: { window: 'P7D', title: '采购进度（近7天）' }, x: 5, y: 2, w: 3, h: 5 },
+    {
+      id: 'on-time-shipments',
+      widget: 'gauge',
+      options: { metric: 'fulfilment.onTimeRate', window: 'today', min: 0, max: 1, warn: 0.85, good: 0.95, higherIsBetter: true, compare: true, title: '订单发货及时率' },
+      x: 8,
+      y: 2,
+      w: 2,
+      h: 5,
+    },
+    {
+      id: 'supplier-on-time',
+      widget: 'gauge',
+      options: { metric: 'supplier.onTimeRate', window: 'P7D', min: 0, max: 1, warn: 0.8, good: 0.92, higherIsBetter: true, compare: true, title: '供应商准时率' },
+      x: 10,
+      y: 2,
+      w: 2,
+      h: 5,
+    },
+    {
+      id: 'key-materials',
+      widget: 'stock-heatmap',
+      options: { metric: 'stock.qty', skus: ['SKU-0001', 'SKU-0002', 'SKU-0003', 'SKU-0004', 'SKU-0005', 'SKU-0006', 'SKU-0007', 'SKU-0008'], scale: 'row', title: '关键物料库存分布（物料 × 仓库）' },
+      x: 0,
+      y: 7,
+      w: 5,
+      h: 5,
+    },
+    { id: 'suppliers', widget: 'supplier-scorecard', options: { window: 'P30D', top: 8, onTimeTarget: 0.9, returnLimit: 0.03, title: '供应商评分卡（近30天）' }, x: 5, y: 7, w: 4, h: 5 },
+    { id: 'turnover', widget: 'stock-turnover', options: { window: 'P30D', trend: 'stock.daysOnHand', title: '库存周转（近30天）' }, x: 9, y: 7, w: 3, h: 5 },
+  ],
+}

@@ -1,0 +1,24 @@
+import Type from 'typebox'
+import { defineWidget } from '../define-widget.ts'
+
+/**
+ * A screen title with the date and a ticking clock in the business time zone, for screens shown
+ * without the wall's title bar (embeds, tablets, custom layouts). Asks no data.
+ */
+export const titleClock = defineWidget({
+  id: 'title-clock',
+  version: 1,
+  title: { 'zh-CN': '标题与时钟', en: 'Title and clock' },
+  options: Type.Object({
+    /** the headline; none shows the clock alone */
+    heading: Type.Optional(Type.String({ maxLength: 60 })),
+    /** IANA time zone of the clock: the business time zone */
+    timeZone: Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z_]+(/[A-Za-z0-9_+-]+)*$' }),
+    showDate: Type.Boolean(),
+    showSeconds: Type.Boolean(),
+    title: Type.Optional(Type.String({ maxLength: 40 })),
+  }),
+  defaults: { timeZone: 'Asia/Shanghai', showDate: true, showSeconds: true },
+  migrations: {},
+  queries: () => ({}),
+})
