@@ -1,7 +1,23 @@
 import { describe, expect, test } from 'vitest'
 import { MAX_HEIGHT, MIN_CHART_HEIGHT, MIN_FIGURE_HEIGHT, readingOrder, reflow, tabletColumns } from '../../screen/tablet/reflow.ts'
 import { customPeriod, nextDay, periodFromQuery, startOfDay, todayIn, zoneOffset } from '../../screen/tablet/period.ts'
-import { retailTemplate } from '../../widgets/templates/retail.ts'
+import { TEMPLATES } from '../../widgets/templates/index.ts'
+
+const inst = (id: string, widget: string, x: number, y: number, w: number, h: number) => ({ id, widget, options: {}, x, y, w, h })
+/** A wall screen: four KPIs on top, a wide chart and a tall ranking, two panels below. */
+const SCREEN = {
+  grid: { columns: 12, rows: 12 },
+  widgets: [
+    inst('top-skus', 'ranking-bar', 8, 2, 4, 10),
+    inst('revenue', 'kpi-card', 0, 0, 3, 2),
+    inst('profit', 'kpi-card', 3, 0, 3, 2),
+    inst('receipts', 'kpi-card', 6, 0, 3, 2),
+    inst('cash', 'kpi-card', 9, 0, 3, 2),
+    inst('sales-vs-purchases', 'trend-line', 0, 2, 8, 5),
+    inst('cash-flow', 'trend-line', 0, 7, 4, 5),
+    inst('alerts', 'stock-alerts', 4, 7, 4, 5),
+  ],
+}
 
 describe('tablet reflow', () => {
   test('columns by viewport width: phone 1, portrait tablet 2, landscape 3', () => {
@@ -17,10 +33,25 @@ describe('tablet reflow', () => {
     expect(readingOrder([w('c', 0, 2), w('b', 5, 0), w('a', 0, 0), w('a2', 0, 0)]).map((i) => i.id)).toEqual(['a', 'a2', 'b', 'c'])
   })
 
-  test('the retail screen: spans never exceed the columns, wide charts span more, heights within bounds', () => {
+  test('every template: spans never exceed the columns, heights within bounds', () => {
+    for (const screen of [SCREEN, ...TEMPLATES]) {
+      for (const width of [390, 768, 1024]) {
+        const { columns, cells } = reflow(screen, width)
+        expect(cells).toHaveLength(screen.widgets.length)
+        for (const c of cells) {
+          expect(c.span).toBeGreaterThanOrEqual(1)
+          expect(c.span).toBeLessThanOrEqual(columns)
+          expect(c.height).toBeGreaterThanOrEqual(MIN_FIGURE_HEIGHT)
+          expect(c.height).toBeLessThanOrEqual(MAX_HEIGHT)
+        }
+      }
+    }
+  })
+
+  test('a wall screen in landscape: wide charts span more, figures stay one column, wall order', () => {
     for (const width of [390, 768, 1024]) {
-      const { columns, cells } = reflow(retailTemplate, width)
-      expect(cells).toHaveLength(retailTemplate.widgets.length)
+      const { columns, cells } = reflow(SCREEN, width)
+      expect(cells).toHaveLength(SCREEN.widgets.length)
       for (const c of cells) {
         expect(c.span).toBeGreaterThanOrEqual(1)
         expect(c.span).toBeLessThanOrEqual(columns)
@@ -28,13 +59,14 @@ describe('tablet reflow', () => {
         expect(c.height).toBeLessThanOrEqual(MAX_HEIGHT)
       }
     }
-    const landscape = reflow(retailTemplate, 1024)
+    const landscape = reflow(SCREEN, 1024)
     const span = (id: string) => landscape.cells.find((c) => c.instance.id === id)!
     expect(span('revenue').span).toBe(1) // 3 of 12 columns
     expect(span('sales-vs-purchases').span).toBe(2) // 8 of 12
     expect(span('sales-vs-purchases').height).toBeGreaterThanOrEqual(MIN_CHART_HEIGHT)
     expect(span('revenue').height).toBe(MIN_FIGURE_HEIGHT)
-    expect(landscape.cells.map((c) => c.instance.id).slice(0, 5)).toEqual(['revenue', 'profit', 'receipts', 'cash', 'sales-vs-purchases'])
+    expect(landscape.cells.map((c) => c.instance.id).slice(0, 6)).toEqual(['revenue', 'profit', 'receipts', 'cash', 'sales-vs-purchases', 'top-skus'])
+    expect(span('top-skus').height).toBe(MAX_HEIGHT)
   })
 })
 
