@@ -10,6 +10,17 @@ export const DEFAULT_SIZES: Record<string, { w: number; h: number }> = {
   'trend-line': { w: 6, h: 4 },
   'ranking-bar': { w: 4, h: 6 },
   'stock-alerts': { w: 4, h: 5 },
+  'share-donut': { w: 4, h: 5 },
+  gauge: { w: 3, h: 3 },
+  'stock-heatmap': { w: 6, h: 5 },
+  'cash-flow': { w: 6, h: 4 },
+  'purchase-pipeline': { w: 6, h: 3 },
+  'supplier-scorecard': { w: 4, h: 5 },
+  'transfer-flow': { w: 4, h: 5 },
+  'margin-by-category': { w: 4, h: 5 },
+  'stock-turnover': { w: 4, h: 4 },
+  'movement-ticker': { w: 4, h: 6 },
+  'title-clock': { w: 6, h: 1 },
 }
 const FALLBACK_SIZE = { w: 4, h: 3 }
 

@@ -167,6 +167,7 @@ describe('the layout editor', () => {
     const page = await browser.context.newPage()
     await page.addInitScript((key) => localStorage.setItem('cockpit.adminKey', key), server.adminKey)
     await page.goto(`${server.url}/editor/e2e-files`)
+    await expect.poll(() => page.locator('[data-testid="editor-canvas"]').count(), { timeout: 10_000 }).toBe(1)
     await expect.poll(() => page.locator('[data-testid="template-picker"] option').count(), { timeout: 10_000 }).toBeGreaterThan(1)
     await page.locator('[data-testid="template-picker"]').selectOption('retail')
     await expect.poll(() => page.locator('[data-item]').count()).toBeGreaterThan(3)

@@ -105,3 +105,26 @@ describe('lists of codes', () => {
     expect(setOption({ warehouses: ['W1'] }, warehouses!, [])).toEqual({})
   })
 })
+
+describe('placing a new widget', () => {
+  test('first free area in reading order, sized for its kind, none when full; ids never collide', async () => {
+    const { freeSpot, newInstanceId, startSize } = await import('../../screen/editor/placement.ts')
+    const grid = { columns: 12, rows: 12 }
+    const w = (id: string, x: number, y: number, ww: number, h: number) => ({ id, widget: 'kpi-card', options: {}, x, y, w: ww, h })
+    expect(startSize('kpi-card', grid)).toEqual({ w: 3, h: 2 })
+    expect(startSize('kpi-card', { columns: 24, rows: 24 })).toEqual({ w: 6, h: 4 })
+    expect(startSize('no-such-widget', { columns: 2, rows: 2 })).toEqual({ w: 1, h: 1 })
+    expect(freeSpot({ grid, widgets: [] }, { w: 3, h: 2 })).toEqual({ x: 0, y: 0, w: 3, h: 2 })
+    expect(freeSpot({ grid, widgets: [w('a', 0, 0, 3, 2), w('b', 4, 0, 8, 1)] }, { w: 3, h: 2 })).toEqual({ x: 3, y: 1, w: 3, h: 2 })
+    expect(freeSpot({ grid, widgets: [w('all', 0, 0, 12, 12)] }, { w: 1, h: 1 })).toBeUndefined()
+    expect(newInstanceId({ widgets: [w('kpi-card-1', 0, 0, 1, 1), w('kpi-card-3', 0, 0, 1, 1)] }, 'kpi-card')).toBe('kpi-card-2')
+  })
+
+  test('every registered widget has a start size and fits a 12×12 screen', async () => {
+    const { DEFAULT_SIZES } = await import('../../screen/editor/placement.ts')
+    for (const id of Object.keys(MANIFESTS)) {
+      expect(DEFAULT_SIZES[id], id).toBeDefined()
+      expect(DEFAULT_SIZES[id]!.w).toBeLessThanOrEqual(12)
+    }
+  })
+})
