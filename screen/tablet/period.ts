@@ -3,6 +3,11 @@
  * business time zone. The chosen period replaces the window/from/to of every query a widget
  * derives (WidgetHost's `period` prop) and lives in the URL, so reload and back keep it.
  */
+import { METRICS, PERIOD_KINDS } from '../../protocol/metrics.ts'
+import type { WidgetInstance } from '../../protocol/screen.ts'
+import { migrateOptions } from '../../widgets/define-widget.ts'
+import type { WidgetManifest } from '../../widgets/define-widget.ts'
+import { MANIFESTS, isWidgetId } from '../../widgets/manifests.ts'
 
 export type Period = { window: string } | { from: string; to: string }
 
@@ -66,4 +71,16 @@ export function periodFromQuery(query: Record<string, unknown>, timeZone: string
   }
   const preset = (PERIOD_PRESETS as readonly string[]).includes(String(query.period)) ? (query.period as PeriodPreset) : 'today'
   return { preset, period: { window: preset } }
+}
+
+/**
+ * Whether a widget follows the period switcher: it does when one of its queries is over a
+ * period (flows, ratios, closing levels); a widget showing only "now" figures (stock levels,
+ * stock alerts) stays as it is — a period means nothing to it and the server refuses one.
+ */
+export function followsPeriod(instance: WidgetInstance): boolean {
+  if (!isWidgetId(instance.widget)) return false
+  const manifest = MANIFESTS[instance.widget] as unknown as WidgetManifest
+  const options = migrateOptions(manifest, instance.options, instance.optionsVersion ?? manifest.version)
+  return Object.values(manifest.queries(options)).some((q) => PERIOD_KINDS.includes(METRICS[q.metric].kind))
 }

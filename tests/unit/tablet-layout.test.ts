@@ -96,3 +96,39 @@ describe('tablet period', () => {
     expect(todayIn('Asia/Shanghai', new Date('2026-11-24T17:00:00Z'))).toBe('2026-11-25')
   })
 })
+
+describe('which widgets follow the period', () => {
+  test('flows and ratios do; stock levels and alerts ("now") do not', async () => {
+    const { followsPeriod } = await import('../../screen/tablet/period.ts')
+    expect(followsPeriod(inst('k', 'kpi-card', 0, 0, 1, 1))).toBe(true)
+    expect(followsPeriod({ ...inst('k', 'kpi-card', 0, 0, 1, 1), options: { metric: 'stock.value', window: 'today', compare: false } })).toBe(false)
+    expect(followsPeriod(inst('a', 'stock-alerts', 0, 0, 1, 1))).toBe(false)
+    expect(followsPeriod(inst('t', 'trend-line', 0, 0, 1, 1))).toBe(true)
+    expect(followsPeriod(inst('x', 'no-such-widget', 0, 0, 1, 1))).toBe(false)
+  })
+})
+
+describe('drill-down plans', () => {
+  test('a category: figures and its SKUs; a warehouse: its alerts; every panel has valid options', async () => {
+    const { drillPlan, drillFromQuery } = await import('../../screen/tablet/drill.ts')
+    const { optionErrors } = await import('../../screen/editor/validate.ts')
+    const { MANIFESTS } = await import('../../widgets/manifests.ts')
+    const category = drillPlan({ dimension: 'category', key: 'drinks', label: '饮料' }, 'zh-CN')
+    expect(category.title).toBe('品类 · 饮料')
+    expect(category.filter).toEqual({ category: 'drinks' })
+    expect(category.panels.map((p) => p.instance.widget)).toEqual(['kpi-card', 'kpi-card', 'kpi-card', 'ranking-bar'])
+    expect(category.panels[3]!.instance.options).toMatchObject({ metric: 'sales.revenue', groupBy: 'sku' })
+    const warehouse = drillPlan({ dimension: 'warehouse', key: 'W1' }, 'en')
+    expect(warehouse.filter).toEqual({ warehouse: 'W1' })
+    expect(warehouse.panels.map((p) => p.instance.widget)).toEqual(['stock-alerts'])
+    for (const plan of [category, warehouse, drillPlan({ dimension: 'channel', key: 'pos' }, 'en')]) {
+      for (const p of plan.panels) {
+        const m = MANIFESTS[p.instance.widget as keyof typeof MANIFESTS]
+        expect(optionErrors(m.options, { ...(m.defaults as object), ...p.instance.options }, 'en')).toEqual({})
+      }
+    }
+    expect(drillFromQuery({ drill: 'category', key: 'drinks', label: '饮料' })).toEqual({ dimension: 'category', key: 'drinks', label: '饮料' })
+    expect(drillFromQuery({ drill: 'galaxy', key: 'x' })).toBeUndefined()
+    expect(drillFromQuery({ drill: 'warehouse' })).toBeUndefined()
+  })
+})
