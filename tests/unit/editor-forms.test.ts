@@ -128,3 +128,16 @@ describe('placing a new widget', () => {
     }
   })
 })
+
+describe('editor canvas geometry', () => {
+  test('the wall grid: 1080 p cells and a 4K design in the same proportions', async () => {
+    const { canvasGeometry, widgetBox } = await import('../../screen/editor/geometry.ts')
+    const hd = canvasGeometry({ design: { width: 1920, height: 1080 }, grid: { columns: 12, rows: 12 } })
+    expect(widgetBox(hd, { x: 0, y: 0, w: 12, h: 12 })).toEqual({ left: 24, top: 96, width: 1920 - 48, height: 1080 - 96 - 24 })
+    expect(widgetBox(hd, { x: 1, y: 1, w: 1, h: 1 }).left).toBeCloseTo(24 + hd.cellWidth + 16)
+    const uhd = canvasGeometry({ design: { width: 3840, height: 2160 }, grid: { columns: 12, rows: 12 } })
+    const a = widgetBox(hd, { x: 3, y: 2, w: 4, h: 5 })
+    const b = widgetBox(uhd, { x: 3, y: 2, w: 4, h: 5 })
+    for (const k of ['left', 'top', 'width', 'height'] as const) expect(b[k]).toBeCloseTo(a[k] * 2)
+  })
+})
