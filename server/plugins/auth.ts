@@ -112,7 +112,7 @@ export const authPlugin = fp(
     const { ingestKeys, adminKey, viewerToken, readingOpen, tokenSecret } = fastify.config
     const authz = createAuthorizer({ ingestKeys, adminKey, viewerToken, readingOpen, tokenSecret })
     if (tokenSecret !== undefined && readingOpen) {
-      fastify.log.warn('signed tokens are enabled but reading is open: a scope restricts only those who present their token (set COCKPIT_READ_ACCESS=token to require one)')
+      fastify.log.info('signed tokens are enabled but reading is open: a scope restricts only those who present their token (set COCKPIT_READ_ACCESS=token to require one)')
     }
     fastify.decorate('authz', authz)
     fastify.decorateRequest('principal', null)

@@ -57,6 +57,13 @@ beforeAll(async () => {
   server = await startTestServer({ COCKPIT_SCREEN_DIR: '/nonexistent' })
 })
 
+/**
+ * Another cockpit under a prefix inside this file's, so the one cleanup in afterAll removes its
+ * keys too (a SCAN of a shared Redis with millions of keys is slow: one per file is enough).
+ */
+let extras = 0
+const otherCockpit = (env: Record<string, string> = {}) => startTestServer({ COCKPIT_KEY_PREFIX: `${server.prefix}x${++extras}:`, COCKPIT_SCREEN_DIR: '/nonexistent', ...env })
+
 afterAll(async () => {
   for (const c of clients) c.disconnect()
   await server?.close()
@@ -147,13 +154,13 @@ describe('screens CRUD with optimistic concurrency', () => {
     expect((await call('PUT', '/api/v1/screens/x', screen('x'), null)).status).toBe(401)
     expect((await call('PUT', '/api/v1/screens/x', screen('x'), server.ingestKey)).status).toBe(401)
     expect((await call('DELETE', '/api/v1/screens/x', undefined, null)).status).toBe(401)
-    const closed = await startTestServer({ COCKPIT_VIEWER_TOKEN: 'vt', COCKPIT_SCREEN_DIR: '/nonexistent' })
+    const closed = await otherCockpit({ COCKPIT_VIEWER_TOKEN: 'vt' })
     try {
       expect((await call('GET', '/api/v1/screens', undefined, null, closed)).status).toBe(401)
       expect((await call('GET', '/api/v1/screens', undefined, 'vt', closed)).status).toBe(200)
       expect((await call('GET', '/api/v1/templates', undefined, null, closed)).status).toBe(401)
     } finally {
-      await closed.close()
+      await closed.app.close()
     }
   })
 })
@@ -225,14 +232,14 @@ describe('export and import as a file', () => {
     expect((await call('PUT', '/api/v1/screens/export-me', file.body)).status).toBe(409)
 
     // a cockpit that has no such screen creates it from the file
-    const other = await startTestServer({ COCKPIT_SCREEN_DIR: '/nonexistent' })
+    const other = await otherCockpit()
     try {
       const imported = await call('PUT', '/api/v1/screens/export-me', file.body, other.adminKey, other)
       expect(imported.status).toBe(200)
       const { version: _v, updatedAt: _u, ...definition } = file.body
       expect(imported.body).toMatchObject({ ...definition, version: 1 })
     } finally {
-      await other.close()
+      await other.app.close()
     }
   })
 })

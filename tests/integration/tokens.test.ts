@@ -113,7 +113,8 @@ describe('minting', () => {
   })
 
   test('without COCKPIT_TOKEN_SECRET minting is disabled (501) and signed tokens are refused', async () => {
-    const plain = await startTestServer({ COCKPIT_SCREEN_DIR: '/nonexistent' })
+    // under this file's prefix: the one cleanup in afterAll removes its keys too
+    const plain = await startTestServer({ COCKPIT_KEY_PREFIX: `${server.prefix}plain:`, COCKPIT_SCREEN_DIR: '/nonexistent' })
     try {
       const res = await call('POST', '/api/v1/tokens', { kind: 'viewer', expiresIn: 3600 }, plain.adminKey, plain)
       expect(res.status).toBe(501)
@@ -123,7 +124,7 @@ describe('minting', () => {
       expect(read.status).toBe(401)
       expect(read.body.message).toContain('COCKPIT_TOKEN_SECRET')
     } finally {
-      await plain.close()
+      await plain.app.close()
     }
   })
 })

@@ -10,6 +10,8 @@ import { decodeTokenClaims, withScope } from '../../protocol/tokens.ts'
 import { assertMayRead, embedQueryKeys, scopeViolation } from '../../server/auth/scope.ts'
 import { parseDuration, signToken, verifyToken } from '../../server/auth/tokens.ts'
 import { checkScreenBody } from '../../server/screens/validate.ts'
+import { createAuthorizer } from '../../server/plugins/auth.ts'
+import { loadConfig } from '../../server/config.ts'
 import { TEMPLATES } from '../../widgets/templates/index.ts'
 
 const validator = Compile(Query)
@@ -99,5 +101,37 @@ describe('screen validation', () => {
     const check = checkScreenBody(t, t.id, parseQuery)
     expect(check.ok).toBe(false)
     if (!check.ok) expect(check.errors).toEqual([{ path: '/widgets/0/optionsVersion', widget: t.widgets[0]!.id, message: expect.stringContaining('newer') }])
+  })
+})
+
+describe('reading access', () => {
+  test('COCKPIT_READ_ACCESS=token without a static token: only keys and signed tokens read', async () => {
+    const config = loadConfig({ COCKPIT_READ_ACCESS: 'token', COCKPIT_TOKEN_SECRET: SECRET, COCKPIT_ADMIN_KEY: 'ak' })
+    expect(config.readingOpen).toBe(false)
+    const authz = createAuthorizer({ ingestKeys: [], adminKey: 'ak', readingOpen: config.readingOpen, tokenSecret: config.tokenSecret })
+    await expect(authz.authorize(undefined, 'viewer')).rejects.toThrow(/viewer token is required/)
+    await expect(authz.authorize('guess', 'viewer')).rejects.toThrow(/unknown token/)
+    const { token } = await signToken(SECRET, { kind: 'viewer', scope: { warehouse: ['WH-SH'] } }, 600)
+    expect(await authz.authorize(token, 'viewer')).toMatchObject({ kind: 'viewer', signed: true, scope: { warehouse: ['WH-SH'] } })
+    await expect(authz.authorize(token, 'admin')).rejects.toThrow(/admin key/)
+    const embed = (await signToken(SECRET, { kind: 'embed', widget: { widget: 'kpi-card', options: {} } }, 600)).token
+    await expect(authz.authorize(embed, 'viewer')).rejects.toMatchObject({ code: 'COCKPIT_ERR_FORBIDDEN' })
+    expect((await authz.authorize(embed, 'viewer', { embed: true })).kind).toBe('embed')
+  })
+
+  test('open reading: no token reads, a bad signed token is still refused', async () => {
+    const authz = createAuthorizer({ ingestKeys: [], tokenSecret: SECRET })
+    expect(await authz.authorize(undefined, 'viewer')).toEqual({ kind: 'anonymous' })
+    expect(await authz.authorize('opaque-unknown', 'viewer')).toEqual({ kind: 'anonymous' })
+    const expired = (await signToken(SECRET, { kind: 'viewer' }, 60, Date.now() - 3600_000)).token
+    await expect(authz.authorize(expired, 'viewer')).rejects.toThrow(/expired/)
+  })
+
+  test('configuration mistakes are named', () => {
+    expect(() => loadConfig({ COCKPIT_READ_ACCESS: 'open', COCKPIT_VIEWER_TOKEN: 'vt' })).toThrow(/contradicts/)
+    expect(() => loadConfig({ COCKPIT_READ_ACCESS: 'closed' })).toThrow(/COCKPIT_READ_ACCESS/)
+    expect(() => loadConfig({ COCKPIT_TOKEN_SECRET: 'short' })).toThrow(/at least 32/)
+    expect(loadConfig({ COCKPIT_VIEWER_TOKEN: 'vt' }).readingOpen).toBe(false)
+    expect(loadConfig({}).readingOpen).toBe(true)
   })
 })
