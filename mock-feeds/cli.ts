@@ -1,27 +1,33 @@
 /**
  * npm run simulate -- --url http://127.0.0.1:3000 --key <ingest key> [--admin-key <key>]
- *                     [--rate 200] [--seed 42] [--history-hours 30] [--history-rate 3]
- * Streams a simulated retail chain's movements into a cockpit until Ctrl-C.
+ *                     [--scenario manufacturing|retail|ecommerce] [--rate 200] [--seed 42]
+ *                     [--history-hours 30] [--history-rate 3]
+ * Streams a simulated business's movements into a cockpit until Ctrl-C (master data first when
+ * an admin key is given).
  */
 import { parseArgs } from 'node:util'
 import { FeedRejectedError, runFeed } from './feed.ts'
-import { retailScenario } from './scenarios/retail.ts'
+import { SCENARIO_NAMES, buildScenario, isScenarioName } from './scenario-registry.ts'
 
 const { values } = parseArgs({
   options: {
     url: { type: 'string', default: process.env.COCKPIT_URL ?? 'http://127.0.0.1:3000' },
     key: { type: 'string', default: process.env.COCKPIT_INGEST_KEY },
     'admin-key': { type: 'string', default: process.env.COCKPIT_ADMIN_KEY },
+    scenario: { type: 'string', default: 'retail' },
     rate: { type: 'string', default: '200' },
     seed: { type: 'string', default: '42' },
     'history-hours': { type: 'string', default: '0' },
     'history-rate': { type: 'string', default: '3' },
   },
 })
-if (!values.key) {
-  process.stderr.write('usage: npm run simulate -- --key <ingest key> [--admin-key <key>] [--url http://127.0.0.1:3000] [--rate 200]\n')
+if (!values.key || !isScenarioName(values.scenario!)) {
+  process.stderr.write(
+    `usage: npm run simulate -- --key <ingest key> [--admin-key <key>] [--url http://127.0.0.1:3000] [--scenario ${SCENARIO_NAMES.join('|')}] [--rate 200]\n`,
+  )
   process.exit(2)
 }
+const scenarioName = values.scenario
 const rate = Number(values.rate)
 const controller = new AbortController()
 process.once('SIGINT', () => controller.abort())
@@ -32,7 +38,7 @@ try {
     url: values.url!,
     ingestKey: values.key,
     ...(values['admin-key'] ? { adminKey: values['admin-key'] } : {}),
-    scenario: retailScenario(Number(values.seed), { rate }),
+    scenario: buildScenario(scenarioName, Number(values.seed), { rate }),
     seed: Number(values.seed),
     rate,
     ...(historyHours > 0 ? { historyFrom: Date.now() - historyHours * 3600_000, historyRate: Number(values['history-rate']) } : {}),

@@ -6,7 +6,7 @@
 import { MAX_JSON_BATCH } from '../protocol/movement.ts'
 import type { Movement, RejectedMovement } from '../protocol/movement.ts'
 import { createSimulator } from './simulator.ts'
-import type { Scenario } from './scenarios/retail.ts'
+import type { Scenario } from './scenario.ts'
 
 export interface FeedOptions {
   url: string
@@ -73,7 +73,8 @@ export async function postBatch(url: string, key: string, batch: Movement[], sta
       if (res.status === 400) throw new FeedRejectedError(((await res.json()) as { rejected: RejectedMovement[] }).rejected)
       if (res.status !== 503 && res.status < 500) throw new Error(`ingest answered ${res.status}: ${await res.text()}`)
     } catch (err) {
-      if (err instanceof FeedRejectedError || signal?.aborted) throw err
+      if (signal?.aborted) return // stopping: the batch may or may not be applied; a later run re-sends it safely
+      if (err instanceof FeedRejectedError) throw err
       if (err instanceof Error && err.message.startsWith('ingest answered')) throw err
     }
     stats.retries++
@@ -99,9 +100,24 @@ async function putMaster(o: FeedOptions): Promise<void> {
   }
 }
 
-function chunks<T>(items: T[], size: number): T[][] {
-  const out: T[][] = []
-  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size))
+/**
+ * Batches of at most `size`, in order; a cancel never travels with the movement it reverses (the
+ * cockpit wants it in a later batch, as an ERP sends a reversal after the original).
+ */
+export function chunks(items: Movement[], size: number): Movement[][] {
+  const out: Movement[][] = []
+  let batch: Movement[] = []
+  let ids = new Set<string>()
+  for (const m of items) {
+    if (batch.length >= size || (m.type === 'cancel' && ids.has(m.cancels))) {
+      out.push(batch)
+      batch = []
+      ids = new Set()
+    }
+    batch.push(m)
+    ids.add(m.id)
+  }
+  if (batch.length > 0) out.push(batch)
   return out
 }
 
@@ -134,7 +150,8 @@ export async function runFeed(o: FeedOptions): Promise<FeedStats> {
     o.log?.(`history loaded: ${stats.history} movements`)
     sim.setRate(o.rate ?? 200)
   }
-  await postBatch(o.url, o.ingestKey, sim.shortShelves(sim.now, o.shortShelves ?? 0.01), stats, o.signal)
+  const counts = sim.shortShelves(sim.now, o.shortShelves ?? 0.01)
+  if (counts.length > 0) await postBatch(o.url, o.ingestKey, counts, stats, o.signal)
 
   let lastLog = Date.now()
   let lastSent = 0

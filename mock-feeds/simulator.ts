@@ -1,16 +1,17 @@
 /**
- * A seeded simulator of a retail chain's ERP: a consistent stream of movements, as a connector
- * would send them. Orders come before their shipments; stock is replenished by purchase orders
- * and receipts (or transfers from the regional DC) before it runs out; payments follow sales and
- * receipts; a few returns and stocktakes. Its own stock book never goes negative.
+ * A seeded simulator of a business's ERP (a scenario: retail chain, manufacturer, e-commerce
+ * shop): a consistent stream of movements, as a connector would send them. Orders come before
+ * their (possibly partial) shipments; stock is replenished by purchase orders and receipts,
+ * transfers from a distribution centre, or production runs before it runs out; payments follow
+ * sales and receipts; some orders are cancelled, some goods returned by customers or sent back to
+ * suppliers, shelves are counted. Its own stock book never goes negative.
  *
  * `step(until)` returns the movements that happened up to `until` (simulated epoch ms), in time
  * order. The stream depends only on the seed, the start and the rate — not on how it is stepped.
  */
 import type { Movement } from '../protocol/movement.ts'
 import { createRandom } from './random.ts'
-import { MOVEMENTS_PER_SALE } from './scenarios/retail.ts'
-import type { Scenario, SimSku, SimWarehouse } from './scenarios/retail.ts'
+import type { Scenario, SimChannel, SimSku, SimWarehouse } from './scenario.ts'
 
 export interface SimulatorOptions {
   scenario: Scenario
@@ -43,6 +44,16 @@ export interface Simulator {
    * gets stock alerts to show, which replenishment then clears.
    */
   shortShelves(at: number, share: number): Movement[]
+}
+
+/** The fields every movement of one sales line repeats. */
+interface SaleLine {
+  sku: string
+  warehouse: string
+  unitPrice: number
+  partner: string
+  channel: string
+  ref: string
 }
 
 interface Pending {
@@ -114,16 +125,25 @@ export function createSimulator(opts: SimulatorOptions): Simulator {
   let n = 0
   const heap = new Heap()
   // per sku|warehouse: onHand is physical stock (what the cockpit sees), reserved is promised to
-  // orders and transfers not yet moved, onOrder is on open purchase orders or transfers in
+  // orders, transfers and production not yet moved, onOrder is on open purchase orders,
+  // production orders or transfers in
   const book = new Map<string, { onHand: number; reserved: number; onOrder: number }>()
+  const warehouseByCode = new Map(scenario.warehouses.map((w) => [w.code, w]))
   const stores = scenario.warehouses.filter((w) => w.kind === 'store')
   const dcs = scenario.warehouses.filter((w) => w.kind === 'dc')
+  const counted = scenario.warehouses.filter((w) => w.kind === 'dc' || w.kind === 'store')
+  const stockedSkus = new Map(counted.map((w) => [w.code, scenario.skus.filter((s) => scenario.stocks(s, w))]))
   const members = scenario.customers.filter((c) => c.code !== 'WALK-IN')
+  const production = scenario.production
+  const transferShare = scenario.transferShare ?? 0.15
+  const purchaseReturnRate = scenario.purchaseReturnRate ?? 0.03
+  const channelWarehouses = new Map(scenario.channels.map((c) => [c.code, c.warehouses.map((code) => warehouseByCode.get(code)!)]))
 
-  // cumulative popularity for O(log n) weighted picks of SKUs
+  // cumulative popularity for O(log n) weighted picks of the SKUs that sell
+  const sellable = scenario.skus.filter((s) => s.popularity > 0)
   const cumulative: number[] = []
   let total = 0
-  for (const s of scenario.skus) cumulative.push((total += s.popularity))
+  for (const s of sellable) cumulative.push((total += s.popularity))
   const pickSku = (): SimSku => {
     const x = r.next() * total
     let lo = 0
@@ -133,7 +153,7 @@ export function createSimulator(opts: SimulatorOptions): Simulator {
       if (cumulative[mid]! > x) hi = mid
       else lo = mid + 1
     }
-    return scenario.skus[lo]!
+    return sellable[lo]!
   }
 
   const key = (sku: string, wh: string) => `${sku}|${wh}`
@@ -159,41 +179,63 @@ export function createSimulator(opts: SimulatorOptions): Simulator {
     return l
   }
 
-  // opening stock: every SKU everywhere, at the start
-  for (const w of scenario.warehouses) {
-    for (const s of scenario.skus) {
+  // opening stock: every SKU each warehouse keeps, at the start
+  for (const w of counted) {
+    for (const s of stockedSkus.get(w.code)!) {
       const qty = level(s, w).max
       stock(s.code, w.code).onHand = qty
       at(now, () => ({ id: id(), type: 'purchase_receipt', occurredAt: formatCst(now), sku: s.code, warehouse: w.code, qty, unitCost: s.cost, partner: s.supplier, category: s.category }))
     }
   }
 
-  function replenish(s: SimSku, w: SimWarehouse, t: number): void {
+  /** Orders more when stock + on order − `need` (a production run's demand) falls below the reorder level. */
+  function replenish(s: SimSku, w: SimWarehouse, t: number, need = 0): void {
+    if (w.kind === 'virtual' || w.kind === 'wip') return
     const st = stock(s.code, w.code)
     const k = key(s.code, w.code)
     const { reorder, max } = level(s, w)
-    const projected = st.onHand - st.reserved + st.onOrder
+    const projected = st.onHand - st.reserved + st.onOrder - need
     if (open.has(k) || projected >= reorder) return
     const qty = max - projected
+    if (production && w.code === production.plant && s.popularity > 0) return produce(s, w, qty, t)
+    if (w.kind === 'store') {
+      const dc = dcs.find((d) => d.region === w.region && scenario.stocks(s, d)) ?? dcs.find((d) => scenario.stocks(s, d))
+      if (dc) {
+        const dcStock = stock(s.code, dc.code)
+        if (r.chance(transferShare) && dcStock.onHand - dcStock.reserved - qty > level(s, dc).reorder) return transfer(s, dc, w, qty, t)
+        // finished goods are made, not bought: wait for the plant
+        if (production) return replenish(s, dc, t, qty)
+      }
+    }
+    purchase(s, w, qty, t)
+  }
+
+  /** A transfer from a distribution centre (or the plant) to a store. */
+  function transfer(s: SimSku, from: SimWarehouse, to: SimWarehouse, qty: number, t: number): void {
+    const st = stock(s.code, to.code)
+    const k = key(s.code, to.code)
+    const fromStock = stock(s.code, from.code)
     open.add(k)
     st.onOrder += qty
-    const dc = dcs.find((d) => d.region === w.region) ?? dcs[0]!
-    const dcStock = stock(s.code, dc.code)
-    if (w.kind === 'store' && r.chance(0.15) && dcStock.onHand - dcStock.reserved - qty > level(s, dc).reorder) {
-      // a transfer from the regional distribution centre
-      dcStock.reserved += qty
-      const arrive = t + r.between(10, 40) * MINUTE
-      at(arrive, () => {
-        dcStock.reserved -= qty
-        dcStock.onHand -= qty
-        st.onHand += qty
-        st.onOrder -= qty
-        open.delete(k)
-        replenish(s, dc, arrive)
-        return { id: id(), type: 'transfer', occurredAt: formatCst(arrive), sku: s.code, warehouse: dc.code, toWarehouse: w.code, qty }
-      })
-      return
-    }
+    fromStock.reserved += qty
+    const arrive = t + r.between(10, 40) * MINUTE
+    at(arrive, () => {
+      fromStock.reserved -= qty
+      fromStock.onHand -= qty
+      st.onHand += qty
+      st.onOrder -= qty
+      open.delete(k)
+      replenish(s, from, arrive)
+      return { id: id(), type: 'transfer', occurredAt: formatCst(arrive), sku: s.code, warehouse: from.code, toWarehouse: to.code, qty }
+    })
+  }
+
+  /** Purchase order, receipt (on time or late), payment to the supplier, sometimes a return of part of the lot. */
+  function purchase(s: SimSku, w: SimWarehouse, qty: number, t: number): void {
+    const st = stock(s.code, w.code)
+    const k = key(s.code, w.code)
+    open.add(k)
+    st.onOrder += qty
     const ref = `PO-${idPrefix}-${n + 1}`
     const lead = r.between(20, 60) * MINUTE
     const due = t + lead
@@ -206,55 +248,188 @@ export function createSimulator(opts: SimulatorOptions): Simulator {
       const amount = round2(qty * s.cost)
       const paid = arrive + r.exponential(2 * HOUR)
       at(paid, () => ({ id: id(), type: 'payment_out', occurredAt: formatCst(paid), amount, partner: s.supplier, ref }))
+      if (r.chance(purchaseReturnRate)) {
+        // quality inspection finds part of the lot defective: it goes back to the supplier
+        const back = arrive + r.between(10, 120) * MINUTE
+        const defective = Math.max(1, Math.round(qty * r.between(0.02, 0.1)))
+        at(back, () => {
+          if (st.onHand - st.reserved < defective) return undefined // already sold: the ERP settles it otherwise
+          st.onHand -= defective
+          replenish(s, w, back)
+          return { id: id(), type: 'purchase_return', occurredAt: formatCst(back), sku: s.code, warehouse: w.code, qty: defective, unitCost: s.cost, partner: s.supplier, ref }
+        })
+      }
       return { id: id(), type: 'purchase_receipt', occurredAt: formatCst(arrive), sku: s.code, warehouse: w.code, qty, unitCost: s.cost, partner: s.supplier, ref, dueAt: formatCst(due) }
     })
   }
 
+  /**
+   * A production run: a production order to the workshop, materials issued from the raw-material
+   * warehouse to the line, finished goods received at standard cost when done, and the materials
+   * the run consumed backflushed from the line-side stock (reported as its count).
+   */
+  function produce(s: SimSku, plant: SimWarehouse, qty: number, t: number): void {
+    const p = production!
+    const rm = warehouseByCode.get(p.materials)!
+    const wip = warehouseByCode.get(p.wip)!
+    const bom = p.bom(s).map((b) => ({ sku: b.sku, need: Math.ceil(b.per * qty) }))
+    const short = bom.filter((b) => {
+      const m = stock(b.sku.code, rm.code)
+      return m.onHand - m.reserved < b.need
+    })
+    if (short.length > 0) {
+      // not enough material: buy it; the run is released on a later attempt
+      for (const b of short) replenish(b.sku, rm, t, b.need)
+      return
+    }
+    const st = stock(s.code, plant.code)
+    const k = key(s.code, plant.code)
+    open.add(k)
+    st.onOrder += qty
+    for (const b of bom) stock(b.sku.code, rm.code).reserved += b.need
+    const ref = `MO-${idPrefix}-${n + 1}`
+    const lead = r.between(p.leadMinutes[0], p.leadMinutes[1]) * MINUTE
+    const due = t + lead
+    const common = { sku: s.code, warehouse: plant.code, qty, unitCost: s.cost, partner: p.workshop, channel: 'production', ref, dueAt: formatCst(due) }
+    at(t, () => ({ id: id(), type: 'purchase_order', occurredAt: formatCst(t), ...common }))
+    const issue = t + r.between(1, 5) * MINUTE
+    for (const b of bom) {
+      at(issue, () => {
+        const m = stock(b.sku.code, rm.code)
+        m.reserved -= b.need
+        m.onHand -= b.need
+        stock(b.sku.code, wip.code).onHand += b.need
+        replenish(b.sku, rm, issue)
+        return { id: id(), type: 'transfer', occurredAt: formatCst(issue), sku: b.sku.code, warehouse: rm.code, toWarehouse: wip.code, qty: b.need }
+      })
+    }
+    const done = t + lead * (r.chance(0.8) ? r.between(0.6, 1) : r.between(1.05, 1.4))
+    at(done, () => {
+      st.onHand += qty
+      st.onOrder -= qty
+      open.delete(k)
+      for (const b of bom) {
+        at(done, () => {
+          const line = stock(b.sku.code, wip.code)
+          line.onHand -= b.need
+          return { id: id(), type: 'stocktake', occurredAt: formatCst(done), sku: b.sku.code, warehouse: wip.code, countedQty: line.onHand }
+        })
+      }
+      return { id: id(), type: 'purchase_receipt', occurredAt: formatCst(done), ...common }
+    })
+  }
+
+  /** Splits qty into k positive integer parts (k ≤ qty). */
+  function split(qty: number, k: number): number[] {
+    const parts: number[] = []
+    let left = qty
+    for (let i = k; i > 1; i--) {
+      const q = Math.max(1, Math.min(left - (i - 1), Math.round((left / i) * r.between(0.6, 1.4))))
+      parts.push(q)
+      left -= q
+    }
+    parts.push(left)
+    return parts
+  }
+
   function sale(t: number): Movement[] {
     const channel = r.weighted(scenario.channels, (c) => c.weight)
-    const w = channel.code === 'pos' ? r.weighted(stores, (x) => x.traffic) : r.pick(dcs)
+    const w = r.weighted(channelWarehouses.get(channel.code)!, (x) => x.traffic)
     const s = pickSku()
-    const st = stock(s.code, w.code)
-    const qty = (channel.code === 'wholesale' ? r.int(5, 30) : r.int(1, channel.code === 'pos' ? 3 : 4)) * unitsPerLine
-    if (st.onHand - st.reserved < qty) {
-      replenish(s, w, t)
-      return [] // out of stock: a lost sale, not a negative book
-    }
-    st.reserved += qty
-    const customer = channel.code === 'pos' && r.chance(0.4) ? 'WALK-IN' : r.pick(members).code
+    if (w.kind !== 'virtual' && !scenario.stocks(s, w)) return []
+    const qty = r.int(channel.qty[0], channel.qty[1]) * unitsPerLine
+    const customer = r.chance(channel.walkInShare ?? 0) ? 'WALK-IN' : r.pick(members).code
     const unitPrice = round2(s.price * r.between(0.88, 1))
     const ref = `SO-${idPrefix}-${n + 1}`
     const due = t + channel.promiseMinutes * MINUTE
-    const base = { sku: s.code, warehouse: w.code, qty, unitPrice, partner: customer, channel: channel.code, ref }
-    const order: Movement = { id: id(), type: 'sales_order', occurredAt: formatCst(t), ...base, dueAt: formatCst(due) }
-    const shipAt = channel.code === 'pos' ? t + r.between(0, 30_000) : t + r.exponential(channel.promiseMinutes * 0.6 * MINUTE)
-    const withCost = r.chance(0.2)
-    at(shipAt, () => {
-      st.reserved -= qty
-      st.onHand -= qty
-      const shipment: Movement = { id: id(), type: 'sales_shipment', occurredAt: formatCst(shipAt), ...base, dueAt: formatCst(Math.max(due, t + 60_000)), ...(withCost ? { unitCost: s.cost } : {}) }
-      if (r.chance(0.015)) {
-        const back = shipAt + r.exponential(2 * HOUR)
-        const returned = unitsPerLine
-        at(back, () => {
-          st.onHand += returned
-          return { id: id(), type: 'sales_return', occurredAt: formatCst(back), sku: s.code, warehouse: w.code, qty: returned, unitPrice, partner: customer, channel: channel.code }
+    const base: SaleLine = { sku: s.code, warehouse: w.code, unitPrice, partner: customer, channel: channel.code, ref }
+    const order: Movement = { id: id(), type: 'sales_order', occurredAt: formatCst(t), ...base, qty, dueAt: formatCst(due) }
+    const amount = round2(qty * unitPrice)
+    const paid = r.chance(channel.paidShare ?? 1)
+    const prepaidAt = t + r.between(1, 5) * MINUTE
+    if (w.kind === 'virtual') {
+      dropShip(s, w, channel, base, qty, t, due)
+    } else {
+      const st = stock(s.code, w.code)
+      if (st.onHand - st.reserved < qty) {
+        replenish(s, w, t)
+        return [] // out of stock: a lost sale, not a negative book
+      }
+      st.reserved += qty
+      if (r.chance(channel.cancelRate ?? 0)) {
+        // the customer cancels before anything ships: the order (and a prepayment) are reversed
+        const cancelAt = (channel.payment === 'prepaid' ? prepaidAt : t) + r.between(2, 15) * MINUTE
+        let paymentId: string | undefined
+        if (paid && channel.payment === 'prepaid') {
+          at(prepaidAt, () => {
+            paymentId = id()
+            return { id: paymentId, type: 'payment_in', occurredAt: formatCst(prepaidAt), amount, partner: customer, channel: channel.code, ref }
+          })
+        }
+        at(cancelAt, () => {
+          st.reserved -= qty
+          return { id: id(), type: 'cancel', occurredAt: formatCst(cancelAt), cancels: order.id }
+        })
+        at(cancelAt, () => (paymentId ? { id: id(), type: 'cancel', occurredAt: formatCst(cancelAt), cancels: paymentId } : undefined))
+        return [order]
+      }
+      const [lo, hi] = channel.split ?? [1, 1]
+      const parts = split(qty, Math.min(qty, r.int(lo, hi)))
+      const withCost = r.chance(0.2)
+      let shipAt = t
+      for (const part of parts) {
+        shipAt = channel.immediate ? t + r.between(0, 30_000) : shipAt + r.exponential((channel.promiseMinutes * 0.6 * MINUTE) / parts.length)
+        const when = shipAt
+        at(when, () => {
+          st.reserved -= part
+          st.onHand -= part
+          if (r.chance(channel.returnRate ?? 0.015)) {
+            const back = when + r.exponential(2 * HOUR)
+            const returned = Math.min(part, unitsPerLine)
+            at(back, () => {
+              st.onHand += returned
+              return { id: id(), type: 'sales_return', occurredAt: formatCst(back), sku: s.code, warehouse: w.code, qty: returned, unitPrice, partner: customer, channel: channel.code }
+            })
+          }
+          return { id: id(), type: 'sales_shipment', occurredAt: formatCst(when), ...base, qty: part, dueAt: formatCst(Math.max(due, t + 60_000)), ...(withCost ? { unitCost: s.cost } : {}) }
         })
       }
-      return shipment
-    })
-    const amount = round2(qty * unitPrice)
-    const payAt = channel.code === 'pos' ? shipAt : channel.code === 'online' ? t + r.between(1, 5) * MINUTE : t + r.exponential(6 * HOUR)
-    if (channel.code !== 'pos' || r.chance(0.6)) {
+      if (paid) {
+        const payAt = channel.payment === 'shipment' ? shipAt : channel.payment === 'prepaid' ? prepaidAt : t + r.exponential(6 * HOUR)
+        at(payAt, () => ({ id: id(), type: 'payment_in', occurredAt: formatCst(payAt), amount, partner: customer, channel: channel.code, ref }))
+      }
+      replenish(s, w, t)
+      return [order]
+    }
+    if (paid) {
+      const payAt = channel.payment === 'credit' ? t + r.exponential(6 * HOUR) : prepaidAt
       at(payAt, () => ({ id: id(), type: 'payment_in', occurredAt: formatCst(payAt), amount, partner: customer, channel: channel.code, ref }))
     }
-    replenish(s, w, t)
     return [order]
   }
 
+  /** Supplier direct: the supplier ships to the customer; the ERP books receipt and shipment together. */
+  function dropShip(s: SimSku, w: SimWarehouse, channel: SimChannel, base: SaleLine, qty: number, t: number, due: number): void {
+    const shipAt = t + r.exponential(channel.promiseMinutes * 0.7 * MINUTE)
+    const ref = `DS-${base.ref}`
+    at(shipAt, () => ({ id: id(), type: 'purchase_receipt', occurredAt: formatCst(shipAt), sku: s.code, warehouse: w.code, qty, unitCost: s.cost, partner: s.supplier, channel: 'dropship', ref }))
+    at(shipAt, () => {
+      if (r.chance(channel.returnRate ?? 0.015)) {
+        // a return goes back to the supplier: received from the customer, returned to the supplier
+        const back = shipAt + r.exponential(4 * HOUR)
+        const returned = Math.min(qty, unitsPerLine)
+        at(back, () => ({ id: id(), type: 'sales_return', occurredAt: formatCst(back), sku: s.code, warehouse: w.code, qty: returned, unitPrice: base.unitPrice, partner: base.partner, channel: channel.code }))
+        at(back, () => ({ id: id(), type: 'purchase_return', occurredAt: formatCst(back), sku: s.code, warehouse: w.code, qty: returned, unitCost: s.cost, partner: s.supplier, ref }))
+      }
+      return { id: id(), type: 'sales_shipment', occurredAt: formatCst(shipAt), ...base, qty, dueAt: formatCst(Math.max(due, t + 60_000)), unitCost: s.cost }
+    })
+    const settle = shipAt + r.exponential(4 * HOUR)
+    at(settle, () => ({ id: id(), type: 'payment_out', occurredAt: formatCst(settle), amount: round2(qty * s.cost), partner: s.supplier, ref }))
+  }
+
   function stocktake(t: number): Movement {
-    const w = r.pick(scenario.warehouses)
-    const s = pickSku()
+    const w = r.pick(counted)
+    const s = r.pick(stockedSkus.get(w.code)!)
     const st = stock(s.code, w.code)
     const diff = r.chance(0.7) ? 0 : r.int(-2, 1)
     // goods promised to open orders are still on the shelf: the count never goes below them
@@ -277,7 +452,7 @@ export function createSimulator(opts: SimulatorOptions): Simulator {
     shortShelves(t, share) {
       const out: Movement[] = []
       for (const w of stores) {
-        for (const s of scenario.skus) {
+        for (const s of stockedSkus.get(w.code)!) {
           if (!r.chance(share)) continue
           const st = stock(s.code, w.code)
           st.onHand = Math.min(st.onHand, Math.max(st.reserved, Math.round(s.safetyStock * r.between(0.2, 0.9))))
@@ -289,7 +464,7 @@ export function createSimulator(opts: SimulatorOptions): Simulator {
     },
     step(until) {
       const out: Movement[] = []
-      const meanGap = 1000 / Math.max(rate / MOVEMENTS_PER_SALE, 1e-6)
+      const meanGap = 1000 / Math.max(rate / scenario.movementsPerSale, 1e-6)
       for (;;) {
         const pending = heap.peek()
         const t = Math.min(nextSale, nextCount, pending?.at ?? Infinity)

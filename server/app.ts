@@ -12,6 +12,7 @@ import { errorsPlugin } from './plugins/errors.ts'
 import { authPlugin } from './plugins/auth.ts'
 import { masterDataPlugin } from './plugins/master-data.ts'
 import { aggregatePlugin } from './plugins/aggregate.ts'
+import { fxRatesPlugin } from './plugins/fx-rates.ts'
 import { ingestRoutes } from './plugins/ingest.ts'
 import { queryPlugin } from './plugins/query.ts'
 import { healthRoutes } from './plugins/health.ts'
@@ -44,6 +45,7 @@ export async function buildApp({ config, logger }: BuildAppOptions): Promise<Fas
   await app.register(authPlugin)
   await app.register(masterDataPlugin)
   await app.register(aggregatePlugin)
+  await app.register(fxRatesPlugin)
   await app.register(queryPlugin)
   // routes and gateways
   await app.register(healthRoutes)

@@ -3,6 +3,8 @@
  * Parsed once, validated, and passed down explicitly: nothing else reads process.env.
  */
 import { CockpitError } from './errors.ts'
+import { parseRateList } from './ingest/currency.ts'
+import type { ScaledRate } from './ingest/currency.ts'
 import { MIN_SECRET_LENGTH } from './auth/tokens.ts'
 
 export interface RetentionConfig {
@@ -43,6 +45,8 @@ export interface CockpitConfig {
   /** directory of the built screen; served when it exists */
   screenDir: string | undefined
   logLevel: string
+  /** exchange rates seeded at start from COCKPIT_FX_RATES (`USD:2026-01-01:7.12,…`) @default [] */
+  fxRates: ScaledRate[]
 }
 
 const DAY = 86_400
@@ -112,5 +116,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): CockpitConfig 
     bodyLimit: int(env, 'COCKPIT_BODY_LIMIT', 64 * 1024 * 1024, 1024),
     screenDir: env.COCKPIT_SCREEN_DIR || undefined,
     logLevel: env.LOG_LEVEL || 'info',
+    fxRates: fxRates(env.COCKPIT_FX_RATES, currency),
+  }
+}
+
+function fxRates(raw: string | undefined, currency: string): ScaledRate[] {
+  if (!raw) return []
+  try {
+    return parseRateList(raw, currency)
+  } catch (err) {
+    throw new CockpitError('COCKPIT_ERR_CONFIG', `COCKPIT_FX_RATES: ${(err as Error).message}`)
   }
 }

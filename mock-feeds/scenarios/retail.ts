@@ -2,37 +2,9 @@
  * A retail chain: two distribution centres and six stores in three regions, ~300 SKUs in ten
  * categories, twenty suppliers, two hundred members, three sales channels.
  */
-import type { Partner, Sku, Warehouse } from '../../protocol/master.ts'
+import type { Partner } from '../../protocol/master.ts'
 import { createRandom } from '../random.ts'
-
-export interface SimSku extends Sku {
-  /** list price, 2 decimals */
-  price: number
-  /** purchase cost, 2 decimals */
-  cost: number
-  /** relative sales frequency */
-  popularity: number
-  supplier: string
-  safetyStock: number
-  reorderPoint: number
-}
-
-export interface SimWarehouse extends Warehouse {
-  kind: 'dc' | 'store'
-  /** share of sales it makes */
-  traffic: number
-}
-
-export interface Scenario {
-  name: string
-  skus: SimSku[]
-  warehouses: SimWarehouse[]
-  suppliers: Partner[]
-  customers: Partner[]
-  channels: { code: string; weight: number; /** minutes from order to promised shipment */ promiseMinutes: number }[]
-  /** units per minute a SKU sells from a warehouse at the rate the chain is sized for */
-  demandPerMinute(sku: SimSku, warehouse: SimWarehouse): number
-}
+import type { Scenario, SimSku, SimWarehouse } from '../scenario.ts'
 
 const CATEGORIES: { code: string; name: string; items: string[]; price: [number, number] }[] = [
   { code: 'drinks', name: '饮料', items: ['矿泉水 550ml', '绿茶 500ml', '可乐 330ml', '橙汁 1L', '苏打水 350ml', '乌龙茶 500ml', '椰子水 1L', '咖啡饮料 280ml'], price: [2, 12] },
@@ -73,8 +45,8 @@ export interface ScenarioOptions {
   rate?: number
 }
 
-/** Sales lines per second at a given movement rate (orders, shipments, payments, replenishment). */
-export const MOVEMENTS_PER_SALE = 2.58
+/** Movements per sales line (order, shipments, payments, replenishment, returns, counts): sets the pace. */
+export const MOVEMENTS_PER_SALE = 2.85
 
 /** The same seed builds the same chain. */
 export function retailScenario(seed = 42, opts: ScenarioOptions = {}): Scenario {
@@ -89,6 +61,8 @@ export function retailScenario(seed = 42, opts: ScenarioOptions = {}): Scenario 
   }))
   customers.push({ code: 'WALK-IN', name: '散客', kind: 'customer' })
   const warehouses: SimWarehouse[] = WAREHOUSES.map((w) => ({ ...w, traffic: w.kind === 'dc' ? 0.05 : r.between(0.6, 1.4) }))
+  const stores = warehouses.filter((w) => w.kind === 'store').map((w) => w.code)
+  const dcs = warehouses.filter((w) => w.kind === 'dc').map((w) => w.code)
   const storeTraffic = warehouses.filter((w) => w.kind === 'store').reduce((t, w) => t + w.traffic, 0)
   const dcCount = warehouses.filter((w) => w.kind === 'dc').length
   // units per sales line that a warehouse ships, for a SKU of popularity share 1
@@ -125,10 +99,15 @@ export function retailScenario(seed = 42, opts: ScenarioOptions = {}): Scenario 
     suppliers,
     customers,
     demandPerMinute: (sku, w) => linesPerMinute * (sku.popularity / popularityTotal) * unitsPerLine(w),
+    stocks: () => true,
+    movementsPerSale: MOVEMENTS_PER_SALE,
     channels: [
-      { code: 'pos', weight: 0.7, promiseMinutes: 0 },
-      { code: 'online', weight: 0.22, promiseMinutes: 45 },
-      { code: 'wholesale', weight: 0.08, promiseMinutes: 240 },
+      // POS: shipped at the till, cash recorded for 60 % of lines, 40 % anonymous walk-in customers
+      { code: 'pos', weight: 0.7, promiseMinutes: 0, warehouses: stores, qty: [1, 3], immediate: true, payment: 'shipment', paidShare: 0.6, walkInShare: 0.4 },
+      // online orders are paid at once and picked at a distribution centre; a few are cancelled
+      { code: 'online', weight: 0.22, promiseMinutes: 45, warehouses: dcs, qty: [1, 4], payment: 'prepaid', cancelRate: 0.02 },
+      // wholesale on credit, large lines sometimes shipped in two parts
+      { code: 'wholesale', weight: 0.08, promiseMinutes: 240, warehouses: dcs, qty: [5, 30], payment: 'credit', split: [1, 2], cancelRate: 0.01 },
     ],
   }
 }

@@ -110,7 +110,6 @@ type Op =
     }
   | { i: number; k: 'bk'; h: string; f: string; q: number; T: number[] }
   | { k: 'rev'; p: string; dq: number; dv: number }
-  | { k: 'bkrev'; h: string; f: string; d: number }
 
 const EXPIRING_LIMIT = 200_000
 
@@ -297,19 +296,15 @@ function effects(f: Folder, e: EffectRecord, i: number, sign: 1 | -1, keys: Keys
     f.ops.push({ k: 'rev', p: mem.pair, dq: -dq, dv: -dv })
   }
 
-  /** open order qty against `ref` (+qty opens, −qty closes at most what is open) */
+  /**
+   * ordered − fulfilled qty against `ref` (+qty for an order, −qty for a receipt/shipment); the
+   * backlog is what stays open. The level change depends on the other movements of the ref, so a
+   * cancel is the same operation with the opposite sign, evaluated by the script.
+   */
   const backlog = (kind: 'bs' | 'bp', q: number) => {
     if (e.ref === undefined) return
-    const h = keys.backlog(kind)
-    const field = `${e.ref}|${e.d.sku}`
-    const T = f.levelTargets(kind, mem)
-    if (sign === 1) {
-      f.ops.push({ i, k: 'bk', h, f: field, q, T })
-      return
-    }
-    const [delta = 0] = x()
-    f.add(T, -delta)
-    f.ops.push({ k: 'bkrev', h, f: field, d: -delta })
+    x() // keeps the outputs of later operations aligned
+    f.ops.push({ i, k: 'bk', h: keys.backlog(kind), f: `${e.ref}|${e.d.sku}`, q: sign * q, T: f.levelTargets(kind, mem) })
   }
 
   const onTime = e.due !== undefined && at <= e.due ? 1 : 0

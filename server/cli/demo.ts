@@ -1,16 +1,19 @@
 /**
- * npm run demo — everything on one machine after `npm ci`: a Redis (the one at REDIS_URL, or a
- * local redis-server started with its data under .data/), the built screen, the server, and a
- * simulated retail chain feeding it live. Prints the URL and the keys; Ctrl-C stops it all.
+ * npm run demo [-- --scenario manufacturing|retail|ecommerce] — everything on one machine after
+ * `npm ci`: a Redis (the one at REDIS_URL, or a local redis-server started with its data under
+ * .data/), the built screen, the server, and a simulated business feeding it live (retail chain
+ * unless COCKPIT_DEMO_SCENARIO or --scenario says otherwise). Prints the URL and the keys; Ctrl-C
+ * stops it all.
  */
 import { spawn, spawnSync } from 'node:child_process'
 import type { ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs'
 import { join, resolve } from 'node:path'
+import { parseArgs } from 'node:util'
 import { Redis } from 'ioredis'
 import { runFeed } from '../../mock-feeds/feed.ts'
-import { retailScenario } from '../../mock-feeds/scenarios/retail.ts'
+import { SCENARIO_NAMES, buildScenario, isScenarioName } from '../../mock-feeds/scenario-registry.ts'
 import { createCalendar } from '../domain/time.ts'
 
 const root = resolve(import.meta.dirname, '../..')
@@ -107,6 +110,13 @@ const adminKey = process.env.COCKPIT_ADMIN_KEY || `ak_${randomBytes(12).toString
 const tokenSecret = process.env.COCKPIT_TOKEN_SECRET || randomBytes(32).toString('hex')
 const rate = Number(process.env.DEMO_RATE || 200)
 const timeZone = process.env.COCKPIT_TZ || 'Asia/Shanghai'
+const { values: args } = parseArgs({ options: { scenario: { type: 'string' } }, allowPositionals: false })
+const scenarioName = args.scenario ?? (process.env.COCKPIT_DEMO_SCENARIO || 'retail')
+if (!isScenarioName(scenarioName)) {
+  process.stderr.write(`unknown scenario "${scenarioName}" (--scenario or COCKPIT_DEMO_SCENARIO): use one of ${SCENARIO_NAMES.join(', ')}\n`)
+  process.exit(2)
+}
+const SCENARIO_TITLES = { manufacturing: 'manufacturer', retail: 'retail chain', ecommerce: 'e-commerce shop' } as const
 
 await ensureRedis(redisUrl)
 const screenDir = ensureScreenBuilt()
@@ -156,7 +166,7 @@ out('  erp-cockpit demo')
 out(`  wall:        ${url}/wall`)
 out(`  ingest key:  ${ingestKey}`)
 out(`  admin key:   ${adminKey}`)
-out(`  simulator:   retail chain since ${cal.format(historyFrom)} (loads in seconds), then ${rate} movements/s live`)
+out(`  simulator:   ${SCENARIO_TITLES[scenarioName]} since ${cal.format(historyFrom)} (loads in seconds), then ${rate} movements/s live`)
 out('  try:')
 out(`    curl -s -XPOST ${url}/api/v1/movements -H 'authorization: Bearer ${ingestKey}' -H 'content-type: application/json' \\`)
 out(`      -d '[{"id":"try-1","type":"payment_in","occurredAt":"${new Date().toISOString()}","amount":100}]'`)
@@ -172,7 +182,7 @@ runFeed({
   url,
   ingestKey,
   adminKey,
-  scenario: retailScenario(42, { rate }),
+  scenario: buildScenario(scenarioName, 42, { rate }),
   seed: 42,
   rate,
   historyFrom,

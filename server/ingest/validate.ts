@@ -43,6 +43,11 @@ const MIN_TIME = Date.parse('1990-01-01T00:00:00Z')
 export interface ValidateOptions {
   baseCurrency: string
   now?: number
+  /**
+   * accept currencies other than the base one: the caller converts them with the rate of their
+   * date (server/ingest/currency.ts) @default false
+   */
+  foreignCurrencies?: boolean
 }
 
 function schemaErrors(validator: Validator, value: unknown): FieldError[] {
@@ -118,7 +123,7 @@ export function validateMovement(value: unknown, index: number, opts: ValidateOp
   const errors: FieldError[] = []
   const at = instant(m.occurredAt, '/occurredAt', errors, now, false)
   const due = 'dueAt' in m ? instant(m.dueAt, '/dueAt', errors, now, true) : undefined
-  if ('currency' in m && m.currency !== undefined && m.currency !== opts.baseCurrency) {
+  if (!opts.foreignCurrencies && 'currency' in m && m.currency !== undefined && m.currency !== opts.baseCurrency) {
     errors.push({ path: '/currency', message: `unknown currency ${m.currency}: no exchange rate to ${opts.baseCurrency} is configured` })
   }
   let qty = 0

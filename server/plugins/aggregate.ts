@@ -41,7 +41,7 @@ declare module 'fastify' {
 
 type ApplyBatchReply = [string, ...(string | number)[]]
 interface ScriptedRedis extends Redis {
-  applyBatch(q: string, v: string, a: string, last: string, payload: string, effectPrefix: string): Promise<ApplyBatchReply>
+  applyBatch(q: string, v: string, a: string, last: string, moves: string, payload: string, effectPrefix: string): Promise<ApplyBatchReply>
 }
 
 export const aggregatePlugin = fp(
@@ -49,7 +49,7 @@ export const aggregatePlugin = fp(
     const { config, keys, masterData, changes } = fastify
     const redis = fastify.redis as ScriptedRedis
     // defineCommand runs EVALSHA and falls back to EVAL after a Redis restart flushed the script
-    redis.defineCommand('applyBatch', { numberOfKeys: 4, lua: APPLY_BATCH_LUA })
+    redis.defineCommand('applyBatch', { numberOfKeys: 5, lua: APPLY_BATCH_LUA })
     const calendar = createCalendar(config.timeZone)
     const expiring = new Set<string>()
     const levelQ = keys.level('q', 'pair')
@@ -138,7 +138,7 @@ export const aggregatePlugin = fp(
             { keys, calendar, retention: config.retention, effectTtl: config.effectTtl, dims: masterData, now: Date.now(), expiring },
             targets,
           )
-          const reply = await redis.applyBatch(levelQ, levelV, keys.avgCost, keys.lastMoved, folded.payload, effectPrefix)
+          const reply = await redis.applyBatch(levelQ, levelV, keys.avgCost, keys.lastMoved, keys.liveMoves, folded.payload, effectPrefix)
           if (reply[0] === 'ok') {
             rememberExpiring(expiring, folded.expiring)
             // the batch is applied: a lost notice only delays screens until their next refresh

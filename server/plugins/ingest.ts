@@ -80,12 +80,14 @@ export const ingestRoutes = fp(
           return reply.status(400).send({ error: 'invalid_movements', message: 'the batch is empty', rejected: [] })
         }
 
-        const { movements, rejected } = validateBatch(items, { baseCurrency: config.currency })
+        const { movements: valid, rejected } = validateBatch(items, { baseCurrency: config.currency, foreignCurrencies: true })
         if (lines) {
           for (const r of rejected) r.index = lines[r.index]!
-          for (const n of movements) n.index = lines[n.index]!
+          for (const n of valid) n.index = lines[n.index]!
         }
-        const allRejected = [...broken, ...rejected].sort((a, b) => a.index - b.index)
+        // other currencies become the base currency at the rate of their date (server/ingest/currency.ts)
+        const { movements, rejected: unconvertible } = await fastify.fxRates.convert(valid)
+        const allRejected = [...broken, ...rejected, ...unconvertible].sort((a, b) => a.index - b.index)
         if (allRejected.length > 0) {
           return reply.status(400).send({
             error: 'invalid_movements',
@@ -112,5 +114,5 @@ export const ingestRoutes = fp(
       },
     )
   },
-  { name: 'ingest', dependencies: ['aggregate', 'auth'] },
+  { name: 'ingest', dependencies: ['aggregate', 'auth', 'fx-rates'] },
 )

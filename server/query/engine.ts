@@ -184,14 +184,18 @@ export function createQueryEngine(o: QueryEngineOptions): QueryEngine {
     return out
   }
 
-  /** one figure per member (or `_`) for each tile set, from a flow or ratio formula */
+  /**
+   * one figure per member (or `_`) for each tile set, from a flow or ratio formula. Flows stay in
+   * integer units (money 1e-4, qty 1e-3) so that totals over members are exact sums; the caller
+   * scales them for output once (`outputOf`).
+   */
   async function evaluate(metric: Query['metric'], tileSets: Tile[][], dim: Dimension | 'all', members: string[] | undefined, keep?: (member: string) => boolean) {
     const f = FORMULAS[metric]
     if (f.kind === 'flow') {
       const sums = await readFlow(f.terms, tileSets, dim, members, keep)
       return sums.map((s) => {
         const out = new Map<string, number | null>()
-        for (const m of membersOf(s)) out.set(m, scaleOut(f.scale, combine(f.terms, s, m)))
+        for (const m of membersOf(s)) out.set(m, combine(f.terms, s, m))
         return out
       })
     }
@@ -242,8 +246,16 @@ export function createQueryEngine(o: QueryEngineOptions): QueryEngine {
     return total
   }
 
+  /** a flow's integer units → its output number; ratios pass through */
+  function outputOf(metric: Query['metric']): (v: number | null) => number | null {
+    const f = FORMULAS[metric]
+    if (f.kind !== 'flow') return (v) => v
+    return (v) => (v === null ? null : scaleOut(f.scale, v))
+  }
+
   async function runFlow(q: Query, at: number): Promise<QueryResult> {
     const info = METRICS[q.metric]
+    const out = outputOf(q.metric)
     const period = resolvePeriod(q, cal, at)
     const plan = filterPlan(q)
     const allowed = allowedFor(q.metric, plan.dim, period.from, at)
@@ -274,25 +286,26 @@ export function createQueryEngine(o: QueryEngineOptions): QueryEngine {
     const totals = values[0]!
 
     if (q.groupBy) {
-      let keys = [...totals.keys()]
-      const byTotal = (k: string) => totals.get(k) ?? null
+      // a member whose period total is 0 may still move within it: its series keeps it a group
+      let keys = [...new Set(values.flatMap((m) => [...m.keys()]))]
+      const byTotal = (k: string) => totals.get(k) ?? (isRatio ? null : 0)
       keys.sort((a, b) => (byTotal(b) ?? -Infinity) - (byTotal(a) ?? -Infinity) || (a < b ? -1 : 1))
       if (q.top) keys = keys.slice(0, q.top)
       result.groups = keys.map((key): GroupResult => {
-        const g: GroupResult = { key, total: byTotal(key) }
+        const g: GroupResult = { key, total: out(byTotal(key)) }
         const l = label(q.groupBy!, key)
         if (l !== undefined) g.label = l
-        if (q.interval) g.series = points.map((p, i) => ({ start: p.start, value: values[i + 1]!.get(key) ?? (isRatio ? null : 0) }))
+        if (q.interval) g.series = points.map((p, i) => ({ start: p.start, value: out(values[i + 1]!.get(key) ?? (isRatio ? null : 0)) }))
         return g
       })
       if (isRatio) {
         const all = await evaluate(q.metric, [tilePeriod(cal, period.from, period.to, { allowed: allowedFor(q.metric, 'all', period.from, at), openEnd })], 'all', undefined)
         result.total = plan.members || plan.keep ? await filteredRatio(q, whole, plan) : (all[0]!.get(ALL_FIELD) ?? null)
       } else {
-        result.total = sumMap(totals)
+        result.total = out(sumMap(totals))
       }
     } else {
-      const pick = (m: Map<string, number | null>): number | null => (plan.dim === 'all' ? (m.get(ALL_FIELD) ?? (isRatio ? null : 0)) : sumMap(m))
+      const pick = (m: Map<string, number | null>): number | null => out(plan.dim === 'all' ? (m.get(ALL_FIELD) ?? (isRatio ? null : 0)) : sumMap(m))
       result.total = isRatio && plan.members ? await filteredRatio(q, whole, plan) : pick(totals)
       if (q.interval) {
         result.series = await Promise.all(
@@ -307,7 +320,7 @@ export function createQueryEngine(o: QueryEngineOptions): QueryEngine {
       const prev = previousPeriod(period, q.window, cal)
       const prevTiles = tilePeriod(cal, prev.from, prev.to, { allowed: allowedFor(q.metric, plan.dim, prev.from, at) })
       const pv = plan.dim === 'all' || !isRatio ? (await evaluate(q.metric, [prevTiles], plan.dim, plan.members, plan.keep))[0]! : undefined
-      const prevTotal = pv === undefined ? await filteredRatio(q, prevTiles, plan) : plan.dim === 'all' ? (pv.get(ALL_FIELD) ?? (isRatio ? null : 0)) : sumMap(pv)
+      const prevTotal = pv === undefined ? await filteredRatio(q, prevTiles, plan) : out(plan.dim === 'all' ? (pv.get(ALL_FIELD) ?? (isRatio ? null : 0)) : sumMap(pv))
       result.previous = { from: cal.format(prev.from), to: cal.format(prev.to), total: prevTotal }
     }
     return result
@@ -399,6 +412,11 @@ export function createQueryEngine(o: QueryEngineOptions): QueryEngine {
 
   async function runBelowSafety(q: Query, at: number): Promise<QueryResult> {
     const filter = normalizeFilter(q.filter)
+    // rows of sku × warehouse: they can be narrowed, not grouped, and only by what a pair has
+    if (q.groupBy) throw new CockpitError('COCKPIT_ERR_UNSUPPORTED_QUERY', `${q.metric} lists sku × warehouse rows: filter it, it cannot be grouped`)
+    for (const d of Object.keys(filter)) {
+      if (!['sku', 'warehouse', 'category', 'region'].includes(d)) throw new CockpitError('COCKPIT_ERR_UNSUPPORTED_QUERY', `${q.metric} can be filtered by sku, warehouse, category and region, not ${d}`)
+    }
     // a filter the rows cannot honour must be refused, not ignored (scoped tokens rely on it)
     for (const d of Object.keys(filter)) {
       if (d === 'partner' || d === 'channel') throw new CockpitError('COCKPIT_ERR_UNSUPPORTED_QUERY', `stock alerts can be filtered by sku, warehouse, category and region, not ${d}`)
@@ -513,9 +531,9 @@ export function createQueryEngine(o: QueryEngineOptions): QueryEngine {
     let pointValues: Map<string, number | null>[]
     if (f.kind === 'closing') {
       const closings = await closingAt(f.level, f.delta, plan.dim, plan.members, [period.to, ...points.map((p) => Math.min(p.end, period.to))], at)
-      const out = (m: Map<string, number>) => new Map([...m].map(([k, v]) => [k, scaleOut(f.scale, v)] as [string, number | null]))
-      wholeValues = out(closings[0]!)
-      pointValues = closings.slice(1).map(out)
+      // kept in integer units until output, so totals over members are exact
+      wholeValues = closings[0]!
+      pointValues = closings.slice(1)
     } else {
       // end of each day of the period (today: now)
       const days = bucketsOf(cal, 'day', period.from, end)
@@ -556,25 +574,35 @@ export function createQueryEngine(o: QueryEngineOptions): QueryEngine {
       }
     }
     const isSum = f.kind === 'closing'
-    const pick = (m: Map<string, number | null>): number | null => (plan.dim === 'all' || !q.groupBy && !isSum ? (m.get(ALL_FIELD) ?? null) : sumMap(m))
+    const out = (v: number | null): number | null => (v !== null && f.kind === 'closing' ? scaleOut(f.scale, v) : v)
+    // a closing level with nothing ever in stock is 0; a turnover without stock or COGS is null
+    const pick = (m: Map<string, number | null>): number | null => out(plan.dim === 'all' || (!q.groupBy && !isSum) ? (m.get(ALL_FIELD) ?? (isSum ? 0 : null)) : sumMap(m))
     if (q.groupBy) {
-      let keys = [...wholeValues.keys()].sort((a, b) => (wholeValues.get(b) ?? -Infinity) - (wholeValues.get(a) ?? -Infinity) || (a < b ? -1 : 1))
+      // a member whose level at the end is 0 may still have had stock within the period
+      let keys = [...new Set([wholeValues, ...pointValues].flatMap((m) => [...m.keys()]))].sort((a, b) => (wholeValues.get(b) ?? -Infinity) - (wholeValues.get(a) ?? -Infinity) || (a < b ? -1 : 1))
       if (q.top) keys = keys.slice(0, q.top)
       result.groups = keys.map((key) => {
-        const g: GroupResult = { key, total: wholeValues.get(key) ?? null }
+        const g: GroupResult = { key, total: out(wholeValues.get(key) ?? (isSum ? 0 : null)) }
         const l = o.masterData.label(q.groupBy!, key)
         if (l !== undefined) g.label = l
-        if (q.interval) g.series = points.map((p, k) => ({ start: cal.format(p.start), value: pointValues[k]!.get(key) ?? null }))
+        if (q.interval) g.series = points.map((p, k) => ({ start: cal.format(p.start), value: out(pointValues[k]!.get(key) ?? (isSum ? 0 : null)) }))
         return g
       })
-      if (isSum) result.total = sumMap(wholeValues)
+      if (isSum) result.total = out(sumMap(wholeValues))
       else {
-        const whole = await runStockPeriod({ ...q, groupBy: undefined, top: undefined, interval: undefined }, at)
+        const whole = await runStockPeriod({ ...q, groupBy: undefined, top: undefined, interval: undefined, compare: undefined }, at)
         result.total = whole.total
       }
     } else {
       result.total = pick(wholeValues)
       if (q.interval) result.series = points.map((p, k) => ({ start: cal.format(p.start), value: pick(pointValues[k]!) }))
+    }
+    if (q.compare === 'previous') {
+      // the same figure over the previous period of equal length, as its own query would give it
+      const prev = previousPeriod(period, q.window, cal)
+      const range = { from: cal.format(prev.from), to: cal.format(prev.to) }
+      const before = await runStockPeriod({ metric: q.metric, ...(q.filter ? { filter: q.filter } : {}), ...range }, at)
+      result.previous = { ...range, total: before.total }
     }
     return result
   }
@@ -583,8 +611,10 @@ export function createQueryEngine(o: QueryEngineOptions): QueryEngine {
   async function runStockout(q: Query, at: number): Promise<QueryResult> {
     const filter = normalizeFilter(q.filter)
     const dim = q.groupBy
-    if (dim && !['sku', 'warehouse', 'category', 'region'].includes(dim)) {
-      throw new CockpitError('COCKPIT_ERR_UNSUPPORTED_QUERY', `stock-out rate is kept by sku, warehouse, category and region, not ${dim}`)
+    for (const d of [dim, ...Object.keys(filter)]) {
+      if (d && !['sku', 'warehouse', 'category', 'region'].includes(d)) {
+        throw new CockpitError('COCKPIT_ERR_UNSUPPORTED_QUERY', `stock-out rate is kept by sku, warehouse, category and region, not ${d}`)
+      }
     }
     const [last, qty] = await Promise.all([o.redis.hgetall(o.keys.lastMoved), o.redis.hgetall(o.keys.level('q', 'pair'))])
     const since = at / 1000 - ACTIVE_DAYS * 86_400

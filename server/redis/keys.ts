@@ -23,6 +23,8 @@ export interface Keys {
   readonly avgCost: string
   /** last movement time (epoch seconds) per sku|warehouse: stockout rate counts active pairs */
   readonly lastMoved: string
+  /** stock movements applied and not cancelled per sku|warehouse: a pair whose every movement was cancelled is forgotten */
+  readonly liveMoves: string
   /** open order qty per `ref|sku`: `bs` sales orders, `bp` purchase orders */
   backlog(kind: 'bs' | 'bp'): string
   /** effect record of an applied movement: its idempotency key */
@@ -37,6 +39,10 @@ export interface Keys {
   screen(id: string): string
   /** sorted set of screen ids, scored by creation time (the order GET /api/v1/screens lists) */
   readonly screenIndex: string
+  /** exchange rates: field `CUR|YYYY-MM-DD` → rate × 1e10 (server/ingest/currency.ts) */
+  readonly fxRates: string
+  /** incremented on every rate change: processes reload their rate cache when it moves */
+  readonly fxVersion: string
   /** set once the templates were stored as screens (seed runs once per cockpit) */
   readonly screensSeeded: string
   /** key pattern that matches everything of this cockpit (for cleanup in tests) */
@@ -50,6 +56,7 @@ export function createKeys(prefix: string): Keys {
     level: (counter, dim) => `${prefix}c:now:${counter}:${dim}`,
     avgCost: `${prefix}lv:avg`,
     lastMoved: `${prefix}lv:last`,
+    liveMoves: `${prefix}lv:moves`,
     backlog: (kind) => `${prefix}bk:${kind}`,
     effect: (id) => `${prefix}e:${id}`,
     master: (kind) => `${prefix}md:${kind}`,
@@ -57,6 +64,8 @@ export function createKeys(prefix: string): Keys {
     socketIo: `${prefix}sio`,
     screen: (id) => `${prefix}screen:${id}`,
     screenIndex: `${prefix}screens`,
+    fxRates: `${prefix}fx:rates`,
+    fxVersion: `${prefix}fx:ver`,
     screensSeeded: `${prefix}screens:seeded`,
     all: `${prefix}*`,
   }

@@ -5,7 +5,7 @@ export async function deletePrefix(redis: Redis, prefix: string): Promise<number
   let cursor = '0'
   let deleted = 0
   do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000)
+    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 10_000)
     cursor = next
     if (keys.length) deleted += await redis.unlink(...keys)
   } while (cursor !== '0')

@@ -42,18 +42,37 @@ describe('trend-line', () => {
     const o = charts[0]!.option
     expect(o.xAxis.data).toHaveLength(24)
     expect(o.xAxis.data[13]).toBe('13:00')
-    expect(o.series.map((s: { name: string }) => s.name)).toEqual(['销售收入', '毛利率'])
-    expect(o.series[0].data.slice(0, 4)).toEqual([100_000, 120_000, 130_000, null])
-    expect(o.series[1].yAxisIndex).toBe(1)
+    const byId = (id: string) => o.series.find((s: { id: string }) => s.id === id)
+    expect(o.legend.data).toEqual(['销售收入', '毛利率'])
+    expect(byId('s1').data.slice(0, 4)).toEqual([0.2, 0.3, null, null])
+    expect(byId('s1').yAxisIndex).toBe(1)
     expect(o.yAxis).toHaveLength(2)
     expect(o.yAxis[0].axisLabel.formatter(120_000)).toBe('¥12万')
     expect(o.yAxis[1].axisLabel.formatter(0.25)).toBe('25%')
+  })
+
+  test('the bucket still filling is drawn dashed, so a flow does not fall off a cliff', () => {
+    mountWidget(TrendLine, m(trendLine), data, { options: { metrics: ['sales.revenue', 'sales.grossMargin'] } })
+    const o = charts[0]!.option
+    const byId = (id: string) => o.series.find((s: { id: string }) => s.id === id)
+    expect(byId('s0').data.slice(0, 4)).toEqual([100_000, 120_000, null, null])
+    expect(byId('s0-running').data.slice(0, 4)).toEqual([null, 120_000, 130_000, null])
+    expect(byId('s0-running').lineStyle.type).toBe('dashed')
+    // a ratio of a partial bucket is not partial: no dashed part
+    expect(byId('s1-running')).toBeUndefined()
+    const tip = o.tooltip.formatter([
+      { seriesName: '销售收入', value: null, marker: '', axisValueLabel: '02:00' },
+      { seriesName: '销售收入', value: 130_000, marker: '', axisValueLabel: '02:00' },
+      { seriesName: '毛利率', value: null, marker: '', axisValueLabel: '02:00' },
+    ])
+    expect(tip).toBe('02:00<br/>销售收入 <b>¥13.00万</b><br/>毛利率 <b>—</b>')
   })
 
   test('English names and K/M axis labels', () => {
     mountWidget(TrendLine, m(trendLine), data, { locale: 'en', options: { metrics: ['sales.revenue', 'sales.grossMargin'] } })
     const o = charts[0]!.option
     expect(o.series[0].name).toBe('Sales revenue')
+    expect(o.legend.data).toEqual(['Sales revenue', 'Gross margin'])
     expect(o.yAxis[0].axisLabel.formatter(120_000)).toBe('¥120K')
   })
 
@@ -64,6 +83,15 @@ describe('trend-line', () => {
     await nextTick()
     expect(charts[0]!.option.xAxis.data).toEqual(['13:05'])
     expect(w.find('[data-testid=no-data]').exists()).toBe(false)
+  })
+
+  test('the light theme recolours text and lines', () => {
+    mountWidget(TrendLine, m(trendLine), data, { theme: 'dark' })
+    mountWidget(TrendLine, m(trendLine), data, { theme: 'light' })
+    const [dark, light] = charts.map((c) => c.option)
+    expect(light.xAxis.axisLabel.color).not.toBe(dark.xAxis.axisLabel.color)
+    expect(light.legend.textStyle.color).toBe('#1f3354')
+    expect(light.tooltip.backgroundColor).toMatch(/255,255,255/)
   })
 
   test('the chart is disposed with the widget', () => {
@@ -100,6 +128,11 @@ describe('ranking-bar', () => {
     const w = mountWidget(RankingBar, m(rankingBar), data, { options: { groupBy: 'category' } })
     charts[0]!.handlers.get('click')!({ data: { key: 'drinks', label: '饮料' } })
     expect(w.emitted('drill')).toEqual([[{ dimension: 'category', key: 'drinks', label: '饮料' }]])
+  })
+
+  test('a short box shows only the bars that fit, largest first', () => {
+    mountWidget(RankingBar, m(rankingBar), data, { options: { groupBy: 'category' }, height: 30 })
+    expect(charts[0]!.option.yAxis.data).toEqual(['snacks', '饮料'])
   })
 
   test('an empty ranking says so', () => {

@@ -80,8 +80,12 @@ describe('rolling digits', () => {
   test('a change rolls at once after a quiet spell; faster changes wait until the roll has settled', async () => {
     vi.useFakeTimers()
     vi.setSystemTime(10_000)
-    const w = mount(RollingNumber, { props: { text: '¥1.00万', duration: 600, hold: 1200 } })
+    const w = mount(RollingNumber, { props: { text: '—', duration: 600, hold: 1200 } })
+    // the first figure after "no data" starts no roll: the next change is not held back
+    await w.setProps({ text: '¥1.00万' })
     expect(w.attributes('data-value')).toBe('¥1.00万')
+    // glyphs are drawn by CSS: the element's text is the figure alone
+    expect(w.text()).toBe('¥1.00万')
     await w.setProps({ text: '¥1.01万' })
     expect(w.attributes('data-value')).toBe('¥1.01万')
     // one digit column per digit, moved to its value
@@ -150,6 +154,14 @@ describe('stock-heatmap', () => {
     await w.findAll('[data-testid=heat-cell]')[1]!.trigger('click')
     await w.findAll('.name')[0]!.trigger('click')
     expect(w.emitted('drill')).toEqual([[{ dimension: 'warehouse', key: 'W2' }], [{ dimension: 'sku', key: 'A', label: '矿泉水' }]])
+  })
+
+  test('a small box leaves rows out and keeps the colours of cells too narrow for their figures', () => {
+    const w = mountWidget(StockHeatmap, m(stockHeatmap), data, { options, width: 110, height: 60 })
+    const rows = w.findAll('[data-testid=heat-row]')
+    expect(rows).toHaveLength(1)
+    expect(rows[0]!.findAll('[data-testid=heat-cell]').map((c) => c.text())).toEqual(['', ''])
+    expect(rows[0]!.find('[data-testid=heat-cell]').attributes('title')).toBe('矿泉水 · 上海仓: 100')
   })
 
   test('columns follow the warehouses of the options, in their order', () => {

@@ -8,8 +8,8 @@ export const cashFlow = defineWidget({
   version: 1,
   title: { 'zh-CN': '现金流', en: 'Cash flow' },
   options: Type.Object({
-    window: Type.String({ pattern: WINDOW_PATTERN }),
-    interval: Type.Union([Type.Literal('hour'), Type.Literal('day')]),
+    window: Type.String({ pattern: WINDOW_PATTERN, description: 'period' }),
+    interval: Type.Union([Type.Literal('hour'), Type.Literal('day')], { description: 'bars by hour or by day' }),
     title: Type.Optional(Type.String({ maxLength: 40 })),
   }),
   defaults: { window: 'today', interval: 'hour' },

@@ -13,18 +13,18 @@ export const gauge = defineWidget({
   version: 1,
   title: { 'zh-CN': '仪表盘', en: 'Gauge' },
   options: Type.Object({
-    metric: Type.Enum(METRIC_NAMES),
-    window: Type.String({ pattern: WINDOW_PATTERN }),
+    metric: Type.Enum(METRIC_NAMES, { description: 'the rate shown (on-time shipment, gross margin, …)' }),
+    window: Type.String({ pattern: WINDOW_PATTERN, description: 'period' }),
     /** dial range in the metric's unit (ratios: 0.8 = 80 %) */
-    min: Type.Number({ minimum: -1e12, maximum: 1e12 }),
-    max: Type.Number({ minimum: -1e12, maximum: 1e12 }),
+    min: Type.Number({ minimum: -1e12, maximum: 1e12, description: 'start of the dial, in the metric\'s unit (ratios: 0.8 = 80 %)' }),
+    max: Type.Number({ minimum: -1e12, maximum: 1e12, description: 'end of the dial' }),
     /** below `warn` is bad, from `good` on is good (reversed when higherIsBetter is false) */
-    warn: Type.Number({ minimum: -1e12, maximum: 1e12 }),
-    good: Type.Number({ minimum: -1e12, maximum: 1e12 }),
+    warn: Type.Number({ minimum: -1e12, maximum: 1e12, description: 'threshold between the bad and the amber band' }),
+    good: Type.Number({ minimum: -1e12, maximum: 1e12, description: 'threshold between the amber and the good band' }),
     /** false for figures where less is better (days on hand, return rate) */
-    higherIsBetter: Type.Boolean(),
+    higherIsBetter: Type.Boolean({ description: 'false for figures where less is better (days on hand, return rate)' }),
     /** show the change against the previous period */
-    compare: Type.Boolean(),
+    compare: Type.Boolean({ description: 'show the change against the previous period' }),
     title: Type.Optional(Type.String({ maxLength: 40 })),
   }),
   defaults: { metric: 'fulfilment.onTimeRate', window: 'today', min: 0, max: 1, warn: 0.85, good: 0.95, higherIsBetter: true, compare: true },

@@ -16,11 +16,11 @@ export const kpiCard = defineWidget({
   options: Type.Object({
     metric: Type.Enum(METRIC_NAMES, { description: 'metric to show' }),
     /** period of flow and ratio metrics (ignored for figures "now") */
-    window: Type.String({ pattern: WINDOW_PATTERN, description: 'period' }),
+    window: Type.String({ pattern: WINDOW_PATTERN, description: 'period of flow and ratio metrics (figures "now" ignore it)' }),
     /** show the change against the previous period of equal length */
-    compare: Type.Boolean(),
+    compare: Type.Boolean({ description: 'show the change against the previous period of equal length' }),
     /** a small line of the period under the figure */
-    sparkline: Type.Optional(Type.Boolean({ description: 'sparkline of the period' })),
+    sparkline: Type.Optional(Type.Boolean({ description: 'a small line of the period under the figure' })),
     /** title override; default the metric's title */
     title: Type.Optional(Type.String({ maxLength: 40 })),
   }),

@@ -14,10 +14,10 @@ export const marginByCategory = defineWidget({
   version: 1,
   title: { 'zh-CN': '品类毛利率', en: 'Gross margin by category' },
   options: Type.Object({
-    groupBy: Type.Enum(MARGIN_DIMENSIONS),
-    window: Type.String({ pattern: WINDOW_PATTERN }),
+    groupBy: Type.Enum(MARGIN_DIMENSIONS, { description: 'dimension of the columns' }),
+    window: Type.String({ pattern: WINDOW_PATTERN, description: 'period' }),
     /** columns shown, highest margins first */
-    top: Type.Integer({ minimum: 3, maximum: 20 }),
+    top: Type.Integer({ minimum: 3, maximum: 20, description: 'columns shown, highest margins first' }),
     title: Type.Optional(Type.String({ maxLength: 40 })),
   }),
   defaults: { groupBy: 'category', window: 'today', top: 10 },

@@ -18,11 +18,11 @@ export const movementTicker = defineWidget({
   version: 1,
   title: { 'zh-CN': '实时动态', en: 'Live activity' },
   options: Type.Object({
-    metrics: Type.Array(Type.Enum(TICKER_METRICS), { minItems: 1, maxItems: 6 }),
+    metrics: Type.Array(Type.Enum(TICKER_METRICS), { minItems: 1, maxItems: 6, description: 'flows followed' }),
     /** how far back the list reaches */
-    minutes: Type.Integer({ minimum: 5, maximum: 120 }),
+    minutes: Type.Integer({ minimum: 5, maximum: 120, description: 'how far back the list reaches' }),
     /** rows at most (fewer when the box is small) */
-    limit: Type.Integer({ minimum: 3, maximum: 60 }),
+    limit: Type.Integer({ minimum: 3, maximum: 60, description: 'rows at most (fewer when the box is small)' }),
     title: Type.Optional(Type.String({ maxLength: 40 })),
   }),
   defaults: { metrics: ['sales.revenue', 'purchase.receiptAmount', 'cash.in', 'cash.out', 'transfer.qty'], minutes: 30, limit: 30 },

@@ -12,7 +12,7 @@ export const purchasePipeline = defineWidget({
   version: 1,
   title: { 'zh-CN': '采购进度', en: 'Purchase pipeline' },
   options: Type.Object({
-    window: Type.String({ pattern: WINDOW_PATTERN }),
+    window: Type.String({ pattern: WINDOW_PATTERN, description: 'period' }),
     title: Type.Optional(Type.String({ maxLength: 40 })),
   }),
   defaults: { window: 'today' },

@@ -10,12 +10,12 @@ export const rankingBar = defineWidget({
   version: 1,
   title: { 'zh-CN': '排行榜', en: 'Ranking' },
   options: Type.Object({
-    metric: Type.Enum(METRIC_NAMES),
+    metric: Type.Enum(METRIC_NAMES, { description: 'metric ranked' }),
     /** the dimension ranked: sku, category, warehouse, partner, region or channel */
-    groupBy: Type.Enum(DIMENSIONS),
-    top: Type.Integer({ minimum: 3, maximum: 30 }),
+    groupBy: Type.Enum(DIMENSIONS, { description: 'dimension ranked' }),
+    top: Type.Integer({ minimum: 3, maximum: 30, description: 'bars shown' }),
     /** period of flow and ratio metrics (stock levels are ranked "now") */
-    window: Type.String({ pattern: WINDOW_PATTERN }),
+    window: Type.String({ pattern: WINDOW_PATTERN, description: 'period of flow and ratio metrics (stock levels are ranked "now")' }),
     title: Type.Optional(Type.String({ maxLength: 40 })),
   }),
   defaults: { metric: 'sales.revenue', groupBy: 'sku', top: 10, window: 'today' },

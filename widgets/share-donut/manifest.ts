@@ -14,11 +14,11 @@ export const shareDonut = defineWidget({
   title: { 'zh-CN': '占比环图', en: 'Share donut' },
   options: Type.Object({
     /** an additive metric (money, quantities, counts); ratios have no shares */
-    metric: Type.Enum(METRIC_NAMES),
-    groupBy: Type.Enum(DIMENSIONS),
+    metric: Type.Enum(METRIC_NAMES, { description: 'an additive metric (money, quantities, counts)' }),
+    groupBy: Type.Enum(DIMENSIONS, { description: 'dimension whose members are the slices' }),
     /** slices before the rest is folded into "other" */
-    top: Type.Integer({ minimum: 2, maximum: 12 }),
-    window: Type.String({ pattern: WINDOW_PATTERN }),
+    top: Type.Integer({ minimum: 2, maximum: 12, description: 'slices before the rest becomes "other"' }),
+    window: Type.String({ pattern: WINDOW_PATTERN, description: 'period of flow metrics (stock levels are "now")' }),
     title: Type.Optional(Type.String({ maxLength: 40 })),
   }),
   defaults: { metric: 'sales.revenue', groupBy: 'channel', top: 6, window: 'today' },

@@ -11,13 +11,13 @@ export const stockAlerts = defineWidget({
   title: { 'zh-CN': '库存预警', en: 'Stock alerts' },
   options: Type.Object({
     /** rows fetched (the list scrolls when they do not fit) */
-    limit: Type.Integer({ minimum: 5, maximum: 100 }),
+    limit: Type.Integer({ minimum: 5, maximum: 100, description: 'rows fetched; the list scrolls when they do not fit' }),
     /** only these warehouses (codes); all when absent */
-    warehouses: Type.Optional(Type.Array(Code, { minItems: 1, maxItems: 50 })),
+    warehouses: Type.Optional(Type.Array(Code, { minItems: 1, maxItems: 50, description: 'only these warehouses (codes); all when absent' })),
     /** only these categories */
-    categories: Type.Optional(Type.Array(Code, { minItems: 1, maxItems: 50 })),
+    categories: Type.Optional(Type.Array(Code, { minItems: 1, maxItems: 50, description: 'only these categories (codes); all when absent' })),
     /** seconds for one scroll through the list */
-    scrollSeconds: Type.Integer({ minimum: 5, maximum: 300 }),
+    scrollSeconds: Type.Integer({ minimum: 5, maximum: 300, description: 'seconds for one scroll through the list' }),
     title: Type.Optional(Type.String({ maxLength: 40 })),
   }),
   defaults: { limit: 50, scrollSeconds: 40 },

@@ -18,13 +18,13 @@ export const stockHeatmap = defineWidget({
   version: 1,
   title: { 'zh-CN': '库存热力图', en: 'Stock heat map' },
   options: Type.Object({
-    metric: Type.Union([Type.Literal('stock.qty'), Type.Literal('stock.value')]),
+    metric: Type.Union([Type.Literal('stock.qty'), Type.Literal('stock.value')], { description: 'stock quantity or stock value' }),
     /** SKU codes, one row each */
-    skus: Type.Array(Code, { minItems: 1, maxItems: 16 }),
+    skus: Type.Array(Code, { minItems: 1, maxItems: 16, description: 'SKU codes, one row each' }),
     /** warehouse codes, one column each in this order; every warehouse holding the SKUs when absent */
-    warehouses: Type.Optional(Type.Array(Code, { minItems: 1, maxItems: 16 })),
+    warehouses: Type.Optional(Type.Array(Code, { minItems: 1, maxItems: 16, description: 'warehouse codes, one column each in this order; all that hold the SKUs when absent' })),
     /** colour each row against its own largest cell (quantities of different SKUs), or all cells against the largest */
-    scale: Type.Union([Type.Literal('row'), Type.Literal('all')]),
+    scale: Type.Union([Type.Literal('row'), Type.Literal('all')], { description: 'colour each row against its own largest cell, or every cell against the largest' }),
     title: Type.Optional(Type.String({ maxLength: 40 })),
   }),
   defaults: { metric: 'stock.qty', skus: ['SKU-0001', 'SKU-0002', 'SKU-0003', 'SKU-0004', 'SKU-0005', 'SKU-0006'], scale: 'row' },

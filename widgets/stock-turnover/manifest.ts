@@ -13,11 +13,11 @@ export const stockTurnover = defineWidget({
   title: { 'zh-CN': '库存周转', en: 'Inventory turnover' },
   options: Type.Object({
     /** whole days read best: P7D, P30D, thisMonth */
-    window: Type.String({ pattern: WINDOW_PATTERN }),
+    window: Type.String({ pattern: WINDOW_PATTERN, description: 'period (whole days read best: P7D, P30D, thisMonth)' }),
     /** the figure drawn day by day */
-    trend: Type.Union([Type.Literal('stock.daysOnHand'), Type.Literal('stock.turnover')]),
+    trend: Type.Union([Type.Literal('stock.daysOnHand'), Type.Literal('stock.turnover')], { description: 'the figure drawn day by day' }),
     /** only these warehouses (codes); the whole company when absent */
-    warehouses: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { minItems: 1, maxItems: 50 })),
+    warehouses: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { minItems: 1, maxItems: 50, description: 'only these warehouses (codes); the whole company when absent' })),
     title: Type.Optional(Type.String({ maxLength: 40 })),
   }),
   defaults: { window: 'P30D', trend: 'stock.daysOnHand' },

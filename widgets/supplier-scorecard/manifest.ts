@@ -13,13 +13,13 @@ export const supplierScorecard = defineWidget({
   title: { 'zh-CN': '供应商评分卡', en: 'Supplier scorecard' },
   options: Type.Object({
     /** partner figures are kept by day: windows of whole days read best (today, P7D, P30D, thisMonth) */
-    window: Type.String({ pattern: WINDOW_PATTERN }),
+    window: Type.String({ pattern: WINDOW_PATTERN, description: 'period (partner figures are kept by day: whole days read best)' }),
     /** rows: the suppliers with the largest receipts */
-    top: Type.Integer({ minimum: 3, maximum: 20 }),
+    top: Type.Integer({ minimum: 3, maximum: 20, description: 'rows: the suppliers with the largest receipts' }),
     /** on-time rate below this is flagged */
-    onTimeTarget: Type.Number({ minimum: 0, maximum: 1 }),
+    onTimeTarget: Type.Number({ minimum: 0, maximum: 1, description: 'on-time rate below this is flagged' }),
     /** return rate above this is flagged */
-    returnLimit: Type.Number({ minimum: 0, maximum: 1 }),
+    returnLimit: Type.Number({ minimum: 0, maximum: 1, description: 'return rate above this is flagged' }),
     title: Type.Optional(Type.String({ maxLength: 40 })),
   }),
   defaults: { window: 'P30D', top: 8, onTimeTarget: 0.9, returnLimit: 0.03 },

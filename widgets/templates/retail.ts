@@ -19,7 +19,7 @@ export const retailTemplate: ScreenDefinition = {
     { id: 'profit', widget: 'kpi-card', options: { metric: 'sales.grossProfit', window: 'today', compare: true, title: '今日毛利' }, x: 2, y: 0, w: 2, h: 2 },
     { id: 'margin', widget: 'kpi-card', options: { metric: 'sales.grossMargin', window: 'today', compare: true, title: '今日毛利率' }, x: 4, y: 0, w: 2, h: 2 },
     { id: 'receipts', widget: 'kpi-card', options: { metric: 'purchase.receiptAmount', window: 'today', compare: true, title: '今日门店到货' }, x: 6, y: 0, w: 2, h: 2 },
-    { id: 'days-on-hand', widget: 'kpi-card', options: { metric: 'stock.daysOnHand', window: 'P7D', compare: true, title: '库存周转天数' }, x: 8, y: 0, w: 2, h: 2 },
+    { id: 'days-on-hand', widget: 'kpi-card', options: { metric: 'stock.daysOnHand', window: 'P7D', compare: false, title: '库存周转天数' }, x: 8, y: 0, w: 2, h: 2 },
     { id: 'cash', widget: 'kpi-card', options: { metric: 'cash.net', window: 'today', compare: true, title: '今日净现金流' }, x: 10, y: 0, w: 2, h: 2 },
     {
       id: 'sales-vs-purchases',

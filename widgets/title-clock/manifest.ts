@@ -11,11 +11,11 @@ export const titleClock = defineWidget({
   title: { 'zh-CN': '标题与时钟', en: 'Title and clock' },
   options: Type.Object({
     /** the headline; none shows the clock alone */
-    heading: Type.Optional(Type.String({ maxLength: 60 })),
+    heading: Type.Optional(Type.String({ maxLength: 60, description: 'the headline; none shows the clock alone' })),
     /** IANA time zone of the clock: the business time zone */
-    timeZone: Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z_]+(/[A-Za-z0-9_+-]+)*$' }),
-    showDate: Type.Boolean(),
-    showSeconds: Type.Boolean(),
+    timeZone: Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z_]+(/[A-Za-z0-9_+-]+)*$', description: 'IANA time zone of the clock: the business time zone' }),
+    showDate: Type.Boolean({ description: 'show the date and weekday' }),
+    showSeconds: Type.Boolean({ description: 'show seconds' }),
     title: Type.Optional(Type.String({ maxLength: 40 })),
   }),
   defaults: { timeZone: 'Asia/Shanghai', showDate: true, showSeconds: true },

@@ -21,9 +21,9 @@ export const transferFlow = defineWidget({
   version: 1,
   title: { 'zh-CN': '调拨流向', en: 'Transfer flow' },
   options: Type.Object({
-    window: Type.String({ pattern: WINDOW_PATTERN }),
+    window: Type.String({ pattern: WINDOW_PATTERN, description: 'period' }),
     /** the largest routes drawn */
-    top: Type.Integer({ minimum: 3, maximum: 40 }),
+    top: Type.Integer({ minimum: 3, maximum: 40, description: 'the largest routes drawn' }),
     title: Type.Optional(Type.String({ maxLength: 40 })),
   }),
   defaults: { window: 'today', top: 15 },

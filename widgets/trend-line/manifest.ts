@@ -13,12 +13,12 @@ export const trendLine = defineWidget({
   title: { 'zh-CN': '趋势折线', en: 'Trend line' },
   options: Type.Object({
     /** one line per metric, up to four; at most two different units */
-    metrics: Type.Array(Type.Enum(METRIC_NAMES), { minItems: 1, maxItems: 4 }),
+    metrics: Type.Array(Type.Enum(METRIC_NAMES), { minItems: 1, maxItems: 4, description: 'one line per metric (at most two different units)' }),
     /** rolling window: today, PT1H, P7D, … */
-    window: Type.String({ pattern: WINDOW_PATTERN }),
-    interval: Type.Enum(INTERVALS),
+    window: Type.String({ pattern: WINDOW_PATTERN, description: 'rolling window: today, PT1H, P7D …' }),
+    interval: Type.Enum(INTERVALS, { description: 'one point per minute, hour, day or month' }),
     /** fill under the lines */
-    area: Type.Boolean(),
+    area: Type.Boolean({ description: 'fill under the lines' }),
     title: Type.Optional(Type.String({ maxLength: 40 })),
   }),
   defaults: { metrics: ['sales.revenue', 'purchase.receiptAmount'], window: 'today', interval: 'hour', area: true },

@@ -1,6 +1,7 @@
 -- Applies one folded batch of movements atomically (design §3: one script per batch).
 -- KEYS[1] stock qty by sku|warehouse   KEYS[2] stock value by pair
 -- KEYS[3] moving-average unit cost by pair   KEYS[4] last movement time by pair
+-- KEYS[5] stock movements applied and not cancelled, by pair
 -- ARGV[1] JSON payload built by server/aggregate/fold.ts:
 --   ids    movement ids (their effect keys are ARGV[2]..id);  fx  effect record per movement
 --   ttl    seconds to keep effect records
@@ -43,38 +44,39 @@ local state = {}
 local function load(p)
   local s = state[p]
   if s == nil then
+    local q = redis.call('HGET', KEYS[1], p)
+    local n = redis.call('HGET', KEYS[5], p)
     s = {
-      q = tonumber(redis.call('HGET', KEYS[1], p) or '0'),
+      q = tonumber(q or '0'),
       v = tonumber(redis.call('HGET', KEYS[2], p) or '0'),
       a = tonumber(redis.call('HGET', KEYS[3], p) or '0'),
       t = 0,
+      n = tonumber(n or '0'),
+      -- a pair from before movements were counted: never forgotten
+      legacy = q ~= false and n == false,
     }
     state[p] = s
   end
   return s
 end
+-- a stock movement applied to the pair at time t
 local function touch(s, t)
   if t ~= nil and t > s.t then s.t = t end
+  s.n = s.n + 1
 end
 local function average(s)
   if s.q > 0 then s.a = round(s.v * 1e5 / s.q) end
 end
 
--- inbound qty q at unit cost `unit`; returns the value added to stock
+-- inbound qty q at unit cost `unit`; returns the value added to stock. Stock value is the sum of
+-- what came in and went out at their costs, so it does not depend on arrival order when every
+-- outbound movement carries its cost (docs/metrics.md#valuation). The average is value / qty
+-- while something is on hand; an inbound that leaves nothing on hand sets it to its own cost.
 local function inbound(s, q, unit)
-  local dv
-  if s.q <= 0 then
-    -- into zero or negative stock the average resets to the receipt cost (domain.md)
-    local q1 = s.q + q
-    local v1 = round(q1 * unit / 1e5)
-    dv = v1 - s.v
-    s.q, s.v, s.a = q1, v1, unit
-  else
-    dv = round(q * unit / 1e5)
-    s.q = s.q + q
-    s.v = s.v + dv
-    average(s)
-  end
+  local dv = round(q * unit / 1e5)
+  s.q = s.q + q
+  s.v = s.v + dv
+  if s.q > 0 then average(s) else s.a = unit end
   return dv
 end
 
@@ -161,25 +163,22 @@ for _, op in ipairs(P.ops) do
     if dv > 0 then add(op.vpT, dv) elseif dv < 0 then add(op.vnT, -dv) end
     out(op.i, {dv, dq, ok, book})
   elseif k == 'bk' then
-    -- open order qty per ref|sku: an order opens it, a receipt/shipment closes at most what is open
+    -- ordered − fulfilled qty per ref|sku (an order adds, a receipt/shipment or a cancel of an
+    -- order subtracts); the backlog counts what is still open, max(0, that): the same in any
+    -- arrival order, and a cancel (the same op with −q) restores it exactly
     local key = op.h .. '\n' .. op.f
     local open = backlogs[key]
     if open == nil then open = tonumber(redis.call('HGET', op.h, op.f) or '0') end
-    local delta = op.q
-    if delta < 0 then delta = -math.min(math.max(open, 0), -delta) end
-    backlogs[key] = open + delta
+    local delta = math.max(open + op.q, 0) - math.max(open, 0)
+    backlogs[key] = open + op.q
     add(op.T, delta)
     out(op.i, {delta})
   elseif k == 'rev' then
     local s = load(op.p)
     s.q = s.q + op.dq
     s.v = s.v + op.dv
+    s.n = s.n - 1
     average(s)
-  elseif k == 'bkrev' then
-    local key = op.h .. '\n' .. op.f
-    local open = backlogs[key]
-    if open == nil then open = tonumber(redis.call('HGET', op.h, op.f) or '0') end
-    backlogs[key] = open + op.d
   end
 end
 
@@ -212,10 +211,16 @@ for t, amount in pairs(acc) do
   if amount ~= 0 then redis.call('HINCRBY', K[T[2 * t - 1]], T[2 * t], int(amount)) end
 end
 for p, s in pairs(state) do
-  redis.call('HSET', KEYS[1], p, int(s.q))
-  redis.call('HSET', KEYS[2], p, int(s.v))
-  redis.call('HSET', KEYS[3], p, int(s.a))
-  if s.t > 0 and s.t > tonumber(redis.call('HGET', KEYS[4], p) or '0') then redis.call('HSET', KEYS[4], p, int(s.t)) end
+  if s.n <= 0 and not s.legacy and s.q == 0 and s.v == 0 then
+    -- every stock movement of the pair was cancelled: as if it never moved (no alert, not active)
+    for k = 1, 5 do redis.call('HDEL', KEYS[k], p) end
+  else
+    redis.call('HSET', KEYS[1], p, int(s.q))
+    redis.call('HSET', KEYS[2], p, int(s.v))
+    redis.call('HSET', KEYS[3], p, int(s.a))
+    if s.t > 0 and s.t > tonumber(redis.call('HGET', KEYS[4], p) or '0') then redis.call('HSET', KEYS[4], p, int(s.t)) end
+    if not s.legacy then redis.call('HSET', KEYS[5], p, int(s.n)) end
+  end
 end
 for key, open in pairs(backlogs) do
   local nl = string.find(key, '\n', 1, true)

@@ -1,0 +1,111 @@
+/**
+ * What a simulated business is made of (design §1): its items, warehouses, partners and sales
+ * channels, and how it replenishes. The simulator (simulator.ts) turns one into a consistent
+ * stream of movements; scenarios/{retail,manufacturing,ecommerce}.ts build the three kinds.
+ */
+import type { Partner, Sku, Warehouse } from '../protocol/master.ts'
+
+export interface SimSku extends Sku {
+  /** list price, 2 decimals (0 for raw materials: never sold) */
+  price: number
+  /** purchase (or standard production) cost, 2 decimals */
+  cost: number
+  /** relative sales frequency; 0 = not sold (raw materials) */
+  popularity: number
+  supplier: string
+  safetyStock: number
+  reorderPoint: number
+}
+
+/**
+ * How a warehouse is stocked:
+ * - `dc` buys from suppliers (or, with `production`, makes its goods) and feeds stores by transfer;
+ * - `store` is fed by transfers from its region's `dc` (or buys itself);
+ * - `virtual` holds no stock: supplier direct (一件代发), each sale is received and shipped at once;
+ * - `wip` is line-side stock of production (车间线边仓): materials issued to it are consumed there.
+ */
+export type SimWarehouseKind = 'dc' | 'store' | 'virtual' | 'wip'
+
+export interface SimWarehouse extends Warehouse {
+  kind: SimWarehouseKind
+  /** share of its channels' sales it makes */
+  traffic: number
+}
+
+export interface SimChannel {
+  code: string
+  weight: number
+  /** minutes from order to promised (last) shipment */
+  promiseMinutes: number
+  /** warehouses it sells from (picked by traffic) */
+  warehouses: string[]
+  /** units per order line, before the simulator's `unitsPerLine` */
+  qty: [min: number, max: number]
+  /** shipped within seconds of the order (POS) @default false */
+  immediate?: boolean
+  /** when the customer pays: with the (last) shipment, right after ordering, or on credit */
+  payment: 'shipment' | 'prepaid' | 'credit'
+  /** share of lines whose payment the ERP records @default 1 */
+  paidShare?: number
+  /** share of lines sold to the anonymous walk-in customer @default 0 */
+  walkInShare?: number
+  /** shipments an order line is split into (partial shipments) @default [1, 1] */
+  split?: [min: number, max: number]
+  /** share of shipped lines returned by the customer @default 0.015 */
+  returnRate?: number
+  /** share of orders cancelled before shipment (the order, and a prepayment, are reversed) @default 0 */
+  cancelRate?: number
+}
+
+/** Finished goods made in-house from raw materials (manufacturing). */
+export interface SimProduction {
+  /** the workshop: partner of production orders and receipts */
+  workshop: string
+  /** warehouse finished goods are received into */
+  plant: string
+  /** raw-material warehouse materials are issued from */
+  materials: string
+  /** line-side warehouse (kind `wip`) materials are issued to */
+  wip: string
+  /** bill of materials: units of each material per unit of a finished good */
+  bom(sku: SimSku): { sku: SimSku; per: number }[]
+  /** minutes from release to completion */
+  leadMinutes: [min: number, max: number]
+}
+
+export interface Scenario {
+  name: string
+  skus: SimSku[]
+  warehouses: SimWarehouse[]
+  suppliers: Partner[]
+  customers: Partner[]
+  channels: SimChannel[]
+  /** units per minute a SKU leaves a warehouse (sales, transfers out, issues to production) at the sized rate */
+  demandPerMinute(sku: SimSku, warehouse: SimWarehouse): number
+  /** whether a warehouse keeps this SKU (opening stock, replenishment, stocktakes) */
+  stocks(sku: SimSku, warehouse: SimWarehouse): boolean
+  /** share of store replenishments sent as transfers from the dc when it has stock @default 0.15 */
+  transferShare?: number
+  /** share of purchase receipts partly sent back to the supplier @default 0.03 */
+  purchaseReturnRate?: number
+  production?: SimProduction
+  /** movements per sales line on average (orders, shipments, payments, replenishment…): sets the pace */
+  movementsPerSale: number
+}
+
+/**
+ * Units each warehouse ships per sales line of the whole business (for a SKU of popularity share
+ * 1): Σ over the channels that sell from it of weight × mean line qty × its share of the
+ * channel's traffic. Scenarios size stock levels from it.
+ */
+export function unitsPerSalesLine(channels: readonly SimChannel[], warehouses: readonly SimWarehouse[]): Map<string, number> {
+  const byCode = new Map(warehouses.map((w) => [w.code, w]))
+  const out = new Map<string, number>(warehouses.map((w) => [w.code, 0]))
+  const weights = channels.reduce((t, c) => t + c.weight, 0)
+  for (const c of channels) {
+    const traffic = c.warehouses.reduce((t, code) => t + byCode.get(code)!.traffic, 0)
+    const meanQty = (c.qty[0] + c.qty[1]) / 2
+    for (const code of c.warehouses) out.set(code, out.get(code)! + ((c.weight / weights) * meanQty * byCode.get(code)!.traffic) / traffic)
+  }
+  return out
+}

@@ -1,0 +1,115 @@
+/**
+ * An e-commerce brand selling on several platforms: two own warehouses (自营仓), platform
+ * warehouses (天猫超市, 京东) stocked by inbound transfers or delivered to by suppliers directly
+ * (platform receipts), and supplier direct shipping (一件代发) from a virtual warehouse. Online
+ * orders are paid at once, shipped by courier within the platform's promise, often cancelled
+ * before shipping (the order and the payment are reversed) and returned more than in a shop.
+ * SKU codes are SPU-colour-size, as shop back-ends write them.
+ */
+import type { Partner } from '../../protocol/master.ts'
+import { createRandom } from '../random.ts'
+import { unitsPerSalesLine } from '../scenario.ts'
+import type { Scenario, SimChannel, SimSku, SimWarehouse } from '../scenario.ts'
+import type { ScenarioOptions } from './retail.ts'
+
+const CATEGORIES: { code: string; items: string[]; price: [number, number]; variants: string[][] }[] = [
+  { code: 'apparel', items: ['纯棉圆领T恤', '轻薄羽绒服', '直筒牛仔裤', '连帽卫衣', '速干运动裤'], price: [59, 399], variants: [['BLK', 'WHT', 'NAV'], ['S', 'M', 'L', 'XL']] },
+  { code: 'beauty', items: ['玻尿酸补水面膜', '氨基酸洁面乳', '防晒喷雾 SPF50', '修护精华液'], price: [39, 299], variants: [['STD'], ['30ML', '50ML', '100ML']] },
+  { code: 'digital', items: ['蓝牙降噪耳机', '65W氮化镓充电器', '磁吸充电宝', '机械键盘'], price: [79, 599], variants: [['BLK', 'WHT'], ['V1', 'V2']] },
+  { code: 'home', items: ['记忆棉枕头', '四件套床品', '收纳箱 3只装', '香薰加湿器'], price: [49, 329], variants: [['GRY', 'BGE'], ['STD', 'LG']] },
+  { code: 'food', items: ['每日坚果 30袋', '冻干咖啡 24颗', '低脂鸡胸肉 10袋', '燕麦片 1kg'], price: [29, 139], variants: [['STD'], ['1PK', '2PK']] },
+]
+
+const WAREHOUSES: SimWarehouse[] = [
+  { code: 'EC-SH', name: '上海自营仓', region: '华东', kind: 'dc', traffic: 1 },
+  { code: 'EC-GZ', name: '广州自营仓', region: '华南', kind: 'dc', traffic: 0.8 },
+  { code: 'TM-HZ', name: '天猫超市杭州仓', region: '华东', kind: 'store', traffic: 0.9 },
+  { code: 'JD-BJ', name: '京东北京仓', region: '华北', kind: 'store', traffic: 0.7 },
+  { code: 'JD-GZ', name: '京东广州仓', region: '华南', kind: 'store', traffic: 0.6 },
+  { code: 'DS-VIRT', name: '供应商直发(虚拟仓)', region: '华东', kind: 'virtual', traffic: 0.5 },
+]
+
+const SUPPLIERS = ['杭州衣品服饰', '广州美研生物', '深圳声悦科技', '东莞充能电子', '南通家纺', '义乌优品收纳', '三只松鼠供应链', '云南咖啡庄园', '宁波智家电器', '青岛健食']
+const SURNAMES = ['王', '李', '张', '刘', '陈', '杨', '黄', '赵', '吴', '周']
+
+const round2 = (x: number) => Math.round(x * 100) / 100
+
+/** Movements per sales line (order, payment, shipment, cancels, returns, replenishment…). */
+export const ECOMMERCE_MOVEMENTS_PER_SALE = 3.29
+
+/** The same seed builds the same shop. */
+export function ecommerceScenario(seed = 42, opts: ScenarioOptions = {}): Scenario {
+  const r = createRandom(seed ^ 0xec0)
+  const linesPerMinute = ((opts.rate ?? 200) / ECOMMERCE_MOVEMENTS_PER_SALE) * 60
+  const suppliers: Partner[] = SUPPLIERS.map((name, i) => ({ code: `SUP-${String(i + 1).padStart(3, '0')}`, name, kind: 'supplier' }))
+  const customers: Partner[] = Array.from({ length: 500 }, (_, i) => ({
+    code: `BUY-${String(i + 1).padStart(5, '0')}`,
+    name: `${r.pick(SURNAMES)}** (买家${i + 1})`,
+    kind: 'customer',
+  }))
+  const channels: SimChannel[] = [
+    { code: 'tmall', weight: 0.3, promiseMinutes: 120, warehouses: ['TM-HZ', 'EC-SH'], qty: [1, 3], payment: 'prepaid', returnRate: 0.06, cancelRate: 0.04 },
+    { code: 'jd', weight: 0.25, promiseMinutes: 90, warehouses: ['JD-BJ', 'JD-GZ', 'EC-GZ'], qty: [1, 3], payment: 'prepaid', returnRate: 0.05, cancelRate: 0.03 },
+    { code: 'douyin', weight: 0.2, promiseMinutes: 180, warehouses: ['EC-SH', 'EC-GZ', 'DS-VIRT'], qty: [1, 2], payment: 'prepaid', returnRate: 0.1, cancelRate: 0.06 },
+    { code: 'pdd', weight: 0.15, promiseMinutes: 240, warehouses: ['EC-GZ', 'DS-VIRT'], qty: [1, 4], payment: 'prepaid', returnRate: 0.07, cancelRate: 0.05 },
+    // the brand's own mini-program: larger baskets, sometimes shipped in two parcels
+    { code: 'wechat', weight: 0.1, promiseMinutes: 120, warehouses: ['EC-SH'], qty: [1, 6], payment: 'prepaid', split: [1, 2], returnRate: 0.04, cancelRate: 0.03 },
+  ]
+
+  const skus: SimSku[] = []
+  let spu = 1001
+  for (const cat of CATEGORIES) {
+    for (const item of cat.items) {
+      const base = round2(r.between(cat.price[0], cat.price[1]))
+      const supplier = suppliers[(spu * 3) % suppliers.length]!.code
+      const popularity = r.exponential(1) + 0.05
+      for (const a of cat.variants[0]!) {
+        for (const b of cat.variants[1]!) {
+          const price = round2(base * r.between(0.95, 1.1))
+          skus.push({
+            code: `SPU${spu}-${a}-${b}`,
+            name: `${item} ${a}/${b}`,
+            category: cat.code,
+            unit: '件',
+            price,
+            cost: round2(price * r.between(0.35, 0.55)),
+            popularity: popularity * r.between(0.3, 1.2),
+            supplier,
+            safetyStock: 0,
+            reorderPoint: 0,
+          })
+        }
+      }
+      spu++
+    }
+  }
+  const popularityTotal = skus.reduce((t, s) => t + s.popularity, 0)
+  const perLine = unitsPerSalesLine(channels, WAREHOUSES)
+  const transferShare = 0.6
+  const feeds = (w: SimWarehouse) => WAREHOUSES.find((d) => d.kind === 'dc' && d.region === w.region) ?? WAREHOUSES[0]!
+  const units = (w: SimWarehouse) => {
+    let u = perLine.get(w.code) ?? 0
+    if (w.kind === 'dc') for (const s of WAREHOUSES) if (s.kind === 'store' && feeds(s) === w) u += transferShare * (perLine.get(s.code) ?? 0)
+    return u
+  }
+  const demand = (s: SimSku, w: SimWarehouse) => linesPerMinute * (s.popularity / popularityTotal) * units(w)
+  for (const s of skus) {
+    const platform = demand(s, WAREHOUSES[2]!)
+    s.safetyStock = Math.max(3, Math.round(platform * 20))
+    s.reorderPoint = Math.max(6, Math.round(platform * 80))
+  }
+
+  return {
+    name: 'ecommerce',
+    skus,
+    warehouses: WAREHOUSES.map((w) => ({ ...w })),
+    suppliers,
+    customers,
+    channels,
+    transferShare,
+    purchaseReturnRate: 0.03,
+    movementsPerSale: ECOMMERCE_MOVEMENTS_PER_SALE,
+    stocks: (_s, w) => w.kind === 'dc' || w.kind === 'store',
+    demandPerMinute: demand,
+  }
+}

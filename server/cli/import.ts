@@ -1,0 +1,475 @@
+/**
+ * npm run import -- <file> [--url http://127.0.0.1:3000] [--key <ingest key>] [--format ndjson|csv]
+ *                  [--report <file>.rejected.ndjson] [--batch 5000] [--limit N] [--restart]
+ *
+ * Backfill: loads movement history from NDJSON or CSV into a cockpit through the ingest API, like
+ * any ERP connector (docs/import.md). Streams the file (constant memory), validates each line
+ * locally with the server's own validation so bad lines are reported instead of blocking good
+ * ones, posts batches of up to 5000 (each atomic and idempotent by id), retries 503s with
+ * backoff, and keeps a checkpoint next to the input so an interrupted import resumes where it
+ * stopped. Re-running is safe anyway: ids are idempotency keys.
+ */
+import { createHash } from 'node:crypto'
+import { createReadStream } from 'node:fs'
+import { appendFile, open, rename, rm, stat, writeFile, readFile } from 'node:fs/promises'
+import { pathToFileURL } from 'node:url'
+import { parseArgs } from 'node:util'
+import cliProgress from 'cli-progress'
+import { parse as parseCsv } from 'csv-parse'
+import { MAX_JSON_BATCH } from '../../protocol/movement.ts'
+import type { FieldError, RejectedMovement } from '../../protocol/movement.ts'
+import { validateMovement } from '../ingest/validate.ts'
+
+export type ImportFormat = 'ndjson' | 'csv'
+
+export interface ImportOptions {
+  file: string
+  /** cockpit base URL @default "http://127.0.0.1:3000" */
+  url: string
+  /** ingest key (Bearer) */
+  key: string
+  /** @default from the extension: .csv → csv, otherwise ndjson */
+  format?: ImportFormat
+  /** where rejected lines are written (NDJSON) @default "<file>.rejected.ndjson" */
+  report?: string
+  /** movements per POST, ≤ 5000 @default 5000 */
+  batchSize?: number
+  /** stop after this many lines in this run (the checkpoint keeps the place) */
+  limit?: number
+  /** ignore an existing checkpoint and start from the first line @default false */
+  restart?: boolean
+  /** give up when the cockpit keeps answering 503 / is unreachable this long @default 300000 */
+  maxRetryMs?: number
+  /** stop after the batch in flight (the checkpoint keeps the place) */
+  signal?: AbortSignal
+  /** called after every batch */
+  onProgress?: (p: ImportProgress) => void
+}
+
+export interface ImportStats {
+  /** lines with a record (blank lines are skipped) */
+  lines: number
+  accepted: number
+  duplicates: number
+  rejected: number
+  /** posts repeated after a 503 or a network error */
+  retries: number
+}
+
+export interface ImportProgress extends ImportStats {
+  /** bytes of the input done */
+  bytes: number
+  totalBytes: number
+  /** lines per second in this run */
+  linesPerSecond: number
+}
+
+export interface ImportResult extends ImportStats {
+  /** false when stopped by --limit or a signal: run again to resume */
+  complete: boolean
+  /** the line this run started at */
+  startLine: number
+  /** whether this run continued from a checkpoint */
+  resumed: boolean
+  report: string
+  checkpoint: string
+  elapsedMs: number
+}
+
+/** A line that could not be imported, as written to the report. */
+export interface ReportLine {
+  line: number
+  id: string | null
+  errors: FieldError[]
+}
+
+export class ImportError extends Error {
+  override readonly name = 'ImportError'
+}
+
+interface Checkpoint {
+  v: 1
+  format: ImportFormat
+  /** byte offset of the first line not yet done */
+  offset: number
+  /** its line number (1-based) */
+  nextLine: number
+  /** CSV header, so the rest of the file can be read from the middle */
+  columns?: string[]
+  /** sha256 of the first min(offset, 64 KiB) bytes: the checkpoint belongs to this file */
+  fingerprint: string
+  stats: ImportStats
+}
+
+/** One record of the input with where it ends. */
+interface SourceRecord {
+  line: number
+  /** parsed object, or why the line is not one */
+  value: unknown
+  error?: string
+  /** absolute byte offset after this record */
+  end: number
+  /** line number after this record */
+  nextLine: number
+}
+
+/** Numeric movement fields: CSV cells of these columns are parsed as numbers. */
+const NUMERIC_FIELDS: ReadonlySet<string> = new Set(['qty', 'unitPrice', 'unitCost', 'amount', 'countedQty'])
+const FINGERPRINT_BYTES = 64 * 1024
+
+export const checkpointPath = (file: string) => `${file}.import-checkpoint.json`
+
+export function formatOf(file: string, format?: string): ImportFormat {
+  const f = format ?? (/\.csv$/i.test(file) ? 'csv' : 'ndjson')
+  if (f !== 'csv' && f !== 'ndjson') throw new ImportError(`--format must be ndjson or csv, got "${f}"`)
+  return f
+}
+
+/** NDJSON lines from a byte offset, with the offset after each line. */
+async function* ndjsonRecords(file: string, offset: number, firstLine: number): AsyncGenerator<SourceRecord> {
+  let pos = offset
+  let line = firstLine
+  let rest: Buffer = Buffer.alloc(0)
+  const emit = (buf: Buffer, end: number): SourceRecord | undefined => {
+    const n = line++
+    const text = buf.toString('utf8').trim()
+    if (text === '') return undefined
+    try {
+      return { line: n, value: JSON.parse(text), end, nextLine: line }
+    } catch (err) {
+      return { line: n, value: undefined, error: `not valid JSON: ${(err as Error).message}`, end, nextLine: line }
+    }
+  }
+  for await (const chunk of createReadStream(file, { start: offset, highWaterMark: 1 << 20 })) {
+    const buf: Buffer = rest.length ? Buffer.concat([rest, chunk as Buffer]) : (chunk as Buffer)
+    let start = 0
+    for (let nl = buf.indexOf(10, start); nl !== -1; nl = buf.indexOf(10, start)) {
+      pos += nl + 1 - start
+      const r = emit(buf.subarray(start, nl), pos)
+      start = nl + 1
+      if (r) yield r
+    }
+    rest = buf.subarray(start)
+  }
+  if (rest.length) {
+    const r = emit(rest, pos + rest.length)
+    if (r) yield r
+  }
+}
+
+/** A CSV row as a movement: header names are fields, numbers parsed, empty cells omitted. */
+export function csvRowToMovement(row: Record<string, string>): Record<string, unknown> {
+  const m: Record<string, unknown> = {}
+  for (const [field, cell] of Object.entries(row)) {
+    if (cell === '' || field === '') continue
+    if (NUMERIC_FIELDS.has(field)) {
+      const n = Number(cell)
+      m[field] = cell.trim() !== '' && Number.isFinite(n) ? n : cell // a non-number stays text: validation names the field
+    } else m[field] = cell
+  }
+  return m
+}
+
+async function csvHeader(file: string): Promise<{ columns: string[]; end: number }> {
+  const parser = createReadStream(file).pipe(parseCsv({ bom: true, info: true, raw: true, to_line: 1, relax_column_count: true }))
+  for await (const rec of parser as AsyncIterable<{ record: string[]; info: { bytes: number } }>) {
+    parser.destroy()
+    return { columns: rec.record.map((c) => c.trim()), end: rec.info.bytes }
+  }
+  throw new ImportError('the CSV file is empty: its first line must name the movement fields')
+}
+
+/** CSV records from a byte offset, header given. Line numbers count the file's own lines. */
+async function* csvRecords(file: string, offset: number, firstLine: number, columns: string[]): AsyncGenerator<SourceRecord> {
+  let nextLine = firstLine
+  const parser = createReadStream(file, { start: offset }).pipe(
+    parseCsv({ columns, info: true, raw: true, skip_empty_lines: true, trim: true, relax_column_count: true, relax_quotes: false }),
+  )
+  try {
+    for await (const rec of parser as AsyncIterable<{ record: Record<string, string>; raw: string; info: { bytes: number } }>) {
+      let lead = 0
+      while (lead < rec.raw.length && (rec.raw[lead] === '\n' || rec.raw[lead] === '\r')) {
+        if (rec.raw[lead] === '\n') nextLine++
+        lead++
+      }
+      const line = nextLine
+      for (let i = lead; i < rec.raw.length; i++) if (rec.raw[i] === '\n') nextLine++
+      if (!rec.raw.endsWith('\n')) nextLine++ // last line without a newline
+      yield { line, value: csvRowToMovement(rec.record), end: offset + rec.info.bytes, nextLine }
+    }
+  } catch (err) {
+    // a malformed CSV (e.g. an unclosed quote) cannot be re-synchronised: stop with the place
+    throw new ImportError(`CSV parse error after line ${nextLine - 1}: ${(err as Error).message}`)
+  }
+}
+
+async function fingerprint(file: string, offset: number): Promise<string> {
+  const n = Math.min(offset, FINGERPRINT_BYTES)
+  const fh = await open(file, 'r')
+  try {
+    const buf = Buffer.alloc(n)
+    await fh.read(buf, 0, n, 0)
+    return createHash('sha256').update(buf).digest('hex')
+  } finally {
+    await fh.close()
+  }
+}
+
+async function readCheckpoint(path: string): Promise<Checkpoint | undefined> {
+  try {
+    return JSON.parse(await readFile(path, 'utf8')) as Checkpoint
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined
+    throw new ImportError(`checkpoint ${path} is unreadable (${(err as Error).message}); delete it or use --restart`)
+  }
+}
+
+async function writeCheckpoint(path: string, cp: Checkpoint): Promise<void> {
+  // write then rename: an interruption never leaves half a checkpoint
+  await writeFile(`${path}.tmp`, JSON.stringify(cp))
+  await rename(`${path}.tmp`, path)
+}
+
+const sleep = (ms: number, signal?: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    const t = setTimeout(resolve, ms)
+    signal?.addEventListener('abort', () => (clearTimeout(t), resolve()), { once: true })
+  })
+
+interface PostOutcome {
+  accepted: number
+  duplicates: number
+  rejected: RejectedMovement[]
+}
+
+/** POSTs one batch until the cockpit answers 200 or names rejected movements (400). */
+async function postBatch(o: ImportOptions, batch: unknown[], stats: ImportStats): Promise<PostOutcome> {
+  const maxRetryMs = o.maxRetryMs ?? 300_000
+  const started = Date.now()
+  let delay = 250
+  for (;;) {
+    let wait = delay
+    try {
+      const res = await fetch(`${o.url}/api/v1/movements`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${o.key}`, 'content-type': 'application/json' },
+        // no abort signal here: a batch in flight is finished, so a stop leaves a clean checkpoint
+        body: JSON.stringify(batch),
+      })
+      const text = await res.text()
+      if (res.status === 200) {
+        const body = JSON.parse(text) as { accepted: number; duplicates: number }
+        return { ...body, rejected: [] }
+      }
+      if (res.status === 400) {
+        const body = JSON.parse(text) as { rejected?: RejectedMovement[] }
+        if (body.rejected && body.rejected.length > 0) return { accepted: 0, duplicates: 0, rejected: body.rejected }
+        throw new ImportError(`the cockpit refused a batch without naming a movement: ${text}`)
+      }
+      // 503: Redis unavailable; 409: the same ids applied concurrently; 502/504: a proxy in between
+      if (![409, 502, 503, 504].includes(res.status)) throw new ImportError(`the cockpit answered ${res.status}: ${text}`)
+      const retryAfter = Number(res.headers.get('retry-after'))
+      if (Number.isFinite(retryAfter) && retryAfter > 0) wait = Math.max(wait, retryAfter * 1000)
+    } catch (err) {
+      if (err instanceof ImportError) throw err
+      // network error: the batch may or may not have been applied; resending it is safe
+    }
+    if (Date.now() - started + wait > maxRetryMs) {
+      throw new ImportError(`the cockpit at ${o.url} has not accepted the batch for ${Math.round((Date.now() - started) / 1000)} s; run again later to resume`)
+    }
+    stats.retries++
+    await sleep(wait, o.signal)
+    if (o.signal?.aborted) throw new ImportError('interrupted while the cockpit was unavailable; run again to resume')
+    delay = Math.min(delay * 2, 10_000)
+  }
+}
+
+/** Imports a file; resumes from its checkpoint unless `restart`. */
+export async function runImport(o: ImportOptions): Promise<ImportResult> {
+  const started = Date.now()
+  const format = formatOf(o.file, o.format)
+  const batchSize = Math.min(o.batchSize ?? MAX_JSON_BATCH, MAX_JSON_BATCH)
+  if (!(batchSize >= 1)) throw new ImportError('--batch must be between 1 and 5000')
+  const report = o.report ?? `${o.file}.rejected.ndjson`
+  const cpPath = checkpointPath(o.file)
+  const totalBytes = (await stat(o.file)).size
+
+  let cp = o.restart ? undefined : await readCheckpoint(cpPath)
+  if (cp) {
+    if (cp.v !== 1 || cp.format !== format || cp.offset > totalBytes || cp.fingerprint !== (await fingerprint(o.file, cp.offset))) {
+      throw new ImportError(`checkpoint ${cpPath} belongs to another file or format; use --restart to import from the first line`)
+    }
+  } else {
+    await writeFile(report, '') // a fresh import starts a fresh report
+  }
+  const stats: ImportStats = cp ? { ...cp.stats } : { lines: 0, accepted: 0, duplicates: 0, rejected: 0, retries: 0 }
+  const linesBefore = stats.lines
+  const resumed = cp !== undefined
+  let columns = cp?.columns
+  let offset = cp?.offset ?? 0
+  let nextLine = cp?.nextLine ?? 1
+  if (format === 'csv' && !columns) {
+    const header = await csvHeader(o.file)
+    columns = header.columns
+    offset = header.end
+    nextLine = 2
+  }
+  const startLine = nextLine
+  const source = format === 'csv' ? csvRecords(o.file, offset, nextLine, columns!) : ndjsonRecords(o.file, offset, nextLine)
+
+  let batch: { m: unknown; line: number; id: string }[] = []
+  let ids = new Set<string>()
+  let reportLines: ReportLine[] = []
+  let batchLines = 0
+  const now = Date.now()
+
+  /** posts the batch, writes its rejected lines, then the checkpoint at `end` */
+  async function flush(end: number, after: number): Promise<void> {
+    let items = batch
+    while (items.length > 0) {
+      const r = await postBatch(o, items.map((x) => x.m), stats)
+      if (r.rejected.length === 0) {
+        stats.accepted += r.accepted
+        stats.duplicates += r.duplicates
+        break
+      }
+      // the server knows what a line cannot (unknown cancel target, no exchange rate): report those, resend the rest
+      const bad = new Set<number>()
+      for (const rej of r.rejected) {
+        const item = items[rej.index]
+        if (!item || bad.has(rej.index)) continue
+        bad.add(rej.index)
+        reportLines.push({ line: item.line, id: item.id, errors: rej.errors })
+      }
+      if (bad.size === 0) throw new ImportError('the cockpit named rejected movements that are not in the batch')
+      items = items.filter((_, i) => !bad.has(i))
+    }
+    if (reportLines.length > 0) {
+      reportLines.sort((a, b) => a.line - b.line)
+      await appendFile(report, reportLines.map((l) => `${JSON.stringify(l)}\n`).join(''))
+    }
+    stats.rejected += reportLines.length
+    stats.lines += batchLines
+    offset = end
+    nextLine = after
+    await writeCheckpoint(cpPath, { v: 1, format, offset, nextLine, ...(columns ? { columns } : {}), fingerprint: await fingerprint(o.file, offset), stats })
+    batch = []
+    ids = new Set()
+    reportLines = []
+    batchLines = 0
+    const linesPerSecond = Math.round(((stats.lines - linesBefore) * 1000) / Math.max(1, Date.now() - started))
+    o.onProgress?.({ ...stats, bytes: offset, totalBytes, linesPerSecond })
+  }
+
+  let read = 0
+  let complete = true
+  let last = { end: offset, nextLine }
+  for await (const rec of source) {
+    if ((o.limit !== undefined && read >= o.limit) || o.signal?.aborted) {
+      complete = false
+      break
+    }
+    read++
+    if (rec.error !== undefined) {
+      reportLines.push({ line: rec.line, id: null, errors: [{ path: '/', message: rec.error }] })
+    } else {
+      const v = validateMovement(rec.value, 0, { baseCurrency: '', foreignCurrencies: true, now })
+      if (!v.ok) {
+        reportLines.push({ line: rec.line, id: v.rejected.id, errors: v.rejected.errors })
+      } else {
+        const m = v.movement.m
+        // a cancel cannot travel with the movement it reverses: the server wants it in a later batch
+        if (m.type === 'cancel' && ids.has(m.cancels)) await flush(last.end, last.nextLine)
+        batch.push({ m: rec.value, line: rec.line, id: m.id })
+        ids.add(m.id)
+      }
+    }
+    batchLines++
+    last = { end: rec.end, nextLine: rec.nextLine }
+    if (batch.length >= batchSize) await flush(last.end, last.nextLine)
+  }
+  if (batchLines > 0 || batch.length > 0) await flush(last.end, last.nextLine)
+  if (complete) await rm(cpPath, { force: true })
+  return { ...stats, complete, startLine, resumed, report, checkpoint: cpPath, elapsedMs: Date.now() - started }
+}
+
+async function main(): Promise<void> {
+  const { values, positionals } = parseArgs({
+    allowPositionals: true,
+    options: {
+      url: { type: 'string', default: process.env.COCKPIT_URL ?? 'http://127.0.0.1:3000' },
+      key: { type: 'string', default: process.env.COCKPIT_INGEST_KEY },
+      format: { type: 'string' },
+      report: { type: 'string' },
+      batch: { type: 'string', default: String(MAX_JSON_BATCH) },
+      limit: { type: 'string' },
+      restart: { type: 'boolean', default: false },
+      quiet: { type: 'boolean', default: false },
+    },
+  })
+  const file = positionals[0]
+  if (!file || !values.key) {
+    process.stderr.write(
+      'usage: npm run import -- <file.ndjson|file.csv> --key <ingest key> [--url http://127.0.0.1:3000] [--format ndjson|csv]\n' +
+        '                         [--report <file>.rejected.ndjson] [--batch 5000] [--limit N] [--restart] [--quiet]\n' +
+        '       (the key may also come from COCKPIT_INGEST_KEY, the URL from COCKPIT_URL; see docs/import.md)\n',
+    )
+    process.exit(2)
+  }
+  const controller = new AbortController()
+  const stop = () => {
+    if (controller.signal.aborted) process.exit(130)
+    process.stderr.write('\nstopping after the current batch (Ctrl-C again to quit at once; the checkpoint keeps the place)…\n')
+    controller.abort()
+  }
+  process.once('SIGINT', stop)
+  process.once('SIGTERM', stop)
+
+  const bar = new cliProgress.SingleBar(
+    {
+      format: ' {bar} {percentage}% | {lines} lines | {rate} lines/s | ETA {eta_formatted} | accepted {accepted}, duplicates {duplicates}, rejected {rejected}',
+      hideCursor: true,
+      etaBuffer: 20,
+      noTTYOutput: false,
+    },
+    cliProgress.Presets.shades_classic,
+  )
+  const showBar = !values.quiet && process.stderr.isTTY
+  try {
+    const result = await runImport({
+      file,
+      url: values.url!.replace(/\/+$/, ''),
+      key: values.key,
+      ...(values.format ? { format: formatOf(file, values.format) } : {}),
+      ...(values.report ? { report: values.report } : {}),
+      batchSize: Number(values.batch),
+      ...(values.limit ? { limit: Number(values.limit) } : {}),
+      restart: values.restart,
+      signal: controller.signal,
+      onProgress(p) {
+        if (!showBar) return
+        const payload = { lines: p.lines, rate: p.linesPerSecond, accepted: p.accepted, duplicates: p.duplicates, rejected: p.rejected }
+        if (bar.getTotal() !== p.totalBytes) bar.start(p.totalBytes, p.bytes, payload)
+        else bar.update(p.bytes, payload)
+      },
+    })
+    if (showBar) bar.stop()
+    const secs = result.elapsedMs / 1000
+    const out = (s: string) => process.stdout.write(`${s}\n`)
+    out(`${result.complete ? 'import complete' : 'import stopped'}: ${file}${result.resumed ? ` (resumed at line ${result.startLine})` : ''}`)
+    out(`  lines      ${result.lines}`)
+    out(`  accepted   ${result.accepted}`)
+    out(`  duplicates ${result.duplicates}  (already applied: safe to re-run)`)
+    out(`  rejected   ${result.rejected}${result.rejected > 0 ? `  → ${result.report}` : ''}`)
+    out(`  retries    ${result.retries}`)
+    out(`  time       ${secs.toFixed(1)} s`)
+    if (!result.complete) out(`  run the same command again to resume (checkpoint ${result.checkpoint})`)
+    process.exit(result.complete ? 0 : 3)
+  } catch (err) {
+    if (showBar) bar.stop()
+    process.stderr.write(`import failed: ${err instanceof Error ? err.message : String(err)}\n`)
+    process.exit(1)
+  }
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) await main()
