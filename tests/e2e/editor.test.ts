@@ -166,8 +166,10 @@ describe('the layout editor', () => {
   test('starts from a template, exports JSON and imports it back; bad files are explained', async () => {
     const page = await browser.context.newPage()
     await page.addInitScript((key) => localStorage.setItem('cockpit.adminKey', key), server.adminKey)
-    await page.goto(`${server.url}/editor/e2e-files`)
+    await page.goto(`${server.url}/editor/e2e-files?lang=en`)
     await expect.poll(() => page.locator('[data-testid="editor-canvas"]').count(), { timeout: 10_000 }).toBe(1)
+    // the palette in the chosen language
+    expect(await page.locator('[data-testid="palette"] [data-widget="kpi-card"]').textContent()).toContain('KPI card')
     await expect.poll(() => page.locator('[data-testid="template-picker"] option').count(), { timeout: 10_000 }).toBeGreaterThan(1)
     await page.locator('[data-testid="template-picker"]').selectOption('retail')
     await expect.poll(() => page.locator('[data-item]').count()).toBeGreaterThan(3)
