@@ -86,9 +86,17 @@ describe('the embed', () => {
     // sized to the frame, nothing to scroll
     const m = await frame.evaluate(() => {
       const w = document.querySelector('[data-instance="embed"]')!.getBoundingClientRect()
-      return { w: w.width, h: w.height, sw: document.documentElement.scrollWidth, sh: document.documentElement.scrollHeight, bg: getComputedStyle(document.body).backgroundColor }
+      return {
+        w: w.width,
+        h: w.height,
+        sw: document.documentElement.scrollWidth,
+        sh: document.documentElement.scrollHeight,
+        bg: getComputedStyle(document.body).backgroundColor,
+        // no colour scheme of its own: Chrome paints no opaque backdrop behind the frame
+        scheme: [getComputedStyle(document.documentElement).colorScheme, document.querySelector('meta[name="color-scheme"]')?.getAttribute('content')],
+      }
     })
-    expect(m).toEqual({ w: 480, h: 300, sw: 480, sh: 300, bg: 'rgba(0, 0, 0, 0)' })
+    expect(m).toEqual({ w: 480, h: 300, sw: 480, sh: 300, bg: 'rgba(0, 0, 0, 0)', scheme: ['normal', 'normal'] })
     await screenshot(page, 'embed-transparent')
 
     // the frame resizes: the widget follows
