@@ -169,12 +169,18 @@ export function createSimulator(opts: SimulatorOptions): Simulator {
   // than a supplier's lead time, so only late deliveries dip below safety stock), top up to two
   // more hours of it
   const levels = new Map<string, { reorder: number; max: number }>()
+  /** the distribution centre a store is supplied from: its region's, else the first that keeps the SKU */
+  const dcFor = (s: SimSku, store: SimWarehouse) => dcs.find((d) => d.region === store.region && scenario.stocks(s, d)) ?? dcs.find((d) => scenario.stocks(s, d))
   const level = (s: SimSku, w: SimWarehouse) => {
     let l = levels.get(key(s.code, w.code))
     if (!l) {
       const d = scenario.demandPerMinute(s, w)
       const reorder = Math.max(s.reorderPoint, Math.round(d * 80))
-      levels.set(key(s.code, w.code), (l = { reorder, max: reorder + Math.max(10, Math.round(d * 120)) }))
+      let max = reorder + Math.max(10, Math.round(d * 120))
+      // a distribution centre also holds one top-up for every store it supplies, so stores can be
+      // replenished by transfer (design §1: frequent transfers in a retail chain)
+      if (w.kind === 'dc') for (const store of stores) if (scenario.stocks(s, store) && dcFor(s, store) === w) max += level(s, store).max
+      levels.set(key(s.code, w.code), (l = { reorder, max }))
     }
     return l
   }
@@ -199,7 +205,7 @@ export function createSimulator(opts: SimulatorOptions): Simulator {
     const qty = max - projected
     if (production && w.code === production.plant && s.popularity > 0) return produce(s, w, qty, t)
     if (w.kind === 'store') {
-      const dc = dcs.find((d) => d.region === w.region && scenario.stocks(s, d)) ?? dcs.find((d) => scenario.stocks(s, d))
+      const dc = dcFor(s, w)
       if (dc) {
         const dcStock = stock(s.code, dc.code)
         if (r.chance(transferShare) && dcStock.onHand - dcStock.reserved - qty > level(s, dc).reorder) return transfer(s, dc, w, qty, t)

@@ -5,8 +5,34 @@
  * (server/query/formulas.ts); docs/metrics.md explains the formulas.
  */
 
-export const DIMENSIONS = ['sku', 'category', 'warehouse', 'partner', 'region', 'channel'] as const
+/** Dimensions a movement names itself (master data fills category and region when it does not). */
+export const MOVEMENT_DIMENSIONS = ['sku', 'category', 'warehouse', 'partner', 'region', 'channel'] as const
+export type MovementDimension = (typeof MOVEMENT_DIMENSIONS)[number]
+
+/**
+ * Dimensions a query may group or filter by. `route` is a transfer's way between two
+ * warehouses, member `FROM→TO` (see routeMember); only `transfer.qty` is kept by route.
+ */
+export const DIMENSIONS = [...MOVEMENT_DIMENSIONS, 'route'] as const
 export type Dimension = (typeof DIMENSIONS)[number]
+
+/** Separator of the source and destination warehouse codes in a `route` member. */
+export const ROUTE_SEPARATOR = '→'
+
+/** Member of the `route` dimension: source and destination warehouse codes joined by `→`. */
+export function routeMember(from: string, to: string): string {
+  return `${from}${ROUTE_SEPARATOR}${to}`
+}
+
+/**
+ * Source and destination of a `route` member; undefined when it is not one, or when a
+ * warehouse code itself contains `→` and the split would be ambiguous.
+ */
+export function parseRoute(member: string): { from: string; to: string } | undefined {
+  const parts = member.split(ROUTE_SEPARATOR)
+  if (parts.length !== 2 || !parts[0] || !parts[1]) return undefined
+  return { from: parts[0], to: parts[1] }
+}
 
 export const INTERVALS = ['minute', 'hour', 'day', 'month'] as const
 export type Interval = (typeof INTERVALS)[number]

@@ -14,9 +14,10 @@ import { RFC3339_PATTERN } from './movement.ts'
  */
 export const WINDOW_PATTERN = '^(today|yesterday|thisMonth|P(\\d{1,3}D)?(T(\\d{1,4}H)?(\\d{1,5}M)?)?)$'
 
-const Member = Type.String({ minLength: 1, maxLength: 64 })
+/** a member code (≤ 64 characters; a route `FROM→TO` joins two: ≤ 129) */
+const Member = (dim: string) => Type.String({ minLength: 1, maxLength: dim === 'route' ? 129 : 64 })
 const Filter = Type.Object(
-  Object.fromEntries(DIMENSIONS.map((d) => [d, Type.Optional(Type.Union([Member, Type.Array(Member, { minItems: 1, maxItems: 100 })]))])),
+  Object.fromEntries(DIMENSIONS.map((d) => [d, Type.Optional(Type.Union([Member(d), Type.Array(Member(d), { minItems: 1, maxItems: 100 })]))])),
   { additionalProperties: false, description: 'restrict to members of one dimension' },
 )
 

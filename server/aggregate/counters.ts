@@ -30,6 +30,8 @@ export const DIM_RESOLUTIONS: Record<CounterDim, readonly Resolution[]> = {
   channel: ALL_RES,
   sku: ['hour', 'day'],
   partner: ['day'],
+  /** transfers between warehouses: few members (routes actually used), like warehouses */
+  route: ALL_RES,
   pair: [],
 }
 
@@ -64,7 +66,8 @@ export const COUNTERS = {
   'rc.ot': flow('count', NO_SKU),
   'pt.amt': flow('money'),
   'pt.q': flow('qty'),
-  'tr.q': { scale: 'qty', res: ALL_RES, dims: STOCK_DIMS },
+  /** transfers by source warehouse (and its region, …) and by route `FROM→TO` (sankey of transfers) */
+  'tr.q': { scale: 'qty', res: ALL_RES, dims: [...STOCK_DIMS, 'route'] },
   ci: flow('money', ['all', 'partner', 'region', 'channel']),
   co: flow('money', ['all', 'partner', 'region', 'channel']),
   /** stock value change by day: closing stock value of a past day = value now − later changes */

@@ -6,12 +6,12 @@
  * transfer values, how much of an order a shipment closes) cannot be known here: they become
  * operations the Lua script evaluates in arrival order, with the counter cells they feed.
  *
- * The effects of each movement type (domain.md) are written once, in `effects()`, with a
+ * The effects of each movement type (domain.md) are written once, in `Effects.emit()`, with a
  * sign: +1 applies a movement, −1 reverses it for a `cancel` — then every figure the script
  * computed comes from the original's effect record, so the reversal is exact.
  */
-import type { Dimension, MetricName } from '../../protocol/metrics.ts'
-import { DIMENSIONS } from '../../protocol/metrics.ts'
+import type { MetricName, MovementDimension } from '../../protocol/metrics.ts'
+import { routeMember } from '../../protocol/metrics.ts'
 import type { MovementType } from '../../protocol/movement.ts'
 import { lineAmount } from '../domain/money.ts'
 import type { BusinessCalendar } from '../domain/time.ts'
@@ -54,9 +54,11 @@ export interface EffectRecord {
   /** qty (1e-3), unit price and cost (1e-6), amount (1e-4), as applied */
   n: [qty: number, price: number | null, cost: number | null, amount: number | null]
   /** members of every dimension as applied (master data may change later) */
-  d: Record<Dimension, string>
+  d: Record<MovementDimension, string>
   /** transfer destination warehouse and its region */
   to?: [warehouse: string, region: string]
+  /** 1: the transfer fed `transfer.qty` by route (records written before routes existed did not) */
+  rt?: 1
   ref?: string
   /** outputs of the script's operations for this movement, in order */
   x?: number[][]
@@ -73,9 +75,11 @@ export interface CancelTarget {
 }
 
 export interface FoldedBatch {
-  /** JSON payload of the apply-batch script */
+  /** JSON payload of the apply-batch script (ARGV[1]) */
   payload: string
-  /** ids applied by this payload, in order (payload index i ↔ ids[i]) */
+  /** movement id, effect record, id, record, … (ARGV[3…]): payload index i ↔ ids[i] */
+  records: string[]
+  /** ids applied by this payload, in order */
   ids: string[]
   /** metrics whose figures this batch changes */
   metrics: MetricName[]
@@ -86,30 +90,35 @@ export interface FoldedBatch {
   expiring: string[]
 }
 
-type Members = Record<CounterDim, string>
+/** member per dimension; a `route` left undefined is skipped (a transfer recorded before routes existed) */
+type Members = Record<Exclude<CounterDim, 'route'>, string> & { route: string | undefined }
 
-/** Script operation; `i` is the 1-based movement index whose effect record gets the outputs. */
+/**
+ * Script operation; `i` is the 1-based movement index whose effect record gets the outputs.
+ * `p`/`p2` index the payload's pairs, `v`, `c`, `T`, `…T` its target lists, `bh`/`bf` its
+ * backlog cells; `u` is a given unit cost (−1: moving average).
+ */
 type Op =
-  | { i: number; k: 'in' | 'out'; p: string; q: number; c?: number; t: number; vT: number[]; cT?: number[]; cs?: number }
-  | { i: number; k: 'xfer'; p: string; p2: string; q: number; t: number; vT: number[]; vT2: number[] }
+  | { i: number; k: 'in' | 'out'; p: number; q: number; u: number; t: number; v: number; c?: number; cs?: number }
+  | { i: number; k: 'xfer'; p: number; p2: number; q: number; t: number; v: number; v2: number }
   | {
       i: number
       k: 'set'
-      p: string
+      p: number
       q: number
       t: number
-      qT: number[]
-      vT: number[]
-      okT: number[]
-      adT: number[]
-      bvT: number[]
-      qpT: number[]
-      qnT: number[]
-      vpT: number[]
-      vnT: number[]
+      qT: number
+      v: number
+      okT: number
+      adT: number
+      bvT: number
+      qpT: number
+      qnT: number
+      vpT: number
+      vnT: number
     }
-  | { i: number; k: 'bk'; h: string; f: string; q: number; T: number[] }
-  | { k: 'rev'; p: string; dq: number; dv: number }
+  | { i: number; k: 'bk'; bh: number; bf: number; q: number; T: number }
+  | { k: 'rev'; p: number; dq: number; dv: number }
 
 const EXPIRING_LIMIT = 200_000
 
@@ -118,10 +127,17 @@ interface KeyRef {
   key: number
 }
 
+interface BucketRef {
+  res: Resolution
+  bucket: string
+  expireAt: number
+}
+
 /**
- * Builds the payload. Hot path (~100 cells per movement): keys are resolved once per
- * (counter, minute) and fields live in one Map per key, so a cell costs two Map lookups
- * and no string building.
+ * Builds the payload. Hot path (~70 cells per movement): keys are resolved once per
+ * (counter, minute) and fields live in one Map per key, so a cell costs one Map lookup and no
+ * string building. State-dependent amounts feed target lists that are deduplicated, so the
+ * script adds an amount once per list and spreads each list's sum over its cells once.
  */
 class Folder {
   private readonly K: string[] = []
@@ -131,11 +147,19 @@ class Folder {
   private readonly T: (number | string)[] = []
   private readonly fixed: number[] = [0]
   private readonly expire: number[] = []
+  private readonly L: number[][] = []
+  private readonly listIndex = new Map<string, number>()
+  private readonly P: string[] = []
+  private readonly pairIndex = new Map<string, number>()
+  private readonly B: string[][] = []
+  private readonly backlogIndex = new Map<string, { bh: number; fields: Map<string, number> }>()
   readonly newlyExpiring: string[] = []
   readonly ops: Op[] = []
   readonly counters = new Set<string>()
-  private readonly refCache = new Map<string, KeyRef[]>()
-  private readonly bucketCache = new Map<number, { res: Resolution; bucket: string; expireAt: number }[]>()
+  /** per minute: per counter code, its keys */
+  private readonly refCache = new Map<number, Map<string, KeyRef[]>>()
+  private readonly levelCache = new Map<string, KeyRef[]>()
+  private readonly bucketCache = new Map<number, BucketRef[]>()
 
   constructor(private readonly o: FoldOptions) {}
 
@@ -165,11 +189,11 @@ class Folder {
   }
 
   /** buckets an instant falls in, skipping resolutions already past their retention */
-  private buckets(at: number): { res: Resolution; bucket: string; expireAt: number }[] {
-    const minute = Math.floor(at / 60_000)
+  private buckets(minute: number): BucketRef[] {
     let list = this.bucketCache.get(minute)
     if (list === undefined) {
       const { calendar, retention, now } = this.o
+      const at = minute * 60_000
       const ids = calendar.buckets(at)
       list = []
       for (const res of RESOLUTIONS) {
@@ -187,37 +211,85 @@ class Folder {
   }
 
   private refs(code: CounterCode, at: number): KeyRef[] {
-    const id = `${code}|${Math.floor(at / 60_000)}`
-    let refs = this.refCache.get(id)
+    const minute = Math.floor(at / 60_000)
+    let byCode = this.refCache.get(minute)
+    if (byCode === undefined) {
+      byCode = new Map()
+      this.refCache.set(minute, byCode)
+    }
+    let refs = byCode.get(code)
     if (refs === undefined) {
       const def = COUNTERS[code]
       refs = []
-      for (const b of this.buckets(at)) {
+      for (const b of this.buckets(minute)) {
         if (!(def.res as readonly Resolution[]).includes(b.res)) continue
         for (const dim of def.dims) {
           if (DIM_RESOLUTIONS[dim].includes(b.res)) refs.push({ dim, key: this.key(this.o.keys.counter(b.res, b.bucket, code, dim), b.expireAt) })
         }
       }
-      this.refCache.set(id, refs)
+      byCode.set(code, refs)
       this.counters.add(code)
     }
     return refs
   }
 
-  /** cells of one flow counter for one movement */
-  flowTargets(code: CounterCode, at: number, members: Members): number[] {
-    return this.refs(code, at).map((r) => this.target(r.key, members[r.dim]))
-  }
-
-  /** cells of one running level for one movement */
-  levelTargets(code: LevelCode, members: Members): number[] {
-    let refs = this.refCache.get(code)
+  private levelRefs(code: LevelCode): KeyRef[] {
+    let refs = this.levelCache.get(code)
     if (refs === undefined) {
       refs = LEVELS[code].dims.map((dim) => ({ dim, key: this.key(this.o.keys.level(code, dim), 0) }))
-      this.refCache.set(code, refs)
+      this.levelCache.set(code, refs)
       this.counters.add(code)
     }
-    return refs.map((r) => this.target(r.key, members[r.dim]))
+    return refs
+  }
+
+  /** cells of one flow counter for one movement, appended to `into` */
+  flowTargets(code: CounterCode, at: number, members: Members, into: number[] = []): number[] {
+    for (const r of this.refs(code, at)) {
+      const member = members[r.dim]
+      if (member !== undefined) into.push(this.target(r.key, member))
+    }
+    return into
+  }
+
+  /** cells of one running level for one movement, appended to `into` */
+  levelTargets(code: LevelCode, members: Members, into: number[] = []): number[] {
+    for (const r of this.levelRefs(code)) into.push(this.target(r.key, members[r.dim]!))
+    return into
+  }
+
+  /** index of a target list in the payload (equal lists share one index) */
+  list(targets: number[]): number {
+    const id = targets.join(',')
+    let l = this.listIndex.get(id)
+    if (l === undefined) {
+      l = this.L.push(targets)
+      this.listIndex.set(id, l)
+    }
+    return l
+  }
+
+  pair(p: string): number {
+    let j = this.pairIndex.get(p)
+    if (j === undefined) {
+      j = this.P.push(p)
+      this.pairIndex.set(p, j)
+    }
+    return j
+  }
+
+  backlogCell(hash: string, field: string): { bh: number; bf: number } {
+    let h = this.backlogIndex.get(hash)
+    if (h === undefined) {
+      h = { bh: this.B.push([hash]), fields: new Map() }
+      this.backlogIndex.set(hash, h)
+    }
+    let bf = h.fields.get(field)
+    if (bf === undefined) {
+      bf = this.B[h.bh - 1]!.push(field) - 1
+      h.fields.set(field, bf)
+    }
+    return { bh: h.bh, bf }
   }
 
   add(targets: readonly number[], delta: number): void {
@@ -227,19 +299,30 @@ class Folder {
 
   flow(code: CounterCode, at: number, members: Members, delta: number): void {
     if (delta === 0) return
-    for (const r of this.refs(code, at)) this.fixed[this.target(r.key, members[r.dim])]! += delta
+    const fixed = this.fixed
+    for (const r of this.refs(code, at)) {
+      const member = members[r.dim]
+      if (member !== undefined) fixed[this.target(r.key, member)]! += delta
+    }
   }
 
-  payload(ids: string[], effects: string[], cancels: { t: string; e: string; c: string }[]): string {
+  level(code: LevelCode, members: Members, delta: number): void {
+    if (delta === 0) return
+    const fixed = this.fixed
+    for (const r of this.levelRefs(code)) fixed[this.target(r.key, members[r.dim]!)]! += delta
+  }
+
+  payload(cancels: { t: string; e: string; c: string }[]): string {
     const fixed: (number | string)[] = []
     for (let t = 1; t < this.fixed.length; t++) if (this.fixed[t] !== 0) fixed.push(t, String(this.fixed[t]))
     return JSON.stringify({
-      ids,
-      fx: effects,
       ttl: this.o.effectTtl,
       K: this.K,
       T: this.T,
       fixed,
+      L: this.L,
+      P: this.P,
+      B: this.B,
       ops: this.ops,
       exp: this.expire,
       cx: cancels,
@@ -247,53 +330,99 @@ class Folder {
   }
 }
 
-function members(d: Record<Dimension, string>, warehouse?: string, region?: string): Members {
+/** `route`: the member a transfer's route counter gets (undefined: skip it) */
+function members(d: Record<MovementDimension, string>, route: string | undefined, warehouse?: string, region?: string): Members {
   const wh = warehouse ?? d.warehouse
-  return { ...d, warehouse: wh, region: region ?? d.region, all: ALL_FIELD, pair: pairField(d.sku, wh) }
+  return {
+    sku: d.sku,
+    category: d.category,
+    warehouse: wh,
+    partner: d.partner,
+    region: region ?? d.region,
+    channel: d.channel,
+    route,
+    all: ALL_FIELD,
+    pair: pairField(d.sku, wh),
+  }
 }
 
 /** The effect record of a movement about to be applied (x is added by the script). */
 export function effectOf(n: NormalizedMovement, dims: DimensionSource): EffectRecord {
-  const m = n.m as Partial<Record<Dimension | 'toWarehouse' | 'ref', string>>
-  const d = {} as Record<Dimension, string>
-  for (const dim of DIMENSIONS) d[dim] = m[dim] ?? UNSPECIFIED
-  if (m.category === undefined) d.category = dims.categoryOf(d.sku) ?? UNSPECIFIED
-  if (m.region === undefined) d.region = dims.regionOf(d.warehouse) ?? UNSPECIFIED
+  const m = n.m as Partial<Record<MovementDimension | 'toWarehouse' | 'ref', string>>
+  const sku = m.sku ?? UNSPECIFIED
+  const warehouse = m.warehouse ?? UNSPECIFIED
+  const d: Record<MovementDimension, string> = {
+    sku,
+    category: m.category ?? dims.categoryOf(sku) ?? UNSPECIFIED,
+    warehouse,
+    partner: m.partner ?? UNSPECIFIED,
+    region: m.region ?? dims.regionOf(warehouse) ?? UNSPECIFIED,
+    channel: m.channel ?? UNSPECIFIED,
+  }
   const e: EffectRecord = { t: n.type, at: n.at, n: [n.qty, n.price ?? null, n.cost ?? null, n.amount ?? null], d }
   if (n.due !== undefined) e.due = n.due
   if (m.ref !== undefined) e.ref = m.ref
-  if (m.toWarehouse !== undefined) e.to = [m.toWarehouse, dims.regionOf(m.toWarehouse) ?? UNSPECIFIED]
+  if (m.toWarehouse !== undefined) {
+    e.to = [m.toWarehouse, dims.regionOf(m.toWarehouse) ?? UNSPECIFIED]
+    e.rt = 1
+  }
   return e
 }
 
 /**
  * Emits the effects of one movement. sign +1: apply (state-dependent parts become script ops
  * whose outputs land in the effect record); sign −1 with `known` = those outputs: reverse.
+ * Written without closures: it runs once per movement on the hot path.
  */
-function effects(f: Folder, e: EffectRecord, i: number, sign: 1 | -1, keys: Keys, known?: number[][]): void {
-  const mem = members(e.d)
-  const at = e.at
-  const [qty, price, cost, amount] = e.n
-  let opIndex = 0
-  const x = () => known?.[opIndex++] ?? []
-  const flow = (code: CounterCode, delta: number, m = mem) => f.flow(code, at, m, sign * delta)
-  const level = (code: LevelCode, delta: number, m = mem) => f.add(f.levelTargets(code, m), sign * delta)
-  const valueTargets = (m = mem) => [...f.levelTargets('v', m), ...f.flowTargets('sv', at, m)]
-  const qtyTargets = (m = mem) => [...f.levelTargets('q', m), ...f.flowTargets('sq', at, m)]
-  const t = Math.floor(at / 1000)
+class Effects {
+  private mem!: Members
+  private at = 0
+  private t = 0
+  private sign: 1 | -1 = 1
+  private i = 0
+  private known: number[][] | undefined
+  private opIndex = 0
+
+  constructor(
+    private readonly f: Folder,
+    private readonly keys: Keys,
+  ) {}
+
+  private x(): number[] {
+    return this.known?.[this.opIndex++] ?? []
+  }
+
+  private flow(code: CounterCode, delta: number): void {
+    this.f.flow(code, this.at, this.mem, this.sign * delta)
+  }
+
+  private valueTargets(m: Members): number[] {
+    return this.f.flowTargets('sv', this.at, m, this.f.levelTargets('v', m))
+  }
+
+  private qtyTargets(m: Members): number[] {
+    return this.f.flowTargets('sq', this.at, m, this.f.levelTargets('q', m))
+  }
 
   /** an inbound or outbound stock movement at a given or average cost */
-  const stock = (k: 'in' | 'out', c: number | null, cT?: number[], cs = 1) => {
-    f.add(qtyTargets(), sign * (k === 'in' ? qty : -qty))
-    const vT = valueTargets()
-    if (sign === 1) {
-      f.ops.push({ i, k, p: mem.pair, q: qty, c: c ?? -1, t, vT, ...(cT ? { cT, cs } : {}) })
+  private stock(k: 'in' | 'out', qty: number, c: number | null, cT?: number[], cs: 1 | -1 = 1): void {
+    const f = this.f
+    const mem = this.mem
+    f.add(this.qtyTargets(mem), this.sign * (k === 'in' ? qty : -qty))
+    const vT = this.valueTargets(mem)
+    if (this.sign === 1) {
+      const op: Op = { i: this.i, k, p: f.pair(mem.pair), q: qty, u: c ?? -1, t: this.t, v: f.list(vT) }
+      if (cT) {
+        op.c = f.list(cT)
+        if (cs !== 1) op.cs = cs
+      }
+      f.ops.push(op)
       return
     }
-    const [opCost = 0, dq = 0, dv = 0] = x()
+    const [opCost = 0, dq = 0, dv = 0] = this.x()
     f.add(vT, -dv)
     if (cT) f.add(cT, -cs * opCost)
-    f.ops.push({ k: 'rev', p: mem.pair, dq: -dq, dv: -dv })
+    f.ops.push({ k: 'rev', p: f.pair(mem.pair), dq: -dq, dv: -dv })
   }
 
   /**
@@ -301,111 +430,138 @@ function effects(f: Folder, e: EffectRecord, i: number, sign: 1 | -1, keys: Keys
    * backlog is what stays open. The level change depends on the other movements of the ref, so a
    * cancel is the same operation with the opposite sign, evaluated by the script.
    */
-  const backlog = (kind: 'bs' | 'bp', q: number) => {
+  private backlog(e: EffectRecord, kind: 'bs' | 'bp', q: number): void {
     if (e.ref === undefined) return
-    x() // keeps the outputs of later operations aligned
-    f.ops.push({ i, k: 'bk', h: keys.backlog(kind), f: `${e.ref}|${e.d.sku}`, q: sign * q, T: f.levelTargets(kind, mem) })
+    this.x() // keeps the outputs of later operations aligned
+    const f = this.f
+    const cell = f.backlogCell(this.keys.backlog(kind), `${e.ref}|${e.d.sku}`)
+    f.ops.push({ i: this.i, k: 'bk', ...cell, q: this.sign * q, T: f.list(f.levelTargets(kind, this.mem)) })
   }
 
-  const onTime = e.due !== undefined && at <= e.due ? 1 : 0
-  switch (e.t) {
-    case 'purchase_order':
-      flow('po.amt', lineAmount(qty, cost!))
-      flow('po.q', qty)
-      backlog('bp', qty)
-      break
-    case 'purchase_receipt':
-      flow('pr.amt', lineAmount(qty, cost!))
-      flow('pr.q', qty)
-      if (e.due !== undefined) {
-        flow('rc.due', 1)
-        flow('rc.ot', onTime)
+  emit(e: EffectRecord, i: number, sign: 1 | -1, known?: number[][]): void {
+    const f = this.f
+    const route = e.to === undefined ? UNSPECIFIED : e.rt === 1 ? routeMember(e.d.warehouse, e.to[0]) : undefined
+    const mem = (this.mem = members(e.d, route))
+    const at = (this.at = e.at)
+    this.t = Math.floor(at / 1000)
+    this.sign = sign
+    this.i = i
+    this.known = known
+    this.opIndex = 0
+    const [qty, price, cost, amount] = e.n
+    const onTime = e.due !== undefined && at <= e.due ? 1 : 0
+    switch (e.t) {
+      case 'purchase_order':
+        this.flow('po.amt', lineAmount(qty, cost!))
+        this.flow('po.q', qty)
+        this.backlog(e, 'bp', qty)
+        break
+      case 'purchase_receipt':
+        this.flow('pr.amt', lineAmount(qty, cost!))
+        this.flow('pr.q', qty)
+        if (e.due !== undefined) {
+          this.flow('rc.due', 1)
+          this.flow('rc.ot', onTime)
+        }
+        this.stock('in', qty, cost)
+        this.backlog(e, 'bp', -qty)
+        break
+      case 'purchase_return':
+        this.flow('pt.q', qty)
+        this.stock('out', qty, cost, f.flowTargets('pt.amt', at, mem))
+        break
+      case 'sales_order':
+        this.flow('so.amt', lineAmount(qty, price!))
+        this.flow('so.n', 1)
+        this.flow('so.q', qty)
+        this.backlog(e, 'bs', qty)
+        break
+      case 'sales_shipment':
+        this.flow('s.rev', lineAmount(qty, price!))
+        this.flow('s.q', qty)
+        if (e.due !== undefined) {
+          this.flow('sh.due', 1)
+          this.flow('sh.ot', onTime)
+        }
+        this.stock('out', qty, cost, f.flowTargets('s.cogs', at, mem))
+        this.backlog(e, 'bs', -qty)
+        break
+      case 'sales_return': {
+        const refund = lineAmount(qty, price!)
+        this.flow('s.rev', -refund)
+        this.flow('s.ret', refund)
+        this.flow('s.q', -qty)
+        this.flow('sr.q', qty)
+        this.stock('in', qty, cost, f.flowTargets('s.cogs', at, mem), -1)
+        break
       }
-      stock('in', cost)
-      backlog('bp', -qty)
-      break
-    case 'purchase_return':
-      flow('pt.q', qty)
-      stock('out', cost, f.flowTargets('pt.amt', at, mem))
-      break
-    case 'sales_order':
-      flow('so.amt', lineAmount(qty, price!))
-      flow('so.n', 1)
-      flow('so.q', qty)
-      backlog('bs', qty)
-      break
-    case 'sales_shipment':
-      flow('s.rev', lineAmount(qty, price!))
-      flow('s.q', qty)
-      if (e.due !== undefined) {
-        flow('sh.due', 1)
-        flow('sh.ot', onTime)
+      case 'transfer': {
+        const dest = members(e.d, UNSPECIFIED, e.to![0], e.to![1])
+        this.flow('tr.q', qty)
+        f.add(this.qtyTargets(mem), -sign * qty)
+        f.add(this.qtyTargets(dest), sign * qty)
+        const vT = this.valueTargets(mem)
+        const vT2 = this.valueTargets(dest)
+        if (sign === 1) {
+          f.ops.push({ i, k: 'xfer', p: f.pair(mem.pair), p2: f.pair(dest.pair), q: qty, t: this.t, v: f.list(vT), v2: f.list(vT2) })
+        } else {
+          const [, dq = 0, dv = 0, dq2 = 0, dv2 = 0] = this.x()
+          f.add(vT, -dv)
+          f.add(vT2, -dv2)
+          f.ops.push({ k: 'rev', p: f.pair(mem.pair), dq: -dq, dv: -dv }, { k: 'rev', p: f.pair(dest.pair), dq: -dq2, dv: -dv2 })
+        }
+        break
       }
-      stock('out', cost, f.flowTargets('s.cogs', at, mem))
-      backlog('bs', -qty)
-      break
-    case 'sales_return': {
-      const refund = lineAmount(qty, price!)
-      flow('s.rev', -refund)
-      flow('s.ret', refund)
-      flow('s.q', -qty)
-      flow('sr.q', qty)
-      stock('in', cost, f.flowTargets('s.cogs', at, mem), -1)
-      break
+      case 'stocktake': {
+        this.flow('st.n', 1)
+        const qT = this.qtyTargets(mem)
+        const vT = this.valueTargets(mem)
+        const okT = f.flowTargets('st.ok', at, mem)
+        const adT = f.flowTargets('st.adv', at, mem)
+        const bvT = f.flowTargets('st.bv', at, mem)
+        const qpT = f.flowTargets('adj.qp', at, mem)
+        const qnT = f.flowTargets('adj.qn', at, mem)
+        const vpT = f.flowTargets('adj.vp', at, mem)
+        const vnT = f.flowTargets('adj.vn', at, mem)
+        if (sign === 1) {
+          f.ops.push({
+            i,
+            k: 'set',
+            p: f.pair(mem.pair),
+            q: qty,
+            t: this.t,
+            qT: f.list(qT),
+            v: f.list(vT),
+            okT: f.list(okT),
+            adT: f.list(adT),
+            bvT: f.list(bvT),
+            qpT: f.list(qpT),
+            qnT: f.list(qnT),
+            vpT: f.list(vpT),
+            vnT: f.list(vnT),
+          })
+        } else {
+          const [dv = 0, dq = 0, ok = 0, book = 0] = this.x()
+          f.add(qT, -dq)
+          f.add(vT, -dv)
+          f.add(okT, -ok)
+          f.add(adT, -Math.abs(dv))
+          f.add(bvT, -book)
+          f.add(dq > 0 ? qpT : qnT, -Math.abs(dq))
+          f.add(dv > 0 ? vpT : vnT, -Math.abs(dv))
+          f.ops.push({ k: 'rev', p: f.pair(mem.pair), dq: -dq, dv: -dv })
+        }
+        break
+      }
+      case 'payment_in':
+        this.flow('ci', amount!)
+        break
+      case 'payment_out':
+        this.flow('co', amount!)
+        break
+      case 'cancel':
+        break
     }
-    case 'transfer': {
-      const dest = members(e.d, e.to![0], e.to![1])
-      flow('tr.q', qty)
-      f.add(qtyTargets(), -sign * qty)
-      f.add(qtyTargets(dest), sign * qty)
-      const vT = valueTargets()
-      const vT2 = valueTargets(dest)
-      if (sign === 1) {
-        f.ops.push({ i, k: 'xfer', p: mem.pair, p2: dest.pair, q: qty, t, vT, vT2 })
-      } else {
-        const [, dq = 0, dv = 0, dq2 = 0, dv2 = 0] = x()
-        f.add(vT, -dv)
-        f.add(vT2, -dv2)
-        f.ops.push({ k: 'rev', p: mem.pair, dq: -dq, dv: -dv }, { k: 'rev', p: dest.pair, dq: -dq2, dv: -dv2 })
-      }
-      break
-    }
-    case 'stocktake': {
-      flow('st.n', 1)
-      const cells = {
-        qT: qtyTargets(),
-        vT: valueTargets(),
-        okT: f.flowTargets('st.ok', at, mem),
-        adT: f.flowTargets('st.adv', at, mem),
-        bvT: f.flowTargets('st.bv', at, mem),
-        qpT: f.flowTargets('adj.qp', at, mem),
-        qnT: f.flowTargets('adj.qn', at, mem),
-        vpT: f.flowTargets('adj.vp', at, mem),
-        vnT: f.flowTargets('adj.vn', at, mem),
-      }
-      if (sign === 1) {
-        f.ops.push({ i, k: 'set', p: mem.pair, q: qty, t, ...cells })
-      } else {
-        const [dv = 0, dq = 0, ok = 0, book = 0] = x()
-        f.add(cells.qT, -dq)
-        f.add(cells.vT, -dv)
-        f.add(cells.okT, -ok)
-        f.add(cells.adT, -Math.abs(dv))
-        f.add(cells.bvT, -book)
-        f.add(dq > 0 ? cells.qpT : cells.qnT, -Math.abs(dq))
-        f.add(dv > 0 ? cells.vpT : cells.vnT, -Math.abs(dv))
-        f.ops.push({ k: 'rev', p: mem.pair, dq: -dq, dv: -dv })
-      }
-      break
-    }
-    case 'payment_in':
-      flow('ci', amount!)
-      break
-    case 'payment_out':
-      flow('co', amount!)
-      break
-    case 'cancel':
-      break
   }
 }
 
@@ -415,32 +571,34 @@ function effects(f: Folder, e: EffectRecord, i: number, sign: 1 | -1, keys: Keys
  */
 export function foldBatch(movements: readonly NormalizedMovement[], o: FoldOptions, cancels: ReadonlyMap<string, CancelTarget> = new Map()): FoldedBatch {
   const f = new Folder(o)
+  const fx = new Effects(f, o.keys)
   const ids: string[] = []
   const records: string[] = []
   const marks: { t: string; e: string; c: string }[] = []
   let from = Infinity
   let to = -Infinity
   for (const n of movements) {
-    ids.push(n.m.id)
-    const i = ids.length
+    const id = n.m.id
+    const i = ids.push(id)
     let at = n.at
     if (n.type === 'cancel') {
-      const target = cancels.get(n.m.id)
-      if (!target) throw new Error(`cancel ${n.m.id} was folded without its target`)
-      effects(f, target.effect, i, -1, o.keys, target.effect.x)
-      marks.push({ t: target.id, e: target.raw, c: n.m.id })
+      const target = cancels.get(id)
+      if (!target) throw new Error(`cancel ${id} was folded without its target`)
+      fx.emit(target.effect, i, -1, target.effect.x)
+      marks.push({ t: target.id, e: target.raw, c: id })
       at = target.effect.at
-      records.push(JSON.stringify({ t: 'cancel', at: n.at, cancels: target.id }))
+      records.push(id, JSON.stringify({ t: 'cancel', at: n.at, cancels: target.id }))
     } else {
       const e = effectOf(n, o.dims)
-      effects(f, e, i, 1, o.keys)
-      records.push(JSON.stringify(e))
+      fx.emit(e, i, 1)
+      records.push(id, JSON.stringify(e))
     }
     if (at < from) from = at
     if (at > to) to = at
   }
   return {
-    payload: f.payload(ids, records, marks),
+    payload: f.payload(marks),
+    records,
     ids,
     metrics: metricsOfCounters(f.counters),
     from: Number.isFinite(from) ? from : o.now,

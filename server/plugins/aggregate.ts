@@ -10,6 +10,7 @@ import type { BusinessCalendar } from '../domain/time.ts'
 import { foldBatch, rememberExpiring } from '../aggregate/fold.ts'
 import type { CancelTarget, EffectRecord } from '../aggregate/fold.ts'
 import type { NormalizedMovement } from '../ingest/validate.ts'
+import { MAX_JSON_BATCH } from '../../protocol/movement.ts'
 import type { RejectedMovement } from '../../protocol/movement.ts'
 import { CockpitError, RejectedMovementsError } from '../errors.ts'
 
@@ -17,6 +18,8 @@ const APPLY_BATCH_LUA = readFileSync(new URL('../redis/scripts/apply-batch.lua',
 
 /** Attempts before giving up when concurrent batches keep applying the same ids first. */
 const MAX_ATTEMPTS = 5
+/** Most movements one script call applies when concurrent requests are grouped. */
+const MAX_GROUP = MAX_JSON_BATCH
 
 export interface ApplyResult {
   accepted: number
@@ -41,7 +44,8 @@ declare module 'fastify' {
 
 type ApplyBatchReply = [string, ...(string | number)[]]
 interface ScriptedRedis extends Redis {
-  applyBatch(q: string, v: string, a: string, last: string, moves: string, payload: string, effectPrefix: string): Promise<ApplyBatchReply>
+  /** `records`: movement id, effect record, id, record, … */
+  applyBatch(q: string, v: string, a: string, last: string, moves: string, payload: string, effectPrefix: string, ...records: string[]): Promise<ApplyBatchReply>
 }
 
 export const aggregatePlugin = fp(
@@ -107,6 +111,119 @@ export const aggregatePlugin = fp(
       return { targets, done, rejected }
     }
 
+    /**
+     * Applies the batches of several requests with one script call (group commit): all of
+     * them or none, so each request's batch stays atomic. Each request gets its own counts.
+     * Only a group of one may hold cancels (their refusals are per request).
+     */
+    async function applyGroup(group: readonly (readonly NormalizedMovement[])[]): Promise<ApplyResult[]> {
+      const results = group.map((): ApplyResult => ({ accepted: 0, duplicates: 0 }))
+      const seen = new Set<string>()
+      let candidates: NormalizedMovement[] = []
+      let owners: number[] = []
+      group.forEach((movements, owner) => {
+        for (const n of movements) {
+          // an id twice (in one request or in two at once) is applied once: the first wins
+          if (seen.has(n.m.id)) {
+            results[owner]!.duplicates++
+            continue
+          }
+          seen.add(n.m.id)
+          candidates.push(n)
+          owners.push(owner)
+        }
+      })
+      const keep = (drop: (n: NormalizedMovement, i: number) => boolean) => {
+        const next: NormalizedMovement[] = []
+        const nextOwners: number[] = []
+        candidates.forEach((n, i) => {
+          if (drop(n, i)) results[owners[i]!]!.duplicates++
+          else {
+            next.push(n)
+            nextOwners.push(owners[i]!)
+          }
+        })
+        candidates = next
+        owners = nextOwners
+      }
+      for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+        const { targets, done, rejected } = await resolveCancels(candidates)
+        if (rejected.length > 0) throw new RejectedMovementsError(rejected)
+        if (done.size > 0) keep((n) => done.has(n.m.id))
+        if (candidates.length === 0) return results
+        const folded = foldBatch(
+          candidates,
+          { keys, calendar, retention: config.retention, effectTtl: config.effectTtl, dims: masterData, now: Date.now(), expiring },
+          targets,
+        )
+        const reply = await redis.applyBatch(levelQ, levelV, keys.avgCost, keys.lastMoved, keys.liveMoves, folded.payload, effectPrefix, ...folded.records)
+        if (reply[0] === 'ok') {
+          rememberExpiring(expiring, folded.expiring)
+          for (const owner of owners) results[owner]!.accepted++
+          // the batch is applied: a lost notice only delays screens until their next refresh
+          changes
+            .publish({ metrics: folded.metrics, from: calendar.format(folded.from), to: calendar.format(folded.to) })
+            .catch((err: unknown) => fastify.log.warn({ err }, 'change notice not published'))
+          return results
+        }
+        if (reply[0] === 'dup') {
+          const dup = new Set(reply.slice(1).map(Number))
+          keep((_, i) => dup.has(i + 1))
+        }
+        // 'conflict': a movement being cancelled changed meanwhile; read the targets again
+      }
+      throw new CockpitError('COCKPIT_ERR_CONFLICT', 'the same movements are being applied or cancelled concurrently; retry the batch')
+    }
+
+    /*
+     * Group commit. Redis runs scripts one at a time, so while one apply is in flight the
+     * batches that arrive wait anyway; they are then applied together. A larger group shares
+     * counter cells (the same SKU × day cell is one HINCRBY for all of them): on the retail
+     * simulation 4 × 500 movements touch 2.7 cells per movement instead of 5.8. A request
+     * arriving when nothing is in flight is applied at once: no timer, no added latency.
+     */
+    interface Pending {
+      movements: readonly NormalizedMovement[]
+      resolve(r: ApplyResult): void
+      reject(err: unknown): void
+    }
+    const queue: Pending[] = []
+    let draining = false
+    const hasCancel = (p: Pending) => p.movements.some((n) => n.type === 'cancel')
+
+    /** the next group: requests in arrival order up to MAX_GROUP movements; cancels go alone */
+    function nextGroup(): Pending[] {
+      const first = queue.shift()!
+      const group = [first]
+      if (hasCancel(first)) return group
+      let size = first.movements.length
+      while (queue.length > 0) {
+        const p = queue[0]!
+        if (hasCancel(p) || size + p.movements.length > MAX_GROUP) break
+        group.push(queue.shift()!)
+        size += p.movements.length
+      }
+      return group
+    }
+
+    async function drain(): Promise<void> {
+      if (draining) return
+      draining = true
+      try {
+        while (queue.length > 0) {
+          const group = nextGroup()
+          try {
+            const results = await applyGroup(group.map((p) => p.movements))
+            group.forEach((p, k) => p.resolve(results[k]!))
+          } catch (err) {
+            for (const p of group) p.reject(err)
+          }
+        }
+      } finally {
+        draining = false
+      }
+    }
+
     const aggregator: Aggregator = {
       calendar,
       get ready() {
@@ -116,45 +233,11 @@ export const aggregatePlugin = fp(
         const { rejected } = await resolveCancels(movements)
         if (rejected.length > 0) throw new RejectedMovementsError(rejected)
       },
-      async apply(movements) {
-        const seen = new Set<string>()
-        let candidates: NormalizedMovement[] = []
-        for (const n of movements) {
-          if (seen.has(n.m.id)) continue
-          seen.add(n.m.id)
-          candidates.push(n)
-        }
-        let duplicates = movements.length - candidates.length
-        for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-          const { targets, done, rejected } = await resolveCancels(candidates)
-          if (rejected.length > 0) throw new RejectedMovementsError(rejected)
-          if (done.size > 0) {
-            duplicates += done.size
-            candidates = candidates.filter((n) => !done.has(n.m.id))
-          }
-          if (candidates.length === 0) return { accepted: 0, duplicates }
-          const folded = foldBatch(
-            candidates,
-            { keys, calendar, retention: config.retention, effectTtl: config.effectTtl, dims: masterData, now: Date.now(), expiring },
-            targets,
-          )
-          const reply = await redis.applyBatch(levelQ, levelV, keys.avgCost, keys.lastMoved, keys.liveMoves, folded.payload, effectPrefix)
-          if (reply[0] === 'ok') {
-            rememberExpiring(expiring, folded.expiring)
-            // the batch is applied: a lost notice only delays screens until their next refresh
-            changes
-              .publish({ metrics: folded.metrics, from: calendar.format(folded.from), to: calendar.format(folded.to) })
-              .catch((err: unknown) => fastify.log.warn({ err }, 'change notice not published'))
-            return { accepted: candidates.length, duplicates }
-          }
-          if (reply[0] === 'dup') {
-            const dup = new Set(reply.slice(1).map(Number))
-            duplicates += dup.size
-            candidates = candidates.filter((_, i) => !dup.has(i + 1))
-          }
-          // 'conflict': a movement being cancelled changed meanwhile; read the targets again
-        }
-        throw new CockpitError('COCKPIT_ERR_CONFLICT', 'the same movements are being applied or cancelled concurrently; retry the batch')
+      apply(movements) {
+        return new Promise<ApplyResult>((resolve, reject) => {
+          queue.push({ movements, resolve, reject })
+          void drain()
+        })
       },
     }
     fastify.decorate('aggregator', aggregator)

@@ -5,7 +5,7 @@
  */
 import { Compile } from 'typebox/compile'
 import type { Redis } from 'ioredis'
-import { METRICS, PERIOD_KINDS } from '../../protocol/metrics.ts'
+import { METRICS, PERIOD_KINDS, parseRoute } from '../../protocol/metrics.ts'
 import type { Dimension, Interval } from '../../protocol/metrics.ts'
 import { Query } from '../../protocol/query.ts'
 import type { AlertRow, GroupResult, QueryResult, SeriesPoint } from '../../protocol/query.ts'
@@ -104,6 +104,15 @@ export function createQueryEngine(o: QueryEngineOptions): QueryEngine {
       throw new CockpitError('COCKPIT_ERR_INVALID_QUERY', `invalid query: ${errors.map((e) => `${e.path} ${e.message}`).join('; ')}`, errors)
     }
     return input
+  }
+
+  /** `FROM→TO` → "From name → To name" when master data names either warehouse */
+  function routeLabel(key: string): string | undefined {
+    const route = parseRoute(key)
+    if (!route) return undefined
+    const from = o.masterData.label('warehouse', route.from)
+    const to = o.masterData.label('warehouse', route.to)
+    return from === undefined && to === undefined ? undefined : `${from ?? route.from} → ${to ?? route.to}`
   }
 
   /**
@@ -262,7 +271,7 @@ export function createQueryEngine(o: QueryEngineOptions): QueryEngine {
     // a rolling window ends now: nothing lies after it, so its last bucket can be read whole
     const openEnd = period.to >= at
     const isRatio = info.kind === 'ratio'
-    const label = (dim: Dimension, key: string) => o.masterData.label(dim, key)
+    const label = (dim: Dimension, key: string) => (dim === 'route' ? routeLabel(key) : o.masterData.label(dim, key))
     const result: QueryResult = {
       metric: q.metric,
       unit: info.unit,

@@ -12,6 +12,7 @@
  * one run (the machine is shared).
  */
 import { fork, spawn } from 'node:child_process'
+import http from 'node:http'
 import type { ChildProcess } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
 import { readFileSync } from 'node:fs'
@@ -42,6 +43,40 @@ function rss(pid: number): number {
   return m ? Number(m[1]) / 1024 : NaN
 }
 
+/** CPU seconds (user + system) a process has used, from /proc/<pid>/stat (clock ticks of 1/100 s) */
+function processCpu(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+  // after the command name: state is field 3, utime field 14, stime field 15 (man 5 proc)
+  return (Number(fields[11]) + Number(fields[12])) / 100
+}
+
+/** CPU seconds Redis has used (INFO cpu: user + system, microsecond precision) */
+async function redisCpu(): Promise<number> {
+  const info = await redis.info('cpu')
+  const field = (name: string) => Number(new RegExp(`${name}:([\\d.]+)`).exec(info)?.[1] ?? NaN)
+  return field('used_cpu_user') + field('used_cpu_sys')
+}
+
+/** apply-batch script calls so far (EVALSHA, or EVAL after a script flush) */
+async function scriptCalls(): Promise<number> {
+  const stats = await redis.info('commandstats')
+  let calls = 0
+  for (const m of stats.matchAll(/cmdstat_(?:evalsha|eval):calls=(\d+)/g)) calls += Number(m[1])
+  return calls
+}
+
+interface CpuSample {
+  server: number
+  redis: number
+  bench: number
+  scripts: number
+}
+async function cpuSample(): Promise<CpuSample> {
+  const u = process.cpuUsage()
+  return { server: processCpu(server.pid!), redis: await redisCpu(), bench: (u.user + u.system) / 1e6, scripts: await scriptCalls() }
+}
+
 function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return NaN
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!
@@ -60,6 +95,10 @@ async function waitFor(url: string, path: string, child: ChildProcess) {
   throw new Error(`${url}${path} not ready`)
 }
 
+// node:http on keep-alive sockets with pre-encoded bodies: the load generator shares the
+// machine, and fetch cost it ~8× the CPU per movement (10 → 1.3 µs)
+const agent = new http.Agent({ keepAlive: true, maxSockets: 16 })
+
 // --- private Redis with the recommended settings
 const redisPort = 26000 + Math.floor(Math.random() * 3000)
 const redisDir = mkdtempSync(join(tmpdir(), 'cockpit-bench-redis-'))
@@ -74,7 +113,9 @@ await redis.ping()
 const port = 23000 + Math.floor(Math.random() * 3000)
 const url = `http://127.0.0.1:${port}`
 const key = `ik_${randomUUID()}`
-const server = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
+// BENCH_SERVER_PROFILE=<dir>: the server writes a V8 CPU profile there when the bench ends
+const profileDir = process.env.BENCH_SERVER_PROFILE
+const server = spawn(process.execPath, [...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []), '--import', 'tsx', 'server/main.ts'], {
   cwd: root,
   env: { ...process.env, NODE_OPTIONS: '', PORT: String(port), REDIS_URL: redisUrl, COCKPIT_INGEST_KEYS: key, COCKPIT_ADMIN_KEY: `ak_${randomUUID()}`, COCKPIT_KEY_PREFIX: 'bench:', LOG_LEVEL: 'warn' },
   stdio: ['ignore', 'ignore', 'inherit'],
@@ -82,7 +123,9 @@ const server = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
 let clientsProc: ChildProcess | undefined
 const cleanup = () => {
   clientsProc?.kill('SIGKILL')
-  server.kill('SIGKILL')
+  // a profiled server must exit by itself to write its profile
+  server.kill(profileDir ? 'SIGTERM' : 'SIGKILL')
+  agent.destroy()
   redis.disconnect()
   redisProc.kill('SIGKILL')
   rmSync(redisDir, { recursive: true, force: true })
@@ -96,14 +139,33 @@ const rssStart = rss(server.pid!)
 out(`generating movements…`)
 const sim = createSimulator({ scenario: retailScenario(42, { rate: 400 }), seed: 42, startAt: Date.now() - 3600_000, rate: 400, idPrefix: `bench-${randomUUID().slice(0, 6)}` })
 const movements: Movement[] = sim.step(Date.now() - 60_000)
-const bodies: string[] = []
-for (let i = 0; i < movements.length; i += BATCH) bodies.push(JSON.stringify(movements.slice(i, i + BATCH)))
+const bodies: Buffer[] = []
+for (let i = 0; i < movements.length; i += BATCH) bodies.push(Buffer.from(JSON.stringify(movements.slice(i, i + BATCH))))
 
-async function post(body: string): Promise<{ accepted: number; duplicates: number }> {
+/** milliseconds from POST to response of each throughput batch */
+const postLatencies: number[] = []
+const target = new URL('/api/v1/movements', url)
+function send(body: Buffer): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      { host: target.hostname, port: target.port, path: target.pathname, method: 'POST', agent, headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json', 'content-length': body.length } },
+      (res) => {
+        const chunks: Buffer[] = []
+        res.on('data', (c: Buffer) => chunks.push(c))
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }))
+        res.on('error', reject)
+      },
+    )
+    req.on('error', reject)
+    req.end(body)
+  })
+}
+async function post(body: string | Buffer): Promise<{ accepted: number; duplicates: number }> {
+  const bytes = typeof body === 'string' ? Buffer.from(body) : body
   for (;;) {
-    const res = await fetch(`${url}/api/v1/movements`, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body })
-    if (res.status === 200) return (await res.json()) as { accepted: number; duplicates: number }
-    if (res.status !== 503) throw new Error(`ingest ${res.status}: ${await res.text()}`)
+    const res = await send(bytes)
+    if (res.status === 200) return JSON.parse(res.text) as { accepted: number; duplicates: number }
+    if (res.status !== 503) throw new Error(`ingest ${res.status}: ${res.text}`)
     await sleep(50)
   }
 }
@@ -117,7 +179,9 @@ async function load(seconds: number, senders: number, from: number): Promise<{ a
   await Promise.all(
     Array.from({ length: senders }, async () => {
       while (Date.now() < deadline && next < bodies.length) {
+        const sentAt = clock()
         const r = await post(bodies[next++]!)
+        postLatencies.push(clock() - sentAt)
         applied += r.accepted
       }
     }),
@@ -130,7 +194,12 @@ const warm = await load(2, SENDERS, 0)
 
 // --- 1. throughput
 out(`throughput: ${SENDERS} senders × batches of ${BATCH} for ${THROUGHPUT_SECONDS} s…`)
+postLatencies.length = 0
+const cpuBefore = await cpuSample()
 const tp = await load(THROUGHPUT_SECONDS, SENDERS, warm.next)
+const cpuAfter = await cpuSample()
+const batchLatency = [...postLatencies].sort((a, b) => a - b)
+const perMovement = (k: keyof CpuSample) => ((cpuAfter[k] - cpuBefore[k]) * 1e6) / tp.applied
 const rssAfterLoad = rss(server.pid!)
 
 // --- 2. latency with N clients, quiet and under load
@@ -166,7 +235,7 @@ async function probes(count: number, rate: number): Promise<Probe[]> {
 
 const quiet = await probes(PROBES / 2, QUIET_PROBE_RATE)
 // under load: senders that post only sales movements (cash.in untouched but the server busy)
-const salesOnly = bodies.map((b) => JSON.stringify((JSON.parse(b) as Movement[]).filter((m) => m.type !== 'payment_in')))
+const salesOnly = bodies.map((b) => Buffer.from(JSON.stringify((JSON.parse(b.toString('utf8')) as Movement[]).filter((m) => m.type !== 'payment_in'))))
 bodies.splice(0, bodies.length, ...salesOnly)
 const busyDone = load(PROBES / BUSY_PROBE_RATE + 3, 2, tp.next)
 await sleep(500)
@@ -201,6 +270,10 @@ const fmt = (n: number, d = 0) => n.toLocaleString('en-US', { maximumFractionDig
 const rows: [string, string, string][] = [
   ['ingest throughput (HTTP, batches of 500, every counter)', `${fmt(tp.applied / tp.elapsed)} movements/s`, '≥ 30,000 (target 150,000)'],
   ['  movements applied / seconds', `${fmt(tp.applied)} / ${fmt(tp.elapsed, 1)} s, ${SENDERS} senders`, ''],
+  ['  CPU per movement: server · Redis · load generator', `${fmt(perMovement('server'), 1)} · ${fmt(perMovement('redis'), 1)} · ${fmt(perMovement('bench'), 1)} µs`, 'the figures to compare on a shared machine'],
+  ['  CPU busy during the run: server · Redis', `${fmt(((cpuAfter.server - cpuBefore.server) / tp.elapsed) * 100)} % · ${fmt(((cpuAfter.redis - cpuBefore.redis) / tp.elapsed) * 100)} % of a core`, ''],
+  ['  requests per script call (concurrent batches applied together)', fmt(batchLatency.length / (cpuAfter.scripts - cpuBefore.scripts), 2), ''],
+  ['  batch of 500: POST → 200', `p50 ${fmt(percentile(batchLatency, 50), 1)} ms · p99 ${fmt(percentile(batchLatency, 99), 1)} ms`, ''],
   [`ingest → client latency, quiet (${QUIET_PROBE_RATE} ingests/s), ${ready} clients`, `p50 ${fmt(percentile(lq, 50), 1)} ms · p99 ${fmt(percentile(lq, 99), 1)} ms · max ${fmt(lq.at(-1) ?? NaN, 1)} ms`, 'p99 ≤ 300 ms'],
   ['  receipts measured', `${fmt(lq.length)} of ${fmt(quiet.length * ready)}`, ''],
   [`ingest → client latency, continuous feed (${fmt(busyLoad.applied / busyLoad.elapsed)} mov/s)`, `p50 ${fmt(percentile(lb, 50), 1)} ms · p99 ${fmt(percentile(lb, 99), 1)} ms · max ${fmt(lb.at(-1) ?? NaN, 1)} ms`, ''],

@@ -21,6 +21,7 @@ export const DIMENSION_TITLES: Readonly<Record<Dimension, Text>> = {
   partner: { 'zh-CN': '往来单位', en: 'Partner' },
   region: { 'zh-CN': '区域', en: 'Region' },
   channel: { 'zh-CN': '渠道', en: 'Channel' },
+  route: { 'zh-CN': '调拨路线', en: 'Route' },
 }
 
 const UNSPECIFIED: Text = { 'zh-CN': '未指定', en: 'Unspecified' }

@@ -1,5 +1,5 @@
 import Type from 'typebox'
-import { DIMENSIONS, METRIC_NAMES } from '../../protocol/metrics.ts'
+import { MOVEMENT_DIMENSIONS, METRIC_NAMES } from '../../protocol/metrics.ts'
 import { WINDOW_PATTERN } from '../../protocol/query.ts'
 import { defineWidget } from '../define-widget.ts'
 import { metricQuery } from '../common/query.ts'
@@ -12,7 +12,7 @@ export const rankingBar = defineWidget({
   options: Type.Object({
     metric: Type.Enum(METRIC_NAMES, { description: 'metric ranked' }),
     /** the dimension ranked: sku, category, warehouse, partner, region or channel */
-    groupBy: Type.Enum(DIMENSIONS, { description: 'dimension ranked' }),
+    groupBy: Type.Enum(MOVEMENT_DIMENSIONS, { description: 'dimension ranked' }),
     top: Type.Integer({ minimum: 3, maximum: 30, description: 'bars shown' }),
     /** period of flow and ratio metrics (stock levels are ranked "now") */
     window: Type.String({ pattern: WINDOW_PATTERN, description: 'period of flow and ratio metrics (stock levels are ranked "now")' }),

@@ -1,5 +1,5 @@
 import Type from 'typebox'
-import { DIMENSIONS, METRIC_NAMES } from '../../protocol/metrics.ts'
+import { MOVEMENT_DIMENSIONS, METRIC_NAMES } from '../../protocol/metrics.ts'
 import { WINDOW_PATTERN } from '../../protocol/query.ts'
 import { defineWidget } from '../define-widget.ts'
 import { metricQuery } from '../common/query.ts'
@@ -15,7 +15,7 @@ export const shareDonut = defineWidget({
   options: Type.Object({
     /** an additive metric (money, quantities, counts); ratios have no shares */
     metric: Type.Enum(METRIC_NAMES, { description: 'an additive metric (money, quantities, counts)' }),
-    groupBy: Type.Enum(DIMENSIONS, { description: 'dimension whose members are the slices' }),
+    groupBy: Type.Enum(MOVEMENT_DIMENSIONS, { description: 'dimension whose members are the slices' }),
     /** slices before the rest is folded into "other" */
     top: Type.Integer({ minimum: 2, maximum: 12, description: 'slices before the rest becomes "other"' }),
     window: Type.String({ pattern: WINDOW_PATTERN, description: 'period of flow metrics (stock levels are "now")' }),

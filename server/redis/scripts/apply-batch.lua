@@ -2,62 +2,92 @@
 -- KEYS[1] stock qty by sku|warehouse   KEYS[2] stock value by pair
 -- KEYS[3] moving-average unit cost by pair   KEYS[4] last movement time by pair
 -- KEYS[5] stock movements applied and not cancelled, by pair
--- ARGV[1] JSON payload built by server/aggregate/fold.ts:
---   ids    movement ids (their effect keys are ARGV[2]..id);  fx  effect record per movement
+-- ARGV[1] JSON payload built by server/aggregate/fold.ts (numbers and short strings only):
 --   ttl    seconds to keep effect records
---   K      distinct counter hash keys;  T = flat {keyIndex, field, ...}
+--   K      distinct counter hash keys;  T = flat {keyIndex, field, ...}: the counter cells
 --   fixed  flat {targetIndex, "delta", ...}: deltas that do not depend on state
---   ops    state-dependent operations, in arrival order (kinds below)
+--   L      lists of target indexes that state-dependent amounts feed (deduplicated)
+--   P      sku|warehouse pairs the operations touch (their stock state is read in one go)
+--   B      backlog cells: {{hashKey, field, field, ...}, ...}
+--   ops    state-dependent operations, in arrival order (kinds below); `p`/`p2` index P,
+--          `v`/`v2`/`c`/... index L, `bh`/`bf` index B
 --   exp    flat {keyIndex, unixSeconds, ...}: EXPIREAT for counter keys new to this process
 --   cx     cancels: {t = target id, e = its effect record as read, c = cancel id}
 -- ARGV[2] effect key prefix
+-- ARGV[3], ARGV[4], ... movement id, its effect record (JSON), id, record, ... — passed as
+--   arguments, not inside the JSON, so Redis never decodes or re-escapes them
 -- Returns, writing nothing: {"dup", i, ...} (1-based indexes already applied) or
 -- {"conflict", id} (a cancelled movement's record changed since it was read);
 -- else {"ok", applied}.
 --
 -- Units: qty 1e-3, unit cost 1e-6, value 1e-4 ("money units"); value of q at c = q * c / 1e5.
+-- Every write is a multi-field command where Redis has one (HMGET/HSET/HDEL/EXISTS): the cost
+-- of a script is mostly its number of redis.call()s.
 local P = cjson.decode(ARGV[1])
 local effectPrefix = ARGV[2]
-local ids = P.ids
+local n = (#ARGV - 2) / 2
+-- unpack() is bounded by the Lua C stack (8000 slots): multi-key calls go in chunks
+local CHUNK = 2000
 
-local dups = {}
-for i = 1, #ids do
-  if redis.call('EXISTS', effectPrefix .. ids[i]) == 1 then dups[#dups + 1] = i end
+local function id(i) return ARGV[1 + 2 * i] end
+
+-- idempotency: one EXISTS for the whole batch; only when some id was seen, find which
+local seen = 0
+for from = 1, n, CHUNK do
+  local names = {}
+  for i = from, math.min(n, from + CHUNK - 1) do names[#names + 1] = effectPrefix .. id(i) end
+  seen = seen + redis.call('EXISTS', unpack(names))
 end
-if #dups > 0 then
-  table.insert(dups, 1, 'dup')
+if seen > 0 then
+  local dups = {'dup'}
+  for i = 1, n do
+    if redis.call('EXISTS', effectPrefix .. id(i)) == 1 then dups[#dups + 1] = i end
+  end
   return dups
 end
 for _, cx in ipairs(P.cx) do
   if redis.call('GET', effectPrefix .. cx.t) ~= cx.e then return {'conflict', cx.t} end
 end
 
-local K, T = P.K, P.T
+local K, T, L = P.K, P.T, P.L
 local function round(x)
   if x >= 0 then return math.floor(x + 0.5) end
   return -math.floor(-x + 0.5)
 end
 local function int(x) return string.format('%.0f', x) end
 
--- stock state per sku|warehouse pair, loaded once per batch
-local state = {}
-local function load(p)
-  local s = state[p]
-  if s == nil then
-    local q = redis.call('HGET', KEYS[1], p)
-    local n = redis.call('HGET', KEYS[5], p)
-    s = {
-      q = tonumber(q or '0'),
-      v = tonumber(redis.call('HGET', KEYS[2], p) or '0'),
-      a = tonumber(redis.call('HGET', KEYS[3], p) or '0'),
-      t = 0,
-      n = tonumber(n or '0'),
-      -- a pair from before movements were counted: never forgotten
-      legacy = q ~= false and n == false,
-    }
-    state[p] = s
+-- calls `cmd key a1 a2 ...` over `args` in chunks
+local function multi(cmd, key, args, width)
+  local step = CHUNK * width
+  for from = 1, #args, step do
+    redis.call(cmd, key, unpack(args, from, math.min(#args, from + step - 1)))
   end
-  return s
+end
+local function hmget(key, fields)
+  local values = {}
+  for from = 1, #fields, CHUNK do
+    local part = redis.call('HMGET', key, unpack(fields, from, math.min(#fields, from + CHUNK - 1)))
+    for j = 1, #part do values[from + j - 1] = part[j] end
+  end
+  return values
+end
+
+-- stock state of every pair the batch touches, read with one HMGET per hash
+local pairs_ = P.P
+local state = {}
+if #pairs_ > 0 then
+  local q, v, a, n = hmget(KEYS[1], pairs_), hmget(KEYS[2], pairs_), hmget(KEYS[3], pairs_), hmget(KEYS[5], pairs_)
+  for j = 1, #pairs_ do
+    state[j] = {
+      q = tonumber(q[j] or '0'),
+      v = tonumber(v[j] or '0'),
+      a = tonumber(a[j] or '0'),
+      t = 0,
+      n = tonumber(n[j] or '0'),
+      -- a pair from before movements were counted: never forgotten
+      legacy = q[j] ~= false and n[j] == false,
+    }
+  end
 end
 -- a stock movement applied to the pair at time t
 local function touch(s, t)
@@ -66,6 +96,17 @@ local function touch(s, t)
 end
 local function average(s)
   if s.q > 0 then s.a = round(s.v * 1e5 / s.q) end
+end
+
+-- open order qty per backlog cell, read with one HMGET per hash
+local backlogs = {}
+for h, cells in ipairs(P.B) do
+  local fields = {}
+  for j = 2, #cells do fields[j - 1] = cells[j] end
+  local values = hmget(cells[1], fields)
+  local open = {}
+  for j = 1, #fields do open[j] = tonumber(values[j] or '0') end
+  backlogs[h] = open
 end
 
 -- inbound qty q at unit cost `unit`; returns the value added to stock. Stock value is the sum of
@@ -96,57 +137,53 @@ local function outbound(s, q, c)
   return cost
 end
 
-local acc = {}
-local function add(targets, amount)
-  if targets == nil or amount == 0 then return end
-  for j = 1, #targets do
-    local t = targets[j]
-    acc[t] = (acc[t] or 0) + amount
-  end
+-- amounts per target list; spread over the list's cells once, at the end
+local byList = {}
+local function add(list, amount)
+  if list == nil or amount == 0 then return end
+  byList[list] = (byList[list] or 0) + amount
 end
 
 -- outputs of each movement's operations, kept in its effect record for an exact cancel
 local xs = {}
-local function out(i, values)
+local function out(i, text)
   local list = xs[i]
-  if list == nil then list = {}; xs[i] = list end
-  list[#list + 1] = values
+  if list == nil then xs[i] = {text} else list[#list + 1] = text end
 end
 
-local backlogs = {}
 for _, op in ipairs(P.ops) do
   local k = op.k
   if k == 'in' or k == 'out' then
-    local s = load(op.p)
+    local s = state[op.p]
     touch(s, op.t)
-    local c = op.c
+    local c = op.u
     if c < 0 then c = nil end
     if k == 'in' then
       local unit = c or s.a
       local dv = inbound(s, op.q, unit)
       local cost = round(op.q * unit / 1e5)
-      add(op.vT, dv)
-      add(op.cT, (op.cs or 1) * cost)
-      out(op.i, {cost, op.q, dv})
+      add(op.v, dv)
+      add(op.c, (op.cs or 1) * cost)
+      out(op.i, string.format('[%.0f,%.0f,%.0f]', cost, op.q, dv))
     else
       local cost = outbound(s, op.q, c)
-      add(op.vT, -cost)
-      add(op.cT, (op.cs or 1) * cost)
-      out(op.i, {cost, -op.q, -cost})
+      add(op.v, -cost)
+      add(op.c, (op.cs or 1) * cost)
+      out(op.i, string.format('[%.0f,%.0f,%.0f]', cost, -op.q, -cost))
     end
   elseif k == 'xfer' then
-    local s = load(op.p)
+    local s = state[op.p]
     touch(s, op.t)
     local cost = outbound(s, op.q, nil)
-    add(op.vT, -cost)
-    local d = load(op.p2)
+    add(op.v, -cost)
+    local d = state[op.p2]
     touch(d, op.t)
     local dv2 = inbound(d, op.q, cost * 1e5 / op.q)
-    add(op.vT2, dv2)
-    out(op.i, {cost, -op.q, -cost, op.q, dv2})
+    add(op.v2, dv2)
+    out(op.i, string.format('[%.0f,%.0f,%.0f,%.0f,%.0f]', cost, -op.q, -cost, op.q, dv2))
   elseif k == 'set' then
     -- stocktake: the counted qty replaces the book qty at this moment
-    local s = load(op.p)
+    local s = state[op.p]
     touch(s, op.t)
     local book = math.max(s.v, 0)
     local dq = op.q - s.q
@@ -155,26 +192,25 @@ for _, op in ipairs(P.ops) do
     local ok = 0
     if dq == 0 then ok = 1 end
     add(op.qT, dq)
-    add(op.vT, dv)
+    add(op.v, dv)
     add(op.okT, ok)
     add(op.adT, math.abs(dv))
     add(op.bvT, book)
     if dq > 0 then add(op.qpT, dq) elseif dq < 0 then add(op.qnT, -dq) end
     if dv > 0 then add(op.vpT, dv) elseif dv < 0 then add(op.vnT, -dv) end
-    out(op.i, {dv, dq, ok, book})
+    out(op.i, string.format('[%.0f,%.0f,%.0f,%.0f]', dv, dq, ok, book))
   elseif k == 'bk' then
     -- ordered − fulfilled qty per ref|sku (an order adds, a receipt/shipment or a cancel of an
     -- order subtracts); the backlog counts what is still open, max(0, that): the same in any
     -- arrival order, and a cancel (the same op with −q) restores it exactly
-    local key = op.h .. '\n' .. op.f
-    local open = backlogs[key]
-    if open == nil then open = tonumber(redis.call('HGET', op.h, op.f) or '0') end
+    local cells = backlogs[op.bh]
+    local open = cells[op.bf]
     local delta = math.max(open + op.q, 0) - math.max(open, 0)
-    backlogs[key] = open + op.q
+    cells[op.bf] = open + op.q
     add(op.T, delta)
-    out(op.i, {delta})
+    out(op.i, string.format('[%.0f]', delta))
   elseif k == 'rev' then
-    local s = load(op.p)
+    local s = state[op.p]
     s.q = s.q + op.dq
     s.v = s.v + op.dv
     s.n = s.n - 1
@@ -183,52 +219,81 @@ for _, op in ipairs(P.ops) do
 end
 
 -- effect records: the idempotency keys, and what a cancel reverses
-local fx = P.fx
-for i = 1, #ids do
-  local e = fx[i]
+local ttl = P.ttl
+for i = 1, n do
+  local e = ARGV[2 + 2 * i]
   local list = xs[i]
-  if list ~= nil then
-    local parts = {}
-    for j, values in ipairs(list) do
-      local nums = {}
-      for v = 1, #values do nums[v] = int(values[v]) end
-      parts[j] = '[' .. table.concat(nums, ',') .. ']'
-    end
-    e = string.sub(e, 1, -2) .. ',"x":[' .. table.concat(parts, ',') .. ']}'
-  end
-  redis.call('SET', effectPrefix .. ids[i], e, 'EX', P.ttl)
+  if list ~= nil then e = string.sub(e, 1, -2) .. ',"x":[' .. table.concat(list, ',') .. ']}' end
+  redis.call('SET', effectPrefix .. id(i), e, 'EX', ttl)
 end
 for _, cx in ipairs(P.cx) do
   redis.call('SET', effectPrefix .. cx.t, string.sub(cx.e, 1, -2) .. ',"c":' .. cjson.encode(cx.c) .. '}', 'KEEPTTL')
 end
 
+-- counter cells: one HINCRBY per distinct cell with a non-zero delta
 local fixed = P.fixed
 for j = 1, #fixed, 2 do
   local t = fixed[j]
   redis.call('HINCRBY', K[T[2 * t - 1]], T[2 * t], fixed[j + 1])
 end
+local acc = {}
+for list, amount in pairs(byList) do
+  if amount ~= 0 then
+    local targets = L[list]
+    for j = 1, #targets do
+      local t = targets[j]
+      acc[t] = (acc[t] or 0) + amount
+    end
+  end
+end
 for t, amount in pairs(acc) do
   if amount ~= 0 then redis.call('HINCRBY', K[T[2 * t - 1]], T[2 * t], int(amount)) end
 end
-for p, s in pairs(state) do
-  if s.n <= 0 and not s.legacy and s.q == 0 and s.v == 0 then
-    -- every stock movement of the pair was cancelled: as if it never moved (no alert, not active)
-    for k = 1, 5 do redis.call('HDEL', KEYS[k], p) end
-  else
-    redis.call('HSET', KEYS[1], p, int(s.q))
-    redis.call('HSET', KEYS[2], p, int(s.v))
-    redis.call('HSET', KEYS[3], p, int(s.a))
-    if s.t > 0 and s.t > tonumber(redis.call('HGET', KEYS[4], p) or '0') then redis.call('HSET', KEYS[4], p, int(s.t)) end
-    if not s.legacy then redis.call('HSET', KEYS[5], p, int(s.n)) end
+
+-- stock state, live movement counts and last-moved times, one HSET per hash
+if #pairs_ > 0 then
+  local q, v, a, n, last, moved, gone = {}, {}, {}, {}, {}, {}, {}
+  for j, s in ipairs(state) do
+    local p = pairs_[j]
+    if s.n <= 0 and not s.legacy and s.q == 0 and s.v == 0 then
+      -- every stock movement of the pair was cancelled: as if it never moved (no alert, not active)
+      gone[#gone + 1] = p
+    else
+      q[#q + 1] = p; q[#q + 1] = int(s.q)
+      v[#v + 1] = p; v[#v + 1] = int(s.v)
+      a[#a + 1] = p; a[#a + 1] = int(s.a)
+      if not s.legacy then n[#n + 1] = p; n[#n + 1] = int(s.n) end
+      if s.t > 0 then moved[#moved + 1] = j end
+    end
+  end
+  for k = 1, 5 do multi('HDEL', KEYS[k], gone, 1) end
+  multi('HSET', KEYS[1], q, 2)
+  multi('HSET', KEYS[2], v, 2)
+  multi('HSET', KEYS[3], a, 2)
+  multi('HSET', KEYS[5], n, 2)
+  if #moved > 0 then
+    local names = {}
+    for j = 1, #moved do names[j] = pairs_[moved[j]] end
+    local before = hmget(KEYS[4], names)
+    for j = 1, #moved do
+      local s = state[moved[j]]
+      if s.t > tonumber(before[j] or '0') then last[#last + 1] = names[j]; last[#last + 1] = int(s.t) end
+    end
+    multi('HSET', KEYS[4], last, 2)
   end
 end
-for key, open in pairs(backlogs) do
-  local nl = string.find(key, '\n', 1, true)
-  local h, f = string.sub(key, 1, nl - 1), string.sub(key, nl + 1)
-  if open == 0 then redis.call('HDEL', h, f) else redis.call('HSET', h, f, int(open)) end
+for h, open in ipairs(backlogs) do
+  local cells = P.B[h]
+  local set, del = {}, {}
+  for j = 1, #open do
+    local f = cells[j + 1]
+    if open[j] == 0 then del[#del + 1] = f else set[#set + 1] = f; set[#set + 1] = int(open[j]) end
+  end
+  multi('HDEL', cells[1], del, 1)
+  multi('HSET', cells[1], set, 2)
 end
 local exp = P.exp
 for j = 1, #exp, 2 do
   redis.call('EXPIREAT', K[exp[j]], exp[j + 1])
 end
-return {'ok', #ids}
+return {'ok', n}

@@ -1,0 +1,107 @@
+/**
+ * `npx tsx tests/bench/write-path.ts` — CPU cost of each stage of the write path, in one
+ * process, without HTTP: JSON.parse of a batch body, validation, fold, and the
+ * apply-batch script (Redis CPU from INFO cpu). The same simulated retail movements as
+ * `npm run bench`, through the real code, into a private redis-server. Use it to see where a
+ * change moves the cost; `npm run bench` gives the end-to-end figures. Compare runs made one
+ * after the other (the machine is shared). BENCH_BATCH (default 500) sets the batch size:
+ * 2000 shows what grouping four concurrent 500-movement requests saves; BENCH_BATCHES
+ * (default 400) how many batches are applied.
+ */
+import { spawn } from 'node:child_process'
+import { randomUUID } from 'node:crypto'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { Redis } from 'ioredis'
+import { createSimulator } from '../../mock-feeds/simulator.ts'
+import { retailScenario } from '../../mock-feeds/scenarios/retail.ts'
+import type { Movement } from '../../protocol/movement.ts'
+import { validateBatch } from '../../server/ingest/validate.ts'
+import { foldBatch, rememberExpiring } from '../../server/aggregate/fold.ts'
+import { createCalendar } from '../../server/domain/time.ts'
+import { createKeys } from '../../server/redis/keys.ts'
+import { loadConfig } from '../../server/config.ts'
+
+const BATCH = Number(process.env.BENCH_BATCH ?? 500)
+const BATCHES = Number(process.env.BENCH_BATCHES ?? 400)
+const out = (s = '') => process.stdout.write(`${s}\n`)
+
+const redisPort = 29000 + Math.floor(Math.random() * 1000)
+const redisDir = mkdtempSync(join(tmpdir(), 'cockpit-wp-redis-'))
+const redisProc = spawn('redis-server', ['--port', String(redisPort), '--bind', '127.0.0.1', '--dir', redisDir, '--save', '', '--appendonly', 'yes', '--appendfsync', 'everysec', '--hash-max-listpack-entries', '32'], { stdio: 'ignore' })
+const redis = new Redis(`redis://127.0.0.1:${redisPort}`, { retryStrategy: (n) => (n > 50 ? null : 100) })
+redis.on('error', () => {})
+process.on('exit', () => {
+  redis.disconnect()
+  redisProc.kill('SIGKILL')
+  rmSync(redisDir, { recursive: true, force: true })
+})
+await redis.ping()
+
+const config = loadConfig({ COCKPIT_KEY_PREFIX: 'wp:', COCKPIT_INGEST_KEYS: 'x', COCKPIT_ADMIN_KEY: 'y' })
+const keys = createKeys(config.keyPrefix)
+const calendar = createCalendar(config.timeZone)
+const lua = readFileSync(new URL('../../server/redis/scripts/apply-batch.lua', import.meta.url), 'utf8')
+const sha = (await redis.script('LOAD', lua)) as string
+const dims = { categoryOf: () => undefined, regionOf: () => undefined }
+const expiring = new Set<string>()
+
+const sim = createSimulator({ scenario: retailScenario(42, { rate: 400 }), seed: 42, startAt: Date.now() - 3600_000, rate: 400, idPrefix: `wp-${randomUUID().slice(0, 6)}` })
+// only as many movements as needed: a large live heap would inflate every stage's GC cost
+const movements: Movement[] = []
+while (movements.length < BATCH * BATCHES && sim.now < Date.now() - 60_000) movements.push(...sim.step(sim.now + 60_000))
+const bodies: string[] = []
+for (let i = 0; i + BATCH <= movements.length && bodies.length < BATCHES; i += BATCH) bodies.push(JSON.stringify(movements.slice(i, i + BATCH)))
+movements.length = 0
+out(`${bodies.length} batches of ${BATCH}`)
+
+async function redisCpu(): Promise<number> {
+  const info = await redis.info('cpu')
+  const f = (n: string) => Number(new RegExp(`${n}:([\\d.]+)`).exec(info)?.[1] ?? NaN)
+  return f('used_cpu_user') + f('used_cpu_sys')
+}
+
+const t = { parse: 0, validate: 0, fold: 0, evalsha: 0 }
+let payloadBytes = 0
+let cells = 0
+const warm = 20
+let redisStart = 0
+let n = 0
+for (let b = 0; b < bodies.length; b++) {
+  if (b === warm) {
+    for (const k of Object.keys(t) as (keyof typeof t)[]) t[k] = 0
+    payloadBytes = 0
+    cells = 0
+    n = 0
+    redisStart = await redisCpu()
+  }
+  let s = performance.now()
+  const items = JSON.parse(bodies[b]!) as unknown[]
+  t.parse += performance.now() - s
+  s = performance.now()
+  const v = validateBatch(items, { baseCurrency: config.currency })
+  t.validate += performance.now() - s
+  if (v.rejected.length) throw new Error(JSON.stringify(v.rejected[0]))
+  s = performance.now()
+  const folded = foldBatch(v.movements, { keys, calendar, retention: config.retention, effectTtl: config.effectTtl, dims, now: Date.now(), expiring })
+  t.fold += performance.now() - s
+  payloadBytes += folded.payload.length
+  cells += (JSON.parse(folded.payload) as { T: unknown[] }).T.length / 2
+  s = performance.now()
+  const reply = (await redis.evalsha(sha, 5, keys.level('q', 'pair'), keys.level('v', 'pair'), keys.avgCost, keys.lastMoved, keys.liveMoves, folded.payload, keys.effect(''), ...folded.records)) as [string]
+  t.evalsha += performance.now() - s
+  if (reply[0] !== 'ok') throw new Error(String(reply))
+  rememberExpiring(expiring, folded.expiring)
+  n += v.movements.length
+}
+const redisUs = ((await redisCpu()) - redisStart) * 1e6
+const us = (ms: number) => ((ms * 1000) / n).toFixed(2).padStart(7)
+out(`per movement over ${n} movements (µs):`)
+out(`  JSON.parse     ${us(t.parse)}`)
+out(`  validate       ${us(t.validate)}`)
+out(`  fold           ${us(t.fold)}`)
+out(`  EVALSHA (wall) ${us(t.evalsha)}`)
+out(`  Redis CPU      ${(redisUs / n).toFixed(2).padStart(7)}`)
+out(`payload ${(payloadBytes / (n / BATCH) / 1024).toFixed(0)} KiB per batch, ${(cells / (n / BATCH)).toFixed(0)} distinct cells per batch`)
+process.exit(0)
