@@ -5,6 +5,9 @@ export const router = createRouter({
   routes: [
     { path: '/', redirect: (to) => ({ path: '/wall', query: to.query }) },
     { path: '/wall/:id?', component: () => import('./views/Wall.vue') },
+    { path: '/tablet/:id?', component: () => import('./views/Tablet.vue') },
+    { path: '/embed', component: () => import('./views/Embed.vue') },
+    { path: '/editor/:id?', component: () => import('./views/Editor.vue') },
     { path: '/:pathMatch(.*)*', redirect: (to) => ({ path: '/wall', query: to.query }) },
   ],
 })

@@ -1,0 +1,122 @@
+/**
+ * The screen app's side of the screens API (docs/api.md): read a screen (falling back to the
+ * built-in templates), list templates, save with the version an edit was based on. Errors keep the
+ * server's code, status and body so the views can explain a 409 or a 400 precisely.
+ */
+import type { ScreenDefinition, ScreenSummary, StoredScreen } from '../../protocol/screen.ts'
+import { TEMPLATES } from '../../widgets/templates/index.ts'
+import type { MasterKind, Partner, Sku, Warehouse } from '../../protocol/master.ts'
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    /** the server's error code, e.g. `COCKPIT_ERR_SCREEN_CONFLICT` */
+    readonly code: string,
+    message: string,
+    readonly body: Record<string, unknown> = {},
+  ) {
+    super(message)
+    this.name = 'ApiError'
+  }
+}
+
+export const SCREEN_NOT_FOUND = 'COCKPIT_ERR_SCREEN_NOT_FOUND'
+export const SCREEN_CONFLICT = 'COCKPIT_ERR_SCREEN_CONFLICT'
+export const INVALID_SCREEN = 'COCKPIT_ERR_INVALID_SCREEN'
+export const UNAUTHORIZED = 'COCKPIT_ERR_UNAUTHORIZED'
+
+/** A screen as the app holds it: stored ones carry their version; a template or a new screen has version 0. */
+export type LoadedScreen = ScreenDefinition & { version: number; updatedAt?: string; source: 'server' | 'template' }
+
+async function request<T>(path: string, init: RequestInit & { bearer?: string | null } = {}): Promise<T> {
+  const headers = new Headers(init.headers)
+  if (init.bearer) headers.set('authorization', `Bearer ${init.bearer}`)
+  if (init.body !== undefined) headers.set('content-type', 'application/json')
+  const res = await fetch(path, { ...init, headers })
+  const text = await res.text()
+  let body: unknown
+  try {
+    body = text ? JSON.parse(text) : undefined
+  } catch {
+    body = undefined
+  }
+  if (!res.ok) {
+    const b = (body ?? {}) as Record<string, unknown>
+    throw new ApiError(res.status, typeof b.error === 'string' ? b.error : `HTTP_${res.status}`, typeof b.message === 'string' ? b.message : res.statusText, b)
+  }
+  return body as T
+}
+
+/** The viewer token the page was opened with (`?token=`), sent with reads when the server requires one. */
+export function pageToken(): string | null {
+  return new URLSearchParams(window.location.search).get('token')
+}
+
+function template(id: string): ScreenDefinition | undefined {
+  return TEMPLATES.find((t) => t.id === id)
+}
+
+/** Default screen: the first stored one, else `retail`. */
+export async function defaultScreenId(bearer: string | null = pageToken()): Promise<string> {
+  try {
+    const list = await request<ScreenSummary[]>('/api/v1/screens', { bearer })
+    if (Array.isArray(list) && list[0]) return list[0].id
+  } catch {
+    // no stored screens API (or unreachable): the built-in default
+  }
+  return 'retail'
+}
+
+/**
+ * A screen by id: the stored one, else the template of that id (templates are screens too).
+ * Throws ApiError 404 when neither exists.
+ */
+export async function loadScreen(id: string, bearer: string | null = pageToken()): Promise<LoadedScreen> {
+  try {
+    const stored = await request<StoredScreen>(`/api/v1/screens/${encodeURIComponent(id)}`, { bearer })
+    return { ...stored, source: 'server' }
+  } catch (err) {
+    // a 404 (not stored, or a server without the screens API) falls back to a template; 401/403/5xx are real errors
+    if (!(err instanceof ApiError) || err.status !== 404) throw err
+  }
+  const t = template(id)
+  if (!t) throw new ApiError(404, SCREEN_NOT_FOUND, `no screen "${id}"`)
+  return { ...structuredClone(t), version: 0, source: 'template' }
+}
+
+/** The ready templates from the server, else the built-in ones. */
+export async function loadTemplates(bearer: string | null = pageToken()): Promise<ScreenDefinition[]> {
+  try {
+    const list = await request<ScreenDefinition[]>('/api/v1/templates', { bearer })
+    if (Array.isArray(list) && list.length > 0) return list
+  } catch {
+    // older server: the templates compiled into the app
+  }
+  return structuredClone([...TEMPLATES])
+}
+
+/** PUT with the version the edit was based on (0 creates). 409 → ApiError with `body.current`. */
+export async function saveScreen(screen: ScreenDefinition, baseVersion: number, adminKey: string): Promise<StoredScreen> {
+  return request<StoredScreen>(`/api/v1/screens/${encodeURIComponent(screen.id)}`, {
+    method: 'PUT',
+    bearer: adminKey,
+    body: JSON.stringify({ ...screen, version: baseVersion }),
+  })
+}
+
+/** Known codes per dimension, with names, for the option form's code lists. */
+export type KnownCodes = Partial<Record<'sku' | 'category' | 'warehouse' | 'partner' | 'region', { code: string; name?: string }[]>>
+
+/** Master data codes the editor offers (at most a few thousand SKUs are offered; any code may be typed). */
+export async function loadKnownCodes(bearer: string | null): Promise<KnownCodes> {
+  const get = <T>(kind: MasterKind) => request<T[]>(`/api/v1/master/${kind}`, { bearer }).catch(() => [] as T[])
+  const [skus, warehouses, partners] = await Promise.all([get<Sku>('skus'), get<Warehouse>('warehouses'), get<Partner>('partners')])
+  const unique = (values: (string | undefined)[]) => [...new Set(values.filter((v): v is string => !!v))].sort().map((code) => ({ code }))
+  return {
+    sku: skus.slice(0, 5000).map((s) => ({ code: s.code, name: s.name })),
+    category: unique(skus.map((s) => s.category)),
+    warehouse: warehouses.map((w) => ({ code: w.code, name: w.name })),
+    region: unique(warehouses.map((w) => w.region)),
+    partner: partners.map((p) => ({ code: p.code, name: p.name })),
+  }
+}

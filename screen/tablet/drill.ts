@@ -1,0 +1,85 @@
+/**
+ * What a tap on a member opens on the tablet: a category → its SKUs ranked by revenue in the
+ * period; a warehouse → its stock alerts; any other member → its headline figures. Each view is a
+ * few widget instances plus the filter that locks them to the member, rendered by WidgetHost.
+ */
+import type { Query } from '../../protocol/query.ts'
+import type { WidgetInstance } from '../../protocol/screen.ts'
+import type { Locale, WidgetDrill } from '../../widgets/define-widget.ts'
+
+export interface DrillPanel {
+  instance: WidgetInstance
+  /** columns spanned of the tablet grid (capped by the columns there are) */
+  span: number
+  height: number
+}
+
+export interface DrillPlan {
+  title: string
+  filter: NonNullable<Query['filter']>
+  panels: DrillPanel[]
+}
+
+const DIMENSION_NAMES: Record<WidgetDrill['dimension'], Record<Locale, string>> = {
+  sku: { 'zh-CN': '商品', en: 'SKU' },
+  category: { 'zh-CN': '品类', en: 'Category' },
+  warehouse: { 'zh-CN': '仓库', en: 'Warehouse' },
+  partner: { 'zh-CN': '往来单位', en: 'Partner' },
+  region: { 'zh-CN': '区域', en: 'Region' },
+  channel: { 'zh-CN': '渠道', en: 'Channel' },
+}
+
+const kpi = (id: string, metric: string, title: string): DrillPanel => ({
+  instance: { id, widget: 'kpi-card', options: { metric, window: 'today', compare: true, title }, x: 0, y: 0, w: 1, h: 1 },
+  span: 1,
+  height: 150,
+})
+
+export function drillPlan(drill: WidgetDrill, locale: Locale): DrillPlan {
+  const zh = locale === 'zh-CN'
+  const name = drill.label ?? drill.key
+  const title = `${DIMENSION_NAMES[drill.dimension][locale]} · ${name}`
+  const filter = { [drill.dimension]: drill.key } as NonNullable<Query['filter']>
+  const figures = [
+    kpi('drill-revenue', 'sales.revenue', zh ? '销售收入' : 'Revenue'),
+    kpi('drill-profit', 'sales.grossProfit', zh ? '毛利' : 'Gross profit'),
+    kpi('drill-qty', 'sales.qty', zh ? '销售数量' : 'Units sold'),
+  ]
+  if (drill.dimension === 'warehouse') {
+    return {
+      title,
+      filter,
+      panels: [
+        {
+          // the warehouse comes with the plan's filter
+          instance: { id: 'drill-alerts', widget: 'stock-alerts', options: { limit: 100, scrollSeconds: 60, title: zh ? `${name} 库存预警` : `Stock alerts · ${name}` }, x: 0, y: 0, w: 1, h: 1 },
+          span: 3,
+          height: 560,
+        },
+      ],
+    }
+  }
+  if (drill.dimension === 'category') {
+    return {
+      title,
+      filter,
+      panels: [
+        ...figures,
+        {
+          instance: { id: 'drill-skus', widget: 'ranking-bar', options: { metric: 'sales.revenue', groupBy: 'sku', top: 20, window: 'today', title: zh ? `${name} 商品销售额排行` : `SKUs of ${name} by revenue` }, x: 0, y: 0, w: 1, h: 1 },
+          span: 3,
+          height: 620,
+        },
+      ],
+    }
+  }
+  return { title, filter, panels: figures }
+}
+
+/** Reads a drill from the route query (`?drill=category&key=drinks&label=饮料`). */
+export function drillFromQuery(query: Record<string, unknown>): WidgetDrill | undefined {
+  const dimension = query.drill
+  const key = query.key
+  if (typeof dimension !== 'string' || typeof key !== 'string' || !key || !Object.hasOwn(DIMENSION_NAMES, dimension)) return undefined
+  return { dimension: dimension as WidgetDrill['dimension'], key, ...(typeof query.label === 'string' && query.label ? { label: query.label } : {}) }
+}
