@@ -81,6 +81,8 @@ describe('trend-line', () => {
     expect(w.find('[data-testid=no-data]').text()).toBe('暂无数据')
     await w.setProps({ data: { s0: result({ metric: 'sales.revenue', unit: 'money', series: [{ start: '2026-11-25T13:05:00+08:00', value: 5 }] }) } })
     await nextTick()
+    // the chart applies updates once per animation frame
+    await new Promise((resolve) => requestAnimationFrame(resolve))
     expect(charts[0]!.option.xAxis.data).toEqual(['13:05'])
     expect(w.find('[data-testid=no-data]').exists()).toBe(false)
   })
