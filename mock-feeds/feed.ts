@@ -45,10 +45,12 @@ export class FeedRejectedError extends Error {
   }
 }
 
+/** Waits ms, or until the signal aborts; the abort listener leaves with the wait (a feed sleeps millions of times). */
 const sleep = (ms: number, signal?: AbortSignal) =>
   new Promise<void>((resolve) => {
-    const t = setTimeout(resolve, ms)
-    signal?.addEventListener('abort', () => (clearTimeout(t), resolve()), { once: true })
+    const onAbort = () => (clearTimeout(t), resolve())
+    const t = setTimeout(() => (signal?.removeEventListener('abort', onAbort), resolve()), ms)
+    signal?.addEventListener('abort', onAbort, { once: true })
   })
 
 /** Posts one batch until it is acknowledged (200) or refused (400/401/413). */
