@@ -3,6 +3,8 @@ import { spawn } from 'node:child_process'
 import type { ChildProcess } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
 import type { FastifyInstance } from 'fastify'
+import { Redis } from 'ioredis'
+import { afterAll, beforeAll } from 'vitest'
 import { buildApp } from '../../server/app.ts'
 import { loadConfig } from '../../server/config.ts'
 import { deletePrefix } from './redis-prefix.ts'
@@ -78,6 +80,41 @@ export async function spawnServerProcess(env: Record<string, string>, readyPath 
         child.once('exit', (code) => resolve(code))
         child.kill(signal)
       })
+    },
+  }
+}
+
+/**
+ * Two server processes on one Redis under a fresh key prefix: started before the file's tests,
+ * killed after them with their sockets closed and their keys deleted.
+ */
+export function useTwoServerProcesses(label: string, extraEnv: Record<string, string> = {}) {
+  const prefix = `test:${label}:${randomUUID().slice(0, 8)}:`
+  const env = { COCKPIT_KEY_PREFIX: prefix, COCKPIT_INGEST_KEYS: 'ik', COCKPIT_ADMIN_KEY: 'ak', ...extraEnv }
+  const sockets: { disconnect(): unknown }[] = []
+  let a: ServerProcess | undefined
+  let b: ServerProcess | undefined
+  beforeAll(async () => {
+    ;[a, b] = await Promise.all([spawnServerProcess(env), spawnServerProcess(env)])
+  })
+  afterAll(async () => {
+    for (const s of sockets) s.disconnect()
+    await Promise.all([a?.stop('SIGKILL'), b?.stop('SIGKILL')])
+    const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379')
+    await deletePrefix(redis, prefix)
+    redis.disconnect()
+  })
+  return {
+    get a(): ServerProcess {
+      return a!
+    },
+    get b(): ServerProcess {
+      return b!
+    },
+    /** closes this socket after the file's tests */
+    track<S extends { disconnect(): unknown }>(socket: S): S {
+      sockets.push(socket)
+      return socket
     },
   }
 }

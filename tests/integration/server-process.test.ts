@@ -3,37 +3,18 @@
  * clients of both; SIGTERM shuts both down cleanly (exit code 0).
  */
 import { randomUUID } from 'node:crypto'
-import { afterAll, beforeAll, describe, expect, test } from 'vitest'
+import { describe, expect, test } from 'vitest'
 import { io as connect } from 'socket.io-client'
 import type { Socket } from 'socket.io-client'
-import { Redis } from 'ioredis'
 import type { ClientToServerEvents, ServerToClientEvents, SubscribeAck, UpdateMessage } from '../../protocol/events.ts'
-import { spawnServerProcess } from '../helpers/server.ts'
-import type { ServerProcess } from '../helpers/server.ts'
-import { deletePrefix } from '../helpers/redis-prefix.ts'
+import { useTwoServerProcesses } from '../helpers/server.ts'
 
 type Client = Socket<ServerToClientEvents, ClientToServerEvents>
-const prefix = `test:proc:${randomUUID().slice(0, 8)}:`
-const env = { COCKPIT_KEY_PREFIX: prefix, COCKPIT_INGEST_KEYS: 'ik', COCKPIT_ADMIN_KEY: 'ak' }
-let a: ServerProcess
-let b: ServerProcess
-const clients: Client[] = []
-
-beforeAll(async () => {
-  ;[a, b] = await Promise.all([spawnServerProcess(env), spawnServerProcess(env)])
-})
-
-afterAll(async () => {
-  for (const c of clients) c.disconnect()
-  await Promise.all([a?.stop('SIGKILL'), b?.stop('SIGKILL')])
-  const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379')
-  await deletePrefix(redis, prefix)
-  redis.disconnect()
-})
+const procs = useTwoServerProcesses('proc')
 
 async function subscribed(url: string): Promise<{ client: Client; ack: Extract<SubscribeAck, { ok: true }> }> {
   const client: Client = connect(url, { transports: ['websocket'], reconnection: false })
-  clients.push(client)
+  procs.track(client)
   const ack = await new Promise<SubscribeAck>((resolve) => client.emit('subscribe', { metric: 'cash.in', window: 'today' }, resolve))
   if (!ack.ok) throw new Error(ack.error.message)
   return { client, ack }
@@ -52,10 +33,10 @@ function update(client: Client, subscription: string): Promise<UpdateMessage> {
 
 describe('two server processes on one Redis', () => {
   test('an ingest through A is pushed to clients of A and of B', async () => {
-    const onA = await subscribed(a.url)
-    const onB = await subscribed(b.url)
+    const onA = await subscribed(procs.a.url)
+    const onB = await subscribed(procs.b.url)
     const both = Promise.all([update(onA.client, onA.ack.subscription), update(onB.client, onB.ack.subscription)])
-    const res = await fetch(`${a.url}/api/v1/movements`, {
+    const res = await fetch(`${procs.a.url}/api/v1/movements`, {
       method: 'POST',
       headers: { authorization: 'Bearer ik', 'content-type': 'application/json' },
       body: JSON.stringify([{ id: randomUUID(), type: 'payment_in', occurredAt: new Date().toISOString(), amount: 42 }]),
@@ -67,9 +48,9 @@ describe('two server processes on one Redis', () => {
   })
 
   test('SIGTERM: sockets are told, both processes exit 0', async () => {
-    const { client } = await subscribed(b.url)
+    const { client } = await subscribed(procs.b.url)
     const told = new Promise<string>((resolve) => client.on('disconnect', resolve))
-    const [codeA, codeB] = await Promise.all([a.stop('SIGTERM'), b.stop('SIGTERM')])
+    const [codeA, codeB] = await Promise.all([procs.a.stop('SIGTERM'), procs.b.stop('SIGTERM')])
     expect([codeA, codeB]).toEqual([0, 0])
     expect(await told).toBe('io server disconnect')
   })

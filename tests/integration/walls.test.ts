@@ -3,38 +3,18 @@
  * process B is told to show a screen by `POST /api/v1/walls/:wall/show` sent to process A, and
  * hears `screenChanged` for a screen saved through A.
  */
-import { randomUUID } from 'node:crypto'
-import { afterAll, beforeAll, describe, expect, test } from 'vitest'
+import { describe, expect, test } from 'vitest'
 import { io as connect } from 'socket.io-client'
 import type { Socket } from 'socket.io-client'
-import { Redis } from 'ioredis'
 import type { ClientToServerEvents, ScreenChanged, ServerToClientEvents, ShowCommand } from '../../protocol/events.ts'
-import { spawnServerProcess } from '../helpers/server.ts'
-import type { ServerProcess } from '../helpers/server.ts'
-import { deletePrefix } from '../helpers/redis-prefix.ts'
+import { useTwoServerProcesses } from '../helpers/server.ts'
 
 type Client = Socket<ServerToClientEvents, ClientToServerEvents>
-const prefix = `test:walls:${randomUUID().slice(0, 8)}:`
-const env = { COCKPIT_KEY_PREFIX: prefix, COCKPIT_INGEST_KEYS: 'ik', COCKPIT_ADMIN_KEY: 'ak', COCKPIT_SCREEN_DIR: '/nonexistent' }
-let a: ServerProcess
-let b: ServerProcess
-const clients: Client[] = []
-
-beforeAll(async () => {
-  ;[a, b] = await Promise.all([spawnServerProcess(env), spawnServerProcess(env)])
-})
-
-afterAll(async () => {
-  for (const c of clients) c.disconnect()
-  await Promise.all([a?.stop('SIGKILL'), b?.stop('SIGKILL')])
-  const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379')
-  await deletePrefix(redis, prefix)
-  redis.disconnect()
-})
+const procs = useTwoServerProcesses('walls', { COCKPIT_SCREEN_DIR: '/nonexistent' })
 
 async function wall(url: string, name: string): Promise<Client> {
   const c: Client = connect(url, { transports: ['websocket'], reconnection: false })
-  clients.push(c)
+  procs.track(c)
   const ack = await new Promise<{ ok: boolean }>((resolve) => c.emit('joinWall', name, resolve))
   expect(ack).toEqual({ ok: true })
   return c
@@ -61,14 +41,14 @@ function next<E extends 'show' | 'screenChanged'>(c: Client, event: E, ms = 3000
 describe('wall control across processes', () => {
   test('show sent to A reaches the wall joined on B, and only walls of that name', async () => {
     // the seed stored the templates: `retail` exists
-    for (let i = 0; i < 50 && (await fetch(`${a.url}/api/v1/screens/retail`)).status !== 200; i++) await new Promise((r) => setTimeout(r, 100))
-    const lobby = await wall(b.url, 'lobby')
-    const boardroom = await wall(a.url, 'boardroom')
+    for (let i = 0; i < 50 && (await fetch(`${procs.a.url}/api/v1/screens/retail`)).status !== 200; i++) await new Promise((r) => setTimeout(r, 100))
+    const lobby = await wall(procs.b.url, 'lobby')
+    const boardroom = await wall(procs.a.url, 'boardroom')
     let strayShow = false
     boardroom.on('show', () => (strayShow = true))
 
     const heard = next(lobby, 'show')
-    const res = await show(a.url, 'lobby', { screen: 'retail' })
+    const res = await show(procs.a.url, 'lobby', { screen: 'retail' })
     expect(res.status).toBe(200)
     expect(await res.json()).toEqual({ delivered: 1 })
     const command = (await heard) as ShowCommand
@@ -76,36 +56,36 @@ describe('wall control across processes', () => {
     expect(Date.now() - new Date(command.at).getTime()).toBeLessThan(5000)
 
     // a second wall of the same name on A: both hear it
-    const lobby2 = await wall(a.url, 'lobby')
+    const lobby2 = await wall(procs.a.url, 'lobby')
     const both = Promise.all([next(lobby, 'show'), next(lobby2, 'show')])
-    expect(await (await show(b.url, 'lobby', { screen: 'retail' })).json()).toEqual({ delivered: 2 })
+    expect(await (await show(procs.b.url, 'lobby', { screen: 'retail' })).json()).toEqual({ delivered: 2 })
     await both
     await new Promise((r) => setTimeout(r, 200))
     expect(strayShow).toBe(false)
 
     // a socket that joins another name leaves the first
     expect(await new Promise((resolve) => lobby2.emit('joinWall', 'boardroom', resolve))).toEqual({ ok: true })
-    expect(await (await show(a.url, 'lobby', { screen: 'retail' })).json()).toEqual({ delivered: 1 })
-    expect(await (await show(a.url, 'nobody-here', { screen: 'retail' })).json()).toEqual({ delivered: 0 })
+    expect(await (await show(procs.a.url, 'lobby', { screen: 'retail' })).json()).toEqual({ delivered: 1 })
+    expect(await (await show(procs.a.url, 'nobody-here', { screen: 'retail' })).json()).toEqual({ delivered: 0 })
   })
 
   test('unknown screen 404, no admin key 401, bad wall name or body 400', async () => {
-    const missing = await show(a.url, 'lobby', { screen: 'no-such-screen' })
+    const missing = await show(procs.a.url, 'lobby', { screen: 'no-such-screen' })
     expect(missing.status).toBe(404)
     expect((await missing.json()).error).toBe('COCKPIT_ERR_SCREEN_NOT_FOUND')
-    expect((await show(a.url, 'lobby', { screen: 'retail' }, 'ik')).status).toBe(401)
-    expect((await show(a.url, 'lobby', {})).status).toBe(400)
-    expect((await show(a.url, 'bad name!', { screen: 'retail' })).status).toBe(400)
-    const c: Client = connect(a.url, { transports: ['websocket'], reconnection: false })
-    clients.push(c)
+    expect((await show(procs.a.url, 'lobby', { screen: 'retail' }, 'ik')).status).toBe(401)
+    expect((await show(procs.a.url, 'lobby', {})).status).toBe(400)
+    expect((await show(procs.a.url, 'bad name!', { screen: 'retail' })).status).toBe(400)
+    const c: Client = connect(procs.a.url, { transports: ['websocket'], reconnection: false })
+    procs.track(c)
     expect(await new Promise((resolve) => c.emit('joinWall', '', resolve))).toEqual({ ok: false })
   })
 
   test('screenChanged for a save through A reaches a socket on B', async () => {
-    const c = await wall(b.url, 'lobby')
+    const c = await wall(procs.b.url, 'lobby')
     const heard = next(c, 'screenChanged')
-    const current = (await (await fetch(`${a.url}/api/v1/screens/retail`)).json()) as { version: number }
-    const res = await fetch(`${a.url}/api/v1/screens/retail`, {
+    const current = (await (await fetch(`${procs.a.url}/api/v1/screens/retail`)).json()) as { version: number }
+    const res = await fetch(`${procs.a.url}/api/v1/screens/retail`, {
       method: 'PUT',
       headers: { authorization: 'Bearer ak', 'content-type': 'application/json' },
       body: JSON.stringify({ ...current, title: 'Retail (edited)' }),
