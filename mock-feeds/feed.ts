@@ -46,7 +46,7 @@ export class FeedRejectedError extends Error {
 }
 
 /** Waits ms, or until the signal aborts; the abort listener leaves with the wait (a feed sleeps millions of times). */
-const sleep = (ms: number, signal?: AbortSignal) =>
+export const sleep = (ms: number, signal?: AbortSignal) =>
   new Promise<void>((resolve) => {
     const onAbort = () => (clearTimeout(t), resolve())
     const t = setTimeout(() => (signal?.removeEventListener('abort', onAbort), resolve()), ms)

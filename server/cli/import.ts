@@ -19,6 +19,7 @@ import { parse as parseCsv } from 'csv-parse'
 import { MAX_JSON_BATCH } from '../../protocol/movement.ts'
 import type { FieldError, RejectedMovement } from '../../protocol/movement.ts'
 import { validateMovement } from '../ingest/validate.ts'
+import { sleep } from '../../mock-feeds/feed.ts'
 
 export type ImportFormat = 'ndjson' | 'csv'
 
@@ -229,12 +230,6 @@ async function writeCheckpoint(path: string, cp: Checkpoint): Promise<void> {
   await writeFile(`${path}.tmp`, JSON.stringify(cp))
   await rename(`${path}.tmp`, path)
 }
-
-const sleep = (ms: number, signal?: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    const t = setTimeout(resolve, ms)
-    signal?.addEventListener('abort', () => (clearTimeout(t), resolve()), { once: true })
-  })
 
 interface PostOutcome {
   accepted: number
