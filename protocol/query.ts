@@ -96,3 +96,25 @@ export const QueryError = Type.Object({
   errors: Type.Optional(Type.Array(Type.Object({ path: Type.String(), message: Type.String() }))),
 })
 export type QueryError = Static<typeof QueryError>
+
+function canonical(value: unknown): unknown {
+  if (Array.isArray(value)) return [...value].map(canonical).sort()
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(
+      Object.entries(value)
+        .filter(([, v]) => v !== undefined)
+        .sort(([a], [b]) => (a < b ? -1 : 1))
+        .map(([k, v]) => [k, canonical(v)]),
+    )
+  }
+  return value
+}
+
+/**
+ * A stable key of a query: the same for identical queries whatever their key order or the order
+ * of filter members. The server keys rooms (one computation per distinct query) with it, the
+ * screen its subscription stores.
+ */
+export function queryKey(query: Query): string {
+  return JSON.stringify(canonical(query))
+}

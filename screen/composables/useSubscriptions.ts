@@ -1,7 +1,8 @@
 import { computed, onScopeDispose, shallowRef, watch } from 'vue'
 import type { ComputedRef, ShallowRef } from 'vue'
 import type { Query } from '../../protocol/query.ts'
-import { acquireSubscription, queryKey } from '../stores/subscription.ts'
+import { queryKey } from '../../protocol/query.ts'
+import { acquireSubscription } from '../stores/subscription.ts'
 import type { SubscriptionHandle, SubscriptionStore } from '../stores/subscription.ts'
 
 export interface UseSubscriptionsReturn {

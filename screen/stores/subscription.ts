@@ -9,6 +9,7 @@
 import { defineStore, getActivePinia } from 'pinia'
 import type { Pinia } from 'pinia'
 import { onScopeDispose, ref, shallowRef } from 'vue'
+import { queryKey } from '../../protocol/query.ts'
 import type { Query, QueryResult } from '../../protocol/query.ts'
 import type { UpdateMessage } from '../../protocol/events.ts'
 import { useSocket } from '../socket.ts'
@@ -18,17 +19,6 @@ export const RELEASE_GRACE_MS = 3000
 /** A subscribe the server has not answered in this time is given up (and tried again later). */
 export const SUBSCRIBE_TIMEOUT_MS = 10_000
 
-function canonical(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(canonical)
-  if (value !== null && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined).sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, v]) => [k, canonical(v)]))
-  }
-  return value
-}
-
-export function queryKey(query: Query): string {
-  return JSON.stringify(canonical(query))
-}
 
 function subscriptionStore(key: string, query: Query) {
   return defineStore(`subscription:${key}`, () => {

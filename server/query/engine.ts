@@ -7,7 +7,7 @@ import { Compile } from 'typebox/compile'
 import type { Redis } from 'ioredis'
 import { METRICS, PERIOD_KINDS, parseRoute } from '../../protocol/metrics.ts'
 import type { Dimension, Interval } from '../../protocol/metrics.ts'
-import { Query } from '../../protocol/query.ts'
+import { Query, queryKey } from '../../protocol/query.ts'
 import type { AlertRow, GroupResult, QueryResult, SeriesPoint } from '../../protocol/query.ts'
 import { COUNTERS, DIM_RESOLUTIONS, LEVELS, STOCK_LEVEL_DIMS } from '../aggregate/counters.ts'
 import type { CounterCode, LevelCode, Scale } from '../aggregate/counters.ts'
@@ -49,19 +49,6 @@ const MAX_POINTS = 10_000
 const DEFAULT_ROWS = 200
 /** A pair counts as active for the stock-out rate when it moved within this many days (domain.md). */
 const ACTIVE_DAYS = 90
-
-function canonical(value: unknown): unknown {
-  if (Array.isArray(value)) return [...value].map(canonical).sort()
-  if (value !== null && typeof value === 'object') {
-    return Object.fromEntries(
-      Object.entries(value)
-        .filter(([, v]) => v !== undefined)
-        .sort(([a], [b]) => (a < b ? -1 : 1))
-        .map(([k, v]) => [k, canonical(v)]),
-    )
-  }
-  return value
-}
 
 function scaleOut(scale: Scale, units: number): number {
   if (scale === 'money') return moneyOut(units)
@@ -673,7 +660,7 @@ export function createQueryEngine(o: QueryEngineOptions): QueryEngine {
 
   return {
     parse,
-    key: (query) => JSON.stringify(canonical(query)),
+    key: queryKey,
     async run(query) {
       const at = now()
       const info = METRICS[query.metric]
