@@ -45,7 +45,7 @@ export type Unit = (typeof UNITS)[number]
  * `ratio`: a ratio over a period (null when the denominator is 0).
  * `closing`: a level at the end of the period, or of each interval bucket (day or month).
  * `level`: a state "now" (groupBy allowed, no period).
- * `list`: rows "now" (e.g. stock alerts).
+ * `list`: rows "now" (stock alerts, the latest movements).
  */
 export type MetricKind = 'flow' | 'ratio' | 'closing' | 'level' | 'list'
 
@@ -81,6 +81,7 @@ export const METRICS = {
   'stock.qty': { kind: 'level', unit: 'qty', title: { 'zh-CN': '库存数量', en: 'Stock on hand' } },
   'stock.value': { kind: 'level', unit: 'money', title: { 'zh-CN': '库存金额', en: 'Stock value' } },
   'stock.belowSafety': { kind: 'list', unit: 'count', title: { 'zh-CN': '低于安全库存', en: 'Below safety stock' } },
+  'movements.recent': { kind: 'list', unit: 'count', title: { 'zh-CN': '最新业务', en: 'Latest movements' } },
   'stock.stockoutRate': { kind: 'level', unit: 'ratio', title: { 'zh-CN': '缺货率', en: 'Stock-out rate' } },
   'stock.closingQty': { kind: 'closing', unit: 'qty', title: { 'zh-CN': '期末库存数量', en: 'Closing stock qty' } },
   'stock.closingValue': { kind: 'closing', unit: 'money', title: { 'zh-CN': '期末库存金额', en: 'Closing stock value' } },

@@ -5,7 +5,8 @@
 import Type from 'typebox'
 import type { Static } from 'typebox'
 import { DIMENSIONS, INTERVALS, METRIC_NAMES, UNITS } from './metrics.ts'
-import { RFC3339_PATTERN } from './movement.ts'
+import { MOVEMENT_TYPES, RFC3339_PATTERN } from './movement.ts'
+import type { MovementType } from './movement.ts'
 
 /**
  * Named rolling windows, evaluated in the business time zone at the moment of the query:
@@ -32,6 +33,9 @@ export const Query = Type.Object(
     filter: Type.Optional(Filter),
     top: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, description: 'with groupBy: only the N largest groups, sorted' })),
     compare: Type.Optional(Type.Literal('previous', { description: 'also compute the total of the previous period of equal length' })),
+    types: Type.Optional(
+      Type.Array(Type.Enum(MOVEMENT_TYPES), { minItems: 1, maxItems: MOVEMENT_TYPES.length, description: 'movements.recent only: only movements of these types' }),
+    ),
   },
   { additionalProperties: false },
 )
@@ -66,6 +70,40 @@ export interface AlertRow {
   coverage: number
 }
 
+/**
+ * One of the latest movements the cockpit applied (`movements.recent`), newest first. Amounts
+ * are in the base currency; what `amount` is depends on the type (see docs/metrics.md).
+ */
+export interface MovementRow {
+  id: string
+  type: MovementType
+  /** when it happened, RFC 3339 in the business time zone */
+  occurredAt: string
+  sku?: string
+  skuName?: string
+  category?: string
+  warehouse?: string
+  warehouseName?: string
+  /** a transfer's destination */
+  toWarehouse?: string
+  toWarehouseName?: string
+  partner?: string
+  partnerName?: string
+  channel?: string
+  /** order or document reference */
+  ref?: string
+  /** units moved (a stocktake: units counted) */
+  qty?: number
+  /** a stocktake: counted − book units */
+  difference?: number
+  /** line amount (orders, receipts, shipments, returns: at the cost that was applied) or payment */
+  amount?: number
+  /** a cancel: the id of the movement it reversed */
+  cancels?: string
+  /** reversed by a later cancel (one that is itself among the latest movements) */
+  cancelled?: boolean
+}
+
 export interface QueryResult {
   metric: Static<typeof Query>['metric']
   unit: (typeof UNITS)[number]
@@ -82,8 +120,10 @@ export interface QueryResult {
   series?: SeriesPoint[]
   /** with `groupBy`: sorted by total, descending */
   groups?: GroupResult[]
-  /** for list metrics */
+  /** for `stock.belowSafety` */
   rows?: AlertRow[]
+  /** for `movements.recent`, newest first */
+  movements?: MovementRow[]
   /** with `compare: "previous"` */
   previous?: { from: string; to: string; total: number | null }
   /** when the result was computed, RFC 3339 */

@@ -121,6 +121,10 @@ type Op =
   | { k: 'rev'; p: number; dq: number; dv: number }
 
 const EXPIRING_LIMIT = 200_000
+/** How many of the latest movements the apply script keeps in the `recent` list (`movements.recent`). */
+export const RECENT_MOVEMENTS_KEPT = 500
+/** Pseudo counter code every batch touches: the metrics that read the `recent` list. */
+export const RECENT_CODE = 'mv'
 
 interface KeyRef {
   dim: CounterDim
@@ -326,6 +330,7 @@ class Folder {
       ops: this.ops,
       exp: this.expire,
       cx: cancels,
+      rc: RECENT_MOVEMENTS_KEPT,
     })
   }
 }
@@ -575,6 +580,7 @@ export function foldBatch(movements: readonly NormalizedMovement[], o: FoldOptio
   const ids: string[] = []
   const records: string[] = []
   const marks: { t: string; e: string; c: string }[] = []
+  f.counters.add(RECENT_CODE)
   let from = Infinity
   let to = -Infinity
   for (const n of movements) {

@@ -45,7 +45,7 @@ declare module 'fastify' {
 type ApplyBatchReply = [string, ...(string | number)[]]
 interface ScriptedRedis extends Redis {
   /** `records`: movement id, effect record, id, record, … */
-  applyBatch(q: string, v: string, a: string, last: string, moves: string, payload: string, effectPrefix: string, ...records: string[]): Promise<ApplyBatchReply>
+  applyBatch(q: string, v: string, a: string, last: string, moves: string, recent: string, payload: string, effectPrefix: string, ...records: string[]): Promise<ApplyBatchReply>
 }
 
 export const aggregatePlugin = fp(
@@ -53,7 +53,7 @@ export const aggregatePlugin = fp(
     const { config, keys, masterData, changes } = fastify
     const redis = fastify.redis as ScriptedRedis
     // defineCommand runs EVALSHA and falls back to EVAL after a Redis restart flushed the script
-    redis.defineCommand('applyBatch', { numberOfKeys: 5, lua: APPLY_BATCH_LUA })
+    redis.defineCommand('applyBatch', { numberOfKeys: 6, lua: APPLY_BATCH_LUA })
     const calendar = createCalendar(config.timeZone)
     const expiring = new Set<string>()
     const levelQ = keys.level('q', 'pair')
@@ -156,7 +156,7 @@ export const aggregatePlugin = fp(
           { keys, calendar, retention: config.retention, effectTtl: config.effectTtl, dims: masterData, now: Date.now(), expiring },
           targets,
         )
-        const reply = await redis.applyBatch(levelQ, levelV, keys.avgCost, keys.lastMoved, keys.liveMoves, folded.payload, effectPrefix, ...folded.records)
+        const reply = await redis.applyBatch(levelQ, levelV, keys.avgCost, keys.lastMoved, keys.liveMoves, keys.recent, folded.payload, effectPrefix, ...folded.records)
         if (reply[0] === 'ok') {
           rememberExpiring(expiring, folded.expiring)
           for (const owner of owners) results[owner]!.accepted++

@@ -21,6 +21,7 @@ import type { MasterData } from '../plugins/master-data.ts'
 import { FORMULAS, countersOf } from './formulas.ts'
 import type { Terms } from './formulas.ts'
 import { previousPeriod, resolvePeriod } from './period.ts'
+import { recentRows } from './recent.ts'
 import type { Period } from './period.ts'
 
 export interface QueryEngine {
@@ -47,6 +48,8 @@ const queryValidator = Compile(Query)
 const MAX_POINTS = 10_000
 /** Rows a list metric returns at most unless `top` says otherwise. */
 const DEFAULT_ROWS = 200
+/** Rows `movements.recent` returns unless `top` says otherwise. */
+const DEFAULT_RECENT_ROWS = 50
 /** A pair counts as active for the stock-out rate when it moved within this many days (domain.md). */
 const ACTIVE_DAYS = 90
 
@@ -448,6 +451,22 @@ export function createQueryEngine(o: QueryEngineOptions): QueryEngine {
     }
   }
 
+  async function runRecent(q: Query, at: number): Promise<QueryResult> {
+    if (q.groupBy) throw new CockpitError('COCKPIT_ERR_UNSUPPORTED_QUERY', `${q.metric} lists movements: filter it, it cannot be grouped`)
+    const filter = normalizeFilter(q.filter)
+    const limit = q.top ?? DEFAULT_RECENT_ROWS
+    // unfiltered, the newest `limit` entries are the answer (a cancel is always newer than its target)
+    const unfiltered = Object.keys(filter).length === 0 && !q.types
+    const replies = await o.redis.multi().lrange(o.keys.recent, 0, unfiltered ? limit - 1 : -1).llen(o.keys.recent).exec()
+    const failed = replies?.find(([err]) => err)?.[0]
+    if (!replies || failed) throw failed ?? new Error('reading the latest movements was aborted')
+    const entries = replies[0]![1] as string[]
+    const kept = replies[1]![1] as number
+    const { rows, matched } = recentRows(entries, filter, q.types, limit, { format: (ms) => cal.format(ms), label: (dim, code) => o.masterData.label(dim, code) })
+    // total: how many of the kept movements match (all of them when unfiltered)
+    return { metric: q.metric, unit: 'count', currency: o.currency, total: unfiltered ? kept : matched, movements: rows, asOf: cal.format(at) }
+  }
+
   /** members of a stock-level hash: all (`_`), every member of a dimension, or some members */
   async function readLevel(code: LevelCode, dim: Dimension | 'all', members: string[] | undefined): Promise<Map<string, number>> {
     const key = o.keys.level(code, dim)
@@ -670,9 +689,12 @@ export function createQueryEngine(o: QueryEngineOptions): QueryEngine {
           throw new CockpitError('COCKPIT_ERR_UNSUPPORTED_QUERY', `${query.metric} is a figure "now": period, interval and compare do not apply`)
         }
         if (f.kind === 'stockout') return runStockout(query, at)
-        return f.kind === 'level' ? runLevel(query, at) : runBelowSafety(query, at)
+        if (query.types && !(f.kind === 'list' && f.list === 'recent')) throw new CockpitError('COCKPIT_ERR_UNSUPPORTED_QUERY', 'types applies to movements.recent only')
+        if (f.kind === 'level') return runLevel(query, at)
+        return f.kind === 'list' && f.list === 'recent' ? runRecent(query, at) : runBelowSafety(query, at)
       }
       if (query.top && !query.groupBy) throw new CockpitError('COCKPIT_ERR_INVALID_QUERY', 'top needs groupBy')
+      if (query.types) throw new CockpitError('COCKPIT_ERR_UNSUPPORTED_QUERY', 'types applies to movements.recent only')
       if (f.kind === 'closing' || f.kind === 'turnover') return runStockPeriod(query, at)
       return runFlow(query, at)
     },

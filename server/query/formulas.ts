@@ -20,7 +20,7 @@ export type Formula =
   | { kind: 'turnover'; result: 'turnover' | 'daysOnHand' }
   | { kind: 'level'; scale: Scale; level: LevelCode }
   | { kind: 'stockout' }
-  | { kind: 'list'; list: 'belowSafety' }
+  | { kind: 'list'; list: 'belowSafety' | 'recent' }
 
 const sum = (scale: Scale, ...codes: CounterCode[]): Formula => ({ kind: 'flow', scale, terms: codes.map((c) => [c, 1] as const) })
 
@@ -47,6 +47,7 @@ export const FORMULAS: Record<MetricName, Formula> = {
   'stock.qty': { kind: 'level', scale: 'qty', level: 'q' },
   'stock.value': { kind: 'level', scale: 'money', level: 'v' },
   'stock.belowSafety': { kind: 'list', list: 'belowSafety' },
+  'movements.recent': { kind: 'list', list: 'recent' },
   'stock.stockoutRate': { kind: 'stockout' },
   'stock.closingQty': { kind: 'closing', scale: 'qty', level: 'q', delta: 'sq' },
   'stock.closingValue': { kind: 'closing', scale: 'money', level: 'v', delta: 'sv' },
@@ -83,8 +84,10 @@ export function countersOf(metric: MetricName): string[] {
     case 'level':
       return [f.level]
     case 'stockout':
-    case 'list':
       return ['q']
+    case 'list':
+      // 'mv': every applied batch (see RECENT_CODE in server/aggregate/fold.ts)
+      return f.list === 'recent' ? ['mv'] : ['q']
   }
 }
 

@@ -25,6 +25,8 @@ export interface Keys {
   readonly lastMoved: string
   /** stock movements applied and not cancelled per sku|warehouse: a pair whose every movement was cancelled is forgotten */
   readonly liveMoves: string
+  /** list of the latest movements applied, newest first: `id TAB effect record` */
+  readonly recent: string
   /** open order qty per `ref|sku`: `bs` sales orders, `bp` purchase orders */
   backlog(kind: 'bs' | 'bp'): string
   /** effect record of an applied movement: its idempotency key */
@@ -57,6 +59,7 @@ export function createKeys(prefix: string): Keys {
     avgCost: `${prefix}lv:avg`,
     lastMoved: `${prefix}lv:last`,
     liveMoves: `${prefix}lv:moves`,
+    recent: `${prefix}recent`,
     backlog: (kind) => `${prefix}bk:${kind}`,
     effect: (id) => `${prefix}e:${id}`,
     master: (kind) => `${prefix}md:${kind}`,

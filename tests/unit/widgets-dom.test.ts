@@ -19,6 +19,7 @@ import { purchasePipeline } from '../../widgets/purchase-pipeline/manifest.ts'
 import { supplierScorecard } from '../../widgets/supplier-scorecard/manifest.ts'
 import { movementTicker } from '../../widgets/movement-ticker/manifest.ts'
 import { titleClock } from '../../widgets/title-clock/manifest.ts'
+import { migrateOptions } from '../../widgets/define-widget.ts'
 import type { WidgetManifest } from '../../widgets/define-widget.ts'
 
 vi.mock('../../screen/charts/echarts.ts', async () => (await import('./widget-kit.ts')).echartsStandIn)
@@ -218,27 +219,48 @@ describe('supplier-scorecard', () => {
 })
 
 describe('movement-ticker', () => {
-  const minutes = (values: number[]) => values.map((value, i) => ({ start: `2026-11-25T13:${String(10 + i).padStart(2, '0')}:00+08:00`, value }))
+  const at = (time: string, day = '2026-11-25') => `${day}T${time}+08:00`
   const data = {
-    m0: result({ metric: 'sales.revenue', unit: 'money', series: minutes([120, 0, 300]) }),
-    m1: result({ metric: 'transfer.qty', unit: 'qty', series: minutes([0, 5, 0]) }),
+    recent: result({
+      metric: 'movements.recent',
+      unit: 'count',
+      total: 5,
+      asOf: at('13:12:00'),
+      movements: [
+        { id: 'c1', type: 'cancel', occurredAt: at('13:11:40'), cancels: 'so-9', sku: 'SKU-1', skuName: '矿泉水', warehouse: 'W1', warehouseName: '上海仓', qty: 2, amount: 7 },
+        { id: 'so-9', type: 'sales_shipment', occurredAt: at('13:11:30'), sku: 'SKU-1', skuName: '矿泉水', warehouse: 'W1', warehouseName: '上海仓', qty: 2, amount: 7, cancelled: true },
+        { id: 't-1', type: 'transfer', occurredAt: at('13:11:00'), sku: 'SKU-2', warehouse: 'W1', warehouseName: '上海仓', toWarehouse: 'W2', toWarehouseName: '杭州店', qty: 12 },
+        { id: 'st-1', type: 'stocktake', occurredAt: at('13:10:00'), sku: 'SKU-3', warehouse: 'W2', qty: 40, difference: -3 },
+        { id: 'pay-1', type: 'payment_in', occurredAt: at('23:10:00', '2026-11-24'), partner: 'C1', partnerName: '华联超市', amount: 125_000 },
+      ],
+    }),
   }
+  const texts = (w: ReturnType<typeof mount>) => w.findAll('[data-testid=ticker-row]').map((r) => r.findAll('span').map((s) => s.text()))
 
-  test('every minute a flow moved, newest first; the running minute is marked', () => {
-    const w = mountWidget(MovementTicker, m(movementTicker), data, { options: { metrics: ['sales.revenue', 'transfer.qty'] } })
-    const rows = w.findAll('[data-testid=ticker-row]').map((r) => r.findAll('span').map((s) => s.text()))
-    expect(rows).toEqual([
-      ['本分钟', '销售收入', '+¥300'],
-      ['13:11', '调拨数量', '+5'],
-      ['13:10', '销售收入', '+¥120'],
+  test('the latest movements, newest first: time, type, what and where, quantity and amount', () => {
+    const w = mountWidget(MovementTicker, m(movementTicker), data)
+    expect(texts(w)).toEqual([
+      ['13:11:40', '冲销', '矿泉水 · 上海仓', '×2', '¥7'],
+      ['13:11:30', '销售出库', '矿泉水 · 上海仓', '×2', '¥7', '已冲销'],
+      ['13:11:00', '调拨', 'SKU-2 · 上海仓 → 杭州店', '', '×12'],
+      ['13:10:00', '盘点', 'SKU-3 · W2', '', '盘亏 -3'],
+      ['11-24 23:10', '收款', '华联超市', '', '¥12.50万'],
     ])
+    expect(w.findAll('[data-testid=ticker-row]')[1]!.classes()).toContain('cancelled')
   })
 
-  test('only the rows that fit; a quiet period says so', () => {
-    const w = mountWidget(MovementTicker, m(movementTicker), data, { options: { metrics: ['sales.revenue', 'transfer.qty'] }, height: 70 })
-    expect(w.findAll('[data-testid=ticker-row]')).toHaveLength(1)
-    const quiet = mountWidget(MovementTicker, m(movementTicker), { m0: result({ metric: 'sales.revenue', unit: 'money', series: minutes([0, 0]) }) }, { locale: 'en', options: { metrics: ['sales.revenue'] } })
-    expect(quiet.find('[data-testid=no-data]').text()).toBe('No activity in this period')
+  test('in English; only the rows that fit; an empty list says so', () => {
+    const en = mountWidget(MovementTicker, m(movementTicker), data, { locale: 'en', height: 110 })
+    expect(texts(en)).toHaveLength(3)
+    expect(texts(en)[1]).toEqual(['13:11:30', 'Shipment', '矿泉水 · 上海仓', '×2', '¥7', 'reversed'])
+    const quiet = mountWidget(MovementTicker, m(movementTicker), { recent: result({ metric: 'movements.recent', unit: 'count', total: 0, movements: [] }) }, { locale: 'en' })
+    expect(quiet.find('[data-testid=no-data]').text()).toBe('No movements yet')
+  })
+
+  test('options of version 1 (flows followed per minute) become the movement types behind those flows', () => {
+    const migrated = migrateOptions(m(movementTicker), { metrics: ['sales.revenue', 'cash.in'], minutes: 30, limit: 20 }, 1)
+    expect(migrated).toEqual({ limit: 20, types: ['sales_shipment', 'sales_return', 'payment_in'] })
+    expect(movementTicker.queries(migrated as never)).toEqual({ recent: { metric: 'movements.recent', top: 20, types: ['sales_shipment', 'sales_return', 'payment_in'] } })
   })
 })
 

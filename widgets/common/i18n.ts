@@ -1,6 +1,7 @@
 /** Chrome strings of the widgets in both languages, picked by the `locale` prop. */
 import type { Dimension, MetricName } from '../../protocol/metrics.ts'
 import { METRICS } from '../../protocol/metrics.ts'
+import type { MovementType } from '../../protocol/movement.ts'
 import type { GroupResult } from '../../protocol/query.ts'
 import type { Locale } from '../define-widget.ts'
 
@@ -22,6 +23,21 @@ export const DIMENSION_TITLES: Readonly<Record<Dimension, Text>> = {
   region: { 'zh-CN': '区域', en: 'Region' },
   channel: { 'zh-CN': '渠道', en: 'Channel' },
   route: { 'zh-CN': '调拨路线', en: 'Route' },
+}
+
+/** What each movement type is called on a screen (domain.md "movement types"). */
+export const MOVEMENT_TYPE_TITLES: Readonly<Record<MovementType, Text>> = {
+  purchase_order: { 'zh-CN': '采购订单', en: 'Purchase order' },
+  purchase_receipt: { 'zh-CN': '采购入库', en: 'Receipt' },
+  purchase_return: { 'zh-CN': '采购退货', en: 'Return to supplier' },
+  sales_order: { 'zh-CN': '销售订单', en: 'Sales order' },
+  sales_shipment: { 'zh-CN': '销售出库', en: 'Shipment' },
+  sales_return: { 'zh-CN': '销售退货', en: 'Customer return' },
+  transfer: { 'zh-CN': '调拨', en: 'Transfer' },
+  stocktake: { 'zh-CN': '盘点', en: 'Stocktake' },
+  payment_in: { 'zh-CN': '收款', en: 'Payment in' },
+  payment_out: { 'zh-CN': '付款', en: 'Payment out' },
+  cancel: { 'zh-CN': '冲销', en: 'Reversal' },
 }
 
 const UNSPECIFIED: Text = { 'zh-CN': '未指定', en: 'Unspecified' }

@@ -1,31 +1,25 @@
 import Type from 'typebox'
-import { METRICS } from '../../protocol/metrics.ts'
-import type { MetricName } from '../../protocol/metrics.ts'
+import { MOVEMENT_TYPES } from '../../protocol/movement.ts'
 import { defineWidget } from '../define-widget.ts'
-
-/** Flow metrics kept by minute for the whole company: what the ticker can follow. */
-export const TICKER_METRICS = (Object.keys(METRICS) as MetricName[]).filter((m) => METRICS[m].kind === 'flow')
+import { movementTickerMigrations } from './migrations.ts'
 
 /**
- * The latest activity, minute by minute: for each followed flow (sales, receipts, payments,
- * transfers …) every minute of the last `minutes` in which it moved, newest first. The query API
- * has no list of individual movements, so this reads per-minute series of the whole company
- * (`interval: "minute"`), which the counters keep exactly; the row of the current minute grows
- * as movements arrive.
+ * The latest movements as they arrive, newest first: time, type, what moved where, quantity and
+ * amount; a reversed movement is struck through. Reads `movements.recent` (the cockpit keeps the
+ * latest 500), optionally only some movement types.
  */
 export const movementTicker = defineWidget({
   id: 'movement-ticker',
-  version: 1,
+  version: 2,
   title: { 'zh-CN': '实时动态', en: 'Live activity' },
   options: Type.Object({
-    metrics: Type.Array(Type.Enum(TICKER_METRICS), { minItems: 1, maxItems: 6, description: 'flows followed' }),
-    /** how far back the list reaches */
-    minutes: Type.Integer({ minimum: 5, maximum: 120, description: 'how far back the list reaches' }),
+    /** only these movement types; all when absent */
+    types: Type.Optional(Type.Array(Type.Enum(MOVEMENT_TYPES), { minItems: 1, maxItems: MOVEMENT_TYPES.length, description: 'only these movement types; all when absent' })),
     /** rows at most (fewer when the box is small) */
     limit: Type.Integer({ minimum: 3, maximum: 60, description: 'rows at most (fewer when the box is small)' }),
     title: Type.Optional(Type.String({ maxLength: 40 })),
   }),
-  defaults: { metrics: ['sales.revenue', 'purchase.receiptAmount', 'cash.in', 'cash.out', 'transfer.qty'], minutes: 30, limit: 30 },
-  migrations: {},
-  queries: (o) => Object.fromEntries(o.metrics.map((metric, i) => [`m${i}`, { metric, window: `PT${o.minutes}M`, interval: 'minute' as const }])),
+  defaults: { limit: 30 },
+  migrations: movementTickerMigrations,
+  queries: (o) => ({ recent: { metric: 'movements.recent', top: o.limit, ...(o.types ? { types: o.types } : {}) } }),
 })

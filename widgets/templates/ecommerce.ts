@@ -41,7 +41,7 @@ export const ecommerceTemplate: ScreenDefinition = {
       w: 2,
       h: 5,
     },
-    { id: 'activity', widget: 'movement-ticker', options: { metrics: ['sales.orderAmount', 'sales.revenue', 'sales.returns', 'cash.in', 'purchase.receiptAmount'], minutes: 30, limit: 30, title: '实时动态（近30分钟）' }, x: 9, y: 2, w: 3, h: 10 },
+    { id: 'activity', widget: 'movement-ticker', optionsVersion: 2, options: { types: ['sales_order', 'sales_shipment', 'sales_return', 'payment_in', 'purchase_receipt', 'cancel'], limit: 30, title: '实时动态' }, x: 9, y: 2, w: 3, h: 10 },
     { id: 'cash-flow', widget: 'cash-flow', options: { window: 'today', interval: 'hour', title: '今日收付款（按小时）' }, x: 0, y: 7, w: 4, h: 5 },
     { id: 'top-skus', widget: 'ranking-bar', options: { metric: 'sales.qty', groupBy: 'sku', top: 8, window: 'today', title: '今日热销商品（件）' }, x: 4, y: 7, w: 3, h: 5 },
     { id: 'sell-out', widget: 'stock-alerts', optionsVersion: 2, options: { limit: 40, scrollSeconds: 40, title: '即将售罄' }, x: 7, y: 7, w: 2, h: 5 },

@@ -2,6 +2,7 @@
 -- KEYS[1] stock qty by sku|warehouse   KEYS[2] stock value by pair
 -- KEYS[3] moving-average unit cost by pair   KEYS[4] last movement time by pair
 -- KEYS[5] stock movements applied and not cancelled, by pair
+-- KEYS[6] the latest movements applied, newest first (`id TAB effect record`), capped at P.rc
 -- ARGV[1] JSON payload built by server/aggregate/fold.ts (numbers and short strings only):
 --   ttl    seconds to keep effect records
 --   K      distinct counter hash keys;  T = flat {keyIndex, field, ...}: the counter cells
@@ -13,6 +14,7 @@
 --          `v`/`v2`/`c`/... index L, `bh`/`bf` index B
 --   exp    flat {keyIndex, unixSeconds, ...}: EXPIREAT for counter keys new to this process
 --   cx     cancels: {t = target id, e = its effect record as read, c = cancel id}
+--   rc     how many of the latest movements KEYS[6] keeps
 -- ARGV[2] effect key prefix
 -- ARGV[3], ARGV[4], ... movement id, its effect record (JSON), id, record, ... — passed as
 --   arguments, not inside the JSON, so Redis never decodes or re-escapes them
@@ -220,11 +222,18 @@ end
 
 -- effect records: the idempotency keys, and what a cancel reverses
 local ttl = P.ttl
+local recent, firstRecent = {}, n - P.rc + 1
 for i = 1, n do
   local e = ARGV[2 + 2 * i]
   local list = xs[i]
   if list ~= nil then e = string.sub(e, 1, -2) .. ',"x":[' .. table.concat(list, ',') .. ']}' end
   redis.call('SET', effectPrefix .. id(i), e, 'EX', ttl)
+  if i >= firstRecent then recent[#recent + 1] = id(i) .. '\t' .. e end
+end
+-- the latest movements, in arrival order (LPUSH puts the last one first)
+if #recent > 0 then
+  multi('LPUSH', KEYS[6], recent, 1)
+  redis.call('LTRIM', KEYS[6], 0, P.rc - 1)
 end
 for _, cx in ipairs(P.cx) do
   redis.call('SET', effectPrefix .. cx.t, string.sub(cx.e, 1, -2) .. ',"c":' .. cjson.encode(cx.c) .. '}', 'KEEPTTL')

@@ -1,0 +1,140 @@
+/**
+ * `movements.recent`: rows of the latest movements from the list the apply script keeps
+ * (`id TAB effect record`, newest first, RECENT_MOVEMENTS_KEPT long). Figures come from the
+ * effect record, so a row shows what the counters took: the line amount at the cost that was
+ * applied, the stocktake difference the script computed.
+ */
+import type { Dimension } from '../../protocol/metrics.ts'
+import { routeMember } from '../../protocol/metrics.ts'
+import type { MovementType } from '../../protocol/movement.ts'
+import type { MovementRow } from '../../protocol/query.ts'
+import { UNSPECIFIED } from '../aggregate/counters.ts'
+import type { EffectRecord } from '../aggregate/fold.ts'
+import { lineAmount, moneyOut, qtyOut } from '../domain/money.ts'
+
+/** A cancel's entry: when it came and what it reversed. */
+interface CancelRecord {
+  t: 'cancel'
+  at: number
+  cancels: string
+}
+
+export interface RecentSource {
+  format(epochMs: number): string
+  label(dim: string, code: string): string | undefined
+}
+
+type Filter = Partial<Record<Dimension, string[]>>
+
+/** money units of the line (or payment) as the counters took it; undefined for kinds with no amount */
+function amountOf(e: EffectRecord): number | undefined {
+  const [qty, price, cost, amount] = e.n
+  switch (e.t) {
+    case 'sales_order':
+    case 'sales_shipment':
+    case 'sales_return':
+      return price === null ? undefined : lineAmount(qty, price)
+    case 'purchase_order':
+    case 'purchase_receipt':
+      return cost === null ? undefined : lineAmount(qty, cost)
+    case 'purchase_return':
+      // the value taken out of stock (at the given cost or the moving average): `purchase.returnAmount`
+      return e.x?.[0]?.[0] ?? (cost === null ? undefined : lineAmount(qty, cost))
+    case 'payment_in':
+    case 'payment_out':
+      return amount ?? undefined
+    default:
+      return undefined
+  }
+}
+
+/** the members a row has per dimension (a transfer belongs to both of its warehouses) */
+function membersOf(e: EffectRecord): Partial<Record<Dimension, string[]>> {
+  const out: Partial<Record<Dimension, string[]>> = {}
+  for (const [dim, member] of Object.entries(e.d) as [Dimension, string][]) out[dim] = [member]
+  if (e.to) {
+    out.warehouse = [e.d.warehouse, e.to[0]]
+    out.region = [e.d.region, e.to[1]]
+    out.route = [routeMember(e.d.warehouse, e.to[0])]
+  }
+  return out
+}
+
+function matches(e: EffectRecord, filter: Filter): boolean {
+  const members = membersOf(e)
+  for (const [dim, wanted] of Object.entries(filter) as [Dimension, string[]][]) {
+    if (!(members[dim] ?? []).some((m) => wanted.includes(m))) return false
+  }
+  return true
+}
+
+function describe(id: string, e: EffectRecord, src: RecentSource): MovementRow {
+  const row: MovementRow = { id, type: e.t, occurredAt: src.format(e.at) }
+  const set = <K extends keyof MovementRow>(key: K, value: MovementRow[K] | undefined) => {
+    if (value !== undefined && value !== UNSPECIFIED) row[key] = value
+  }
+  const { sku, category, warehouse, partner, channel } = e.d
+  set('sku', sku)
+  if (sku !== UNSPECIFIED) set('skuName', src.label('sku', sku))
+  set('category', category)
+  set('warehouse', warehouse)
+  if (warehouse !== UNSPECIFIED) set('warehouseName', src.label('warehouse', warehouse))
+  if (e.to) {
+    set('toWarehouse', e.to[0])
+    set('toWarehouseName', src.label('warehouse', e.to[0]))
+  }
+  set('partner', partner)
+  if (partner !== UNSPECIFIED) set('partnerName', src.label('partner', partner))
+  set('channel', channel)
+  set('ref', e.ref)
+  if (e.t !== 'payment_in' && e.t !== 'payment_out') row.qty = qtyOut(e.n[0])
+  if (e.t === 'stocktake' && e.x?.[0]) row.difference = qtyOut(e.x[0][1] ?? 0)
+  const amount = amountOf(e)
+  if (amount !== undefined) row.amount = moneyOut(amount)
+  return row
+}
+
+/**
+ * Rows of the latest movements matching `filter`, newest first, at most `limit`. A cancel whose
+ * target is in the list takes the target's members and figures (so a filtered list shows it
+ * where the target showed) and marks the target `cancelled`; a cancel whose target has left the
+ * list only shows in an unfiltered one. `types` keeps only movements of those types (a cancel
+ * counts as `cancel`). Returns the rows and how many matched in all.
+ */
+export function recentRows(entries: readonly string[], filter: Filter, types: readonly MovementType[] | undefined, limit: number, src: RecentSource): { rows: MovementRow[]; matched: number } {
+  const parsed: { id: string; e: EffectRecord | CancelRecord }[] = []
+  const byId = new Map<string, EffectRecord>()
+  for (const entry of entries) {
+    const tab = entry.indexOf('\t')
+    if (tab < 0) continue
+    const id = entry.slice(0, tab)
+    const e = JSON.parse(entry.slice(tab + 1)) as EffectRecord | CancelRecord
+    parsed.push({ id, e })
+    if (e.t !== 'cancel') byId.set(id, e as EffectRecord)
+  }
+  const cancelled = new Set<string>()
+  for (const { e } of parsed) if (e.t === 'cancel') cancelled.add((e as CancelRecord).cancels)
+  const filtered = Object.keys(filter).length > 0
+  const rows: MovementRow[] = []
+  let matched = 0
+  for (const { id, e } of parsed) {
+    if (types && !types.includes(e.t)) continue
+    let row: MovementRow
+    if (e.t === 'cancel') {
+      const c = e as CancelRecord
+      const target = byId.get(c.cancels)
+      if (target ? !matches(target, filter) : filtered) continue
+      row = target ? { ...describe(id, target, src), id, type: 'cancel' } : { id, type: 'cancel', occurredAt: src.format(c.at) }
+      row.occurredAt = src.format(c.at)
+      row.cancels = c.cancels
+    } else {
+      const effect = e as EffectRecord
+      if (!matches(effect, filter)) continue
+      row = describe(id, effect, src)
+      if (cancelled.has(id)) row.cancelled = true
+    }
+    matched++
+    if (rows.length < limit) rows.push(row)
+  }
+  return { rows, matched }
+}
