@@ -47,8 +47,10 @@ export interface SeriesPoint {
 export interface GroupResult {
   /** member code, e.g. the SKU code */
   key: string
-  /** display name from master data, when known */
+  /** display name from master data (its `name`), when known */
   label?: string
+  /** English display name from master data (its `nameEn`), when known; screens in English show it instead of `label` */
+  labelEn?: string
   total: number | null
   series?: SeriesPoint[]
 }
@@ -56,10 +58,17 @@ export interface GroupResult {
 /** One row of a list metric (e.g. `stock.belowSafety`). */
 export interface AlertRow {
   sku: string
+  /** names from master data, when known (`…En`: the English name) */
   skuName?: string
+  skuNameEn?: string
   warehouse: string
   warehouseName?: string
+  warehouseNameEn?: string
+  /** the SKU's master-data category */
   category?: string
+  /** the category's names, when master data has them (`PUT /api/v1/master/categories`) */
+  categoryName?: string
+  categoryNameEn?: string
   qty: number
   safetyStock: number
   /** qty / safetyStock (0 when out of stock) */
