@@ -89,8 +89,12 @@ async function putMaster(o: FeedOptions): Promise<void> {
   const { scenario } = o
   const bodies = {
     skus: scenario.skus.map(({ code, name, category, unit, safetyStock, reorderPoint }) => ({ code, name, category, unit, safetyStock, reorderPoint })),
-    warehouses: scenario.warehouses.map(({ code, name, region }) => ({ code, name, region })),
+    warehouses: scenario.warehouses.map(({ code, name, nameEn, region }) => ({ code, name, nameEn, region })),
     partners: [...scenario.suppliers, ...scenario.customers],
+    // display names (zh-CN and English) of every category, region and channel the business uses
+    categories: scenario.categories,
+    regions: scenario.regions,
+    channels: [...scenario.channels.map(({ code, name, nameEn }) => ({ code, name, nameEn })), ...(scenario.otherChannels ?? [])],
   }
   for (const [kind, body] of Object.entries(bodies)) {
     const res = await fetch(`${o.url}/api/v1/master/${kind}`, {

@@ -3,7 +3,7 @@
  * channels, and how it replenishes. The simulator (simulator.ts) turns one into a consistent
  * stream of movements; scenarios/{retail,manufacturing,ecommerce}.ts build the three kinds.
  */
-import type { Partner, Sku, Warehouse } from '../protocol/master.ts'
+import type { Category, Channel, Partner, Region, Sku, Warehouse } from '../protocol/master.ts'
 
 export interface SimSku extends Sku {
   /** list price, 2 decimals (0 for raw materials: never sold) */
@@ -32,8 +32,8 @@ export interface SimWarehouse extends Warehouse {
   traffic: number
 }
 
-export interface SimChannel {
-  code: string
+/** A sales channel: its master-data names (`name` zh-CN, `nameEn`) and how it sells. */
+export interface SimChannel extends Channel {
   weight: number
   /** minutes from order to promised (last) shipment */
   promiseMinutes: number
@@ -80,6 +80,12 @@ export interface Scenario {
   suppliers: Partner[]
   customers: Partner[]
   channels: SimChannel[]
+  /** channels of movements other than sales (production orders, supplier-direct receipts), with their names */
+  otherChannels?: Channel[]
+  /** names of the categories of its SKUs (master data `categories`) */
+  categories: Category[]
+  /** names of the regions of its warehouses (master data `regions`) */
+  regions: Region[]
   /** units per minute a SKU leaves a warehouse (sales, transfers out, issues to production) at the sized rate */
   demandPerMinute(sku: SimSku, warehouse: SimWarehouse): number
   /** whether a warehouse keeps this SKU (opening stock, replenishment, stocktakes) */
@@ -91,6 +97,19 @@ export interface Scenario {
   production?: SimProduction
   /** movements per sales line on average (orders, shipments, payments, replenishment…): sets the pace */
   movementsPerSale: number
+}
+
+/** Regions the scenarios' warehouses are in, with their names. */
+export const REGIONS: readonly Region[] = [
+  { code: '华东', name: '华东', nameEn: 'East China' },
+  { code: '华南', name: '华南', nameEn: 'South China' },
+  { code: '华北', name: '华北', nameEn: 'North China' },
+  { code: '西南', name: '西南', nameEn: 'Southwest China' },
+]
+
+/** The named regions these warehouses are in. */
+export function regionsOf(warehouses: readonly Warehouse[]): Region[] {
+  return REGIONS.filter((r) => warehouses.some((w) => w.region === r.code))
 }
 
 /**

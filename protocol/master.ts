@@ -1,14 +1,22 @@
-/** Master data (domain.md): SKUs, warehouses and partners, upserted in bulk so figures show names and alerts know thresholds. */
+/**
+ * Master data (domain.md): SKUs, warehouses and partners, and the display names of categories,
+ * regions and channels, upserted in bulk so figures show names and alerts know thresholds.
+ * Every record has a `name` (the screen's default language, zh-CN) and may have a `nameEn`
+ * (shown when the screen is switched to English; `name` otherwise).
+ */
 import Type from 'typebox'
 import type { Static } from 'typebox'
+import type { MovementDimension } from './metrics.ts'
 
 const Code = Type.String({ minLength: 1, maxLength: 64, pattern: '^[^|\\s]([^|]*[^|\\s])?$' })
 const Name = Type.String({ minLength: 1, maxLength: 200 })
+const NameEn = Type.String({ minLength: 1, maxLength: 200, description: 'English display name' })
 
 export const Sku = Type.Object(
   {
     code: Code,
     name: Name,
+    nameEn: Type.Optional(NameEn),
     category: Type.Optional(Code),
     unit: Type.Optional(Type.String({ minLength: 1, maxLength: 16 })),
     safetyStock: Type.Optional(Type.Number({ minimum: 0, maximum: 1e9 })),
@@ -19,22 +27,45 @@ export const Sku = Type.Object(
 export type Sku = Static<typeof Sku>
 
 export const Warehouse = Type.Object(
-  { code: Code, name: Name, region: Type.Optional(Code) },
+  { code: Code, name: Name, nameEn: Type.Optional(NameEn), region: Type.Optional(Code) },
   { additionalProperties: false },
 )
 export type Warehouse = Static<typeof Warehouse>
 
 export const Partner = Type.Object(
-  { code: Code, name: Name, kind: Type.Union([Type.Literal('supplier'), Type.Literal('customer'), Type.Literal('both')]) },
+  { code: Code, name: Name, nameEn: Type.Optional(NameEn), kind: Type.Union([Type.Literal('supplier'), Type.Literal('customer'), Type.Literal('both')]) },
   { additionalProperties: false },
 )
 export type Partner = Static<typeof Partner>
 
-export const MASTER_KINDS = ['skus', 'warehouses', 'partners'] as const
+/** A member of a dimension that is only a code on movements and SKUs/warehouses: its display names. */
+const NamedCode = () => Type.Object({ code: Code, name: Name, nameEn: Type.Optional(NameEn) }, { additionalProperties: false })
+
+/** A category: the code of a SKU's (or a movement's) `category`. */
+export const Category = NamedCode()
+export type Category = Static<typeof Category>
+/** A region: the code of a warehouse's (or a movement's) `region`. */
+export const Region = NamedCode()
+export type Region = Static<typeof Region>
+/** A sales (or other) channel: the code of a movement's `channel`. */
+export const Channel = NamedCode()
+export type Channel = Static<typeof Channel>
+
+export const MASTER_KINDS = ['skus', 'warehouses', 'partners', 'categories', 'regions', 'channels'] as const
 export type MasterKind = (typeof MASTER_KINDS)[number]
 
-export const MASTER_SCHEMAS = { skus: Sku, warehouses: Warehouse, partners: Partner } as const
+export const MASTER_SCHEMAS = { skus: Sku, warehouses: Warehouse, partners: Partner, categories: Category, regions: Region, channels: Channel } as const
 export type MasterRecord<K extends MasterKind> = Static<(typeof MASTER_SCHEMAS)[K]>
+
+/** The master-data kind that names the members of each dimension (routes are named from warehouses). */
+export const DIMENSION_KINDS = {
+  sku: 'skus',
+  category: 'categories',
+  warehouse: 'warehouses',
+  partner: 'partners',
+  region: 'regions',
+  channel: 'channels',
+} as const satisfies Record<MovementDimension, MasterKind>
 
 /** Largest upsert batch. */
 export const MAX_MASTER_BATCH = 10_000

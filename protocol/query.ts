@@ -51,8 +51,10 @@ export interface SeriesPoint {
 export interface GroupResult {
   /** member code, e.g. the SKU code */
   key: string
-  /** display name from master data, when known */
+  /** display name from master data (its `name`), when known */
   label?: string
+  /** English display name from master data (its `nameEn`), when known; screens in English show it instead of `label` */
+  labelEn?: string
   total: number | null
   series?: SeriesPoint[]
 }
@@ -60,10 +62,17 @@ export interface GroupResult {
 /** One row of a list metric (e.g. `stock.belowSafety`). */
 export interface AlertRow {
   sku: string
+  /** names from master data, when known (`…En`: the English name) */
   skuName?: string
+  skuNameEn?: string
   warehouse: string
   warehouseName?: string
+  warehouseNameEn?: string
+  /** the SKU's master-data category */
   category?: string
+  /** the category's names, when master data has them (`PUT /api/v1/master/categories`) */
+  categoryName?: string
+  categoryNameEn?: string
   qty: number
   safetyStock: number
   /** qty / safetyStock (0 when out of stock) */
@@ -81,14 +90,18 @@ export interface MovementRow {
   occurredAt: string
   sku?: string
   skuName?: string
+  skuNameEn?: string
   category?: string
   warehouse?: string
   warehouseName?: string
+  warehouseNameEn?: string
   /** a transfer's destination */
   toWarehouse?: string
   toWarehouseName?: string
+  toWarehouseNameEn?: string
   partner?: string
   partnerName?: string
+  partnerNameEn?: string
   channel?: string
   /** order or document reference */
   ref?: string

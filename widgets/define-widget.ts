@@ -42,7 +42,10 @@ export interface WidgetProps<O> {
 export interface WidgetDrill {
   dimension: 'sku' | 'category' | 'warehouse' | 'partner' | 'region' | 'channel'
   key: string
+  /** the member's master-data name (zh-CN), when known */
   label?: string
+  /** its English name, when known */
+  labelEn?: string
 }
 
 export function defineWidget<S extends TSchema>(manifest: WidgetManifest<S>): WidgetManifest<S> {

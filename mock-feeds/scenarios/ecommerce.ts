@@ -8,25 +8,25 @@
  */
 import type { Partner } from '../../protocol/master.ts'
 import { createRandom } from '../random.ts'
-import { unitsPerSalesLine } from '../scenario.ts'
+import { regionsOf, unitsPerSalesLine } from '../scenario.ts'
 import type { Scenario, SimChannel, SimSku, SimWarehouse } from '../scenario.ts'
 import type { ScenarioOptions } from './retail.ts'
 
-const CATEGORIES: { code: string; items: string[]; price: [number, number]; variants: string[][] }[] = [
-  { code: 'apparel', items: ['纯棉圆领T恤', '轻薄羽绒服', '直筒牛仔裤', '连帽卫衣', '速干运动裤'], price: [59, 399], variants: [['BLK', 'WHT', 'NAV'], ['S', 'M', 'L', 'XL']] },
-  { code: 'beauty', items: ['玻尿酸补水面膜', '氨基酸洁面乳', '防晒喷雾 SPF50', '修护精华液'], price: [39, 299], variants: [['STD'], ['30ML', '50ML', '100ML']] },
-  { code: 'digital', items: ['蓝牙降噪耳机', '65W氮化镓充电器', '磁吸充电宝', '机械键盘'], price: [79, 599], variants: [['BLK', 'WHT'], ['V1', 'V2']] },
-  { code: 'home', items: ['记忆棉枕头', '四件套床品', '收纳箱 3只装', '香薰加湿器'], price: [49, 329], variants: [['GRY', 'BGE'], ['STD', 'LG']] },
-  { code: 'food', items: ['每日坚果 30袋', '冻干咖啡 24颗', '低脂鸡胸肉 10袋', '燕麦片 1kg'], price: [29, 139], variants: [['STD'], ['1PK', '2PK']] },
+const CATEGORIES: { code: string; name: string; nameEn: string; items: string[]; price: [number, number]; variants: string[][] }[] = [
+  { code: 'apparel', name: '服饰', nameEn: 'Apparel', items: ['纯棉圆领T恤', '轻薄羽绒服', '直筒牛仔裤', '连帽卫衣', '速干运动裤'], price: [59, 399], variants: [['BLK', 'WHT', 'NAV'], ['S', 'M', 'L', 'XL']] },
+  { code: 'beauty', name: '美妆个护', nameEn: 'Beauty', items: ['玻尿酸补水面膜', '氨基酸洁面乳', '防晒喷雾 SPF50', '修护精华液'], price: [39, 299], variants: [['STD'], ['30ML', '50ML', '100ML']] },
+  { code: 'digital', name: '数码', nameEn: 'Electronics', items: ['蓝牙降噪耳机', '65W氮化镓充电器', '磁吸充电宝', '机械键盘'], price: [79, 599], variants: [['BLK', 'WHT'], ['V1', 'V2']] },
+  { code: 'home', name: '家居', nameEn: 'Home', items: ['记忆棉枕头', '四件套床品', '收纳箱 3只装', '香薰加湿器'], price: [49, 329], variants: [['GRY', 'BGE'], ['STD', 'LG']] },
+  { code: 'food', name: '食品', nameEn: 'Food', items: ['每日坚果 30袋', '冻干咖啡 24颗', '低脂鸡胸肉 10袋', '燕麦片 1kg'], price: [29, 139], variants: [['STD'], ['1PK', '2PK']] },
 ]
 
 const WAREHOUSES: SimWarehouse[] = [
-  { code: 'EC-SH', name: '上海自营仓', region: '华东', kind: 'dc', traffic: 1 },
-  { code: 'EC-GZ', name: '广州自营仓', region: '华南', kind: 'dc', traffic: 0.8 },
-  { code: 'TM-HZ', name: '天猫超市杭州仓', region: '华东', kind: 'store', traffic: 0.9 },
-  { code: 'JD-BJ', name: '京东北京仓', region: '华北', kind: 'store', traffic: 0.7 },
-  { code: 'JD-GZ', name: '京东广州仓', region: '华南', kind: 'store', traffic: 0.6 },
-  { code: 'DS-VIRT', name: '供应商直发(虚拟仓)', region: '华东', kind: 'virtual', traffic: 0.5 },
+  { code: 'EC-SH', name: '上海自营仓', nameEn: 'Shanghai own warehouse', region: '华东', kind: 'dc', traffic: 1 },
+  { code: 'EC-GZ', name: '广州自营仓', nameEn: 'Guangzhou own warehouse', region: '华南', kind: 'dc', traffic: 0.8 },
+  { code: 'TM-HZ', name: '天猫超市杭州仓', nameEn: 'Tmall Supermarket Hangzhou', region: '华东', kind: 'store', traffic: 0.9 },
+  { code: 'JD-BJ', name: '京东北京仓', nameEn: 'JD Beijing warehouse', region: '华北', kind: 'store', traffic: 0.7 },
+  { code: 'JD-GZ', name: '京东广州仓', nameEn: 'JD Guangzhou warehouse', region: '华南', kind: 'store', traffic: 0.6 },
+  { code: 'DS-VIRT', name: '供应商直发(虚拟仓)', nameEn: 'Supplier direct (virtual)', region: '华东', kind: 'virtual', traffic: 0.5 },
 ]
 
 const SUPPLIERS = ['杭州衣品服饰', '广州美研生物', '深圳声悦科技', '东莞充能电子', '南通家纺', '义乌优品收纳', '三只松鼠供应链', '云南咖啡庄园', '宁波智家电器', '青岛健食']
@@ -48,12 +48,12 @@ export function ecommerceScenario(seed = 42, opts: ScenarioOptions = {}): Scenar
     kind: 'customer',
   }))
   const channels: SimChannel[] = [
-    { code: 'tmall', weight: 0.3, promiseMinutes: 120, warehouses: ['TM-HZ', 'EC-SH'], qty: [1, 3], payment: 'prepaid', returnRate: 0.06, cancelRate: 0.04 },
-    { code: 'jd', weight: 0.25, promiseMinutes: 90, warehouses: ['JD-BJ', 'JD-GZ', 'EC-GZ'], qty: [1, 3], payment: 'prepaid', returnRate: 0.05, cancelRate: 0.03 },
-    { code: 'douyin', weight: 0.2, promiseMinutes: 180, warehouses: ['EC-SH', 'EC-GZ', 'DS-VIRT'], qty: [1, 2], payment: 'prepaid', returnRate: 0.1, cancelRate: 0.06 },
-    { code: 'pdd', weight: 0.15, promiseMinutes: 240, warehouses: ['EC-GZ', 'DS-VIRT'], qty: [1, 4], payment: 'prepaid', returnRate: 0.07, cancelRate: 0.05 },
+    { code: 'tmall', name: '天猫', nameEn: 'Tmall', weight: 0.3, promiseMinutes: 120, warehouses: ['TM-HZ', 'EC-SH'], qty: [1, 3], payment: 'prepaid', returnRate: 0.06, cancelRate: 0.04 },
+    { code: 'jd', name: '京东', nameEn: 'JD.com', weight: 0.25, promiseMinutes: 90, warehouses: ['JD-BJ', 'JD-GZ', 'EC-GZ'], qty: [1, 3], payment: 'prepaid', returnRate: 0.05, cancelRate: 0.03 },
+    { code: 'douyin', name: '抖音', nameEn: 'Douyin', weight: 0.2, promiseMinutes: 180, warehouses: ['EC-SH', 'EC-GZ', 'DS-VIRT'], qty: [1, 2], payment: 'prepaid', returnRate: 0.1, cancelRate: 0.06 },
+    { code: 'pdd', name: '拼多多', nameEn: 'Pinduoduo', weight: 0.15, promiseMinutes: 240, warehouses: ['EC-GZ', 'DS-VIRT'], qty: [1, 4], payment: 'prepaid', returnRate: 0.07, cancelRate: 0.05 },
     // the brand's own mini-program: larger baskets, sometimes shipped in two parcels
-    { code: 'wechat', weight: 0.1, promiseMinutes: 120, warehouses: ['EC-SH'], qty: [1, 6], payment: 'prepaid', split: [1, 2], returnRate: 0.04, cancelRate: 0.03 },
+    { code: 'wechat', name: '微信小程序', nameEn: 'WeChat mini-program', weight: 0.1, promiseMinutes: 120, warehouses: ['EC-SH'], qty: [1, 6], payment: 'prepaid', split: [1, 2], returnRate: 0.04, cancelRate: 0.03 },
   ]
 
   const skus: SimSku[] = []
@@ -106,6 +106,10 @@ export function ecommerceScenario(seed = 42, opts: ScenarioOptions = {}): Scenar
     suppliers,
     customers,
     channels,
+    // the virtual warehouse's receipts from the supplier (一件代发)
+    otherChannels: [{ code: 'dropship', name: '供应商直发', nameEn: 'Supplier direct' }],
+    categories: CATEGORIES.map(({ code, name, nameEn }) => ({ code, name, nameEn })),
+    regions: regionsOf(WAREHOUSES),
     transferShare,
     purchaseReturnRate: 0.03,
     movementsPerSale: ECOMMERCE_MOVEMENTS_PER_SALE,

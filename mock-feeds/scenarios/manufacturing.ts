@@ -12,16 +12,17 @@
  * `purchase_receipt` from the workshop at standard cost, and the materials the run consumed are
  * backflushed by the `stocktake` of the line-side warehouse that the ERP posts at completion.
  */
-import type { Partner } from '../../protocol/master.ts'
+import type { Category, Partner } from '../../protocol/master.ts'
 import { createRandom } from '../random.ts'
-import { unitsPerSalesLine } from '../scenario.ts'
+import { regionsOf, unitsPerSalesLine } from '../scenario.ts'
 import type { Scenario, SimChannel, SimSku, SimWarehouse } from '../scenario.ts'
 import type { ScenarioOptions } from './retail.ts'
 
-const FAMILIES: { category: string; name: string; unit: string; models: { code: string; name: string }[]; variants: string[]; materials: string[] }[] = [
+const FAMILIES: { category: string; name: string; nameEn: string; unit: string; models: { code: string; name: string }[]; variants: string[]; materials: string[] }[] = [
   {
     category: 'motor',
     name: '电机',
+    nameEn: 'Motors',
     unit: '台',
     models: [
       { code: 'MTR-Y2-0750-4P', name: 'Y2 三相异步电机 0.75kW 4极' },
@@ -36,6 +37,7 @@ const FAMILIES: { category: string; name: string; unit: string; models: { code: 
   {
     category: 'pump',
     name: '水泵',
+    nameEn: 'Pumps',
     unit: '台',
     models: [
       { code: 'PMP-CDL-04-10', name: 'CDL 立式多级泵 4m³/h' },
@@ -49,6 +51,7 @@ const FAMILIES: { category: string; name: string; unit: string; models: { code: 
   {
     category: 'reducer',
     name: '减速机',
+    nameEn: 'Gear reducers',
     unit: '台',
     models: [
       { code: 'RDC-WPA-080-30', name: 'WPA 蜗轮减速机 80 速比30' },
@@ -62,6 +65,7 @@ const FAMILIES: { category: string; name: string; unit: string; models: { code: 
   {
     category: 'valve',
     name: '阀门',
+    nameEn: 'Valves',
     unit: '件',
     models: [
       { code: 'VLV-Q41F-16C-DN50', name: 'Q41F 球阀 PN16 DN50' },
@@ -74,6 +78,7 @@ const FAMILIES: { category: string; name: string; unit: string; models: { code: 
   {
     category: 'control',
     name: '控制柜',
+    nameEn: 'Control cabinets',
     unit: '台',
     models: [
       { code: 'CTL-VFD-2.2K-380', name: '变频控制柜 2.2kW 380V' },
@@ -83,6 +88,17 @@ const FAMILIES: { category: string; name: string; unit: string; models: { code: 
     variants: ['IP54', 'IP65'],
     materials: ['RM-PCB-CTL-V3', 'RM-SPCC-SHT-1.5', 'RM-CU-CBL-2.5', 'RM-BOLT-M8X25', 'RM-PNT-RAL7035'],
   },
+]
+
+/** Categories of the raw materials. */
+const MATERIAL_CATEGORIES: Category[] = [
+  { code: 'rm-metal', name: '金属材料', nameEn: 'Metals' },
+  { code: 'rm-bearing', name: '轴承', nameEn: 'Bearings' },
+  { code: 'rm-casting', name: '铸件', nameEn: 'Castings' },
+  { code: 'rm-seal', name: '密封件', nameEn: 'Seals' },
+  { code: 'rm-electronic', name: '电子电气料', nameEn: 'Electrical parts' },
+  { code: 'rm-fastener', name: '紧固件', nameEn: 'Fasteners' },
+  { code: 'rm-consumable', name: '辅料', nameEn: 'Consumables' },
 ]
 
 const MATERIALS: Record<string, { name: string; unit: string; cost: [number, number]; category: string }> = {
@@ -110,12 +126,12 @@ const MATERIALS: Record<string, { name: string; unit: string; cost: [number, num
 }
 
 const WAREHOUSES: Omit<SimWarehouse, 'traffic'>[] = [
-  { code: 'RM-SZ', name: '深圳工厂原料仓', region: '华南', kind: 'dc' },
-  { code: 'WIP-SZ', name: '深圳工厂车间线边仓', region: '华南', kind: 'wip' },
-  { code: 'FG-SZ', name: '深圳工厂成品仓', region: '华南', kind: 'dc' },
-  { code: 'FG-SH', name: '上海成品分仓', region: '华东', kind: 'store' },
-  { code: 'FG-BJ', name: '北京成品分仓', region: '华北', kind: 'store' },
-  { code: 'FG-CD', name: '成都成品分仓', region: '西南', kind: 'store' },
+  { code: 'RM-SZ', name: '深圳工厂原料仓', nameEn: 'Shenzhen plant raw materials', region: '华南', kind: 'dc' },
+  { code: 'WIP-SZ', name: '深圳工厂车间线边仓', nameEn: 'Shenzhen plant line-side', region: '华南', kind: 'wip' },
+  { code: 'FG-SZ', name: '深圳工厂成品仓', nameEn: 'Shenzhen plant finished goods', region: '华南', kind: 'dc' },
+  { code: 'FG-SH', name: '上海成品分仓', nameEn: 'Shanghai finished goods', region: '华东', kind: 'store' },
+  { code: 'FG-BJ', name: '北京成品分仓', nameEn: 'Beijing finished goods', region: '华北', kind: 'store' },
+  { code: 'FG-CD', name: '成都成品分仓', nameEn: 'Chengdu finished goods', region: '西南', kind: 'store' },
 ]
 const TRAFFIC: Record<string, number> = { 'FG-SZ': 1, 'FG-SH': 0.8, 'FG-BJ': 0.6, 'FG-CD': 0.4 }
 
@@ -143,11 +159,11 @@ export function manufacturingScenario(seed = 42, opts: ScenarioOptions = {}): Sc
   const fg = ['FG-SZ', 'FG-SH', 'FG-BJ', 'FG-CD']
   const channels: SimChannel[] = [
     // projects and OEMs: large lines, shipped in up to three parts, on credit
-    { code: 'direct', weight: 0.4, promiseMinutes: 180, warehouses: fg, qty: [2, 20], payment: 'credit', split: [1, 3], returnRate: 0.005, cancelRate: 0.01 },
+    { code: 'direct', name: '项目直销', nameEn: 'Direct & projects', weight: 0.4, promiseMinutes: 180, warehouses: fg, qty: [2, 20], payment: 'credit', split: [1, 3], returnRate: 0.005, cancelRate: 0.01 },
     // distributors pay in advance; their orders are sometimes split in two
-    { code: 'distributor', weight: 0.45, promiseMinutes: 120, warehouses: fg, qty: [4, 30], payment: 'prepaid', split: [1, 2], returnRate: 0.01, cancelRate: 0.02 },
+    { code: 'distributor', name: '经销商', nameEn: 'Distributors', weight: 0.45, promiseMinutes: 120, warehouses: fg, qty: [4, 30], payment: 'prepaid', split: [1, 2], returnRate: 0.01, cancelRate: 0.02 },
     // spare parts and small orders from the plant, paid at shipment
-    { code: 'spare', weight: 0.15, promiseMinutes: 60, warehouses: ['FG-SZ'], qty: [1, 3], payment: 'shipment', returnRate: 0.02 },
+    { code: 'spare', name: '备件零售', nameEn: 'Spare parts', weight: 0.15, promiseMinutes: 60, warehouses: ['FG-SZ'], qty: [1, 3], payment: 'shipment', returnRate: 0.02 },
   ]
 
   const materialSkus = new Map<string, SimSku>()
@@ -226,6 +242,10 @@ export function manufacturingScenario(seed = 42, opts: ScenarioOptions = {}): Sc
     suppliers: [...suppliers, workshop],
     customers,
     channels,
+    // production orders are booked as purchase orders from the workshop with this channel
+    otherChannels: [{ code: 'production', name: '生产', nameEn: 'Production' }],
+    categories: [...FAMILIES.map((f) => ({ code: f.category, name: f.name, nameEn: f.nameEn })), ...MATERIAL_CATEGORIES],
+    regions: regionsOf(warehouses),
     transferShare: 1,
     purchaseReturnRate: 0.04,
     movementsPerSale: MANUFACTURING_MOVEMENTS_PER_SALE,

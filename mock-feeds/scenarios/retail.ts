@@ -4,30 +4,31 @@
  */
 import type { Partner } from '../../protocol/master.ts'
 import { createRandom } from '../random.ts'
+import { regionsOf } from '../scenario.ts'
 import type { Scenario, SimSku, SimWarehouse } from '../scenario.ts'
 
-const CATEGORIES: { code: string; name: string; items: string[]; price: [number, number] }[] = [
-  { code: 'drinks', name: '饮料', items: ['矿泉水 550ml', '绿茶 500ml', '可乐 330ml', '橙汁 1L', '苏打水 350ml', '乌龙茶 500ml', '椰子水 1L', '咖啡饮料 280ml'], price: [2, 12] },
-  { code: 'snacks', name: '零食', items: ['薯片 70g', '饼干 200g', '坚果礼盒', '巧克力 100g', '牛肉干 100g', '海苔 30g', '果冻 6杯', '瓜子 250g'], price: [5, 68] },
-  { code: 'dairy', name: '乳品', items: ['纯牛奶 250ml×12', '酸奶 100g×8', '奶酪片 200g', '黄油 250g', '豆奶 250ml×6'], price: [8, 75] },
-  { code: 'grain', name: '粮油', items: ['大米 5kg', '面粉 2.5kg', '花生油 5L', '挂面 1kg', '小米 1kg', '菜籽油 1.8L'], price: [10, 120] },
-  { code: 'frozen', name: '冷冻', items: ['水饺 1kg', '汤圆 500g', '冷冻虾仁 400g', '冰淇淋 4支', '鸡翅 1kg'], price: [15, 98] },
-  { code: 'household', name: '日化', items: ['洗衣液 2kg', '洗洁精 1.5kg', '纸巾 10包', '垃圾袋 100只', '消毒液 1L', '保鲜膜 30m'], price: [6, 59] },
-  { code: 'personal', name: '个护', items: ['洗发水 750ml', '沐浴露 1L', '牙膏 120g', '牙刷 4支', '护手霜 50g', '剃须刀'], price: [9, 129] },
-  { code: 'baby', name: '母婴', items: ['纸尿裤 L 52片', '婴儿湿巾 80抽', '奶粉 900g', '婴儿洗衣液 1L'], price: [25, 329] },
-  { code: 'fresh', name: '生鲜', items: ['苹果 1kg', '香蕉 1kg', '鸡蛋 30枚', '番茄 500g', '猪里脊 500g', '三文鱼 200g'], price: [6, 88] },
-  { code: 'appliance', name: '小家电', items: ['电热水壶', '吹风机', '电饭煲', '榨汁机', '电动牙刷'], price: [69, 599] },
+const CATEGORIES: { code: string; name: string; nameEn: string; items: string[]; price: [number, number] }[] = [
+  { code: 'drinks', name: '饮料', nameEn: 'Drinks', items: ['矿泉水 550ml', '绿茶 500ml', '可乐 330ml', '橙汁 1L', '苏打水 350ml', '乌龙茶 500ml', '椰子水 1L', '咖啡饮料 280ml'], price: [2, 12] },
+  { code: 'snacks', name: '零食', nameEn: 'Snacks', items: ['薯片 70g', '饼干 200g', '坚果礼盒', '巧克力 100g', '牛肉干 100g', '海苔 30g', '果冻 6杯', '瓜子 250g'], price: [5, 68] },
+  { code: 'dairy', name: '乳品', nameEn: 'Dairy', items: ['纯牛奶 250ml×12', '酸奶 100g×8', '奶酪片 200g', '黄油 250g', '豆奶 250ml×6'], price: [8, 75] },
+  { code: 'grain', name: '粮油', nameEn: 'Grain & oil', items: ['大米 5kg', '面粉 2.5kg', '花生油 5L', '挂面 1kg', '小米 1kg', '菜籽油 1.8L'], price: [10, 120] },
+  { code: 'frozen', name: '冷冻', nameEn: 'Frozen food', items: ['水饺 1kg', '汤圆 500g', '冷冻虾仁 400g', '冰淇淋 4支', '鸡翅 1kg'], price: [15, 98] },
+  { code: 'household', name: '日化', nameEn: 'Household', items: ['洗衣液 2kg', '洗洁精 1.5kg', '纸巾 10包', '垃圾袋 100只', '消毒液 1L', '保鲜膜 30m'], price: [6, 59] },
+  { code: 'personal', name: '个护', nameEn: 'Personal care', items: ['洗发水 750ml', '沐浴露 1L', '牙膏 120g', '牙刷 4支', '护手霜 50g', '剃须刀'], price: [9, 129] },
+  { code: 'baby', name: '母婴', nameEn: 'Baby & kids', items: ['纸尿裤 L 52片', '婴儿湿巾 80抽', '奶粉 900g', '婴儿洗衣液 1L'], price: [25, 329] },
+  { code: 'fresh', name: '生鲜', nameEn: 'Fresh food', items: ['苹果 1kg', '香蕉 1kg', '鸡蛋 30枚', '番茄 500g', '猪里脊 500g', '三文鱼 200g'], price: [6, 88] },
+  { code: 'appliance', name: '小家电', nameEn: 'Small appliances', items: ['电热水壶', '吹风机', '电饭煲', '榨汁机', '电动牙刷'], price: [69, 599] },
 ]
 
 const WAREHOUSES: Omit<SimWarehouse, 'traffic'>[] = [
-  { code: 'DC-SH', name: '上海中心仓', region: '华东', kind: 'dc' },
-  { code: 'DC-GZ', name: '广州中心仓', region: '华南', kind: 'dc' },
-  { code: 'ST-SH01', name: '上海南京路店', region: '华东', kind: 'store' },
-  { code: 'ST-HZ01', name: '杭州西湖店', region: '华东', kind: 'store' },
-  { code: 'ST-SZ01', name: '深圳福田店', region: '华南', kind: 'store' },
-  { code: 'ST-GZ01', name: '广州天河店', region: '华南', kind: 'store' },
-  { code: 'ST-BJ01', name: '北京朝阳店', region: '华北', kind: 'store' },
-  { code: 'ST-TJ01', name: '天津滨海店', region: '华北', kind: 'store' },
+  { code: 'DC-SH', name: '上海中心仓', nameEn: 'Shanghai DC', region: '华东', kind: 'dc' },
+  { code: 'DC-GZ', name: '广州中心仓', nameEn: 'Guangzhou DC', region: '华南', kind: 'dc' },
+  { code: 'ST-SH01', name: '上海南京路店', nameEn: 'Shanghai Nanjing Rd store', region: '华东', kind: 'store' },
+  { code: 'ST-HZ01', name: '杭州西湖店', nameEn: 'Hangzhou West Lake store', region: '华东', kind: 'store' },
+  { code: 'ST-SZ01', name: '深圳福田店', nameEn: 'Shenzhen Futian store', region: '华南', kind: 'store' },
+  { code: 'ST-GZ01', name: '广州天河店', nameEn: 'Guangzhou Tianhe store', region: '华南', kind: 'store' },
+  { code: 'ST-BJ01', name: '北京朝阳店', nameEn: 'Beijing Chaoyang store', region: '华北', kind: 'store' },
+  { code: 'ST-TJ01', name: '天津滨海店', nameEn: 'Tianjin Binhai store', region: '华北', kind: 'store' },
 ]
 
 const SUPPLIER_NAMES = ['华润供应链', '康师傅食品', '伊利乳业', '中粮粮油', '三全食品', '蓝月亮日化', '宝洁中国', '贝因美', '佳沃鲜果', '美的电器', '农夫山泉', '良品铺子', '光明乳业', '金龙鱼', '思念食品', '立白集团', '联合利华', '飞鹤乳业', '百果园', '九阳股份']
@@ -101,16 +102,15 @@ export function retailScenario(seed = 42, opts: ScenarioOptions = {}): Scenario 
     demandPerMinute: (sku, w) => linesPerMinute * (sku.popularity / popularityTotal) * unitsPerLine(w),
     stocks: () => true,
     movementsPerSale: MOVEMENTS_PER_SALE,
+    categories: CATEGORIES.map(({ code, name, nameEn }) => ({ code, name, nameEn })),
+    regions: regionsOf(warehouses),
     channels: [
       // POS: shipped at the till, cash recorded for 60 % of lines, 40 % anonymous walk-in customers
-      { code: 'pos', weight: 0.7, promiseMinutes: 0, warehouses: stores, qty: [1, 3], immediate: true, payment: 'shipment', paidShare: 0.6, walkInShare: 0.4 },
+      { code: 'pos', name: '门店收银', nameEn: 'In-store POS', weight: 0.7, promiseMinutes: 0, warehouses: stores, qty: [1, 3], immediate: true, payment: 'shipment', paidShare: 0.6, walkInShare: 0.4 },
       // online orders are paid at once and picked at a distribution centre; a few are cancelled
-      { code: 'online', weight: 0.22, promiseMinutes: 45, warehouses: dcs, qty: [1, 4], payment: 'prepaid', cancelRate: 0.02 },
+      { code: 'online', name: '线上商城', nameEn: 'Online store', weight: 0.22, promiseMinutes: 45, warehouses: dcs, qty: [1, 4], payment: 'prepaid', cancelRate: 0.02 },
       // wholesale on credit, large lines sometimes shipped in two parts
-      { code: 'wholesale', weight: 0.08, promiseMinutes: 240, warehouses: dcs, qty: [5, 30], payment: 'credit', split: [1, 2], cancelRate: 0.01 },
+      { code: 'wholesale', name: '批发', nameEn: 'Wholesale', weight: 0.08, promiseMinutes: 240, warehouses: dcs, qty: [5, 30], payment: 'credit', split: [1, 2], cancelRate: 0.01 },
     ],
   }
 }
-
-/** Category display names (master data has no category table; the screen may use these). */
-export const CATEGORY_NAMES: Record<string, string> = Object.fromEntries(CATEGORIES.map((c) => [c.code, c.name]))

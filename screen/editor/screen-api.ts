@@ -5,7 +5,7 @@
  */
 import type { ScreenDefinition, ScreenSummary, StoredScreen } from '../../protocol/screen.ts'
 import { TEMPLATES } from '../../widgets/templates/index.ts'
-import type { MasterKind, Partner, Sku, Warehouse } from '../../protocol/master.ts'
+import type { Category, Channel, MasterKind, Partner, Region, Sku, Warehouse } from '../../protocol/master.ts'
 
 export class ApiError extends Error {
   constructor(
@@ -104,19 +104,41 @@ export async function saveScreen(screen: ScreenDefinition, baseVersion: number, 
   })
 }
 
+/** A code the editor knows, with its master-data names. */
+export interface KnownCode {
+  code: string
+  name?: string
+  nameEn?: string
+}
+
 /** Known codes per dimension, with names, for the option form's code lists. */
-export type KnownCodes = Partial<Record<'sku' | 'category' | 'warehouse' | 'partner' | 'region', { code: string; name?: string }[]>>
+export type KnownCodes = Partial<Record<'sku' | 'category' | 'warehouse' | 'partner' | 'region' | 'channel', KnownCode[]>>
+
+/** The records' codes and names, plus codes only used by other records (a SKU's category), sorted by code. */
+export function mergeKnownCodes(named: readonly { code: string; name: string; nameEn?: string }[], used: readonly (string | undefined)[]): KnownCode[] {
+  const out = new Map<string, KnownCode>(named.map((r) => [r.code, { code: r.code, name: r.name, ...(r.nameEn ? { nameEn: r.nameEn } : {}) }]))
+  for (const code of used) if (code && !out.has(code)) out.set(code, { code })
+  return [...out.values()].sort((a, b) => (a.code < b.code ? -1 : a.code > b.code ? 1 : 0))
+}
 
 /** Master data codes the editor offers (at most a few thousand SKUs are offered; any code may be typed). */
 export async function loadKnownCodes(bearer: string | null): Promise<KnownCodes> {
   const get = <T>(kind: MasterKind) => request<T[]>(`/api/v1/master/${kind}`, { bearer }).catch(() => [] as T[])
-  const [skus, warehouses, partners] = await Promise.all([get<Sku>('skus'), get<Warehouse>('warehouses'), get<Partner>('partners')])
-  const unique = (values: (string | undefined)[]) => [...new Set(values.filter((v): v is string => !!v))].sort().map((code) => ({ code }))
+  const [skus, warehouses, partners, categories, regions, channels] = await Promise.all([
+    get<Sku>('skus'),
+    get<Warehouse>('warehouses'),
+    get<Partner>('partners'),
+    get<Category>('categories'),
+    get<Region>('regions'),
+    get<Channel>('channels'),
+  ])
+  const named = (r: { code: string; name: string; nameEn?: string }): KnownCode => ({ code: r.code, name: r.name, ...(r.nameEn ? { nameEn: r.nameEn } : {}) })
   return {
-    sku: skus.slice(0, 5000).map((s) => ({ code: s.code, name: s.name })),
-    category: unique(skus.map((s) => s.category)),
-    warehouse: warehouses.map((w) => ({ code: w.code, name: w.name })),
-    region: unique(warehouses.map((w) => w.region)),
-    partner: partners.map((p) => ({ code: p.code, name: p.name })),
+    sku: skus.slice(0, 5000).map(named),
+    category: mergeKnownCodes(categories, skus.map((s) => s.category)),
+    warehouse: warehouses.map(named),
+    region: mergeKnownCodes(regions, warehouses.map((w) => w.region)),
+    partner: partners.map(named),
+    channel: mergeKnownCodes(channels, []),
   }
 }

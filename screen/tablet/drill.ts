@@ -37,7 +37,8 @@ const kpi = (id: string, metric: string, title: string): DrillPanel => ({
 
 export function drillPlan(drill: WidgetDrill, locale: Locale): DrillPlan {
   const zh = locale === 'zh-CN'
-  const name = drill.label ?? drill.key
+  // the member's name in the tablet's language (English when the drill carries one), else its code
+  const name = (locale === 'en' ? drill.labelEn || drill.label : drill.label) || drill.key
   const title = `${DIMENSION_NAMES[drill.dimension][locale]} · ${name}`
   const filter = { [drill.dimension]: drill.key } as NonNullable<Query['filter']>
   const figures = [
@@ -76,10 +77,18 @@ export function drillPlan(drill: WidgetDrill, locale: Locale): DrillPlan {
   return { title, filter, panels: figures }
 }
 
-/** Reads a drill from the route query (`?drill=category&key=drinks&label=饮料`). */
+/** Reads a drill from the route query (`?drill=category&key=baby&label=母婴&labelEn=Baby+%26+kids`). */
 export function drillFromQuery(query: Record<string, unknown>): WidgetDrill | undefined {
   const dimension = query.drill
   const key = query.key
   if (typeof dimension !== 'string' || typeof key !== 'string' || !key || !Object.hasOwn(DIMENSION_NAMES, dimension)) return undefined
-  return { dimension: dimension as WidgetDrill['dimension'], key, ...(typeof query.label === 'string' && query.label ? { label: query.label } : {}) }
+  const text = (v: unknown) => (typeof v === 'string' && v ? v : undefined)
+  const label = text(query.label)
+  const labelEn = text(query.labelEn)
+  return { dimension: dimension as WidgetDrill['dimension'], key, ...(label ? { label } : {}), ...(labelEn ? { labelEn } : {}) }
+}
+
+/** The route query of a drill: the inverse of drillFromQuery. */
+export function drillQuery(drill: WidgetDrill): Record<string, string> {
+  return { drill: drill.dimension, key: drill.key, ...(drill.label ? { label: drill.label } : {}), ...(drill.labelEn ? { labelEn: drill.labelEn } : {}) }
 }

@@ -98,7 +98,7 @@ async function dryRun(queries: [string, Query][]): Promise<void> {
     redis,
     keys: createKeys(config.keyPrefix),
     calendar: createCalendar(config.timeZone),
-    masterData: { label: () => undefined, sku: () => undefined, warehouse: () => undefined },
+    masterData: { names: () => undefined, sku: () => undefined, warehouse: () => undefined },
     currency: config.currency,
     retention: config.retention,
   })

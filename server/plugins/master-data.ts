@@ -1,25 +1,32 @@
 /**
- * Master data (SKUs, warehouses, partners): stored in Redis hashes (code → JSON), cached in
- * each process for display names, alert thresholds and the dimensions movements leave out.
- * A write publishes a change notice; every process then reloads its cache.
+ * Master data (SKUs, warehouses, partners; names of categories, regions and channels): stored in
+ * Redis hashes (code → JSON), cached in each process for display names, alert thresholds and the
+ * dimensions movements leave out. A write publishes a change notice; every process then reloads
+ * its cache.
  */
 import fp from 'fastify-plugin'
 import Type from 'typebox'
 import { Compile } from 'typebox/compile'
 import type { Validator } from 'typebox/compile'
-import { MASTER_KINDS, MASTER_SCHEMAS, MAX_MASTER_BATCH } from '../../protocol/master.ts'
-import type { MasterKind, Partner, Sku, Warehouse } from '../../protocol/master.ts'
+import { DIMENSION_KINDS, MASTER_KINDS, MASTER_SCHEMAS, MAX_MASTER_BATCH } from '../../protocol/master.ts'
+import type { MasterKind, MasterRecord, Partner, Sku, Warehouse } from '../../protocol/master.ts'
 import { METRIC_NAMES } from '../../protocol/metrics.ts'
 import type { DimensionSource } from '../aggregate/fold.ts'
 import { CockpitError } from '../errors.ts'
 import type { FieldError } from '../errors.ts'
 
+/** Display names of one member: `name` (zh-CN, the default) and, when given, `nameEn`. */
+export interface MemberNames {
+  name: string
+  nameEn?: string
+}
+
 export interface MasterData extends DimensionSource {
   sku(code: string): Sku | undefined
   warehouse(code: string): Warehouse | undefined
   partner(code: string): Partner | undefined
-  /** display name of a member of a dimension, when master data has one */
-  label(dim: string, code: string): string | undefined
+  /** display names of a member of a dimension (sku, category, warehouse, partner, region, channel), when master data has them */
+  names(dim: string, code: string): MemberNames | undefined
   list<K extends MasterKind>(kind: K): Promise<unknown[]>
   upsert(kind: MasterKind, records: unknown[]): Promise<number>
   /** reload the cache from Redis */
@@ -48,9 +55,9 @@ export function validateMasterRecords(kind: MasterKind, records: unknown[]): { i
 export const masterDataPlugin = fp(
   async (fastify) => {
     const { redis, keys, changes } = fastify
-    let skus = new Map<string, Sku>()
-    let warehouses = new Map<string, Warehouse>()
-    let partners = new Map<string, Partner>()
+    type Cache = { [K in MasterKind]: Map<string, MasterRecord<K>> }
+    const empty = (): Cache => Object.fromEntries(MASTER_KINDS.map((k) => [k, new Map()])) as unknown as Cache
+    let cache = empty()
 
     async function readAll<T>(kind: MasterKind): Promise<Map<string, T>> {
       const raw = await redis.hgetall(keys.master(kind))
@@ -58,16 +65,16 @@ export const masterDataPlugin = fp(
     }
 
     const service: MasterData = {
-      sku: (code) => skus.get(code),
-      warehouse: (code) => warehouses.get(code),
-      partner: (code) => partners.get(code),
-      categoryOf: (sku) => skus.get(sku)?.category,
-      regionOf: (wh) => warehouses.get(wh)?.region,
-      label(dim, code) {
-        if (dim === 'sku') return skus.get(code)?.name
-        if (dim === 'warehouse') return warehouses.get(code)?.name
-        if (dim === 'partner') return partners.get(code)?.name
-        return undefined
+      sku: (code) => cache.skus.get(code),
+      warehouse: (code) => cache.warehouses.get(code),
+      partner: (code) => cache.partners.get(code),
+      categoryOf: (sku) => cache.skus.get(sku)?.category,
+      regionOf: (wh) => cache.warehouses.get(wh)?.region,
+      names(dim, code) {
+        const kind = Object.hasOwn(DIMENSION_KINDS, dim) ? DIMENSION_KINDS[dim as keyof typeof DIMENSION_KINDS] : undefined
+        const record = kind ? cache[kind].get(code) : undefined
+        if (!record) return undefined
+        return record.nameEn === undefined ? { name: record.name } : { name: record.name, nameEn: record.nameEn }
       },
       async list(kind) {
         return [...(await readAll<unknown>(kind)).values()]
@@ -90,7 +97,8 @@ export const masterDataPlugin = fp(
         return records.length
       },
       async reload() {
-        ;[skus, warehouses, partners] = await Promise.all([readAll<Sku>('skus'), readAll<Warehouse>('warehouses'), readAll<Partner>('partners')])
+        const maps = await Promise.all(MASTER_KINDS.map((k) => readAll(k)))
+        cache = Object.fromEntries(MASTER_KINDS.map((k, i) => [k, maps[i]])) as unknown as Cache
       },
     }
     fastify.decorate('masterData', service)

@@ -17,7 +17,7 @@ import type { BusinessCalendar, Tile } from '../domain/time.ts'
 import { CockpitError } from '../errors.ts'
 import type { Keys, Resolution } from '../redis/keys.ts'
 import { ALL_FIELD, RESOLUTIONS } from '../redis/keys.ts'
-import type { MasterData } from '../plugins/master-data.ts'
+import type { MasterData, MemberNames } from '../plugins/master-data.ts'
 import { FORMULAS, countersOf } from './formulas.ts'
 import type { Terms } from './formulas.ts'
 import { previousPeriod, resolvePeriod } from './period.ts'
@@ -37,7 +37,7 @@ export interface QueryEngineOptions {
   redis: Redis
   keys: Keys
   calendar: BusinessCalendar
-  masterData: Pick<MasterData, 'label' | 'sku' | 'warehouse'>
+  masterData: Pick<MasterData, 'names' | 'sku' | 'warehouse'>
   currency: string
   retention: Record<Resolution, number>
   now?: () => number
@@ -96,13 +96,29 @@ export function createQueryEngine(o: QueryEngineOptions): QueryEngine {
     return input
   }
 
-  /** `FROM→TO` → "From name → To name" when master data names either warehouse */
-  function routeLabel(key: string): string | undefined {
+  /**
+   * `FROM→TO` → "From name → To name" when master data names either warehouse; in English from
+   * their `nameEn` (else `name`, else the code) when either has one
+   */
+  function routeNames(key: string): MemberNames | undefined {
     const route = parseRoute(key)
     if (!route) return undefined
-    const from = o.masterData.label('warehouse', route.from)
-    const to = o.masterData.label('warehouse', route.to)
-    return from === undefined && to === undefined ? undefined : `${from ?? route.from} → ${to ?? route.to}`
+    const from = o.masterData.names('warehouse', route.from)
+    const to = o.masterData.names('warehouse', route.to)
+    if (from === undefined && to === undefined) return undefined
+    const name = `${from?.name ?? route.from} → ${to?.name ?? route.to}`
+    if (from?.nameEn === undefined && to?.nameEn === undefined) return { name }
+    return { name, nameEn: `${from?.nameEn ?? from?.name ?? route.from} → ${to?.nameEn ?? to?.name ?? route.to}` }
+  }
+
+  /** a group with its display names from master data (`label`, and `labelEn` when there is an English name) */
+  function named(dim: Dimension, g: GroupResult): GroupResult {
+    const n = dim === 'route' ? routeNames(g.key) : o.masterData.names(dim, g.key)
+    if (n !== undefined) {
+      g.label = n.name
+      if (n.nameEn !== undefined) g.labelEn = n.nameEn
+    }
+    return g
   }
 
   /**
@@ -261,7 +277,6 @@ export function createQueryEngine(o: QueryEngineOptions): QueryEngine {
     // a rolling window ends now: nothing lies after it, so its last bucket can be read whole
     const openEnd = period.to >= at
     const isRatio = info.kind === 'ratio'
-    const label = (dim: Dimension, key: string) => (dim === 'route' ? routeLabel(key) : o.masterData.label(dim, key))
     const result: QueryResult = {
       metric: q.metric,
       unit: info.unit,
@@ -291,9 +306,7 @@ export function createQueryEngine(o: QueryEngineOptions): QueryEngine {
       keys.sort((a, b) => (byTotal(b) ?? -Infinity) - (byTotal(a) ?? -Infinity) || (a < b ? -1 : 1))
       if (q.top) keys = keys.slice(0, q.top)
       result.groups = keys.map((key): GroupResult => {
-        const g: GroupResult = { key, total: out(byTotal(key)) }
-        const l = label(q.groupBy!, key)
-        if (l !== undefined) g.label = l
+        const g = named(q.groupBy!, { key, total: out(byTotal(key)) })
         if (q.interval) g.series = points.map((p, i) => ({ start: p.start, value: out(values[i + 1]!.get(key) ?? (isRatio ? null : 0)) }))
         return g
       })
@@ -399,12 +412,7 @@ export function createQueryEngine(o: QueryEngineOptions): QueryEngine {
     if (q.groupBy) {
       let keys = [...members.keys()].sort((a, b) => members.get(b)! - members.get(a)! || (a < b ? -1 : 1))
       if (q.top) keys = keys.slice(0, q.top)
-      result.groups = keys.map((key) => {
-        const g: GroupResult = { key, total: out(members.get(key)!) }
-        const l = o.masterData.label(q.groupBy!, key)
-        if (l !== undefined) g.label = l
-        return g
-      })
+      result.groups = keys.map((key) => named(q.groupBy!, { key, total: out(members.get(key)!) }))
     }
     return result
   }
@@ -436,8 +444,15 @@ export function createQueryEngine(o: QueryEngineOptions): QueryEngine {
       if (filter.region && !filter.region.includes(wh?.region ?? '')) continue
       const row: AlertRow = { sku, warehouse, qty, safetyStock: safety, coverage: Math.max(0, qty) / safety }
       if (master?.name) row.skuName = master.name
+      if (master?.nameEn) row.skuNameEn = master.nameEn
       if (wh?.name) row.warehouseName = wh.name
-      if (master?.category) row.category = master.category
+      if (wh?.nameEn) row.warehouseNameEn = wh.nameEn
+      if (master?.category) {
+        row.category = master.category
+        const cat = o.masterData.names('category', master.category)
+        if (cat) row.categoryName = cat.name
+        if (cat?.nameEn !== undefined) row.categoryNameEn = cat.nameEn
+      }
       rows.push(row)
     }
     rows.sort((a, b) => a.coverage - b.coverage || a.qty - b.qty || (a.sku < b.sku ? -1 : 1))
@@ -462,7 +477,7 @@ export function createQueryEngine(o: QueryEngineOptions): QueryEngine {
     if (!replies || failed) throw failed ?? new Error('reading the latest movements was aborted')
     const entries = replies[0]![1] as string[]
     const kept = replies[1]![1] as number
-    const { rows, matched } = recentRows(entries, filter, q.types, limit, { format: (ms) => cal.format(ms), label: (dim, code) => o.masterData.label(dim, code) })
+    const { rows, matched } = recentRows(entries, filter, q.types, limit, { format: (ms) => cal.format(ms), names: (dim, code) => o.masterData.names(dim, code) })
     // total: how many of the kept movements match (all of them when unfiltered)
     return { metric: q.metric, unit: 'count', currency: o.currency, total: unfiltered ? kept : matched, movements: rows, asOf: cal.format(at) }
   }
@@ -597,9 +612,7 @@ export function createQueryEngine(o: QueryEngineOptions): QueryEngine {
       let keys = [...new Set([wholeValues, ...pointValues].flatMap((m) => [...m.keys()]))].sort((a, b) => (wholeValues.get(b) ?? -Infinity) - (wholeValues.get(a) ?? -Infinity) || (a < b ? -1 : 1))
       if (q.top) keys = keys.slice(0, q.top)
       result.groups = keys.map((key) => {
-        const g: GroupResult = { key, total: out(wholeValues.get(key) ?? (isSum ? 0 : null)) }
-        const l = o.masterData.label(q.groupBy!, key)
-        if (l !== undefined) g.label = l
+        const g = named(q.groupBy!, { key, total: out(wholeValues.get(key) ?? (isSum ? 0 : null)) })
         if (q.interval) g.series = points.map((p, k) => ({ start: cal.format(p.start), value: out(pointValues[k]!.get(key) ?? (isSum ? 0 : null)) }))
         return g
       })
@@ -664,12 +677,7 @@ export function createQueryEngine(o: QueryEngineOptions): QueryEngine {
     }
     if (dim) {
       result.groupBy = dim
-      let list = [...groups].map(([key, g]): GroupResult => {
-        const out: GroupResult = { key, total: g.out / g.active }
-        const l = o.masterData.label(dim, key)
-        if (l !== undefined) out.label = l
-        return out
-      })
+      let list = [...groups].map(([key, g]) => named(dim, { key, total: g.out / g.active }))
       list.sort((a, b) => b.total! - a.total! || (a.key < b.key ? -1 : 1))
       if (q.top) list = list.slice(0, q.top)
       result.groups = list

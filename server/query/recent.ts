@@ -21,7 +21,7 @@ interface CancelRecord {
 
 export interface RecentSource {
   format(epochMs: number): string
-  label(dim: string, code: string): string | undefined
+  names(dim: string, code: string): { name: string; nameEn?: string } | undefined
 }
 
 type Filter = Partial<Record<Dimension, string[]>>
@@ -73,18 +73,25 @@ function describe(id: string, e: EffectRecord, src: RecentSource): MovementRow {
   const set = <K extends keyof MovementRow>(key: K, value: MovementRow[K] | undefined) => {
     if (value !== undefined && value !== UNSPECIFIED) row[key] = value
   }
+  const named = (dim: string, code: string, field: 'skuName' | 'warehouseName' | 'toWarehouseName' | 'partnerName') => {
+    if (code === UNSPECIFIED) return
+    const n = src.names(dim, code)
+    if (!n) return
+    row[field] = n.name
+    if (n.nameEn) row[`${field}En`] = n.nameEn
+  }
   const { sku, category, warehouse, partner, channel } = e.d
   set('sku', sku)
-  if (sku !== UNSPECIFIED) set('skuName', src.label('sku', sku))
+  named('sku', sku, 'skuName')
   set('category', category)
   set('warehouse', warehouse)
-  if (warehouse !== UNSPECIFIED) set('warehouseName', src.label('warehouse', warehouse))
+  named('warehouse', warehouse, 'warehouseName')
   if (e.to) {
     set('toWarehouse', e.to[0])
-    set('toWarehouseName', src.label('warehouse', e.to[0]))
+    named('warehouse', e.to[0], 'toWarehouseName')
   }
   set('partner', partner)
-  if (partner !== UNSPECIFIED) set('partnerName', src.label('partner', partner))
+  named('partner', partner, 'partnerName')
   set('channel', channel)
   set('ref', e.ref)
   if (e.t !== 'payment_in' && e.t !== 'payment_out') row.qty = qtyOut(e.n[0])

@@ -58,6 +58,15 @@ beforeAll(async () => {
     'PUT',
   )
   await send('/api/v1/master/warehouses', [{ code: 'W1', name: '上海中心仓', region: '华东' }], server.adminKey, 'PUT')
+  await send(
+    '/api/v1/master/categories',
+    [
+      { code: 'drinks', name: '饮料', nameEn: 'Drinks' },
+      { code: 'household', name: '日化', nameEn: 'Household' },
+    ],
+    server.adminKey,
+    'PUT',
+  )
   const long = now() - 5 * 86_400_000
   await send(
     '/api/v1/movements',
@@ -217,6 +226,9 @@ describe('the tablet', () => {
 
     await expect.poll(() => page.locator('[data-drill="category"]').getAttribute('data-key'), { timeout: 5000 }).toBe('household')
     expect(new URL(page.url()).searchParams.get('drill')).toBe('category')
+    // named from master data, in the tablet's language; the URL keeps both names
+    expect(await page.locator('.drill-title').textContent()).toBe('品类 · 日化')
+    expect(new URL(page.url()).searchParams.get('labelEn')).toBe('Household')
     // the drill keeps the period and asks for the category's SKUs
     await expect
       .poll(() => sent.some((q) => JSON.stringify(q).includes('"groupBy":"sku"') && JSON.stringify(q).includes('household') && (q as { window?: string }).window === 'P7D'), { timeout: 5000 })
@@ -242,6 +254,20 @@ describe('the tablet', () => {
     await page.goBack()
     await expect.poll(() => page.locator('[data-drill]').count()).toBe(0)
     await expect.poll(() => kpi(page, 'revenue'), { timeout: 10_000 }).toBe('¥4,525')
+    await page.close()
+  })
+
+  test('in English, categories and the drill title show their English names; in Chinese their Chinese names', async () => {
+    const page = await browser.context.newPage()
+    await page.setViewportSize({ width: 1024, height: 768 })
+    const bars = page.locator('[data-instance="categories"] svg text')
+    await page.goto(`${server.url}/tablet/${SCREEN.id}?lang=en`)
+    await expect.poll(() => bars.allTextContents(), { timeout: 10_000 }).toEqual(expect.arrayContaining(['Household', 'Drinks']))
+    expect(await bars.allTextContents()).not.toContain('household')
+    await page.goto(`${server.url}/tablet/${SCREEN.id}?lang=en&drill=category&key=household&label=${encodeURIComponent('日化')}&labelEn=Household`)
+    await expect.poll(() => page.locator('.drill-title').textContent(), { timeout: 5000 }).toBe('Category · Household')
+    await page.goto(`${server.url}/tablet/${SCREEN.id}?lang=zh-CN`)
+    await expect.poll(() => bars.allTextContents(), { timeout: 10_000 }).toEqual(expect.arrayContaining(['日化', '饮料']))
     await page.close()
   })
 })

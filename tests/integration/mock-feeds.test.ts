@@ -57,6 +57,19 @@ describe.each(SCENARIO_NAMES.map((name, i) => [name, i + 5] as const))('%s feed'
     }
     const channels = { channel: scenario.channels.map((c) => c.code) }
     expect((await query({ metric: 'cash.in', window: 'P1D', groupBy: 'channel', filter: channels })).total).toBeGreaterThan(0)
+    // the screens name every category, region and channel, in Chinese and in English
+    const names = (records: { code: string; name: string; nameEn?: string }[]) => records.map(({ code, name, nameEn }) => ({ key: code, label: name, labelEn: nameEn }))
+    const groups = async (q: unknown) =>
+      ((await query(q)) as { groups?: { key: string; label?: string; labelEn?: string }[] }).groups!.map(({ key, label, labelEn }) => ({ key, label, labelEn }))
+    const sold = await groups({ metric: 'sales.revenue', window: 'P1D', groupBy: 'channel', filter: channels })
+    expect(sold.length).toBeGreaterThan(0)
+    expect(names(scenario.channels)).toEqual(expect.arrayContaining(sold))
+    const categories = await groups({ metric: 'stock.value', groupBy: 'category', filter: { category: scenario.categories.map((c) => c.code) } })
+    expect(categories.length).toBeGreaterThan(0)
+    expect(names(scenario.categories)).toEqual(expect.arrayContaining(categories))
+    const regions = await groups({ metric: 'stock.value', groupBy: 'region', filter: { region: scenario.regions.map((r) => r.code) } })
+    expect(regions.map((r) => r.key).sort()).toEqual(scenario.regions.map((r) => r.code).sort())
+    expect(names(scenario.regions)).toEqual(expect.arrayContaining(regions))
     expect((await query({ metric: 'stock.value', groupBy: 'warehouse', filter })).total).toBeGreaterThan(0)
   })
 })

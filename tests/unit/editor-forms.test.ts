@@ -106,6 +106,17 @@ describe('lists of codes', () => {
   })
 })
 
+describe('known codes', () => {
+  test('named records with both names, plus codes only other records use; sorted by code', async () => {
+    const { mergeKnownCodes } = await import('../../screen/editor/screen-api.ts')
+    expect(mergeKnownCodes([{ code: 'drinks', name: '饮料' }, { code: 'baby', name: '母婴', nameEn: 'Baby & kids' }], ['snacks', undefined, 'baby', 'snacks'])).toEqual([
+      { code: 'baby', name: '母婴', nameEn: 'Baby & kids' },
+      { code: 'drinks', name: '饮料' },
+      { code: 'snacks' },
+    ])
+  })
+})
+
 describe('placing a new widget', () => {
   test('first free area in reading order, sized for its kind, none when full; ids never collide', async () => {
     const { freeSpot, newInstanceId, startSize } = await import('../../screen/editor/placement.ts')

@@ -6,6 +6,7 @@ import { createSimulator } from '../../mock-feeds/simulator.ts'
 import { SCENARIO_NAMES, buildScenario } from '../../mock-feeds/scenario-registry.ts'
 import { retailScenario } from '../../mock-feeds/scenarios/retail.ts'
 import { validateMovement } from '../../server/ingest/validate.ts'
+import { validateMasterRecords } from '../../server/plugins/master-data.ts'
 
 const start = Date.parse('2026-11-20T08:00:00+08:00')
 const scenario = retailScenario(7, { rate: 100 })
@@ -149,6 +150,32 @@ describe.each(SCENARIO_NAMES)('%s scenario', (name) => {
       if ('toWarehouse' in m) expect(warehouses.has(m.toWarehouse)).toBe(true)
       if ('partner' in m && m.partner !== undefined) expect(partners.has(m.partner)).toBe(true)
     }
+  })
+
+  test('names every category, region and channel it uses, in Chinese and in English, as valid master data', slow, () => {
+    const named = (records: { code: string; name: string; nameEn?: string }[]) => {
+      for (const r of records) expect(r.nameEn, `${r.code} has an English name`).toMatch(/^[\x20-\x7e]+$/)
+      return new Set(records.map((r) => r.code))
+    }
+    const channelRecords = [...scenario.channels.map(({ code, name, nameEn }) => ({ code, name, nameEn })), ...(scenario.otherChannels ?? [])]
+    const categories = named(scenario.categories)
+    const regions = named(scenario.regions)
+    const channels = named(channelRecords)
+    const used = { category: new Set<string>(), region: new Set<string>(), channel: new Set<string>() }
+    for (const sku of scenario.skus) if (sku.category) used.category.add(sku.category)
+    for (const w of scenario.warehouses) if (w.region) used.region.add(w.region)
+    for (const m of stream) {
+      if ('category' in m && m.category) used.category.add(m.category)
+      if ('region' in m && m.region) used.region.add(m.region)
+      if ('channel' in m && m.channel) used.channel.add(m.channel)
+    }
+    expect([...used.category].filter((c) => !categories.has(c))).toEqual([])
+    expect([...used.region].filter((c) => !regions.has(c))).toEqual([])
+    expect([...used.channel].filter((c) => !channels.has(c))).toEqual([])
+    expect(validateMasterRecords('categories', scenario.categories)).toEqual([])
+    expect(validateMasterRecords('regions', scenario.regions)).toEqual([])
+    expect(validateMasterRecords('channels', channelRecords)).toEqual([])
+    expect(validateMasterRecords('warehouses', scenario.warehouses.map(({ code, name, nameEn, region }) => ({ code, name, nameEn, region })))).toEqual([])
   })
 
   test('uses every movement type; orders carry a promised date', slow, () => {

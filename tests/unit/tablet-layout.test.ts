@@ -131,4 +131,19 @@ describe('drill-down plans', () => {
     expect(drillFromQuery({ drill: 'galaxy', key: 'x' })).toBeUndefined()
     expect(drillFromQuery({ drill: 'warehouse' })).toBeUndefined()
   })
+
+  test('the title names the member in the tablet\'s language, and the URL keeps both names', async () => {
+    const { drillPlan, drillFromQuery, drillQuery } = await import('../../screen/tablet/drill.ts')
+    const baby = { dimension: 'category', key: 'baby', label: '母婴', labelEn: 'Baby & kids' } as const
+    expect(drillPlan(baby, 'zh-CN').title).toBe('品类 · 母婴')
+    expect(drillPlan(baby, 'en').title).toBe('Category · Baby & kids')
+    expect(drillPlan(baby, 'en').panels[3]!.instance.options).toMatchObject({ title: 'SKUs of Baby & kids by revenue' })
+    // no English name: the master-data name, then the code
+    expect(drillPlan({ dimension: 'channel', key: 'pos', label: '门店收银' }, 'en').title).toBe('Channel · 门店收银')
+    expect(drillPlan({ dimension: 'channel', key: 'pos', labelEn: 'In-store POS' }, 'zh-CN').title).toBe('渠道 · pos')
+    expect(drillPlan({ dimension: 'warehouse', key: 'W1', label: '上海中心仓', labelEn: 'Shanghai DC' }, 'en').panels[0]!.instance.options).toMatchObject({ title: 'Stock alerts · Shanghai DC' })
+    expect(drillQuery(baby)).toEqual({ drill: 'category', key: 'baby', label: '母婴', labelEn: 'Baby & kids' })
+    expect(drillFromQuery(drillQuery(baby))).toEqual(baby)
+    expect(drillFromQuery({ drill: 'category', key: 'baby', labelEn: '' })).toEqual({ dimension: 'category', key: 'baby' })
+  })
 })

@@ -132,6 +132,35 @@ describe('ranking-bar', () => {
     expect(w.emitted('drill')).toEqual([[{ dimension: 'category', key: 'drinks', label: '饮料' }]])
   })
 
+  test('names in the locale: English names in en, master-data names in zh-CN, codes where there are none', () => {
+    const named = {
+      ranking: result({
+        metric: 'sales.revenue',
+        unit: 'money',
+        groupBy: 'category',
+        total: 60_000,
+        groups: [
+          { key: 'baby', label: '母婴', labelEn: 'Baby & kids', total: 35_000 },
+          { key: 'drinks', label: '饮料', total: 20_000 },
+          { key: 'misc', total: 4_000 },
+          { key: '-', total: 1_000 },
+        ],
+      }),
+    }
+    mountWidget(RankingBar, m(rankingBar), named, { options: { groupBy: 'category' } })
+    mountWidget(RankingBar, m(rankingBar), named, { options: { groupBy: 'category' }, locale: 'en' })
+    const [zh, en] = charts.map((c) => c.option.yAxis.data)
+    expect(zh).toEqual(['未指定', 'misc', '饮料', '母婴'])
+    expect(en).toEqual(['Unspecified', 'misc', '饮料', 'Baby & kids'])
+  })
+
+  test('a drill carries both names of the member', () => {
+    const w = mountWidget(RankingBar, m(rankingBar), data, { options: { groupBy: 'category' }, locale: 'en' })
+    const bars = charts[0]!.option.series[0].data
+    charts[0]!.handlers.get('click')!({ data: { ...bars.at(-1), labelEn: 'Drinks' } })
+    expect(w.emitted('drill')).toEqual([[{ dimension: 'category', key: 'drinks', label: '饮料', labelEn: 'Drinks' }]])
+  })
+
   test('a short box shows only the bars that fit, largest first', () => {
     mountWidget(RankingBar, m(rankingBar), data, { options: { groupBy: 'category' }, height: 30 })
     expect(charts[0]!.option.yAxis.data).toEqual(['snacks', '饮料'])
@@ -176,6 +205,29 @@ describe('share-donut', () => {
     click({ data: slices[1] })
     click({ data: slices[2] })
     expect(w.emitted('drill')).toEqual([[{ dimension: 'channel', key: 'online', label: '线上' }]])
+  })
+
+  test('slices and legend named in English in en, in Chinese in zh-CN; a drill carries both names', () => {
+    const named = {
+      shares: result({
+        metric: 'sales.revenue',
+        unit: 'money',
+        groupBy: 'channel',
+        total: 900_000,
+        groups: [
+          { key: 'pos', label: '门店收银', labelEn: 'In-store POS', total: 600_000 },
+          { key: 'online', label: '线上商城', total: 300_000 },
+        ],
+      }),
+    }
+    mountWidget(ShareDonut, m(shareDonut), named)
+    const w = mountWidget(ShareDonut, m(shareDonut), named, { locale: 'en' })
+    const [zh, en] = charts.map((c) => c.option.series[0].data.map((s: { name: string }) => s.name))
+    expect(zh).toEqual(['门店收银', '线上商城'])
+    expect(en).toEqual(['In-store POS', '线上商城'])
+    expect(charts[1]!.option.legend.formatter('In-store POS')).toBe('In-store POS  66.7%')
+    charts[1]!.handlers.get('click')!({ data: charts[1]!.option.series[0].data[0] })
+    expect(w.emitted('drill')).toEqual([[{ dimension: 'channel', key: 'pos', label: '门店收银', labelEn: 'In-store POS' }]])
   })
 
   test('a small box drops the legend and keeps the ring inside', () => {
@@ -273,6 +325,30 @@ describe('margin-by-category', () => {
   })
 })
 
+describe('margin-by-category, named', () => {
+  test('columns and tooltip name the categories in the locale', () => {
+    const data = {
+      margin: result({
+        metric: 'sales.grossMargin',
+        unit: 'ratio',
+        groupBy: 'category',
+        total: 0.25,
+        groups: [
+          { key: 'baby', label: '母婴', labelEn: 'Baby & kids', total: 0.31 },
+          { key: 'drinks', label: '饮料', total: 0.22 },
+        ],
+      }),
+    }
+    mountWidget(MarginByCategory, m(marginByCategory), data)
+    const w = mountWidget(MarginByCategory, m(marginByCategory), data, { locale: 'en' })
+    expect(charts[0]!.option.xAxis.data).toEqual(['母婴', '饮料'])
+    expect(charts[1]!.option.xAxis.data).toEqual(['Baby & kids', '饮料'])
+    expect(charts[1]!.option.tooltip.formatter([{ dataIndex: 0 }])).toMatch(/^Baby & kids<br\/>/)
+    charts[1]!.handlers.get('click')!({ data: charts[1]!.option.series[0].data[0] })
+    expect(w.emitted('drill')).toEqual([[{ dimension: 'category', key: 'baby', label: '母婴', labelEn: 'Baby & kids' }]])
+  })
+})
+
 describe('stock-turnover', () => {
   const data = {
     turnover: result({ metric: 'stock.turnover', unit: 'times', total: 4.25 }),
@@ -319,6 +395,29 @@ describe('transfer-flow', () => {
     expect(w.find('[data-testid=no-data]').exists()).toBe(false)
     charts[0]!.handlers.get('click')!({ dataType: 'node', data: s.data[0] })
     expect(w.emitted('drill')).toEqual([[{ dimension: 'warehouse', key: 'DC-SH', label: '上海中心仓' }]])
+  })
+
+  test('warehouses named in English in en, in Chinese in zh-CN; a drill carries both names', () => {
+    const data = {
+      routes: result({
+        metric: 'transfer.qty',
+        unit: 'qty',
+        total: 120,
+        groups: [{ key: 'DC-SH→ST-SH01', label: '上海中心仓 → 南京路店', labelEn: 'Shanghai DC → 南京路店', total: 120 }],
+      }),
+    }
+    mountWidget(TransferFlow, m(transferFlow), data)
+    const w = mountWidget(TransferFlow, m(transferFlow), data, { locale: 'en' })
+    const names = (i: number) => charts[i]!.option.series[0].data.map((n: { label2: string }) => n.label2)
+    expect(names(0)).toEqual(['上海中心仓', '南京路店'])
+    expect(names(1)).toEqual(['Shanghai DC', '南京路店'])
+    charts[1]!.handlers.get('click')!({ dataType: 'node', data: charts[1]!.option.series[0].data[0] })
+    charts[1]!.handlers.get('click')!({ dataType: 'node', data: charts[1]!.option.series[0].data[1] })
+    expect(w.emitted('drill')).toEqual([
+      [{ dimension: 'warehouse', key: 'DC-SH', label: '上海中心仓', labelEn: 'Shanghai DC' }],
+      // the English label repeats the name of a warehouse without an English one: not an English name
+      [{ dimension: 'warehouse', key: 'ST-SH01', label: '南京路店' }],
+    ])
   })
 
   test('without the route dimension it says routes are not available, and does not draw', () => {

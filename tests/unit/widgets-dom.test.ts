@@ -126,6 +126,46 @@ describe('stock-alerts', () => {
     expect(w.emitted('drill')).toEqual([[{ dimension: 'warehouse', key: 'ST-1', label: '南京路店' }]])
   })
 
+  test('names in the locale: English names of SKU, warehouse and category in en, Chinese in zh-CN', async () => {
+    const named = {
+      alerts: result({
+        metric: 'stock.belowSafety',
+        unit: 'count',
+        total: 1,
+        rows: [
+          {
+            sku: 'SKU-9',
+            skuName: '纸尿裤 L',
+            skuNameEn: 'Diapers L',
+            warehouse: 'DC-SH',
+            warehouseName: '上海中心仓',
+            warehouseNameEn: 'Shanghai DC',
+            category: 'baby',
+            categoryName: '母婴',
+            categoryNameEn: 'Baby & kids',
+            qty: 3,
+            safetyStock: 20,
+            coverage: 0.15,
+          },
+          { sku: 'SKU-8', skuName: '奶粉', warehouse: 'DC-SH', warehouseName: '上海中心仓', category: 'milk', qty: 4, safetyStock: 20, coverage: 0.2 },
+        ],
+      }),
+    }
+    const zh = mountWidget(StockAlerts, m(stockAlerts), named)
+    const en = mountWidget(StockAlerts, m(stockAlerts), named, { locale: 'en' })
+    const cells = (w: typeof zh, i: number) => w.findAll('[data-testid=alert-row]')[i]!.findAll('span').slice(0, 2).map((s) => s.text())
+    expect(cells(zh, 0)).toEqual(['纸尿裤 L · 母婴', '上海中心仓'])
+    expect(cells(en, 0)).toEqual(['Diapers L · Baby & kids', 'Shanghai DC'])
+    // no English names: the Chinese ones; an unnamed category is not shown, only in the tooltip
+    expect(cells(en, 1)).toEqual(['奶粉', '上海中心仓'])
+    expect(en.findAll('[data-testid=alert-row]')[1]!.find('.sku').attributes('title')).toBe('SKU-8 · milk')
+    await en.findAll('[data-testid=alert-row]')[0]!.trigger('click')
+    expect(en.emitted('drill')).toEqual([[{ dimension: 'warehouse', key: 'DC-SH', label: '上海中心仓', labelEn: 'Shanghai DC' }]])
+    // narrow: the warehouse under the SKU, in the locale
+    const narrow = mountWidget(StockAlerts, m(stockAlerts), named, { locale: 'en', width: 300 })
+    expect(narrow.find('[data-testid=alert-row] .sku').text()).toBe('Diapers L · Shanghai DC')
+  })
+
   test('English chrome, and an all-clear message when nothing is low', () => {
     const w = mountWidget(StockAlerts, m(stockAlerts), { alerts: result({ metric: 'stock.belowSafety', unit: 'count', total: 0, rows: [] }) }, { locale: 'en' })
     expect(w.text()).toContain('SKU × warehouse pairs below safety stock')
@@ -163,6 +203,27 @@ describe('stock-heatmap', () => {
     expect(rows).toHaveLength(1)
     expect(rows[0]!.findAll('[data-testid=heat-cell]').map((c) => c.text())).toEqual(['', ''])
     expect(rows[0]!.find('[data-testid=heat-cell]').attributes('title')).toBe('矿泉水 · 上海仓: 100')
+  })
+
+  test('rows and columns named in English in en, in Chinese in zh-CN; drills carry both names', async () => {
+    const named = {
+      names: result({ metric: 'stock.qty', unit: 'qty', groups: [{ key: 'A', label: '矿泉水', labelEn: 'Mineral water', total: 130 }, { key: 'B', label: '绿茶', total: 12 }] }),
+      r0: result({ metric: 'stock.qty', unit: 'qty', groups: [{ key: 'W1', label: '上海仓', labelEn: 'Shanghai', total: 100 }, { key: 'W2', total: 30 }] }),
+      r1: result({ metric: 'stock.qty', unit: 'qty', groups: [{ key: 'W2', total: 20 }] }),
+    }
+    const zh = mountWidget(StockHeatmap, m(stockHeatmap), named, { options })
+    const en = mountWidget(StockHeatmap, m(stockHeatmap), named, { options, locale: 'en' })
+    expect(zh.findAll('.head .col').map((c) => c.text())).toEqual(['上海仓', 'W2'])
+    expect(en.findAll('.head .col').map((c) => c.text())).toEqual(['Shanghai', 'W2'])
+    expect(zh.findAll('.name').map((c) => c.text())).toEqual(['矿泉水', '绿茶'])
+    expect(en.findAll('.name').map((c) => c.text())).toEqual(['Mineral water', '绿茶'])
+    expect(en.find('[data-testid=heat-cell]').attributes('title')).toBe('Mineral water · Shanghai: 100')
+    await en.findAll('[data-testid=heat-cell]')[0]!.trigger('click')
+    await en.findAll('.name')[0]!.trigger('click')
+    expect(en.emitted('drill')).toEqual([
+      [{ dimension: 'warehouse', key: 'W1', label: '上海仓', labelEn: 'Shanghai' }],
+      [{ dimension: 'sku', key: 'A', label: '矿泉水', labelEn: 'Mineral water' }],
+    ])
   })
 
   test('columns follow the warehouses of the options, in their order', () => {
@@ -211,6 +272,17 @@ describe('supplier-scorecard', () => {
     expect(w.emitted('drill')).toEqual([[{ dimension: 'partner', key: 'S2' }]])
   })
 
+  test('suppliers named in English in en when master data has it', async () => {
+    const named = { ...data, receipts: result({ metric: 'purchase.receiptAmount', unit: 'money', groups: [{ key: 'S1', label: '中粮', labelEn: 'COFCO', total: 200_000 }, { key: 'S2', label: '伊利', total: 50_000 }] }) }
+    const en = mountWidget(SupplierScorecard, m(supplierScorecard), named, { locale: 'en' })
+    const zh = mountWidget(SupplierScorecard, m(supplierScorecard), named)
+    const names = (w: typeof en) => w.findAll('[data-testid=supplier-row]').map((r) => r.find('span').text().trim())
+    expect(names(en)).toEqual(['COFCO', '伊利'])
+    expect(names(zh)).toEqual(['中粮', '伊利'])
+    await en.find('[data-testid=supplier-row]').trigger('click')
+    expect(en.emitted('drill')).toEqual([[{ dimension: 'partner', key: 'S1', label: '中粮', labelEn: 'COFCO' }]])
+  })
+
   test('English headers; rows that do not fit are left out rather than clipped', () => {
     const w = mountWidget(SupplierScorecard, m(supplierScorecard), data, { locale: 'en', height: 80 })
     expect(w.find('.head').text()).toContain('On time')
@@ -229,7 +301,7 @@ describe('movement-ticker', () => {
       movements: [
         { id: 'c1', type: 'cancel', occurredAt: at('13:11:40'), cancels: 'so-9', sku: 'SKU-1', skuName: '矿泉水', warehouse: 'W1', warehouseName: '上海仓', qty: 2, amount: 7 },
         { id: 'so-9', type: 'sales_shipment', occurredAt: at('13:11:30'), sku: 'SKU-1', skuName: '矿泉水', warehouse: 'W1', warehouseName: '上海仓', qty: 2, amount: 7, cancelled: true },
-        { id: 't-1', type: 'transfer', occurredAt: at('13:11:00'), sku: 'SKU-2', warehouse: 'W1', warehouseName: '上海仓', toWarehouse: 'W2', toWarehouseName: '杭州店', qty: 12 },
+        { id: 't-1', type: 'transfer', occurredAt: at('13:11:00'), sku: 'SKU-2', warehouse: 'W1', warehouseName: '上海仓', warehouseNameEn: 'Shanghai DC', toWarehouse: 'W2', toWarehouseName: '杭州店', qty: 12 },
         { id: 'st-1', type: 'stocktake', occurredAt: at('13:10:00'), sku: 'SKU-3', warehouse: 'W2', qty: 40, difference: -3 },
         { id: 'pay-1', type: 'payment_in', occurredAt: at('23:10:00', '2026-11-24'), partner: 'C1', partnerName: '华联超市', amount: 125_000 },
       ],
@@ -253,6 +325,7 @@ describe('movement-ticker', () => {
     const en = mountWidget(MovementTicker, m(movementTicker), data, { locale: 'en', height: 110 })
     expect(texts(en)).toHaveLength(3)
     expect(texts(en)[1]).toEqual(['13:11:30', 'Shipment', '矿泉水 · 上海仓', '×2', '¥7', 'reversed'])
+    expect(texts(en)[2]).toEqual(['13:11:00', 'Transfer', 'SKU-2 · Shanghai DC → 杭州店', '', '×12'])
     const quiet = mountWidget(MovementTicker, m(movementTicker), { recent: result({ metric: 'movements.recent', unit: 'count', total: 0, movements: [] }) }, { locale: 'en' })
     expect(quiet.find('[data-testid=no-data]').text()).toBe('No movements yet')
   })

@@ -154,6 +154,18 @@ describe('widget logic', () => {
     ])
   })
 
+  test('a route\'s English label gives the English names of its ends; an end without one keeps its name', () => {
+    expect(
+      routeLinks([
+        { key: 'DC-SH→ST-9', label: '上海中心仓 → 南京路店', labelEn: 'Shanghai DC → 南京路店', total: 10 },
+        { key: 'DC-SH→X-7', label: '上海中心仓 → X-7', labelEn: 'Shanghai DC → X-7', total: 5 },
+      ]),
+    ).toStrictEqual([
+      { from: 'DC-SH', to: 'ST-9', fromLabel: '上海中心仓', toLabel: '南京路店', fromLabelEn: 'Shanghai DC', value: 10 },
+      { from: 'DC-SH', to: 'X-7', fromLabel: '上海中心仓', toLabel: 'X-7', fromLabelEn: 'Shanghai DC', value: 5 },
+    ])
+  })
+
   test('gauge bands follow the thresholds, both ways round', () => {
     const up = { warn: 0.85, good: 0.95, higherIsBetter: true }
     expect([0.5, 0.85, 0.9, 0.95, 1].map((v) => gaugeBand(v, up))).toEqual(['bad', 'warn', 'warn', 'good', 'good'])

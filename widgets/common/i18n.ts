@@ -3,7 +3,7 @@ import type { Dimension, MetricName } from '../../protocol/metrics.ts'
 import { METRICS } from '../../protocol/metrics.ts'
 import type { MovementType } from '../../protocol/movement.ts'
 import type { GroupResult } from '../../protocol/query.ts'
-import type { Locale } from '../define-widget.ts'
+import type { Locale, WidgetDrill } from '../define-widget.ts'
 
 export type Text = Readonly<Record<Locale, string>>
 
@@ -42,10 +42,24 @@ export const MOVEMENT_TYPE_TITLES: Readonly<Record<MovementType, Text>> = {
 
 const UNSPECIFIED: Text = { 'zh-CN': '未指定', en: 'Unspecified' }
 
-/** Display name of a group: its master-data label, else its code; `-` collects movements without that dimension. */
-export function memberName(group: Pick<GroupResult, 'key' | 'label'>, locale: Locale | undefined): string {
-  if (group.label) return group.label
+/** A member as results name it: its code and master-data names (`label` zh-CN, `labelEn` English). */
+export type Member = Pick<GroupResult, 'key' | 'label' | 'labelEn'>
+
+/** The name of a member in a locale: English shows `labelEn` when there is one, else `label`. */
+export function localLabel(names: { label?: string | undefined; labelEn?: string | undefined }, locale: Locale | undefined): string | undefined {
+  return ((locale ?? 'zh-CN') === 'en' ? names.labelEn || names.label : names.label) || undefined
+}
+
+/** Display name of a group: its master-data name in the locale, else its code; `-` collects movements without that dimension. */
+export function memberName(group: Member, locale: Locale | undefined): string {
+  const name = localLabel(group, locale)
+  if (name) return name
   return group.key === '-' ? t(locale, UNSPECIFIED) : group.key
+}
+
+/** The drill event of a tapped member: its code and, when known, both of its names (the tablet titles its view in its locale). */
+export function memberDrill(dimension: WidgetDrill['dimension'], member: Member): WidgetDrill {
+  return { dimension, key: member.key, ...(member.label ? { label: member.label } : {}), ...(member.labelEn ? { labelEn: member.labelEn } : {}) }
 }
 
 /** Strings several widgets show. */

@@ -34,25 +34,39 @@ export const transferFlow = defineWidget({
 export interface RouteLink {
   from: string
   to: string
+  /** the warehouses' names (zh-CN), else their codes */
   fromLabel: string
   toLabel: string
+  /** their English names, when the route's English label gives them */
+  fromLabelEn?: string
+  toLabelEn?: string
   value: number
 }
 
+/** `From name→To name` → the two names, when the label splits into two */
+function splitRouteLabel(label: string | undefined): [string, string] | undefined {
+  const parts = label?.split(ROUTE_SEPARATOR).map((p) => p.trim())
+  return parts?.length === 2 && parts[0] && parts[1] ? [parts[0], parts[1]] : undefined
+}
+
 /**
- * Route groups → links. A key is `FROM→TO`; a label, when master data gives one, is
- * `From name→To name`. Keys that are not a route of two different warehouses, and empty or
- * negative totals, are left out (a sankey cannot draw them).
+ * Route groups → links. A key is `FROM→TO`; a label (and an English `labelEn`), when master data
+ * gives one, is `From name→To name`. Keys that are not a route of two different warehouses, and
+ * empty or negative totals, are left out (a sankey cannot draw them).
  */
-export function routeLinks(groups: readonly { key: string; label?: string; total: number | null }[]): RouteLink[] {
+export function routeLinks(groups: readonly { key: string; label?: string; labelEn?: string; total: number | null }[]): RouteLink[] {
   const out: RouteLink[] = []
   for (const g of groups) {
     const parts = g.key.split(ROUTE_SEPARATOR)
     if (parts.length !== 2 || !parts[0] || !parts[1] || parts[0] === parts[1]) continue
     if (g.total === null || !(g.total > 0)) continue
-    const labels = g.label?.split(ROUTE_SEPARATOR)
-    const named = labels?.length === 2 && labels[0] && labels[1]
-    out.push({ from: parts[0], to: parts[1], fromLabel: named ? labels[0]!.trim() : parts[0], toLabel: named ? labels[1]!.trim() : parts[1], value: g.total })
+    const named = splitRouteLabel(g.label)
+    const link: RouteLink = { from: parts[0], to: parts[1], fromLabel: named?.[0] ?? parts[0], toLabel: named?.[1] ?? parts[1], value: g.total }
+    // an end without an English name repeats its name (or code) in labelEn: that is no English name
+    const en = splitRouteLabel(g.labelEn)
+    if (en && en[0] !== link.fromLabel) link.fromLabelEn = en[0]
+    if (en && en[1] !== link.toLabel) link.toLabelEn = en[1]
+    out.push(link)
   }
   return out
 }
