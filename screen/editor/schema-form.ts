@@ -54,6 +54,8 @@ const LABELS: Record<string, Record<Locale, string>> = {
   warehouses: { 'zh-CN': '仓库（代码）', en: 'Warehouses (codes)' },
   categories: { 'zh-CN': '品类（代码）', en: 'Categories (codes)' },
   skus: { 'zh-CN': '商品（代码）', en: 'SKUs (codes)' },
+  rows: { 'zh-CN': '行', en: 'Rows' },
+  members: { 'zh-CN': '行（代码）', en: 'Rows (codes)' },
   sparkline: { 'zh-CN': '迷你趋势线', en: 'Sparkline' },
   min: { 'zh-CN': '最小值', en: 'Minimum' },
   max: { 'zh-CN': '最大值', en: 'Maximum' },
@@ -117,7 +119,11 @@ export function fieldLabel(key: string, locale: Locale): string {
 }
 
 /** The form of an object schema, one field per property, in the schema's order. */
-export function formFields(schema: unknown, locale: Locale): FormField[] {
+/**
+ * The form of an option schema. `options` (the current values) let a list of codes follow another
+ * option: `members` names the codes of the dimension `rows` says (a heat map's SKUs or categories).
+ */
+export function formFields(schema: unknown, locale: Locale, options: Record<string, unknown> = {}): FormField[] {
   const root = schema as Json
   const properties = (root.properties ?? {}) as Record<string, Json>
   const required = new Set((root.required ?? []) as string[])
@@ -159,7 +165,7 @@ export function formFields(schema: unknown, locale: Locale): FormField[] {
       if (items) return { ...base, kind: 'multiselect', options: items.map((v) => ({ value: v, label: valueLabel(v, locale) })), ...limits }
       const item = prop.items as Json
       if (item.type === 'string') {
-        const codes = CODE_LISTS[key]
+        const codes = key === 'members' ? Object.values(CODE_LISTS).find((dim) => dim === options.rows) : CODE_LISTS[key]
         return {
           ...base,
           kind: 'list',

@@ -9,7 +9,7 @@ import { METRICS, PERIOD_KINDS, parseRoute } from '../../protocol/metrics.ts'
 import type { Dimension, Interval } from '../../protocol/metrics.ts'
 import { Query, queryKey } from '../../protocol/query.ts'
 import type { AlertRow, GroupResult, QueryResult, SeriesPoint } from '../../protocol/query.ts'
-import { COUNTERS, DIM_RESOLUTIONS, LEVELS, STOCK_LEVEL_DIMS } from '../aggregate/counters.ts'
+import { COUNTERS, DIM_RESOLUTIONS, LEVELS, STOCK_LEVEL_DIMS, UNSPECIFIED } from '../aggregate/counters.ts'
 import type { CounterCode, LevelCode, Scale } from '../aggregate/counters.ts'
 import { moneyOut, qtyOut } from '../domain/money.ts'
 import { bucketsOf, tilePeriod } from '../domain/time.ts'
@@ -385,7 +385,10 @@ export function createQueryEngine(o: QueryEngineOptions): QueryEngine {
       }
     }
     let members: Map<string, number>
-    const pairOnly = (f.level === 'q' || f.level === 'v') && fdims.length > 0 && fdims.every((d) => d === 'sku' || d === 'warehouse') && (!q.groupBy || q.groupBy === 'sku' || q.groupBy === 'warehouse')
+    // stock on hand by two dimensions at once (category × warehouse for a heat map, SKUs of a region…) is
+    // summed from the sku|warehouse levels, a SKU's category and a warehouse's region from master data
+    const PAIR_DIMS: readonly Dimension[] = ['sku', 'category', 'warehouse', 'region']
+    const pairOnly = (f.level === 'q' || f.level === 'v') && fdims.length > 0 && fdims.every((d) => PAIR_DIMS.includes(d)) && (!q.groupBy || PAIR_DIMS.includes(q.groupBy))
     const sameDim = fdims.length === 1 && fdims[0] === q.groupBy
     if (fdims.length === 0 || sameDim) {
       const dim = q.groupBy ?? 'all'
@@ -393,18 +396,21 @@ export function createQueryEngine(o: QueryEngineOptions): QueryEngine {
       members = new Map(Object.entries(raw).map(([k, v]) => [k, Number(v)]))
       if (sameDim) for (const k of [...members.keys()]) if (!filter[fdims[0]!]!.includes(k)) members.delete(k)
     } else if (pairOnly) {
-      // filters on sku/warehouse are answered from the sku|warehouse levels
       const raw = await o.redis.hgetall(o.keys.level(f.level, 'pair'))
       members = new Map()
+      const of: Record<string, string> = {}
       for (const [pair, v] of Object.entries(raw)) {
         const [sku, wh] = pair.split('|') as [string, string]
-        if (filter.sku && !filter.sku.includes(sku)) continue
-        if (filter.warehouse && !filter.warehouse.includes(wh)) continue
-        const key = q.groupBy === 'sku' ? sku : q.groupBy === 'warehouse' ? wh : ALL_FIELD
+        of.sku = sku
+        of.warehouse = wh
+        of.category = o.masterData.sku(sku)?.category ?? UNSPECIFIED
+        of.region = o.masterData.warehouse(wh)?.region ?? UNSPECIFIED
+        if (fdims.some((d) => !filter[d]!.includes(of[d]!))) continue
+        const key = q.groupBy ? of[q.groupBy]! : ALL_FIELD
         members.set(key, (members.get(key) ?? 0) + Number(v))
       }
     } else {
-      throw new CockpitError('COCKPIT_ERR_UNSUPPORTED_QUERY', 'stock levels can be filtered by the grouped dimension, or by sku/warehouse')
+      throw new CockpitError('COCKPIT_ERR_UNSUPPORTED_QUERY', 'stock levels can be grouped and filtered by sku, category, warehouse and region')
     }
     let total = 0
     for (const v of members.values()) total += v

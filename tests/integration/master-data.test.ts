@@ -163,6 +163,24 @@ describe('categories, regions and channels', () => {
   })
 })
 
+describe('stock by two dimensions (a heat map of categories × warehouses)', () => {
+  test('stock by warehouse of one category, by category in one warehouse or region, summed from the SKU|warehouse levels', async () => {
+    const totals = async (q: unknown) => Object.fromEntries(((await query(q)).groups ?? []).map((g) => [g.key, g.total]))
+    expect(await totals({ metric: 'stock.qty', groupBy: 'warehouse', filter: { category: 'drinks' } })).toEqual({ W2: 85, W1: 5 })
+    expect(await totals({ metric: 'stock.qty', groupBy: 'category', filter: { warehouse: 'W1' } })).toEqual({ baby: 48, misc: 9, drinks: 5 })
+    expect(await totals({ metric: 'stock.qty', groupBy: 'category', filter: { region: '华北' } })).toEqual({ drinks: 85 })
+    expect(await totals({ metric: 'stock.value', groupBy: 'warehouse', filter: { category: ['baby', 'misc'] } })).toEqual({ W1: 4845 })
+    // the same figures as the per-category levels, when movements named no category of their own
+    const byCategory = await totals({ metric: 'stock.qty', groupBy: 'category' })
+    const byCell = await totals({ metric: 'stock.qty', groupBy: 'category', filter: { warehouse: ['W1', 'W2'] } })
+    expect(byCell).toEqual(byCategory)
+    // names come along as for any grouping
+    expect((await groupsOf({ metric: 'stock.qty', groupBy: 'warehouse', filter: { category: 'drinks' } })).W1).toMatchObject({ label: '上海中心仓', labelEn: 'Shanghai DC' })
+    const refused = await app.inject({ method: 'POST', url: '/api/v1/query', payload: { metric: 'stock.qty', groupBy: 'warehouse', filter: { channel: 'pos' } } })
+    expect(refused.statusCode).toBe(400)
+  })
+})
+
 describe('live', () => {
   test('a subscribed screen gets the new names when they are upserted', async () => {
     const c: Socket<ServerToClientEvents, ClientToServerEvents> = connect(url, { transports: ['websocket'], reconnection: false })

@@ -174,7 +174,7 @@ describe('stock-alerts', () => {
 })
 
 describe('stock-heatmap', () => {
-  const options = { skus: ['A', 'B'], metric: 'stock.qty', scale: 'row' }
+  const options = { rows: 'sku', members: ['A', 'B'], metric: 'stock.qty', scale: 'row' }
   const data = {
     names: result({ metric: 'stock.qty', unit: 'qty', groups: [{ key: 'A', label: '矿泉水', total: 130 }, { key: 'B', total: 12 }] }),
     r0: result({ metric: 'stock.qty', unit: 'qty', groups: [{ key: 'W1', label: '上海仓', total: 100 }, { key: 'W2', total: 30 }] }),
@@ -229,6 +229,18 @@ describe('stock-heatmap', () => {
   test('columns follow the warehouses of the options, in their order', () => {
     const w = mountWidget(StockHeatmap, m(stockHeatmap), data, { options: { ...options, warehouses: ['W2', 'W3'] } })
     expect(w.findAll('.head .col').map((c) => c.text())).toEqual(['W2', 'W3'])
+  })
+
+  test('category rows are named and drill into the category', async () => {
+    const categories = {
+      names: result({ metric: 'stock.qty', unit: 'qty', groups: [{ key: 'drinks', label: '饮料', total: 130 }] }),
+      r0: result({ metric: 'stock.qty', unit: 'qty', groups: [{ key: 'W1', total: 100 }, { key: 'W2', total: 30 }] }),
+    }
+    const w = mountWidget(StockHeatmap, m(stockHeatmap), categories, { options: { ...options, rows: 'category', members: ['drinks'] } })
+    expect(w.findAll('.name').map((c) => c.text())).toEqual(['饮料'])
+    expect(w.findAll('[data-testid=heat-cell]').map((c) => c.text())).toEqual(['100', '30'])
+    await w.find('.name').trigger('click')
+    expect(w.emitted('drill')).toEqual([[{ dimension: 'category', key: 'drinks', label: '饮料' }]])
   })
 })
 

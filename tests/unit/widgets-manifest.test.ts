@@ -21,7 +21,7 @@ const manifests = Object.entries(MANIFESTS) as [string, WidgetManifest][]
 /**
  * What the query engine refuses although the schema allows it (server/query/engine.ts): a period
  * on a figure "now", no period on a flow, `top` without `groupBy`, a filter on another dimension
- * than the grouped one (stock levels also take sku/warehouse filters).
+ * than the grouped one (stock levels also take sku/category/warehouse/region filters together).
  */
 function engineProblems(q: Query): string[] {
   const out: string[] = []
@@ -32,7 +32,7 @@ function engineProblems(q: Query): string[] {
   if (q.top && !q.groupBy && kind !== 'list') out.push('top needs groupBy')
   const filterDims = Object.keys(q.filter ?? {})
   if (kind !== 'list') {
-    const pairs = (kind === 'level' && ['stock.qty', 'stock.value'].includes(q.metric) && filterDims.every((d) => d === 'sku' || d === 'warehouse')) as boolean
+    const pairs = (kind === 'level' && ['stock.qty', 'stock.value'].includes(q.metric) && filterDims.every((d) => ['sku', 'category', 'warehouse', 'region'].includes(d))) as boolean
     if (!pairs && filterDims.length > 1) out.push('one filter dimension at a time')
     if (!pairs && q.groupBy && filterDims.length === 1 && filterDims[0] !== q.groupBy) out.push('filter must be on the grouped dimension')
   }
@@ -111,13 +111,23 @@ describe('derived queries', () => {
     expect(intervalFor('thisMonth')).toBe('day')
   })
 
-  test('the heat map asks one query per SKU row and one for their names', () => {
-    const q = stockHeatmap.queries({ metric: 'stock.value', skus: ['A', 'B'], warehouses: ['W1'], scale: 'all' })
+  test('the heat map asks one query per row (SKU or category) and one for their names', () => {
+    const q = stockHeatmap.queries({ metric: 'stock.value', rows: 'sku', members: ['A', 'B'], warehouses: ['W1'], scale: 'all' })
     expect(q).toEqual({
       names: { metric: 'stock.value', groupBy: 'sku', filter: { sku: ['A', 'B'] } },
       r0: { metric: 'stock.value', groupBy: 'warehouse', filter: { sku: 'A', warehouse: ['W1'] } },
       r1: { metric: 'stock.value', groupBy: 'warehouse', filter: { sku: 'B', warehouse: ['W1'] } },
     })
+    expect(stockHeatmap.queries({ metric: 'stock.qty', rows: 'category', members: ['drinks'], scale: 'row' })).toEqual({
+      names: { metric: 'stock.qty', groupBy: 'category', filter: { category: ['drinks'] } },
+      r0: { metric: 'stock.qty', groupBy: 'warehouse', filter: { category: 'drinks' } },
+    })
+  })
+
+  test('heat map options of version 1 (SKU rows in `skus`) become SKU rows in `members`', () => {
+    const migrated = migrateOptions(stockHeatmap as never, { metric: 'stock.qty', skus: ['A', 'B'], scale: 'row' }, 1)
+    expect(migrated).toEqual({ metric: 'stock.qty', rows: 'sku', members: ['A', 'B'], scale: 'row' })
+    checkQueries(stockHeatmap as never, migrated, 'migrated')
   })
 
   test('the scorecard groups three metrics by partner', () => {

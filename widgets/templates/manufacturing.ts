@@ -53,7 +53,8 @@ export const manufacturingTemplate: ScreenDefinition = {
     {
       id: 'key-materials',
       widget: 'stock-heatmap',
-      options: { metric: 'stock.qty', skus: ['SKU-0001', 'SKU-0002', 'SKU-0003', 'SKU-0004', 'SKU-0005', 'SKU-0006', 'SKU-0007', 'SKU-0008'], scale: 'row', title: '关键物料库存分布（物料 × 仓库）' },
+      optionsVersion: 2,
+      options: { metric: 'stock.qty', rows: 'sku', members: ['SKU-0001', 'SKU-0002', 'SKU-0003', 'SKU-0004', 'SKU-0005', 'SKU-0006', 'SKU-0007', 'SKU-0008'], scale: 'row', title: '关键物料库存分布（物料 × 仓库）' },
       x: 0,
       y: 7,
       w: 5,
