@@ -1,6 +1,7 @@
 /**
  * npm run soak — the wall left running: a server (own process, Redis-backed, own key prefix), the
- * retail simulator at a high rate, and Chromium on the wall with the carousel rotating through
+ * retail simulator at a high rate (flat profile: SOAK_RATE whatever the hour), and Chromium on
+ * the wall with the carousel rotating through
  * the templates, stored with the soak's dwell (plus a variant with other windows, so
  * subscriptions come and go). After a
  * warm-up it measures the page's JS heap (after forced GC, through the DevTools protocol) and
@@ -160,7 +161,7 @@ async function main(): Promise<number> {
   const errors: string[] = []
   try {
     out(`soak: server ${server.url} (prefix ${prefix}), simulator ${RATE}/s, ${MINUTES} min after ${WARMUP_S} s warm-up, dwell ${DWELL} s`)
-    feed = runFeed({ url: server.url, ingestKey, adminKey, scenario: retailScenario(7, { rate: RATE }), seed: 7, rate: RATE, signal: feedAbort.signal })
+    feed = runFeed({ url: server.url, ingestKey, adminKey, scenario: retailScenario(7, { rate: RATE }), seed: 7, rate: RATE, profile: 'flat', signal: feedAbort.signal })
     feed.catch((err: unknown) => {
       if (!feedAbort.signal.aborted) errors.push(`feed: ${String(err)}`)
     })
