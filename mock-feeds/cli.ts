@@ -1,9 +1,11 @@
 /**
  * npm run simulate -- --url http://127.0.0.1:3000 --key <ingest key> [--admin-key <key>]
  *                     [--scenario manufacturing|retail|ecommerce] [--rate 200] [--seed 42]
- *                     [--history-hours 30] [--history-rate 3]
+ *                     [--history-hours 30] [--history-rate 3] [--profile daily|flat]
  * Streams a simulated business's movements into a cockpit until Ctrl-C (master data first when
- * an admin key is given).
+ * an admin key is given). The rate is the week's average movements per second; with the daily
+ * profile the business is busier at its peak hours and quiet at night, with `--profile flat` it
+ * posts the rate at every hour.
  */
 import { parseArgs } from 'node:util'
 import { FeedRejectedError, runFeed } from './feed.ts'
@@ -19,11 +21,13 @@ const { values } = parseArgs({
     seed: { type: 'string', default: '42' },
     'history-hours': { type: 'string', default: '0' },
     'history-rate': { type: 'string', default: '3' },
+    profile: { type: 'string', default: 'daily' },
   },
 })
-if (!values.key || !isScenarioName(values.scenario!)) {
+const profile = values.profile
+if (!values.key || !isScenarioName(values.scenario!) || (profile !== 'daily' && profile !== 'flat')) {
   process.stderr.write(
-    `usage: npm run simulate -- --key <ingest key> [--admin-key <key>] [--url http://127.0.0.1:3000] [--scenario ${SCENARIO_NAMES.join('|')}] [--rate 200]\n`,
+    `usage: npm run simulate -- --key <ingest key> [--admin-key <key>] [--url http://127.0.0.1:3000] [--scenario ${SCENARIO_NAMES.join('|')}] [--rate 200] [--profile daily|flat]\n`,
   )
   process.exit(2)
 }
@@ -41,6 +45,7 @@ try {
     scenario: buildScenario(scenarioName, Number(values.seed), { rate }),
     seed: Number(values.seed),
     rate,
+    profile,
     ...(historyHours > 0 ? { historyFrom: Date.now() - historyHours * 3600_000, historyRate: Number(values['history-rate']) } : {}),
     signal: controller.signal,
     log: (line) => process.stdout.write(`${line}\n`),

@@ -15,8 +15,13 @@ export interface FeedOptions {
   adminKey?: string
   scenario: Scenario
   seed?: number
-  /** live movements per second @default 200 */
+  /**
+   * live movements per second, averaged over a week: the simulated business is busier at its peak
+   * hours and quieter at night (see `profile`) @default 200
+   */
   rate?: number
+  /** `daily`: movements follow the business's day and week; `flat`: `rate` at every hour (load tests) @default 'daily' */
+  profile?: 'daily' | 'flat'
   /** start the simulated chain this long ago (epoch ms) and post its history first @default now */
   historyFrom?: number
   /** movements per second of simulated history @default 2 */
@@ -141,6 +146,7 @@ export async function runFeed(o: FeedOptions): Promise<FeedStats> {
     // history lines stand for many live lines each: same goods and money per hour, fewer movements
     unitsPerLine: o.historyFrom === undefined ? 1 : Math.max(1, Math.round((o.rate ?? 200) / (o.historyRate ?? 2))),
     idPrefix: `sim-${seed}-${(o.historyFrom ?? Date.now()).toString(36)}`,
+    profile: o.profile ?? 'daily',
   })
   if (o.historyFrom !== undefined) {
     for (let t = o.historyFrom; !o.signal?.aborted; ) {
@@ -160,12 +166,13 @@ export async function runFeed(o: FeedOptions): Promise<FeedStats> {
   if (counts.length > 0) await postBatch(o.url, o.ingestKey, counts, stats, o.signal)
 
   let lastLog = Date.now()
-  let lastSent = 0
+  let lastSent = stats.sent
   while (!o.signal?.aborted) {
     const started = Date.now()
     for (const batch of chunks(sim.step(started), MAX_JSON_BATCH)) await postBatch(o.url, o.ingestKey, batch, stats, o.signal)
     if (o.log && started - lastLog >= 5000) {
-      o.log(`feed: ${stats.sent} sent (${Math.round(((stats.sent - lastSent) * 1000) / (started - lastLog))}/s), ${stats.duplicates} duplicates, ${stats.retries} retries`)
+      const pace = Math.round(((stats.sent - lastSent) * 1000) / (started - lastLog))
+      o.log(`feed: ${stats.sent} sent (${pace}/s; the business's pace at this hour ≈ ${Math.round(sim.paceAt(started))}/s), ${stats.duplicates} duplicates, ${stats.retries} retries`)
       lastLog = started
       lastSent = stats.sent
     }

@@ -4,6 +4,7 @@
  * stream of movements; scenarios/{retail,manufacturing,ecommerce}.ts build the three kinds.
  */
 import type { Category, Channel, Partner, Region, Sku, Warehouse } from '../protocol/master.ts'
+import type { DemandProfile, WorkWindow } from './profile.ts'
 
 export interface SimSku extends Sku {
   /** list price, 2 decimals (0 for raw materials: never sold) */
@@ -69,8 +70,18 @@ export interface SimProduction {
   wip: string
   /** bill of materials: units of each material per unit of a finished good */
   bom(sku: SimSku): { sku: SimSku; per: number }[]
-  /** minutes from release to completion */
-  leadMinutes: [min: number, max: number]
+  /** hours from release to the promised completion */
+  leadHours: [min: number, max: number]
+  /** when the line runs (materials issued, runs completed) */
+  shifts: WorkWindow
+}
+
+/** How much stock a warehouse keeps, in days of its average demand (sales, transfers out, issues). */
+export interface SimStockPolicy {
+  /** safety stock: more is ordered when stock on hand and on order would fall below it plus the demand over the lead time */
+  safetyDays: number
+  /** days of demand one replenishment brings (order cycle) */
+  cycleDays: number
 }
 
 export interface Scenario {
@@ -86,17 +97,38 @@ export interface Scenario {
   categories: Category[]
   /** names of the regions of its warehouses (master data `regions`) */
   regions: Region[]
-  /** units per minute a SKU leaves a warehouse (sales, transfers out, issues to production) at the sized rate */
+  /**
+   * units per minute a SKU is sold from a warehouse (or, for raw materials, issued to production)
+   * at the sized rate, averaged over a week; the simulator adds the transfers a distribution
+   * centre sends to its stores
+   */
   demandPerMinute(sku: SimSku, warehouse: SimWarehouse): number
   /** whether a warehouse keeps this SKU (opening stock, replenishment, stocktakes) */
   stocks(sku: SimSku, warehouse: SimWarehouse): boolean
   /** share of store replenishments sent as transfers from the dc when it has stock @default 0.15 */
   transferShare?: number
-  /** share of purchase receipts partly sent back to the supplier @default 0.03 */
+  /** share of purchase receipts (delivered lots) partly sent back to the supplier @default 0.03 */
   purchaseReturnRate?: number
+  /** lots a purchase order is delivered in, a day or so apart (分批到货) @default [1, 1] */
+  deliveries?: [min: number, max: number]
   production?: SimProduction
   /** movements per sales line on average (orders, shipments, payments, replenishment…): sets the pace */
   movementsPerSale: number
+  /**
+   * when each channel's customers order, in business time, by channel code (every channel has
+   * one): the hours of the day and days of the week (profile.ts)
+   */
+  demandProfiles: Record<string, DemandProfile>
+  /** stock kept by a distribution centre or store, in days of its demand */
+  stockPolicy(warehouse: SimWarehouse): SimStockPolicy
+  /** hours from a purchase order to the promised delivery */
+  supplierLeadHours: [min: number, max: number]
+  /** hours a transfer from a distribution centre to a store is on the way */
+  transferHours: [min: number, max: number]
+  /** when goods are received: purchase receipts and transfers arrive inside these hours */
+  receiving: WorkWindow
+  /** when supplier payments and payments of customers on credit are made */
+  office: WorkWindow
 }
 
 /** Regions the scenarios' warehouses are in, with their names. */

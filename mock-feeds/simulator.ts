@@ -6,10 +6,20 @@
  * sales and receipts; some orders are cancelled, some goods returned by customers or sent back to
  * suppliers, shelves are counted. Its own stock book never goes negative.
  *
+ * Time follows the business's day (business time, UTC+8): customers order along each channel's
+ * demand profile (store hours, evening peaks, quiet weekends), goods arrive in receiving hours,
+ * lines run in shifts, payments go out in office hours. Stock is kept at weeks of demand, as the
+ * scenario's stock policy says, and the book starts from an opening balance dated just before the
+ * start (with the purchase orders and transfers then under way), so figures such as days on hand
+ * are those of a business that has been running for a while.
+ *
  * `step(until)` returns the movements that happened up to `until` (simulated epoch ms), in time
- * order. The stream depends only on the seed, the start and the rate — not on how it is stepped.
+ * order. The stream depends only on the seed, the start, the rate and the profile — not on how it
+ * is stepped.
  */
 import type { Movement } from '../protocol/movement.ts'
+import { FLAT_PROFILE, busiestDayOf, demandCurve, inWindow, localDayStart, nextOpen, weeklyPeak } from './profile.ts'
+import type { WorkWindow } from './profile.ts'
 import { createRandom } from './random.ts'
 import type { Scenario, SimChannel, SimSku, SimWarehouse } from './scenario.ts'
 
@@ -18,8 +28,16 @@ export interface SimulatorOptions {
   seed?: number
   /** simulated start, epoch ms @default Date.now() */
   startAt?: number
-  /** movements per second of simulated time, on average @default 200 */
+  /**
+   * movements per second of simulated time, averaged over a week: busy hours run above it, nights
+   * below (with `profile: 'flat'`, at every hour) @default 200
+   */
   rate?: number
+  /**
+   * `daily`: sales follow each channel's demand profile over the day and week; `flat`: the same
+   * rate at every hour (load tests, which need their rate whatever the time of day) @default 'daily'
+   */
+  profile?: 'daily' | 'flat'
   /** id prefix @default `sim-<seed>` */
   idPrefix?: string
   /** quantity multiplier of sales lines (see Simulator.setRate) @default 1 */
@@ -39,6 +57,8 @@ export interface Simulator {
   setRate(rate: number, unitsPerLine?: number): void
   /** units on hand per sku|warehouse, as the simulated ERP's book says */
   onHand(sku: string, warehouse: string): number
+  /** movements per second expected at an instant: the rate × how busy the business is then */
+  paceAt(t: number): number
   /**
    * Stocktakes at `at` that find a share of store shelves short (below safety stock): the wall
    * gets stock alerts to show, which replenishment then clears.
@@ -64,6 +84,7 @@ interface Pending {
 
 const MINUTE = 60_000
 const HOUR = 60 * MINUTE
+const DAY = 24 * HOUR
 const round2 = (x: number) => Math.round(x * 100) / 100
 
 /** RFC 3339 in China Standard Time, as the simulated ERP writes it. */
@@ -121,6 +142,7 @@ export function createSimulator(opts: SimulatorOptions): Simulator {
   let rate = opts.rate ?? 200
   let unitsPerLine = opts.unitsPerLine ?? 1
   let now = opts.startAt ?? Date.now()
+  const start = now
   let seq = 0
   let n = 0
   const heap = new Heap()
@@ -138,6 +160,23 @@ export function createSimulator(opts: SimulatorOptions): Simulator {
   const transferShare = scenario.transferShare ?? 0.15
   const purchaseReturnRate = scenario.purchaseReturnRate ?? 0.03
   const channelWarehouses = new Map(scenario.channels.map((c) => [c.code, c.warehouses.map((code) => warehouseByCode.get(code)!)]))
+
+  // when customers order: each channel's weight × its demand profile (weekly mean 1), so the
+  // weights stay the week's channel mix and the rate the week's average; sales are drawn at the
+  // busiest moment's pace and kept with probability intensity / peak (thinning), which depends
+  // only on the instant, never on how the simulator is stepped
+  const flat = opts.profile === 'flat'
+  const weights = scenario.channels.reduce((t, c) => t + c.weight, 0)
+  const curves = scenario.channels.map((c) => {
+    const profile = flat ? FLAT_PROFILE : scenario.demandProfiles[c.code]
+    if (!profile) throw new Error(`scenario ${scenario.name}: channel ${c.code} has no demand profile`)
+    return { channel: c, share: c.weight / weights, curve: demandCurve(profile) }
+  })
+  /** how busy the business is at an instant, relative to its weekly average */
+  const intensity = (t: number) => curves.reduce((x, c) => x + c.share * c.curve.at(t), 0)
+  const peak = flat ? 1 : weeklyPeak(intensity) * 1.000001
+  /** demand of the busiest day of the week relative to the average day (stock is kept for busy days) */
+  const busiestDay = flat ? 1 : busiestDayOf(intensity)
 
   // cumulative popularity for O(log n) weighted picks of the SKUs that sell
   const sellable = scenario.skus.filter((s) => s.popularity > 0)
@@ -165,33 +204,54 @@ export function createSimulator(opts: SimulatorOptions): Simulator {
   const id = () => `${idPrefix}-${++n}`
   const at = (t: number, emit: () => Movement | undefined) => heap.push({ at: t, seq: seq++, emit })
   const open = new Set<string>()
-  // per sku|warehouse: reorder when stock + on order falls below 80 minutes of its demand (longer
-  // than a supplier's lead time, so only late deliveries dip below safety stock), top up to two
-  // more hours of it
-  const levels = new Map<string, { reorder: number; max: number }>()
+  let orders = 0
+  /** a purchase or production order number, unique in the stream */
+  const orderRef = (kind: 'PO' | 'MO') => `${kind}-${idPrefix}-${++orders}`
+
+  /**
+   * when something aimed at `t` happens inside a work window: at t, or in the first half of the
+   * window's next opening (deliveries that came in overnight are worked through in the morning,
+   * not all at the opening minute); the flat profile keeps no hours: every hour is like any other
+   */
+  const during = (w: WorkWindow, t: number) => (flat || inWindow(w, t) ? t : nextOpen(w, t) + r.between(0, Math.min(6 * HOUR, ((w.to - w.from) * HOUR) / 2)))
+  /** a promised date: the end of the day the window is next open at or after `t` */
+  const promised = (w: WorkWindow, t: number) => localDayStart(nextOpen(w, t)) + DAY - 1000
+  const mean = ([lo, hi]: [number, number]) => (lo + hi) / 2
+
   /** the distribution centre a store is supplied from: its region's, else the first that keeps the SKU */
   const dcFor = (s: SimSku, store: SimWarehouse) => dcs.find((d) => d.region === store.region && scenario.stocks(s, d)) ?? dcs.find((d) => scenario.stocks(s, d))
+  const makes = (s: SimSku, w: SimWarehouse) => production !== undefined && w.code === production.plant && s.popularity > 0
+  /** units per day that leave a warehouse: its own sales (or issues), and for a dc its transfers to stores */
+  const dailyDemand = (s: SimSku, w: SimWarehouse): number => {
+    let d = scenario.demandPerMinute(s, w) * 1440
+    if (w.kind === 'dc') for (const store of stores) if (scenario.stocks(s, store) && dcFor(s, store) === w) d += transferShare * dailyDemand(s, store)
+    return d
+  }
+  /**
+   * days from ordering to receiving, on average: production, else a transfer from the dc when
+   * every store replenishment is one, else the supplier (a store that may be delivered either way
+   * plans for the longer)
+   */
+  const leadDays = (s: SimSku, w: SimWarehouse) => {
+    if (makes(s, w)) return mean(production!.leadHours) / 24
+    if (w.kind === 'store' && dcFor(s, w) && (production || transferShare >= 1)) return mean(scenario.transferHours) / 24
+    return Math.max(mean(scenario.supplierLeadHours), w.kind === 'store' && dcFor(s, w) ? mean(scenario.transferHours) : 0) / 24
+  }
+  // per sku|warehouse, in units: safety stock (days of demand at the busiest day's pace, never
+  // below the SKU's master-data safety stock), reorder level (safety + demand over the lead time at
+  // that pace), order-up-to level (reorder + one order cycle of average demand)
+  const levels = new Map<string, { safety: number; reorder: number; max: number; daily: number }>()
   const level = (s: SimSku, w: SimWarehouse) => {
     let l = levels.get(key(s.code, w.code))
     if (!l) {
-      const d = scenario.demandPerMinute(s, w)
-      const reorder = Math.max(s.reorderPoint, Math.round(d * 80))
-      let max = reorder + Math.max(10, Math.round(d * 120))
-      // a distribution centre also holds one top-up for every store it supplies, so stores can be
-      // replenished by transfer (design §1: frequent transfers in a retail chain)
-      if (w.kind === 'dc') for (const store of stores) if (scenario.stocks(s, store) && dcFor(s, store) === w) max += level(s, store).max
-      levels.set(key(s.code, w.code), (l = { reorder, max }))
+      const daily = dailyDemand(s, w)
+      const policy = scenario.stockPolicy(w)
+      const safety = Math.max(s.safetyStock, Math.round(daily * busiestDay * policy.safetyDays))
+      const reorder = safety + Math.ceil(daily * busiestDay * leadDays(s, w))
+      const max = reorder + Math.max(1, Math.round(daily * policy.cycleDays))
+      levels.set(key(s.code, w.code), (l = { safety, reorder, max, daily }))
     }
     return l
-  }
-
-  // opening stock: every SKU each warehouse keeps, at the start
-  for (const w of counted) {
-    for (const s of stockedSkus.get(w.code)!) {
-      const qty = level(s, w).max
-      stock(s.code, w.code).onHand = qty
-      at(now, () => ({ id: id(), type: 'purchase_receipt', occurredAt: formatCst(now), sku: s.code, warehouse: w.code, qty, unitCost: s.cost, partner: s.supplier, category: s.category }))
-    }
   }
 
   /** Orders more when stock + on order − `need` (a production run's demand) falls below the reorder level. */
@@ -203,12 +263,13 @@ export function createSimulator(opts: SimulatorOptions): Simulator {
     const projected = st.onHand - st.reserved + st.onOrder - need
     if (open.has(k) || projected >= reorder) return
     const qty = max - projected
-    if (production && w.code === production.plant && s.popularity > 0) return produce(s, w, qty, t)
+    if (makes(s, w)) return produce(s, w, qty, t)
     if (w.kind === 'store') {
       const dc = dcFor(s, w)
       if (dc) {
         const dcStock = stock(s.code, dc.code)
-        if (r.chance(transferShare) && dcStock.onHand - dcStock.reserved - qty > level(s, dc).reorder) return transfer(s, dc, w, qty, t)
+        // sent from the dc when it can spare it and keep half its safety stock (it reorders for itself)
+        if (r.chance(transferShare) && dcStock.onHand - dcStock.reserved - qty >= level(s, dc).safety / 2) return transfer(s, dc, w, qty, t)
         // finished goods are made, not bought: wait for the plant
         if (production) return replenish(s, dc, t, qty)
       }
@@ -216,15 +277,17 @@ export function createSimulator(opts: SimulatorOptions): Simulator {
     purchase(s, w, qty, t)
   }
 
-  /** A transfer from a distribution centre (or the plant) to a store. */
-  function transfer(s: SimSku, from: SimWarehouse, to: SimWarehouse, qty: number, t: number): void {
+  /** When a transfer sent at t arrives: after its time on the road, in receiving hours. */
+  const transferArrival = (t: number) => during(scenario.receiving, t + r.between(...scenario.transferHours) * HOUR)
+
+  /** A transfer from a distribution centre (or the plant) to a store, booked when it arrives. */
+  function transfer(s: SimSku, from: SimWarehouse, to: SimWarehouse, qty: number, t: number, arrive = transferArrival(t)): void {
     const st = stock(s.code, to.code)
     const k = key(s.code, to.code)
     const fromStock = stock(s.code, from.code)
     open.add(k)
     st.onOrder += qty
     fromStock.reserved += qty
-    const arrive = t + r.between(10, 40) * MINUTE
     at(arrive, () => {
       fromStock.reserved -= qty
       fromStock.onHand -= qty
@@ -236,43 +299,67 @@ export function createSimulator(opts: SimulatorOptions): Simulator {
     })
   }
 
-  /** Purchase order, receipt (on time or late), payment to the supplier, sometimes a return of part of the lot. */
-  function purchase(s: SimSku, w: SimWarehouse, qty: number, t: number): void {
+  /**
+   * A supplier's delivery of an order placed at t: promised for a day (dueAt is its end), delivered
+   * in receiving hours on or before it (85 %), or late.
+   */
+  function purchasePlan(t: number): { due: number; arrive: number } {
+    const lead = r.between(...scenario.supplierLeadHours) * HOUR
+    const due = promised(scenario.receiving, t + lead)
+    const onTime = r.chance(0.85)
+    const arrive = onTime ? Math.min(due, during(scenario.receiving, t + lead * r.between(0.5, 1))) : during(scenario.receiving, due + r.between(1, 36) * HOUR)
+    return { due, arrive }
+  }
+
+  /**
+   * Purchase order, receipt (on time or late; in one lot or, as the scenario says, several a day
+   * or so apart), payment to the supplier for each lot, sometimes a return of part of a lot.
+   */
+  function purchase(s: SimSku, w: SimWarehouse, qty: number, t: number, plan = purchasePlan(t)): void {
     const st = stock(s.code, w.code)
     const k = key(s.code, w.code)
     open.add(k)
     st.onOrder += qty
-    const ref = `PO-${idPrefix}-${n + 1}`
-    const lead = r.between(20, 60) * MINUTE
-    const due = t + lead
+    const ref = orderRef('PO')
+    const { due } = plan
     at(t, () => ({ id: id(), type: 'purchase_order', occurredAt: formatCst(t), sku: s.code, warehouse: w.code, qty, unitCost: s.cost, partner: s.supplier, ref, dueAt: formatCst(due) }))
-    const arrive = t + lead * (r.chance(0.85) ? r.between(0.3, 1) : r.between(1.05, 1.6))
-    at(arrive, () => {
-      st.onHand += qty
-      st.onOrder -= qty
-      open.delete(k)
-      const amount = round2(qty * s.cost)
-      const paid = arrive + r.exponential(2 * HOUR)
-      at(paid, () => ({ id: id(), type: 'payment_out', occurredAt: formatCst(paid), amount, partner: s.supplier, ref }))
-      if (r.chance(purchaseReturnRate)) {
-        // quality inspection finds part of the lot defective: it goes back to the supplier
-        const back = arrive + r.between(10, 120) * MINUTE
-        const defective = Math.max(1, Math.round(qty * r.between(0.02, 0.1)))
-        at(back, () => {
-          if (st.onHand - st.reserved < defective) return undefined // already sold: the ERP settles it otherwise
-          st.onHand -= defective
-          replenish(s, w, back)
-          return { id: id(), type: 'purchase_return', occurredAt: formatCst(back), sku: s.code, warehouse: w.code, qty: defective, unitCost: s.cost, partner: s.supplier, ref }
-        })
-      }
-      return { id: id(), type: 'purchase_receipt', occurredAt: formatCst(arrive), sku: s.code, warehouse: w.code, qty, unitCost: s.cost, partner: s.supplier, ref, dueAt: formatCst(due) }
+    const [lo, hi] = scenario.deliveries ?? [1, 1]
+    const lots = split(qty, Math.min(qty, r.int(lo, hi)))
+    let arrive = plan.arrive
+    lots.forEach((lot, i) => {
+      if (i > 0) arrive = during(scenario.receiving, arrive + r.between(12, 36) * HOUR)
+      const when = arrive
+      const last = i === lots.length - 1
+      // later lots come on the dates the delivery schedule gives them
+      const lotDue = i === 0 ? due : Math.max(due, promised(scenario.receiving, when))
+      at(when, () => {
+        st.onHand += lot
+        st.onOrder -= lot
+        if (last) open.delete(k)
+        const paid = during(scenario.office, when + r.exponential(12 * HOUR))
+        const amount = round2(lot * s.cost)
+        at(paid, () => ({ id: id(), type: 'payment_out', occurredAt: formatCst(paid), amount, partner: s.supplier, ref }))
+        if (r.chance(purchaseReturnRate)) {
+          // quality inspection finds part of the lot defective: it goes back to the supplier
+          const back = when + r.between(10, 120) * MINUTE
+          const defective = Math.max(1, Math.round(lot * r.between(0.02, 0.1)))
+          at(back, () => {
+            if (st.onHand - st.reserved < defective) return undefined // already sold: the ERP settles it otherwise
+            st.onHand -= defective
+            replenish(s, w, back)
+            return { id: id(), type: 'purchase_return', occurredAt: formatCst(back), sku: s.code, warehouse: w.code, qty: defective, unitCost: s.cost, partner: s.supplier, ref }
+          })
+        }
+        return { id: id(), type: 'purchase_receipt', occurredAt: formatCst(when), sku: s.code, warehouse: w.code, qty: lot, unitCost: s.cost, partner: s.supplier, ref, dueAt: formatCst(lotDue) }
+      })
     })
   }
 
   /**
    * A production run: a production order to the workshop, materials issued from the raw-material
-   * warehouse to the line, finished goods received at standard cost when done, and the materials
-   * the run consumed backflushed from the line-side stock (reported as its count).
+   * warehouse to the line when the next shift starts, finished goods received at standard cost
+   * when done (in a shift), and the materials the run consumed backflushed from the line-side
+   * stock (reported as its count).
    */
   function produce(s: SimSku, plant: SimWarehouse, qty: number, t: number): void {
     const p = production!
@@ -293,12 +380,12 @@ export function createSimulator(opts: SimulatorOptions): Simulator {
     open.add(k)
     st.onOrder += qty
     for (const b of bom) stock(b.sku.code, rm.code).reserved += b.need
-    const ref = `MO-${idPrefix}-${n + 1}`
-    const lead = r.between(p.leadMinutes[0], p.leadMinutes[1]) * MINUTE
-    const due = t + lead
+    const ref = orderRef('MO')
+    const lead = r.between(...p.leadHours) * HOUR
+    const due = promised(p.shifts, t + lead)
     const common = { sku: s.code, warehouse: plant.code, qty, unitCost: s.cost, partner: p.workshop, channel: 'production', ref, dueAt: formatCst(due) }
     at(t, () => ({ id: id(), type: 'purchase_order', occurredAt: formatCst(t), ...common }))
-    const issue = t + r.between(1, 5) * MINUTE
+    const issue = during(p.shifts, t + r.between(5, 60) * MINUTE)
     for (const b of bom) {
       at(issue, () => {
         const m = stock(b.sku.code, rm.code)
@@ -309,7 +396,8 @@ export function createSimulator(opts: SimulatorOptions): Simulator {
         return { id: id(), type: 'transfer', occurredAt: formatCst(issue), sku: b.sku.code, warehouse: rm.code, toWarehouse: wip.code, qty: b.need }
       })
     }
-    const done = t + lead * (r.chance(0.8) ? r.between(0.6, 1) : r.between(1.05, 1.4))
+    const finish = r.chance(0.8) ? Math.min(due, during(p.shifts, t + lead * r.between(0.6, 1))) : during(p.shifts, due + r.between(1, 24) * HOUR)
+    const done = Math.max(finish, issue + 30 * MINUTE)
     at(done, () => {
       st.onHand += qty
       st.onOrder -= qty
@@ -323,6 +411,52 @@ export function createSimulator(opts: SimulatorOptions): Simulator {
       }
       return { id: id(), type: 'purchase_receipt', occurredAt: formatCst(done), ...common }
     })
+  }
+
+  // The opening balance, as a cockpit is backfilled when it goes live: every SKU each warehouse
+  // keeps, received one second before the start (so the first day's purchases are only that
+  // day's), at a level drawn from the replenishment cycle the business is in — some pairs just
+  // topped up, some near their reorder level with the purchase order or transfer on its way
+  // (placed before the start, arriving after it) — so receipts and days on hand are steady from
+  // the first hour.
+  const openingAt = start - 1000
+  const opening: { s: SimSku; w: SimWarehouse; qty: number }[] = []
+  for (const w of counted) {
+    for (const s of stockedSkus.get(w.code)!) {
+      const { safety, reorder, max, daily } = level(s, w)
+      const st = stock(s.code, w.code)
+      if (!(daily > 0)) {
+        st.onHand = max
+      } else {
+        const cycle = (max - reorder) / daily // days one replenishment lasts
+        const since = r.between(0, cycle) // days since the last one was ordered
+        const placed = start - since * DAY
+        const onHand = Math.round(max - daily * since)
+        const dc = w.kind === 'store' ? dcFor(s, w) : undefined
+        const qty = max - reorder
+        let underway: (() => void) | undefined
+        if (dc && (production !== undefined || r.chance(transferShare))) {
+          const arrive = transferArrival(placed)
+          if (arrive > start) underway = () => transfer(s, dc, w, qty, placed, arrive)
+        } else if (!makes(s, w)) {
+          const plan = purchasePlan(placed)
+          if (plan.arrive > start) underway = () => purchase(s, w, qty, placed, plan)
+        }
+        // with that replenishment still on its way, the shelf holds what was left when it was ordered
+        st.onHand = underway ? Math.max(Math.round(safety / 2), onHand - qty) : onHand
+        underway?.()
+      }
+      opening.push({ s, w, qty: st.onHand })
+    }
+  }
+  // line-side stock (manufacturing): a standing buffer of each material, as large as its safety stock
+  if (production) {
+    const wip = warehouseByCode.get(production.wip)!
+    const materials = new Map(sellable.flatMap((s) => production.bom(s).map((b) => [b.sku.code, b.sku] as const)))
+    for (const m of materials.values()) if (m.safetyStock > 0) opening.push({ s: m, w: wip, qty: (stock(m.code, wip.code).onHand = m.safetyStock) })
+  }
+  for (const { s, w, qty } of opening) {
+    if (qty > 0) at(openingAt, () => ({ id: id(), type: 'purchase_receipt', occurredAt: formatCst(openingAt), sku: s.code, warehouse: w.code, qty, unitCost: s.cost, partner: s.supplier, category: s.category }))
   }
 
   /** Splits qty into k positive integer parts (k ≤ qty). */
@@ -339,7 +473,7 @@ export function createSimulator(opts: SimulatorOptions): Simulator {
   }
 
   function sale(t: number): Movement[] {
-    const channel = r.weighted(scenario.channels, (c) => c.weight)
+    const channel = flat ? r.weighted(scenario.channels, (c) => c.weight) : r.weighted(curves, (c) => c.share * c.curve.at(t)).channel
     const w = r.weighted(channelWarehouses.get(channel.code)!, (x) => x.traffic)
     const s = pickSku()
     if (w.kind !== 'virtual' && !scenario.stocks(s, w)) return []
@@ -401,14 +535,14 @@ export function createSimulator(opts: SimulatorOptions): Simulator {
         })
       }
       if (paid) {
-        const payAt = channel.payment === 'shipment' ? shipAt : channel.payment === 'prepaid' ? prepaidAt : t + r.exponential(6 * HOUR)
+        const payAt = channel.payment === 'shipment' ? shipAt : channel.payment === 'prepaid' ? prepaidAt : during(scenario.office, t + r.exponential(6 * HOUR))
         at(payAt, () => ({ id: id(), type: 'payment_in', occurredAt: formatCst(payAt), amount, partner: customer, channel: channel.code, ref }))
       }
       replenish(s, w, t)
       return [order]
     }
     if (paid) {
-      const payAt = channel.payment === 'credit' ? t + r.exponential(6 * HOUR) : prepaidAt
+      const payAt = channel.payment === 'credit' ? during(scenario.office, t + r.exponential(6 * HOUR)) : prepaidAt
       at(payAt, () => ({ id: id(), type: 'payment_in', occurredAt: formatCst(payAt), amount, partner: customer, channel: channel.code, ref }))
     }
     return [order]
@@ -429,7 +563,7 @@ export function createSimulator(opts: SimulatorOptions): Simulator {
       }
       return { id: id(), type: 'sales_shipment', occurredAt: formatCst(shipAt), ...base, qty, dueAt: formatCst(Math.max(due, t + 60_000)), unitCost: s.cost }
     })
-    const settle = shipAt + r.exponential(4 * HOUR)
+    const settle = during(scenario.office, shipAt + r.exponential(4 * HOUR))
     at(settle, () => ({ id: id(), type: 'payment_out', occurredAt: formatCst(settle), amount: round2(qty * s.cost), partner: s.supplier, ref }))
   }
 
@@ -443,8 +577,11 @@ export function createSimulator(opts: SimulatorOptions): Simulator {
     return { id: id(), type: 'stocktake', occurredAt: formatCst(t), sku: s.code, warehouse: w.code, countedQty: st.onHand }
   }
 
+  // sales and shelf counts are drawn at the busiest moment's pace and kept with probability
+  // intensity / peak: they follow the business's day
+  const keep = (t: number) => flat || r.next() * peak < intensity(t)
   let nextSale = now
-  let nextCount = now + r.exponential(2 * MINUTE)
+  let nextCount = now + r.exponential((2 * MINUTE) / peak)
 
   return {
     get now() {
@@ -455,6 +592,7 @@ export function createSimulator(opts: SimulatorOptions): Simulator {
       unitsPerLine = units
     },
     onHand: (sku, wh) => stock(sku, wh).onHand,
+    paceAt: (t) => rate * (flat ? 1 : intensity(t)),
     shortShelves(t, share) {
       const out: Movement[] = []
       for (const w of stores) {
@@ -480,11 +618,11 @@ export function createSimulator(opts: SimulatorOptions): Simulator {
           const m = pending.emit()
           if (m) out.push(m)
         } else if (t === nextSale) {
-          out.push(...sale(t))
-          nextSale = t + r.exponential(meanGap)
+          if (keep(t)) out.push(...sale(t))
+          nextSale = t + r.exponential(meanGap / peak)
         } else {
-          out.push(stocktake(t))
-          nextCount = t + r.exponential(2 * MINUTE)
+          if (keep(t)) out.push(stocktake(t))
+          nextCount = t + r.exponential((2 * MINUTE) / peak)
         }
       }
       now = Math.max(now, until)

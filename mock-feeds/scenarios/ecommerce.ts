@@ -7,9 +7,10 @@
  * SKU codes are SPU-colour-size, as shop back-ends write them.
  */
 import type { Partner } from '../../protocol/master.ts'
+import type { DemandProfile, WorkWindow } from '../profile.ts'
 import { createRandom } from '../random.ts'
 import { regionsOf, unitsPerSalesLine } from '../scenario.ts'
-import type { Scenario, SimChannel, SimSku, SimWarehouse } from '../scenario.ts'
+import type { Scenario, SimChannel, SimSku, SimStockPolicy, SimWarehouse } from '../scenario.ts'
 import type { ScenarioOptions } from './retail.ts'
 
 const CATEGORIES: { code: string; name: string; nameEn: string; items: string[]; price: [number, number]; variants: string[][] }[] = [
@@ -35,7 +36,31 @@ const SURNAMES = ['王', '李', '张', '刘', '陈', '杨', '黄', '赵', '吴',
 const round2 = (x: number) => Math.round(x * 100) / 100
 
 /** Movements per sales line (order, payment, shipment, cancels, returns, replenishment…). */
-export const ECOMMERCE_MOVEMENTS_PER_SALE = 3.29
+export const ECOMMERCE_MOVEMENTS_PER_SALE = 3.3
+
+/**
+ * When the shop's buyers order (business time): shopping apps are busiest after dinner, with a
+ * smaller lunch-break peak and orders all night; Douyin's live-stream sales crowd into the
+ * evening broadcasts; the mini-program follows the brand's own evening campaigns. A little busier
+ * towards the weekend.
+ */
+const APP_HOURS = [0.9, 0.55, 0.3, 0.18, 0.14, 0.15, 0.25, 0.45, 0.7, 0.9, 1.05, 1.1, 1.2, 1.1, 1, 1, 1, 1, 1.1, 1.35, 1.7, 1.95, 1.9, 1.4]
+const WEEK = [0.95, 0.95, 0.95, 1, 1.05, 1.1, 1]
+const DEMAND: Record<string, DemandProfile> = {
+  tmall: { hours: APP_HOURS, weekdays: WEEK },
+  jd: { hours: APP_HOURS, weekdays: WEEK },
+  pdd: { hours: APP_HOURS, weekdays: WEEK },
+  douyin: { hours: [1, 0.6, 0.3, 0.15, 0.1, 0.1, 0.15, 0.3, 0.45, 0.55, 0.6, 0.65, 0.8, 0.7, 0.6, 0.6, 0.65, 0.7, 0.9, 1.3, 2.2, 2.6, 2.4, 1.6], weekdays: [0.9, 0.9, 0.95, 1, 1.1, 1.15, 1] },
+  wechat: { hours: [0.6, 0.3, 0.15, 0.1, 0.1, 0.15, 0.3, 0.6, 0.9, 1, 1.1, 1.1, 1.3, 1.1, 1, 1, 1, 1.1, 1.2, 1.5, 2, 2, 1.6, 1], weekdays: WEEK },
+}
+/** Platform warehouses keep about a week and a half, the own warehouses two weeks of what they sell and send. */
+const STOCK_POLICY: Record<'store' | 'dc', SimStockPolicy> = { store: { safetyDays: 3, cycleDays: 8 }, dc: { safetyDays: 4, cycleDays: 10 } }
+/** Suppliers deliver in 2–5 days; inbound shipments to platform warehouses take 1–3 days. */
+const SUPPLIER_LEAD_HOURS: [number, number] = [48, 120]
+const TRANSFER_HOURS: [number, number] = [24, 72]
+/** Warehouses receive 08:00–20:00 every day; suppliers are paid in office hours. */
+const RECEIVING: WorkWindow = { from: 8, to: 20 }
+const OFFICE: WorkWindow = { from: 9, to: 18, days: [0, 1, 2, 3, 4] }
 
 /** The same seed builds the same shop. */
 export function ecommerceScenario(seed = 42, opts: ScenarioOptions = {}): Scenario {
@@ -86,21 +111,25 @@ export function ecommerceScenario(seed = 42, opts: ScenarioOptions = {}): Scenar
   const popularityTotal = skus.reduce((t, s) => t + s.popularity, 0)
   const perLine = unitsPerSalesLine(channels, WAREHOUSES)
   const transferShare = 0.6
-  const feeds = (w: SimWarehouse) => WAREHOUSES.find((d) => d.kind === 'dc' && d.region === w.region) ?? WAREHOUSES[0]!
-  const units = (w: SimWarehouse) => {
-    let u = perLine.get(w.code) ?? 0
-    if (w.kind === 'dc') for (const s of WAREHOUSES) if (s.kind === 'store' && feeds(s) === w) u += transferShare * (perLine.get(s.code) ?? 0)
-    return u
-  }
-  const demand = (s: SimSku, w: SimWarehouse) => linesPerMinute * (s.popularity / popularityTotal) * units(w)
+  // a platform warehouse is replenished by inbound transfer or by the supplier: it plans for the longer
+  const platformLeadDays = Math.max(TRANSFER_HOURS[0] + TRANSFER_HOURS[1], SUPPLIER_LEAD_HOURS[0] + SUPPLIER_LEAD_HOURS[1]) / 2 / 24
+  /** units per minute sold from a warehouse (the simulator adds the transfers an own warehouse sends) */
+  const demand = (s: SimSku, w: SimWarehouse) => linesPerMinute * (s.popularity / popularityTotal) * (perLine.get(w.code) ?? 0)
   for (const s of skus) {
-    const platform = demand(s, WAREHOUSES[2]!)
-    s.safetyStock = Math.max(3, Math.round(platform * 20))
-    s.reorderPoint = Math.max(6, Math.round(platform * 80))
+    // safety stock and reorder point of a platform warehouse, in days of its sales
+    const platform = demand(s, WAREHOUSES[2]!) * 1440
+    s.safetyStock = Math.max(3, Math.round(platform * STOCK_POLICY.store.safetyDays))
+    s.reorderPoint = Math.max(6, s.safetyStock + Math.ceil(platform * platformLeadDays))
   }
 
   return {
     name: 'ecommerce',
+    demandProfiles: DEMAND,
+    stockPolicy: (w) => STOCK_POLICY[w.kind === 'store' ? 'store' : 'dc'],
+    supplierLeadHours: SUPPLIER_LEAD_HOURS,
+    transferHours: TRANSFER_HOURS,
+    receiving: RECEIVING,
+    office: OFFICE,
     skus,
     warehouses: WAREHOUSES.map((w) => ({ ...w })),
     suppliers,

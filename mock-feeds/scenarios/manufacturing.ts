@@ -13,9 +13,10 @@
  * backflushed by the `stocktake` of the line-side warehouse that the ERP posts at completion.
  */
 import type { Category, Partner } from '../../protocol/master.ts'
+import type { DemandProfile, WorkWindow } from '../profile.ts'
 import { createRandom } from '../random.ts'
 import { regionsOf, unitsPerSalesLine } from '../scenario.ts'
-import type { Scenario, SimChannel, SimSku, SimWarehouse } from '../scenario.ts'
+import type { Scenario, SimChannel, SimSku, SimStockPolicy, SimWarehouse } from '../scenario.ts'
 import type { ScenarioOptions } from './retail.ts'
 
 const FAMILIES: { category: string; name: string; nameEn: string; unit: string; models: { code: string; name: string }[]; variants: string[]; materials: string[] }[] = [
@@ -142,7 +143,36 @@ const CUSTOMER_KIND = ['机电设备', '水务工程', '暖通空调', '自动�
 const round2 = (x: number) => Math.round(x * 100) / 100
 
 /** Movements per sales line (order, partial shipments, payments, production, transfers, purchases…). */
-export const MANUFACTURING_MOVEMENTS_PER_SALE = 3.47
+export const MANUFACTURING_MOVEMENTS_PER_SALE = 3.55
+
+/**
+ * When customers order (business time): business customers in office hours on weekdays (a dip at
+ * lunch), a little on Saturday, almost nothing on Sunday or at night; distributors order into the
+ * evening through their portal; spare parts are ordered in office hours.
+ */
+const OFFICE_WEEK = [1.2, 1.2, 1.2, 1.2, 1.1, 0.35, 0.1]
+const DEMAND: Record<string, DemandProfile> = {
+  direct: { hours: [0.02, 0.02, 0.02, 0.02, 0.02, 0.02, 0.05, 0.1, 0.4, 1.6, 2.2, 2, 0.6, 1.1, 2, 2.1, 1.8, 0.8, 0.25, 0.1, 0.05, 0.03, 0.02, 0.02], weekdays: OFFICE_WEEK },
+  distributor: { hours: [0.05, 0.03, 0.02, 0.02, 0.02, 0.03, 0.1, 0.3, 0.8, 1.5, 1.8, 1.7, 0.9, 1.2, 1.7, 1.8, 1.6, 1, 0.6, 0.5, 0.4, 0.3, 0.15, 0.08], weekdays: OFFICE_WEEK },
+  spare: { hours: [0.02, 0.02, 0.02, 0.02, 0.02, 0.02, 0.05, 0.2, 0.8, 1.6, 1.9, 1.7, 0.7, 1.2, 1.8, 1.8, 1.5, 0.7, 0.2, 0.1, 0.05, 0.03, 0.02, 0.02], weekdays: OFFICE_WEEK },
+}
+/**
+ * Raw materials: about ten days of consumption; finished goods at the plant: a week of what it
+ * ships and sends; regional warehouses: about ten days of their sales.
+ */
+const STOCK_POLICY: Record<'materials' | 'plant' | 'regional', SimStockPolicy> = {
+  materials: { safetyDays: 5, cycleDays: 10 },
+  plant: { safetyDays: 3, cycleDays: 7 },
+  regional: { safetyDays: 4, cycleDays: 7 },
+}
+/** Material suppliers deliver in 3–7 days, a production run takes 16–40 hours, trucks reach the regional warehouses in 1–3 days. */
+const SUPPLIER_LEAD_HOURS: [number, number] = [72, 168]
+const PRODUCTION_LEAD_HOURS: [number, number] = [16, 40]
+const TRANSFER_HOURS: [number, number] = [24, 72]
+/** The line runs two shifts (08:00–24:00) Monday to Saturday; goods are received 08:00–18:00 on those days; payments in office hours. */
+const SHIFTS: WorkWindow = { from: 8, to: 24, days: [0, 1, 2, 3, 4, 5] }
+const RECEIVING: WorkWindow = { from: 8, to: 18, days: [0, 1, 2, 3, 4, 5] }
+const OFFICE: WorkWindow = { from: 9, to: 17.5, days: [0, 1, 2, 3, 4] }
 
 /** The same seed builds the same manufacturer. */
 export function manufacturingScenario(seed = 42, opts: ScenarioOptions = {}): Scenario {
@@ -219,24 +249,33 @@ export function manufacturingScenario(seed = 42, opts: ScenarioOptions = {}): Sc
     const units = w === 'FG-SZ' ? perLine.get('FG-SZ')! + storeUnits : (perLine.get(w) ?? 0)
     return linesPerMinute * (s.popularity / popularityTotal) * units
   }
+  /** units per minute a finished good is sold from a warehouse (the simulator adds the plant's transfers to the regions) */
+  const salesDemand = (s: SimSku, w: string) => linesPerMinute * (s.popularity / popularityTotal) * (perLine.get(w) ?? 0)
   const materialDemand = new Map<string, number>()
   for (const s of skus) {
     for (const b of boms.get(s.code)!) materialDemand.set(b.sku.code, (materialDemand.get(b.sku.code) ?? 0) + b.per * fgDemand(s, 'FG-SZ'))
   }
+  const days = ([lo, hi]: [number, number]) => (lo + hi) / 2 / 24
   for (const s of skus) {
-    // safety stock: 20 minutes of what a regional warehouse of average traffic ships
-    const regional = fgDemand(s, 'FG-SH')
-    s.safetyStock = Math.max(2, Math.round(regional * 20))
-    s.reorderPoint = Math.max(4, Math.round(regional * 80))
+    // safety stock and reorder point: days of what a regional warehouse ships
+    const regional = fgDemand(s, 'FG-SH') * 1440
+    s.safetyStock = Math.max(2, Math.round(regional * STOCK_POLICY.regional.safetyDays))
+    s.reorderPoint = Math.max(4, s.safetyStock + Math.ceil(regional * days(TRANSFER_HOURS)))
   }
   for (const m of materialSkus.values()) {
-    const d = materialDemand.get(m.code) ?? 0
-    m.safetyStock = Math.max(10, Math.round(d * 30))
-    m.reorderPoint = Math.max(20, Math.round(d * 100))
+    const d = (materialDemand.get(m.code) ?? 0) * 1440
+    m.safetyStock = Math.max(10, Math.round(d * STOCK_POLICY.materials.safetyDays))
+    m.reorderPoint = Math.max(20, m.safetyStock + Math.ceil(d * days(SUPPLIER_LEAD_HOURS)))
   }
 
   return {
     name: 'manufacturing',
+    demandProfiles: DEMAND,
+    stockPolicy: (w) => STOCK_POLICY[w.code === 'RM-SZ' ? 'materials' : w.kind === 'dc' ? 'plant' : 'regional'],
+    supplierLeadHours: SUPPLIER_LEAD_HOURS,
+    transferHours: TRANSFER_HOURS,
+    receiving: RECEIVING,
+    office: OFFICE,
     skus: [...skus, ...materialSkus.values()],
     warehouses,
     suppliers: [...suppliers, workshop],
@@ -247,17 +286,21 @@ export function manufacturingScenario(seed = 42, opts: ScenarioOptions = {}): Sc
     categories: [...FAMILIES.map((f) => ({ code: f.category, name: f.name, nameEn: f.nameEn })), ...MATERIAL_CATEGORIES],
     regions: regionsOf(warehouses),
     transferShare: 1,
-    purchaseReturnRate: 0.04,
+    // materials come in two to four lots a day or so apart; incoming inspection rejects part of
+    // about one lot in ten
+    deliveries: [2, 4],
+    purchaseReturnRate: 0.1,
     movementsPerSale: MANUFACTURING_MOVEMENTS_PER_SALE,
     stocks: (s, w) => (s.popularity > 0 ? fg.includes(w.code) : w.code === 'RM-SZ'),
-    demandPerMinute: (s, w) => (s.popularity > 0 ? fgDemand(s, w.code) : w.code === 'RM-SZ' ? (materialDemand.get(s.code) ?? 0) : 0),
+    demandPerMinute: (s, w) => (s.popularity > 0 ? salesDemand(s, w.code) : w.code === 'RM-SZ' ? (materialDemand.get(s.code) ?? 0) : 0),
     production: {
       workshop: workshop.code,
       plant: 'FG-SZ',
       materials: 'RM-SZ',
       wip: 'WIP-SZ',
       bom: (s) => boms.get(s.code) ?? [],
-      leadMinutes: [30, 70],
+      leadHours: PRODUCTION_LEAD_HOURS,
+      shifts: SHIFTS,
     },
   }
 }

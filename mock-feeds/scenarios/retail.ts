@@ -3,9 +3,10 @@
  * categories, twenty suppliers, two hundred members, three sales channels.
  */
 import type { Partner } from '../../protocol/master.ts'
+import type { DemandProfile, WorkWindow } from '../profile.ts'
 import { createRandom } from '../random.ts'
 import { regionsOf } from '../scenario.ts'
-import type { Scenario, SimSku, SimWarehouse } from '../scenario.ts'
+import type { Scenario, SimSku, SimStockPolicy, SimWarehouse } from '../scenario.ts'
 
 const CATEGORIES: { code: string; name: string; nameEn: string; items: string[]; price: [number, number] }[] = [
   { code: 'drinks', name: '饮料', nameEn: 'Drinks', items: ['矿泉水 550ml', '绿茶 500ml', '可乐 330ml', '橙汁 1L', '苏打水 350ml', '乌龙茶 500ml', '椰子水 1L', '咖啡饮料 280ml'], price: [2, 12] },
@@ -46,8 +47,42 @@ export interface ScenarioOptions {
   rate?: number
 }
 
-/** Movements per sales line (order, shipments, payments, replenishment, returns, counts): sets the pace. */
-export const MOVEMENTS_PER_SALE = 2.85
+/**
+ * Movements per sales line (order, shipments, payments, replenishment, returns, counts): sets the
+ * pace. Measured at live rates; shelf counts and replenishment do not grow with the rate, so a
+ * feed of well under one movement per second runs a few per cent faster than asked.
+ */
+export const MOVEMENTS_PER_SALE = 2.77
+
+/**
+ * When the chain's customers buy (business time). Stores open 07:30–22:30 with a lunch peak and
+ * a larger after-work peak, busier at weekends, nothing at night; online orders peak in the
+ * evening and trickle in at night; wholesale customers order in office hours, not on Sundays.
+ */
+const DEMAND: Record<'pos' | 'online' | 'wholesale', DemandProfile> = {
+  pos: {
+    hours: [0, 0, 0, 0, 0, 0, 0, 0, 0.5, 0.8, 1, 1.5, 1.8, 1.3, 0.9, 0.9, 1.1, 1.6, 2, 1.9, 1.3, 0.7, 0, 0],
+    weekdays: [0.9, 0.9, 0.95, 0.95, 1.05, 1.25, 1.2],
+  },
+  online: {
+    hours: [0.5, 0.25, 0.12, 0.08, 0.07, 0.1, 0.25, 0.5, 0.8, 0.9, 1, 1.1, 1.3, 1.1, 0.9, 0.9, 1, 1.1, 1.3, 1.6, 1.9, 2, 1.6, 1],
+    weekdays: [1, 1, 1, 1, 1.05, 1.15, 1.1],
+  },
+  wholesale: {
+    hours: [0, 0, 0, 0, 0, 0, 0, 0, 0.3, 1.5, 2, 1.8, 0.6, 1.2, 1.9, 1.9, 1.5, 0.5, 0.1, 0, 0, 0, 0, 0],
+    weekdays: [1.15, 1.15, 1.15, 1.15, 1.1, 0.4, 0],
+  },
+}
+/** Stores keep about two weeks of their sales, distribution centres three weeks of what they sell and send. */
+const STOCK_POLICY: Record<'store' | 'dc', SimStockPolicy> = { store: { safetyDays: 5, cycleDays: 12 }, dc: { safetyDays: 7, cycleDays: 20 } }
+/** Suppliers deliver in 1½–4 days; distribution centres deliver to stores overnight. */
+const SUPPLIER_LEAD_HOURS: [number, number] = [36, 96]
+const TRANSFER_HOURS: [number, number] = [10, 30]
+/** Goods are received 06:00–20:00 every day; suppliers and credit customers pay in office hours. */
+const RECEIVING: WorkWindow = { from: 6, to: 20 }
+const OFFICE: WorkWindow = { from: 9, to: 18, days: [0, 1, 2, 3, 4] }
+/** Share of store replenishments sent from the distribution centre (the rest is delivered by the supplier). */
+const TRANSFER_SHARE = 0.5
 
 /** The same seed builds the same chain. */
 export function retailScenario(seed = 42, opts: ScenarioOptions = {}): Scenario {
@@ -68,6 +103,8 @@ export function retailScenario(seed = 42, opts: ScenarioOptions = {}): Scenario 
   const dcCount = warehouses.filter((w) => w.kind === 'dc').length
   // units per sales line that a warehouse ships, for a SKU of popularity share 1
   const unitsPerLine = (w: SimWarehouse) => (w.kind === 'store' ? (0.7 * 2 * w.traffic) / storeTraffic : (0.22 * 2.5 + 0.08 * 17.5) / dcCount)
+  // a store may be delivered by the supplier (the longer lead time), so it plans for that
+  const storeLeadDays = (SUPPLIER_LEAD_HOURS[0] + SUPPLIER_LEAD_HOURS[1]) / 2 / 24
   const popularities = Array.from({ length: skuCount }, () => r.exponential(1) + 0.05)
   const popularityTotal = popularities.reduce((a, b) => a + b, 0)
   const skus: SimSku[] = []
@@ -77,9 +114,10 @@ export function retailScenario(seed = 42, opts: ScenarioOptions = {}): Scenario 
     const variant = Math.floor(i / (CATEGORIES.length * cat.items.length))
     const price = round2(r.between(cat.price[0], cat.price[1]))
     const popularity = popularities[i]!
-    // safety stock: 20 minutes of what a store of average traffic sells
-    const storeDemand = (linesPerMinute * (popularity / popularityTotal) * 0.7 * 2) / (warehouses.length - dcCount)
-    const safetyStock = Math.max(5, Math.round(storeDemand * 20))
+    // safety stock: the days of sales a store of average traffic keeps as safety; reorder point:
+    // that plus its sales over the replenishment lead time
+    const storeDaily = ((linesPerMinute * (popularity / popularityTotal) * 0.7 * 2) / (warehouses.length - dcCount)) * 1440
+    const safetyStock = Math.max(5, Math.round(storeDaily * STOCK_POLICY.store.safetyDays))
     skus.push({
       code: `SKU-${String(i + 1).padStart(4, '0')}`,
       name: variant === 0 ? item : `${item} (${['经典', '家庭装', '限定', '升级'][variant % 4]})`,
@@ -90,11 +128,18 @@ export function retailScenario(seed = 42, opts: ScenarioOptions = {}): Scenario 
       popularity,
       supplier: suppliers[(i * 7) % suppliers.length]!.code,
       safetyStock,
-      reorderPoint: Math.max(8, Math.round(storeDemand * 80)),
+      reorderPoint: Math.max(8, safetyStock + Math.ceil(storeDaily * storeLeadDays)),
     })
   }
   return {
     name: 'retail',
+    demandProfiles: DEMAND,
+    stockPolicy: (w) => STOCK_POLICY[w.kind === 'store' ? 'store' : 'dc'],
+    transferShare: TRANSFER_SHARE,
+    supplierLeadHours: SUPPLIER_LEAD_HOURS,
+    transferHours: TRANSFER_HOURS,
+    receiving: RECEIVING,
+    office: OFFICE,
     skus,
     warehouses,
     suppliers,

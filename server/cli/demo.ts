@@ -108,7 +108,13 @@ const ingestKey = process.env.COCKPIT_INGEST_KEYS?.split(',')[0] || `ik_${random
 const adminKey = process.env.COCKPIT_ADMIN_KEY || `ak_${randomBytes(12).toString('hex')}`
 // signs viewer and embed tokens (POST /api/v1/tokens, npm run token)
 const tokenSecret = process.env.COCKPIT_TOKEN_SECRET || randomBytes(32).toString('hex')
+// the week's average: the simulated business is busier at its peak hours and quiet at night
 const rate = Number(process.env.DEMO_RATE || 200)
+const profile = process.env.DEMO_PROFILE || 'daily'
+if (profile !== 'daily' && profile !== 'flat') {
+  process.stderr.write(`DEMO_PROFILE is daily (the business's day and week) or flat (DEMO_RATE at every hour), not "${profile}"\n`)
+  process.exit(2)
+}
 const timeZone = process.env.COCKPIT_TZ || 'Asia/Shanghai'
 const { values: args } = parseArgs({ options: { scenario: { type: 'string' } }, allowPositionals: false })
 const scenarioName = args.scenario ?? (process.env.COCKPIT_DEMO_SCENARIO || 'retail')
@@ -158,7 +164,8 @@ server.once('exit', (code) => {
 })
 
 await waitReady(url, server)
-// history from the start of yesterday, so "today vs yesterday" has something to compare
+// history from the start of yesterday, so "today vs yesterday" has something to compare; the
+// simulator books its opening stock (weeks of demand) just before it, as a backfill would
 const cal = createCalendar(timeZone)
 const historyFrom = cal.startOf('day', cal.startOf('day', Date.now()) - 1)
 out('')
@@ -166,7 +173,8 @@ out('  erp-cockpit demo')
 out(`  wall:        ${url}/wall`)
 out(`  ingest key:  ${ingestKey}`)
 out(`  admin key:   ${adminKey}`)
-out(`  simulator:   ${SCENARIO_TITLES[scenarioName]} since ${cal.format(historyFrom)} (loads in seconds), then ${rate} movements/s live`)
+out(`  simulator:   ${SCENARIO_TITLES[scenarioName]} since ${cal.format(historyFrom)} (loads in seconds), then live at ${rate} movements/s`)
+out(profile === 'daily' ? `               on average over the week, following the business's day (quiet at night; DEMO_PROFILE=flat for ${rate}/s at every hour)` : '               at every hour (DEMO_PROFILE=flat)')
 out('  try:')
 out(`    curl -s -XPOST ${url}/api/v1/movements -H 'authorization: Bearer ${ingestKey}' -H 'content-type: application/json' \\`)
 out(`      -d '[{"id":"try-1","type":"payment_in","occurredAt":"${new Date().toISOString()}","amount":100}]'`)
@@ -185,6 +193,7 @@ runFeed({
   scenario: buildScenario(scenarioName, 42, { rate }),
   seed: 42,
   rate,
+  profile,
   historyFrom,
   historyRate: Number(process.env.DEMO_HISTORY_RATE || 2),
   signal: controller.signal,

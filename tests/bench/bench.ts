@@ -135,9 +135,10 @@ process.on('SIGINT', () => process.exit(130))
 await waitFor(url, '/readyz', server)
 const rssStart = rss(server.pid!)
 
-// --- realistic movements: the retail simulator, 50 minutes of a busy chain, in batches of 500
+// --- realistic movements: the retail simulator, 50 minutes of a busy chain (flat profile: the same
+// pace whatever the hour the bench runs), in batches of 500
 out(`generating movements…`)
-const sim = createSimulator({ scenario: retailScenario(42, { rate: 400 }), seed: 42, startAt: Date.now() - 3600_000, rate: 400, idPrefix: `bench-${randomUUID().slice(0, 6)}` })
+const sim = createSimulator({ scenario: retailScenario(42, { rate: 400 }), seed: 42, startAt: Date.now() - 3600_000, rate: 400, profile: 'flat', idPrefix: `bench-${randomUUID().slice(0, 6)}` })
 // cancels are left out: concurrent senders post batches in any order, and a cancel that overtook
 // its target (or whose target the latency phase filters out) would be refused
 const movements: Movement[] = sim.step(Date.now() - 60_000).filter((m) => m.type !== 'cancel')

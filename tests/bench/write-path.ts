@@ -47,7 +47,7 @@ const sha = (await redis.script('LOAD', lua)) as string
 const dims = { categoryOf: () => undefined, regionOf: () => undefined }
 const expiring = new Set<string>()
 
-const sim = createSimulator({ scenario: retailScenario(42, { rate: 400 }), seed: 42, startAt: Date.now() - 3600_000, rate: 400, idPrefix: `wp-${randomUUID().slice(0, 6)}` })
+const sim = createSimulator({ scenario: retailScenario(42, { rate: 400 }), seed: 42, startAt: Date.now() - 3600_000, rate: 400, profile: 'flat', idPrefix: `wp-${randomUUID().slice(0, 6)}` })
 // only as many movements as needed: a large live heap would inflate every stage's GC cost
 const movements: Movement[] = []
 while (movements.length < BATCH * BATCHES && sim.now < Date.now() - 60_000) movements.push(...sim.step(sim.now + 60_000))

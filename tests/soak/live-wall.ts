@@ -1,6 +1,6 @@
 /**
  * What the soak and the heap diff share: a cockpit server process on the shared Redis under its
- * own key prefix, the retail simulator feeding it, Chromium, heap snapshots through the DevTools
+ * own key prefix, the retail simulator feeding it at a flat rate (no daily curve), Chromium, heap snapshots through the DevTools
  * protocol, and a clean-up that deletes the prefix whatever happened.
  */
 import { randomUUID } from 'node:crypto'
@@ -43,7 +43,7 @@ export async function withLiveCockpit<T>(rate: number, body: (c: LiveCockpit) =>
   const server = await spawnServerProcess({ REDIS_URL, COCKPIT_KEY_PREFIX: prefix, COCKPIT_INGEST_KEYS: ingestKey, COCKPIT_ADMIN_KEY: adminKey, COCKPIT_SCREEN_DIR: `${root}dist/screen` })
   const abort = new AbortController()
   let browser: Browser | undefined
-  const feed = runFeed({ url: server.url, ingestKey, adminKey, scenario: retailScenario(7, { rate }), seed: 7, rate, signal: abort.signal }).catch((err: unknown) => {
+  const feed = runFeed({ url: server.url, ingestKey, adminKey, scenario: retailScenario(7, { rate }), seed: 7, rate, profile: 'flat', signal: abort.signal }).catch((err: unknown) => {
     if (abort.signal.aborted) return undefined
     throw err
   })

@@ -1,6 +1,7 @@
 /**
  * npm run soak — the wall left running: a server (own process, Redis-backed, own key prefix), the
- * retail simulator at a high rate, and Chromium on the wall with the carousel rotating through
+ * retail simulator at a high rate (flat profile: SOAK_RATE whatever the hour), and Chromium on
+ * the wall with the carousel rotating through
  * the templates, stored with the soak's dwell (plus a variant with other windows, so
  * subscriptions come and go). After a
  * warm-up it measures the page's JS heap (after forced GC, through the DevTools protocol) and
