@@ -198,6 +198,16 @@ describe('share-donut', () => {
     expect(charts[0]!.option.legend.formatter('pos')).toBe('pos  60.0%')
   })
 
+  test('the legend goes beside the ring when it fits there, else below it', () => {
+    const long = {
+      shares: result({ metric: 'sales.revenue', unit: 'money', groupBy: 'channel', total: 100, groups: [{ key: 'pos', label: '门店收银渠道', total: 60 }, { key: 'web', label: '线上商城', total: 40 }] }),
+    }
+    mountWidget(ShareDonut, m(shareDonut), long, { width: 900, height: 400 })
+    mountWidget(ShareDonut, m(shareDonut), long, { width: 300, height: 260 })
+    expect(charts[0]!.option.legend.orient).toBe('vertical')
+    expect(charts[1]!.option.legend.orient).toBe('horizontal')
+  })
+
   test('tapping a slice drills into it; "other" is not a member', () => {
     const w = mountWidget(ShareDonut, m(shareDonut), data)
     const click = charts[0]!.handlers.get('click')!

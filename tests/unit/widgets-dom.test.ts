@@ -55,6 +55,16 @@ describe('kpi-card', () => {
     expect(up.find('[data-testid=kpi-change]').attributes('style')).not.toBe(down.find('[data-testid=kpi-change]').attributes('style'))
   })
 
+  test('a change too small to show is 持平 in the neutral colour, whichever side of zero it is', () => {
+    const up = mountWidget(KpiCard, m(kpiCard), { value: result({ metric: 'sales.revenue', unit: 'money', total: 1_000_200, previous: { from: '', to: '', total: 1_000_000 } }) })
+    const down = mountWidget(KpiCard, m(kpiCard), { value: result({ metric: 'sales.revenue', unit: 'money', total: 999_800, previous: { from: '', to: '', total: 1_000_000 } }) })
+    expect(up.find('[data-testid=kpi-change]').text()).toBe('持平')
+    expect(down.find('[data-testid=kpi-change]').text()).toBe('持平')
+    expect(up.find('[data-testid=kpi-change]').attributes('style')).toBe(down.find('[data-testid=kpi-change]').attributes('style'))
+    const rise = mountWidget(KpiCard, m(kpiCard), { value: result({ metric: 'sales.revenue', unit: 'money', total: 1_100_000, previous: { from: '', to: '', total: 1_000_000 } }) })
+    expect(rise.find('[data-testid=kpi-change]').attributes('style')).not.toBe(up.find('[data-testid=kpi-change]').attributes('style'))
+  })
+
   test('a stock level has no previous period: it says it is live', () => {
     const w = mountWidget(KpiCard, m(kpiCard), { value: result({ metric: 'stock.value', unit: 'money', total: 108_000_000 }) }, { options: { metric: 'stock.value' } })
     expect(figure(w)).toBe('¥1.08亿')
