@@ -94,7 +94,7 @@ async function putMaster(o: FeedOptions): Promise<void> {
   const { scenario } = o
   const bodies = {
     skus: scenario.skus.map(({ code, name, category, unit, safetyStock, reorderPoint }) => ({ code, name, category, unit, safetyStock, reorderPoint })),
-    warehouses: scenario.warehouses.map(({ code, name, nameEn, region }) => ({ code, name, nameEn, region })),
+    warehouses: scenario.warehouses.map(({ code, name, nameEn, region, kind }) => ({ code, name, nameEn, region, ...(kind === 'virtual' ? { virtual: true } : {}) })),
     partners: [...scenario.suppliers, ...scenario.customers],
     // display names (zh-CN and English) of every category, region and channel the business uses
     categories: scenario.categories,

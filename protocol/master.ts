@@ -27,7 +27,14 @@ export const Sku = Type.Object(
 export type Sku = Static<typeof Sku>
 
 export const Warehouse = Type.Object(
-  { code: Code, name: Name, nameEn: Type.Optional(NameEn), region: Type.Optional(Code) },
+  {
+    code: Code,
+    name: Name,
+    nameEn: Type.Optional(NameEn),
+    region: Type.Optional(Code),
+    /** holds no stock of its own (supplier direct, drop-ship): never in stock alerts or the stock-out rate */
+    virtual: Type.Optional(Type.Boolean({ description: 'holds no stock of its own (supplier direct, drop-ship): left out of stock alerts and the stock-out rate' })),
+  },
   { additionalProperties: false },
 )
 export type Warehouse = Static<typeof Warehouse>

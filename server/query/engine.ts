@@ -443,6 +443,7 @@ export function createQueryEngine(o: QueryEngineOptions): QueryEngine {
       if (safety === undefined || safety <= 0) continue
       const qty = qtyOut(Number(v))
       if (qty >= safety) continue
+      if (o.masterData.warehouse(warehouse)?.virtual) continue
       if (filter.sku && !filter.sku.includes(sku)) continue
       if (filter.warehouse && !filter.warehouse.includes(warehouse)) continue
       if (filter.category && !filter.category.includes(master?.category ?? '')) continue
@@ -657,6 +658,8 @@ export function createQueryEngine(o: QueryEngineOptions): QueryEngine {
     for (const [pair, t] of Object.entries(last)) {
       if (Number(t) < since) continue
       const [sku, warehouse] = pair.split('|') as [string, string]
+      // a virtual warehouse holds nothing by design: its pairs are neither active nor out of stock
+      if (o.masterData.warehouse(warehouse)?.virtual) continue
       const member: Record<string, string> = {
         sku,
         warehouse,

@@ -227,3 +227,30 @@ describe('invalid names', () => {
     expect(await list('channels')).toHaveLength(2)
   })
 })
+
+describe('virtual warehouses', () => {
+  test('a warehouse that holds no stock of its own is left out of stock alerts and the stock-out rate', async () => {
+    const warehouses = (w1: object, w2: object) =>
+      put('warehouses', [
+        { code: 'W1', name: '上海中心仓', nameEn: 'Shanghai DC', region: '华东', ...w1 },
+        { code: 'W2', name: '北京朝阳店', region: '华北', ...w2 },
+      ])
+    const emptied = await app.inject({
+      method: 'POST',
+      url: '/api/v1/movements',
+      headers: { authorization: 'Bearer ik' },
+      payload: [{ id: 'empty-w2', type: 'sales_shipment', occurredAt: new Date().toISOString(), sku: 'D1', warehouse: 'W2', qty: 85, unitPrice: 2 }],
+    })
+    expect(emptied.statusCode).toBe(200)
+    expect((await query({ metric: 'stock.stockoutRate' })).total).toBe(0.25)
+    expect((await query({ metric: 'stock.belowSafety' })).rows!.map((r) => r.warehouse)).toEqual(['W1'])
+    expect((await warehouses({ virtual: true }, { virtual: true })).statusCode).toBe(200)
+    expect((await query({ metric: 'stock.belowSafety' })).rows).toEqual([])
+    expect((await query({ metric: 'stock.stockoutRate' })).total).toBeNull()
+    expect((await warehouses({}, { virtual: true })).statusCode).toBe(200)
+    expect((await query({ metric: 'stock.belowSafety' })).rows!.map((r) => r.warehouse)).toEqual(['W1'])
+    expect((await query({ metric: 'stock.stockoutRate' })).total).toBe(0)
+    expect((await warehouses({}, {})).statusCode).toBe(200)
+    expect((await put('warehouses', [{ code: 'W3', name: 'x', virtual: 'yes' }])).statusCode).toBe(400)
+  })
+})
