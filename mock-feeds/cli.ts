@@ -1,6 +1,6 @@
 /**
  * npm run simulate -- --url http://127.0.0.1:3000 --key <ingest key> [--admin-key <key>]
- *                     [--scenario manufacturing|retail|ecommerce] [--rate 200] [--seed 42]
+ *                     [--scenario manufacturing|retail|ecommerce] [--rate 200 (manufacturing 20)] [--seed 42]
  *                     [--history-hours 30] [--history-rate 3] [--profile daily|flat]
  * Streams a simulated business's movements into a cockpit until Ctrl-C (master data first when
  * an admin key is given). The rate is the week's average movements per second; with the daily
@@ -9,7 +9,7 @@
  */
 import { parseArgs } from 'node:util'
 import { FeedRejectedError, runFeed } from './feed.ts'
-import { SCENARIO_NAMES, buildScenario, isScenarioName } from './scenario-registry.ts'
+import { SCENARIO_NAMES, SCENARIO_RATES, buildScenario, isScenarioName } from './scenario-registry.ts'
 
 const { values } = parseArgs({
   options: {
@@ -17,7 +17,7 @@ const { values } = parseArgs({
     key: { type: 'string', default: process.env.COCKPIT_INGEST_KEY },
     'admin-key': { type: 'string', default: process.env.COCKPIT_ADMIN_KEY },
     scenario: { type: 'string', default: 'retail' },
-    rate: { type: 'string', default: '200' },
+    rate: { type: 'string' },
     seed: { type: 'string', default: '42' },
     'history-hours': { type: 'string', default: '0' },
     'history-rate': { type: 'string', default: '3' },
@@ -27,12 +27,12 @@ const { values } = parseArgs({
 const profile = values.profile
 if (!values.key || !isScenarioName(values.scenario!) || (profile !== 'daily' && profile !== 'flat')) {
   process.stderr.write(
-    `usage: npm run simulate -- --key <ingest key> [--admin-key <key>] [--url http://127.0.0.1:3000] [--scenario ${SCENARIO_NAMES.join('|')}] [--rate 200] [--profile daily|flat]\n`,
+    `usage: npm run simulate -- --key <ingest key> [--admin-key <key>] [--url http://127.0.0.1:3000] [--scenario ${SCENARIO_NAMES.join('|')}] [--rate <per s; 200, manufacturing 20>] [--profile daily|flat]\n`,
   )
   process.exit(2)
 }
 const scenarioName = values.scenario
-const rate = Number(values.rate)
+const rate = values.rate === undefined ? SCENARIO_RATES[scenarioName].typical : Number(values.rate)
 const controller = new AbortController()
 process.once('SIGINT', () => controller.abort())
 process.once('SIGTERM', () => controller.abort())

@@ -13,7 +13,7 @@ import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { Redis } from 'ioredis'
 import { runFeed } from '../../mock-feeds/feed.ts'
-import { SCENARIO_NAMES, buildScenario, isScenarioName } from '../../mock-feeds/scenario-registry.ts'
+import { SCENARIO_NAMES, SCENARIO_RATES, buildScenario, isScenarioName } from '../../mock-feeds/scenario-registry.ts'
 import { createCalendar } from '../domain/time.ts'
 
 const root = resolve(import.meta.dirname, '../..')
@@ -108,8 +108,6 @@ const ingestKey = process.env.COCKPIT_INGEST_KEYS?.split(',')[0] || `ik_${random
 const adminKey = process.env.COCKPIT_ADMIN_KEY || `ak_${randomBytes(12).toString('hex')}`
 // signs viewer and embed tokens (POST /api/v1/tokens, npm run token)
 const tokenSecret = process.env.COCKPIT_TOKEN_SECRET || randomBytes(32).toString('hex')
-// the week's average: the simulated business is busier at its peak hours and quiet at night
-const rate = Number(process.env.DEMO_RATE || 200)
 const profile = process.env.DEMO_PROFILE || 'daily'
 if (profile !== 'daily' && profile !== 'flat') {
   process.stderr.write(`DEMO_PROFILE is daily (the business's day and week) or flat (DEMO_RATE at every hour), not "${profile}"\n`)
@@ -122,6 +120,8 @@ if (!isScenarioName(scenarioName)) {
   process.stderr.write(`unknown scenario "${scenarioName}" (--scenario or COCKPIT_DEMO_SCENARIO): use one of ${SCENARIO_NAMES.join(', ')}\n`)
   process.exit(2)
 }
+// the week's average: the simulated business is busier at its peak hours and quiet at night
+const rate = Number(process.env.DEMO_RATE || SCENARIO_RATES[scenarioName].typical)
 const SCENARIO_TITLES = { manufacturing: 'manufacturer', retail: 'retail chain', ecommerce: 'e-commerce shop' } as const
 
 await ensureRedis(redisUrl)

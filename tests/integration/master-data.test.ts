@@ -27,7 +27,7 @@ const list = async (kind: string) => (await app.inject({ method: 'GET', url: `/a
 const query = async (q: unknown) => {
   const res = await app.inject({ method: 'POST', url: '/api/v1/query', payload: q as object })
   expect(res.statusCode, res.body).toBe(200)
-  return res.json() as { groups?: Group[]; rows?: Record<string, unknown>[] }
+  return res.json() as { total: number | null; groups?: Group[]; rows?: Record<string, unknown>[] }
 }
 /** the groups without their series, by key */
 const groupsOf = async (q: unknown) => Object.fromEntries(((await query(q)).groups ?? []).map(({ key, label, labelEn, total }) => [key, { label, labelEn, total }]))

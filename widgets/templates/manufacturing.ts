@@ -31,7 +31,7 @@ export const manufacturingTemplate: ScreenDefinition = {
       w: 5,
       h: 5,
     },
-    { id: 'pipeline', widget: 'purchase-pipeline', options: { window: 'P7D', title: '采购进度（近7天）' }, x: 5, y: 2, w: 3, h: 5 },
+    { id: 'pipeline', widget: 'purchase-pipeline', options: { window: 'today', title: '今日采购进度' }, x: 5, y: 2, w: 3, h: 5 },
     {
       id: 'on-time-shipments',
       widget: 'gauge',
@@ -51,10 +51,10 @@ export const manufacturingTemplate: ScreenDefinition = {
       h: 5,
     },
     {
-      id: 'key-materials',
+      id: 'finished-goods',
       widget: 'stock-heatmap',
       optionsVersion: 2,
-      options: { metric: 'stock.qty', rows: 'sku', members: ['SKU-0001', 'SKU-0002', 'SKU-0003', 'SKU-0004', 'SKU-0005', 'SKU-0006', 'SKU-0007', 'SKU-0008'], scale: 'row', title: '关键物料库存分布（物料 × 仓库）' },
+      options: { metric: 'stock.value', rows: 'category', members: ['motor', 'pump', 'reducer', 'valve', 'control'], warehouses: ['FG-SZ', 'FG-SH', 'FG-BJ', 'FG-CD'], scale: 'all', title: '成品库存分布（品类 × 仓库，金额）' },
       x: 0,
       y: 7,
       w: 5,
