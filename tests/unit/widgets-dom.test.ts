@@ -352,6 +352,24 @@ describe('movement-ticker', () => {
     expect(quiet.find('[data-testid=no-data]').text()).toBe('No movements yet')
   })
 
+  test('a busy feed refreshes the list at most every 2 s, replacing it in one step; a few new rows slide in', async () => {
+    vi.useFakeTimers()
+    const row = (i: number) => ({ id: `m${i}`, type: 'sales_order' as const, occurredAt: at('13:11:00'), sku: `S${i}`, qty: 1, amount: 5 })
+    const list = (from: number, n: number) => ({ recent: result({ metric: 'movements.recent', unit: 'count', total: n, asOf: at('13:12:00'), movements: Array.from({ length: n }, (_, k) => row(from + n - k)) }) })
+    const w = mountWidget(MovementTicker, m(movementTicker), list(0, 10))
+    const ids = () => w.findAll('[data-testid=ticker-row] .what').map((x) => x.text().split(' ')[0])
+    expect(ids()[0]).toBe('S10')
+    await w.setProps({ data: list(2, 10) })
+    expect(ids()[0]).toBe('S12') // the first change after a quiet spell shows at once; two new rows slide in
+    expect(w.find('.list').classes()).not.toContain('no-animation')
+    await w.setProps({ data: list(40, 10) })
+    expect(ids()[0]).toBe('S12') // held
+    vi.advanceTimersByTime(2000)
+    await nextTick()
+    expect(ids()[0]).toBe('S50')
+    expect(w.find('.list').classes()).toContain('no-animation')
+  })
+
   test('options of version 1 (flows followed per minute) become the movement types behind those flows', () => {
     const migrated = migrateOptions(m(movementTicker), { metrics: ['sales.revenue', 'cash.in'], minutes: 30, limit: 20 }, 1)
     expect(migrated).toEqual({ limit: 20, types: ['sales_shipment', 'sales_return', 'payment_in'] })
