@@ -130,18 +130,32 @@ describe('WidgetHost', () => {
       const channel = new MessageChannel()
       const nextTask = () => new Promise<void>((r) => ((channel.port1.onmessage = () => r()), channel.port2.postMessage(0)))
       await new Promise((r) => requestAnimationFrame(r))
+      // frames that begin while the pushes arrive (none on a quiet machine; a loaded one may slip one in)
+      let frames = 0
+      let counting = true
+      const count = () => {
+        if (!counting) return
+        frames++
+        requestAnimationFrame(count)
+      }
+      requestAnimationFrame(count)
       for (let i = 1; i <= 5; i++) {
         await nextTask()
         const result = { ...state.result, series: state.result.series.map((p, j, all) => (j === all.length - 1 ? { ...p, value: 1_000_000 * i } : p)) }
         for (const l of listeners) (l as (m: unknown) => void)({ subscription: state.id, version: state.version + 1, result })
       }
+      counting = false
+      const framesDuringPushes = frames
       await new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)))
       // the trend draws the bucket still filling as its own (dashed) series: look at every series
       const option = chart.getOption() as { series: { data: (number | null | (number | string | null)[])[] }[] }
       const values = option.series.flatMap((s) => s.data.map((v) => Number((Array.isArray(v) ? v.at(-1) : v) ?? 0)))
-      return { setOptions, last: Math.max(...values) }
+      return { setOptions, framesDuringPushes, last: Math.max(...values) }
     })
-    expect(calls).toEqual({ setOptions: 1, last: 5_000_000 })
+    // one setOption per frame, never one per push
+    expect(calls.last).toBe(5_000_000)
+    expect(calls.setOptions).toBeLessThanOrEqual(calls.framesDuringPushes + 1)
+    if (calls.framesDuringPushes === 0) expect(calls.setOptions).toBe(1)
     await page.close()
   })
 
@@ -159,8 +173,16 @@ describe('WidgetHost', () => {
       const box = el.getBoundingClientRect()
       return { x: box.left + x!, y: box.top + y! }
     })
-    await page.mouse.click(point.x, point.y)
-    await expect.poll(() => page.evaluate(() => window.drills)).toEqual([{ dimension: 'sku', key: 'B2', label: '洗衣液 2kg' }])
+    // a loaded machine may still be growing the bar: the click lands on nothing until it is there
+    // (bars do not overlap, so the point can only ever hit B2), so click until a drill comes
+    await expect
+      .poll(async () => {
+        await page.mouse.click(point.x, point.y)
+        return page.evaluate(() => window.drills.length)
+      }, { timeout: 15_000, interval: 500 })
+      .toBeGreaterThan(0)
+    const drills = await page.evaluate(() => window.drills)
+    expect(new Set(drills.map((d) => JSON.stringify(d)))).toEqual(new Set([JSON.stringify({ dimension: 'sku', key: 'B2', label: '洗衣液 2kg' })]))
     await page.close()
   })
 
