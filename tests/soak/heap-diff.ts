@@ -63,7 +63,14 @@ runMain('heap-diff', () =>
     await phase()
     out(`A: ${await resultsSize(page)}`)
     const a = byConstructor(await heapSnapshot(cdp))
-    await sleep(MINUTES * 60_000)
+    if (process.env.HEAPDIFF_POLL === '1') {
+      // read the page once a second the way a watching script would (is the observer part of the growth?)
+      const until = Date.now() + MINUTES * 60_000
+      while (Date.now() < until) {
+        await page.locator('[data-testid="wall"]').getAttribute('data-shown')
+        await sleep(1000)
+      }
+    } else await sleep(MINUTES * 60_000)
     await phase()
     out(`B: ${await resultsSize(page)}`)
     const b = byConstructor(await heapSnapshot(cdp))
