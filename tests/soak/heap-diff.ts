@@ -7,6 +7,9 @@
  * With HEAPDIFF_CAROUSEL=1 the wall rotates through the soak's screens instead (dwell
  * SOAK_DWELL_SECONDS), and both snapshots are taken as its first screen has just come up.
  *
+ * With HEAPDIFF_POLL=1 it reads the page once a second meanwhile, as a watching script would
+ * (that alone grows the heap: the reason the soak leaves the page alone while it runs).
+ *
  * HEAPDIFF_SCREEN (retail) · HEAPDIFF_MINUTES (5) · HEAPDIFF_WARMUP_SECONDS (120) · SOAK_RATE (1000)
  */
 import type { Page } from 'playwright-core'
@@ -58,7 +61,7 @@ runMain('heap-diff', () =>
     if (CAROUSEL) await storeScreens(server.url, adminKey, screens)
     await page.goto(CAROUSEL ? `${server.url}/wall?playlist=${screens.map((x) => x.id).join(',')}&kiosk=1` : `${server.url}/wall/${SCREEN}?kiosk=1`)
     const cdp = await browser.context.newCDPSession(page)
-    const phase = () => (CAROUSEL ? untilFirstScreen(page, screens[0]!.id, DWELL) : Promise.resolve())
+    const phase = () => (CAROUSEL ? untilFirstScreen(cdp, screens[0]!.id, DWELL) : Promise.resolve())
     await sleep(WARMUP_S * 1000)
     await phase()
     out(`A: ${await resultsSize(page)}`)

@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto'
 import { existsSync } from 'node:fs'
 import { Redis } from 'ioredis'
-import type { CDPSession, Page } from 'playwright-core'
+import type { CDPSession } from 'playwright-core'
 import { runFeed } from '../../mock-feeds/feed.ts'
 import type { FeedStats } from '../../mock-feeds/feed.ts'
 import { retailScenario } from '../../mock-feeds/scenarios/retail.ts'
@@ -92,20 +92,31 @@ export async function storeScreens(url: string, adminKey: string, screens: Scree
   }
 }
 
-async function mountedScreens(page: Page): Promise<string[]> {
-  return page.locator('[data-testid="screen"]').evaluateAll((els) => els.map((e) => e.getAttribute('data-screen') ?? ''))
+/**
+ * Reads a figure off the page with one fixed expression through the DevTools protocol. Fixed:
+ * every distinct script evaluated stays in the page's heap while DevTools is attached
+ * (Playwright's own calls each leave ~2 KB behind), which a soak would count as the wall's growth.
+ */
+export async function readPage<T>(cdp: CDPSession, expression: string): Promise<T> {
+  const { result } = await cdp.send('Runtime.evaluate', { expression, returnByValue: true })
+  return result.value as T
 }
 
-/** The same carousel phase every time: the first screen just came up, nothing preloading, 2 s for its data. */
-export async function untilFirstScreen(page: Page, first: string, dwellSeconds: number): Promise<void> {
+export const MOUNTED_SCREENS = `[...document.querySelectorAll('[data-testid="screen"]')].map((e) => e.getAttribute('data-screen')).join()`
+/** screens the wall has mounted so far (its carousel turns) */
+export const WALL_MOUNTS = `Number(document.querySelector('[data-testid="wall"]')?.getAttribute('data-mounts') ?? 0)`
+
+/** The same carousel phase every time: the first screen just came up, nothing preloading, ~2 s for its data. */
+export async function untilFirstScreen(cdp: CDPSession, first: string, dwellSeconds: number): Promise<void> {
   const deadline = Date.now() + (dwellSeconds * 10 + 60) * 1000
-  // wait for the first screen to leave (if up), then to come up again
-  while ((await mountedScreens(page)).join() === first && Date.now() < deadline) await sleep(200)
-  while ((await mountedScreens(page)).join() !== first) {
+  const mounted = () => readPage<string>(cdp, MOUNTED_SCREENS)
+  // wait for the first screen to leave (if up), then to come up again; once a second, as each read costs the page
+  while ((await mounted()) === first && Date.now() < deadline) await sleep(1000)
+  while ((await mounted()) !== first) {
     if (Date.now() > deadline) throw new Error('the carousel did not come back to its first screen')
-    await sleep(100)
+    await sleep(1000)
   }
-  await sleep(2000)
+  await sleep(1500)
 }
 
 export interface HeapSnapshot {

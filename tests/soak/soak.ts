@@ -11,9 +11,9 @@
  * SOAK_MINUTES (10) · SOAK_RATE movements/s (1000) · SOAK_DWELL_SECONDS (15) ·
  * SOAK_WARMUP_SECONDS (180) · SOAK_MAX_GROWTH percent (10) · REDIS_URL
  */
-import type { CDPSession, Page } from 'playwright-core'
+import type { CDPSession } from 'playwright-core'
 import { screenshot } from '../helpers/chromium.ts'
-import { eachNode, heapSnapshot, mb, runMain, sleep, soakScreens, storeScreens, untilFirstScreen, withLiveCockpit } from './live-wall.ts'
+import { WALL_MOUNTS, eachNode, heapSnapshot, mb, readPage, runMain, sleep, soakScreens, storeScreens, untilFirstScreen, withLiveCockpit } from './live-wall.ts'
 
 const MINUTES = Number(process.env.SOAK_MINUTES ?? 10)
 const RATE = Number(process.env.SOAK_RATE ?? 1000)
@@ -37,22 +37,22 @@ interface Sample {
  * One measurement at the same carousel phase every time: the first screen just came up with
  * nothing preloading, its data arrived; then two forced GCs.
  */
-async function measure(page: Page, cdp: CDPSession, first: string): Promise<Sample> {
-  await untilFirstScreen(page, first, DWELL)
+async function measure(cdp: CDPSession, first: string): Promise<Sample> {
+  await untilFirstScreen(cdp, first, DWELL)
   await cdp.send('HeapProfiler.collectGarbage')
   await sleep(200)
   await cdp.send('HeapProfiler.collectGarbage')
   const heap = await cdp.send('Runtime.getHeapUsage')
   const { metrics } = await cdp.send('Performance.getMetrics')
   const metric = (name: string) => metrics.find((m) => m.name === name)?.value ?? 0
-  const domElements = await page.evaluate(() => document.getElementsByTagName('*').length)
+  const domElements = await readPage<number>(cdp, `document.getElementsByTagName('*').length`)
   return { at: Date.now(), heapUsed: heap.usedSize, domElements, nodes: metric('Nodes'), listeners: metric('JSEventListeners'), documents: metric('Documents') }
 }
 
 /** the smallest of three consecutive measurements: a transient allocation does not count as growth */
-async function baseline(page: Page, cdp: CDPSession, first: string): Promise<Sample> {
+async function baseline(cdp: CDPSession, first: string): Promise<Sample> {
   const samples: Sample[] = []
-  for (let i = 0; i < 3; i++) samples.push(await measure(page, cdp, first))
+  for (let i = 0; i < 3; i++) samples.push(await measure(cdp, first))
   const least = (key: 'heapUsed' | 'domElements' | 'nodes' | 'listeners') => Math.min(...samples.map((x) => x[key]))
   return { ...samples[samples.length - 1]!, heapUsed: least('heapUsed'), domElements: least('domElements'), nodes: least('nodes'), listeners: least('listeners') }
 }
@@ -102,12 +102,12 @@ async function main(): Promise<number> {
     out(`soak: carousel ${playlist.join(' → ')}`)
 
     await sleep(WARMUP_S * 1000)
-    const start = await baseline(page, cdp, playlist[0]!)
+    const start = await baseline(cdp, playlist[0]!)
     const startObjects = await objectBytes(cdp)
     out(line('start', start))
     // left alone while it runs: polling the page from here would add objects of its own to what
     // is measured; the wall counts its screen mountings (data-mounts), read at both ends
-    const mounts = async () => Number(await page.locator('[data-testid="wall"]').getAttribute('data-mounts'))
+    const mounts = () => readPage<number>(cdp, WALL_MOUNTS)
     const startMounts = await mounts()
     const endAt = start.at + MINUTES * 60_000
     while (Date.now() < endAt) {
@@ -116,7 +116,7 @@ async function main(): Promise<number> {
       out(`  +${Math.round((Date.now() - start.at) / 60_000)} min  heap ${mb(heap.usedSize)} (no GC)`)
     }
     const rotations = (await mounts()) - startMounts
-    const end = await baseline(page, cdp, playlist[0]!)
+    const end = await baseline(cdp, playlist[0]!)
     const endObjects = await objectBytes(cdp)
     out(line('end', end))
     await screenshot(page, 'soak-end')
