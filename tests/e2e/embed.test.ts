@@ -41,7 +41,8 @@ beforeAll(async () => {
     'PUT',
   )
   await send('/api/v1/master/warehouses', [{ code: 'W1', name: '上海中心仓', region: '华东' }, { code: 'W2', name: '北京仓', region: '华北' }], server.adminKey, 'PUT')
-  const t = Date.now() - 3600_000
+  // the start of today's business day (+08:00): inside the kpi's "today" window at any hour
+  const t = Math.floor((Date.now() + 8 * 3600_000) / 86_400_000) * 86_400_000 - 8 * 3600_000
   await send(
     '/api/v1/movements',
     [
