@@ -68,6 +68,25 @@ describe('trend-line', () => {
     expect(tip).toBe('02:00<br/>销售收入 <b>¥13.00万</b><br/>毛利率 <b>—</b>')
   })
 
+  test('a point no line reaches is marked: the first hour of the day, a ratio between empty buckets', () => {
+    const sparse = {
+      s0: result({ metric: 'sales.revenue', unit: 'money', total: 4_000, series: hours([4_000]) }),
+      s1: result({ metric: 'sales.grossMargin', unit: 'ratio', total: 0.25, series: hours([0.2, null, 0.3, 0.31]) }),
+    }
+    mountWidget(TrendLine, m(trendLine), sparse, { options: { metrics: ['sales.revenue', 'sales.grossMargin'] } })
+    const o = charts[0]!.option
+    const byId = (id: string) => o.series.find((s: { id: string }) => s.id === id)
+    const shown = (id: string) => byId(id).data.map((_: unknown, dataIndex: number) => byId(id).showSymbol && byId(id).symbol(null, { dataIndex }) !== 'none')
+    // 00:00 still filling and alone: no dashed lead-in from a previous hour, so a dot
+    expect(byId('s0').data.slice(0, 2)).toEqual([4_000, null])
+    expect(shown('s0').slice(0, 2)).toEqual([true, false])
+    expect(byId('s0-running')).toBeUndefined()
+    expect(shown('s1').slice(0, 4)).toEqual([true, false, false, false])
+    // lines alone where every point has a neighbour
+    mountWidget(TrendLine, m(trendLine), data, { options: { metrics: ['sales.revenue', 'sales.grossMargin'] } })
+    expect(charts[1]!.option.series.every((s: { showSymbol: boolean }) => s.showSymbol === false)).toBe(true)
+  })
+
   test('English names and K/M axis labels', () => {
     mountWidget(TrendLine, m(trendLine), data, { locale: 'en', options: { metrics: ['sales.revenue', 'sales.grossMargin'] } })
     const o = charts[0]!.option
