@@ -145,6 +145,14 @@ describe('ranking-bar', () => {
     expect(charts[0]!.renderer).toBe('svg')
   })
 
+  test('fewer members than asked for keep the size of a full ranking, at the top', () => {
+    // 3 members of a top 10 in a 404 px box: each bar has a tenth (40 px), the three fill the top 120 px
+    mountWidget(RankingBar, m(rankingBar), data, { height: 404, options: { groupBy: 'category', top: 10 } })
+    expect(charts[0]!.option.grid).toMatchObject({ top: 2, height: 120 })
+    mountWidget(RankingBar, m(rankingBar), data, { height: 404, options: { groupBy: 'category', top: 3 } })
+    expect(charts[1]!.option.grid).toMatchObject({ top: 2, height: 400 })
+  })
+
   test('tapping a bar drills into that member of the ranked dimension', () => {
     const w = mountWidget(RankingBar, m(rankingBar), data, { options: { groupBy: 'category' } })
     charts[0]!.handlers.get('click')!({ data: { key: 'drinks', label: '饮料' } })
