@@ -29,12 +29,16 @@ interface Group {
   bytes: number
 }
 
-/** bytes and counts by node type and constructor, compiled code left out */
+/**
+ * bytes and counts by node type and constructor; compiled code (bytecode, optimised code, scripts,
+ * function infos) by its kind, the part of its name before the function's own name
+ */
 function byConstructor(snap: HeapSnapshot): Map<string, Group> {
   const groups = new Map<string, Group>()
   eachNode(snap, (type, name, size) => {
-    if (type === 'code' || type === 'synthetic') return
-    const label = type === 'object' || type === 'native' || type === 'closure' || type === 'array' || type === 'hidden' ? name.slice(0, 80) : `(${type})`
+    if (type === 'synthetic') return
+    const label =
+      type === 'code' ? codeKind(name) : type === 'object' || type === 'native' || type === 'closure' || type === 'array' || type === 'hidden' ? name.slice(0, 80) : `(${type})`
     const key = `${type}|${label}`
     const g = groups.get(key) ?? { count: 0, bytes: 0 }
     g.count++
@@ -42,6 +46,13 @@ function byConstructor(snap: HeapSnapshot): Map<string, Group> {
     groups.set(key, g)
   })
   return groups
+}
+
+/** "(code for render)" → "(code for …)", "system / Script / x.js" → "system / Script" */
+function codeKind(name: string): string {
+  const paren = /^\((\S+(?: \S+)?) /.exec(name)
+  if (paren) return `(${paren[1]} …)`
+  return name.split(' / ').slice(0, 2).join(' / ').slice(0, 60)
 }
 
 /** the results the page's subscription stores hold: if these grow, the data grows */
@@ -77,8 +88,11 @@ runMain('heap-diff', () =>
     await phase()
     out(`B: ${await resultsSize(page)}`)
     const b = byConstructor(await heapSnapshot(cdp))
-    const total = (m: Map<string, Group>) => [...m.values()].reduce((s, g) => s + g.bytes, 0)
-    out(`objects ${total(a)} → ${total(b)} bytes (${total(b) - total(a) >= 0 ? '+' : ''}${total(b) - total(a)}) in ${MINUTES} min`)
+    const total = (m: Map<string, Group>, code: boolean) => [...m].reduce((s, [k, g]) => (k.startsWith('code|') === code ? s + g.bytes : s), 0)
+    for (const code of [false, true]) {
+      const [x, y] = [total(a, code), total(b, code)]
+      out(`${code ? 'compiled code' : 'objects'} ${x} → ${y} bytes (${y - x >= 0 ? '+' : ''}${y - x}) in ${MINUTES} min`)
+    }
     const rows = [...new Set([...a.keys(), ...b.keys()])].map((k) => {
       const x = a.get(k) ?? { count: 0, bytes: 0 }
       const y = b.get(k) ?? { count: 0, bytes: 0 }

@@ -9,7 +9,8 @@
  * when either grew more than SOAK_MAX_GROWTH percent.
  *
  * SOAK_MINUTES (10) · SOAK_RATE movements/s (1000) · SOAK_DWELL_SECONDS (15) ·
- * SOAK_WARMUP_SECONDS (180) · SOAK_MAX_GROWTH percent (10) · REDIS_URL
+ * SOAK_WARMUP_SECONDS (900: V8 compiles and optimises the wall's code for ~15 min, docs/wall.md) ·
+ * SOAK_MAX_GROWTH percent (10) · SOAK_TRACE_SECONDS (0: off) · REDIS_URL
  */
 import type { CDPSession } from 'playwright-core'
 import { screenshot } from '../helpers/chromium.ts'
@@ -18,8 +19,10 @@ import { WALL_MOUNTS, eachNode, heapSnapshot, mb, readPage, runMain, sleep, soak
 const MINUTES = Number(process.env.SOAK_MINUTES ?? 10)
 const RATE = Number(process.env.SOAK_RATE ?? 1000)
 const DWELL = Math.max(5, Number(process.env.SOAK_DWELL_SECONDS ?? 15))
-const WARMUP_S = Number(process.env.SOAK_WARMUP_SECONDS ?? 180)
+const WARMUP_S = Number(process.env.SOAK_WARMUP_SECONDS ?? 900)
 const MAX_GROWTH = Number(process.env.SOAK_MAX_GROWTH ?? 10)
+/** 0: leave the page alone while it runs; else a heap snapshot every so many seconds */
+const TRACE_SECONDS = Number(process.env.SOAK_TRACE_SECONDS ?? 0) > 0 ? Math.max(30, Number(process.env.SOAK_TRACE_SECONDS)) : 0
 const out = (s = '') => process.stdout.write(`${s}\n`)
 const pct = (a: number, b: number) => (a === 0 ? 0 : ((b - a) / a) * 100)
 
@@ -69,11 +72,12 @@ async function movementsToday(url: string): Promise<string> {
  * a long while as functions get optimised, and levels off), and the browser's own objects the page
  * keeps (DOM, layout, text shaping: the growth that JS figures do not see).
  */
-async function objectBytes(cdp: CDPSession): Promise<{ js: number; native: number }> {
-  const bytes = { js: 0, native: 0 }
+async function objectBytes(cdp: CDPSession): Promise<{ js: number; code: number; native: number }> {
+  const bytes = { js: 0, code: 0, native: 0 }
   eachNode(await heapSnapshot(cdp), (type, _name, size) => {
     if (type === 'native') bytes.native += size
-    else if (type !== 'code' && type !== 'synthetic') bytes.js += size
+    else if (type === 'code') bytes.code += size
+    else if (type !== 'synthetic') bytes.js += size
   })
   return bytes
 }
@@ -111,9 +115,16 @@ async function main(): Promise<number> {
     const startMounts = await mounts()
     const endAt = start.at + MINUTES * 60_000
     while (Date.now() < endAt) {
-      await sleep(Math.min(60_000, endAt - Date.now()))
-      const heap = await cdp.send('Runtime.getHeapUsage')
-      out(`  +${Math.round((Date.now() - start.at) / 60_000)} min  heap ${mb(heap.usedSize)} (no GC)`)
+      await sleep(Math.min((TRACE_SECONDS || 60) * 1000, endAt - Date.now()))
+      const minutes = ((Date.now() - start.at) / 60_000).toFixed(0).padStart(3)
+      if (!TRACE_SECONDS) {
+        out(`  +${minutes} min  heap ${mb((await cdp.send('Runtime.getHeapUsage')).usedSize)} (no GC)`)
+        continue
+      }
+      // the split tells a leak (objects) from the JIT tiering up and flushing code (compiled code);
+      // each reading forces GCs and a snapshot, so it is off unless asked for
+      const bytes = await objectBytes(cdp)
+      out(`  +${minutes} min  objects ${mb(bytes.js)} · compiled code ${mb(bytes.code)} · browser objects ${mb(bytes.native)} (any carousel phase)`)
     }
     const rotations = (await mounts()) - startMounts
     const end = await baseline(cdp, playlist[0]!)
@@ -131,6 +142,8 @@ async function main(): Promise<number> {
     const objectGrowth = pct(startObjects.js, endObjects.js)
     const nativeGrowth = pct(startObjects.native, endObjects.native)
     out(`soak: JS objects without compiled code (heap snapshot) ${mb(startObjects.js)} → ${mb(endObjects.js)} (${objectGrowth >= 0 ? '+' : ''}${objectGrowth.toFixed(2)} %)`)
+    const codeGrowth = pct(startObjects.code, endObjects.code)
+    out(`soak: compiled code (heap snapshot) ${mb(startObjects.code)} → ${mb(endObjects.code)} (${codeGrowth >= 0 ? '+' : ''}${codeGrowth.toFixed(2)} %)`)
     out(`soak: browser objects (DOM, layout, text shaping) ${mb(startObjects.native)} → ${mb(endObjects.native)} (${nativeGrowth >= 0 ? '+' : ''}${nativeGrowth.toFixed(2)} %)`)
     out(`soak: DOM elements ${start.domElements} → ${end.domElements} (${domGrowth >= 0 ? '+' : ''}${domGrowth.toFixed(2)} %), nodes ${start.nodes} → ${end.nodes} (${nodeGrowth >= 0 ? '+' : ''}${nodeGrowth.toFixed(2)} %), listeners ${start.listeners} → ${end.listeners}`)
     if (errors.length) out(`soak: ${errors.length} errors, first: ${errors.slice(0, 5).join(' | ')}`)
