@@ -82,9 +82,15 @@ describe('trend-line', () => {
     expect(shown('s0').slice(0, 2)).toEqual([true, false])
     expect(byId('s0-running')).toBeUndefined()
     expect(shown('s1').slice(0, 4)).toEqual([true, false, false, false])
+    // 01:00 filling: the dashed lead-in reaches 00:00, so no dot there
+    mountWidget(TrendLine, m(trendLine), { s0: result({ metric: 'sales.revenue', unit: 'money', total: 9_000, series: hours([4_000, 5_000]) }) }, { options: { metrics: ['sales.revenue'] } })
+    expect(charts[1]!.option.series.map((s: { id: string; showSymbol: boolean }) => [s.id, s.showSymbol])).toEqual([
+      ['s0', false],
+      ['s0-running', false],
+    ])
     // lines alone where every point has a neighbour
     mountWidget(TrendLine, m(trendLine), data, { options: { metrics: ['sales.revenue', 'sales.grossMargin'] } })
-    expect(charts[1]!.option.series.every((s: { showSymbol: boolean }) => s.showSymbol === false)).toBe(true)
+    expect(charts[2]!.option.series.every((s: { showSymbol: boolean }) => s.showSymbol === false)).toBe(true)
   })
 
   test('English names and K/M axis labels', () => {
