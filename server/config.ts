@@ -6,6 +6,7 @@ import { CockpitError } from './errors.ts'
 import { parseRateList } from './ingest/currency.ts'
 import type { ScaledRate } from './ingest/currency.ts'
 import { MIN_SECRET_LENGTH } from './auth/tokens.ts'
+import { normalizeOrigin } from './auth/origin.ts'
 
 export interface RetentionConfig {
   /** seconds a minute bucket is kept after it closes @default 2 days */
@@ -47,6 +48,31 @@ export interface CockpitConfig {
   logLevel: string
   /** exchange rates seeded at start from COCKPIT_FX_RATES (`USD:2026-01-01:7.12,…`) @default [] */
   fxRates: ScaledRate[]
+  security: SecurityConfig
+}
+
+/** Limits and protections against hostile input (docs/operations.md, "Security"). */
+export interface SecurityConfig {
+  /** most counter fields one query may read (buckets × terms × members), checked before any read @default 200,000 (COCKPIT_QUERY_MAX_COST) */
+  queryMaxCost: number
+  /** a query still running after this answers 408 @default 5,000 (COCKPIT_QUERY_TIMEOUT_MS) */
+  queryTimeoutMs: number
+  /** distinct live queries (subscription rooms) one server process holds @default 5,000 (COCKPIT_MAX_LIVE_QUERIES) */
+  maxLiveQueries: number
+  /** distinct live queries one client (token, or IP when anonymous) holds @default 300 (COCKPIT_MAX_LIVE_QUERIES_PER_CLIENT) */
+  maxLiveQueriesPerClient: number
+  /** open sockets of one client (token, or IP when anonymous) @default 100 (COCKPIT_MAX_SOCKETS_PER_CLIENT) */
+  maxSocketsPerClient: number
+  /** origins besides the server's own that may call the API and open sockets (`https://intranet.example.com`) @default [] (COCKPIT_ALLOWED_ORIGINS) */
+  allowedOrigins: string[]
+  /** origins whose pages may frame `/embed` @default [] (COCKPIT_EMBED_ORIGINS) */
+  embedOrigins: string[]
+  /** failed authentications one IP may make per minute before 429 @default 20 (COCKPIT_AUTH_FAILURES_PER_MINUTE) */
+  authFailuresPerMinute: number
+  /** seconds an editor sign-in (admin session cookie) lasts @default 12 h (COCKPIT_SESSION_TTL_S) */
+  sessionTtl: number
+  /** the server sits behind a reverse proxy: client IPs come from X-Forwarded-For (Fastify `trustProxy`) @default false (COCKPIT_TRUST_PROXY) */
+  trustProxy: boolean | string
 }
 
 const DAY = 86_400
@@ -117,7 +143,35 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): CockpitConfig 
     screenDir: env.COCKPIT_SCREEN_DIR || undefined,
     logLevel: env.LOG_LEVEL || 'info',
     fxRates: fxRates(env.COCKPIT_FX_RATES, currency),
+    security: {
+      queryMaxCost: int(env, 'COCKPIT_QUERY_MAX_COST', 200_000, 1000),
+      queryTimeoutMs: int(env, 'COCKPIT_QUERY_TIMEOUT_MS', 5000, 100),
+      maxLiveQueries: int(env, 'COCKPIT_MAX_LIVE_QUERIES', 5000, 1),
+      maxLiveQueriesPerClient: int(env, 'COCKPIT_MAX_LIVE_QUERIES_PER_CLIENT', 300, 1),
+      maxSocketsPerClient: int(env, 'COCKPIT_MAX_SOCKETS_PER_CLIENT', 100, 1),
+      allowedOrigins: origins(env, 'COCKPIT_ALLOWED_ORIGINS'),
+      embedOrigins: origins(env, 'COCKPIT_EMBED_ORIGINS'),
+      authFailuresPerMinute: int(env, 'COCKPIT_AUTH_FAILURES_PER_MINUTE', 20, 1),
+      sessionTtl: int(env, 'COCKPIT_SESSION_TTL_S', 12 * 3600, 60),
+      trustProxy: trustProxy(env.COCKPIT_TRUST_PROXY),
+    },
   }
+}
+
+/** `https://a.example.com,https://b.example.com` → normalised origins; anything else names the variable */
+function origins(env: NodeJS.ProcessEnv, name: string): string[] {
+  return list(env[name]).map((raw) => {
+    const origin = normalizeOrigin(raw)
+    if (origin === undefined) throw new CockpitError('COCKPIT_ERR_CONFIG', `${name}: "${raw}" is not an origin like https://intranet.example.com`)
+    return origin
+  })
+}
+
+/** `true`/`false`, a hop count, or addresses/CIDRs of the proxies (Fastify's trustProxy) */
+function trustProxy(raw: string | undefined): boolean | string {
+  if (raw === undefined || raw === '' || raw === 'false') return false
+  if (raw === 'true') return true
+  return raw
 }
 
 function fxRates(raw: string | undefined, currency: string): ScaledRate[] {

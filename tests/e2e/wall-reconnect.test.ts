@@ -12,9 +12,9 @@ import { loadConfig } from '../../server/config.ts'
 import { launchChromium, screenshot } from '../helpers/chromium.ts'
 import type { Browser } from '../helpers/chromium.ts'
 import { deletePrefix } from '../helpers/redis-prefix.ts'
+import { SCREEN_DIR } from '../helpers/server.ts'
 import { call, kpiText, seed, shipment } from './wall-support.ts'
 
-const root = new URL('../../', import.meta.url).pathname
 const prefix = `test:${randomUUID().slice(0, 8)}:`
 const ingestKey = `ik_${randomUUID()}`
 const adminKey = `ak_${randomUUID()}`
@@ -35,7 +35,7 @@ async function freePort(): Promise<number> {
 
 async function startServer(): Promise<FastifyInstance> {
   const a = await buildApp({
-    config: loadConfig({ COCKPIT_KEY_PREFIX: prefix, COCKPIT_INGEST_KEYS: ingestKey, COCKPIT_ADMIN_KEY: adminKey, COCKPIT_SCREEN_DIR: `${root}dist/screen` }),
+    config: loadConfig({ COCKPIT_KEY_PREFIX: prefix, COCKPIT_INGEST_KEYS: ingestKey, COCKPIT_ADMIN_KEY: adminKey, COCKPIT_SCREEN_DIR: SCREEN_DIR }),
     logger: false,
   })
   await a.listen({ port, host: '127.0.0.1' })

@@ -10,6 +10,8 @@ import { loadConfig } from '../../server/config.ts'
 import { deletePrefix } from './redis-prefix.ts'
 
 const root = new URL('../../', import.meta.url).pathname
+/** the built screen the test servers serve (TEST_SCREEN_DIR lets one run build its own copy) */
+export const SCREEN_DIR = process.env.TEST_SCREEN_DIR ?? `${root}dist/screen`
 
 export interface TestServer {
   app: FastifyInstance
@@ -26,7 +28,7 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
   const ingestKey = `ik_${randomUUID()}`
   const adminKey = `ak_${randomUUID()}`
   const app = await buildApp({
-    config: loadConfig({ COCKPIT_KEY_PREFIX: prefix, COCKPIT_INGEST_KEYS: ingestKey, COCKPIT_ADMIN_KEY: adminKey, COCKPIT_SCREEN_DIR: `${root}dist/screen`, ...env }),
+    config: loadConfig({ COCKPIT_KEY_PREFIX: prefix, COCKPIT_INGEST_KEYS: ingestKey, COCKPIT_ADMIN_KEY: adminKey, COCKPIT_SCREEN_DIR: SCREEN_DIR, ...env }),
     logger: false,
   })
   const url = await app.listen({ port: 0, host: '127.0.0.1' })
