@@ -5,7 +5,8 @@
  */
 import { mount } from '@vue/test-utils'
 import type { Component } from 'vue'
-import type { QueryResult } from '../../protocol/query.ts'
+import { METRICS } from '../../protocol/metrics.ts'
+import type { MovementRow, Query, QueryResult } from '../../protocol/query.ts'
 import type { Locale } from '../../widgets/define-widget.ts'
 import type { WidgetManifest } from '../../widgets/define-widget.ts'
 
@@ -68,4 +69,74 @@ export function mountWidget(
     },
     attachTo: document.body,
   })
+}
+
+/**
+ * Names and codes that run script wherever a widget or the screen puts data into HTML unescaped
+ * (each bumps `window.__xss` in a browser). Master-data names are free text; codes stand in for
+ * missing names, and codes stored before ingest refused `<>` may hold anything.
+ */
+export const XSS = {
+  img: '<img src=x onerror="window.__xss=(window.__xss||0)+1">',
+  script: '<script>window.__xss=(window.__xss||0)+1</script>',
+  svg: '"><svg onload="window.__xss=(window.__xss||0)+1">',
+} as const
+export const XSS_PAYLOADS: readonly string[] = Object.values(XSS)
+
+/**
+ * A result for any query a widget derives, every name and code in it hostile: groups keyed by
+ * the query's own filter members (else by a payload code, shown as the name) and named with
+ * payloads, alert rows and movements with payload codes and names, a series when one is asked.
+ */
+export function hostileResult(q: Query): QueryResult {
+  const unit = METRICS[q.metric].unit
+  const r: QueryResult = result({ metric: q.metric, unit, total: 1234, ...(q.compare ? { previous: { from: '', to: '', total: 1000 } } : {}) })
+  if (q.interval && !q.groupBy) r.series = hours([100, 200, 150])
+  if (q.groupBy === 'route') {
+    r.groupBy = 'route'
+    r.groups = [
+      { key: `${XSS.img}→W2`, total: 30 },
+      { key: 'W1→W3', label: `${XSS.script}→${XSS.svg}`, labelEn: `${XSS.svg}→${XSS.img}`, total: 20 },
+    ]
+  } else if (q.groupBy) {
+    const filtered = q.filter?.[q.groupBy]
+    const keys = filtered === undefined ? [XSS.img, 'K2', 'K3'] : [filtered].flat()
+    r.groupBy = q.groupBy
+    r.groups = keys.map((key, i) => ({
+      key,
+      // the first member has no name: its code is what the widget shows
+      ...(i === 0 ? {} : { label: XSS_PAYLOADS[i % 3]!, labelEn: XSS_PAYLOADS[(i + 1) % 3]! }),
+      total: 300 - i * 50,
+      ...(q.interval ? { series: hours([1, 2, 3]) } : {}),
+    }))
+  }
+  if (q.metric === 'stock.belowSafety') {
+    r.rows = [
+      { sku: XSS.img, warehouse: XSS.svg, category: XSS.script, qty: 1, safetyStock: 10, coverage: 0.1 },
+      { sku: 'S2', skuName: XSS.script, skuNameEn: XSS.svg, warehouse: 'W2', warehouseName: XSS.img, warehouseNameEn: XSS.script, category: 'C', categoryName: XSS.svg, categoryNameEn: XSS.img, qty: 2, safetyStock: 10, coverage: 0.2 },
+    ]
+    r.total = r.rows.length
+  }
+  if (q.metric === 'movements.recent') {
+    const at = '2026-11-25T13:30:00+08:00'
+    const hostile = (id: string, type: MovementRow['type']): MovementRow => ({
+      id,
+      type,
+      occurredAt: at,
+      sku: XSS.img,
+      skuName: XSS.script,
+      skuNameEn: XSS.svg,
+      warehouse: XSS.svg,
+      warehouseName: XSS.img,
+      toWarehouse: XSS.script,
+      partner: XSS.img,
+      partnerName: XSS.svg,
+      channel: XSS.script,
+      ref: XSS.img,
+      qty: 3,
+      amount: 30,
+    })
+    r.movements = [hostile('m1', 'sales_shipment'), hostile('m2', 'transfer'), hostile('m3', 'payment_in'), { ...hostile('m4', 'sales_order'), skuName: undefined, partnerName: undefined }]
+  }
+  return r
 }

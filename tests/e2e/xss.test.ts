@@ -1,0 +1,337 @@
+/**
+ * Nothing stored runs in a browser (issue #13): master-data names, codes stored before ingest
+ * refused `<>`, the screen's title and widget titles, a drill's label from a link, all HTML
+ * payloads, on a screen holding every widget type. The wall, the tablet (and a drill) and the
+ * embed are opened in Chromium against the real server, every chart is hovered over a grid of
+ * points so its tooltips render, and then: no payload ran (`window.__xss`), no element came
+ * out of data (`img[src=x]`, `svg[onload]`, inline `<script>`, any `on…` attribute), and the
+ * tooltips show the payloads as text. The element checks keep the test meaningful once a
+ * Content-Security-Policy would stop inline handlers from running anyway.
+ */
+import { randomUUID } from 'node:crypto'
+import { afterAll, beforeAll, describe, expect, test } from 'vitest'
+import type { Page } from 'playwright-core'
+import type { ScreenDefinition, WidgetInstance } from '../../protocol/screen.ts'
+import { COMPONENTS } from '../../widgets/registry.ts'
+import { validateMovement } from '../../server/ingest/validate.ts'
+import type { NormalizedMovement } from '../../server/ingest/validate.ts'
+import { launchChromium, screenshot } from '../helpers/chromium.ts'
+import type { Browser } from '../helpers/chromium.ts'
+import { startTestServer } from '../helpers/server.ts'
+import type { TestServer } from '../helpers/server.ts'
+import { call, cst, storeScreen } from './wall-support.ts'
+
+const SECRET = `xss-e2e-${randomUUID()}-${randomUUID()}`
+/** charts with a tooltip formatter of their own (the others' tooltips are built and escaped by ECharts), hovered at least */
+const CHARTS = ['trend-line', 'ranking-bar', 'share-donut', 'margin-by-category', 'transfer-flow']
+/** each bumps window.__xss if it ever runs */
+const IMG = '<img src=x onerror="window.__xss=(window.__xss||0)+1">'
+const SCRIPT = '<script>window.__xss=(window.__xss||0)+1</script>'
+const SVG = '"><svg onload="window.__xss=(window.__xss||0)+1">'
+/** widget titles are at most 40 characters */
+const SHORT = '<img src=x onerror=__xss=1>'
+/** the code of a SKU and a channel stored before ingest refused `<>`, without a name: the code is what shows */
+const CODE = '<img src=x alt=stored-code onerror=__xss=1>'
+
+let server: TestServer
+let browser: Browser
+
+const SCREEN_ID = 'xss'
+const t = (title: string) => `${title} ${SHORT}`.slice(0, 40)
+const at = (id: string, widget: string, options: Record<string, unknown>, x: number, y: number, w: number, h: number, optionsVersion?: number): WidgetInstance => ({
+  id,
+  widget,
+  options: { ...options, title: t(id) },
+  x,
+  y,
+  w,
+  h,
+  ...(optionsVersion ? { optionsVersion } : {}),
+})
+
+/** one of every widget type, in four bands */
+const SCREEN: ScreenDefinition = {
+  id: SCREEN_ID,
+  title: `XSS ${IMG}`,
+  design: { width: 1920, height: 1080 },
+  theme: 'dark',
+  fit: 'fit',
+  grid: { columns: 12, rows: 12 },
+  widgets: [
+    at('clock', 'title-clock', { heading: SVG, timeZone: 'Asia/Shanghai', showDate: true, showSeconds: true }, 0, 0, 3, 3),
+    at('revenue', 'kpi-card', { metric: 'sales.revenue', window: 'today', compare: true, sparkline: true }, 3, 0, 3, 3),
+    at('gauge', 'gauge', { metric: 'sales.grossMargin', window: 'today', min: 0, max: 1, warn: 0.2, good: 0.3, higherIsBetter: true, compare: true }, 6, 0, 3, 3),
+    at('pipeline', 'purchase-pipeline', { window: 'today' }, 9, 0, 3, 3),
+    at('trend', 'trend-line', { metrics: ['sales.revenue', 'sales.grossMargin'], window: 'today', interval: 'hour', area: true }, 0, 3, 3, 3),
+    at('skus', 'ranking-bar', { metric: 'sales.revenue', groupBy: 'sku', top: 8, window: 'today' }, 3, 3, 3, 3),
+    at('channels', 'share-donut', { metric: 'sales.revenue', groupBy: 'channel', top: 6, window: 'today' }, 6, 3, 3, 3),
+    at('margins', 'margin-by-category', { groupBy: 'category', window: 'today', top: 8 }, 9, 3, 3, 3),
+    at('transfers', 'transfer-flow', { window: 'today', top: 15 }, 0, 6, 3, 3),
+    at('cash', 'cash-flow', { window: 'today', interval: 'hour' }, 3, 6, 3, 3),
+    at('turnover', 'stock-turnover', { window: 'P30D', trend: 'stock.daysOnHand' }, 6, 6, 3, 3),
+    at('heatmap', 'stock-heatmap', { metric: 'stock.qty', rows: 'sku', members: ['A1', 'B2', 'C3'], scale: 'row' }, 9, 6, 3, 3, 2),
+    at('alerts', 'stock-alerts', { limit: 20, scrollSeconds: 300 }, 0, 9, 4, 3, 2),
+    at('suppliers', 'supplier-scorecard', { window: 'P30D', top: 8, onTimeTarget: 0.9, returnLimit: 0.03 }, 4, 9, 4, 3),
+    at('ticker', 'movement-ticker', { limit: 30 }, 8, 9, 4, 3, 2),
+  ],
+}
+
+/**
+ * Movements whose codes hold HTML, as a cockpit may have stored them before ingest refused `<>`:
+ * validated with stand-in codes, then applied with the hostile ones through the aggregator.
+ */
+async function applyWithStoredCodes(movements: { m: Record<string, unknown>; codes: Record<string, string> }[]): Promise<void> {
+  const normalized = movements.map(({ m, codes }, index): NormalizedMovement => {
+    const outcome = validateMovement(m, index, { baseCurrency: 'CNY' })
+    if (!outcome.ok) throw new Error(JSON.stringify(outcome.rejected))
+    return { ...outcome.movement, m: { ...outcome.movement.m, ...codes } as NormalizedMovement['m'] }
+  })
+  await server.app.aggregator.apply(normalized)
+}
+
+beforeAll(async () => {
+  server = await startTestServer({ COCKPIT_TOKEN_SECRET: SECRET })
+  const { url, adminKey, ingestKey } = server
+  const put = (kind: string, records: unknown[]) => call(url, `/api/v1/master/${kind}`, records, adminKey, 'PUT')
+  await put('skus', [
+    { code: 'A1', name: IMG, nameEn: SVG, category: 'drinks', safetyStock: 100 },
+    { code: 'B2', name: SCRIPT, nameEn: IMG, category: 'household', safetyStock: 500 },
+    { code: 'C3', name: SVG, category: 'household', safetyStock: 5 },
+  ])
+  await put('warehouses', [
+    { code: 'W1', name: SVG, nameEn: SCRIPT, region: 'east' },
+    { code: 'W2', name: IMG, region: 'north' },
+  ])
+  await put('categories', [
+    { code: 'drinks', name: IMG, nameEn: SCRIPT },
+    { code: 'household', name: SVG },
+  ])
+  await put('regions', [{ code: 'east', name: SCRIPT }])
+  await put('channels', [
+    { code: 'pos', name: SCRIPT, nameEn: IMG },
+    { code: 'web', name: IMG },
+  ])
+  await put('partners', [
+    { code: 'P1', name: IMG, kind: 'supplier' },
+    { code: 'C1', name: SVG, kind: 'customer' },
+  ])
+  const now = Date.now()
+  const ago = (min: number) => cst(now - min * 60_000)
+  const id = () => randomUUID()
+  await call(
+    url,
+    '/api/v1/movements',
+    [
+      { id: id(), type: 'purchase_order', occurredAt: ago(50), sku: 'A1', warehouse: 'W1', qty: 300, unitCost: 2, partner: 'P1' },
+      { id: id(), type: 'purchase_receipt', occurredAt: ago(40), sku: 'A1', warehouse: 'W1', qty: 50, unitCost: 2, partner: 'P1' },
+      { id: id(), type: 'purchase_receipt', occurredAt: ago(40), sku: 'B2', warehouse: 'W1', qty: 300, unitCost: 20, partner: 'P1' },
+      { id: id(), type: 'purchase_receipt', occurredAt: ago(40), sku: 'B2', warehouse: 'W2', qty: 200, unitCost: 20, partner: 'P1' },
+      { id: id(), type: 'purchase_receipt', occurredAt: ago(40), sku: 'C3', warehouse: 'W2', qty: 20, unitCost: 5 },
+      { id: id(), type: 'sales_shipment', occurredAt: ago(20), sku: 'A1', warehouse: 'W1', qty: 10, unitPrice: 3.5, partner: 'C1', channel: 'pos' },
+      { id: id(), type: 'sales_shipment', occurredAt: ago(20), sku: 'B2', warehouse: 'W2', qty: 20, unitPrice: 35, partner: 'C1', channel: 'web' },
+      { id: id(), type: 'sales_shipment', occurredAt: ago(15), sku: 'C3', warehouse: 'W2', qty: 2, unitPrice: 9, channel: 'pos' },
+      { id: id(), type: 'transfer', occurredAt: ago(10), sku: 'B2', warehouse: 'W1', toWarehouse: 'W2', qty: 30 },
+      { id: id(), type: 'transfer', occurredAt: ago(10), sku: 'C3', warehouse: 'W2', toWarehouse: 'W1', qty: 5 },
+      { id: id(), type: 'payment_in', occurredAt: ago(5), amount: 500, partner: 'C1' },
+      { id: id(), type: 'payment_out', occurredAt: ago(5), amount: 200, partner: 'P1' },
+    ],
+    ingestKey,
+  )
+  await applyWithStoredCodes([
+    { m: { id: id(), type: 'purchase_receipt', occurredAt: ago(30), sku: 'X', warehouse: 'W1', qty: 100, unitCost: 1, partner: 'X' }, codes: { sku: CODE, partner: SVG } },
+    { m: { id: id(), type: 'sales_shipment', occurredAt: ago(8), sku: 'X', warehouse: 'W1', qty: 40, unitPrice: 4, channel: 'X', category: 'X' }, codes: { sku: CODE, channel: CODE, category: SCRIPT } },
+    { m: { id: id(), type: 'transfer', occurredAt: ago(6), sku: 'X', warehouse: 'W1', toWarehouse: 'X', qty: 10 }, codes: { sku: CODE, toWarehouse: SCRIPT } },
+  ])
+  await storeScreen(url, adminKey, SCREEN)
+  browser = await launchChromium()
+}, 120_000)
+
+afterAll(async () => {
+  await browser?.close()
+  await server?.close()
+})
+
+interface Injection {
+  xss: unknown
+  /**
+   * elements and attributes no widget makes, which only data could have put there, seen at any
+   * moment since the page loaded (a tooltip's content is replaced on the next hover), and inline
+   * script the Content-Security-Policy refused
+   */
+  found: string[]
+}
+
+interface Watched {
+  __xss?: unknown
+  __tooltips: Set<string>
+  __injected: string[]
+}
+
+/**
+ * Before any page script: records every element or attribute added to the document that only
+ * injected markup would make, every script the CSP refused, and the text of every ECharts tooltip
+ * shown (its innerHTML is set, then it shows). Runs as a DevTools init script, so the page's CSP
+ * does not apply to it.
+ */
+async function watch(page: Page): Promise<void> {
+  await page.addInitScript(() => {
+    const w = window as unknown as Watched
+    w.__tooltips = new Set()
+    w.__injected = []
+    const check = (el: Element) => {
+      const tag = el.tagName.toLowerCase()
+      if (tag === 'img' || tag === 'iframe' || tag === 'object' || tag === 'embed') w.__injected.push(tag)
+      if (tag === 'script' && !(el as HTMLScriptElement).src) w.__injected.push('inline script')
+      for (const a of el.getAttributeNames()) if (a.toLowerCase().startsWith('on')) w.__injected.push(`${tag}[${a}]`)
+    }
+    new MutationObserver((records) => {
+      for (const r of records) {
+        if (r.type === 'attributes' && r.attributeName?.toLowerCase().startsWith('on')) w.__injected.push(`${(r.target as Element).tagName.toLowerCase()}[${r.attributeName}]`)
+        for (const node of r.addedNodes) {
+          if (!(node instanceof Element)) continue
+          check(node)
+          node.querySelectorAll('*').forEach(check)
+        }
+        const el = r.target as HTMLElement
+        if (r.type === 'childList' && el.parentElement?.hasAttribute('_echarts_instance_') && el.style?.zIndex === '9999999' && el.textContent) w.__tooltips.add(el.textContent)
+      }
+    }).observe(document, { subtree: true, childList: true, attributes: true })
+    document.addEventListener('securitypolicyviolation', (e) => {
+      if (e.effectiveDirective.startsWith('script-src')) w.__injected.push(`csp ${e.effectiveDirective}`)
+    })
+  })
+}
+
+/** what ran and what was injected since the page loaded */
+function injection(page: Page): Promise<Injection> {
+  return page.evaluate(() => {
+    const w = window as unknown as Watched
+    return { xss: w.__xss, found: [...new Set(w.__injected)] }
+  })
+}
+
+const tooltips = (page: Page) => page.evaluate(() => [...(window as unknown as Watched).__tooltips])
+
+/** moves the mouse over a grid of points across every chart, so every bar, slice, node and point shows its tooltip */
+async function hoverEveryChart(page: Page, columns = 14, rows = 8, scope = 'body'): Promise<string[]> {
+  const charts = page.locator(`${scope} [_echarts_instance_]`)
+  const n = await charts.count()
+  const hovered: string[] = []
+  for (let i = 0; i < n; i++) {
+    const chart = charts.nth(i)
+    if (!(await chart.isVisible())) continue
+    await chart.scrollIntoViewIfNeeded()
+    const box = await chart.boundingBox()
+    if (!box || box.width < 10 || box.height < 10) continue
+    hovered.push((await chart.evaluate((el) => el.closest('[data-widget]')?.getAttribute('data-widget'))) ?? '?')
+    for (let c = 0; c < columns; c++)
+      for (let r = 0; r < rows; r++) await page.mouse.move(box.x + (box.width * (c + 0.5)) / columns, box.y + (box.height * (r + 0.5)) / rows)
+  }
+  // an <img src=x> would have failed to load by now
+  await page.waitForTimeout(600)
+  return hovered
+}
+
+async function open(path: string, viewport = { width: 1920, height: 1080 }): Promise<{ page: Page; errors: string[] }> {
+  const page = await browser.context.newPage()
+  const errors: string[] = []
+  page.on('pageerror', (e) => errors.push(e.message))
+  await page.setViewportSize(viewport)
+  await watch(page)
+  await page.goto(`${server.url}${path}`)
+  return { page, errors }
+}
+
+/** these SVG-drawn charts drew their data (bars, slices) */
+async function chartsDrawn(page: Page, widgets: string[]): Promise<void> {
+  for (const w of widgets) await expect.poll(() => page.locator(`[data-widget="${w}"] [_echarts_instance_] path`).count(), { timeout: 10_000 }).toBeGreaterThan(3)
+}
+
+describe('nothing stored runs in a browser', () => {
+  test('the screen holds every widget type', () => {
+    expect(new Set(SCREEN.widgets.map((w) => w.widget))).toEqual(new Set(Object.keys(COMPONENTS)))
+  })
+
+  test('the wall: names, codes and titles are shown as text, every tooltip included', async () => {
+    const { page, errors } = await open(`/wall/${SCREEN_ID}`)
+    await expect.poll(() => page.locator('[data-testid="screen-title"]').first().textContent(), { timeout: 10_000 }).toContain(IMG)
+    await chartsDrawn(page, ['ranking-bar', 'share-donut', 'margin-by-category'])
+    await expect.poll(() => page.locator('[data-widget="transfer-flow"] canvas').count(), { timeout: 10_000 }).toBe(1)
+    await expect.poll(() => page.locator('[data-widget="stock-alerts"] [data-testid="alert-row"]').count(), { timeout: 10_000 }).toBeGreaterThan(0)
+    await expect.poll(() => page.locator('[data-widget="movement-ticker"] [data-testid="ticker-row"]').count(), { timeout: 10_000 }).toBeGreaterThan(0)
+    await page.waitForTimeout(800) // first draws animate in
+
+    const body = (await page.locator('body').textContent()) ?? ''
+    // titles, the heading, alert rows, supplier rows, ticker rows: literal text
+    for (const text of [SHORT, SVG, IMG, SCRIPT]) expect(body).toContain(text)
+
+    expect(await hoverEveryChart(page)).toEqual(expect.arrayContaining(CHARTS))
+    expect(await injection(page)).toEqual({ xss: undefined, found: [] })
+    const shown = await tooltips(page)
+    // names and stored codes in tooltips, as text: SKU, channel, category and warehouse names, codes standing in for names
+    for (const text of [IMG, SCRIPT, SVG, CODE]) expect(shown.some((s) => s.includes(text)), `a tooltip showing ${text}`).toBe(true)
+    expect(errors).toEqual([])
+
+    // a tooltip left open over the ranking, for the record
+    const bars = await page.locator('[data-widget="ranking-bar"] [_echarts_instance_]').boundingBox()
+    await page.mouse.move(bars!.x + bars!.width * 0.5, bars!.y + 12)
+    await screenshot(page, 'xss-wall')
+    await page.close()
+  })
+
+  test('the tablet and its drills: a tapped member and a link carrying HTML in its label', async () => {
+    const { page, errors } = await open(`/tablet/${SCREEN_ID}`, { width: 1024, height: 768 })
+    await chartsDrawn(page, ['ranking-bar', 'share-donut'])
+    expect(await hoverEveryChart(page, 10, 6)).toEqual(expect.arrayContaining(CHARTS))
+    expect(await injection(page)).toEqual({ xss: undefined, found: [] })
+    expect((await tooltips(page)).some((s) => s.includes(IMG))).toBe(true)
+
+    // a warehouse tapped in the stock alerts: the drill is titled with its HTML name, as text
+    const row = page.locator('[data-widget="stock-alerts"] [data-testid="alert-row"]').first()
+    await row.scrollIntoViewIfNeeded()
+    await row.click()
+    await expect.poll(() => page.locator('[data-drill="warehouse"]').count(), { timeout: 5000 }).toBe(1)
+    const title = (await page.locator('.drill-title').textContent()) ?? ''
+    expect([IMG, SVG].some((name) => title.includes(name))).toBe(true)
+    await page.waitForTimeout(600)
+    expect(await injection(page)).toEqual({ xss: undefined, found: [] })
+    await screenshot(page, 'xss-tablet-drill-warehouse')
+
+    // a drill link whose label is HTML (anyone can send such a link)
+    await page.goto(`${server.url}/tablet/${SCREEN_ID}?drill=category&key=drinks&label=${encodeURIComponent(IMG)}&labelEn=${encodeURIComponent(SCRIPT)}`)
+    await expect.poll(() => page.locator('.drill-title').textContent(), { timeout: 5000 }).toContain(IMG)
+    // the SVG renderer draws a name as a text node: the characters, as they are (truncated to the label's width)
+    const drawn = () => page.locator('[data-instance="drill-skus"] svg text').allTextContents()
+    await expect.poll(async () => (await drawn()).some((x) => x.startsWith('<img src=x onerror=')), { timeout: 10_000 }).toBe(true)
+    // one bar in a box made for 20: a fine grid over it
+    expect(await hoverEveryChart(page, 6, 60, '[data-instance="drill-skus"]')).toEqual(['ranking-bar'])
+    expect(await injection(page)).toEqual({ xss: undefined, found: [] })
+    expect((await tooltips(page)).some((s) => s.includes(IMG))).toBe(true)
+    await screenshot(page, 'xss-tablet-drill-category')
+    expect(errors).toEqual([])
+    await page.close()
+  })
+
+  test('the embed: a chart widget with an HTML title and HTML names', async () => {
+    const minted = (await (
+      await call(
+        server.url,
+        '/api/v1/tokens',
+        { kind: 'embed', widget: { widget: 'share-donut', options: { metric: 'sales.revenue', groupBy: 'sku', top: 6, window: 'today', title: SHORT } }, expiresIn: 600, label: 'xss-e2e' },
+        server.adminKey,
+      )
+    ).json()) as { token: string }
+    const { page, errors } = await open(`/embed?token=${minted.token}`, { width: 640, height: 420 })
+    await expect.poll(() => page.locator('[data-testid="embed"]').getAttribute('data-state'), { timeout: 10_000 }).toBe('ok')
+    await chartsDrawn(page, ['share-donut'])
+    await page.waitForTimeout(600)
+    expect(await page.locator('.widget-title h2').textContent()).toBe(SHORT)
+    expect(await hoverEveryChart(page, 20, 14)).toEqual(['share-donut'])
+    expect(await injection(page)).toEqual({ xss: undefined, found: [] })
+    const shown = await tooltips(page)
+    for (const text of [IMG, SCRIPT]) expect(shown.some((s) => s.includes(text)), `a tooltip showing ${text}`).toBe(true)
+    await screenshot(page, 'xss-embed')
+    expect(errors).toEqual([])
+    await page.close()
+  })
+})
