@@ -6,11 +6,14 @@
  */
 import Type from 'typebox'
 import type { Static } from 'typebox'
+import { CODE_PATTERN, MAX_CODE_LENGTH, NAME_PATTERN } from './codes.ts'
 import type { MovementDimension } from './metrics.ts'
 
-const Code = Type.String({ minLength: 1, maxLength: 64, pattern: '^[^|\\s]([^|]*[^|\\s])?$' })
-const Name = Type.String({ minLength: 1, maxLength: 200 })
-const NameEn = Type.String({ minLength: 1, maxLength: 200, description: 'English display name' })
+/** printable, no control characters, `<`, `>` or `|`, no blanks at either end (protocol/codes.ts) */
+const Code = Type.String({ minLength: 1, maxLength: MAX_CODE_LENGTH, pattern: CODE_PATTERN })
+/** free text without control characters; every screen escapes it where it meets HTML */
+const Name = Type.String({ minLength: 1, maxLength: 200, pattern: NAME_PATTERN })
+const NameEn = Type.String({ minLength: 1, maxLength: 200, pattern: NAME_PATTERN, description: 'English display name' })
 
 export const Sku = Type.Object(
   {
@@ -18,7 +21,7 @@ export const Sku = Type.Object(
     name: Name,
     nameEn: Type.Optional(NameEn),
     category: Type.Optional(Code),
-    unit: Type.Optional(Type.String({ minLength: 1, maxLength: 16 })),
+    unit: Type.Optional(Type.String({ minLength: 1, maxLength: 16, pattern: NAME_PATTERN })),
     safetyStock: Type.Optional(Type.Number({ minimum: 0, maximum: 1e9 })),
     reorderPoint: Type.Optional(Type.Number({ minimum: 0, maximum: 1e9 })),
   },

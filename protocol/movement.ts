@@ -5,6 +5,7 @@
  */
 import Type from 'typebox'
 import type { Static, TSchema } from 'typebox'
+import { CODE_PATTERN, ID_PATTERN, MAX_CODE_LENGTH, MAX_ID_LENGTH } from './codes.ts'
 
 export const MOVEMENT_TYPES = [
   'purchase_order',
@@ -23,8 +24,12 @@ export type MovementType = (typeof MOVEMENT_TYPES)[number]
 
 /** Largest batch accepted as a JSON array; larger loads go as NDJSON. */
 export const MAX_JSON_BATCH = 5000
-/** Largest NDJSON body, in movements. */
+/** Largest NDJSON body, in movements (non-blank lines); one more is a 413 at once. */
 export const MAX_NDJSON_BATCH = 200_000
+/** Longest NDJSON line, in bytes (without its line break); a longer line is a rejection of its own. */
+export const MAX_NDJSON_LINE_BYTES = 64 * 1024
+/** Rejections a 400 lists at most (the first by index); `rejectedCount` counts them all. */
+export const MAX_LISTED_REJECTIONS = 100
 
 /** Upper bounds that keep every counter inside exact integer arithmetic. */
 export const LIMITS = {
@@ -43,20 +48,23 @@ export const LIMITS = {
 export const RFC3339_PATTERN =
   '^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d{1,9})?(Z|z|[+-]\\d{2}:\\d{2})$'
 
-const Code = (description: string) => Type.String({ minLength: 1, maxLength: 64, pattern: '^[^|\\s]([^|]*[^|\\s])?$', description })
+/** a code: printable, no control characters, `<`, `>` or `|`, no blanks at either end (protocol/codes.ts) */
+const Code = (description: string) => Type.String({ minLength: 1, maxLength: MAX_CODE_LENGTH, pattern: CODE_PATTERN, description })
+/** a movement id, `ref` or `cancels`: printable, no control characters (TAB included), no `<` or `>` */
+const Id = (description: string) => Type.String({ minLength: 1, maxLength: MAX_ID_LENGTH, pattern: ID_PATTERN, description })
 const Timestamp = (description: string) => Type.String({ pattern: RFC3339_PATTERN, description })
 const Qty = Type.Number({ exclusiveMinimum: 0, maximum: LIMITS.qty, description: 'quantity in the stock unit, > 0' })
 const Price = (description: string) => Type.Number({ minimum: 0, maximum: LIMITS.price, description })
 
 const common = {
-  id: Type.String({ minLength: 1, maxLength: 128, description: 'unique movement id: the idempotency key' }),
+  id: Id('unique movement id: the idempotency key'),
   occurredAt: Timestamp('when it happened (RFC 3339 with offset); buckets are cut by this, not by arrival'),
   currency: Type.Optional(Type.String({ pattern: '^[A-Z]{3}$', description: 'ISO 4217; default the base currency' })),
   partner: Type.Optional(Code('supplier or customer id')),
   category: Type.Optional(Code('SKU category (master data fills it when absent)')),
   region: Type.Optional(Code('region (master data of the warehouse fills it when absent)')),
   channel: Type.Optional(Code('sales or purchase channel')),
-  ref: Type.Optional(Type.String({ minLength: 1, maxLength: 128, description: 'order id a receipt or shipment fulfils' })),
+  ref: Type.Optional(Id('order id a receipt or shipment fulfils')),
   dueAt: Type.Optional(Timestamp('promised date (RFC 3339 with offset)')),
 }
 const line = {
@@ -97,7 +105,7 @@ export const Cancel = Type.Object(
     type: Type.Literal('cancel'),
     id: common.id,
     occurredAt: common.occurredAt,
-    cancels: Type.String({ minLength: 1, maxLength: 128, description: 'id of the movement this one reverses' }),
+    cancels: Id('id of the movement this one reverses'),
   },
   { additionalProperties: false },
 )
@@ -156,6 +164,7 @@ export type IngestAccepted = Static<typeof IngestAccepted>
 export const IngestRejected = Type.Object({
   error: Type.Literal('invalid_movements'),
   message: Type.String(),
-  rejected: Type.Array(RejectedMovement),
+  rejected: Type.Array(RejectedMovement, { maxItems: MAX_LISTED_REJECTIONS, description: `the first ${MAX_LISTED_REJECTIONS} rejected movements, by index` }),
+  rejectedCount: Type.Integer({ description: 'how many movements were rejected in all (rejected lists at most the first 100)' }),
 })
 export type IngestRejected = Static<typeof IngestRejected>

@@ -8,12 +8,22 @@ export const ERROR_CODES = {
   COCKPIT_ERR_CONFIG: 500,
   COCKPIT_ERR_UNAUTHORIZED: 401,
   COCKPIT_ERR_FORBIDDEN: 403,
+  /** the request's `Origin` is neither the cockpit's own nor in COCKPIT_ALLOWED_ORIGINS */
+  COCKPIT_ERR_ORIGIN: 403,
+  /** signed in (session cookie) but the X-Cockpit-CSRF header is missing or wrong */
+  COCKPIT_ERR_CSRF: 403,
+  /** too many failed authentications from this client: wait for `Retry-After` */
+  COCKPIT_ERR_RATE_LIMITED: 429,
   COCKPIT_ERR_INVALID_MOVEMENTS: 400,
   COCKPIT_ERR_BATCH_TOO_LARGE: 413,
   COCKPIT_ERR_INVALID_QUERY: 400,
   COCKPIT_ERR_INVALID_MASTER_DATA: 400,
   COCKPIT_ERR_INVALID_FX_RATES: 400,
   COCKPIT_ERR_UNSUPPORTED_QUERY: 400,
+  /** the query's estimated cost (or its points, or the fields it read) is over the limit (server/query/cost.ts) */
+  COCKPIT_ERR_QUERY_TOO_COSTLY: 400,
+  /** the query ran longer than config.security.queryTimeoutMs and was stopped */
+  COCKPIT_ERR_QUERY_TIMEOUT: 408,
   COCKPIT_ERR_REDIS_UNAVAILABLE: 503,
   COCKPIT_ERR_CONFLICT: 409,
   COCKPIT_ERR_NOT_FOUND: 404,

@@ -27,7 +27,8 @@ export const errorsPlugin = fp(
       const known = toCockpitError(err)
       if (known) {
         if (known.statusCode === 503) reply.header('Retry-After', '1')
-        if (known.statusCode >= 500) request.log.warn({ err }, known.message)
+        // a query stopped at its time limit (408) is worth an operator's look, like a 5xx
+        if (known.statusCode >= 500 || known.code === 'COCKPIT_ERR_QUERY_TIMEOUT') request.log.warn({ err }, known.message)
         return reply.status(known.statusCode).send({ error: known.code, message: known.message, ...(known.errors ? { errors: known.errors } : {}) })
       }
       const e = err as { statusCode?: number; code?: string; message: string; validation?: unknown }

@@ -2,117 +2,132 @@
  * POST /api/v1/movements — the write path (design §4). The whole request is validated before
  * anything is applied; a JSON array is applied as one atomic batch, an NDJSON body in atomic
  * chunks of MAX_JSON_BATCH.
+ *
+ * NDJSON is read and validated as a stream (server/ingest/ndjson.ts): the body is never held as
+ * one string, a body past the line or byte limit is refused with a 413 while it is still
+ * arriving, and a 400 lists the first MAX_LISTED_REJECTIONS rejections with `rejectedCount`.
  */
+import type { FastifyReply } from 'fastify'
 import fp from 'fastify-plugin'
 import Type from 'typebox'
 import { IngestAccepted, IngestRejected, MAX_JSON_BATCH, MAX_NDJSON_BATCH } from '../../protocol/movement.ts'
-import type { RejectedMovement } from '../../protocol/movement.ts'
-import { validateBatch } from '../ingest/validate.ts'
+import { readNdjsonMovements } from '../ingest/ndjson.ts'
+import type { NdjsonBatch } from '../ingest/ndjson.ts'
+import { RejectionList, summarizeRejections } from '../ingest/rejections.ts'
+import { validateMovement } from '../ingest/validate.ts'
+import type { NormalizedMovement } from '../ingest/validate.ts'
 import { CockpitError, RejectedMovementsError } from '../errors.ts'
 
 const ErrorBody = Type.Object({ error: Type.String(), message: Type.String() })
 
-/** Parsed NDJSON body: one entry per non-blank line; lines that are not JSON become rejections. */
-interface NdjsonBody {
-  ndjson: true
-  items: unknown[]
-  /** line index (0-based) of each item */
-  lines: number[]
-  broken: RejectedMovement[]
+/** Largest JSON-array body: 5,000 movements at their longest fields, pretty-printed, fit in 16 MiB. */
+export const MAX_JSON_BODY_BYTES = 16 * 1024 * 1024
+
+function isNdjsonBatch(body: unknown): body is NdjsonBatch {
+  return body !== null && typeof body === 'object' && (body as NdjsonBatch).ndjson === true
 }
 
-export function parseNdjson(text: string): NdjsonBody {
-  const items: unknown[] = []
-  const lines: number[] = []
-  const broken: RejectedMovement[] = []
-  let line = 0
-  for (const raw of text.split('\n')) {
-    const s = raw.trim()
-    if (s !== '') {
-      try {
-        items.push(JSON.parse(s))
-        lines.push(line)
-      } catch (err) {
-        broken.push({ index: line, id: null, errors: [{ path: '/', message: `not valid JSON: ${(err as Error).message}` }] })
-      }
-    }
-    line++
-  }
-  return { ndjson: true, items, lines, broken }
+/** 400 invalid_movements: the first rejections by index, and how many there were */
+function refuse(reply: FastifyReply, lists: RejectionList[], total: number, message?: string) {
+  const { rejected, rejectedCount } = summarizeRejections(lists)
+  const listed = rejectedCount > rejected.length ? ` (the first ${rejected.length} are listed)` : ''
+  return reply.status(400).send({
+    error: 'invalid_movements',
+    message: `${message ?? `${rejectedCount} of ${total} movements are invalid; nothing was applied`}${listed}`,
+    rejected,
+    rejectedCount,
+  })
 }
 
 export const ingestRoutes = fp(
   async (fastify) => {
     const { config, aggregator } = fastify
+    const validateOptions = { baseCurrency: config.currency, foreignCurrencies: true }
 
-    fastify.addContentTypeParser('application/x-ndjson', { parseAs: 'string', bodyLimit: config.bodyLimit }, (_req, body, done) => {
-      done(null, parseNdjson(body as string))
-    })
+    // The NDJSON parser lives in a scope of its own with the ingest route: no other route reads
+    // (and validates) NDJSON movements for nothing; they answer 415 to it.
+    await fastify.register(async function ingestScope(fastify) {
+      // no parseAs: the parser gets the request stream and enforces the body limit itself
+      fastify.addContentTypeParser('application/x-ndjson', (request, payload, done) => {
+        const length = Number(request.headers['content-length'])
+        readNdjsonMovements(payload, {
+          maxBytes: config.bodyLimit,
+          maxLines: MAX_NDJSON_BATCH,
+          ...(Number.isFinite(length) ? { contentLength: length } : {}),
+          validate: validateOptions,
+        }).then(
+          (batch) => done(null, batch),
+          (err: Error) => done(err, undefined),
+        )
+      })
 
-    fastify.post(
-      '/api/v1/movements',
-      {
-        onRequest: fastify.requireRole('ingest'),
-        schema: {
-          description: 'Ingest a batch of movements (JSON array ≤ 5000, or NDJSON)',
-          response: { 200: IngestAccepted, 400: Type.Union([IngestRejected, ErrorBody]), 401: ErrorBody, 413: ErrorBody, 503: ErrorBody },
+      fastify.post(
+        '/api/v1/movements',
+        {
+          onRequest: fastify.requireRole('ingest'),
+          // a JSON array is parsed in one step: 5,000 movements need a few MB, and a larger body would
+          // hold the event loop while it parses (NDJSON streams and keeps COCKPIT_BODY_LIMIT itself)
+          bodyLimit: Math.min(config.bodyLimit, MAX_JSON_BODY_BYTES),
+          schema: {
+            description: 'Ingest a batch of movements (JSON array ≤ 5000, or NDJSON ≤ 200,000 lines)',
+            response: { 200: IngestAccepted, 400: Type.Union([IngestRejected, ErrorBody]), 401: ErrorBody, 413: ErrorBody, 503: ErrorBody },
+          },
         },
-      },
-      async (request, reply) => {
-        const body = request.body as unknown
-        let items: unknown[]
-        let lines: number[] | undefined
-        let broken: RejectedMovement[] = []
-        if (Array.isArray(body)) {
-          if (body.length > MAX_JSON_BATCH) {
-            throw new CockpitError('COCKPIT_ERR_BATCH_TOO_LARGE', `a JSON batch holds at most ${MAX_JSON_BATCH} movements (got ${body.length}); send larger loads as application/x-ndjson`)
+        async (request, reply) => {
+          const body = request.body as unknown
+          const invalid = (message: string) => reply.status(400).send({ error: 'invalid_movements', message, rejected: [], rejectedCount: 0 })
+          let valid: NormalizedMovement[]
+          let rejections: RejectionList
+          let total: number
+          if (Array.isArray(body)) {
+            if (body.length > MAX_JSON_BATCH) {
+              throw new CockpitError('COCKPIT_ERR_BATCH_TOO_LARGE', `a JSON batch holds at most ${MAX_JSON_BATCH} movements (got ${body.length}); send larger loads as application/x-ndjson`)
+            }
+            valid = []
+            rejections = new RejectionList()
+            const each = { ...validateOptions, now: Date.now() }
+            const quick = { ...each, details: false }
+            for (let i = 0; i < body.length; i++) {
+              // past the listed rejections, only whether a movement is valid matters (validate.ts)
+              const outcome = validateMovement(body[i], i, rejections.listing ? each : quick)
+              if (outcome.ok) valid.push(outcome.movement)
+              else rejections.add(outcome.rejected)
+            }
+            total = body.length
+          } else if (isNdjsonBatch(body)) {
+            // validated line by line while it arrived
+            ;({ movements: valid, rejections, lines: total } = body)
+          } else {
+            return invalid('the body must be a JSON array of movements or NDJSON')
           }
-          items = body
-        } else if (body !== null && typeof body === 'object' && (body as NdjsonBody).ndjson === true) {
-          ;({ items, lines, broken } = body as NdjsonBody)
-          if (items.length + broken.length > MAX_NDJSON_BATCH) {
-            throw new CockpitError('COCKPIT_ERR_BATCH_TOO_LARGE', `an NDJSON body holds at most ${MAX_NDJSON_BATCH} movements`)
-          }
-        } else {
-          return reply.status(400).send({ error: 'invalid_movements', message: 'the body must be a JSON array of movements or NDJSON', rejected: [] })
-        }
-        if (items.length === 0 && broken.length === 0) {
-          return reply.status(400).send({ error: 'invalid_movements', message: 'the batch is empty', rejected: [] })
-        }
+          if (total === 0) return invalid('the batch is empty')
 
-        const { movements: valid, rejected } = validateBatch(items, { baseCurrency: config.currency, foreignCurrencies: true })
-        if (lines) {
-          for (const r of rejected) r.index = lines[r.index]!
-          for (const n of valid) n.index = lines[n.index]!
-        }
-        // other currencies become the base currency at the rate of their date (server/ingest/currency.ts)
-        const { movements, rejected: unconvertible } = await fastify.fxRates.convert(valid)
-        const allRejected = [...broken, ...rejected, ...unconvertible].sort((a, b) => a.index - b.index)
-        if (allRejected.length > 0) {
-          return reply.status(400).send({
-            error: 'invalid_movements',
-            message: `${allRejected.length} of ${items.length + broken.length} movements are invalid; nothing was applied`,
-            rejected: allRejected,
-          })
-        }
-        if (!fastify.redisState.up) throw new CockpitError('COCKPIT_ERR_REDIS_UNAVAILABLE', 'Redis is unavailable; nothing was applied, retry later')
+          // other currencies become the base currency at the rate of their date (server/ingest/currency.ts)
+          const { movements, rejected: unconvertible } = await fastify.fxRates.convert(valid)
+          const unconverted = new RejectionList()
+          unconverted.addAll(unconvertible)
+          if (rejections.count + unconverted.count > 0) return refuse(reply, [rejections, unconverted], total)
+          if (!fastify.redisState.up) throw new CockpitError('COCKPIT_ERR_REDIS_UNAVAILABLE', 'Redis is unavailable; nothing was applied, retry later')
 
-        try {
-          if (movements.length > MAX_JSON_BATCH) await aggregator.check(movements)
-          let accepted = 0
-          let duplicates = 0
-          for (let i = 0; i < movements.length; i += MAX_JSON_BATCH) {
-            const r = await aggregator.apply(movements.slice(i, i + MAX_JSON_BATCH))
-            accepted += r.accepted
-            duplicates += r.duplicates
+          try {
+            if (movements.length > MAX_JSON_BATCH) await aggregator.check(movements)
+            let accepted = 0
+            let duplicates = 0
+            for (let i = 0; i < movements.length; i += MAX_JSON_BATCH) {
+              const r = await aggregator.apply(movements.slice(i, i + MAX_JSON_BATCH))
+              accepted += r.accepted
+              duplicates += r.duplicates
+            }
+            return { accepted, duplicates }
+          } catch (err) {
+            if (!(err instanceof RejectedMovementsError)) throw err
+            const list = new RejectionList()
+            list.addAll([...err.rejected].sort((a, b) => a.index - b.index))
+            return refuse(reply, [list], total, err.message)
           }
-          return { accepted, duplicates }
-        } catch (err) {
-          if (!(err instanceof RejectedMovementsError)) throw err
-          return reply.status(400).send({ error: 'invalid_movements', message: err.message, rejected: err.rejected })
-        }
-      },
-    )
+        },
+      )
+    })
   },
   { name: 'ingest', dependencies: ['aggregate', 'auth', 'fx-rates'] },
 )

@@ -6,6 +6,7 @@
  */
 import type { Dimension } from '../../protocol/metrics.ts'
 import { routeMember } from '../../protocol/metrics.ts'
+import { MOVEMENT_TYPES } from '../../protocol/movement.ts'
 import type { MovementType } from '../../protocol/movement.ts'
 import type { MovementRow } from '../../protocol/query.ts'
 import { UNSPECIFIED } from '../aggregate/counters.ts'
@@ -101,24 +102,75 @@ function describe(id: string, e: EffectRecord, src: RecentSource): MovementRow {
   return row
 }
 
+const TYPES: ReadonlySet<string> = new Set(MOVEMENT_TYPES)
+const isMembers = (d: unknown): d is Record<string, string> =>
+  d !== null && typeof d === 'object' && !Array.isArray(d) && Object.values(d).every((v) => typeof v === 'string')
+
+/**
+ * One entry of the list, or undefined when it is not one the cockpit wrote: an entry from before
+ * ids had a pattern may hold a TAB in its id, and a list is shared by everybody, so one bad entry
+ * must cost one row, never the answer. The record is JSON, which never holds a raw TAB: the
+ * last TAB ends the id, whatever the id holds.
+ */
+export function parseEntry(entry: string): { id: string; e: EffectRecord | CancelRecord } | undefined {
+  const tab = entry.lastIndexOf('\t')
+  if (tab <= 0) return undefined
+  let e: unknown
+  try {
+    e = JSON.parse(entry.slice(tab + 1))
+  } catch {
+    return undefined
+  }
+  if (e === null || typeof e !== 'object') return undefined
+  const r = e as Partial<EffectRecord> & Partial<CancelRecord>
+  // a time the calendar can format (Date's range), a type the cockpit knows
+  if (typeof r.t !== 'string' || !TYPES.has(r.t) || typeof r.at !== 'number' || !(Math.abs(r.at) <= 8.64e15)) return undefined
+  if (r.t === 'cancel') {
+    if (typeof r.cancels !== 'string') return undefined
+  } else if (!Array.isArray(r.n) || typeof r.n[0] !== 'number' || !isMembers(r.d) || (r.to !== undefined && !(Array.isArray(r.to) && r.to.every((v) => typeof v === 'string')))) {
+    return undefined
+  }
+  return { id: entry.slice(0, tab), e: e as EffectRecord | CancelRecord }
+}
+
+let warned = false
+/** logs once per process that the list holds entries it cannot read (they are skipped) */
+function warnMalformed(skipped: number): void {
+  if (warned) return
+  warned = true
+  process.emitWarning(`movements.recent skipped ${skipped} malformed entr${skipped === 1 ? 'y' : 'ies'} of the latest-movements list (written before ids had a pattern?); they leave the list as newer movements arrive`, {
+    code: 'COCKPIT_MALFORMED_RECENT_ENTRY',
+  })
+}
+
 /**
  * Rows of the latest movements matching `filter`, newest first, at most `limit`. A cancel whose
  * target is in the list takes the target's members and figures (so a filtered list shows it
  * where the target showed) and marks the target `cancelled`; a cancel whose target has left the
  * list only shows in an unfiltered one. `types` keeps only movements of those types (a cancel
- * counts as `cancel`). Returns the rows and how many matched in all.
+ * counts as `cancel`). Returns the rows, how many matched in all, and how many entries were
+ * skipped as malformed (see parseEntry).
  */
-export function recentRows(entries: readonly string[], filter: Filter, types: readonly MovementType[] | undefined, limit: number, src: RecentSource): { rows: MovementRow[]; matched: number } {
+export function recentRows(
+  entries: readonly string[],
+  filter: Filter,
+  types: readonly MovementType[] | undefined,
+  limit: number,
+  src: RecentSource,
+): { rows: MovementRow[]; matched: number; skipped: number } {
   const parsed: { id: string; e: EffectRecord | CancelRecord }[] = []
   const byId = new Map<string, EffectRecord>()
+  let skipped = 0
   for (const entry of entries) {
-    const tab = entry.indexOf('\t')
-    if (tab < 0) continue
-    const id = entry.slice(0, tab)
-    const e = JSON.parse(entry.slice(tab + 1)) as EffectRecord | CancelRecord
-    parsed.push({ id, e })
-    if (e.t !== 'cancel') byId.set(id, e as EffectRecord)
+    const one = parseEntry(entry)
+    if (one === undefined) {
+      skipped++
+      continue
+    }
+    parsed.push(one)
+    if (one.e.t !== 'cancel') byId.set(one.id, one.e as EffectRecord)
   }
+  if (skipped > 0) warnMalformed(skipped)
   const cancelled = new Set<string>()
   for (const { e } of parsed) if (e.t === 'cancel') cancelled.add((e as CancelRecord).cancels)
   const filtered = Object.keys(filter).length > 0
@@ -143,5 +195,5 @@ export function recentRows(entries: readonly string[], filter: Filter, types: re
     matched++
     if (rows.length < limit) rows.push(row)
   }
-  return { rows, matched }
+  return { rows, matched, skipped }
 }
