@@ -24,6 +24,8 @@ const MINUTE = 60_000
 const OFFSET_SLOT = 15 * MINUTE // every real zone changes offset on a quarter hour
 
 const pad2 = (n: number) => (n < 10 ? `0${n}` : String(n))
+/** `M/D/Y, HH:mm:ss` (en-US, h23) — anything else (an era, a sign) falls back to formatToParts */
+const WALL_CLOCK = /^(\d{1,2})\/(\d{1,2})\/(\d{1,6}), (\d{2}):(\d{2}):(\d{2})$/
 
 export interface BusinessCalendar {
   readonly timeZone: string
@@ -58,17 +60,27 @@ export function createCalendar(timeZone: string): BusinessCalendar {
   const offsetCache = new Map<number, number>()
   const bucketCache = new Map<number, BucketIds>()
 
+  /**
+   * The wall clock at an instant as if it were UTC. `format` is several times faster than
+   * `formatToParts` (which a walk over years of day buckets would call tens of thousands of
+   * times) and is the same parts joined: en-US numeric gives `M/D/Y, HH:mm:ss`.
+   */
+  function wallAsUtc(at: number): number {
+    const m = WALL_CLOCK.exec(dtf.format(at))
+    if (m) return Date.UTC(Number(m[3]), Number(m[1]) - 1, Number(m[2]), Number(m[4]), Number(m[5]), Number(m[6]))
+    const f: Record<string, number> = {}
+    for (const part of dtf.formatToParts(new Date(at))) {
+      if (part.type !== 'literal') f[part.type] = Number(part.value)
+    }
+    return Date.UTC(f.year!, f.month! - 1, f.day!, f.hour!, f.minute!, f.second!)
+  }
+
   function offsetMinutes(epochMs: number): number {
     const slot = Math.floor(epochMs / OFFSET_SLOT)
     let off = offsetCache.get(slot)
     if (off === undefined) {
       const at = slot * OFFSET_SLOT
-      const f: Record<string, number> = {}
-      for (const part of dtf.formatToParts(new Date(at))) {
-        if (part.type !== 'literal') f[part.type] = Number(part.value)
-      }
-      const asUtc = Date.UTC(f.year!, f.month! - 1, f.day!, f.hour!, f.minute!, f.second!)
-      off = Math.round((asUtc - at) / MINUTE)
+      off = Math.round((wallAsUtc(at) - at) / MINUTE)
       if (offsetCache.size > 100_000) offsetCache.clear()
       offsetCache.set(slot, off)
     }
@@ -188,12 +200,26 @@ export interface TileOptions {
  * what was really covered.
  */
 export function tilePeriod(cal: BusinessCalendar, from: number, to: number, opts: TileOptions = {}): Tile[] {
+  const next = tileStepper(cal, from, to, opts)
+  const tiles: Tile[] = []
+  for (let tile = next(); tile !== undefined; tile = next()) tiles.push(tile)
+  return tiles
+}
+
+/** The tiles of tilePeriod one at a time: a caller covering years can pause between them. */
+export function* tilesOf(cal: BusinessCalendar, from: number, to: number, opts: TileOptions = {}): Generator<Tile, void, undefined> {
+  const next = tileStepper(cal, from, to, opts)
+  for (let tile = next(); tile !== undefined; tile = next()) yield tile
+}
+
+/** the next tile of [from, to) at each call, then undefined (a closure: cheaper than a generator for the many short periods) */
+function tileStepper(cal: BusinessCalendar, from: number, to: number, opts: TileOptions): () => Tile | undefined {
   const allowed = COARSE_TO_FINE.filter((r) => (opts.allowed ?? COARSE_TO_FINE).includes(r))
   const finest = allowed[allowed.length - 1]
-  if (finest === undefined) return []
-  const tiles: Tile[] = []
+  if (finest === undefined) return () => undefined
   let t = cal.startOf(finest, from)
-  while (t < to) {
+  return () => {
+    if (!(t < to)) return undefined
     let res: Resolution = finest
     let end = cal.nextStart(finest, t)
     for (const r of allowed) {
@@ -205,15 +231,57 @@ export function tilePeriod(cal: BusinessCalendar, from: number, to: number, opts
         break
       }
     }
-    tiles.push({ res, bucket: cal.bucketId(res, t), start: t, end })
+    const tile = { res, bucket: cal.bucketId(res, t), start: t, end }
     t = end
+    return tile
   }
-  return tiles
+}
+
+/**
+ * How many buckets of one resolution intersect [from, to): `bucketsOf(…).length` by arithmetic on
+ * the two ends, without building them, so a query's cost is known before anything is allocated.
+ * Minutes, days and months are exact. Hours are counted in absolute hours: a range holding the
+ * hour the clocks go back (where bucketsOf steps over one bucket of two hours) counts up to two
+ * more — an upper bound, as a cost estimate needs.
+ */
+export function countBuckets(cal: BusinessCalendar, res: Resolution, from: number, to: number): number {
+  if (!(to > from)) return 0
+  // the bucket holding the last instant of the range is the last one counted
+  const last = to - 1
+  switch (res) {
+    case 'minute':
+      return Math.round((cal.startOf('minute', last) - cal.startOf('minute', from)) / MINUTE) + 1
+    case 'hour':
+      return Math.round((cal.startOf('hour', last) - cal.startOf('hour', from)) / (60 * MINUTE)) + 1
+    case 'day': {
+      const a = cal.local(from)
+      const b = cal.local(last)
+      return Math.round((Date.UTC(b.year, b.month - 1, b.day) - Date.UTC(a.year, a.month - 1, a.day)) / (1440 * MINUTE)) + 1
+    }
+    case 'month': {
+      const a = cal.local(from)
+      const b = cal.local(last)
+      return (b.year - a.year) * 12 + b.month - a.month + 1
+    }
+  }
 }
 
 /** Consecutive buckets of one resolution that intersect [from, to): the points of a series. */
 export function bucketsOf(cal: BusinessCalendar, res: Resolution, from: number, to: number): { start: number; end: number }[] {
   const out: { start: number; end: number }[] = []
-  for (let t = cal.startOf(res, from); t < to; t = cal.nextStart(res, t)) out.push({ start: t, end: cal.nextStart(res, t) })
+  for (let t = cal.startOf(res, from); t < to; ) {
+    const end = cal.nextStart(res, t)
+    out.push({ start: t, end })
+    t = end
+  }
   return out
+}
+
+/** The buckets of bucketsOf one at a time. */
+export function* bucketsIn(cal: BusinessCalendar, res: Resolution, from: number, to: number): Generator<{ start: number; end: number }, void, undefined> {
+  for (let t = cal.startOf(res, from); t < to; ) {
+    const end = cal.nextStart(res, t)
+    yield { start: t, end }
+    t = end
+  }
 }

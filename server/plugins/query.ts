@@ -21,6 +21,7 @@ export const queryPlugin = fp(
       masterData: fastify.masterData,
       currency: fastify.config.currency,
       retention: fastify.config.retention,
+      limits: { maxCost: fastify.config.security.queryMaxCost, timeoutMs: fastify.config.security.queryTimeoutMs },
     })
     fastify.decorate('queryEngine', engine)
     fastify.post(
@@ -31,7 +32,8 @@ export const queryPlugin = fp(
         schema: {
           description: 'Evaluate one query object (docs/api.md#post-apiv1query)',
           body: Type.Unknown(),
-          response: { 400: QueryError, 401: QueryError, 403: QueryError, 503: QueryError },
+          // 400 also when the query costs too much (COCKPIT_ERR_QUERY_TOO_COSTLY), 408 when it runs too long
+          response: { 400: QueryError, 401: QueryError, 403: QueryError, 408: QueryError, 503: QueryError },
         },
       },
       async (request) => {

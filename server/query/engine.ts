@@ -1,7 +1,9 @@
 /**
- * The query engine: one query object (design §3) → one result, read from counters with one
- * pipelined round trip. Cost depends on the number of buckets the period tiles into (months,
- * days, hours, minutes), never on the number of movements behind them.
+ * The query engine: one query object (design §3) → one result, read from counters with
+ * pipelined round trips. Cost depends on the number of buckets the period tiles into (months,
+ * days, hours, minutes), never on the number of movements behind them; it is estimated from the
+ * request and bounded before anything is read, and a query runs under a time limit
+ * (server/query/cost.ts).
  */
 import { Compile } from 'typebox/compile'
 import type { Redis } from 'ioredis'
@@ -12,13 +14,15 @@ import type { AlertRow, GroupResult, QueryResult, SeriesPoint } from '../../prot
 import { COUNTERS, DIM_RESOLUTIONS, LEVELS, STOCK_LEVEL_DIMS, UNSPECIFIED } from '../aggregate/counters.ts'
 import type { CounterCode, LevelCode, Scale } from '../aggregate/counters.ts'
 import { moneyOut, qtyOut } from '../domain/money.ts'
-import { bucketsOf, tilePeriod } from '../domain/time.ts'
+import { bucketsIn, countBuckets, tilePeriod, tilesOf } from '../domain/time.ts'
 import type { BusinessCalendar, Tile } from '../domain/time.ts'
 import { CockpitError } from '../errors.ts'
 import type { Keys, Resolution } from '../redis/keys.ts'
 import { ALL_FIELD, RESOLUTIONS } from '../redis/keys.ts'
 import type { MasterData, MemberNames } from '../plugins/master-data.ts'
 import { FORMULAS, countersOf } from './formulas.ts'
+import { assertAnswerSize, assertCost, assertPoints, readCost, runWithinLimits, stockPeriodCost } from './cost.ts'
+import type { PeriodRead, QueryBudget, QueryLimits } from './cost.ts'
 import type { Terms } from './formulas.ts'
 import { previousPeriod, resolvePeriod } from './period.ts'
 import { recentRows } from './recent.ts'
@@ -27,7 +31,11 @@ import type { Period } from './period.ts'
 export interface QueryEngine {
   /** validates unknown input against the Query schema; throws COCKPIT_ERR_INVALID_QUERY */
   parse(input: unknown): Query
-  /** computes the current result */
+  /**
+   * computes the current result, under the cost and time limits (server/query/cost.ts): throws
+   * COCKPIT_ERR_QUERY_TOO_COSTLY (400) before reading when the query would cost too much, and
+   * COCKPIT_ERR_QUERY_TIMEOUT (408) when it runs longer than `limits.timeoutMs`
+   */
   run(query: Query): Promise<QueryResult>
   /** stable key: identical queries (any key order) give the same key */
   key(query: Query): string
@@ -40,12 +48,18 @@ export interface QueryEngineOptions {
   masterData: Pick<MasterData, 'names' | 'sku' | 'warehouse'>
   currency: string
   retention: Record<Resolution, number>
+  /** cost and time limits of one query @default 200,000 fields, 5,000 ms (config.security) */
+  limits?: QueryLimits
   now?: () => number
 }
 
 const queryValidator = Compile(Query)
-/** Most points one series may have (a year by hour is 8,760). */
-const MAX_POINTS = 10_000
+const DEFAULT_LIMITS: QueryLimits = { maxCost: 200_000, timeoutMs: 5_000 }
+/**
+ * Commands sent to Redis in one round trip: between round trips the event loop serves others and
+ * a query's budget and time limit are checked, and replies never pile up in memory.
+ */
+const READ_CHUNK = 500
 /** Rows a list metric returns at most unless `top` says otherwise. */
 const DEFAULT_ROWS = 200
 /** Rows `movements.recent` returns unless `top` says otherwise. */
@@ -81,9 +95,19 @@ function normalizeFilter(filter: Query['filter']): Filter {
   return out
 }
 
+/** every item of a walk over the calendar (tiles, buckets), letting others in every few ms of a long one */
+async function collect<T>(budget: QueryBudget, items: Iterable<T>): Promise<T[]> {
+  const out: T[] = []
+  for (const item of items) {
+    if (out.push(item) % 64 === 0) await budget.pace()
+  }
+  return out
+}
+
 export function createQueryEngine(o: QueryEngineOptions): QueryEngine {
   const now = o.now ?? Date.now
   const cal = o.calendar
+  const limits = o.limits ?? DEFAULT_LIMITS
 
   function parse(input: unknown): Query {
     if (!queryValidator.Check(input)) {
@@ -145,44 +169,56 @@ export function createQueryEngine(o: QueryEngineOptions): QueryEngine {
     return allowed
   }
 
-  /** reads Σ terms over tiles; `dim` all → field `_`; with members → those fields; else every member */
-  async function readFlow(terms: Terms, tileSets: Tile[][], dim: Dimension | 'all', members: string[] | undefined, keep?: (member: string) => boolean): Promise<Map<string, number>[][]> {
-    const pipe = o.redis.pipeline()
-    const shape: number[] = []
-    for (const tiles of tileSets) {
-      shape.push(tiles.length)
-      for (const tile of tiles) {
-        for (const [code] of terms) {
-          const key = o.keys.counter(tile.res, tile.bucket, code, dim)
+  /**
+   * reads Σ terms over tiles; `dim` all → field `_`; with members → those fields; else every member.
+   * Sent in chunks of READ_CHUNK commands, each reply folded in (and counted against the budget)
+   * as it arrives.
+   */
+  async function readFlow(budget: QueryBudget, terms: Terms, tileSets: Tile[][], dim: Dimension | 'all', members: string[] | undefined, keep?: (member: string) => boolean): Promise<Map<string, number>[][]> {
+    // per tile set (series point), per term: member → units
+    const sums = tileSets.map(() => terms.map(() => new Map<string, number>()))
+    let pipe = o.redis.pipeline()
+    let into: Map<string, number>[] = []
+    const flush = async () => {
+      budget.check()
+      const replies = (await pipe.exec()) ?? []
+      budget.check()
+      for (let i = 0; i < into.length; i++) {
+        if (i % 64 === 0) await budget.pace()
+        const [err, value] = replies[i] ?? [new Error('missing reply'), null]
+        if (err) throw err
+        const sum = into[i]!
+        if (dim === 'all') {
+          budget.spend(1)
+          if (value !== null) sum.set(ALL_FIELD, (sum.get(ALL_FIELD) ?? 0) + Number(value))
+        } else if (members) {
+          budget.spend(members.length)
+          ;(value as (string | null)[]).forEach((v, k) => {
+            if (v !== null) sum.set(members[k]!, (sum.get(members[k]!) ?? 0) + Number(v))
+          })
+        } else {
+          const fields = Object.entries(value as Record<string, string>)
+          budget.spend(Math.max(1, fields.length))
+          for (const [m, v] of fields) if (!keep || keep(m)) sum.set(m, (sum.get(m) ?? 0) + Number(v))
+        }
+      }
+      pipe = o.redis.pipeline()
+      into = []
+    }
+    for (let s = 0; s < tileSets.length; s++) {
+      for (const tile of tileSets[s]!) {
+        for (let j = 0; j < terms.length; j++) {
+          const key = o.keys.counter(tile.res, tile.bucket, terms[j]![0], dim)
           if (dim === 'all') pipe.hget(key, ALL_FIELD)
           else if (members) pipe.hmget(key, ...members)
           else pipe.hgetall(key)
+          into.push(sums[s]![j]!)
+          if (into.length >= READ_CHUNK) await flush()
         }
       }
     }
-    const replies = (await pipe.exec()) ?? []
-    let r = 0
-    // per tile set (series point), per term: member → units
-    return tileSets.map((tiles) => {
-      const sums = terms.map(() => new Map<string, number>())
-      for (let t = 0; t < tiles.length; t++) {
-        for (let j = 0; j < terms.length; j++) {
-          const [err, value] = replies[r++] ?? [new Error('missing reply'), null]
-          if (err) throw err
-          const into = sums[j]!
-          if (dim === 'all') {
-            if (value !== null) into.set(ALL_FIELD, (into.get(ALL_FIELD) ?? 0) + Number(value))
-          } else if (members) {
-            ;(value as (string | null)[]).forEach((v, k) => {
-              if (v !== null) into.set(members[k]!, (into.get(members[k]!) ?? 0) + Number(v))
-            })
-          } else {
-            for (const [m, v] of Object.entries(value as Record<string, string>)) if (!keep || keep(m)) into.set(m, (into.get(m) ?? 0) + Number(v))
-          }
-        }
-      }
-      return sums
-    })
+    if (into.length > 0) await flush()
+    return sums
   }
 
   function combine(terms: Terms, sums: Map<string, number>[], member: string): number {
@@ -204,10 +240,10 @@ export function createQueryEngine(o: QueryEngineOptions): QueryEngine {
    * integer units (money 1e-4, qty 1e-3) so that totals over members are exact sums; the caller
    * scales them for output once (`outputOf`).
    */
-  async function evaluate(metric: Query['metric'], tileSets: Tile[][], dim: Dimension | 'all', members: string[] | undefined, keep?: (member: string) => boolean) {
+  async function evaluate(budget: QueryBudget, metric: Query['metric'], tileSets: Tile[][], dim: Dimension | 'all', members: string[] | undefined, keep?: (member: string) => boolean) {
     const f = FORMULAS[metric]
     if (f.kind === 'flow') {
-      const sums = await readFlow(f.terms, tileSets, dim, members, keep)
+      const sums = await readFlow(budget, f.terms, tileSets, dim, members, keep)
       return sums.map((s) => {
         const out = new Map<string, number | null>()
         for (const m of membersOf(s)) out.set(m, combine(f.terms, s, m))
@@ -216,7 +252,7 @@ export function createQueryEngine(o: QueryEngineOptions): QueryEngine {
     }
     if (f.kind === 'ratio') {
       const all = [...f.num, ...f.den]
-      const sums = await readFlow(all, tileSets, dim, members, keep)
+      const sums = await readFlow(budget, all, tileSets, dim, members, keep)
       return sums.map((s) => {
         const num = s.slice(0, f.num.length)
         const den = s.slice(f.num.length)
@@ -268,12 +304,41 @@ export function createQueryEngine(o: QueryEngineOptions): QueryEngine {
     return (v) => (v === null ? null : scaleOut(f.scale, v))
   }
 
-  async function runFlow(q: Query, at: number): Promise<QueryResult> {
+  /**
+   * Counter fields runFlow will read, estimated from the request (server/query/cost.ts): the
+   * period's total, the series, a ratio's totals read again as ratios of sums, the previous period.
+   */
+  function flowCost(q: Query, period: Period, plan: Plan, allowed: Resolution[], at: number): number {
+    const f = FORMULAS[q.metric]
+    const terms = f.kind === 'ratio' ? f.num.length + f.den.length : f.kind === 'flow' ? f.terms.length : 1
+    const members = plan.members?.length ?? 1
+    const isRatio = f.kind === 'ratio'
+    const reads: PeriodRead[] = [{ period, allowed, terms, members }]
+    if (q.interval) {
+      // an interval finer than the figures are kept at is refused by seriesPoints, naming why
+      if (RESOLUTIONS.indexOf(q.interval) >= RESOLUTIONS.indexOf(allowed[0]!)) reads.push({ period, allowed, interval: q.interval, terms, members })
+    }
+    if (isRatio && q.groupBy) {
+      reads.push({ period, allowed: allowedFor(q.metric, 'all', period.from, at), terms, members: 1 })
+      if (plan.members || plan.keep) reads.push(reads[0]!)
+    } else if (isRatio && plan.members) {
+      // filtered ratio: the total and every point read again as ratios of sums
+      reads.push(...reads.slice())
+    }
+    if (q.compare === 'previous') {
+      const prev = previousPeriod(period, q.window, cal)
+      reads.push({ period: prev, allowed: allowedFor(q.metric, plan.dim, prev.from, at), terms, members })
+    }
+    return reads.reduce((cost, r) => cost + readCost(cal, r), 0)
+  }
+
+  async function runFlow(q: Query, at: number, budget: QueryBudget): Promise<QueryResult> {
     const info = METRICS[q.metric]
     const out = outputOf(q.metric)
     const period = resolvePeriod(q, cal, at)
     const plan = filterPlan(q)
     const allowed = allowedFor(q.metric, plan.dim, period.from, at)
+    assertCost(flowCost(q, period, plan, allowed, at), limits.maxCost)
     // a rolling window ends now: nothing lies after it, so its last bucket can be read whole
     const openEnd = period.to >= at
     const isRatio = info.kind === 'ratio'
@@ -291,12 +356,12 @@ export function createQueryEngine(o: QueryEngineOptions): QueryEngine {
 
     // a ratio over several members (filter with many values) must divide sums, not add ratios:
     // so totals of filtered ratios are read as their own tile set below
-    const whole: Tile[] = tilePeriod(cal, period.from, period.to, { allowed, openEnd })
-    const points = q.interval ? seriesPoints(q.interval, period, allowed, openEnd) : []
+    const whole: Tile[] = await collect(budget, tilesOf(cal, period.from, period.to, { allowed, openEnd }))
+    const points = q.interval ? await seriesPoints(budget, q.interval, period, allowed, openEnd) : []
     // report the period really covered (ends widen to the finest bucket kept)
     result.from = cal.format(whole[0]?.start ?? period.from)
     const tileSets = [whole, ...points.map((p) => p.tiles)]
-    const values = await evaluate(q.metric, tileSets, plan.dim, plan.members, plan.keep)
+    const values = await evaluate(budget, q.metric, tileSets, plan.dim, plan.members, plan.keep)
     const totals = values[0]!
 
     if (q.groupBy) {
@@ -305,44 +370,46 @@ export function createQueryEngine(o: QueryEngineOptions): QueryEngine {
       const byTotal = (k: string) => totals.get(k) ?? (isRatio ? null : 0)
       keys.sort((a, b) => (byTotal(b) ?? -Infinity) - (byTotal(a) ?? -Infinity) || (a < b ? -1 : 1))
       if (q.top) keys = keys.slice(0, q.top)
+      assertAnswerSize(keys.length, points.length)
       result.groups = keys.map((key): GroupResult => {
         const g = named(q.groupBy!, { key, total: out(byTotal(key)) })
         if (q.interval) g.series = points.map((p, i) => ({ start: p.start, value: out(values[i + 1]!.get(key) ?? (isRatio ? null : 0)) }))
         return g
       })
       if (isRatio) {
-        const all = await evaluate(q.metric, [tilePeriod(cal, period.from, period.to, { allowed: allowedFor(q.metric, 'all', period.from, at), openEnd })], 'all', undefined)
-        result.total = plan.members || plan.keep ? await filteredRatio(q, whole, plan) : (all[0]!.get(ALL_FIELD) ?? null)
+        const allTiles = await collect(budget, tilesOf(cal, period.from, period.to, { allowed: allowedFor(q.metric, 'all', period.from, at), openEnd }))
+        const all = await evaluate(budget, q.metric, [allTiles], 'all', undefined)
+        result.total = plan.members || plan.keep ? await filteredRatio(budget, q, whole, plan) : (all[0]!.get(ALL_FIELD) ?? null)
       } else {
         result.total = out(sumMap(totals))
       }
     } else {
       const pick = (m: Map<string, number | null>): number | null => out(plan.dim === 'all' ? (m.get(ALL_FIELD) ?? (isRatio ? null : 0)) : sumMap(m))
-      result.total = isRatio && plan.members ? await filteredRatio(q, whole, plan) : pick(totals)
+      result.total = isRatio && plan.members ? await filteredRatio(budget, q, whole, plan) : pick(totals)
       if (q.interval) {
         result.series = await Promise.all(
           points.map(async (p, i): Promise<SeriesPoint> => ({
             start: p.start,
-            value: isRatio && plan.members ? await filteredRatio(q, p.tiles, plan) : pick(values[i + 1]!),
+            value: isRatio && plan.members ? await filteredRatio(budget, q, p.tiles, plan) : pick(values[i + 1]!),
           })),
         )
       }
     }
     if (q.compare === 'previous') {
       const prev = previousPeriod(period, q.window, cal)
-      const prevTiles = tilePeriod(cal, prev.from, prev.to, { allowed: allowedFor(q.metric, plan.dim, prev.from, at) })
-      const pv = plan.dim === 'all' || !isRatio ? (await evaluate(q.metric, [prevTiles], plan.dim, plan.members, plan.keep))[0]! : undefined
-      const prevTotal = pv === undefined ? await filteredRatio(q, prevTiles, plan) : out(plan.dim === 'all' ? (pv.get(ALL_FIELD) ?? (isRatio ? null : 0)) : sumMap(pv))
+      const prevTiles = await collect(budget, tilesOf(cal, prev.from, prev.to, { allowed: allowedFor(q.metric, plan.dim, prev.from, at) }))
+      const pv = plan.dim === 'all' || !isRatio ? (await evaluate(budget, q.metric, [prevTiles], plan.dim, plan.members, plan.keep))[0]! : undefined
+      const prevTotal = pv === undefined ? await filteredRatio(budget, q, prevTiles, plan) : out(plan.dim === 'all' ? (pv.get(ALL_FIELD) ?? (isRatio ? null : 0)) : sumMap(pv))
       result.previous = { from: cal.format(prev.from), to: cal.format(prev.to), total: prevTotal }
     }
     return result
   }
 
   /** ratio of sums over several members of one dimension */
-  async function filteredRatio(q: Query, tiles: Tile[], plan: Plan): Promise<number | null> {
+  async function filteredRatio(budget: QueryBudget, q: Query, tiles: Tile[], plan: Plan): Promise<number | null> {
     const f = FORMULAS[q.metric]
     if (f.kind !== 'ratio') return null
-    const sums = (await readFlow([...f.num, ...f.den], [tiles], plan.dim, plan.members, plan.keep))[0]!
+    const sums = (await readFlow(budget, [...f.num, ...f.den], [tiles], plan.dim, plan.members, plan.keep))[0]!
     let num = 0
     let den = 0
     for (const m of membersOf(sums)) {
@@ -353,20 +420,23 @@ export function createQueryEngine(o: QueryEngineOptions): QueryEngine {
     return f.complement ? 1 - num / den : num / den
   }
 
-  function seriesPoints(interval: Interval, period: Period, allowed: Resolution[], openEnd: boolean) {
+  async function seriesPoints(budget: QueryBudget, interval: Interval, period: Period, allowed: Resolution[], openEnd: boolean) {
     if (RESOLUTIONS.indexOf(interval) < RESOLUTIONS.indexOf(allowed[0]!)) {
       throw new CockpitError('COCKPIT_ERR_UNSUPPORTED_QUERY', `this metric and dimension are kept by ${allowed[0]} at the finest; use interval ${allowed[0]} or coarser`)
     }
-    const buckets = bucketsOf(cal, interval, period.from, period.to)
-    if (buckets.length > MAX_POINTS) {
-      throw new CockpitError('COCKPIT_ERR_UNSUPPORTED_QUERY', `${buckets.length} ${interval} points is too many (max ${MAX_POINTS}); use a coarser interval`)
-    }
+    // counted before the buckets are built (runFlow's cost check did so already; kept next to the build)
+    assertPoints(interval, countBuckets(cal, interval, period.from, period.to))
     // a point never reads buckets coarser than itself
     const within = allowed.filter((r) => RESOLUTIONS.indexOf(r) <= RESOLUTIONS.indexOf(interval))
-    return buckets.map((b) => ({
-      start: cal.format(b.start),
-      tiles: tilePeriod(cal, Math.max(b.start, period.from), Math.min(b.end, period.to), { allowed: within, openEnd: openEnd && b.end >= period.to }),
-    }))
+    const points: { start: string; tiles: Tile[] }[] = []
+    for (const b of bucketsIn(cal, interval, period.from, period.to)) {
+      points.push({
+        start: cal.format(b.start),
+        tiles: tilePeriod(cal, Math.max(b.start, period.from), Math.min(b.end, period.to), { allowed: within, openEnd: openEnd && b.end >= period.to }),
+      })
+      await budget.pace()
+    }
+    return points
   }
 
   async function runLevel(q: Query, at: number): Promise<QueryResult> {
@@ -503,39 +573,54 @@ export function createQueryEngine(o: QueryEngineOptions): QueryEngine {
     return new Map(Object.entries(await o.redis.hgetall(key)).map(([k, v]) => [k, Number(v)]))
   }
 
+  /** resolutions a stock change counter (`sq`/`sv`: day and month) is kept at for a dimension */
+  function deltaResolutions(delta: 'sq' | 'sv', dim: Dimension | 'all'): Resolution[] {
+    return RESOLUTIONS.filter((res) => DIM_RESOLUTIONS[dim].includes(res) && (COUNTERS[delta].res as readonly Resolution[]).includes(res))
+  }
+
   /**
    * Stock level (units) at each boundary, per member: level now − changes dated at or after
-   * the boundary (day buckets of `delta`, up to tomorrow for movements dated slightly ahead).
-   * Boundaries are taken at day starts: closing values are end-of-day figures.
+   * the boundary (buckets of `delta`, up to tomorrow for movements dated slightly ahead).
+   * Boundaries are taken at day starts: closing values are end-of-day figures. The changes are
+   * read once per segment between consecutive boundaries, in whole months where the dimension
+   * keeps them: a closing figure of years ago costs months, not a day bucket per day since.
    */
-  async function closingAt(level: 'q' | 'v', delta: 'sq' | 'sv', dim: Dimension | 'all', members: string[] | undefined, boundaries: number[], at: number) {
+  async function closingAt(budget: QueryBudget, level: 'q' | 'v', delta: 'sq' | 'sv', dim: Dimension | 'all', members: string[] | undefined, boundaries: number[], at: number) {
     const now = await readLevel(level, dim, members)
-    const past = boundaries.filter((b) => b < at)
-    if (past.length === 0) return boundaries.map(() => now)
-    const first = cal.startOf('day', Math.min(...past))
-    const days = bucketsOf(cal, 'day', first, cal.nextStart('day', cal.nextStart('day', at)))
-    const tileSets = days.map((d) => [{ res: 'day' as const, bucket: cal.bucketId('day', d.start), start: d.start, end: d.end }])
-    const perDay = (await readFlow([[delta, 1]], tileSets, dim, members)).map((sums) => sums[0]!)
-    // suffix sums: changes from day k onwards
-    const suffix: Map<string, number>[] = new Array(days.length + 1)
-    suffix[days.length] = new Map()
-    for (let k = days.length - 1; k >= 0; k--) {
-      const next = new Map(suffix[k + 1]!)
-      for (const [m, v] of perDay[k]!) next.set(m, (next.get(m) ?? 0) + v)
-      suffix[k] = next
+    const end = cal.nextStart('day', cal.nextStart('day', at))
+    // the first day whose changes come after a boundary
+    const dayAfter = (b: number) => (cal.startOf('day', b) === b ? b : cal.nextStart('day', b))
+    // per boundary (a turnover has one per day of its period): that day, or Infinity for "now"
+    const firstDays: number[] = []
+    for (const b of boundaries) {
+      if (firstDays.push(b < at ? dayAfter(b) : Infinity) % 64 === 0) await budget.pace()
     }
-    return boundaries.map((b) => {
-      if (b >= at) return now
-      const k = days.findIndex((d) => d.start >= b)
-      const after = suffix[k < 0 ? days.length : k]!
+    const starts = [...new Set(firstDays.filter((d) => d !== Infinity))].sort((a, b) => a - b)
+    if (starts.length === 0) return boundaries.map(() => now)
+    const allowed = deltaResolutions(delta, dim)
+    const segments: Tile[][] = []
+    for (let i = 0; i < starts.length; i++) {
+      segments.push(tilePeriod(cal, starts[i]!, starts[i + 1] ?? end, { allowed }))
+      await budget.pace()
+    }
+    const changes = (await readFlow(budget, [[delta, 1]], segments, dim, members)).map((sums) => sums[0]!)
+    // from the last segment back: changes since each start, and the level then
+    const levelAt = new Map<number, Map<string, number>>()
+    const since = new Map<string, number>()
+    for (let i = starts.length - 1; i >= 0; i--) {
+      for (const [m, v] of changes[i]!) since.set(m, (since.get(m) ?? 0) + v)
       const out = new Map<string, number>()
-      for (const m of new Set([...now.keys(), ...after.keys()])) out.set(m, (now.get(m) ?? 0) - (after.get(m) ?? 0))
-      return out
-    })
+      for (const m of new Set([...now.keys(), ...since.keys()])) out.set(m, (now.get(m) ?? 0) - (since.get(m) ?? 0))
+      // one figure per member and boundary: a many-membered dimension over many days is bounded here
+      budget.spend(out.size)
+      levelAt.set(starts[i]!, out)
+      await budget.pace()
+    }
+    return firstDays.map((d) => (d === Infinity ? now : levelAt.get(d)!))
   }
 
   /** closing stock and turnover / days on hand: read levels, value changes by day and COGS */
-  async function runStockPeriod(q: Query, at: number): Promise<QueryResult> {
+  async function runStockPeriod(q: Query, at: number, budget: QueryBudget): Promise<QueryResult> {
     const f = FORMULAS[q.metric]
     if (f.kind !== 'closing' && f.kind !== 'turnover') throw new Error('not a stock period metric')
     const info = METRICS[q.metric]
@@ -548,9 +633,20 @@ export function createQueryEngine(o: QueryEngineOptions): QueryEngine {
     if (q.interval && q.interval !== 'day' && q.interval !== 'month') {
       throw new CockpitError('COCKPIT_ERR_UNSUPPORTED_QUERY', `${q.metric} is computed from end-of-day figures: use interval day or month`)
     }
+    const cost = stockPeriodCost(cal, {
+      kind: f.kind,
+      period,
+      at,
+      interval: q.interval,
+      deltaAllowed: deltaResolutions(f.kind === 'closing' ? f.delta : 'sv', plan.dim),
+      cogsAllowed: f.kind === 'turnover' ? allowedFor('sales.cogs', plan.dim, period.from, at) : [],
+      members: plan.members?.length ?? 1,
+      grouped: q.groupBy !== undefined,
+      previous: q.compare === 'previous' ? previousPeriod(period, q.window, cal) : undefined,
+    })
+    assertCost(cost, limits.maxCost)
     const end = Math.min(period.to, at)
-    const points = q.interval ? bucketsOf(cal, q.interval, period.from, period.to) : [{ start: period.from, end: period.to }]
-    if (points.length > MAX_POINTS) throw new CockpitError('COCKPIT_ERR_UNSUPPORTED_QUERY', `${points.length} points is too many (max ${MAX_POINTS})`)
+    const points = q.interval ? await collect(budget, bucketsIn(cal, q.interval, period.from, period.to)) : [{ start: period.from, end: period.to }]
     const result: QueryResult = {
       metric: q.metric,
       unit: info.unit,
@@ -567,21 +663,37 @@ export function createQueryEngine(o: QueryEngineOptions): QueryEngine {
     let wholeValues: Map<string, number | null>
     let pointValues: Map<string, number | null>[]
     if (f.kind === 'closing') {
-      const closings = await closingAt(f.level, f.delta, plan.dim, plan.members, [period.to, ...points.map((p) => Math.min(p.end, period.to))], at)
+      const closings = await closingAt(budget, f.level, f.delta, plan.dim, plan.members, [period.to, ...points.map((p) => Math.min(p.end, period.to))], at)
       // kept in integer units until output, so totals over members are exact
       wholeValues = closings[0]!
       pointValues = closings.slice(1)
     } else {
       // end of each day of the period (today: now)
-      const days = bucketsOf(cal, 'day', period.from, end)
-      const closings = await closingAt('v', 'sv', plan.dim, plan.members, days.map((d) => Math.min(d.end, end)), at)
+      const days = await collect(budget, bucketsIn(cal, 'day', period.from, end))
+      const closings = await closingAt(budget, 'v', 'sv', plan.dim, plan.members, days.map((d) => Math.min(d.end, end)), at)
+      // the days are consecutive: those a span covers start at the first one ending after it starts
+      const firstEndingAfter = (t: number) => {
+        let lo = 0
+        let hi = days.length
+        while (lo < hi) {
+          const mid = (lo + hi) >> 1
+          if (days[mid]!.end > t) hi = mid
+          else lo = mid + 1
+        }
+        return lo
+      }
       const span = (from: number, to: number) => {
-        const idx = days.map((d, k) => [d, k] as const).filter(([d]) => d.start < to && d.end > from).map(([, k]) => k)
+        const idx: number[] = []
+        for (let k = firstEndingAfter(from); k < days.length && days[k]!.start < to; k++) idx.push(k)
         const tiles = tilePeriod(cal, from, Math.min(to, end), { allowed: allowedFor('sales.cogs', plan.dim, from, at), openEnd: to >= at })
         return { idx, tiles, days: Math.max(0, Math.min(to, end) - from) / 86_400_000 }
       }
-      const spans = [span(period.from, period.to), ...points.map((p) => span(Math.max(p.start, period.from), Math.min(p.end, period.to)))]
-      const cogs = await readFlow([['s.cogs', 1]], spans.map((sp) => sp.tiles), plan.dim, plan.members)
+      const spans = [span(period.from, period.to)]
+      for (const p of points) {
+        spans.push(span(Math.max(p.start, period.from), Math.min(p.end, period.to)))
+        await budget.pace()
+      }
+      const cogs = await readFlow(budget, [['s.cogs', 1]], spans.map((sp) => sp.tiles), plan.dim, plan.members)
       const compute = (k: number) => {
         const sp = spans[k]!
         const c = cogs[k]![0]!
@@ -596,7 +708,11 @@ export function createQueryEngine(o: QueryEngineOptions): QueryEngine {
         return out
       }
       wholeValues = compute(0)
-      pointValues = points.map((_, k) => compute(k + 1))
+      pointValues = []
+      for (let k = 1; k < spans.length; k++) {
+        await budget.pace()
+        pointValues.push(compute(k))
+      }
       if (!q.groupBy && plan.dim !== 'all') {
         // several members of one dimension: a ratio of sums, not a sum of ratios
         const merge = (k: number) => {
@@ -618,14 +734,17 @@ export function createQueryEngine(o: QueryEngineOptions): QueryEngine {
       // a member whose level at the end is 0 may still have had stock within the period
       let keys = [...new Set([wholeValues, ...pointValues].flatMap((m) => [...m.keys()]))].sort((a, b) => (wholeValues.get(b) ?? -Infinity) - (wholeValues.get(a) ?? -Infinity) || (a < b ? -1 : 1))
       if (q.top) keys = keys.slice(0, q.top)
+      assertAnswerSize(keys.length, q.interval ? points.length : 0)
+      // formatted once, not once per group
+      const starts = points.map((p) => cal.format(p.start))
       result.groups = keys.map((key) => {
         const g = named(q.groupBy!, { key, total: out(wholeValues.get(key) ?? (isSum ? 0 : null)) })
-        if (q.interval) g.series = points.map((p, k) => ({ start: cal.format(p.start), value: out(pointValues[k]!.get(key) ?? (isSum ? 0 : null)) }))
+        if (q.interval) g.series = points.map((_, k) => ({ start: starts[k]!, value: out(pointValues[k]!.get(key) ?? (isSum ? 0 : null)) }))
         return g
       })
       if (isSum) result.total = out(sumMap(wholeValues))
       else {
-        const whole = await runStockPeriod({ ...q, groupBy: undefined, top: undefined, interval: undefined, compare: undefined }, at)
+        const whole = await runStockPeriod({ ...q, groupBy: undefined, top: undefined, interval: undefined, compare: undefined }, at, budget)
         result.total = whole.total
       }
     } else {
@@ -636,7 +755,7 @@ export function createQueryEngine(o: QueryEngineOptions): QueryEngine {
       // the same figure over the previous period of equal length, as its own query would give it
       const prev = previousPeriod(period, q.window, cal)
       const range = { from: cal.format(prev.from), to: cal.format(prev.to) }
-      const before = await runStockPeriod({ metric: q.metric, ...(q.filter ? { filter: q.filter } : {}), ...range }, at)
+      const before = await runStockPeriod({ metric: q.metric, ...(q.filter ? { filter: q.filter } : {}), ...range }, at, budget)
       result.previous = { ...range, total: before.total }
     }
     return result
@@ -694,26 +813,31 @@ export function createQueryEngine(o: QueryEngineOptions): QueryEngine {
     return result
   }
 
+  /** one query → its result, read under `budget` (figures "now" read whole hashes: only the time limit applies) */
+  async function dispatch(query: Query, budget: QueryBudget): Promise<QueryResult> {
+    const at = now()
+    const info = METRICS[query.metric]
+    const f = FORMULAS[query.metric]
+    if (!(PERIOD_KINDS as readonly string[]).includes(info.kind)) {
+      if (query.interval || query.window || query.from || query.to || query.compare) {
+        throw new CockpitError('COCKPIT_ERR_UNSUPPORTED_QUERY', `${query.metric} is a figure "now": period, interval and compare do not apply`)
+      }
+      if (f.kind === 'stockout') return runStockout(query, at)
+      if (query.types && !(f.kind === 'list' && f.list === 'recent')) throw new CockpitError('COCKPIT_ERR_UNSUPPORTED_QUERY', 'types applies to movements.recent only')
+      if (f.kind === 'level') return runLevel(query, at)
+      return f.kind === 'list' && f.list === 'recent' ? runRecent(query, at) : runBelowSafety(query, at)
+    }
+    if (query.top && !query.groupBy) throw new CockpitError('COCKPIT_ERR_INVALID_QUERY', 'top needs groupBy')
+    if (query.types) throw new CockpitError('COCKPIT_ERR_UNSUPPORTED_QUERY', 'types applies to movements.recent only')
+    if (f.kind === 'closing' || f.kind === 'turnover') return runStockPeriod(query, at, budget)
+    return runFlow(query, at, budget)
+  }
+
   return {
     parse,
     key: queryKey,
-    async run(query) {
-      const at = now()
-      const info = METRICS[query.metric]
-      const f = FORMULAS[query.metric]
-      if (!(PERIOD_KINDS as readonly string[]).includes(info.kind)) {
-        if (query.interval || query.window || query.from || query.to || query.compare) {
-          throw new CockpitError('COCKPIT_ERR_UNSUPPORTED_QUERY', `${query.metric} is a figure "now": period, interval and compare do not apply`)
-        }
-        if (f.kind === 'stockout') return runStockout(query, at)
-        if (query.types && !(f.kind === 'list' && f.list === 'recent')) throw new CockpitError('COCKPIT_ERR_UNSUPPORTED_QUERY', 'types applies to movements.recent only')
-        if (f.kind === 'level') return runLevel(query, at)
-        return f.kind === 'list' && f.list === 'recent' ? runRecent(query, at) : runBelowSafety(query, at)
-      }
-      if (query.top && !query.groupBy) throw new CockpitError('COCKPIT_ERR_INVALID_QUERY', 'top needs groupBy')
-      if (query.types) throw new CockpitError('COCKPIT_ERR_UNSUPPORTED_QUERY', 'types applies to movements.recent only')
-      if (f.kind === 'closing' || f.kind === 'turnover') return runStockPeriod(query, at)
-      return runFlow(query, at)
-    },
+    // every query runs under the cost and time limits, whoever asks: HTTP, a socket's subscribe,
+    // a room's recomputation, a screen's dry run (all call run)
+    run: (query) => runWithinLimits(limits, (budget) => dispatch(query, budget)),
   }
 }

@@ -2,6 +2,7 @@
 import type { Query } from '../../protocol/query.ts'
 import type { BusinessCalendar } from '../domain/time.ts'
 import { CockpitError } from '../errors.ts'
+import { assertInBusinessRange } from './cost.ts'
 
 export interface Period {
   from: number
@@ -19,6 +20,10 @@ export function durationMs(window: string): number | undefined {
   return ms > 0 ? ms : undefined
 }
 
+/**
+ * The period of a query in epoch ms. Throws COCKPIT_ERR_INVALID_QUERY (400) naming the field when
+ * the period is missing, malformed, empty or outside the business range (1970–2100).
+ */
 export function resolvePeriod(query: Pick<Query, 'from' | 'to' | 'window'>, cal: BusinessCalendar, now: number): Period {
   const { from, to, window } = query
   if (window !== undefined) {
@@ -43,6 +48,9 @@ export function resolvePeriod(query: Pick<Query, 'from' | 'to' | 'window'>, cal:
   const f = Date.parse(from)
   const t = Date.parse(to)
   if (Number.isNaN(f) || Number.isNaN(t)) throw new CockpitError('COCKPIT_ERR_INVALID_QUERY', 'from/to must be real RFC 3339 date-times')
+  // before any bucket maths: a period in year 9999 would make every later bound meaningless
+  assertInBusinessRange('from', f)
+  assertInBusinessRange('to', t)
   if (t <= f) throw new CockpitError('COCKPIT_ERR_INVALID_QUERY', 'to must be after from')
   return { from: f, to: t }
 }

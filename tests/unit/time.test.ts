@@ -1,5 +1,7 @@
+import fc from 'fast-check'
 import { describe, expect, test } from 'vitest'
-import { bucketsOf, createCalendar, tilePeriod } from '../../server/domain/time.ts'
+import { bucketsOf, countBuckets, createCalendar, tilePeriod } from '../../server/domain/time.ts'
+import type { Resolution } from '../../server/redis/keys.ts'
 
 const sh = createCalendar('Asia/Shanghai')
 const at = (s: string) => Date.parse(s)
@@ -60,5 +62,53 @@ describe('tilePeriod', () => {
     expect(tiles[0]).toMatchObject({ res: 'hour', bucket: '2026112410' })
     expect(tiles.at(-1)).toMatchObject({ res: 'day', bucket: '20261125' })
     expect(tiles.some((t) => t.res === 'minute' || t.res === 'month')).toBe(false)
+  })
+})
+
+describe('countBuckets', () => {
+  const zones = ['Asia/Shanghai', 'America/New_York', 'Europe/London', 'Asia/Kolkata', 'Australia/Adelaide'].map(createCalendar)
+  /** longest range tried per resolution, so that bucketsOf stays small */
+  const longest: Record<Resolution, number> = { minute: 3 * 86_400_000, hour: 120 * 86_400_000, day: 6 * 365 * 86_400_000, month: 60 * 365 * 86_400_000 }
+
+  test('equals the number of buckets bucketsOf builds (hours: at most two more), in zones with and without daylight saving', () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...zones),
+        fc.constantFrom<Resolution>('minute', 'hour', 'day', 'month'),
+        fc.integer({ min: Date.UTC(1970, 0, 1), max: Date.UTC(2090, 0, 1) }),
+        fc.double({ min: 0, max: 1, noNaN: true }),
+        (cal, res, from, share) => {
+          const to = from + 1 + Math.floor(share * longest[res])
+          const real = bucketsOf(cal, res, from, to).length
+          // hours: absolute hours, so a range holding the hour the clocks go back (one bucket of two hours) may count up to two more
+          if (res === 'hour') expect(countBuckets(cal, res, from, to) - real).toBeOneOf([0, 1, 2])
+          else expect(countBuckets(cal, res, from, to)).toBe(real)
+        },
+      ),
+      { numRuns: 400 },
+    )
+  })
+
+  test('counts years of minutes without building them, and nothing for an empty range', () => {
+    const t = performance.now()
+    expect(countBuckets(sh, 'minute', at('2026-01-01T00:00:00+08:00'), at('2099-01-01T00:00:00+08:00'))).toBe(38_394_720)
+    expect(countBuckets(sh, 'month', at('1970-01-01T00:00:00+08:00'), at('2100-01-01T00:00:00+08:00'))).toBe(1_560)
+    expect(performance.now() - t).toBeLessThan(50)
+    expect(countBuckets(sh, 'day', 10, 10)).toBe(0)
+    expect(countBuckets(sh, 'day', 10, 5)).toBe(0)
+  })
+
+  test('offsets read through the fast wall-clock path match formatToParts', () => {
+    fc.assert(
+      fc.property(fc.constantFrom('Asia/Shanghai', 'America/New_York', 'Europe/Berlin', 'Australia/Lord_Howe', 'Asia/Kathmandu'), fc.integer({ min: Date.UTC(1900, 0, 1), max: Date.UTC(2200, 0, 1) }), (tz, t) => {
+          const dtf = new Intl.DateTimeFormat('en-US', { timeZone: tz, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric' })
+          const slot = Math.floor(t / 900_000) * 900_000
+          const f: Record<string, number> = {}
+          for (const p of dtf.formatToParts(new Date(slot))) if (p.type !== 'literal') f[p.type] = Number(p.value)
+          const expected = Math.round((Date.UTC(f.year!, f.month! - 1, f.day!, f.hour!, f.minute!, f.second!) - slot) / 60_000)
+          expect(createCalendar(tz).offsetMinutes(t)).toBe(expected)
+        }),
+      { numRuns: 300 },
+    )
   })
 })
