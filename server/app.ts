@@ -3,7 +3,9 @@
  * order (external → services → routes) so the flow ingest → aggregate → publish → realtime
  * reads top to bottom.
  */
-import Fastify, { type FastifyInstance } from 'fastify'
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
+import { stdSerializers } from 'pino'
+import type { DestinationStream, LoggerOptions } from 'pino'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { CockpitConfig } from './config.ts'
 import { redisPlugin } from './redis/plugin.ts'
@@ -21,16 +23,76 @@ import { screenStatic } from './plugins/screen-static.ts'
 import { tokensRoutes } from './plugins/tokens.ts'
 import { screensPlugin } from './plugins/screens.ts'
 import { wallsRoutes } from './plugins/walls.ts'
+import { securityPlugin } from './plugins/security.ts'
+import { sessionPlugin, sessionRoutes } from './plugins/session.ts'
+
+/** pino options, with `stream` as the destination (tests capture the log this way) */
+export type AppLoggerOptions = LoggerOptions & { stream?: DestinationStream }
 
 export interface BuildAppOptions {
   config: CockpitConfig
-  /** pino options or false @default { level: config.logLevel } */
-  logger?: boolean | { level: string }
+  /** false for no log, or pino options merged over the defaults (redaction stays on) @default { level: config.logLevel } */
+  logger?: boolean | AppLoggerOptions
+}
+
+/** Query parameters whose values are secrets: `token`, `key`, `adminKey`, `api_key`, `secret`, `password`… */
+const SECRET_PARAM = /([?&][^=&#]*(?:token|key|secret|password)[^=&#]*=)[^&#]*/gi
+
+/** `url` with the value of every secret-looking query parameter replaced by `[REDACTED]`. */
+export function redactUrl(url: string): string {
+  return url.replace(SECRET_PARAM, '$1[REDACTED]')
+}
+
+/**
+ * Log options that keep keys and tokens out of the log (design §6): headers that carry them are
+ * redacted wherever a request or response is logged with its headers, and URLs lose their
+ * `?token=` (an embed page's URL carries its token) in the request line and in any message.
+ */
+export function redactingLogOptions(level: string): LoggerOptions {
+  return {
+    level,
+    redact: {
+      paths: ['req.headers.authorization', 'req.headers.cookie', 'req.headers["x-cockpit-csrf"]', 'res.headers["set-cookie"]', 'headers.authorization', 'headers.cookie'],
+      censor: '[REDACTED]',
+    },
+    serializers: {
+      // Fastify's own request serializer, with the URL redacted
+      req: (req: { method?: string; url?: string; host?: string; ip?: string; socket?: { remotePort?: number } }) => ({
+        method: req.method,
+        url: typeof req.url === 'string' ? redactUrl(req.url) : req.url,
+        host: req.host,
+        remoteAddress: req.ip,
+        remotePort: req.socket?.remotePort,
+      }),
+      // pino's error serializer; some errors quote the URL (FST_ERR_REP_ALREADY_SENT)
+      err: (err: Error) => {
+        const out = stdSerializers.err(err)
+        out.message = redactUrl(out.message)
+        if (typeof out.stack === 'string') out.stack = redactUrl(out.stack)
+        return out
+      },
+    },
+    hooks: {
+      // messages that quote a URL (Fastify's "Route GET:/embed?token=… not found")
+      logMethod(args, method) {
+        method.apply(this, args.map((a) => (typeof a === 'string' ? redactUrl(a) : a)) as Parameters<typeof method>)
+      },
+    },
+  }
+}
+
+function loggerOptions(logger: BuildAppOptions['logger'], level: string): FastifyServerOptions['logger'] {
+  if (logger === false) return false
+  const base = redactingLogOptions(level)
+  if (logger === undefined || logger === true) return base
+  return { ...base, ...logger, serializers: { ...base.serializers, ...logger.serializers } }
 }
 
 export async function buildApp({ config, logger }: BuildAppOptions): Promise<FastifyInstance> {
   const app = Fastify({
-    logger: logger ?? { level: config.logLevel },
+    logger: loggerOptions(logger, config.logLevel),
+    // behind a reverse proxy: client IPs (throttling) and https (Secure cookies) from X-Forwarded-*
+    trustProxy: config.security.trustProxy,
     bodyLimit: config.bodyLimit,
     // graceful shutdown: refuse new requests, let in-flight batches finish
     return503OnClosing: true,
@@ -41,7 +103,10 @@ export async function buildApp({ config, logger }: BuildAppOptions): Promise<Fas
   await app.register(redisPlugin, { config })
   await app.register(changesPlugin)
   await app.register(errorsPlugin)
+  // headers and the origin check come first: they apply to every response, refusals included
+  await app.register(securityPlugin)
   // app services
+  await app.register(sessionPlugin)
   await app.register(authPlugin)
   await app.register(masterDataPlugin)
   await app.register(aggregatePlugin)
@@ -49,6 +114,7 @@ export async function buildApp({ config, logger }: BuildAppOptions): Promise<Fas
   await app.register(queryPlugin)
   // routes and gateways
   await app.register(healthRoutes)
+  await app.register(sessionRoutes)
   await app.register(ingestRoutes)
   await app.register(realtimePlugin)
   // screens announce changes and walls are driven through the socket gateway

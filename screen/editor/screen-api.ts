@@ -6,6 +6,7 @@
 import type { ScreenDefinition, ScreenSummary, StoredScreen } from '../../protocol/screen.ts'
 import { TEMPLATES } from '../../widgets/templates/index.ts'
 import type { Category, Channel, MasterKind, Partner, Region, Sku, Warehouse } from '../../protocol/master.ts'
+import { CSRF_HEADER, adminCsrf } from './admin-key.ts'
 
 export class ApiError extends Error {
   constructor(
@@ -28,11 +29,18 @@ export const UNAUTHORIZED = 'COCKPIT_ERR_UNAUTHORIZED'
 /** A screen as the app holds it: stored ones carry their version; a template or a new screen has version 0. */
 export type LoadedScreen = ScreenDefinition & { version: number; updatedAt?: string; source: 'server' | 'template' }
 
+/**
+ * One API call. A `bearer` token (the page's `?token=`) is sent as such; without one, the editor's
+ * session cookie goes along (same origin only) with its CSRF token, which makes it act as admin.
+ */
 async function request<T>(path: string, init: RequestInit & { bearer?: string | null } = {}): Promise<T> {
-  const headers = new Headers(init.headers)
-  if (init.bearer) headers.set('authorization', `Bearer ${init.bearer}`)
-  if (init.body !== undefined) headers.set('content-type', 'application/json')
-  const res = await fetch(path, { ...init, headers })
+  const { bearer, ...rest } = init
+  const headers = new Headers(rest.headers)
+  const csrf = adminCsrf()
+  if (bearer) headers.set('authorization', `Bearer ${bearer}`)
+  else if (csrf) headers.set(CSRF_HEADER, csrf)
+  if (rest.body !== undefined) headers.set('content-type', 'application/json')
+  const res = await fetch(path, { ...rest, headers, credentials: 'same-origin' })
   const text = await res.text()
   let body: unknown
   try {
@@ -95,11 +103,13 @@ export async function loadTemplates(bearer: string | null = pageToken()): Promis
   return structuredClone([...TEMPLATES])
 }
 
-/** PUT with the version the edit was based on (0 creates). 409 → ApiError with `body.current`. */
-export async function saveScreen(screen: ScreenDefinition, baseVersion: number, adminKey: string): Promise<StoredScreen> {
+/**
+ * PUT with the version the edit was based on (0 creates), as the signed-in administrator (session
+ * cookie + CSRF header). 409 → ApiError with `body.current`; 401/403 → the session is gone.
+ */
+export async function saveScreen(screen: ScreenDefinition, baseVersion: number): Promise<StoredScreen> {
   return request<StoredScreen>(`/api/v1/screens/${encodeURIComponent(screen.id)}`, {
     method: 'PUT',
-    bearer: adminKey,
     body: JSON.stringify({ ...screen, version: baseVersion }),
   })
 }

@@ -9,6 +9,7 @@
  * An embed token may, in addition, only run the queries its widget derives, with the scope
  * filter merged (`withScope` in protocol/tokens.ts).
  */
+import type { MasterKind, Sku, Warehouse } from '../../protocol/master.ts'
 import type { Dimension } from '../../protocol/metrics.ts'
 import type { Query } from '../../protocol/query.ts'
 import { filterLists, withScope } from '../../protocol/tokens.ts'
@@ -94,6 +95,66 @@ export function assertMayRead(p: Principal, query: Query, o: ReadCheckOptions): 
     const allowed = embedQueryKeys(p.widget, p.scope, o.parseQuery, o.key)
     if (!allowed.has(o.key(normalized(query)))) {
       throw new CockpitError('COCKPIT_ERR_FORBIDDEN', `this embed token only runs the queries of its ${p.widget.widget} widget`)
+    }
+  }
+}
+
+/** True when a scope restricts at least one dimension. */
+export function hasScope(scope: TokenScope | undefined): scope is TokenScope {
+  return Object.values(scope ?? {}).some((members) => members !== undefined && members.length > 0)
+}
+
+/** Records of the kinds a scoped master-data answer derives from (regions from warehouses, categories from SKUs). */
+export interface MasterRelations {
+  warehouses: readonly Warehouse[]
+  skus: readonly Sku[]
+}
+
+/**
+ * The master-data records of `kind` a principal with `scope` may see (docs/api.md, "Scoped
+ * master data"). A scope lists what its holder may see, so a record is shown only when a scoped
+ * dimension names it and no scoped dimension excludes it:
+ * - warehouses by `warehouse` and/or `region` (a warehouse without a region is outside a region scope);
+ *   regions by `region`, and the regions of the warehouses shown;
+ * - SKUs by `sku` and/or `category`; categories by `category`, and the categories of the SKUs shown;
+ * - partners only by `partner`, channels only by `channel`.
+ * A kind whose dimensions the scope does not mention is empty: a warehouse manager does not see
+ * the supplier and customer list. Unscoped principals get every record (not this function's job).
+ */
+export function masterInScope(kind: MasterKind, records: readonly unknown[], scope: TokenScope, related: MasterRelations): unknown[] {
+  const members = (dim: Dimension) => {
+    const list = scope[dim]
+    return list && list.length > 0 ? new Set(list) : undefined
+  }
+  const codeOf = (r: unknown) => (r as { code: string }).code
+  const W = members('warehouse')
+  const R = members('region')
+  const S = members('sku')
+  const C = members('category')
+  const warehouseIn = (w: Warehouse) => (W !== undefined || R !== undefined) && (!W || W.has(w.code)) && (!R || (w.region !== undefined && R.has(w.region)))
+  const skuIn = (s: Sku) => (S !== undefined || C !== undefined) && (!S || S.has(s.code)) && (!C || (s.category !== undefined && C.has(s.category)))
+  switch (kind) {
+    case 'warehouses':
+      return records.filter((r) => warehouseIn(r as Warehouse))
+    case 'skus':
+      return records.filter((r) => skuIn(r as Sku))
+    case 'regions': {
+      if (!W && !R) return []
+      const ofWarehouses = W ? new Set(related.warehouses.filter(warehouseIn).map((w) => w.region)) : undefined
+      return records.filter((r) => (!R || R.has(codeOf(r))) && (!ofWarehouses || ofWarehouses.has(codeOf(r))))
+    }
+    case 'categories': {
+      if (!S && !C) return []
+      const ofSkus = S ? new Set(related.skus.filter(skuIn).map((s) => s.category)) : undefined
+      return records.filter((r) => (!C || C.has(codeOf(r))) && (!ofSkus || ofSkus.has(codeOf(r))))
+    }
+    case 'partners': {
+      const P = members('partner')
+      return P ? records.filter((r) => P.has(codeOf(r))) : []
+    }
+    case 'channels': {
+      const H = members('channel')
+      return H ? records.filter((r) => H.has(codeOf(r))) : []
     }
   }
 }

@@ -4,7 +4,7 @@
  * Only HS256 is accepted (no `alg: none`, no algorithm confusion), `iss`/`aud` must name the
  * cockpit, and `exp` is required.
  */
-import { randomUUID } from 'node:crypto'
+import { createHash, randomUUID, timingSafeEqual } from 'node:crypto'
 import { SignJWT, errors as joseErrors, jwtVerify } from 'jose'
 import { Compile } from 'typebox/compile'
 import { EmbedWidget, TOKEN_ISSUER, TokenScope } from '../../protocol/tokens.ts'
@@ -57,6 +57,28 @@ export async function signToken(secret: string, grant: TokenGrant, expiresIn: nu
 const unauthorized = (message: string) => new CockpitError('COCKPIT_ERR_UNAUTHORIZED', message)
 
 /**
+ * A token whose signature was good but whose time is up: 401 like any refused token, but not a
+ * guess, so it does not count towards the failed-authentication limit (a frame left open past
+ * its token's expiry would otherwise lock out its whole network).
+ */
+export class TokenExpiredError extends CockpitError {
+  constructor(message: string) {
+    super('COCKPIT_ERR_UNAUTHORIZED', message)
+  }
+}
+
+/**
+ * Compares two secrets (keys, tokens, CSRF tokens) in constant time whatever their lengths: both
+ * are hashed to SHA-256 first, so `timingSafeEqual` always compares 32 bytes and neither an early
+ * return nor the comparison's duration says how long the expected secret is.
+ */
+export function sameSecret(presented: string, expected: string): boolean {
+  const a = createHash('sha256').update(presented, 'utf8').digest()
+  const b = createHash('sha256').update(expected, 'utf8').digest()
+  return timingSafeEqual(a, b)
+}
+
+/**
  * Verifies a token and returns its claims; throws COCKPIT_ERR_UNAUTHORIZED with a message that
  * says why (expired, bad signature, malformed, wrong claims).
  */
@@ -73,7 +95,7 @@ export async function verifyToken(secret: string, token: string, now = Date.now(
   } catch (err) {
     if (err instanceof joseErrors.JWTExpired) {
       const exp = typeof err.payload.exp === 'number' ? new Date(err.payload.exp * 1000).toISOString() : 'an earlier time'
-      throw unauthorized(`token expired at ${exp}; ask an administrator for a new one`)
+      throw new TokenExpiredError(`token expired at ${exp}; ask an administrator for a new one`)
     }
     if (err instanceof joseErrors.JWSSignatureVerificationFailed) throw unauthorized('token signature is not valid (forged, altered, or signed with another COCKPIT_TOKEN_SECRET)')
     if (err instanceof joseErrors.JOSEAlgNotAllowed) throw unauthorized(`token algorithm not allowed: only ${ALGORITHM} tokens are accepted`)

@@ -1,15 +1,23 @@
 /**
  * Who is calling. Bearer keys come from configuration (compared in constant time); signed
- * viewer/embed tokens (JWTs, server/auth/tokens.ts) are verified with COCKPIT_TOKEN_SECRET.
- * Routes declare what they need with `onRequest: fastify.requireRole('viewer')`; the caller
- * is then `request.principal`, whose scope the reading routes enforce (server/auth/scope.ts).
+ * viewer/embed tokens (JWTs, server/auth/tokens.ts) are verified with COCKPIT_TOKEN_SECRET; an
+ * editor's session cookie (server/plugins/session.ts) counts as the admin key only together with
+ * its CSRF header. Routes declare what they need with `onRequest: fastify.requireRole('viewer')`;
+ * the caller is then `request.principal`, whose scope the reading routes enforce
+ * (server/auth/scope.ts).
+ *
+ * Guessing is throttled per client IP: a refused key or forged token counts as a failure, and a
+ * client with `COCKPIT_AUTH_FAILURES_PER_MINUTE` failures in the current minute gets 429 with
+ * `Retry-After` on everything that needs authentication, right keys included, until the minute
+ * is over. Successful requests cost nothing from that budget.
  */
-import { timingSafeEqual } from 'node:crypto'
 import fp from 'fastify-plugin'
+import fastifyRateLimit from '@fastify/rate-limit'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { CockpitError } from '../errors.ts'
-import { looksLikeJwt, verifyToken } from '../auth/tokens.ts'
+import { TokenExpiredError, looksLikeJwt, sameSecret, verifyToken } from '../auth/tokens.ts'
 import type { Principal } from '../auth/scope.ts'
+import { CSRF_HEADER } from './session.ts'
 
 export type Role = 'ingest' | 'admin' | 'viewer'
 
@@ -30,23 +38,35 @@ export interface Authorizer {
   identify(token: string | undefined): Promise<Principal | undefined>
   /** the principal when it may act in `role`; throws 401 (who?) or 403 (not this) otherwise */
   authorize(token: string | undefined, role: Role, opts?: RoleOptions): Promise<Principal>
+  /**
+   * The same decision for a caller already identified: `principal` undefined means nobody known;
+   * `presented` says whether a bearer token was sent (an unknown one reads as none while reading is open).
+   */
+  admit(principal: Principal | undefined, presented: boolean, role: Role, opts?: RoleOptions): Principal
+}
+
+/** Failed authentications per client IP (docs/operations.md, "Sign-in and throttling"). */
+export interface AuthThrottle {
+  /** onRequest hook: 429 COCKPIT_ERR_RATE_LIMITED with `Retry-After` once this client used up its failures of the minute */
+  check(request: FastifyRequest, reply: FastifyReply): Promise<void>
+  /** counts one failed authentication of this client */
+  fail(request: FastifyRequest): Promise<void>
+  /** the same budget for callers without an HTTP request (Socket.IO handshakes): seconds until `address` may try again, 0 when it may now */
+  blockedFor(address: string): Promise<number>
+  /** counts one failed authentication of `address` */
+  failAt(address: string): Promise<void>
 }
 
 declare module 'fastify' {
   interface FastifyInstance {
     authz: Authorizer
+    authThrottle: AuthThrottle
     requireRole(role: Role, opts?: RoleOptions): (request: FastifyRequest, reply: FastifyReply) => Promise<void>
   }
   interface FastifyRequest {
     /** the caller, set by requireRole */
     principal: Principal | null
   }
-}
-
-function sameSecret(a: string, b: string): boolean {
-  const ab = Buffer.from(a)
-  const bb = Buffer.from(b)
-  return ab.length === bb.length && timingSafeEqual(ab, bb)
 }
 
 /** The token of an `Authorization: Bearer <token>` header, if any. */
@@ -82,48 +102,126 @@ export function createAuthorizer(opts: AuthorizerOptions): Authorizer {
     return claims.kind === 'embed' ? { kind: 'embed', widget: claims.wgt!, ...base } : { kind: 'viewer', signed: true, ...base }
   }
 
+  const admit: Authorizer['admit'] = (p, presented, role, ro = {}) => {
+    if (role === 'admin') {
+      if (p?.kind === 'admin') return p
+      throw unauthorized('a valid admin key is required (Authorization: Bearer <key>, or the editor signed in)')
+    }
+    if (role === 'ingest') {
+      if (p?.kind === 'admin' || p?.kind === 'ingest') return p
+      throw unauthorized('a valid ingest key is required (Authorization: Bearer <key>)')
+    }
+    if (p === undefined) {
+      // an unknown opaque key while reading is open reads like no key at all
+      if (readingOpen) return { kind: 'anonymous' }
+      throw unauthorized(presented ? 'unknown token' : 'a viewer token is required (Authorization: Bearer <token>)')
+    }
+    if (p.kind === 'embed' && !ro.embed) throw new CockpitError('COCKPIT_ERR_FORBIDDEN', "an embed token only reads its widget's data")
+    return p
+  }
+
   return {
     readingOpen,
     tokensEnabled: opts.tokenSecret !== undefined,
     identify,
+    admit,
     async authorize(token, role, ro = {}) {
-      const p = await identify(token)
-      if (role === 'admin') {
-        if (p?.kind === 'admin') return p
-        throw unauthorized('a valid admin key is required (Authorization: Bearer <key>)')
-      }
-      if (role === 'ingest') {
-        if (p?.kind === 'admin' || p?.kind === 'ingest') return p
-        throw unauthorized('a valid ingest key is required (Authorization: Bearer <key>)')
-      }
-      if (p === undefined) {
-        // an unknown opaque key while reading is open reads like no key at all
-        if (readingOpen) return { kind: 'anonymous' }
-        throw unauthorized(token === undefined ? 'a viewer token is required (Authorization: Bearer <token>)' : 'unknown token')
-      }
-      if (p.kind === 'embed' && !ro.embed) throw new CockpitError('COCKPIT_ERR_FORBIDDEN', "an embed token only reads its widget's data")
-      return p
+      return admit(await identify(token), token !== undefined, role, ro)
     },
   }
 }
 
+/** A refused credential that could be a guess: anything but a well-signed token past its expiry. */
+/** a refusal that was a guess (unknown key, forged or malformed token), not an expired token or a missing one */
+export function countsAsFailure(err: unknown): boolean {
+  return err instanceof CockpitError && err.statusCode === 401 && !(err instanceof TokenExpiredError)
+}
+
 export const authPlugin = fp(
   async (fastify) => {
-    const { ingestKeys, adminKey, viewerToken, readingOpen, tokenSecret } = fastify.config
+    const { ingestKeys, adminKey, viewerToken, readingOpen, tokenSecret, security } = fastify.config
+    const { sessions } = fastify
     const authz = createAuthorizer({ ingestKeys, adminKey, viewerToken, readingOpen, tokenSecret })
     if (tokenSecret !== undefined && readingOpen) {
       fastify.log.info('signed tokens are enabled but reading is open: a scope restricts only those who present their token (set COCKPIT_READ_ACCESS=token to require one)')
     }
+
+    // @fastify/rate-limit counts every request it sees; we want failures only, so no route gets
+    // its hook (global: false): its store (Redis, shared by every process; fixed one-minute
+    // window per normalised client IP) is read before authenticating and incremented on failure
+    await fastify.register(fastifyRateLimit, {
+      global: false,
+      max: security.authFailuresPerMinute,
+      timeWindow: 60_000,
+      redis: fastify.redis,
+      nameSpace: fastify.keys.authFailures,
+      // Redis away: authenticate without the throttle rather than refuse everyone (ingest answers 503 anyway)
+      skipOnError: true,
+    })
+    const failures = fastify.createRateLimit()
+    // what the limiter reads of a request (its default key is `request.ip`), for an address that came without one
+    const byAddress = (address: string) => ({ ip: address, routeOptions: { config: {} } }) as unknown as FastifyRequest
+    const throttle: AuthThrottle = {
+      async check(request, reply) {
+        const state = await failures(request, { increment: false })
+        if (state.isAllowed || state.remaining > 0) return
+        const retryAfter = Math.max(1, state.ttlInSeconds)
+        reply.header('Retry-After', String(retryAfter))
+        throw new CockpitError('COCKPIT_ERR_RATE_LIMITED', `too many failed authentications from this address: retry in ${retryAfter} s`)
+      },
+      async fail(request) {
+        const state = await failures(request)
+        // exactly the failure that used up the budget (later ones are refused before they count)
+        if (!state.isAllowed && state.remaining === 0 && !state.isExceeded) {
+          request.log.warn({ client: state.key }, 'failed authentications reached the limit: this client is refused for the rest of the minute')
+        }
+      },
+      async blockedFor(address) {
+        const state = await failures(byAddress(address), { increment: false })
+        return state.isAllowed || state.remaining > 0 ? 0 : Math.max(1, state.ttlInSeconds)
+      },
+      async failAt(address) {
+        await failures(byAddress(address))
+      },
+    }
+
     fastify.decorate('authz', authz)
+    fastify.decorate('authThrottle', throttle)
     fastify.decorateRequest('principal', null)
     fastify.decorate('requireRole', (role: Role, opts?: RoleOptions) => async (request: FastifyRequest, reply: FastifyReply) => {
+      const token = bearerToken(request.headers.authorization)
+      // a bearer token wins: scripts behave exactly as before, whatever cookies a browser holds
+      const cookie = token === undefined ? sessions.cookieOf(request) : undefined
+      // anonymous reading needs no authentication: only the rest is throttled
+      if (token !== undefined || cookie !== undefined || role !== 'viewer' || !authz.readingOpen) await throttle.check(request, reply)
+
+      let principal: Principal | undefined
+      let csrfMissing = false
+      if (token !== undefined) {
+        try {
+          principal = await authz.identify(token)
+        } catch (err) {
+          if (countsAsFailure(err)) await throttle.fail(request)
+          reply.header('WWW-Authenticate', 'Bearer')
+          throw err
+        }
+      } else if (cookie !== undefined) {
+        // an unknown or expired session is no credential at all (not a failure: Redis may have lost it)
+        const session = await sessions.find(cookie)
+        if (session && sessions.csrfMatches(request, session)) principal = { kind: 'admin' }
+        else if (session) csrfMissing = true
+      }
       try {
-        request.principal = await authz.authorize(bearerToken(request.headers.authorization), role, opts)
+        request.principal = authz.admit(principal, token !== undefined, role, opts)
       } catch (err) {
-        if (err instanceof CockpitError && err.statusCode === 401) reply.header('WWW-Authenticate', 'Bearer')
+        if (!(err instanceof CockpitError) || err.statusCode !== 401) throw err
+        if (csrfMissing) throw new CockpitError('COCKPIT_ERR_CSRF', `signed in, but the request lacks the session's ${CSRF_HEADER} header`)
+        // an unknown key (as opposed to none, or a known key of the wrong role) is a guess
+        if (token !== undefined && principal === undefined) await throttle.fail(request)
+        reply.header('WWW-Authenticate', 'Bearer')
         throw err
       }
     })
   },
-  { name: 'auth', dependencies: ['redis'] },
+  { name: 'auth', dependencies: ['redis', 'session'] },
 )

@@ -8,12 +8,14 @@ import fp from 'fastify-plugin'
 import Type from 'typebox'
 import { Compile } from 'typebox/compile'
 import type { Validator } from 'typebox/compile'
+import { schemaErrorMessage } from '../../protocol/codes.ts'
 import { DIMENSION_KINDS, MASTER_KINDS, MASTER_SCHEMAS, MAX_MASTER_BATCH } from '../../protocol/master.ts'
 import type { MasterKind, MasterRecord, Partner, Sku, Warehouse } from '../../protocol/master.ts'
 import { METRIC_NAMES } from '../../protocol/metrics.ts'
 import type { DimensionSource } from '../aggregate/fold.ts'
 import { CockpitError } from '../errors.ts'
 import type { FieldError } from '../errors.ts'
+import { hasScope, masterInScope, scopeOf } from '../auth/scope.ts'
 
 /** Display names of one member: `name` (zh-CN, the default) and, when given, `nameEn`. */
 export interface MemberNames {
@@ -47,7 +49,7 @@ export function validateMasterRecords(kind: MasterKind, records: unknown[]): { i
   records.forEach((r, index) => {
     if (v.Check(r)) return
     const code = r !== null && typeof r === 'object' && typeof (r as { code?: unknown }).code === 'string' ? (r as { code: string }).code : null
-    bad.push({ index, code, errors: v.Errors(r).filter((e) => e.keyword !== 'boolean').map((e) => ({ path: e.instancePath || '/', message: e.message })) })
+    bad.push({ index, code, errors: v.Errors(r).filter((e) => e.keyword !== 'boolean').map((e) => ({ path: e.instancePath || '/', message: schemaErrorMessage(e) })) })
   })
   return bad
 }
@@ -132,7 +134,18 @@ export const masterDataPlugin = fp(
     fastify.get(
       '/api/v1/master/:kind',
       { onRequest: fastify.requireRole('viewer'), schema: { params: Kind } },
-      async (request) => service.list((request.params as { kind: MasterKind }).kind),
+      async (request) => {
+        const { kind } = request.params as { kind: MasterKind }
+        const records = await service.list(kind)
+        // a scoped viewer sees the members of its scope only (embed tokens are refused by requireRole)
+        const scope = request.principal ? scopeOf(request.principal) : undefined
+        if (!hasScope(scope)) return records
+        const related = {
+          warehouses: kind === 'regions' ? ((await service.list('warehouses')) as Warehouse[]) : [],
+          skus: kind === 'categories' ? ((await service.list('skus')) as Sku[]) : [],
+        }
+        return masterInScope(kind, records, scope, related)
+      },
     )
   },
   { name: 'master-data', dependencies: ['redis', 'changes', 'auth'] },

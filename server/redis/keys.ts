@@ -47,6 +47,10 @@ export interface Keys {
   readonly fxVersion: string
   /** set once the templates were stored as screens (seed runs once per cockpit) */
   readonly screensSeeded: string
+  /** an editor sign-in: `session:<SHA-256 of the cookie's id>` → JSON {csrf, expiresAt}, expiring with the session */
+  session(idDigest: string): string
+  /** prefix of the failed-authentication counters, one per client IP (@fastify/rate-limit appends the IP) */
+  readonly authFailures: string
   /** key pattern that matches everything of this cockpit (for cleanup in tests) */
   readonly all: string
 }
@@ -70,6 +74,8 @@ export function createKeys(prefix: string): Keys {
     fxRates: `${prefix}fx:rates`,
     fxVersion: `${prefix}fx:ver`,
     screensSeeded: `${prefix}screens:seeded`,
+    session: (digest) => `${prefix}session:${digest}`,
+    authFailures: `${prefix}authfail:`,
     all: `${prefix}*`,
   }
 }

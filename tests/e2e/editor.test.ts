@@ -1,8 +1,9 @@
 /**
  * The layout editor in Chromium against the real server: add a widget from the palette, edit
  * its options through the generated form (errors next to the field), move and resize it on the
- * grid, save with the admin key prompt, reload and find it where it was; a stale save shows the
- * 409 conflict with reload and overwrite; a screen goes out and comes back as a JSON file.
+ * grid, save after signing in with the admin key (typed once in the editor's prompt; a session
+ * cookie, not the key, stays in the browser), reload and find it where it was; a stale save shows
+ * the 409 conflict with reload and overwrite; a screen goes out and comes back as a JSON file.
  */
 import { readFileSync, writeFileSync, mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -54,6 +55,14 @@ async function drag(page: Page, from: { x: number; y: number }, dx: number, dy: 
   await page.mouse.up()
 }
 
+/** Types the admin key into the editor's sign-in prompt, as an administrator would. */
+async function signIn(page: Page): Promise<void> {
+  const dialog = page.locator('[data-testid="admin-key-dialog"]')
+  await expect.poll(() => dialog.count(), { timeout: 5000 }).toBe(1)
+  await dialog.locator('input[type="password"]').fill(server.adminKey)
+  await dialog.locator('button[type="submit"]').click()
+}
+
 async function geometry(page: Page): Promise<string> {
   return (await page.locator('[data-testid="selected-geometry"]').textContent()) ?? ''
 }
@@ -98,10 +107,9 @@ describe('the layout editor', () => {
     await expect.poll(() => geometry(page)).toContain('x 4, y 3, 4×3')
     await screenshot(page, 'editor-edited')
 
-    // save: the admin key is asked once, kept in localStorage
+    // save: the admin key is asked once, exchanged for a session
     await page.locator('[data-testid="save"]').click()
-    await page.locator('[data-testid="admin-key-dialog"] input[type="password"]').fill(server.adminKey)
-    await page.locator('[data-testid="admin-key-dialog"] button[type="submit"]').click()
+    await signIn(page)
     await expect.poll(() => page.locator('[data-testid="editor-notice"]').textContent(), { timeout: 5000 }).toContain('版本 1')
     const stored = await api('/api/v1/screens/e2e-board')
     expect(stored.status).toBe(200)
@@ -116,7 +124,7 @@ describe('the layout editor', () => {
     await page.locator('[data-item="kpi-card-1"] .hit').click({ position: { x: 20, y: 20 } })
     expect(await geometry(page)).toContain('x 4, y 3, 4×3')
     expect(await page.locator('[data-field="metric"] select').inputValue()).toBe('sales.qty')
-    // the stored key is used without asking again
+    // the session goes on after the reload: no second prompt
     await page.locator('[data-field="title"] input').fill('销售件数')
     await page.locator('[data-testid="save"]').click()
     await expect.poll(() => page.locator('[data-testid="editor-notice"]').textContent(), { timeout: 5000 }).toContain('版本 2')
@@ -128,8 +136,9 @@ describe('the layout editor', () => {
   test('a stale save shows the conflict: reload theirs, or overwrite with mine', async () => {
     const base = { id: 'e2e-conflict', title: '冲突测试', design: { width: 1920, height: 1080 }, theme: 'dark', fit: 'fit', grid: { columns: 12, rows: 12 }, widgets: [] }
     expect((await api('/api/v1/screens/e2e-conflict', { method: 'PUT', key: server.adminKey, body: { ...base, version: 0 } })).status).toBe(200)
+    // not signed in (whatever an earlier test did): the first save asks for the key
+    await browser.context.clearCookies()
     const page = await browser.context.newPage()
-    await page.addInitScript((key) => localStorage.setItem('cockpit.adminKey', key), server.adminKey)
     await page.goto(`${server.url}/editor/e2e-conflict`)
     await expect.poll(() => page.locator('[data-testid="editor-version"]').textContent(), { timeout: 10_000 }).toContain('版本 1')
 
@@ -137,6 +146,7 @@ describe('the layout editor', () => {
     expect((await api('/api/v1/screens/e2e-conflict', { method: 'PUT', key: server.adminKey, body: { ...base, title: '别人的版本', version: 1 } })).status).toBe(200)
     await page.locator('[data-testid="palette"] [data-widget="ranking-bar"]').click()
     await page.locator('[data-testid="save"]').click()
+    await signIn(page)
     const dialog = page.locator('[data-testid="conflict-dialog"]')
     await expect.poll(() => dialog.count(), { timeout: 5000 }).toBe(1)
     expect(await page.locator('[data-testid="conflict-message"]').textContent()).toMatch(/版本 2.*基于版本 1/s)
@@ -165,7 +175,6 @@ describe('the layout editor', () => {
 
   test('starts from a template, exports JSON and imports it back; bad files are explained', async () => {
     const page = await browser.context.newPage()
-    await page.addInitScript((key) => localStorage.setItem('cockpit.adminKey', key), server.adminKey)
     await page.goto(`${server.url}/editor/e2e-files?lang=en`)
     await expect.poll(() => page.locator('[data-testid="editor-canvas"]').count(), { timeout: 10_000 }).toBe(1)
     // the palette in the chosen language
