@@ -8,8 +8,22 @@ import type { Query, QueryResult } from './query.ts'
 /** Path Socket.IO is served under (same port as the API). */
 export const SOCKET_PATH = '/socket.io'
 
+/**
+ * Codes of the server's refusals to hold more (docs/api.md, Socket.IO): in a `subscribe` ack,
+ * or (too many connections) in the `data` of a `connect_error`.
+ */
+export const SOCKET_LIMIT_CODES = {
+  /** this connection, or this client over all its connections, holds its most distinct live queries */
+  tooManySubscriptions: 'COCKPIT_ERR_TOO_MANY_SUBSCRIPTIONS',
+  /** the server holds its most distinct live queries: only queries someone already subscribes can be joined */
+  serverBusy: 'COCKPIT_ERR_SERVER_BUSY',
+  /** this client already has its most open connections */
+  tooManyConnections: 'COCKPIT_ERR_TOO_MANY_CONNECTIONS',
+} as const
+export type SocketLimitCode = (typeof SOCKET_LIMIT_CODES)[keyof typeof SOCKET_LIMIT_CODES]
+
 export interface ProtocolError {
-  /** machine-readable code, e.g. `COCKPIT_ERR_INVALID_QUERY` */
+  /** machine-readable code, e.g. `COCKPIT_ERR_INVALID_QUERY` or one of SOCKET_LIMIT_CODES */
   code: string
   message: string
   errors?: { path: string; message: string }[]
@@ -64,7 +78,7 @@ export interface ServerToClientEvents {
   status: (status: ServerStatus) => void
   /** to sockets that joined the wall: show this screen now */
   show: (command: ShowCommand) => void
-  /** to every socket: a screen was saved or deleted */
+  /** to every socket but those of embed tokens: a screen was saved or deleted */
   screenChanged: (change: ScreenChanged) => void
 }
 

@@ -1,13 +1,17 @@
 /** The one Socket.IO connection of the screen, typed by protocol/events.ts. */
 import { io } from 'socket.io-client'
 import type { Socket } from 'socket.io-client'
-import { SOCKET_PATH } from '../protocol/events.ts'
+import { SOCKET_LIMIT_CODES, SOCKET_PATH } from '../protocol/events.ts'
 import type { ClientToServerEvents, ServerToClientEvents } from '../protocol/events.ts'
 
 export type CockpitSocket = Socket<ServerToClientEvents, ClientToServerEvents>
 
 /** Wait before connecting again after the server closed the connection itself (it is restarting). */
 const SERVER_CLOSE_RETRY_MS = 1000
+/** Wait before asking again after the server refused the handshake for a limit that passes (too many connections, throttled). */
+const REFUSED_RETRY_MS = 30_000
+/** handshake refusals that end by themselves; an unknown or expired token does not */
+const PASSING_REFUSALS: readonly string[] = [SOCKET_LIMIT_CODES.tooManyConnections, 'COCKPIT_ERR_RATE_LIMITED']
 
 let socket: CockpitSocket | undefined
 
@@ -28,6 +32,10 @@ export function useSocket(): CockpitSocket {
     })
     s.on('disconnect', (reason) => {
       if (reason === 'io server disconnect') setTimeout(() => s.connect(), SERVER_CLOSE_RETRY_MS * (0.5 + Math.random()))
+    })
+    // a refused handshake is not retried by Socket.IO (`active` turns false): a wall asks again later
+    s.on('connect_error', (err: Error & { data?: { code?: string } }) => {
+      if (!s.active && PASSING_REFUSALS.includes(err.data?.code ?? '')) setTimeout(() => s.connect(), REFUSED_RETRY_MS * (0.5 + Math.random()))
     })
     socket = s
   }

@@ -39,7 +39,7 @@ export function windowLength(window: string): number | undefined {
 /**
  * How long a query's result may go without confirmation from the server before the widget
  * counts as stale. The server pushes only when a figure changes (and recomputes rolling
- * windows every 15 s), so a quiet result is confirmed by re-subscribing after half this budget;
+ * windows when a bucket leaves them), so a quiet result is confirmed by re-subscribing after half this budget;
  * a result still unconfirmed after the whole budget is stale. Short windows move fast and get a
  * tight budget; days and months a looser one; closed periods (`yesterday`, from/to) change
  * only on late movements.

@@ -17,7 +17,10 @@ export interface ChangeNotice {
   masterData?: boolean
 }
 
-export interface ChangeFeed extends EventEmitter<{ change: [notice: ChangeNotice] }> {
+/** `change`: a notice; `resync`: notices may have been missed (the subscription was re-established): recompute everything */
+export type ChangeFeedEvents = { change: [notice: ChangeNotice]; resync: [] }
+
+export interface ChangeFeed extends EventEmitter<ChangeFeedEvents> {
   /** announce a change to every server process (including this one) */
   publish(notice: ChangeNotice): Promise<void>
 }
@@ -31,7 +34,7 @@ declare module 'fastify' {
 export const changesPlugin = fp(
   async (fastify) => {
     const { redis, redisSub, keys } = fastify
-    const feed = new EventEmitter<{ change: [notice: ChangeNotice] }>() as ChangeFeed
+    const feed = new EventEmitter<ChangeFeedEvents>() as ChangeFeed
     feed.setMaxListeners(0)
     feed.publish = async (notice) => {
       await redis.publish(keys.changed, JSON.stringify(notice))
@@ -47,8 +50,16 @@ export const changesPlugin = fp(
       }
       feed.emit('change', notice)
     })
+    let subscribed = false
     const subscribe = () => {
-      redisSub.subscribe(keys.changed).catch((err: unknown) => fastify.log.warn({ err }, 'change feed subscribe failed; retried on reconnect'))
+      redisSub.subscribe(keys.changed).then(
+        () => {
+          // notices published while the subscriber was away are lost: listeners recompute what they show
+          if (subscribed) feed.emit('resync')
+          subscribed = true
+        },
+        (err: unknown) => fastify.log.warn({ err }, 'change feed subscribe failed; retried on reconnect'),
+      )
     }
     // on every (re)connection: a subscribe is idempotent, and a server that started before Redis needs it
     redisSub.on('ready', subscribe)

@@ -1,24 +1,34 @@
 /**
  * Socket.IO gateway (design §4 Realtime). Each process serves its own sockets: every process
- * receives every change notice through Redis pub/sub, recomputes its dirty rooms once and
- * emits with `io.local`. The Redis adapter joins the processes into one Socket.IO cluster for
- * broadcasts that must reach every client (none yet beyond status), without doubling updates.
+ * receives every change notice through Redis pub/sub, recomputes the rooms the notice can move
+ * once and emits with `io.local`. The Redis adapter joins the processes into one Socket.IO
+ * cluster for broadcasts that must reach every client (screen notices, wall commands), without
+ * doubling updates.
+ *
+ * What one client can make a process hold is bounded (design §6): connections per client,
+ * distinct live queries per connection, per client and per process; a query someone already
+ * subscribes costs nothing more and is always joinable. Handshakes from foreign web origins are
+ * refused. docs/operations.md ("Live queries and sockets") gives the figures.
  */
 import fp from 'fastify-plugin'
 import { Redis } from 'ioredis'
 import { Server } from 'socket.io'
+import type { Socket } from 'socket.io'
 import { createAdapter } from '@socket.io/redis-adapter'
-import { SOCKET_PATH } from '../../protocol/events.ts'
+import { SOCKET_LIMIT_CODES, SOCKET_PATH } from '../../protocol/events.ts'
 import type { ClientToServerEvents, InterServerEvents, ProtocolError, ServerToClientEvents, SocketData, SubscribeAck } from '../../protocol/events.ts'
-import { RoomRegistry } from '../realtime/rooms.ts'
+import { RoomDroppedError, RoomRegistry, subscriptionId } from '../realtime/rooms.ts'
+import { ClientLedger, clientAddress, clientKey, proxyTrust } from '../realtime/clients.ts'
+import { createChangeMatcher, nextRefreshAt, spanOf } from '../realtime/periods.ts'
 import { toCockpitError } from './errors.ts'
+import { countsAsFailure } from './auth.ts'
+import { CockpitError } from '../errors.ts'
 import { assertMayRead, expiresAtOf, scopeOf } from '../auth/scope.ts'
 import type { Principal } from '../auth/scope.ts'
+import { originAllowed } from '../auth/origin.ts'
 
 /** Subscriptions one socket may hold (a screen has a few dozen widgets at most). */
 export const MAX_SUBSCRIPTIONS_PER_SOCKET = 64
-/** Rolling windows (`today`, `PT1H`) are recomputed this often even without ingest. */
-const ROLLING_REFRESH_MS = 15_000
 
 /** Wall names: what `joinWall` accepts and `POST /api/v1/walls/:wall/show` addresses. */
 export const WALL_NAME_PATTERN = '^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$'
@@ -28,6 +38,13 @@ const WALL_NAME = new RegExp(WALL_NAME_PATTERN)
 export function wallRoom(name: string): string {
   return `wall:${name}`
 }
+
+/**
+ * Socket.IO room of embed tokens' sockets: broadcasts meant for screens (`screenChanged`) go to
+ * `io.except(EMBED_SOCKETS_ROOM)`. The room is joined in the same tick the socket connects, so
+ * no broadcast can reach an embed socket before it is in it.
+ */
+export const EMBED_SOCKETS_ROOM = 'embed'
 
 /** Runs `fn` at epoch ms `at`; setTimeout cannot wait longer than ~24.8 days, so long waits hop. */
 function atTime(at: number, fn: () => void): { cancel(): void } {
@@ -42,6 +59,17 @@ function atTime(at: number, fn: () => void): { cancel(): void } {
   return { cancel: () => clearTimeout(timer) }
 }
 
+/** Calls `fn` at most once per `ms` (a refusal flood must not become a log flood). */
+function throttled<A extends unknown[]>(ms: number, fn: (...args: A) => void): (...args: A) => void {
+  let last = -Infinity
+  return (...args) => {
+    const now = Date.now()
+    if (now - last < ms) return
+    last = now
+    fn(...args)
+  }
+}
+
 export type CockpitIo = Server<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>
 
 declare module 'fastify' {
@@ -50,16 +78,58 @@ declare module 'fastify' {
   }
 }
 
+/** What the realtime gateway holds (for tests, measurements and operators). */
+export interface RealtimeState {
+  /** distinct live queries of this process */
+  rooms: RoomRegistry
+  /** sockets and live queries per client */
+  clients: ClientLedger
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    realtime: RealtimeState
+  }
+}
+
 function protocolError(err: unknown): ProtocolError {
+  if (err instanceof RoomDroppedError) return { code: 'COCKPIT_ERR_CONFLICT', message: 'unsubscribed before the first result; subscribe again' }
   const known = toCockpitError(err)
   if (known) return { code: known.code, message: known.message, ...(known.errors ? { errors: known.errors } : {}) }
   return { code: 'COCKPIT_ERR_INTERNAL', message: 'internal error' }
 }
 
+/** A handshake refusal: `connect_error` with `message` saying why and `data: {code, message}`. */
+function refusal(prefix: string, code: string, message: string): Error {
+  const err = new Error(`${prefix}: ${message}`) as Error & { data?: unknown }
+  err.data = { code, message }
+  return err
+}
+
+interface Session {
+  principal: Principal
+  /** ledger key of the client (ClientLedger) */
+  client: string
+  /** gives the client's connection back (once) */
+  close(): void
+}
+
 export const realtimePlugin = fp(
   async (fastify) => {
-    const { config, queryEngine, redisState, changes, authz } = fastify
-    const io: CockpitIo = new Server(fastify.server, { path: SOCKET_PATH, serveClient: false, cors: { origin: false } })
+    const { config, queryEngine, redisState, changes, authz, authThrottle } = fastify
+    const { security } = config
+    const io: CockpitIo = new Server(fastify.server, {
+      path: SOCKET_PATH,
+      serveClient: false,
+      // CORS headers only for configured origins (their pages may poll); the origin rule itself is allowRequest's
+      cors: { origin: security.allowedOrigins.length > 0 ? [...security.allowedOrigins] : false },
+      // every handshake (WebSocket upgrade or first poll): a page of another origin may not read live figures
+      allowRequest: (req, callback) => {
+        const origin = req.headers.origin
+        const ok = originAllowed({ origin, host: req.headers.host, allowed: security.allowedOrigins })
+        callback(ok ? null : `origin ${String(origin).slice(0, 200)} may not open a socket (COCKPIT_ERR_ORIGIN: not this server's origin nor in COCKPIT_ALLOWED_ORIGINS)`, ok)
+      },
+    })
 
     // the adapter's own connections: they may queue while Redis is away, unlike ingest's
     const pub = new Redis(config.redisUrl, { connectionName: 'cockpit-sio-pub', maxRetriesPerRequest: null, retryStrategy: (n) => Math.min(50 * n, 1000) })
@@ -68,20 +138,73 @@ export const realtimePlugin = fp(
     // requestsTimeout bounds cross-process questions (wall control counts a wall's sockets)
     io.adapter(createAdapter(pub, sub, { key: fastify.keys.socketIo, requestsTimeout: 3000 }))
 
+    const periodRules = { calendar: fastify.aggregator.calendar, retention: config.retention }
+    // while Redis is away every room's refresh fails: one line per 10 s says so, with the count
+    let refreshFailures = 0
+    const warnRefreshFailed = throttled(10_000, (err: unknown, subscription: string) => {
+      fastify.log.warn({ err, subscription, failures: refreshFailures }, 'subscription refresh failed')
+      refreshFailures = 0
+    })
     const rooms = new RoomRegistry({
       compute: (query) => queryEngine.run(query),
       publish: (room) => io.local.to(room.id).emit('update', { subscription: room.id, version: room.version, result: room.result! }),
       intervalMs: config.pushIntervalMs,
-      onError: (err, room) => fastify.log.warn({ err, subscription: room.id }, 'subscription refresh failed'),
+      onError: (err, room) => {
+        refreshFailures++
+        warnRefreshFailed(err, room.id)
+      },
+      nextRefreshAt: (query, now) => nextRefreshAt(query, now, periodRules),
     })
+    const clients = new ClientLedger({ maxSockets: security.maxSocketsPerClient, maxLiveQueries: security.maxLiveQueriesPerClient })
+    const trust = proxyTrust(security.trustProxy)
+    const warnBusy = throttled(60_000, () =>
+      fastify.log.warn({ liveQueries: rooms.size }, `live query cap reached (COCKPIT_MAX_LIVE_QUERIES=${security.maxLiveQueries}): new distinct queries are refused`),
+    )
+    const warnConnections = throttled(60_000, (address: string) =>
+      fastify.log.warn({ address }, `a client reached COCKPIT_MAX_SOCKETS_PER_CLIENT=${security.maxSocketsPerClient}: further connections refused`),
+    )
 
-    // who each socket is: decided once at the handshake (expiry is re-checked on every subscribe)
-    const principals = new WeakMap<object, Principal>()
+    // who each socket is and which client it counts against: decided once at the handshake
+    // (expiry is re-checked on every subscribe)
+    const sessions = new WeakMap<Socket, Session>()
     io.use((socket, next) => {
       const token = typeof socket.handshake.auth?.token === 'string' ? socket.handshake.auth.token : undefined
-      authz.authorize(token, 'viewer', { embed: true }).then(
+      const address = clientAddress(socket.handshake.address, socket.handshake.headers['x-forwarded-for'], trust)
+      // guessing tokens over sockets spends the same per-address budget as over HTTP
+      const throttled = async () => {
+        if (token === undefined) return
+        const wait = await authThrottle.blockedFor(address)
+        if (wait > 0) throw new CockpitError('COCKPIT_ERR_RATE_LIMITED', `too many failed authentications from this address: retry in ${wait} s`)
+      }
+      const authorize = async () => {
+        await throttled()
+        try {
+          return await authz.authorize(token, 'viewer', { embed: true })
+        } catch (err) {
+          if (countsAsFailure(err)) await authThrottle.failAt(address)
+          throw err
+        }
+      }
+      authorize().then(
         (principal) => {
-          principals.set(socket, principal)
+          // the client may have left while its token was checked: nothing to count (Socket.IO drops the socket)
+          if (socket.conn.readyState !== 'open') return next(new Error('connection closed during the handshake'))
+          const client = clientKey(principal, token, address)
+          if (!clients.openSocket(client)) {
+            warnConnections(address)
+            const message = `this client already has ${security.maxSocketsPerClient} open connections (COCKPIT_MAX_SOCKETS_PER_CLIENT); close one first`
+            return next(refusal('too many connections', SOCKET_LIMIT_CODES.tooManyConnections, message))
+          }
+          // given back exactly once: on disconnect, or when the transport closes before the socket connected
+          let open = true
+          const close = () => {
+            if (!open) return
+            open = false
+            socket.conn.off('close', close)
+            clients.closeSocket(client)
+          }
+          socket.conn.once('close', close)
+          sessions.set(socket, { principal, client, close })
           const scope = scopeOf(principal)
           if (scope) socket.data.scope = scope
           next()
@@ -89,22 +212,55 @@ export const realtimePlugin = fp(
         (err: unknown) => {
           const known = toCockpitError(err)
           // connect_error on the client: `message` says why, `data` has the code and the bare reason
-          const reason = known?.message ?? 'authorisation failed'
-          const refused = new Error(`unauthorized: ${reason}`) as Error & { data?: unknown }
-          refused.data = { code: known?.code ?? 'COCKPIT_ERR_UNAUTHORIZED', message: reason }
-          next(refused)
+          next(refusal('unauthorized', known?.code ?? 'COCKPIT_ERR_UNAUTHORIZED', known?.message ?? 'authorisation failed'))
         },
       )
     })
 
     io.on('connection', (socket) => {
+      const session = sessions.get(socket)
+      if (session === undefined) return void socket.disconnect(true) // cannot happen: every socket passed the middleware
+      const { principal, client } = session
+      /** rooms this socket holds: each counted once in the registry and in its client's ledger */
       const mine = new Set<string>()
-      const principal = principals.get(socket) ?? { kind: 'anonymous' }
       let wall: string | undefined
+      // an embed token shows one widget: its socket hears its subscriptions and status, nothing about screens or walls
+      if (principal.kind === 'embed') void socket.join(EMBED_SOCKETS_ROOM)
       socket.emit('status', { redis: redisState.up, at: new Date().toISOString(), timeZone: config.timeZone })
       // a signed token's socket ends when the token does; the client's reconnect is then refused
       const expiry = expiresAtOf(principal)
       const expiryTimer = expiry === undefined ? undefined : atTime(expiry * 1000, () => socket.disconnect(true))
+
+      /** gives a held room back (idempotent: false when this socket no longer holds it) */
+      const release = (id: string, leaveSocketRoom = true): boolean => {
+        if (!mine.delete(id)) return false
+        if (leaveSocketRoom) void socket.leave(id)
+        clients.releaseRoom(client, id)
+        rooms.leave(id)
+        return true
+      }
+
+      /** why this socket may not hold one more room `id`, if it may not */
+      const refusalFor = (id: string): ProtocolError | undefined => {
+        if (mine.size >= MAX_SUBSCRIPTIONS_PER_SOCKET) {
+          return { code: SOCKET_LIMIT_CODES.tooManySubscriptions, message: `at most ${MAX_SUBSCRIPTIONS_PER_SOCKET} subscriptions per connection` }
+        }
+        if (!clients.mayAcquireRoom(client, id)) {
+          return {
+            code: SOCKET_LIMIT_CODES.tooManySubscriptions,
+            message: `at most ${security.maxLiveQueriesPerClient} distinct live queries per client over all its connections (COCKPIT_MAX_LIVE_QUERIES_PER_CLIENT)`,
+          }
+        }
+        // a query someone already subscribes costs nothing more: only a new room counts against the server
+        if (!rooms.has(id) && rooms.size >= security.maxLiveQueries) {
+          warnBusy()
+          return {
+            code: SOCKET_LIMIT_CODES.serverBusy,
+            message: `this server holds its most distinct live queries (${security.maxLiveQueries}, COCKPIT_MAX_LIVE_QUERIES); queries already subscribed by others can still be joined, retry later`,
+          }
+        }
+        return undefined
+      }
 
       socket.on('subscribe', async (input, ack) => {
         const reply = (response: SubscribeAck) => {
@@ -118,33 +274,30 @@ export const realtimePlugin = fp(
           return reply({ ok: false, error: protocolError(err) })
         }
         const key = queryEngine.key(query)
-        const room = rooms.join(query, key)
-        if (mine.has(room.id)) {
-          rooms.leave(room.id) // already a member: don't count twice
-        } else if (mine.size >= MAX_SUBSCRIPTIONS_PER_SOCKET) {
-          rooms.leave(room.id)
-          return reply({ ok: false, error: { code: 'COCKPIT_ERR_TOO_MANY_SUBSCRIPTIONS', message: `at most ${MAX_SUBSCRIPTIONS_PER_SOCKET} subscriptions per connection` } })
-        } else {
-          mine.add(room.id)
-          await socket.join(room.id)
+        const id = subscriptionId(key)
+        if (!mine.has(id)) {
+          const refused = refusalFor(id)
+          if (refused) return reply({ ok: false, error: refused })
+          // held before any await: a disconnect from here on finds it in `mine` and gives it back
+          mine.add(id)
+          clients.acquireRoom(client, id)
+          rooms.join(query, key)
+          void socket.join(id)
         }
+        const room = rooms.get(id)
         try {
+          if (room === undefined) throw new RoomDroppedError('the subscription was dropped')
           const { version, result } = await rooms.current(room)
-          reply({ ok: true, subscription: room.id, version, result })
+          reply({ ok: true, subscription: id, version, result })
         } catch (err) {
-          mine.delete(room.id)
-          await socket.leave(room.id)
-          rooms.leave(room.id)
+          // no first result: the place is given back (unless an unsubscribe or a disconnect already did)
+          release(id)
           reply({ ok: false, error: protocolError(err) })
         }
       })
 
-      socket.on('unsubscribe', async (id, ack) => {
-        const was = typeof id === 'string' && mine.delete(id)
-        if (was) {
-          await socket.leave(id)
-          rooms.leave(id)
-        }
+      socket.on('unsubscribe', (id, ack) => {
+        const was = typeof id === 'string' && release(id)
         if (typeof ack === 'function') ack({ ok: was })
       })
 
@@ -162,26 +315,32 @@ export const realtimePlugin = fp(
 
       socket.on('disconnect', () => {
         expiryTimer?.cancel()
-        for (const id of mine) rooms.leave(id)
-        mine.clear()
+        // Socket.IO has already taken the socket out of its rooms
+        for (const id of [...mine]) release(id, false)
+        session.close()
       })
     })
 
+    const touches = createChangeMatcher(periodRules)
     changes.on('change', (notice) => {
-      if (notice.masterData) rooms.invalidate(() => true)
-      else rooms.invalidate((room) => notice.metrics.includes(room.query.metric))
+      // names and thresholds: every figure may read differently, none is urgent
+      if (notice.masterData) return void rooms.invalidate(() => true, 'background')
+      const metrics = new Set<string>(notice.metrics)
+      const span = spanOf(notice)
+      const now = Date.now()
+      rooms.invalidate((room) => metrics.has(room.query.metric) && (span === undefined || touches(room.query, span, now)))
     })
+    // notices missed while the feed was reconnecting: recompute everything, behind live changes
+    changes.on('resync', () => rooms.invalidate(() => true, 'background'))
     redisState.on('change', (up) => {
       io.local.emit('status', { redis: up, at: new Date().toISOString(), timeZone: config.timeZone })
       // figures may have moved while we could not see them
-      if (up) rooms.invalidate(() => true)
+      if (up) rooms.invalidate(() => true, 'background')
     })
-    const rolling = setInterval(() => rooms.invalidate((room) => room.query.window !== undefined), ROLLING_REFRESH_MS)
-    rolling.unref()
 
     fastify.decorate('io', io)
+    fastify.decorate('realtime', { rooms, clients })
     fastify.addHook('preClose', async () => {
-      clearInterval(rolling)
       rooms.stop()
       // clients reconnect (to another process behind the load balancer) and re-subscribe
       io.local.disconnectSockets(true)
@@ -193,5 +352,5 @@ export const realtimePlugin = fp(
       sub.disconnect()
     })
   },
-  { name: 'realtime', dependencies: ['redis', 'changes', 'auth', 'query'] },
+  { name: 'realtime', dependencies: ['redis', 'changes', 'auth', 'aggregate', 'query'] },
 )

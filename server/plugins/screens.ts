@@ -15,6 +15,7 @@ import { CockpitError } from '../errors.ts'
 import type { FieldError } from '../errors.ts'
 import { checkScreenBody } from '../screens/validate.ts'
 import type { DerivedQuery, ScreenIssue } from '../screens/validate.ts'
+import { EMBED_SOCKETS_ROOM } from './realtime.ts'
 
 const script = (name: string) => readFileSync(new URL(`../redis/scripts/${name}.lua`, import.meta.url), 'utf8')
 const SAVE_LUA = script('screen-save')
@@ -74,6 +75,9 @@ export const screensPlugin = fp(
   async (fastify) => {
     const { redis, keys, queryEngine } = fastify
 
+    /** a widget whose query the engine refuses for one of these makes the screen invalid (a 400 naming the widget) */
+    const SCREEN_QUERY_ERRORS = new Set(['COCKPIT_ERR_UNSUPPORTED_QUERY', 'COCKPIT_ERR_INVALID_QUERY', 'COCKPIT_ERR_QUERY_TOO_COSTLY'])
+
     /** Runs each distinct derived query once: what the engine cannot answer makes the screen invalid. */
     async function dryRun(derived: DerivedQuery[]): Promise<ScreenIssue[]> {
       const byKey = new Map<string, DerivedQuery[]>()
@@ -87,7 +91,7 @@ export const screensPlugin = fp(
           try {
             await queryEngine.run(users[0]!.query)
           } catch (err) {
-            if (!(err instanceof CockpitError) || (err.code !== 'COCKPIT_ERR_UNSUPPORTED_QUERY' && err.code !== 'COCKPIT_ERR_INVALID_QUERY')) throw err
+            if (!(err instanceof CockpitError) || !SCREEN_QUERY_ERRORS.has(err.code)) throw err
             for (const d of users) issues.push({ path: `/widgets/${d.index}/options`, widget: d.instance, message: `derives a query the cockpit cannot answer ("${d.name}"): ${err.message}` })
           }
         }),
@@ -95,7 +99,8 @@ export const screensPlugin = fp(
       return issues.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))
     }
 
-    const announce = (id: string, version: number | null) => fastify.io.emit('screenChanged', { id, version })
+    // not to embed sockets: an embed token shows one widget, not screens
+    const announce = (id: string, version: number | null) => fastify.io.except(EMBED_SOCKETS_ROOM).emit('screenChanged', { id, version })
 
     const store: ScreenStore = {
       async list() {

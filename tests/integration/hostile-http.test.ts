@@ -19,6 +19,8 @@ import { loadConfig } from '../../server/config.ts'
 import { signToken } from '../../server/auth/tokens.ts'
 import type { TokenScope } from '../../protocol/tokens.ts'
 import { deletePrefix } from '../helpers/redis-prefix.ts'
+import { io as connect } from 'socket.io-client'
+import { SOCKET_PATH } from '../../protocol/events.ts'
 import { startTestServer } from '../helpers/server.ts'
 import type { TestServer } from '../helpers/server.ts'
 
@@ -211,6 +213,27 @@ describe('failed authentications are throttled per client IP', () => {
     const forged = (await signToken(`${SECRET}-not-ours`, { kind: 'viewer' }, 600)).token
     for (let i = 0; i < FAILURES; i++) expect((await call({ method: 'POST', url: '/api/v1/query', headers: bearer(forged), body: QUERY, ip: client })).statusCode).toBe(401)
     expect((await call({ method: 'POST', url: '/api/v1/query', headers: bearer(forged), body: QUERY, ip: client })).statusCode).toBe(429)
+  })
+
+  test('wrong tokens on the Socket.IO handshake spend the same budget as over HTTP', async () => {
+    const attacker = freshIp()
+    /** the code of the handshake's connect_error, or 'connected' */
+    const handshake = (token: string) =>
+      new Promise<string>((resolve) => {
+        const socket = connect(server.url, { path: SOCKET_PATH, transports: ['websocket'], reconnection: false, auth: { token }, extraHeaders: { 'x-forwarded-for': attacker } })
+        socket.on('connect', () => {
+          socket.close()
+          resolve('connected')
+        })
+        socket.on('connect_error', (err: Error & { data?: { code?: string } }) => {
+          socket.close()
+          resolve(err.data?.code ?? err.message)
+        })
+      })
+    for (let i = 0; i < FAILURES; i++) expect(await handshake(`guess-${i}`), `attempt ${i + 1}`).toBe('COCKPIT_ERR_UNAUTHORIZED')
+    expect(await handshake('guess-again')).toBe('COCKPIT_ERR_RATE_LIMITED')
+    // one budget per address, whichever door the guesses came through
+    expect((await call({ url: '/api/v1/screens', headers: bearer(server.adminKey), ip: attacker })).statusCode).toBe(429)
   })
 
   test('requests without any credential are not failures (a page that is not signed in is not guessing)', async () => {

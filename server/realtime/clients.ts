@@ -1,0 +1,190 @@
+/**
+ * Who a socket's client is, and what each client holds: open sockets and distinct live
+ * queries (design §6: live queries are bounded per token and per server).
+ *
+ * A client is the signed token it presented together with its address, or its address alone:
+ * - anonymous readers, the static viewer token and the keys are keyed by address only: a
+ *   shared secret says nothing about who is calling (every wall of a building may use it), and
+ *   a made-up token (ignored while reading is open) must not buy a fresh budget;
+ * - a signed viewer or embed token is keyed by a hash of the token (never the token itself)
+ *   and the address: two walls behind one NAT with their own tokens do not share a budget,
+ *   and one embed token on an intranet page opened by hundreds of people is not one client.
+ *
+ * The address is the TCP peer's, or — behind a reverse proxy that `COCKPIT_TRUST_PROXY` trusts —
+ * the client's from `X-Forwarded-For`, by the rule Fastify's `trustProxy` applies to requests
+ * (proxy-addr): walk the chain from the peer towards the client while the hop is trusted.
+ */
+import { createHash } from 'node:crypto'
+import { BlockList, isIP } from 'node:net'
+import type { Principal } from '../auth/scope.ts'
+
+/** proxy-addr's names for address ranges (usable in COCKPIT_TRUST_PROXY, as in Fastify) */
+const NAMED_RANGES: Record<string, string[]> = {
+  loopback: ['127.0.0.1/8', '::1/128'],
+  linklocal: ['169.254.0.0/16', 'fe80::/10'],
+  uniquelocal: ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', 'fc00::/7'],
+}
+
+/** `::ffff:10.0.0.1` → `10.0.0.1`; anything else unchanged */
+export function plainAddress(address: string): string {
+  const m = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address)
+  return m ? m[1]! : address
+}
+
+/**
+ * Whether hop `i` (0 = the TCP peer) at `address` is a proxy we trust, from the trustProxy
+ * setting: `true` (every hop: X-Forwarded-For's first entry, which a client can forge unless
+ * the proxy overwrites the header), a hop count (`"1"`: the nearest proxy), or comma-separated
+ * addresses, CIDRs and the names loopback / linklocal / uniquelocal.
+ */
+export function proxyTrust(setting: boolean | string): (address: string, hop: number) => boolean {
+  if (setting === false) return () => false
+  if (setting === true) return () => true
+  if (/^\s*\d+\s*$/.test(setting)) {
+    const hops = Number(setting)
+    return (_address, hop) => hop < hops
+  }
+  const list = new BlockList()
+  for (const raw of setting.split(',').map((s) => s.trim()).filter(Boolean)) {
+    for (const entry of NAMED_RANGES[raw] ?? [raw]) {
+      const [addr, bits] = entry.split('/') as [string, string | undefined]
+      const family = isIP(plainAddress(addr))
+      if (family === 0) continue // config.ts and Fastify refuse such settings; never trust a typo
+      const type = family === 6 ? 'ipv6' : 'ipv4'
+      if (bits === undefined) list.addAddress(plainAddress(addr), type)
+      else list.addSubnet(plainAddress(addr), Number(bits), type)
+    }
+  }
+  return (address) => {
+    const a = plainAddress(address)
+    const family = isIP(a)
+    return family !== 0 && list.check(a, family === 6 ? 'ipv6' : 'ipv4')
+  }
+}
+
+/** The client's address: the peer, or the first untrusted hop of X-Forwarded-For when the peer is a trusted proxy. */
+export function clientAddress(peer: string, forwardedFor: string | string[] | undefined, trust: (address: string, hop: number) => boolean): string {
+  const chain = [peer, ...(Array.isArray(forwardedFor) ? forwardedFor.join(',') : (forwardedFor ?? '')).split(',').map((s) => s.trim()).filter(Boolean).reverse()]
+  let address = plainAddress(peer)
+  for (let hop = 0; hop < chain.length - 1; hop++) {
+    if (!trust(chain[hop]!, hop)) break
+    const next = plainAddress(chain[hop + 1]!)
+    // a forged or garbled entry ends the walk at the last real address
+    if (isIP(next) === 0) break
+    address = next
+  }
+  return address
+}
+
+/**
+ * The address as a client identity: IPv4 as is, IPv6 by its /64 — one host commonly holds a
+ * whole /64 and could otherwise take a fresh budget per address (as the failed-auth throttle).
+ */
+export function addressKey(address: string): string {
+  const a = plainAddress(address)
+  if (isIP(a) !== 6) return a
+  const [head = '', tail] = a.toLowerCase().split('%')[0]!.split('::') as [string, string | undefined]
+  const left = head === '' ? [] : head.split(':')
+  const right = tail === undefined || tail === '' ? [] : tail.split(':')
+  const groups = tail === undefined ? left : [...left, ...Array<string>(Math.max(0, 8 - left.length - right.length)).fill('0'), ...right]
+  return `${groups.slice(0, 4).map((g) => g.replace(/^0+(?=.)/, '')).join(':')}::/64`
+}
+
+/** The ledger key of a client: never contains the token itself. */
+export function clientKey(principal: Principal, token: string | undefined, address: string): string {
+  const signed = principal.kind === 'embed' || (principal.kind === 'viewer' && principal.signed)
+  const where = addressKey(address)
+  if (!signed || token === undefined) return `addr:${where}`
+  return `token:${createHash('sha256').update(token).digest('base64url').slice(0, 22)}@${where}`
+}
+
+export interface ClientLimits {
+  /** open sockets per client */
+  maxSockets: number
+  /** distinct live queries per client, over all its sockets */
+  maxLiveQueries: number
+}
+
+interface ClientHoldings {
+  sockets: number
+  /** room id → how many of the client's sockets subscribe it */
+  rooms: Map<string, number>
+}
+
+/** Sockets and distinct live queries per client; an entry is dropped when it holds nothing. */
+export class ClientLedger {
+  private readonly clients = new Map<string, ClientHoldings>()
+
+  constructor(readonly limits: ClientLimits) {}
+
+  /** clients holding a socket or a live query */
+  get size(): number {
+    return this.clients.size
+  }
+
+  sockets(key: string): number {
+    return this.clients.get(key)?.sockets ?? 0
+  }
+
+  liveQueries(key: string): number {
+    return this.clients.get(key)?.rooms.size ?? 0
+  }
+
+  /** counts a socket of the client; false (nothing counted) when it already has `maxSockets` */
+  openSocket(key: string): boolean {
+    const c = this.entry(key)
+    if (c.sockets >= this.limits.maxSockets) {
+      this.prune(key, c)
+      return false
+    }
+    c.sockets++
+    return true
+  }
+
+  closeSocket(key: string): void {
+    const c = this.clients.get(key)
+    if (c === undefined) return
+    c.sockets = Math.max(0, c.sockets - 1)
+    this.prune(key, c)
+  }
+
+  /** whether the client may hold room `id` (one it already holds is always fine) */
+  mayAcquireRoom(key: string, id: string): boolean {
+    const c = this.clients.get(key)
+    return c === undefined || c.rooms.has(id) || c.rooms.size < this.limits.maxLiveQueries
+  }
+
+  /** counts one more socket of the client in room `id`; false when that would be one distinct room too many */
+  acquireRoom(key: string, id: string): boolean {
+    const c = this.entry(key)
+    const n = c.rooms.get(id)
+    if (n === undefined && c.rooms.size >= this.limits.maxLiveQueries) {
+      this.prune(key, c)
+      return false
+    }
+    c.rooms.set(id, (n ?? 0) + 1)
+    return true
+  }
+
+  releaseRoom(key: string, id: string): void {
+    const c = this.clients.get(key)
+    const n = c?.rooms.get(id)
+    if (c === undefined || n === undefined) return
+    if (n > 1) c.rooms.set(id, n - 1)
+    else c.rooms.delete(id)
+    this.prune(key, c)
+  }
+
+  private entry(key: string): ClientHoldings {
+    let c = this.clients.get(key)
+    if (c === undefined) {
+      c = { sockets: 0, rooms: new Map() }
+      this.clients.set(key, c)
+    }
+    return c
+  }
+
+  private prune(key: string, c: ClientHoldings): void {
+    if (c.sockets === 0 && c.rooms.size === 0) this.clients.delete(key)
+  }
+}
