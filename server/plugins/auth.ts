@@ -17,6 +17,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify'
 import { CockpitError } from '../errors.ts'
 import { TokenExpiredError, looksLikeJwt, sameSecret, verifyToken } from '../auth/tokens.ts'
 import type { Principal } from '../auth/scope.ts'
+import { addressKey } from '../auth/address.ts'
 import { CSRF_HEADER } from './session.ts'
 
 export type Role = 'ingest' | 'admin' | 'viewer'
@@ -132,6 +133,41 @@ export function createAuthorizer(opts: AuthorizerOptions): Authorizer {
 }
 
 /** A refused credential that could be a guess: anything but a well-signed token past its expiry. */
+/** Most addresses a process remembers as blocked; past it the expired ones go, then the oldest. */
+const MAX_BLOCKED_ADDRESSES = 10_000
+
+/** Addresses refused until a time (epoch ms), bounded in number. */
+export class AddressBlocks {
+  private readonly until = new Map<string, number>()
+
+  constructor(private readonly now: () => number = Date.now) {}
+
+  /** refuses `key` for `ms` from now */
+  block(key: string, ms: number): void {
+    if (this.until.size >= MAX_BLOCKED_ADDRESSES) {
+      const t = this.now()
+      for (const [k, u] of this.until) if (u <= t) this.until.delete(k)
+      // still full: the oldest entries (Map keeps insertion order) make room
+      for (const k of this.until.keys()) {
+        if (this.until.size < MAX_BLOCKED_ADDRESSES) break
+        this.until.delete(k)
+      }
+    }
+    this.until.delete(key)
+    this.until.set(key, this.now() + Math.max(1000, ms))
+  }
+
+  /** whole seconds until `key` may try again; 0 when it may now */
+  secondsLeft(key: string): number {
+    const u = this.until.get(key)
+    if (u === undefined) return 0
+    const left = u - this.now()
+    if (left > 0) return Math.ceil(left / 1000)
+    this.until.delete(key)
+    return 0
+  }
+}
+
 /** a refusal that was a guess (unknown key, forged or malformed token), not an expired token or a missing one */
 export function countsAsFailure(err: unknown): boolean {
   return err instanceof CockpitError && err.statusCode === 401 && !(err instanceof TokenExpiredError)
@@ -148,41 +184,46 @@ export const authPlugin = fp(
 
     // @fastify/rate-limit counts every request it sees; we want failures only, so no route gets
     // its hook (global: false): its store (Redis, shared by every process; fixed one-minute
-    // window per normalised client IP) is read before authenticating and incremented on failure
+    // window per address) counts failures, incremented on each one. Whether an address is
+    // blocked is kept in this process, learnt from the count a failure returns: a request with
+    // a good key then costs no Redis round trip (on the ingest path that round trip queued
+    // behind the apply script and halved the batches applied together). Another process learns
+    // of a block at its own next failure from that address: at most one more guess per process.
     await fastify.register(fastifyRateLimit, {
       global: false,
       max: security.authFailuresPerMinute,
       timeWindow: 60_000,
       redis: fastify.redis,
       nameSpace: fastify.keys.authFailures,
+      // the store's key: IPv4 as is, IPv6 by its /64 (the same key as the blocks below)
+      keyGenerator: (request) => addressKey(request.ip),
       // Redis away: authenticate without the throttle rather than refuse everyone (ingest answers 503 anyway)
       skipOnError: true,
     })
     const failures = fastify.createRateLimit()
-    // what the limiter reads of a request (its default key is `request.ip`), for an address that came without one
+    // what the limiter reads of a request (its key comes from `request.ip`), for an address that came without one
     const byAddress = (address: string) => ({ ip: address, routeOptions: { config: {} } }) as unknown as FastifyRequest
+    const blocks = new AddressBlocks()
+    const refuse = (wait: number) => new CockpitError('COCKPIT_ERR_RATE_LIMITED', `too many failed authentications from this address: retry in ${wait} s`)
+    const count = async (request: FastifyRequest, address: string) => {
+      const state = await failures(request)
+      if (state.isAllowed || state.remaining > 0) return
+      // this failure used up the budget: every request from the address waits for the window's end
+      blocks.block(addressKey(address), state.ttl)
+      if (!state.isExceeded) request.log?.warn({ client: state.key }, 'failed authentications reached the limit: this client is refused for the rest of the minute')
+    }
     const throttle: AuthThrottle = {
       async check(request, reply) {
-        const state = await failures(request, { increment: false })
-        if (state.isAllowed || state.remaining > 0) return
-        const retryAfter = Math.max(1, state.ttlInSeconds)
-        reply.header('Retry-After', String(retryAfter))
-        throw new CockpitError('COCKPIT_ERR_RATE_LIMITED', `too many failed authentications from this address: retry in ${retryAfter} s`)
+        const wait = blocks.secondsLeft(addressKey(request.ip))
+        if (wait === 0) return
+        reply.header('Retry-After', String(wait))
+        throw refuse(wait)
       },
-      async fail(request) {
-        const state = await failures(request)
-        // exactly the failure that used up the budget (later ones are refused before they count)
-        if (!state.isAllowed && state.remaining === 0 && !state.isExceeded) {
-          request.log.warn({ client: state.key }, 'failed authentications reached the limit: this client is refused for the rest of the minute')
-        }
-      },
+      fail: (request) => count(request, request.ip),
       async blockedFor(address) {
-        const state = await failures(byAddress(address), { increment: false })
-        return state.isAllowed || state.remaining > 0 ? 0 : Math.max(1, state.ttlInSeconds)
+        return blocks.secondsLeft(addressKey(address))
       },
-      async failAt(address) {
-        await failures(byAddress(address))
-      },
+      failAt: (address) => count(byAddress(address), address),
     }
 
     fastify.decorate('authz', authz)

@@ -115,9 +115,10 @@ const url = `http://127.0.0.1:${port}`
 const key = `ik_${randomUUID()}`
 // BENCH_SERVER_PROFILE=<dir>: the server writes a V8 CPU profile there when the bench ends
 const profileDir = process.env.BENCH_SERVER_PROFILE
+// every bench client comes from this one address, where a real wall or tablet has its own: the per-client socket cap is raised to the bench's count
 const server = spawn(process.execPath, [...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []), '--import', 'tsx', 'server/main.ts'], {
   cwd: root,
-  env: { ...process.env, NODE_OPTIONS: '', PORT: String(port), REDIS_URL: redisUrl, COCKPIT_INGEST_KEYS: key, COCKPIT_ADMIN_KEY: `ak_${randomUUID()}`, COCKPIT_KEY_PREFIX: 'bench:', LOG_LEVEL: 'warn' },
+  env: { ...process.env, NODE_OPTIONS: '', PORT: String(port), REDIS_URL: redisUrl, COCKPIT_INGEST_KEYS: key, COCKPIT_ADMIN_KEY: `ak_${randomUUID()}`, COCKPIT_KEY_PREFIX: 'bench:', LOG_LEVEL: 'warn', COCKPIT_MAX_SOCKETS_PER_CLIENT: String(CLIENTS + 10) },
   stdio: ['ignore', 'ignore', 'inherit'],
 })
 let clientsProc: ChildProcess | undefined

@@ -1,6 +1,7 @@
 /** Who a socket's client is (address behind proxies, key by token) and what the ledger lets it hold. */
 import { describe, expect, test } from 'vitest'
-import { ClientLedger, clientAddress, clientKey, proxyTrust } from '../../server/realtime/clients.ts'
+import { ClientLedger, clientKey } from '../../server/realtime/clients.ts'
+import { clientAddress, proxyTrust } from '../../server/auth/address.ts'
 
 describe('client address', () => {
   test('without a trusted proxy the peer is the client, whatever X-Forwarded-For says', () => {
