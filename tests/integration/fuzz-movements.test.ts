@@ -14,8 +14,20 @@ import { startTestServer } from '../helpers/server.ts'
 import type { TestServer } from '../helpers/server.ts'
 
 let server: TestServer
+/**
+ * A database index of its own on the shared Redis: the test counts applied movements by scanning
+ * for effect records after every case, and SCAN walks the whole database, whatever else it holds
+ * (a demo's history is hundreds of thousands of keys: 25 s then ran 32 cases instead of 250).
+ */
+const FUZZ_DB = 14
+function ownDatabase(): string {
+  const url = new URL(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379')
+  url.pathname = `/${FUZZ_DB}`
+  return url.toString()
+}
+
 beforeAll(async () => {
-  server = await startTestServer()
+  server = await startTestServer({ REDIS_URL: ownDatabase() })
 })
 afterAll(async () => {
   await server?.close()
