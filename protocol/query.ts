@@ -4,7 +4,7 @@
  */
 import Type from 'typebox'
 import type { Static } from 'typebox'
-import { CODE_PATTERN } from './codes.ts'
+import { CODE_PATTERN, MAX_CODE_LENGTH } from './codes.ts'
 import { DIMENSIONS, INTERVALS, METRIC_NAMES, UNITS } from './metrics.ts'
 import { MOVEMENT_TYPES, RFC3339_PATTERN } from './movement.ts'
 import type { MovementType } from './movement.ts'
@@ -17,7 +17,7 @@ import type { MovementType } from './movement.ts'
 export const WINDOW_PATTERN = '^(today|yesterday|thisMonth|P(\\d{1,3}D)?(T(\\d{1,4}H)?(\\d{1,5}M)?)?)$'
 
 /** a member code (≤ 64 characters; a route `FROM→TO` joins two: ≤ 129), with the pattern every stored code has (protocol/codes.ts) */
-const Member = (dim: string) => Type.String({ minLength: 1, maxLength: dim === 'route' ? 129 : 64, pattern: CODE_PATTERN })
+const Member = (dim: string) => Type.String({ minLength: 1, maxLength: dim === 'route' ? 2 * MAX_CODE_LENGTH + 1 : MAX_CODE_LENGTH, pattern: CODE_PATTERN })
 const Filter = Type.Object(
   Object.fromEntries(DIMENSIONS.map((d) => [d, Type.Optional(Type.Union([Member(d), Type.Array(Member(d), { minItems: 1, maxItems: 100 })]))])),
   { additionalProperties: false, description: 'restrict to members of one dimension' },

@@ -24,6 +24,7 @@ import { tokensRoutes } from './plugins/tokens.ts'
 import { screensPlugin } from './plugins/screens.ts'
 import { wallsRoutes } from './plugins/walls.ts'
 import { securityPlugin } from './plugins/security.ts'
+import { proxyTrust } from './auth/address.ts'
 import { sessionPlugin, sessionRoutes } from './plugins/session.ts'
 
 /** pino options, with `stream` as the destination (tests capture the log this way) */
@@ -92,7 +93,7 @@ export async function buildApp({ config, logger }: BuildAppOptions): Promise<Fas
   const app = Fastify({
     logger: loggerOptions(logger, config.logLevel),
     // behind a reverse proxy: client IPs (throttling) and https (Secure cookies) from X-Forwarded-*
-    trustProxy: config.security.trustProxy,
+    trustProxy: config.security.trustProxy === false ? false : proxyTrust(config.security.trustProxy),
     bodyLimit: config.bodyLimit,
     // graceful shutdown: refuse new requests, let in-flight batches finish
     return503OnClosing: true,

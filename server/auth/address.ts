@@ -4,14 +4,9 @@
  * (proxy-addr): walk the chain from the peer towards the client while the hop is trusted. Used by
  * the socket gateway (who a socket's client is) and the failed-authentication throttle.
  */
-import { BlockList, isIP } from 'node:net'
-
-/** proxy-addr's names for address ranges (usable in COCKPIT_TRUST_PROXY, as in Fastify) */
-const NAMED_RANGES: Record<string, string[]> = {
-  loopback: ['127.0.0.1/8', '::1/128'],
-  linklocal: ['169.254.0.0/16', 'fe80::/10'],
-  uniquelocal: ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', 'fc00::/7'],
-}
+import type { IncomingMessage } from 'node:http'
+import { isIP } from 'node:net'
+import proxyAddr from '@fastify/proxy-addr'
 
 /** `::ffff:10.0.0.1` → `10.0.0.1`; anything else unchanged */
 export function plainAddress(address: string): string {
@@ -19,49 +14,35 @@ export function plainAddress(address: string): string {
   return m ? m[1]! : address
 }
 
+/** Whether hop `i` (0 = the TCP peer) at `address` is a proxy we trust. */
+export type ProxyTrust = (address: string, hop: number) => boolean
+
 /**
- * Whether hop `i` (0 = the TCP peer) at `address` is a proxy we trust, from the trustProxy
- * setting: `true` (every hop: X-Forwarded-For's first entry, which a client can forge unless
- * the proxy overwrites the header), a hop count (`"1"`: the nearest proxy), or comma-separated
- * addresses, CIDRs and the names loopback / linklocal / uniquelocal.
+ * The trust rule of COCKPIT_TRUST_PROXY, given to Fastify (`trustProxy`: request.protocol for
+ * Secure cookies) and used for the client address of requests and sockets alike: `true` (every
+ * hop: X-Forwarded-For's first entry, which a client can forge unless the proxy overwrites the
+ * header), a hop count (`"1"`: the nearest proxy), or comma-separated addresses, CIDRs and the
+ * names loopback / linklocal / uniquelocal (proxy-addr's, as in Fastify).
  */
-export function proxyTrust(setting: boolean | string): (address: string, hop: number) => boolean {
+export function proxyTrust(setting: boolean | string): ProxyTrust {
   if (setting === false) return () => false
   if (setting === true) return () => true
   if (/^\s*\d+\s*$/.test(setting)) {
     const hops = Number(setting)
     return (_address, hop) => hop < hops
   }
-  const list = new BlockList()
-  for (const raw of setting.split(',').map((s) => s.trim()).filter(Boolean)) {
-    for (const entry of NAMED_RANGES[raw] ?? [raw]) {
-      const [addr, bits] = entry.split('/') as [string, string | undefined]
-      const family = isIP(plainAddress(addr))
-      if (family === 0) continue // config.ts and Fastify refuse such settings; never trust a typo
-      const type = family === 6 ? 'ipv6' : 'ipv4'
-      if (bits === undefined) list.addAddress(plainAddress(addr), type)
-      else list.addSubnet(plainAddress(addr), Number(bits), type)
-    }
-  }
-  return (address) => {
-    const a = plainAddress(address)
-    const family = isIP(a)
-    return family !== 0 && list.check(a, family === 6 ? 'ipv6' : 'ipv4')
-  }
+  return proxyAddr.compile(setting.split(',').map((s) => s.trim()).filter(Boolean))
 }
 
-/** The client's address: the peer, or the first untrusted hop of X-Forwarded-For when the peer is a trusted proxy. */
-export function clientAddress(peer: string, forwardedFor: string | string[] | undefined, trust: (address: string, hop: number) => boolean): string {
-  const chain = [peer, ...(Array.isArray(forwardedFor) ? forwardedFor.join(',') : (forwardedFor ?? '')).split(',').map((s) => s.trim()).filter(Boolean).reverse()]
-  let address = plainAddress(peer)
-  for (let hop = 0; hop < chain.length - 1; hop++) {
-    if (!trust(chain[hop]!, hop)) break
-    const next = plainAddress(chain[hop + 1]!)
-    // a forged or garbled entry ends the walk at the last real address
-    if (isIP(next) === 0) break
-    address = next
-  }
-  return address
+/**
+ * The client's address: the peer, or the hop furthest from it that trusted proxies vouch for
+ * (proxy-addr's walk). A garbled entry there is what a client wrote, not an address: the walk
+ * then ends at the last real one, so made-up strings buy no fresh throttle budget.
+ */
+export function clientAddress(request: IncomingMessage, trust: ProxyTrust): string {
+  const chain = proxyAddr.all(request, trust).map(plainAddress)
+  for (let i = chain.length - 1; i > 0; i--) if (isIP(chain[i]!) !== 0) return chain[i]!
+  return chain[0] ?? ''
 }
 
 /**

@@ -141,12 +141,12 @@ export interface ReadNdjsonOptions {
 }
 
 /** A body over the byte limit: 413, naming the limit. */
-export function bodyTooLarge(maxBytes: number): CockpitError {
+function bodyTooLarge(maxBytes: number): CockpitError {
   return new CockpitError('COCKPIT_ERR_BATCH_TOO_LARGE', `the body is larger than ${maxBytes} bytes (COCKPIT_BODY_LIMIT); split it, or use npm run import`)
 }
 
 /** More lines than allowed: 413, naming the limit. */
-export function tooManyLines(maxLines: number): CockpitError {
+function tooManyLines(maxLines: number): CockpitError {
   return new CockpitError('COCKPIT_ERR_BATCH_TOO_LARGE', `an NDJSON body holds at most ${maxLines} movements (lines); split it, or use npm run import`)
 }
 

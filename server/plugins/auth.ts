@@ -17,7 +17,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify'
 import { CockpitError } from '../errors.ts'
 import { TokenExpiredError, looksLikeJwt, sameSecret, verifyToken } from '../auth/tokens.ts'
 import type { Principal } from '../auth/scope.ts'
-import { addressKey } from '../auth/address.ts'
+import { addressKey, clientAddress, proxyTrust } from '../auth/address.ts'
 import { CSRF_HEADER } from './session.ts'
 
 export type Role = 'ingest' | 'admin' | 'viewer'
@@ -52,8 +52,8 @@ export interface AuthThrottle {
   check(request: FastifyRequest, reply: FastifyReply): Promise<void>
   /** counts one failed authentication of this client */
   fail(request: FastifyRequest): Promise<void>
-  /** the same budget for callers without an HTTP request (Socket.IO handshakes): seconds until `address` may try again, 0 when it may now */
-  blockedFor(address: string): Promise<number>
+  /** the same budget for callers without an HTTP request (Socket.IO handshakes): throws COCKPIT_ERR_RATE_LIMITED while `address` is blocked */
+  assertAllowed(address: string): void
   /** counts one failed authentication of `address` */
   failAt(address: string): Promise<void>
 }
@@ -189,6 +189,9 @@ export const authPlugin = fp(
     // a good key then costs no Redis round trip (on the ingest path that round trip queued
     // behind the apply script and halved the batches applied together). Another process learns
     // of a block at its own next failure from that address: at most one more guess per process.
+    // the same client address as the socket gateway's (one proxy rule, garbled X-Forwarded-For entries skipped)
+    const trust = proxyTrust(security.trustProxy)
+    const addressOf = (request: FastifyRequest) => (request.raw ? clientAddress(request.raw, trust) : request.ip)
     await fastify.register(fastifyRateLimit, {
       global: false,
       max: security.authFailuresPerMinute,
@@ -196,12 +199,12 @@ export const authPlugin = fp(
       redis: fastify.redis,
       nameSpace: fastify.keys.authFailures,
       // the store's key: IPv4 as is, IPv6 by its /64 (the same key as the blocks below)
-      keyGenerator: (request) => addressKey(request.ip),
+      keyGenerator: (request) => addressKey(addressOf(request)),
       // Redis away: authenticate without the throttle rather than refuse everyone (ingest answers 503 anyway)
       skipOnError: true,
     })
     const failures = fastify.createRateLimit()
-    // what the limiter reads of a request (its key comes from `request.ip`), for an address that came without one
+    // what the limiter reads of a request (addressOf: without a raw request, `ip`), for an address that came without one
     const byAddress = (address: string) => ({ ip: address, routeOptions: { config: {} } }) as unknown as FastifyRequest
     const blocks = new AddressBlocks()
     const refuse = (wait: number) => new CockpitError('COCKPIT_ERR_RATE_LIMITED', `too many failed authentications from this address: retry in ${wait} s`)
@@ -214,14 +217,15 @@ export const authPlugin = fp(
     }
     const throttle: AuthThrottle = {
       async check(request, reply) {
-        const wait = blocks.secondsLeft(addressKey(request.ip))
+        const wait = blocks.secondsLeft(addressKey(addressOf(request)))
         if (wait === 0) return
         reply.header('Retry-After', String(wait))
         throw refuse(wait)
       },
-      fail: (request) => count(request, request.ip),
-      async blockedFor(address) {
-        return blocks.secondsLeft(addressKey(address))
+      fail: (request) => count(request, addressOf(request)),
+      assertAllowed(address) {
+        const wait = blocks.secondsLeft(addressKey(address))
+        if (wait > 0) throw refuse(wait)
       },
       failAt: (address) => count(byAddress(address), address),
     }
@@ -231,8 +235,10 @@ export const authPlugin = fp(
     fastify.decorateRequest('principal', null)
     fastify.decorate('requireRole', (role: Role, opts?: RoleOptions) => async (request: FastifyRequest, reply: FastifyReply) => {
       const token = bearerToken(request.headers.authorization)
-      // a bearer token wins: scripts behave exactly as before, whatever cookies a browser holds
-      const cookie = token === undefined ? sessions.cookieOf(request) : undefined
+      // a bearer token wins: scripts behave exactly as before, whatever cookies a browser holds;
+      // reading while it is open: the session would make its reader an unscoped admin, as anonymous
+      // already is, so it is not looked up (no Redis read for every GET of a signed-in browser)
+      const cookie = token === undefined && (role !== 'viewer' || !authz.readingOpen) ? sessions.cookieOf(request) : undefined
       // anonymous reading needs no authentication: only the rest is throttled
       if (token !== undefined || cookie !== undefined || role !== 'viewer' || !authz.readingOpen) await throttle.check(request, reply)
 

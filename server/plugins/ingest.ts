@@ -21,7 +21,7 @@ import { CockpitError, RejectedMovementsError } from '../errors.ts'
 const ErrorBody = Type.Object({ error: Type.String(), message: Type.String() })
 
 /** Largest JSON-array body: 5,000 movements at their longest fields, pretty-printed, fit in 16 MiB. */
-export const MAX_JSON_BODY_BYTES = 16 * 1024 * 1024
+const MAX_JSON_BODY_BYTES = 16 * 1024 * 1024
 
 function isNdjsonBatch(body: unknown): body is NdjsonBatch {
   return body !== null && typeof body === 'object' && (body as NdjsonBatch).ndjson === true

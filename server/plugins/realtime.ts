@@ -170,15 +170,10 @@ export const realtimePlugin = fp(
     const sessions = new WeakMap<Socket, Session>()
     io.use((socket, next) => {
       const token = typeof socket.handshake.auth?.token === 'string' ? socket.handshake.auth.token : undefined
-      const address = clientAddress(socket.handshake.address, socket.handshake.headers['x-forwarded-for'], trust)
+      const address = clientAddress(socket.request, trust)
       // guessing tokens over sockets spends the same per-address budget as over HTTP
-      const throttled = async () => {
-        if (token === undefined) return
-        const wait = await authThrottle.blockedFor(address)
-        if (wait > 0) throw new CockpitError('COCKPIT_ERR_RATE_LIMITED', `too many failed authentications from this address: retry in ${wait} s`)
-      }
       const authorize = async () => {
-        await throttled()
+        if (token !== undefined) authThrottle.assertAllowed(address)
         try {
           return await authz.authorize(token, 'viewer', { embed: true })
         } catch (err) {
@@ -282,7 +277,7 @@ export const realtimePlugin = fp(
           // held before any await: a disconnect from here on finds it in `mine` and gives it back
           mine.add(id)
           clients.acquireRoom(client, id)
-          rooms.join(query, key)
+          rooms.join(query, key, id) // the id is the key's hash, computed once
           void socket.join(id)
         }
         const room = rooms.get(id)

@@ -19,9 +19,10 @@ import fp from 'fastify-plugin'
 import helmet from '@fastify/helmet'
 import { CockpitError } from '../errors.ts'
 import { normalizeOrigin, originAllowed } from '../auth/origin.ts'
+import { SESSION_PATH } from './session.ts'
 
 /** The page an intranet site may frame. */
-export function isEmbedPath(url: string): boolean {
+function isEmbedPath(url: string): boolean {
   const path = url.split('?')[0] ?? ''
   return path === '/embed' || path.startsWith('/embed/')
 }
@@ -71,11 +72,14 @@ export const securityPlugin = fp(
       if (!request.url.startsWith('/api/')) return
       const origin = request.headers.origin
       reply.header('Vary', 'Origin')
-      if (!originAllowed({ origin, host: request.headers.host, allowed: allowedOrigins })) {
-        throw new CockpitError('COCKPIT_ERR_ORIGIN', `requests from the origin ${JSON.stringify(origin)} are not accepted: only the cockpit's own pages and COCKPIT_ALLOWED_ORIGINS may call the API`)
+      // the editor's session is for the cockpit's own pages: even COCKPIT_ALLOWED_ORIGINS may not sign in or read its CSRF token
+      const session = (request.url.split('?')[0] ?? '') === SESSION_PATH
+      if (!originAllowed({ origin, host: request.headers.host, allowed: session ? [] : allowedOrigins })) {
+        const who = session ? "the editor's session is for the cockpit's own pages only" : "only the cockpit's own pages and COCKPIT_ALLOWED_ORIGINS may call the API"
+        throw new CockpitError('COCKPIT_ERR_ORIGIN', `requests from the origin ${JSON.stringify(origin)} are not accepted: ${who}`)
       }
       const normal = origin ? normalizeOrigin(origin) : undefined
-      if (normal === undefined || !allowedOrigins.includes(normal)) return
+      if (session || normal === undefined || !allowedOrigins.includes(normal)) return
       reply.header('Access-Control-Allow-Origin', origin)
       if (request.method === 'OPTIONS' && request.headers['access-control-request-method'] !== undefined) {
         reply.header('Access-Control-Allow-Methods', CORS_METHODS)

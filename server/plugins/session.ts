@@ -3,8 +3,9 @@
  * key once; `POST /api/v1/session` checks it and answers with an HttpOnly, SameSite=Strict
  * session cookie — which page scripts cannot read — and a CSRF token, which the editor keeps in
  * memory and sends as `X-Cockpit-CSRF`. A cookie-borne request acts as admin only with that
- * header (server/plugins/auth.ts), so neither a script on a screen page nor another site can
- * use the session by merely having the browser attach the cookie.
+ * header (server/plugins/auth.ts), so another site cannot use the session by having the browser
+ * attach the cookie. (A script on the cockpit's own origin could ask `GET /api/v1/session` for the
+ * token: that is why nothing from data may ever run there — docs/operations.md, "Data in the browser".)
  *
  * Sessions live in Redis (any process answers), under the SHA-256 of their id: a copy of Redis
  * does not hold usable cookies. They expire `COCKPIT_SESSION_TTL_S` after sign-in, and with the
@@ -17,7 +18,9 @@ import type { FastifyReply, FastifyRequest } from 'fastify'
 import Type from 'typebox'
 import { CockpitError } from '../errors.ts'
 import { sameSecret } from '../auth/tokens.ts'
-import { originAllowed } from '../auth/origin.ts'
+
+/** The editor's sign-in; security.ts lets only the cockpit's own pages reach it. */
+export const SESSION_PATH = '/api/v1/session'
 
 /** Name of the session cookie. */
 export const SESSION_COOKIE = 'cockpit_session'
@@ -120,16 +123,8 @@ export const sessionRoutes = fp(
 
     const state = (session: Session) => ({ signedIn: true, csrf: session.csrf, expiresAt: calendar().format(session.expiresAt) })
 
-    // the session is the editor's, on the cockpit's own pages: even COCKPIT_ALLOWED_ORIGINS may not sign in or read the CSRF token
-    fastify.addHook('onRequest', async (request) => {
-      if (!request.url.startsWith('/api/v1/session')) return
-      if (!originAllowed({ origin: request.headers.origin, host: request.headers.host, allowed: [] })) {
-        throw new CockpitError('COCKPIT_ERR_ORIGIN', "the editor's session is for the cockpit's own pages only")
-      }
-    })
-
     fastify.post(
-      '/api/v1/session',
+      SESSION_PATH,
       {
         // before the body is even parsed: a client over its failure budget learns nothing
         onRequest: authThrottle.check,
@@ -155,7 +150,7 @@ export const sessionRoutes = fp(
     )
 
     fastify.get(
-      '/api/v1/session',
+      SESSION_PATH,
       {
         schema: {
           description: 'Whether this browser is signed in to the editor; the CSRF token again, so a reloaded editor goes on',
@@ -170,7 +165,7 @@ export const sessionRoutes = fp(
     )
 
     fastify.delete(
-      '/api/v1/session',
+      SESSION_PATH,
       { schema: { description: 'Sign out: ends the session and clears its cookie', response: { 204: Type.Null(), 403: ErrorBody, 503: ErrorBody } } },
       async (request, reply) => {
         const id = sessions.cookieOf(request)

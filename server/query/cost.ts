@@ -9,6 +9,7 @@ import type { Interval } from '../../protocol/metrics.ts'
 import { countBuckets } from '../domain/time.ts'
 import type { BusinessCalendar } from '../domain/time.ts'
 import { CockpitError } from '../errors.ts'
+import { RESOLUTIONS } from '../redis/keys.ts'
 import type { Resolution } from '../redis/keys.ts'
 import type { Period } from './period.ts'
 
@@ -51,8 +52,9 @@ export const MAX_ANSWER_VALUES = 100_000
 /** A running query holds the event loop about this long at most before letting others in. */
 const SLICE_MS = 5
 
-const COARSE_TO_FINE: readonly Resolution[] = ['month', 'day', 'hour', 'minute']
-const RANK: Readonly<Record<Resolution, number>> = { minute: 0, hour: 1, day: 2, month: 3 }
+/** finest first (RESOLUTIONS' order): a resolution's rank */
+const RANK = (res: Resolution) => RESOLUTIONS.indexOf(res)
+const COARSE_TO_FINE: readonly Resolution[] = [...RESOLUTIONS].reverse()
 
 /**
  * Most buckets of a finer resolution (key) inside one bucket of a coarser one: a month has at
@@ -81,7 +83,7 @@ export function assertInBusinessRange(field: 'from' | 'to', epochMs: number): vo
 export function assertPoints(interval: Interval, points: number): void {
   const max = MAX_POINTS[interval]
   if (points <= max) return
-  const coarser = (Object.keys(RANK) as Interval[]).filter((r) => RANK[r] > RANK[interval])
+  const coarser = RESOLUTIONS.filter((r) => RANK(r) > RANK(interval))
   const hint = coarser.length ? `use a coarser interval (${coarser.join(', ')}) or a shorter range` : 'use a shorter range'
   const message = `${fmt(points)} ${interval} points is more than the ${fmt(max)} a series by ${interval} may have (about ${MAX_RANGE[interval]}): ${hint}`
   throw new CockpitError('COCKPIT_ERR_QUERY_TOO_COSTLY', message, [{ path: '/interval', message }])
@@ -143,7 +145,7 @@ export function readCost(cal: BusinessCalendar, r: PeriodRead): number {
   else {
     const points = countBuckets(cal, r.interval, from, to)
     assertPoints(r.interval, points)
-    const within = r.allowed.filter((res) => RANK[res] <= RANK[r.interval!])
+    const within = r.allowed.filter((res) => RANK(res) <= RANK(r.interval!))
     tiles = tileBound(cal, from, to, within) + points
   }
   return tiles * r.terms * r.members

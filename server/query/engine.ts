@@ -10,6 +10,7 @@ import type { Redis } from 'ioredis'
 import { METRICS, PERIOD_KINDS, parseRoute } from '../../protocol/metrics.ts'
 import type { Dimension, Interval } from '../../protocol/metrics.ts'
 import { Query, queryKey } from '../../protocol/query.ts'
+import { schemaErrorMessage } from '../../protocol/codes.ts'
 import type { AlertRow, GroupResult, QueryResult, SeriesPoint } from '../../protocol/query.ts'
 import { COUNTERS, DIM_RESOLUTIONS, LEVELS, STOCK_LEVEL_DIMS, UNSPECIFIED } from '../aggregate/counters.ts'
 import type { CounterCode, LevelCode, Scale } from '../aggregate/counters.ts'
@@ -114,7 +115,7 @@ export function createQueryEngine(o: QueryEngineOptions): QueryEngine {
       const errors = queryValidator
         .Errors(input)
         .filter((e) => e.keyword !== 'boolean')
-        .map((e) => ({ path: e.instancePath || '/', message: e.message }))
+        .map((e) => ({ path: e.instancePath || '/', message: schemaErrorMessage(e) }))
       throw new CockpitError('COCKPIT_ERR_INVALID_QUERY', `invalid query: ${errors.map((e) => `${e.path} ${e.message}`).join('; ')}`, errors)
     }
     return input

@@ -139,8 +139,7 @@ export class RoomRegistry {
   }
 
   /** adds a member to the room of a query (creating it) */
-  join(query: Query, key: string): Room {
-    const id = subscriptionId(key)
+  join(query: Query, key: string, id: string = subscriptionId(key)): Room {
     let room = this.rooms.get(id)
     if (room === undefined) {
       room = {

@@ -10,6 +10,7 @@ import type { TSchema } from 'typebox'
 import { ScreenDefinition } from '../../protocol/screen.ts'
 import type { WidgetInstance } from '../../protocol/screen.ts'
 import type { Query } from '../../protocol/query.ts'
+import { schemaErrorMessage } from '../../protocol/codes.ts'
 import { migrateOptions } from '../../widgets/define-widget.ts'
 import type { WidgetManifest } from '../../widgets/define-widget.ts'
 import { MANIFESTS, isWidgetId } from '../../widgets/manifests.ts'
@@ -51,7 +52,7 @@ export function schemaErrors(validator: Validator, value: unknown): PathError[] 
     } else if (e.keyword === 'enum' && Array.isArray(params.allowedValues) && params.allowedValues.length <= 12) {
       out.push({ path: e.instancePath || '/', message: `must be one of ${params.allowedValues.map((v) => JSON.stringify(v)).join(', ')}` })
     } else {
-      out.push({ path: e.instancePath || '/', message: e.message })
+      out.push({ path: e.instancePath || '/', message: schemaErrorMessage(e) })
     }
   }
   return out
