@@ -6,8 +6,8 @@
  *
  * Options (environment): FLOOD_CLIENTS (0 = anonymous sockets from this one address) · FLOOD_SOCKETS
  * (per client) · FLOOD_SUBS (per socket) · FLOOD_HOLD_S (seconds connected after subscribing,
- * default 65: a 15 s timer and a minute boundary both fall in it) · any COCKPIT_* is passed to
- * the server (e.g. COCKPIT_MAX_LIVE_QUERIES).
+ * default 65: a 15 s timer and a minute boundary both fall in it) · COCKPIT_MAX_* and
+ * COCKPIT_ALLOWED_ORIGINS are passed to the server (e.g. COCKPIT_MAX_LIVE_QUERIES).
  */
 import { randomUUID } from 'node:crypto'
 import { readFileSync } from 'node:fs'

@@ -79,7 +79,7 @@ const violations = (page: Page | Frame) => page.evaluate(() => (window as unknow
 
 /** Moves the mouse across every chart so ECharts draws its tooltips (inline-styled HTML). */
 async function hoverCharts(page: Page): Promise<void> {
-  for (const chart of await page.locator('[data-widget] canvas').all()) {
+  for (const chart of await page.locator('[data-widget] [_echarts_instance_]').all()) {
     const box = await chart.boundingBox()
     if (!box) continue
     for (let i = 1; i < 5; i++) {

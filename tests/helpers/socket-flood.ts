@@ -3,6 +3,7 @@
  * It runs in a child process (`forkFlood`), so that the load generator's own work — 100,000
  * acks decoded in a few bursts — never stalls the event loop of the server being measured.
  */
+import { fileURLToPath } from 'node:url'
 import { fork } from 'node:child_process'
 import { setPriority } from 'node:os'
 import { io as connect } from 'socket.io-client'
@@ -126,7 +127,7 @@ export interface ForkedFlood {
 
 /** Runs the flood in a child process. */
 export function forkFlood(o: FloodOptions): ForkedFlood {
-  const child = fork(new URL(import.meta.url).pathname, ['--flood-child'], { execArgv: ['--import', 'tsx'], env: { ...process.env, NODE_OPTIONS: '' }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
+  const child = fork(fileURLToPath(import.meta.url), ['--flood-child'], { execArgv: ['--import', 'tsx'], env: { ...process.env, NODE_OPTIONS: '' }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
   // the clients of a real server run on other machines: here they yield the CPU to the server being measured
   try {
     setPriority(child.pid!, 19)

@@ -1,7 +1,15 @@
 /** Who a socket's client is (address behind proxies, key by token) and what the ledger lets it hold. */
 import { describe, expect, test } from 'vitest'
 import { ClientLedger, clientKey } from '../../server/realtime/clients.ts'
-import { clientAddress, proxyTrust } from '../../server/auth/address.ts'
+import type { IncomingMessage } from 'node:http'
+import { clientAddress as addressOf, proxyTrust } from '../../server/auth/address.ts'
+import type { ProxyTrust } from '../../server/auth/address.ts'
+
+/** the client address of a request from `peer` carrying `forwardedFor` */
+function clientAddress(peer: string, forwardedFor: string | string[], trust: ProxyTrust): string {
+  const request = { socket: { remoteAddress: peer }, headers: { 'x-forwarded-for': Array.isArray(forwardedFor) ? forwardedFor.join(', ') : forwardedFor } }
+  return addressOf(request as unknown as IncomingMessage, trust)
+}
 
 describe('client address', () => {
   test('without a trusted proxy the peer is the client, whatever X-Forwarded-For says', () => {
