@@ -196,6 +196,9 @@ describe('WidgetHost', () => {
     const sockets = [...server.app.io.of('/').sockets.values()]
     const handlers = sockets.map((s) => s.listeners('subscribe'))
     for (const s of sockets) s.removeAllListeners('subscribe')
+    // silent for updates too: a rolling window's figures are pushed again at the next minute
+    const rooms = sockets.map((s) => [...s.rooms].filter((r) => r !== s.id))
+    sockets.forEach((s, i) => rooms[i]!.forEach((r) => void s.leave(r)))
     await page.evaluate(() => {
       for (const [key, state] of Object.entries(window.cockpit.pinia.state.value)) if (key.startsWith('subscription:')) (state as { updatedAt: number }).updatedAt = Date.now() - 61_000
     })
@@ -204,6 +207,7 @@ describe('WidgetHost', () => {
     const asked = subscribed(sent).length
     // the server answers again: the next re-confirmation (after the unanswered one timed out) un-dims it
     sockets.forEach((s, i) => handlers[i]!.forEach((h) => s.on('subscribe', h as never)))
+    sockets.forEach((s, i) => rooms[i]!.forEach((r) => void s.join(r)))
     await expect.poll(() => page.locator('[data-widget]').getAttribute('data-stale'), { timeout: 20_000 }).toBe('false')
     expect(subscribed(sent).length).toBeGreaterThan(asked)
     expect(subscribed(sent).at(-1)![1]).toEqual({ metric: 'sales.revenue', window: 'PT5M' })
