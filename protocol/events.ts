@@ -19,6 +19,8 @@ export const SOCKET_LIMIT_CODES = {
   serverBusy: 'COCKPIT_ERR_SERVER_BUSY',
   /** this client already has its most open connections */
   tooManyConnections: 'COCKPIT_ERR_TOO_MANY_CONNECTIONS',
+  /** this connection sent messages faster than its budget: the message is refused and the server closes the connection */
+  tooManyMessages: 'COCKPIT_ERR_TOO_MANY_MESSAGES',
 } as const
 export type SocketLimitCode = (typeof SOCKET_LIMIT_CODES)[keyof typeof SOCKET_LIMIT_CODES]
 

@@ -8,17 +8,23 @@
  * What one client can make a process hold is bounded (design §6): connections per client,
  * distinct live queries per connection, per client and per process; a query someone already
  * subscribes costs nothing more and is always joinable. Handshakes from foreign web origins are
- * refused. docs/operations.md ("Live queries and sockets") gives the figures.
+ * refused. Sockets take turns: one message per socket and ten handshakes per turn of the event
+ * loop, and a socket sending faster than its message budget is closed, so a flood slows the
+ * flooders and not `/healthz`. docs/operations.md ("Live queries and sockets") gives the figures.
  */
 import fp from 'fastify-plugin'
 import { Redis } from 'ioredis'
 import { Server } from 'socket.io'
+import { WebSocketServer } from 'ws'
+import type { ServerOptions as WebSocketServerOptions } from 'ws'
 import type { Socket } from 'socket.io'
 import { createAdapter } from '@socket.io/redis-adapter'
 import { SOCKET_LIMIT_CODES, SOCKET_PATH } from '../../protocol/events.ts'
 import type { ClientToServerEvents, InterServerEvents, ProtocolError, ServerToClientEvents, SocketData, SubscribeAck } from '../../protocol/events.ts'
 import { RoomDroppedError, RoomRegistry, subscriptionId } from '../realtime/rooms.ts'
 import { ClientLedger, clientKey } from '../realtime/clients.ts'
+import { MessageBudget } from '../realtime/budget.ts'
+import { TurnGate } from '../realtime/admission.ts'
 import { clientAddress, proxyTrust } from '../auth/address.ts'
 import { createChangeMatcher, nextRefreshAt, spanOf } from '../realtime/periods.ts'
 import { toCockpitError } from './errors.ts'
@@ -30,6 +36,32 @@ import { originAllowed } from '../auth/origin.ts'
 
 /** Subscriptions one socket may hold (a screen has a few dozen widgets at most). */
 export const MAX_SUBSCRIPTIONS_PER_SOCKET = 64
+/**
+ * Messages one socket may send at once, and per second after that (MessageBudget). A screen's
+ * largest burst is a screen change with every subscription swapped: 2 × 64 and a few.
+ */
+export const SOCKET_MESSAGE_BUDGET = { burst: 4 * MAX_SUBSCRIPTIONS_PER_SOCKET, perSecond: 32 }
+
+/**
+ * Socket.IO's WebSocket engine, taking turns: each connection delivers at most one message per
+ * turn of the event loop (ws' `allowSynchronousEvents: false`), and a connection with more waiting
+ * stops being read until its turn comes (TCP back-pressure). With the default, one read hands the
+ * server every message in the chunk at once — a few hundred subscribes from each of 500 sockets
+ * kept `/healthz` waiting 250–500 ms; taking turns bounds a turn by the number of connections.
+ */
+export class TurnTakingWebSocketServer extends WebSocketServer {
+  constructor(options?: WebSocketServerOptions, callback?: () => void) {
+    super({ ...options, allowSynchronousEvents: false }, callback)
+  }
+}
+
+/**
+ * New connections start their handshake at most this many per turn of the event loop; at most
+ * MAX_WAITING_HANDSHAKES wait, further ones are refused (the client retries). 500 walls
+ * reconnecting together then take about a second to be back, and nothing else waits for them.
+ */
+export const HANDSHAKES_PER_TURN = 10
+export const MAX_WAITING_HANDSHAKES = 5000
 
 /** Wall names: what `joinWall` accepts and `POST /api/v1/walls/:wall/show` addresses. */
 export const WALL_NAME_PATTERN = '^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$'
@@ -111,6 +143,8 @@ interface Session {
   principal: Principal
   /** ledger key of the client (ClientLedger) */
   client: string
+  /** the client's address (for logs) */
+  address: string
   /** gives the client's connection back (once) */
   close(): void
 }
@@ -119,16 +153,21 @@ export const realtimePlugin = fp(
   async (fastify) => {
     const { config, queryEngine, redisState, changes, authz, authThrottle } = fastify
     const { security } = config
+    const handshakes = new TurnGate(HANDSHAKES_PER_TURN, MAX_WAITING_HANDSHAKES)
     const io: CockpitIo = new Server(fastify.server, {
       path: SOCKET_PATH,
       serveClient: false,
+      wsEngine: TurnTakingWebSocketServer,
       // CORS headers only for configured origins (their pages may poll); the origin rule itself is allowRequest's
       cors: { origin: security.allowedOrigins.length > 0 ? [...security.allowedOrigins] : false },
       // every handshake (WebSocket upgrade or first poll): a page of another origin may not read live figures
+      // and then a handshake waits for its turn (HANDSHAKES_PER_TURN)
       allowRequest: (req, callback) => {
         const origin = req.headers.origin
-        const ok = originAllowed({ origin, host: req.headers.host, allowed: security.allowedOrigins })
-        callback(ok ? null : `origin ${String(origin).slice(0, 200)} may not open a socket (COCKPIT_ERR_ORIGIN: not this server's origin nor in COCKPIT_ALLOWED_ORIGINS)`, ok)
+        if (!originAllowed({ origin, host: req.headers.host, allowed: security.allowedOrigins })) {
+          return callback(`origin ${String(origin).slice(0, 200)} may not open a socket (COCKPIT_ERR_ORIGIN: not this server's origin nor in COCKPIT_ALLOWED_ORIGINS)`, false)
+        }
+        if (!handshakes.admit(() => callback(null, true))) callback(`${SOCKET_LIMIT_CODES.serverBusy}: too many connections are being opened at once, retry later`, false)
       },
     })
 
@@ -164,6 +203,13 @@ export const realtimePlugin = fp(
     const warnConnections = throttled(60_000, (address: string) =>
       fastify.log.warn({ address }, `a client reached COCKPIT_MAX_SOCKETS_PER_CLIENT=${security.maxSocketsPerClient}: further connections refused`),
     )
+    const warnChatty = throttled(60_000, (address: string) =>
+      fastify.log.warn({ address, ...SOCKET_MESSAGE_BUDGET }, 'a connection sent messages faster than its budget: it was closed'),
+    )
+    const tooManyMessages: ProtocolError = {
+      code: SOCKET_LIMIT_CODES.tooManyMessages,
+      message: `at most ${SOCKET_MESSAGE_BUDGET.burst} messages at once and ${SOCKET_MESSAGE_BUDGET.perSecond} per second after that per connection: the connection is closed`,
+    }
 
     // who each socket is and which client it counts against: decided once at the handshake
     // (expiry is re-checked on every subscribe)
@@ -200,7 +246,7 @@ export const realtimePlugin = fp(
             clients.closeSocket(client)
           }
           socket.conn.once('close', close)
-          sessions.set(socket, { principal, client, close })
+          sessions.set(socket, { principal, client, address, close })
           const scope = scopeOf(principal)
           if (scope) socket.data.scope = scope
           next()
@@ -216,7 +262,16 @@ export const realtimePlugin = fp(
     io.on('connection', (socket) => {
       const session = sessions.get(socket)
       if (session === undefined) return void socket.disconnect(true) // cannot happen: every socket passed the middleware
-      const { principal, client } = session
+      const { principal, client, address } = session
+      // past its budget a socket is closed: what it still has in flight is dropped unread
+      const budget = new MessageBudget(SOCKET_MESSAGE_BUDGET.burst, SOCKET_MESSAGE_BUDGET.perSecond, Date.now())
+      socket.use((event, next) => {
+        if (budget.take(Date.now())) return next()
+        const ack = event.at(-1)
+        if (typeof ack === 'function') ack({ ok: false, error: tooManyMessages })
+        warnChatty(address)
+        socket.disconnect(true)
+      })
       /** rooms this socket holds: each counted once in the registry and in its client's ledger */
       const mine = new Set<string>()
       let wall: string | undefined

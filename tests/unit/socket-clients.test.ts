@@ -1,4 +1,6 @@
 /** Who a socket's client is (address behind proxies, key by token) and what the ledger lets it hold. */
+import { TurnGate } from '../../server/realtime/admission.ts'
+import { MessageBudget } from '../../server/realtime/budget.ts'
 import { describe, expect, test } from 'vitest'
 import { ClientLedger, clientKey } from '../../server/realtime/clients.ts'
 import type { IncomingMessage } from 'node:http'
@@ -90,5 +92,79 @@ describe('client ledger', () => {
     ledger.releaseRoom('a', 'r3')
     ledger.releaseRoom('a', 'r3') // twice: no harm
     expect(ledger.size).toBe(0)
+  })
+})
+
+describe('MessageBudget', () => {
+  test('a burst at once, then the refill rate; a quiet connection never earns more than the burst', () => {
+    const b = new MessageBudget(4, 2, 0)
+    expect([1, 2, 3, 4, 5].map(() => b.take(0))).toEqual([true, true, true, true, false])
+    // 2 per second: one every 500 ms
+    expect(b.take(499)).toBe(false)
+    expect(b.take(500)).toBe(true)
+    expect(b.take(500)).toBe(false)
+    // an hour quiet refills the burst, not 7,200 messages
+    expect([1, 2, 3, 4, 5].map(() => b.take(3_600_000))).toEqual([true, true, true, true, false])
+  })
+
+  test('a clock going back neither refills nor breaks the budget', () => {
+    const b = new MessageBudget(1, 1, 10_000)
+    expect(b.take(10_000)).toBe(true)
+    expect(b.take(5_000)).toBe(false)
+    expect(b.take(10_999)).toBe(false)
+    expect(b.take(11_000)).toBe(true)
+  })
+})
+
+describe('TurnGate', () => {
+  /** a gate whose turns run when the test says */
+  function manual(perTurn: number, maxWaiting: number) {
+    const turns: (() => void)[] = []
+    const gate = new TurnGate(perTurn, maxWaiting, (fn) => void turns.push(fn))
+    const runTurn = () => turns.shift()?.()
+    return { gate, turns, runTurn }
+  }
+
+  test('starts at most perTurn jobs per turn, in arrival order, and books one turn at a time', () => {
+    const { gate, turns, runTurn } = manual(3, 100)
+    const ran: number[] = []
+    for (let i = 0; i < 7; i++) expect(gate.admit(() => ran.push(i))).toBe(true)
+    expect(ran).toEqual([])
+    expect(turns.length).toBe(1)
+    runTurn()
+    expect(ran).toEqual([0, 1, 2])
+    runTurn()
+    runTurn()
+    expect(ran).toEqual([0, 1, 2, 3, 4, 5, 6])
+    expect(gate.size).toBe(0)
+    expect(turns.length).toBe(0)
+    // a job admitted later books a new turn
+    gate.admit(() => ran.push(7))
+    runTurn()
+    expect(ran.at(-1)).toBe(7)
+  })
+
+  test('refuses past maxWaiting; a job that throws does not strand the others', () => {
+    const { gate, runTurn } = manual(1, 2)
+    const ran: string[] = []
+    expect(gate.admit(() => { throw new Error('boom') })).toBe(true)
+    expect(gate.admit(() => ran.push('b'))).toBe(true)
+    expect(gate.admit(() => ran.push('c'))).toBe(false)
+    expect(() => runTurn()).toThrow('boom')
+    runTurn()
+    expect(ran).toEqual(['b'])
+  })
+
+  test('a long stream, arriving while earlier jobs wait, runs every job exactly once and in order', () => {
+    const { gate, runTurn } = manual(10, 100_000)
+    const ran: number[] = []
+    let n = 0
+    for (; n < 5_000; n++) gate.admit(((i) => () => ran.push(i))(n))
+    for (let t = 0; t < 2_000; t++) {
+      gate.admit(((i) => () => ran.push(i))(n++))
+      runTurn()
+    }
+    while (gate.size > 0) runTurn()
+    expect(ran).toEqual(Array.from({ length: n }, (_, i) => i))
   })
 })
