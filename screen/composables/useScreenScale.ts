@@ -2,7 +2,7 @@ import { computed, onMounted, onScopeDispose, shallowRef, toValue, watch } from 
 import type { ComputedRef, MaybeRefOrGetter, Ref, ShallowRef } from 'vue'
 import { computeScale } from './scale.ts'
 import type { CanvasTransform, ScaleMode, Size } from './scale.ts'
-import { effectivePixelRatio } from './pixelRatio.ts'
+import { effectivePixelRatio } from '../../widgets/common/pixelRatio.ts'
 
 export interface UseScreenScaleReturn {
   transform: ShallowRef<CanvasTransform>

@@ -6,7 +6,7 @@
  */
 import { defineStore } from 'pinia'
 import { computed, ref } from 'vue'
-import type { Locale } from '../format.ts'
+import type { Locale } from '../../widgets/common/format.ts'
 
 export const LOCALES = ['zh-CN', 'en'] as const satisfies readonly Locale[]
 const STORAGE_KEY = 'cockpit.locale'

@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'vitest'
 import { advance, dwellMs, parsePlaylist, preloadAt, showScreen, startCarousel, upcoming } from '../../screen/composables/carousel.ts'
 import { deriveQueries, freshnessBudget, windowLength } from '../../screen/composables/widgetQueries.ts'
-import { effectivePixelRatio } from '../../screen/composables/pixelRatio.ts'
+import { effectivePixelRatio } from '../../widgets/common/pixelRatio.ts'
 import { gridBoxes } from '../../screen/composables/gridLayout.ts'
 import { message } from '../../screen/stores/locale.ts'
 import type { Query } from '../../protocol/query.ts'

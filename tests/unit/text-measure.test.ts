@@ -1,6 +1,6 @@
-/** Chart text widths from characters measured once (screen/charts/measure.ts). */
+/** Chart text widths from characters measured once (widgets/common/charts/measure.ts). */
 import { describe, expect, test } from 'vitest'
-import { createTextMeasure } from '../../screen/charts/measure.ts'
+import { createTextMeasure } from '../../widgets/common/charts/measure.ts'
 
 function fakeContext() {
   const measured: string[] = []

@@ -1,7 +1,7 @@
 /**
  * Helpers of the widget component tests: results shaped like the server's, and a stand-in for
  * ECharts that records the options a widget passes (happy-dom has no canvas to draw on).
- * The test file mocks screen/charts/echarts.ts with `echartsStandIn`.
+ * The test file mocks widgets/common/charts/echarts.ts with `echartsStandIn`.
  */
 import { mount } from '@vue/test-utils'
 import type { Component } from 'vue'

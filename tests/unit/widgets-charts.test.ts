@@ -21,7 +21,7 @@ import { stockTurnover } from '../../widgets/stock-turnover/manifest.ts'
 import { ROUTE_DIMENSION, transferFlow } from '../../widgets/transfer-flow/manifest.ts'
 import type { WidgetManifest } from '../../widgets/define-widget.ts'
 
-vi.mock('../../screen/charts/echarts.ts', async () => (await import('./widget-kit.ts')).echartsStandIn)
+vi.mock('../../widgets/common/charts/echarts.ts', async () => (await import('./widget-kit.ts')).echartsStandIn)
 
 beforeEach(() => {
   charts.length = 0

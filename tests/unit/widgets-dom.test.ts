@@ -22,7 +22,7 @@ import { titleClock } from '../../widgets/title-clock/manifest.ts'
 import { migrateOptions } from '../../widgets/define-widget.ts'
 import type { WidgetManifest } from '../../widgets/define-widget.ts'
 
-vi.mock('../../screen/charts/echarts.ts', async () => (await import('./widget-kit.ts')).echartsStandIn)
+vi.mock('../../widgets/common/charts/echarts.ts', async () => (await import('./widget-kit.ts')).echartsStandIn)
 
 afterEach(() => {
   document.body.innerHTML = ''

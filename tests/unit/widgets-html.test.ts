@@ -17,7 +17,7 @@ import type { WidgetId } from '../../widgets/registry.ts'
 import type { Locale, WidgetManifest } from '../../widgets/define-widget.ts'
 import type { QueryResult } from '../../protocol/query.ts'
 
-vi.mock('../../screen/charts/echarts.ts', async () => (await import('./widget-kit.ts')).echartsStandIn)
+vi.mock('../../widgets/common/charts/echarts.ts', async () => (await import('./widget-kit.ts')).echartsStandIn)
 
 beforeEach(() => {
   charts.length = 0

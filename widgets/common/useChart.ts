@@ -1,7 +1,7 @@
 import { onMounted, onScopeDispose, shallowRef, watch } from 'vue'
 import type { Ref, ShallowRef } from 'vue'
-import { init } from '../charts/echarts.ts'
-import type { EChartsType } from '../charts/echarts.ts'
+import { init } from './charts/echarts.ts'
+import type { EChartsType } from './charts/echarts.ts'
 import { usePixelRatio } from './pixelRatio.ts'
 
 type ChartEventHandler = (params: unknown) => void

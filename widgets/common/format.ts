@@ -2,7 +2,7 @@
  * Number formatting for the screen: 万/亿 in Chinese, K/M/B in English, the currency a result names.
  * Every figure a widget shows goes through here, so a wall reads the same in every widget.
  */
-import type { Unit } from '../protocol/metrics.ts'
+import type { Unit } from '../../protocol/metrics.ts'
 
 export type Locale = 'zh-CN' | 'en'
 

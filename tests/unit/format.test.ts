@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest'
-import { bucketLabel, change, clockMinute, clockTime, compact, formatAxis, formatChange, formatDelta, formatPoints, formatValue, longDate } from '../../screen/format.ts'
+import { bucketLabel, change, clockMinute, clockTime, compact, formatAxis, formatChange, formatDelta, formatPoints, formatValue, longDate } from '../../widgets/common/format.ts'
 
 describe('wall number formatting', () => {
   test('Chinese magnitudes: 万 and 亿', () => {
