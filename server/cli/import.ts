@@ -12,6 +12,7 @@
 import { createHash } from 'node:crypto'
 import { createReadStream } from 'node:fs'
 import { appendFile, open, rename, rm, stat, writeFile, readFile } from 'node:fs/promises'
+import { setTimeout as sleep } from 'node:timers/promises'
 import { pathToFileURL } from 'node:url'
 import { parseArgs } from 'node:util'
 import cliProgress from 'cli-progress'
@@ -19,7 +20,6 @@ import { parse as parseCsv } from 'csv-parse'
 import { MAX_JSON_BATCH } from '../../protocol/movement.ts'
 import type { FieldError, RejectedMovement } from '../../protocol/movement.ts'
 import { validateMovement } from '../ingest/validate.ts'
-import { sleep } from '../../mock-feeds/feed.ts'
 
 export type ImportFormat = 'ndjson' | 'csv'
 
@@ -273,9 +273,18 @@ async function postBatch(o: ImportOptions, batch: unknown[], stats: ImportStats)
       throw new ImportError(`the cockpit at ${o.url} has not accepted the batch for ${Math.round((Date.now() - started) / 1000)} s; run again later to resume`)
     }
     stats.retries++
-    await sleep(wait, o.signal)
+    await pause(wait, o.signal)
     if (o.signal?.aborted) throw new ImportError('interrupted while the cockpit was unavailable; run again to resume')
     delay = Math.min(delay * 2, 10_000)
+  }
+}
+
+/** Waits `ms`, or less when `signal` aborts: the caller looks at `signal.aborted` afterwards. */
+async function pause(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  try {
+    await sleep(ms, undefined, { signal })
+  } catch (err) {
+    if (!signal?.aborted) throw err
   }
 }
 
