@@ -3,7 +3,10 @@
  * falls in, where a bucket starts and ends, and how to tile a period with the fewest buckets.
  * Pure functions (plus memo caches); DST-safe because offsets are looked up per instant.
  */
-import type { Resolution } from '../redis/keys.ts'
+
+/** Time resolutions of counters, finest first; `now` holds running levels (stock on hand). */
+export type Resolution = 'minute' | 'hour' | 'day' | 'month'
+export const RESOLUTIONS: readonly Resolution[] = ['minute', 'hour', 'day', 'month']
 
 export interface LocalParts {
   year: number

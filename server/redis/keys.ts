@@ -3,10 +3,12 @@
  * Layout and the reasons for it: docs/architecture.md#redis-key-layout.
  */
 import type { Dimension } from '../../protocol/metrics.ts'
+import type { Resolution } from '../domain/time.ts'
 
-/** Time resolutions of counters; `now` holds running levels (stock on hand). */
-export type Resolution = 'minute' | 'hour' | 'day' | 'month'
-export const RESOLUTIONS: readonly Resolution[] = ['minute', 'hour', 'day', 'month']
+// The calendar owns resolutions; key builders take one, so their callers find it here too.
+export type { Resolution } from '../domain/time.ts'
+export { RESOLUTIONS } from '../domain/time.ts'
+
 const RES_CODE: Record<Resolution, string> = { minute: 'm', hour: 'h', day: 'd', month: 'M' }
 
 /** Counter dimension: `all` (the total, field `_`) or a dimension; `pair` is sku|warehouse for levels. */
