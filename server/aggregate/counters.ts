@@ -1,6 +1,6 @@
 /**
  * The counters the aggregator keeps, by code (short: a code is part of every counter key).
- * Which metric reads which counters is server/query/formulas.ts; docs/metrics.md explains both.
+ * Which metric reads which counters is server/aggregate/formulas.ts; docs/metrics.md explains both.
  */
 import type { CounterDim, Resolution } from '../redis/keys.ts'
 

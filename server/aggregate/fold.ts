@@ -20,7 +20,7 @@ import { ALL_FIELD, RESOLUTIONS } from '../redis/keys.ts'
 import type { NormalizedMovement } from '../ingest/validate.ts'
 import { COUNTERS, DIM_RESOLUTIONS, LEVELS, UNSPECIFIED, pairField } from './counters.ts'
 import type { CounterCode, LevelCode } from './counters.ts'
-import { metricsOfCounters } from '../query/formulas.ts'
+import { metricsOfCounters } from './formulas.ts'
 
 /** Where master data fills dimensions a movement does not carry. */
 export interface DimensionSource {

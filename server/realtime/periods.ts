@@ -13,7 +13,7 @@ import type { Query } from '../../protocol/query.ts'
 import type { RetentionConfig } from '../config.ts'
 import type { BusinessCalendar } from '../domain/time.ts'
 import type { Resolution } from '../redis/keys.ts'
-import { FORMULAS } from '../query/formulas.ts'
+import { FORMULAS } from '../aggregate/formulas.ts'
 import { durationMs, previousPeriod, resolvePeriod } from '../query/period.ts'
 
 export interface PeriodRules {
