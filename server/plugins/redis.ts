@@ -10,7 +10,7 @@ import { EventEmitter } from 'node:events'
 import fp from 'fastify-plugin'
 import { Redis } from 'ioredis'
 import type { CockpitConfig } from '../config.ts'
-import { createKeys, type Keys } from './keys.ts'
+import { createKeys, type Keys } from '../redis/keys.ts'
 
 export interface RedisState extends EventEmitter<{ change: [up: boolean] }> {
   readonly up: boolean
