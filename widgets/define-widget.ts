@@ -1,7 +1,8 @@
 /**
  * A widget declares itself (Grafana panel-plugin habit): id, titles, an option schema with its
- * defaults side by side, migrations of stored options, and the named queries it needs. The
- * component only renders what it is given: `{ data, options, width, height }`; it never fetches.
+ * defaults side by side, migrations of stored options, the named queries it needs, and what the
+ * editor shows of it (palette icon and group, start and least size, option labels). The component
+ * only renders what it is given: `{ data, options, width, height }`; it never fetches.
  * Manifests import no .vue file, so the server can validate screens with them.
  */
 import type { Static, TSchema } from 'typebox'
@@ -10,13 +11,47 @@ import type { Query, QueryResult } from '../protocol/query.ts'
 export type Locale = 'zh-CN' | 'en'
 export type Titles = Readonly<Record<Locale, string>>
 
+/** Groups of the editor's palette, in the order it shows them. */
+export const WIDGET_GROUPS = {
+  general: { 'zh-CN': '通用', en: 'General' },
+  sales: { 'zh-CN': '销售', en: 'Sales' },
+  purchasing: { 'zh-CN': '采购', en: 'Purchasing' },
+  stock: { 'zh-CN': '库存', en: 'Stock' },
+  cash: { 'zh-CN': '资金', en: 'Cash' },
+  layout: { 'zh-CN': '版面', en: 'Layout' },
+} as const satisfies Record<string, Titles>
+export type WidgetGroup = keyof typeof WIDGET_GROUPS
+
+/** Size in cells of a 12 × 12 grid (the editor scales it to the screen's grid). */
+export interface WidgetSize {
+  /** what a new instance starts with */
+  readonly w: number
+  readonly h: number
+  /** the least the editor lets it be resized to */
+  readonly minW: number
+  readonly minH: number
+}
+
+/** Form labels of a widget's own options, by option name. */
+export type OptionLabels<O> = Readonly<Partial<Record<Extract<keyof O, string>, Titles>>>
+
 export interface WidgetManifest<S extends TSchema = TSchema> {
   readonly id: string
   /** version of the options shape; stored options of older versions go through `migrations` */
   readonly version: number
   readonly title: Titles
+  /** the editor palette's glyph: one character */
+  readonly icon: string
+  /** the palette group it is listed under */
+  readonly group: WidgetGroup
+  readonly size: WidgetSize
   readonly options: S
   readonly defaults: Static<S>
+  /**
+   * form labels of options the shared vocabulary (widgets/common/option-labels.ts) does not name;
+   * a label here wins over the shared one
+   */
+  readonly labels: OptionLabels<Static<S>>
   /** migrations[v] turns options of version v into version v + 1 */
   readonly migrations: Readonly<Record<number, (old: Record<string, unknown>) => Record<string, unknown>>>
   /** the queries this widget needs, by name; their results arrive as `data[name]` */

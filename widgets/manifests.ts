@@ -1,4 +1,9 @@
-/** Every widget's manifest by id: what the server needs to validate screens (no components). */
+/**
+ * Every widget, registered by one line each in MANIFESTS below: the only list of widgets. The server
+ * validates screens with these manifests; the screen finds each widget's component in its folder
+ * (widgets/registry.ts) and the editor reads its palette entry, size and labels from the manifest.
+ */
+import type { WidgetManifest } from './define-widget.ts'
 import { cashFlow } from './cash-flow/manifest.ts'
 import { gauge } from './gauge/manifest.ts'
 import { kpiCard } from './kpi-card/manifest.ts'
@@ -31,10 +36,21 @@ export const MANIFESTS = {
   'stock-turnover': stockTurnover,
   'movement-ticker': movementTicker,
   'title-clock': titleClock,
-} as const
+} as const satisfies { readonly [id: string]: WidgetManifest }
 
 export type WidgetId = keyof typeof MANIFESTS
 
 export function isWidgetId(id: string): id is WidgetId {
   return Object.hasOwn(MANIFESTS, id)
 }
+
+/**
+ * A widget's manifest with its options seen as unknown: what code handling every widget alike
+ * (validation, migration, queries of stored options) works with.
+ */
+export function manifestOf(id: WidgetId): WidgetManifest {
+  return MANIFESTS[id]
+}
+
+/** Every widget id, in registration order (the palette's order within a group). */
+export const WIDGET_IDS = Object.keys(MANIFESTS) as WidgetId[]

@@ -1,25 +1,31 @@
-/** Widget id → manifest and component loader. Adding a widget: its folder and one line here. */
+/**
+ * Widget id → manifest and component loader, for the screen. Nothing to add here for a new widget:
+ * its component is the file `widgets/<id>/<Name>.vue` (`kpi-card` → `KpiCard.vue`), found in its
+ * folder, and its manifest is registered in widgets/manifests.ts. Each component types its props
+ * from its own manifest (`WidgetProps<Static<typeof manifest.options>>`).
+ */
 import type { Component } from 'vue'
-import { MANIFESTS } from './manifests.ts'
+import { MANIFESTS, WIDGET_IDS } from './manifests.ts'
 import type { WidgetId } from './manifests.ts'
 
-export const COMPONENTS: Record<WidgetId, () => Promise<{ default: Component }>> = {
-  'kpi-card': () => import('./kpi-card/KpiCard.vue'),
-  'trend-line': () => import('./trend-line/TrendLine.vue'),
-  'ranking-bar': () => import('./ranking-bar/RankingBar.vue'),
-  'stock-alerts': () => import('./stock-alerts/StockAlerts.vue'),
-  'share-donut': () => import('./share-donut/ShareDonut.vue'),
-  gauge: () => import('./gauge/Gauge.vue'),
-  'stock-heatmap': () => import('./stock-heatmap/StockHeatmap.vue'),
-  'cash-flow': () => import('./cash-flow/CashFlow.vue'),
-  'purchase-pipeline': () => import('./purchase-pipeline/PurchasePipeline.vue'),
-  'supplier-scorecard': () => import('./supplier-scorecard/SupplierScorecard.vue'),
-  'transfer-flow': () => import('./transfer-flow/TransferFlow.vue'),
-  'margin-by-category': () => import('./margin-by-category/MarginByCategory.vue'),
-  'stock-turnover': () => import('./stock-turnover/StockTurnover.vue'),
-  'movement-ticker': () => import('./movement-ticker/MovementTicker.vue'),
-  'title-clock': () => import('./title-clock/TitleClock.vue'),
+export type ComponentLoader = () => Promise<{ default: Component }>
+
+// lazy: each widget's code is a chunk of its own, loaded when a screen shows it
+const FILES = import.meta.glob<{ default: Component }>('./*/*.vue')
+
+/** The component's file name for a widget id: `kpi-card` → `KpiCard.vue`. */
+export function componentFile(id: string): string {
+  return `${id.replace(/(^|-)([a-z0-9])/g, (_m, _dash: string, c: string) => c.toUpperCase())}.vue`
 }
+
+function loaderOf(id: WidgetId): ComponentLoader {
+  const loader = FILES[`./${id}/${componentFile(id)}`]
+  // a registered widget without its component is a build mistake: fail where the screen starts
+  if (!loader) throw new Error(`widget ${id} has no component widgets/${id}/${componentFile(id)}`)
+  return loader
+}
+
+export const COMPONENTS: Readonly<Record<WidgetId, ComponentLoader>> = Object.fromEntries(WIDGET_IDS.map((id) => [id, loaderOf(id)])) as Record<WidgetId, ComponentLoader>
 
 export { MANIFESTS }
 export type { WidgetId }

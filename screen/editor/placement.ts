@@ -3,26 +3,21 @@
  * other small layout rules of the editor, as plain functions.
  */
 import type { ScreenDefinition, WidgetInstance } from '../../protocol/screen.ts'
+import type { WidgetSize } from '../../widgets/define-widget.ts'
+import { MANIFESTS, isWidgetId } from '../../widgets/manifests.ts'
 
-/** Size a new widget starts with, in grid cells of a 12-column screen. */
-export const DEFAULT_SIZES: Record<string, { w: number; h: number }> = {
-  'kpi-card': { w: 3, h: 2 },
-  'trend-line': { w: 6, h: 4 },
-  'ranking-bar': { w: 4, h: 6 },
-  'stock-alerts': { w: 4, h: 5 },
-  'share-donut': { w: 4, h: 5 },
-  gauge: { w: 3, h: 3 },
-  'stock-heatmap': { w: 6, h: 5 },
-  'cash-flow': { w: 6, h: 4 },
-  'purchase-pipeline': { w: 6, h: 3 },
-  'supplier-scorecard': { w: 4, h: 5 },
-  'transfer-flow': { w: 4, h: 5 },
-  'margin-by-category': { w: 4, h: 5 },
-  'stock-turnover': { w: 4, h: 4 },
-  'movement-ticker': { w: 4, h: 6 },
-  'title-clock': { w: 6, h: 1 },
+/** Size of a widget type the registry does not know (a screen from a newer cockpit), 12-column cells. */
+const FALLBACK_SIZE = { w: 4, h: 3, minW: 1, minH: 1 }
+
+/** A widget type's size on a 12 × 12 grid, from its manifest. */
+function sizeOf(widget: string): WidgetSize {
+  return isWidgetId(widget) ? MANIFESTS[widget].size : FALLBACK_SIZE
 }
-const FALLBACK_SIZE = { w: 4, h: 3 }
+
+/** Scales a 12-cell measure to a grid of `cells`, at least 1 and at most the grid. */
+function scaled(value: number, cells: number): number {
+  return Math.max(1, Math.min(cells, Math.round((value * cells) / 12)))
+}
 
 type Box = Pick<WidgetInstance, 'x' | 'y' | 'w' | 'h'>
 
@@ -32,11 +27,17 @@ export function overlaps(a: Box, b: Box): boolean {
 
 /** The size a widget type starts with on this grid (scaled from 12 columns, at least 1×1, inside the grid). */
 export function startSize(widget: string, grid: ScreenDefinition['grid']): { w: number; h: number } {
-  const base = DEFAULT_SIZES[widget] ?? FALLBACK_SIZE
-  return {
-    w: Math.max(1, Math.min(grid.columns, Math.round((base.w * grid.columns) / 12))),
-    h: Math.max(1, Math.min(grid.rows, Math.round((base.h * grid.rows) / 12))),
-  }
+  const size = sizeOf(widget)
+  return { w: scaled(size.w, grid.columns), h: scaled(size.h, grid.rows) }
+}
+
+/**
+ * The least a widget type may be resized to on this grid: its manifest's minimum scaled like the
+ * start size, except that a minimum of 1 stays one cell on any grid (every widget draws in one).
+ */
+export function minSize(widget: string, grid: ScreenDefinition['grid']): { w: number; h: number } {
+  const size = sizeOf(widget)
+  return { w: size.minW <= 1 ? 1 : scaled(size.minW, grid.columns), h: size.minH <= 1 ? 1 : scaled(size.minH, grid.rows) }
 }
 
 /** The first free area of a size, scanning rows top to bottom then columns; undefined when the screen is full. */

@@ -4,7 +4,8 @@
  * enums → multi-select. Anything else is edited as JSON. Pure: the form component renders these.
  */
 import { DIMENSIONS, INTERVALS, METRICS } from '../../protocol/metrics.ts'
-import type { Locale } from '../../widgets/define-widget.ts'
+import type { Locale, Titles } from '../../widgets/define-widget.ts'
+import { optionLabel } from '../../widgets/common/option-labels.ts'
 
 type Json = Record<string, unknown>
 
@@ -36,41 +37,6 @@ export interface FormField {
   suggestions?: string[]
   /** for lists of codes: which master data the codes name (the editor offers the known ones) */
   codes?: 'sku' | 'category' | 'warehouse' | 'partner' | 'region' | 'channel'
-}
-
-const LABELS: Record<string, Record<Locale, string>> = {
-  metric: { 'zh-CN': '指标', en: 'Metric' },
-  metrics: { 'zh-CN': '指标（可多选）', en: 'Metrics' },
-  window: { 'zh-CN': '时间窗口', en: 'Period' },
-  interval: { 'zh-CN': '时间粒度', en: 'Interval' },
-  compare: { 'zh-CN': '与上期对比', en: 'Compare with previous period' },
-  title: { 'zh-CN': '标题', en: 'Title' },
-  groupBy: { 'zh-CN': '分组维度', en: 'Group by' },
-  top: { 'zh-CN': '显示前 N 名', en: 'Top N' },
-  limit: { 'zh-CN': '最多行数', en: 'Rows' },
-  warehouse: { 'zh-CN': '仓库', en: 'Warehouse' },
-  scrollSeconds: { 'zh-CN': '滚动一遍（秒）', en: 'Seconds per scroll' },
-  area: { 'zh-CN': '填充面积', en: 'Fill area' },
-  warehouses: { 'zh-CN': '仓库（代码）', en: 'Warehouses (codes)' },
-  categories: { 'zh-CN': '品类（代码）', en: 'Categories (codes)' },
-  skus: { 'zh-CN': '商品（代码）', en: 'SKUs (codes)' },
-  rows: { 'zh-CN': '行', en: 'Rows' },
-  members: { 'zh-CN': '行（代码）', en: 'Rows (codes)' },
-  sparkline: { 'zh-CN': '迷你趋势线', en: 'Sparkline' },
-  min: { 'zh-CN': '最小值', en: 'Minimum' },
-  max: { 'zh-CN': '最大值', en: 'Maximum' },
-  warn: { 'zh-CN': '警戒值', en: 'Warning level' },
-  good: { 'zh-CN': '良好值', en: 'Good level' },
-  higherIsBetter: { 'zh-CN': '越高越好', en: 'Higher is better' },
-  scale: { 'zh-CN': '着色基准', en: 'Colour scale' },
-  onTimeTarget: { 'zh-CN': '准时率目标', en: 'On-time target' },
-  returnLimit: { 'zh-CN': '退货率上限', en: 'Return rate limit' },
-  trend: { 'zh-CN': '趋势', en: 'Trend' },
-  minutes: { 'zh-CN': '最近分钟数', en: 'Minutes' },
-  heading: { 'zh-CN': '大标题', en: 'Heading' },
-  timeZone: { 'zh-CN': '时区', en: 'Time zone' },
-  showDate: { 'zh-CN': '显示日期', en: 'Show the date' },
-  showSeconds: { 'zh-CN': '显示秒', en: 'Show seconds' },
 }
 
 const VALUE_LABELS: Record<string, Record<Locale, string>> = {
@@ -114,23 +80,24 @@ export function valueLabel(value: string | number | boolean, locale: Locale): st
   return key
 }
 
-export function fieldLabel(key: string, locale: Locale): string {
-  return LABELS[key]?.[locale] ?? key
+/** An option's label: the widget's own (its manifest's `labels`), else the shared one, else its name. */
+export function fieldLabel(key: string, locale: Locale, labels: Readonly<Partial<Record<string, Titles>>> = {}): string {
+  return optionLabel(labels, key, locale) ?? key
 }
 
-/** The form of an object schema, one field per property, in the schema's order. */
 /**
- * The form of an option schema. `options` (the current values) let a list of codes follow another
- * option: `members` names the codes of the dimension `rows` says (a heat map's SKUs or categories).
+ * The form of an option schema, one field per property, in the schema's order. `options` (the
+ * current values) let a list of codes follow another option: `members` names the codes of the
+ * dimension `rows` says (a heat map's SKUs or categories). `labels` are the widget's own.
  */
-export function formFields(schema: unknown, locale: Locale, options: Record<string, unknown> = {}): FormField[] {
+export function formFields(schema: unknown, locale: Locale, options: Record<string, unknown> = {}, labels: Readonly<Partial<Record<string, Titles>>> = {}): FormField[] {
   const root = schema as Json
   const properties = (root.properties ?? {}) as Record<string, Json>
   const required = new Set((root.required ?? []) as string[])
   return Object.entries(properties).map(([key, prop]) => {
     const base = {
       key,
-      label: fieldLabel(key, locale),
+      label: fieldLabel(key, locale, labels),
       required: required.has(key),
       ...(typeof prop.description === 'string' ? { hint: prop.description } : {}),
     }

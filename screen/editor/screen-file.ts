@@ -6,8 +6,8 @@
  */
 import { ScreenDefinition } from '../../protocol/screen.ts'
 import type { WidgetInstance } from '../../protocol/screen.ts'
-import { MANIFESTS, isWidgetId } from '../../widgets/manifests.ts'
-import type { Locale, WidgetManifest } from '../../widgets/define-widget.ts'
+import { isWidgetId, manifestOf } from '../../widgets/manifests.ts'
+import type { Locale } from '../../widgets/define-widget.ts'
 import { optionErrors, problems } from './validate.ts'
 
 /** instance id → field → message (`''` for the instance itself) */
@@ -16,7 +16,7 @@ export type InstanceErrors = Record<string, Record<string, string>>
 export function instanceErrors(instance: WidgetInstance, screen: Pick<ScreenDefinition, 'grid'>, locale: Locale): Record<string, string> {
   const zh = locale === 'zh-CN'
   if (!isWidgetId(instance.widget)) return { '': zh ? `未知的组件类型 ${instance.widget}` : `unknown widget type ${instance.widget}` }
-  const manifest = MANIFESTS[instance.widget] as unknown as WidgetManifest
+  const manifest = manifestOf(instance.widget)
   const errors = optionErrors(manifest.options, instance.options, locale)
   if (instance.x + instance.w > screen.grid.columns || instance.y + instance.h > screen.grid.rows) {
     errors[''] ??= zh ? '超出了屏幕网格' : 'lies outside the screen grid'

@@ -6,8 +6,7 @@
 import { METRICS, PERIOD_KINDS } from '../../protocol/metrics.ts'
 import type { WidgetInstance } from '../../protocol/screen.ts'
 import { migrateOptions } from '../../widgets/define-widget.ts'
-import type { WidgetManifest } from '../../widgets/define-widget.ts'
-import { MANIFESTS, isWidgetId } from '../../widgets/manifests.ts'
+import { isWidgetId, manifestOf } from '../../widgets/manifests.ts'
 
 export type Period = { window: string } | { from: string; to: string }
 
@@ -80,7 +79,7 @@ export function periodFromQuery(query: Record<string, unknown>, timeZone: string
  */
 export function followsPeriod(instance: WidgetInstance): boolean {
   if (!isWidgetId(instance.widget)) return false
-  const manifest = MANIFESTS[instance.widget] as unknown as WidgetManifest
+  const manifest = manifestOf(instance.widget)
   const options = migrateOptions(manifest, instance.options, instance.optionsVersion ?? manifest.version)
   return Object.values(manifest.queries(options)).some((q) => PERIOD_KINDS.includes(METRICS[q.metric].kind))
 }

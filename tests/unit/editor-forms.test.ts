@@ -30,6 +30,16 @@ describe('options form from a widget schema', () => {
     expect(trend.interval).toMatchObject({ kind: 'select' })
   })
 
+  test("a widget's own options are labelled by its manifest, shared ones by the shared vocabulary", () => {
+    const gauge = MANIFESTS.gauge
+    const en = Object.fromEntries(formFields(gauge.options, 'en', {}, gauge.labels).map((f) => [f.key, f.label]))
+    expect(en).toMatchObject({ metric: 'Metric', window: 'Period', warn: 'Warning level', higherIsBetter: 'Higher is better' })
+    const zh = Object.fromEntries(formFields(gauge.options, 'zh-CN', {}, { ...gauge.labels, metric: { 'zh-CN': '比率', en: 'Rate' } }).map((f) => [f.key, f.label]))
+    expect(zh).toMatchObject({ metric: '比率', good: '良好值' })
+    // without the manifest's labels a widget's own option shows its name
+    expect(formFields(gauge.options, 'en').find((f) => f.key === 'warn')!.label).toBe('warn')
+  })
+
   test('emptying an optional field removes it; a required one is left for validation to report', () => {
     const fields = formFields(MANIFESTS['kpi-card'].options, 'en')
     const title = fields.find((f) => f.key === 'title')!
@@ -134,12 +144,18 @@ describe('placing a new widget', () => {
     expect(newInstanceId({ widgets: [w('kpi-card-1', 0, 0, 1, 1), w('kpi-card-3', 0, 0, 1, 1)] }, 'kpi-card')).toBe('kpi-card-2')
   })
 
-  test('every registered widget has a start size and fits a 12×12 screen', async () => {
-    const { DEFAULT_SIZES } = await import('../../screen/editor/placement.ts')
-    for (const id of Object.keys(MANIFESTS)) {
-      expect(DEFAULT_SIZES[id], id).toBeDefined()
-      expect(DEFAULT_SIZES[id]!.w).toBeLessThanOrEqual(12)
+  test('every registered widget starts at its manifest size, inside a 12×12 screen', async () => {
+    const { startSize } = await import('../../screen/editor/placement.ts')
+    for (const [id, m] of Object.entries(MANIFESTS)) {
+      expect(startSize(id, { columns: 12, rows: 12 }), id).toEqual({ w: m.size.w, h: m.size.h })
+      expect(m.size.w, id).toBeLessThanOrEqual(12)
     }
+  })
+
+  test('the least size follows the manifest; one cell stays one cell on any grid', async () => {
+    const { minSize } = await import('../../screen/editor/placement.ts')
+    expect(minSize('kpi-card', { columns: 24, rows: 24 })).toEqual({ w: 1, h: 1 })
+    expect(minSize('no-such-widget', { columns: 12, rows: 12 })).toEqual({ w: 1, h: 1 })
   })
 })
 

@@ -1,12 +1,14 @@
 import { describe, expect, test } from 'vitest'
 import { Compile } from 'typebox/compile'
-import { readdirSync } from 'node:fs'
+import { existsSync, readdirSync } from 'node:fs'
 import { METRICS, PERIOD_KINDS } from '../../protocol/metrics.ts'
 import { Query } from '../../protocol/query.ts'
 import { ScreenDefinition } from '../../protocol/screen.ts'
-import { MANIFESTS, isWidgetId } from '../../widgets/manifests.ts'
-import { migrateOptions } from '../../widgets/define-widget.ts'
+import { MANIFESTS, isWidgetId, manifestOf } from '../../widgets/manifests.ts'
+import { WIDGET_GROUPS, migrateOptions } from '../../widgets/define-widget.ts'
 import type { WidgetManifest } from '../../widgets/define-widget.ts'
+import { optionLabel } from '../../widgets/common/option-labels.ts'
+import { componentFile } from '../../widgets/registry.ts'
 import { TEMPLATES } from '../../widgets/templates/index.ts'
 import { intervalFor, metricQuery } from '../../widgets/common/query.ts'
 import { gaugeBand } from '../../widgets/gauge/manifest.ts'
@@ -17,6 +19,7 @@ import { supplierScorecard } from '../../widgets/supplier-scorecard/manifest.ts'
 
 const queryValidator = Compile(Query)
 const manifests = Object.entries(MANIFESTS) as [string, WidgetManifest][]
+const widgetsDir = new URL('../../widgets/', import.meta.url)
 
 /**
  * What the query engine refuses although the schema allows it (server/query/engine.ts): a period
@@ -71,9 +74,35 @@ describe.each(manifests)('widget %s', (id, manifest) => {
     }
   })
 
+  test('it gives the editor everything: palette icon and group, start and least size, a label for every option', () => {
+    // a manifest written without the type (plain JS, a cast) still has to carry every field
+    for (const field of ['id', 'version', 'title', 'icon', 'group', 'size', 'options', 'defaults', 'labels', 'migrations', 'queries'] as const) {
+      expect(manifest[field], `${id}: ${field}`).toBeDefined()
+    }
+    expect([...manifest.icon], `${id}: icon is one character`).toHaveLength(1)
+    expect(Object.keys(WIDGET_GROUPS), `${id}: group`).toContain(manifest.group)
+    const { w, h, minW, minH } = manifest.size
+    for (const [name, v] of Object.entries({ w, h, minW, minH })) expect(Number.isInteger(v) && v >= 1 && v <= 12, `${id}: size.${name} = ${v}`).toBe(true)
+    expect(minW <= w && minH <= h, `${id}: the least size fits in the start size`).toBe(true)
+    const props = Object.keys((manifest.options as unknown as { properties: Record<string, unknown> }).properties)
+    for (const key of Object.keys(manifest.labels)) expect(props, `${id}: labels.${key} names no option`).toContain(key)
+    for (const key of props) {
+      for (const locale of ['zh-CN', 'en'] as const) expect(optionLabel(manifest.labels, key, locale), `${id}: no ${locale} label for option ${key}`).toMatch(/\S/)
+    }
+  })
+
+  test('its component is in its folder, where the screen finds it', () => {
+    expect(existsSync(new URL(`${id}/${componentFile(id)}`, widgetsDir)), `widgets/${id}/${componentFile(id)}`).toBe(true)
+  })
+
   test('migrations exist for every older version', () => {
     for (let v = 1; v < manifest.version; v++) expect(typeof manifest.migrations[v], `migration ${v}`).toBe('function')
   })
+})
+
+test('every widget folder is registered (its one line in widgets/manifests.ts)', () => {
+  const folders = readdirSync(widgetsDir, { withFileTypes: true }).filter((d) => d.isDirectory() && existsSync(new URL(`${d.name}/manifest.ts`, widgetsDir)))
+  expect(folders.map((d) => d.name).sort()).toEqual(Object.keys(MANIFESTS).sort())
 })
 
 describe('option migrations', () => {
@@ -190,10 +219,13 @@ describe('templates', () => {
     expect(new Set(TEMPLATES.map((t) => t.id)).size).toBe(3)
   })
 
-  test('together they use every widget type that shows business figures', () => {
-    const used = new Set(TEMPLATES.flatMap((t) => t.widgets.map((w) => w.widget)))
-    // the title clock is for screens without the wall's own title bar
-    expect(Object.keys(MANIFESTS).filter((id) => !used.has(id))).toEqual(['title-clock'])
+  test('together they show every palette group of business figures, with registered widgets only', () => {
+    const used = TEMPLATES.flatMap((t) => t.widgets.map((w) => w.widget))
+    expect(used.filter((id) => !isWidgetId(id))).toEqual([])
+    // layout widgets (the title clock) are for screens without the wall's own title bar; a new
+    // widget need not be fitted into a template (adding one stays inside its folder)
+    const groups = new Set(used.filter(isWidgetId).map((id) => MANIFESTS[id].group))
+    expect([...groups].sort()).toEqual(Object.keys(WIDGET_GROUPS).filter((g) => g !== 'layout').sort())
   })
 })
 
@@ -209,7 +241,7 @@ describe.each(TEMPLATES.map((t) => [t.id, t] as const))('template %s', (_id, scr
     const cells = new Set<string>()
     for (const w of screen.widgets) {
       if (!isWidgetId(w.widget)) throw new Error(`unknown widget ${w.widget}`)
-      const manifest = MANIFESTS[w.widget] as unknown as WidgetManifest
+      const manifest = manifestOf(w.widget)
       expect(w.optionsVersion ?? manifest.version, w.id).toBe(manifest.version)
       const options = migrateOptions(manifest, w.options, w.optionsVersion ?? manifest.version)
       expect(Compile(manifest.options).Errors(options), w.id).toEqual([])

@@ -12,6 +12,9 @@ export const gauge = defineWidget({
   id: 'gauge',
   version: 1,
   title: { 'zh-CN': '仪表盘', en: 'Gauge' },
+  icon: '◠',
+  group: 'general',
+  size: { w: 3, h: 3, minW: 1, minH: 1 },
   options: Type.Object({
     metric: Type.Enum(METRIC_NAMES, { description: 'the rate shown (on-time shipment, gross margin, …)' }),
     window: Type.String({ pattern: WINDOW_PATTERN, description: 'period' }),
@@ -28,6 +31,13 @@ export const gauge = defineWidget({
     title: Type.Optional(Type.String({ maxLength: 40 })),
   }),
   defaults: { metric: 'fulfilment.onTimeRate', window: 'today', min: 0, max: 1, warn: 0.85, good: 0.95, higherIsBetter: true, compare: true },
+  labels: {
+    min: { 'zh-CN': '最小值', en: 'Minimum' },
+    max: { 'zh-CN': '最大值', en: 'Maximum' },
+    warn: { 'zh-CN': '警戒值', en: 'Warning level' },
+    good: { 'zh-CN': '良好值', en: 'Good level' },
+    higherIsBetter: { 'zh-CN': '越高越好', en: 'Higher is better' },
+  },
   migrations: {},
   queries: (o) => ({ value: metricQuery(o.metric, o.window, o.compare ? { compare: 'previous' } : {}) }),
 })

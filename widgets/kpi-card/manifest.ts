@@ -13,6 +13,9 @@ export const kpiCard = defineWidget({
   id: 'kpi-card',
   version: 1,
   title: { 'zh-CN': '指标卡', en: 'KPI card' },
+  icon: '№',
+  group: 'general',
+  size: { w: 3, h: 2, minW: 1, minH: 1 },
   options: Type.Object({
     metric: Type.Enum(METRIC_NAMES, { description: 'metric to show' }),
     /** period of flow and ratio metrics (ignored for figures "now") */
@@ -25,6 +28,7 @@ export const kpiCard = defineWidget({
     title: Type.Optional(Type.String({ maxLength: 40 })),
   }),
   defaults: { metric: 'sales.revenue', window: 'today', compare: true, sparkline: false },
+  labels: { sparkline: { 'zh-CN': '迷你趋势线', en: 'Sparkline' } },
   migrations: {},
   queries: (o) => {
     const out: Record<string, Query> = { value: metricQuery(o.metric, o.window, o.compare ? { compare: 'previous' } : {}) }

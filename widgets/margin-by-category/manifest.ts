@@ -13,6 +13,9 @@ export const marginByCategory = defineWidget({
   id: 'margin-by-category',
   version: 1,
   title: { 'zh-CN': '品类毛利率', en: 'Gross margin by category' },
+  icon: '%',
+  group: 'sales',
+  size: { w: 4, h: 5, minW: 1, minH: 1 },
   options: Type.Object({
     groupBy: Type.Enum(MARGIN_DIMENSIONS, { description: 'dimension of the columns' }),
     window: Type.String({ pattern: WINDOW_PATTERN, description: 'period' }),
@@ -21,6 +24,7 @@ export const marginByCategory = defineWidget({
     title: Type.Optional(Type.String({ maxLength: 40 })),
   }),
   defaults: { groupBy: 'category', window: 'today', top: 10 },
+  labels: {},
   migrations: {},
   queries: (o) => ({
     margin: { metric: 'sales.grossMargin', window: o.window, groupBy: o.groupBy, top: o.top },

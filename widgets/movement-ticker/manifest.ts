@@ -12,6 +12,9 @@ export const movementTicker = defineWidget({
   id: 'movement-ticker',
   version: 2,
   title: { 'zh-CN': '实时动态', en: 'Live activity' },
+  icon: '≡',
+  group: 'general',
+  size: { w: 4, h: 6, minW: 1, minH: 1 },
   options: Type.Object({
     /** only these movement types; all when absent */
     types: Type.Optional(Type.Array(Type.Enum(MOVEMENT_TYPES), { minItems: 1, maxItems: MOVEMENT_TYPES.length, description: 'only these movement types; all when absent' })),
@@ -20,6 +23,7 @@ export const movementTicker = defineWidget({
     title: Type.Optional(Type.String({ maxLength: 40 })),
   }),
   defaults: { limit: 30 },
+  labels: { types: { 'zh-CN': '业务类型', en: 'Movement types' } },
   migrations: movementTickerMigrations,
   queries: (o) => ({ recent: { metric: 'movements.recent', top: o.limit, ...(o.types ? { types: o.types } : {}) } }),
 })

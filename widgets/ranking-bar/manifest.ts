@@ -9,6 +9,9 @@ export const rankingBar = defineWidget({
   id: 'ranking-bar',
   version: 1,
   title: { 'zh-CN': '排行榜', en: 'Ranking' },
+  icon: '☰',
+  group: 'general',
+  size: { w: 4, h: 6, minW: 1, minH: 1 },
   options: Type.Object({
     metric: Type.Enum(METRIC_NAMES, { description: 'metric ranked' }),
     /** the dimension ranked: sku, category, warehouse, partner, region or channel */
@@ -19,6 +22,7 @@ export const rankingBar = defineWidget({
     title: Type.Optional(Type.String({ maxLength: 40 })),
   }),
   defaults: { metric: 'sales.revenue', groupBy: 'sku', top: 10, window: 'today' },
+  labels: {},
   migrations: {},
   queries: (o) => ({ ranking: metricQuery(o.metric, o.window, { groupBy: o.groupBy, top: o.top }) }),
 })

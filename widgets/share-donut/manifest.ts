@@ -12,6 +12,9 @@ export const shareDonut = defineWidget({
   id: 'share-donut',
   version: 1,
   title: { 'zh-CN': '占比环图', en: 'Share donut' },
+  icon: '◔',
+  group: 'sales',
+  size: { w: 4, h: 5, minW: 1, minH: 1 },
   options: Type.Object({
     /** an additive metric (money, quantities, counts); ratios have no shares */
     metric: Type.Enum(METRIC_NAMES, { description: 'an additive metric (money, quantities, counts)' }),
@@ -22,6 +25,7 @@ export const shareDonut = defineWidget({
     title: Type.Optional(Type.String({ maxLength: 40 })),
   }),
   defaults: { metric: 'sales.revenue', groupBy: 'channel', top: 6, window: 'today' },
+  labels: {},
   migrations: {},
   queries: (o) => ({ shares: metricQuery(o.metric, o.window, { groupBy: o.groupBy, top: o.top }) }),
 })

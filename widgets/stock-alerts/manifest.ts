@@ -9,6 +9,9 @@ export const stockAlerts = defineWidget({
   id: 'stock-alerts',
   version: 2,
   title: { 'zh-CN': '库存预警', en: 'Stock alerts' },
+  icon: '⚠',
+  group: 'stock',
+  size: { w: 4, h: 5, minW: 1, minH: 1 },
   options: Type.Object({
     /** rows fetched (the list scrolls when they do not fit) */
     limit: Type.Integer({ minimum: 5, maximum: 100, description: 'rows fetched; the list scrolls when they do not fit' }),
@@ -21,6 +24,7 @@ export const stockAlerts = defineWidget({
     title: Type.Optional(Type.String({ maxLength: 40 })),
   }),
   defaults: { limit: 50, scrollSeconds: 40 },
+  labels: { scrollSeconds: { 'zh-CN': '滚动一遍（秒）', en: 'Seconds per scroll' } },
   migrations: stockAlertsMigrations,
   queries: (o) => {
     const filter = { ...(o.warehouses ? { warehouse: o.warehouses } : {}), ...(o.categories ? { category: o.categories } : {}) }

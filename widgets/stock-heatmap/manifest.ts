@@ -16,6 +16,9 @@ export const stockHeatmap = defineWidget({
   id: 'stock-heatmap',
   version: 2,
   title: { 'zh-CN': '库存热力图', en: 'Stock heat map' },
+  icon: '▦',
+  group: 'stock',
+  size: { w: 6, h: 5, minW: 1, minH: 1 },
   options: Type.Object({
     metric: Type.Union([Type.Literal('stock.qty'), Type.Literal('stock.value')], { description: 'stock quantity or stock value' }),
     /** what a row is */
@@ -29,6 +32,11 @@ export const stockHeatmap = defineWidget({
     title: Type.Optional(Type.String({ maxLength: 40 })),
   }),
   defaults: { metric: 'stock.qty', rows: 'sku', members: ['SKU-0001', 'SKU-0002', 'SKU-0003', 'SKU-0004', 'SKU-0005', 'SKU-0006'], scale: 'row' },
+  labels: {
+    rows: { 'zh-CN': '行', en: 'Rows' },
+    members: { 'zh-CN': '行（代码）', en: 'Rows (codes)' },
+    scale: { 'zh-CN': '着色基准', en: 'Colour scale' },
+  },
   migrations: stockHeatmapMigrations,
   queries: (o) => {
     const out: Record<string, Query> = { names: { metric: o.metric, groupBy: o.rows, filter: { [o.rows]: o.members } } }

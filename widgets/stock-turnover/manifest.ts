@@ -11,6 +11,9 @@ export const stockTurnover = defineWidget({
   id: 'stock-turnover',
   version: 1,
   title: { 'zh-CN': '库存周转', en: 'Inventory turnover' },
+  icon: '↻',
+  group: 'stock',
+  size: { w: 4, h: 4, minW: 1, minH: 1 },
   options: Type.Object({
     /** whole days read best: P7D, P30D, thisMonth */
     window: Type.String({ pattern: WINDOW_PATTERN, description: 'period (whole days read best: P7D, P30D, thisMonth)' }),
@@ -21,6 +24,7 @@ export const stockTurnover = defineWidget({
     title: Type.Optional(Type.String({ maxLength: 40 })),
   }),
   defaults: { window: 'P30D', trend: 'stock.daysOnHand' },
+  labels: { trend: { 'zh-CN': '趋势', en: 'Trend' } },
   migrations: {},
   queries: (o) => {
     const filter: Pick<Query, 'filter'> = o.warehouses ? { filter: { warehouse: o.warehouses } } : {}

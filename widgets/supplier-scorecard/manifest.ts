@@ -11,6 +11,9 @@ export const supplierScorecard = defineWidget({
   id: 'supplier-scorecard',
   version: 1,
   title: { 'zh-CN': '供应商评分卡', en: 'Supplier scorecard' },
+  icon: '★',
+  group: 'purchasing',
+  size: { w: 4, h: 5, minW: 1, minH: 1 },
   options: Type.Object({
     /** partner figures are kept by day: windows of whole days read best (today, P7D, P30D, thisMonth) */
     window: Type.String({ pattern: WINDOW_PATTERN, description: 'period (partner figures are kept by day: whole days read best)' }),
@@ -23,6 +26,10 @@ export const supplierScorecard = defineWidget({
     title: Type.Optional(Type.String({ maxLength: 40 })),
   }),
   defaults: { window: 'P30D', top: 8, onTimeTarget: 0.9, returnLimit: 0.03 },
+  labels: {
+    onTimeTarget: { 'zh-CN': '准时率目标', en: 'On-time target' },
+    returnLimit: { 'zh-CN': '退货率上限', en: 'Return rate limit' },
+  },
   migrations: {},
   queries: (o) => ({
     receipts: { metric: 'purchase.receiptAmount', window: o.window, groupBy: 'partner', top: o.top },

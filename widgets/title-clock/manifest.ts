@@ -9,6 +9,9 @@ export const titleClock = defineWidget({
   id: 'title-clock',
   version: 1,
   title: { 'zh-CN': '标题与时钟', en: 'Title and clock' },
+  icon: '◷',
+  group: 'layout',
+  size: { w: 6, h: 1, minW: 1, minH: 1 },
   options: Type.Object({
     /** the headline; none shows the clock alone */
     heading: Type.Optional(Type.String({ maxLength: 60, description: 'the headline; none shows the clock alone' })),
@@ -19,6 +22,12 @@ export const titleClock = defineWidget({
     title: Type.Optional(Type.String({ maxLength: 40 })),
   }),
   defaults: { timeZone: 'Asia/Shanghai', showDate: true, showSeconds: true },
+  labels: {
+    heading: { 'zh-CN': '大标题', en: 'Heading' },
+    timeZone: { 'zh-CN': '时区', en: 'Time zone' },
+    showDate: { 'zh-CN': '显示日期', en: 'Show the date' },
+    showSeconds: { 'zh-CN': '显示秒', en: 'Show seconds' },
+  },
   migrations: {},
   queries: () => ({}),
 })

@@ -20,6 +20,9 @@ export const transferFlow = defineWidget({
   id: 'transfer-flow',
   version: 1,
   title: { 'zh-CN': '调拨流向', en: 'Transfer flow' },
+  icon: '⇄',
+  group: 'stock',
+  size: { w: 4, h: 5, minW: 1, minH: 1 },
   options: Type.Object({
     window: Type.String({ pattern: WINDOW_PATTERN, description: 'period' }),
     /** the largest routes drawn */
@@ -27,6 +30,7 @@ export const transferFlow = defineWidget({
     title: Type.Optional(Type.String({ maxLength: 40 })),
   }),
   defaults: { window: 'today', top: 15 },
+  labels: {},
   migrations: {},
   queries: (o): Record<string, Query> => (ROUTE_DIMENSION ? { routes: { metric: 'transfer.qty', window: o.window, groupBy: ROUTE_DIMENSION, top: o.top } } : {}),
 })

@@ -11,6 +11,9 @@ export const trendLine = defineWidget({
   id: 'trend-line',
   version: 1,
   title: { 'zh-CN': '趋势折线', en: 'Trend line' },
+  icon: '～',
+  group: 'general',
+  size: { w: 6, h: 4, minW: 1, minH: 1 },
   options: Type.Object({
     /** one line per metric, up to four; at most two different units */
     metrics: Type.Array(Type.Enum(METRIC_NAMES), { minItems: 1, maxItems: 4, description: 'one line per metric (at most two different units)' }),
@@ -22,6 +25,7 @@ export const trendLine = defineWidget({
     title: Type.Optional(Type.String({ maxLength: 40 })),
   }),
   defaults: { metrics: ['sales.revenue', 'purchase.receiptAmount'], window: 'today', interval: 'hour', area: true },
+  labels: { area: { 'zh-CN': '填充面积', en: 'Fill area' } },
   migrations: {},
   queries: (o) => Object.fromEntries(o.metrics.map((metric, i) => [`s${i}`, { metric, window: o.window, interval: o.interval }])),
 })
