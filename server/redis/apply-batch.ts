@@ -9,6 +9,7 @@
  * (they are Lua indexes).
  */
 import type { Keys } from './keys.ts'
+import { fieldList } from './script-fields.ts'
 
 /** The script's KEYS, in order: the stock state of every sku|warehouse pair and the ticker list. */
 export const APPLY_BATCH_KEYS = ['stockQty', 'stockValue', 'avgCost', 'lastMoved', 'liveMoves', 'recent'] as const
@@ -200,27 +201,18 @@ export const APPLY_BATCH_REPLIES = ['ok', 'dup', 'conflict'] as const satisfies 
 const everyReplyListed: [Exclude<ApplyBatchReply[0], (typeof APPLY_BATCH_REPLIES)[number]>] extends [never] ? true : never = true
 void everyReplyListed
 
-/** A field name as the script's header lists it: optional fields end with `?`. */
-type FieldName<T> = { [K in keyof T & string]-?: {} extends Pick<T, K> ? `${K}?` : K }[keyof T & string]
-/** `L` when it names every field of `T`, each once (the compiler refuses a missing field). */
-type AllFields<T, L extends readonly FieldName<T>[]> = [Exclude<FieldName<T>, L[number]>] extends [never] ? L : { missing: Exclude<FieldName<T>, L[number]> }
-const fields =
-  <T>() =>
-  <const L extends readonly FieldName<T>[]>(list: AllFields<T, L>): L =>
-    list as L
-
 /**
  * Every record of the contract, its fields in the order the encoder writes them: the script's
  * header lists each under the same name, in the same order.
  */
 export const APPLY_BATCH_FIELDS = {
-  ApplyBatchPayload: fields<ApplyBatchPayload>()(['ttl', 'K', 'T', 'fixed', 'L', 'P', 'B', 'ops', 'exp', 'cx', 'rc']),
-  CancelMark: fields<CancelMark>()(['t', 'e', 'c']),
-  StockOp: fields<StockOp>()(['i', 'k', 'p', 'q', 'u', 't', 'v', 'c?', 'cs?']),
-  TransferOp: fields<TransferOp>()(['i', 'k', 'p', 'p2', 'q', 't', 'v', 'v2']),
-  StocktakeOp: fields<StocktakeOp>()(['i', 'k', 'p', 'q', 't', 'qT', 'v', 'okT', 'adT', 'bvT', 'qpT', 'qnT', 'vpT', 'vnT']),
-  BacklogOp: fields<BacklogOp>()(['i', 'k', 'bh', 'bf', 'q', 'T']),
-  ReverseOp: fields<ReverseOp>()(['k', 'p', 'dq', 'dv']),
+  ApplyBatchPayload: fieldList<ApplyBatchPayload>()(['ttl', 'K', 'T', 'fixed', 'L', 'P', 'B', 'ops', 'exp', 'cx', 'rc']),
+  CancelMark: fieldList<CancelMark>()(['t', 'e', 'c']),
+  StockOp: fieldList<StockOp>()(['i', 'k', 'p', 'q', 'u', 't', 'v', 'c?', 'cs?']),
+  TransferOp: fieldList<TransferOp>()(['i', 'k', 'p', 'p2', 'q', 't', 'v', 'v2']),
+  StocktakeOp: fieldList<StocktakeOp>()(['i', 'k', 'p', 'q', 't', 'qT', 'v', 'okT', 'adT', 'bvT', 'qpT', 'qnT', 'vpT', 'vnT']),
+  BacklogOp: fieldList<BacklogOp>()(['i', 'k', 'bh', 'bf', 'q', 'T']),
+  ReverseOp: fieldList<ReverseOp>()(['k', 'p', 'dq', 'dv']),
 } as const
 
 /** The record type of each operation kind `k`. */

@@ -11,28 +11,11 @@ import { createCalendar } from '../../server/domain/time.ts'
 import { createKeys } from '../../server/redis/keys.ts'
 import { APPLY_BATCH_FIELDS, APPLY_BATCH_KEYS, APPLY_BATCH_REPLIES, OP_RECORD, applyBatchKeys } from '../../server/redis/apply-batch.ts'
 import type { ApplyBatchPayload, ScriptOp } from '../../server/redis/apply-batch.ts'
+import { luaHeaderLists } from '../helpers/lua-header.ts'
 
 const lua = readFileSync(new URL('../../server/redis/scripts/apply-batch.lua', import.meta.url), 'utf8')
 
-/**
- * The header's lists: a line `-- … (Name): …` opens one, each `--   field  …` line (three spaces)
- * names a field, deeper-indented lines continue a description; anything else closes the list.
- */
-function headerLists(source: string): Map<string, string[]> {
-  const lists = new Map<string, string[]>()
-  let open: string[] | undefined
-  for (const line of source.split('\n')) {
-    if (!line.startsWith('--')) break
-    const section = /^-- \S.*?\(([A-Z]\w*)\):/.exec(line)
-    const field = /^-- {3}(\S+)/.exec(line)
-    if (section) lists.set(section[1]!, (open = []))
-    else if (field && open) open.push(field[1]!)
-    else if (!/^-- {4,}\S/.test(line)) open = undefined
-  }
-  return lists
-}
-
-const lists = headerLists(lua)
+const lists = luaHeaderLists(lua)
 const records = Object.keys(APPLY_BATCH_FIELDS) as (keyof typeof APPLY_BATCH_FIELDS)[]
 
 describe('apply-batch.lua header ↔ server/redis/apply-batch.ts', () => {
