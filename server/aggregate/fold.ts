@@ -21,6 +21,7 @@ import type { NormalizedMovement } from '../ingest/validate.ts'
 import { COUNTERS, DIM_RESOLUTIONS, LEVELS, UNSPECIFIED, pairField } from './counters.ts'
 import type { CounterCode, LevelCode } from './counters.ts'
 import { metricsOfCounters } from './formulas.ts'
+import type { ApplyBatchPayload, CancelMark, ScriptOp, StockOp } from '../redis/apply-batch.ts'
 
 /** Where master data fills dimensions a movement does not carry. */
 export interface DimensionSource {
@@ -75,7 +76,7 @@ export interface CancelTarget {
 }
 
 export interface FoldedBatch {
-  /** JSON payload of the apply-batch script (ARGV[1]) */
+  /** JSON payload of the apply-batch script (ARGV[1]), an ApplyBatchPayload */
   payload: string
   /** movement id, effect record, id, record, … (ARGV[3…]): payload index i ↔ ids[i] */
   records: string[]
@@ -92,33 +93,6 @@ export interface FoldedBatch {
 
 /** member per dimension; a `route` left undefined is skipped (a transfer recorded before routes existed) */
 type Members = Record<Exclude<CounterDim, 'route'>, string> & { route: string | undefined }
-
-/**
- * Script operation; `i` is the 1-based movement index whose effect record gets the outputs.
- * `p`/`p2` index the payload's pairs, `v`, `c`, `T`, `…T` its target lists, `bh`/`bf` its
- * backlog cells; `u` is a given unit cost (−1: moving average).
- */
-type Op =
-  | { i: number; k: 'in' | 'out'; p: number; q: number; u: number; t: number; v: number; c?: number; cs?: number }
-  | { i: number; k: 'xfer'; p: number; p2: number; q: number; t: number; v: number; v2: number }
-  | {
-      i: number
-      k: 'set'
-      p: number
-      q: number
-      t: number
-      qT: number
-      v: number
-      okT: number
-      adT: number
-      bvT: number
-      qpT: number
-      qnT: number
-      vpT: number
-      vnT: number
-    }
-  | { i: number; k: 'bk'; bh: number; bf: number; q: number; T: number }
-  | { k: 'rev'; p: number; dq: number; dv: number }
 
 const EXPIRING_LIMIT = 200_000
 /** How many of the latest movements the apply script keeps in the `recent` list (`movements.recent`). */
@@ -158,7 +132,7 @@ class Folder {
   private readonly B: string[][] = []
   private readonly backlogIndex = new Map<string, { bh: number; fields: Map<string, number> }>()
   readonly newlyExpiring: string[] = []
-  readonly ops: Op[] = []
+  readonly ops: ScriptOp[] = []
   readonly counters = new Set<string>()
   /** per minute: per counter code, its keys */
   private readonly refCache = new Map<number, Map<string, KeyRef[]>>()
@@ -316,10 +290,10 @@ class Folder {
     for (const r of this.levelRefs(code)) fixed[this.target(r.key, members[r.dim]!)]! += delta
   }
 
-  payload(cancels: { t: string; e: string; c: string }[]): string {
+  payload(cancels: CancelMark[]): string {
     const fixed: (number | string)[] = []
     for (let t = 1; t < this.fixed.length; t++) if (this.fixed[t] !== 0) fixed.push(t, String(this.fixed[t]))
-    return JSON.stringify({
+    const payload: ApplyBatchPayload = {
       ttl: this.o.effectTtl,
       K: this.K,
       T: this.T,
@@ -331,7 +305,8 @@ class Folder {
       exp: this.expire,
       cx: cancels,
       rc: RECENT_MOVEMENTS_KEPT,
-    })
+    }
+    return JSON.stringify(payload)
   }
 }
 
@@ -416,7 +391,7 @@ class Effects {
     f.add(this.qtyTargets(mem), this.sign * (k === 'in' ? qty : -qty))
     const vT = this.valueTargets(mem)
     if (this.sign === 1) {
-      const op: Op = { i: this.i, k, p: f.pair(mem.pair), q: qty, u: c ?? -1, t: this.t, v: f.list(vT) }
+      const op: StockOp = { i: this.i, k, p: f.pair(mem.pair), q: qty, u: c ?? -1, t: this.t, v: f.list(vT) }
       if (cT) {
         op.c = f.list(cT)
         if (cs !== 1) op.cs = cs
@@ -579,7 +554,7 @@ export function foldBatch(movements: readonly NormalizedMovement[], o: FoldOptio
   const fx = new Effects(f, o.keys)
   const ids: string[] = []
   const records: string[] = []
-  const marks: { t: string; e: string; c: string }[] = []
+  const marks: CancelMark[] = []
   f.counters.add(RECENT_CODE)
   let from = Infinity
   let to = -Infinity

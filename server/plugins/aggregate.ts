@@ -13,6 +13,8 @@ import type { NormalizedMovement } from '../ingest/validate.ts'
 import { MAX_JSON_BATCH } from '../../protocol/movement.ts'
 import type { RejectedMovement } from '../../protocol/movement.ts'
 import { CockpitError, RejectedMovementsError } from '../errors.ts'
+import { APPLY_BATCH_KEYS, applyBatchKeys } from '../redis/apply-batch.ts'
+import type { ApplyBatchReply } from '../redis/apply-batch.ts'
 
 const APPLY_BATCH_LUA = readFileSync(new URL('../redis/scripts/apply-batch.lua', import.meta.url), 'utf8')
 
@@ -42,10 +44,9 @@ declare module 'fastify' {
   }
 }
 
-type ApplyBatchReply = [string, ...(string | number)[]]
 interface ScriptedRedis extends Redis {
-  /** `records`: movement id, effect record, id, record, … */
-  applyBatch(q: string, v: string, a: string, last: string, moves: string, recent: string, payload: string, effectPrefix: string, ...records: string[]): Promise<ApplyBatchReply>
+  /** KEYS (applyBatchKeys), then ARGV: payload, effect key prefix, movement id, effect record, id, record, … */
+  applyBatch(...keysThenArgs: string[]): Promise<ApplyBatchReply>
 }
 
 export const aggregatePlugin = fp(
@@ -53,11 +54,10 @@ export const aggregatePlugin = fp(
     const { config, keys, masterData, changes } = fastify
     const redis = fastify.redis as ScriptedRedis
     // defineCommand runs EVALSHA and falls back to EVAL after a Redis restart flushed the script
-    redis.defineCommand('applyBatch', { numberOfKeys: 6, lua: APPLY_BATCH_LUA })
+    redis.defineCommand('applyBatch', { numberOfKeys: APPLY_BATCH_KEYS.length, lua: APPLY_BATCH_LUA })
     const calendar = createCalendar(config.timeZone)
     const expiring = new Set<string>()
-    const levelQ = keys.level('q', 'pair')
-    const levelV = keys.level('v', 'pair')
+    const scriptKeys = applyBatchKeys(keys)
     const effectPrefix = keys.effect('')
     let ready = false
 
@@ -156,7 +156,7 @@ export const aggregatePlugin = fp(
           { keys, calendar, retention: config.retention, effectTtl: config.effectTtl, dims: masterData, now: Date.now(), expiring },
           targets,
         )
-        const reply = await redis.applyBatch(levelQ, levelV, keys.avgCost, keys.lastMoved, keys.liveMoves, keys.recent, folded.payload, effectPrefix, ...folded.records)
+        const reply = await redis.applyBatch(...scriptKeys, folded.payload, effectPrefix, ...folded.records)
         if (reply[0] === 'ok') {
           rememberExpiring(expiring, folded.expiring)
           for (const owner of owners) results[owner]!.accepted++

@@ -16,6 +16,8 @@ import type { FieldError } from '../errors.ts'
 import { checkScreenBody } from '../screens/validate.ts'
 import type { DerivedQuery, ScreenIssue } from '../screens/validate.ts'
 import { EMBED_SOCKETS_ROOM } from './realtime.ts'
+import { screenDeleteCall, screenSaveCall, screensSeedCall } from '../redis/screen-scripts.ts'
+import type { ScreenSaveReply } from '../redis/screen-scripts.ts'
 
 const script = (name: string) => readFileSync(new URL(`../redis/scripts/${name}.lua`, import.meta.url), 'utf8')
 const SAVE_LUA = script('screen-save')
@@ -132,14 +134,14 @@ export const screensPlugin = fp(
         const { screen, baseVersion } = check
         const updatedAt = fastify.aggregator.calendar.format(Date.now())
         const def = JSON.stringify(screen)
-        const reply = (await redis.eval(SAVE_LUA, 2, keys.screen(id), keys.screenIndex, baseVersion, def, updatedAt, id, screen.title, screen.kind ?? '', Date.now())) as string[]
+        const reply = (await redis.eval(SAVE_LUA, ...screenSaveCall(keys, { baseVersion, definition: def, updatedAt, id, title: screen.title, kind: screen.kind ?? '', createdAt: Date.now() }))) as ScreenSaveReply
         if (reply[0] === 'conflict') return { ok: false, current: stored(reply[2]!, reply[1]!, reply[3] ?? ''), baseVersion }
         const version = Number(reply[1])
         announce(id, version)
         return { ok: true, screen: { ...screen, version, updatedAt } }
       },
       async remove(id) {
-        const existed = (await redis.eval(DELETE_LUA, 2, keys.screen(id), keys.screenIndex, id)) === 1
+        const existed = (await redis.eval(DELETE_LUA, ...screenDeleteCall(keys, { id }))) === 1
         if (existed) announce(id, null)
         return existed
       },
@@ -151,8 +153,8 @@ export const screensPlugin = fp(
           else fastify.log.error({ template: template.id, errors: check.errors }, 'template is not a valid screen; not stored')
         }
         const updatedAt = fastify.aggregator.calendar.format(Date.now())
-        const args = ready.flatMap((s) => [s.id, JSON.stringify(s), s.title, s.kind ?? ''])
-        const ids = (await redis.eval(SEED_LUA, 2 + ready.length, keys.screensSeeded, keys.screenIndex, ...ready.map((s) => keys.screen(s.id)), updatedAt, Date.now(), ...args)) as string[]
+        const templates = ready.map((s) => ({ id: s.id, definition: JSON.stringify(s), title: s.title, kind: s.kind ?? '' }))
+        const ids = (await redis.eval(SEED_LUA, ...screensSeedCall(keys, { updatedAt, baseScore: Date.now() }, templates))) as string[]
         for (const id of ids) announce(id, 1)
         if (ids.length > 0) fastify.log.info({ screens: ids }, 'stored the template screens (first start of this cockpit)')
         return ids

@@ -21,6 +21,7 @@ import { validateBatch } from '../../server/ingest/validate.ts'
 import { foldBatch, rememberExpiring } from '../../server/aggregate/fold.ts'
 import { createCalendar } from '../../server/domain/time.ts'
 import { createKeys } from '../../server/redis/keys.ts'
+import { APPLY_BATCH_KEYS, applyBatchKeys } from '../../server/redis/apply-batch.ts'
 import { loadConfig } from '../../server/config.ts'
 
 const BATCH = Number(process.env.BENCH_BATCH ?? 500)
@@ -89,7 +90,7 @@ for (let b = 0; b < bodies.length; b++) {
   payloadBytes += folded.payload.length
   cells += (JSON.parse(folded.payload) as { T: unknown[] }).T.length / 2
   s = performance.now()
-  const reply = (await redis.evalsha(sha, 5, keys.level('q', 'pair'), keys.level('v', 'pair'), keys.avgCost, keys.lastMoved, keys.liveMoves, folded.payload, keys.effect(''), ...folded.records)) as [string]
+  const reply = (await redis.evalsha(sha, APPLY_BATCH_KEYS.length, ...applyBatchKeys(keys), folded.payload, keys.effect(''), ...folded.records)) as [string]
   t.evalsha += performance.now() - s
   if (reply[0] !== 'ok') throw new Error(String(reply))
   rememberExpiring(expiring, folded.expiring)

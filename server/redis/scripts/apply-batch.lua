@@ -1,28 +1,104 @@
 -- Applies one folded batch of movements atomically (design §3: one script per batch).
--- KEYS[1] stock qty by sku|warehouse   KEYS[2] stock value by pair
--- KEYS[3] moving-average unit cost by pair   KEYS[4] last movement time by pair
--- KEYS[5] stock movements applied and not cancelled, by pair
--- KEYS[6] the latest movements applied, newest first (`id TAB effect record`), capped at P.rc
--- ARGV[1] JSON payload built by server/aggregate/fold.ts (numbers and short strings only):
---   ttl    seconds to keep effect records
---   K      distinct counter hash keys;  T = flat {keyIndex, field, ...}: the counter cells
---   fixed  flat {targetIndex, "delta", ...}: deltas that do not depend on state
+--
+-- Contract with the encoder (server/aggregate/fold.ts, called by server/plugins/aggregate.ts),
+-- typed in server/redis/apply-batch.ts. Each list below, headed by a name in parentheses, mirrors
+-- that file's record of the name field by field, in the order the encoder writes them (`?`: may
+-- be absent); tests/unit/apply-batch-contract.test.ts fails when they drift apart.
+-- Units, all integers: qty 1e-3, unit cost 1e-6, value 1e-4 ("money units"); the value of qty q
+-- at unit cost c is q * c / 1e5. Indexes into the payload's lists are 1-based.
+--
+-- KEYS (APPLY_BATCH_KEYS):
+--   stockQty    hash pair -> qty now (c:now:q:pair); pair = sku|warehouse
+--   stockValue  hash pair -> value now (c:now:v:pair)
+--   avgCost     hash pair -> moving-average unit cost (lv:avg)
+--   lastMoved   hash pair -> latest occurredAt of a stock movement, unix seconds (lv:last)
+--   liveMoves   hash pair -> stock movements applied and not cancelled (lv:moves)
+--   recent      list of the latest movements applied, newest first (recent): `id TAB effect
+--               record`, capped at `rc`
+-- ARGV[1]     JSON payload, below (numbers and short strings only)
+-- ARGV[2]     effect key prefix: a movement's effect record is ARGV[2] .. id
+-- ARGV[3], ARGV[4], ...  movement id, its effect record (a JSON object), id, record, ... in
+--             arrival order: movement i is ARGV[1 + 2i], ARGV[2 + 2i]. Passed as arguments, not
+--             inside the JSON, so Redis never decodes or re-escapes them.
+--
+-- ARGV[1] payload (ApplyBatchPayload):
+--   ttl    seconds to keep effect records (SET EX)
+--   K      distinct counter hash keys
+--   T      flat {keyIndex, field, ...}: the counter cells; target t is K[T[2t-1]] field T[2t]
+--   fixed  flat {targetIndex, "delta", ...}: deltas that do not depend on state, as decimal
+--          integer strings that go to HINCRBY as they are
 --   L      lists of target indexes that state-dependent amounts feed (deduplicated)
 --   P      sku|warehouse pairs the operations touch (their stock state is read in one go)
 --   B      backlog cells: {{hashKey, field, field, ...}, ...}
---   ops    state-dependent operations, in arrival order (kinds below); `p`/`p2` index P,
---          `v`/`v2`/`c`/... index L, `bh`/`bf` index B
+--   ops    state-dependent operations in arrival order, told apart by `k` (records below)
 --   exp    flat {keyIndex, unixSeconds, ...}: EXPIREAT for counter keys new to this process
---   cx     cancels: {t = target id, e = its effect record as read, c = cancel id}
+--   cx     cancels: the effect records they mark (record below)
 --   rc     how many of the latest movements KEYS[6] keeps
--- ARGV[2] effect key prefix
--- ARGV[3], ARGV[4], ... movement id, its effect record (JSON), id, record, ... — passed as
---   arguments, not inside the JSON, so Redis never decodes or re-escapes them
--- Returns, writing nothing: {"dup", i, ...} (1-based indexes already applied) or
--- {"conflict", id} (a cancelled movement's record changed since it was read);
--- else {"ok", applied}.
+-- cx[] (CancelMark):
+--   t      id of the movement being cancelled
+--   e      its effect record as read before folding (else the reply is `conflict`)
+--   c      id of the cancel, written into that record as "c"
 --
--- Units: qty 1e-3, unit cost 1e-6, value 1e-4 ("money units"); value of q at c = q * c / 1e5.
+-- Every operation but `rev` names its movement (`i`) and appends its outputs to that movement's
+-- effect record as "x": [[outputs of its 1st op], ...]; a cancel reads them back to reverse it.
+-- ops[] k = 'in' | 'out' (StockOp): outputs {cost, dq, dv}
+--   i      1-based movement index
+--   k      'in' or 'out'
+--   p      pair, index into P
+--   q      qty, > 0
+--   u      unit cost; -1: at the pair's moving average
+--   t      occurredAt, unix seconds
+--   v      target list (index into L) of the pair's stock value cells
+--   c?     target list the cost value feeds (COGS, a purchase return's amount)
+--   cs?    sign the cost enters `c` with: -1 for a sales return; absent: +1
+-- ops[] k = 'xfer' (TransferOp): outputs {cost, -q, -cost, q, dv2}
+--   i      1-based movement index
+--   k      'xfer'
+--   p      source pair, index into P (leaves at its moving average)
+--   p2     destination pair, index into P (enters at exactly that value)
+--   q      qty, > 0
+--   t      occurredAt, unix seconds
+--   v      target list of the source's stock value cells
+--   v2     target list of the destination's stock value cells
+-- ops[] k = 'set' (StocktakeOp): a stocktake; outputs {dv, dq, ok, book}
+--   i      1-based movement index
+--   k      'set'
+--   p      pair, index into P
+--   q      counted qty: replaces the book qty
+--   t      occurredAt, unix seconds
+--   qT     target list the qty difference feeds
+--   v      target list the value difference feeds
+--   okT    target list fed 1 when the count was exact
+--   adT    target list fed |value difference|
+--   bvT    target list fed the book value before the count (not below 0)
+--   qpT    target list fed the qty gained
+--   qnT    target list fed the qty lost
+--   vpT    target list fed the value gained
+--   vnT    target list fed the value lost
+-- ops[] k = 'bk' (BacklogOp): ordered - fulfilled qty of one ref|sku; outputs {delta}
+--   i      1-based movement index
+--   k      'bk'
+--   bh     backlog hash, index into B
+--   bf     its field, 1-based among the fields (B[bh][bf + 1])
+--   q      signed qty: + an order, - a receipt or shipment (a cancel sends the opposite sign)
+--   T      target list of the backlog level cells, fed the change of max(0, open)
+-- ops[] k = 'rev' (ReverseOp): a cancelled stock movement taken out of its pair's state
+--   k      'rev'
+--   p      pair, index into P
+--   dq     qty to add to the pair (the original's output, negated)
+--   dv     value to add to the pair (the original's output, negated)
+--
+-- Returns (ApplyBatchReply):
+--   {"ok", applied}      every movement applied
+--   {"dup", i, ...}      writes nothing: 1-based indexes of movements already applied
+--   {"conflict", id}     writes nothing: a cancelled movement's record changed since it was read
+-- Error replies (a Redis or Lua error instead of the above): the script only reads until it
+-- writes the effect records, so an unreadable payload, a bad index in `ops` or a stock hash of
+-- the wrong type fail with nothing written. From there on an error stops the script but keeps
+-- what was written before it: HINCRBY given a delta outside int64 ("value is not an integer or
+-- out of range") or a cell that would leave it ("increment or decrement would overflow") leaves
+-- the effect records in place, so a retry of the batch reads as already applied (issue #8).
+--
 -- Every write is a multi-field command where Redis has one (HMGET/HSET/HDEL/EXISTS): the cost
 -- of a script is mostly its number of redis.call()s.
 local P = cjson.decode(ARGV[1])

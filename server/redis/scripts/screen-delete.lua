@@ -1,4 +1,12 @@
--- Deletes a screen and its index entry atomically. KEYS[1] screen hash, KEYS[2] index; ARGV[1] id.
+-- Deletes a screen and its index entry atomically (DELETE /api/v1/screens/:id).
+-- Contract typed in server/redis/screen-scripts.ts: each list below, headed by a name in
+-- parentheses, mirrors that file's record of the name field by field, in order
+-- (tests/unit/screen-scripts-contract.test.ts fails when they drift apart).
+-- KEYS (ScreenKeys):
+--   screen       hash of the screen (screen:{id})
+--   screenIndex  sorted set of screen ids (screens)
+-- ARGV (ScreenDeleteArgs):
+--   id           the screen id, removed from the index
 -- Returns 1 when it existed, else 0.
 if redis.call('DEL', KEYS[1]) == 1 then
   redis.call('ZREM', KEYS[2], ARGV[1])

@@ -1,0 +1,226 @@
+/**
+ * The contract between the encoder (server/aggregate/fold.ts, server/plugins/aggregate.ts) and
+ * server/redis/scripts/apply-batch.lua: its KEYS, its ARGV, every record the JSON payload holds
+ * and what the script answers. The script's header lists the same fields in the same order;
+ * tests/unit/apply-batch-contract.test.ts fails when the two drift apart.
+ *
+ * Units, all integers: qty 1e-3, unit price and cost 1e-6, value and money 1e-4 ("money units");
+ * the value of qty q at unit cost c is q · c / 1e5. Indexes into the payload's lists are 1-based
+ * (they are Lua indexes).
+ */
+import type { Keys } from './keys.ts'
+import { fieldList } from './script-fields.ts'
+
+/** The script's KEYS, in order: the stock state of every sku|warehouse pair and the ticker list. */
+export const APPLY_BATCH_KEYS = ['stockQty', 'stockValue', 'avgCost', 'lastMoved', 'liveMoves', 'recent'] as const
+export type ApplyBatchKeyName = (typeof APPLY_BATCH_KEYS)[number]
+
+const KEY_OF: Record<ApplyBatchKeyName, (keys: Keys) => string> = {
+  stockQty: (keys) => keys.level('q', 'pair'),
+  stockValue: (keys) => keys.level('v', 'pair'),
+  avgCost: (keys) => keys.avgCost,
+  lastMoved: (keys) => keys.lastMoved,
+  liveMoves: (keys) => keys.liveMoves,
+  recent: (keys) => keys.recent,
+}
+
+/** The KEYS of one call, in the order of APPLY_BATCH_KEYS. */
+export function applyBatchKeys(keys: Keys): string[] {
+  return APPLY_BATCH_KEYS.map((name) => KEY_OF[name](keys))
+}
+
+/**
+ * ARGV[1]: the JSON payload. Counter cells are addressed indirectly: `K` names each hash once,
+ * `T` names each cell (key, field) once, and everything else points at cells by their index in
+ * `T` (a "target"), so a batch spells each key and field once however many movements feed it.
+ */
+export interface ApplyBatchPayload {
+  /** seconds each effect record (`e:{id}`) is kept: the idempotency window */
+  ttl: number
+  /** the distinct counter hash keys the batch writes (flow counters and running levels) */
+  K: string[]
+  /** counter cells, flat: keyIndex (into K), field, keyIndex, field, …; target t is T[2t−1], T[2t] */
+  T: (number | string)[]
+  /** deltas that do not depend on Redis state, flat: targetIndex, delta, …; a delta is a decimal integer string, passed to HINCRBY as it is */
+  fixed: (number | string)[]
+  /** target lists (arrays of indexes into T) fed by state-dependent amounts; equal lists are shared */
+  L: number[][]
+  /** the sku|warehouse pairs the operations touch: their stock state is read and written in one go */
+  P: string[]
+  /** backlog cells: [hashKey, field, field, …] per backlog hash (`bk:{bs|bp}`, field `ref|sku`) */
+  B: string[][]
+  /** state-dependent operations, in arrival order */
+  ops: ScriptOp[]
+  /** flat keyIndex (into K), unix seconds, …: EXPIREAT for counter keys this process has not yet given a TTL */
+  exp: number[]
+  /** the effect records this batch's cancels mark as cancelled */
+  cx: CancelMark[]
+  /** how many of the latest movements the `recent` list keeps (LTRIM) */
+  rc: number
+}
+
+/** A cancel and the effect record it reverses. */
+export interface CancelMark {
+  /** id of the movement being cancelled (its effect record is `e:{t}`) */
+  t: string
+  /** that effect record's text as read before folding: the script answers `conflict` if it changed */
+  e: string
+  /** id of the cancel, written into the record as `"c"` */
+  c: string
+}
+
+/**
+ * An inbound (`in`) or outbound (`out`) stock movement of qty `q` for pair `p`.
+ * Outputs kept in the effect record: [cost, dq, dv] (cost value at the unit cost used, qty and
+ * value added to the pair).
+ */
+export interface StockOp {
+  /** 1-based movement index (ARGV[1+2i] is its id) whose effect record gets the outputs */
+  i: number
+  k: 'in' | 'out'
+  /** pair, index into P */
+  p: number
+  /** qty, 1e-3, > 0 */
+  q: number
+  /** unit cost, 1e-6, as the ERP gave it; −1: at the pair's moving average */
+  u: number
+  /** occurredAt, unix seconds (last movement time of the pair) */
+  t: number
+  /** target list (index into L) of the pair's stock value cells */
+  v: number
+  /** target list (index into L) that the cost value feeds: COGS or a purchase return's amount */
+  c?: number
+  /** sign the cost value enters `c` with: −1 for a sales return; absent: +1 */
+  cs?: -1
+}
+
+/**
+ * A transfer of qty `q` from pair `p` to pair `p2`: leaves at the source's average, enters at
+ * exactly that value. Outputs: [cost, −q, −cost, q, dv2] (value taken out of the source, qty and
+ * value changes of the source, then of the destination).
+ */
+export interface TransferOp {
+  /** 1-based movement index whose effect record gets the outputs */
+  i: number
+  k: 'xfer'
+  /** source pair, index into P */
+  p: number
+  /** destination pair, index into P */
+  p2: number
+  /** qty, 1e-3, > 0 */
+  q: number
+  /** occurredAt, unix seconds */
+  t: number
+  /** target list of the source's stock value cells */
+  v: number
+  /** target list of the destination's stock value cells */
+  v2: number
+}
+
+/**
+ * A stocktake: counted qty `q` replaces the book qty of pair `p`. Outputs: [dv, dq, ok, book]
+ * (value and qty difference, 1 when the count was exact, book value before the count).
+ */
+export interface StocktakeOp {
+  /** 1-based movement index whose effect record gets the outputs */
+  i: number
+  k: 'set'
+  /** pair, index into P */
+  p: number
+  /** counted qty, 1e-3, ≥ 0 */
+  q: number
+  /** occurredAt, unix seconds */
+  t: number
+  /** target list the qty difference feeds (stock qty level and flow) */
+  qT: number
+  /** target list the value difference feeds (stock value level and flow) */
+  v: number
+  /** target list fed 1 when the count was exact (`st.ok`) */
+  okT: number
+  /** target list fed |value difference| (`st.adv`) */
+  adT: number
+  /** target list fed the book value before the count, never below 0 (`st.bv`) */
+  bvT: number
+  /** target list fed the qty gained (`adj.qp`) */
+  qpT: number
+  /** target list fed the qty lost (`adj.qn`) */
+  qnT: number
+  /** target list fed the value gained (`adj.vp`) */
+  vpT: number
+  /** target list fed the value lost (`adj.vn`) */
+  vnT: number
+}
+
+/**
+ * ordered − fulfilled qty of one `ref|sku` backlog cell moves by `q`; the backlog level moves by
+ * what that changes in max(0, open). Outputs: [delta] (the change of the backlog level).
+ */
+export interface BacklogOp {
+  /** 1-based movement index whose effect record gets the outputs */
+  i: number
+  k: 'bk'
+  /** backlog hash, index into B */
+  bh: number
+  /** field of that hash, 1-based among its fields (B[bh][bf + 1]) */
+  bf: number
+  /** signed qty, 1e-3: + an order, − a receipt or shipment (a cancel sends the opposite sign) */
+  q: number
+  /** target list of the backlog level cells (`c:now:{bs|bp}:{dim}`) */
+  T: number
+}
+
+/**
+ * The part of a cancel the fold cannot do: take a reversed stock movement back out of its pair's
+ * state (the counters it fed are reversed as fixed deltas). No outputs.
+ */
+export interface ReverseOp {
+  k: 'rev'
+  /** pair, index into P */
+  p: number
+  /** qty to add to the pair, 1e-3 (the original's output, negated) */
+  dq: number
+  /** value to add to the pair, 1e-4 (the original's output, negated) */
+  dv: number
+}
+
+/** One state-dependent operation of the payload's `ops`, told apart by `k`. */
+export type ScriptOp = StockOp | TransferOp | StocktakeOp | BacklogOp | ReverseOp
+
+/**
+ * What the script answers; it writes nothing unless it answers `ok`.
+ * - `['ok', applied]`: every movement of the batch applied
+ * - `['dup', i, …]`: 1-based indexes of movements whose effect record exists (applied before)
+ * - `['conflict', id]`: the effect record of a movement being cancelled changed since it was read
+ * A Redis error reply (e.g. HINCRBY out of the int64 range) may come after some writes.
+ */
+export type ApplyBatchReply = ['ok', applied: number] | ['dup', ...indexes: number[]] | ['conflict', id: string]
+
+/** The kinds of reply, in the order the script's header lists them. */
+export const APPLY_BATCH_REPLIES = ['ok', 'dup', 'conflict'] as const satisfies readonly ApplyBatchReply[0][]
+// every kind of ApplyBatchReply is listed: this line stops compiling when one is added
+const everyReplyListed: [Exclude<ApplyBatchReply[0], (typeof APPLY_BATCH_REPLIES)[number]>] extends [never] ? true : never = true
+void everyReplyListed
+
+/**
+ * Every record of the contract, its fields in the order the encoder writes them: the script's
+ * header lists each under the same name, in the same order.
+ */
+export const APPLY_BATCH_FIELDS = {
+  ApplyBatchPayload: fieldList<ApplyBatchPayload>()(['ttl', 'K', 'T', 'fixed', 'L', 'P', 'B', 'ops', 'exp', 'cx', 'rc']),
+  CancelMark: fieldList<CancelMark>()(['t', 'e', 'c']),
+  StockOp: fieldList<StockOp>()(['i', 'k', 'p', 'q', 'u', 't', 'v', 'c?', 'cs?']),
+  TransferOp: fieldList<TransferOp>()(['i', 'k', 'p', 'p2', 'q', 't', 'v', 'v2']),
+  StocktakeOp: fieldList<StocktakeOp>()(['i', 'k', 'p', 'q', 't', 'qT', 'v', 'okT', 'adT', 'bvT', 'qpT', 'qnT', 'vpT', 'vnT']),
+  BacklogOp: fieldList<BacklogOp>()(['i', 'k', 'bh', 'bf', 'q', 'T']),
+  ReverseOp: fieldList<ReverseOp>()(['k', 'p', 'dq', 'dv']),
+} as const
+
+/** The record type of each operation kind `k`. */
+export const OP_RECORD: Record<ScriptOp['k'], keyof typeof APPLY_BATCH_FIELDS> = {
+  in: 'StockOp',
+  out: 'StockOp',
+  xfer: 'TransferOp',
+  set: 'StocktakeOp',
+  bk: 'BacklogOp',
+  rev: 'ReverseOp',
+}
