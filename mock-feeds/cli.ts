@@ -1,6 +1,6 @@
 /**
  * npm run simulate -- --url http://127.0.0.1:3000 --key <ingest key> [--admin-key <key>]
- *                     [--scenario manufacturing|retail|ecommerce] [--rate 200 (manufacturing 20)] [--seed 42]
+ *                     [--scenario manufacturing|retail|ecommerce] [--rate <per s: retail 1.2, ecommerce 0.3, manufacturing 0.015>] [--seed 42]
  *                     [--history-hours 30] [--history-rate 3] [--profile daily|flat]
  * Streams a simulated business's movements into a cockpit until Ctrl-C (master data first when
  * an admin key is given). The rate is the week's average movements per second; with the daily
@@ -27,7 +27,7 @@ const { values } = parseArgs({
 const profile = values.profile
 if (!values.key || !isScenarioName(values.scenario!) || (profile !== 'daily' && profile !== 'flat')) {
   process.stderr.write(
-    `usage: npm run simulate -- --key <ingest key> [--admin-key <key>] [--url http://127.0.0.1:3000] [--scenario ${SCENARIO_NAMES.join('|')}] [--rate <per s; 200, manufacturing 20>] [--profile daily|flat]\n`,
+    `usage: npm run simulate -- --key <ingest key> [--admin-key <key>] [--url http://127.0.0.1:3000] [--scenario ${SCENARIO_NAMES.join('|')}] [--rate <per s; retail 1.2, ecommerce 0.3, manufacturing 0.015>] [--profile daily|flat]\n`,
   )
   process.exit(2)
 }

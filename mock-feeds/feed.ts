@@ -24,7 +24,10 @@ export interface FeedOptions {
   profile?: 'daily' | 'flat'
   /** start the simulated chain this long ago (epoch ms) and post its history first @default now */
   historyFrom?: number
-  /** movements per second of simulated history @default 2 */
+  /**
+   * movements per second of simulated history, never above `rate` (a slow business's history is
+   * simulated at its own pace) @default 2
+   */
   historyRate?: number
   /** share of store shelves found short when the live feed starts @default 0.01 */
   shortShelves?: number
@@ -136,15 +139,19 @@ export function chunks(items: Movement[], size: number): Movement[][] {
 export async function runFeed(o: FeedOptions): Promise<FeedStats> {
   const stats: FeedStats = { sent: 0, accepted: 0, duplicates: 0, retries: 0, history: 0 }
   const seed = o.seed ?? 42
+  const rate = o.rate ?? 200
+  // history faster than live would make yesterday busier than today; slower history stands each
+  // line for several live ones instead
+  const historyRate = Math.min(o.historyRate ?? 2, rate)
   if (o.adminKey) await putMaster(o)
   // one simulated chain: its history (at a low rate, so it loads in seconds), then live
   const sim = createSimulator({
     scenario: o.scenario,
     seed,
     startAt: o.historyFrom ?? Date.now(),
-    rate: o.historyFrom === undefined ? (o.rate ?? 200) : (o.historyRate ?? 2),
+    rate: o.historyFrom === undefined ? rate : historyRate,
     // history lines stand for many live lines each: same goods and money per hour, fewer movements
-    unitsPerLine: o.historyFrom === undefined ? 1 : Math.max(1, Math.round((o.rate ?? 200) / (o.historyRate ?? 2))),
+    unitsPerLine: o.historyFrom === undefined ? 1 : Math.max(1, Math.round(rate / historyRate)),
     idPrefix: `sim-${seed}-${(o.historyFrom ?? Date.now()).toString(36)}`,
     profile: o.profile ?? 'daily',
   })
@@ -160,7 +167,7 @@ export async function runFeed(o: FeedOptions): Promise<FeedStats> {
       t = next
     }
     o.log?.(`history loaded: ${stats.history} movements`)
-    sim.setRate(o.rate ?? 200)
+    sim.setRate(rate)
   }
   const counts = sim.shortShelves(sim.now, o.shortShelves ?? 0.01)
   if (counts.length > 0) await postBatch(o.url, o.ingestKey, counts, stats, o.signal)

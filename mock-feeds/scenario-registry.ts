@@ -1,8 +1,8 @@
 /** The simulated businesses by name (`--scenario`, COCKPIT_DEMO_SCENARIO). */
 import type { Scenario } from './scenario.ts'
-import { ecommerceScenario } from './scenarios/ecommerce.ts'
-import { manufacturingScenario } from './scenarios/manufacturing.ts'
-import { retailScenario } from './scenarios/retail.ts'
+import { ECOMMERCE_TYPICAL_RATE, ecommerceScenario } from './scenarios/ecommerce.ts'
+import { MANUFACTURING_TYPICAL_RATE, manufacturingScenario } from './scenarios/manufacturing.ts'
+import { RETAIL_TYPICAL_RATE, retailScenario } from './scenarios/retail.ts'
 import type { ScenarioOptions } from './scenarios/retail.ts'
 
 export const SCENARIO_NAMES = ['manufacturing', 'retail', 'ecommerce'] as const
@@ -16,14 +16,17 @@ const BUILDERS: Record<ScenarioName, (seed: number, opts: ScenarioOptions) => Sc
 
 /**
  * Movements per second (the week's average) each business is sized for: `typical` is what the
- * demo and the simulator run when none is given; above `max` the business would need stock levels
- * beyond what a movement may carry (LIMITS.qty). A manufacturer posts far fewer documents than a
- * retail chain: each of its sales lines moves tens of units made of kilograms of material.
+ * demo and the simulator run when none is given, the pace at which the business's day has
+ * believable figures (mock-feeds/README.md, "How big each business is": a retail chain of six
+ * stores turns over about ¥2 million a day, not billions); above `max` the business would need
+ * stock levels beyond what a movement may carry (LIMITS.qty). Load tests run far above `typical`
+ * on purpose. A manufacturer posts far fewer documents than a retail chain: each of its sales
+ * lines moves tens of units worth thousands of yuan.
  */
 export const SCENARIO_RATES: Record<ScenarioName, { typical: number; max: number }> = {
-  manufacturing: { typical: 20, max: 50 },
-  retail: { typical: 200, max: 20_000 },
-  ecommerce: { typical: 200, max: 20_000 },
+  manufacturing: { typical: MANUFACTURING_TYPICAL_RATE, max: 50 },
+  retail: { typical: RETAIL_TYPICAL_RATE, max: 20_000 },
+  ecommerce: { typical: ECOMMERCE_TYPICAL_RATE, max: 20_000 },
 }
 
 export function isScenarioName(name: string): name is ScenarioName {

@@ -21,6 +21,32 @@ export type Theme = (typeof THEMES)[number]
 /** Most widgets one screen may hold. */
 export const MAX_WIDGETS = 60
 
+/** Languages a screen is shown in (the screen app's locales). */
+export const TITLE_LOCALES = ['zh-CN', 'en'] as const
+export type TitleLocale = (typeof TITLE_LOCALES)[number]
+
+/**
+ * A title per language (protocol v1, added without a version change: optional, and a screen
+ * without it reads as before): `{ "zh-CN": "今日销售收入", "en": "Revenue today" }`. The text for
+ * the screen's current language wins over the plain title; a language it does not name shows the
+ * plain title (the screen's `title`, a widget's `options.title`, else the widget's own title).
+ */
+export const LocalizedTitles = Type.Object(
+  {
+    'zh-CN': Type.Optional(Type.String({ minLength: 1, maxLength: 80 })),
+    en: Type.Optional(Type.String({ minLength: 1, maxLength: 80 })),
+  },
+  { additionalProperties: false, description: 'title by language: zh-CN, en' },
+)
+export type LocalizedTitles = Static<typeof LocalizedTitles>
+
+/** The title to show in a language: that language's own text, else the plain one. */
+export function titleFor(titles: LocalizedTitles | undefined, locale: TitleLocale, plain: string): string
+export function titleFor(titles: LocalizedTitles | undefined, locale: TitleLocale, plain?: string): string | undefined
+export function titleFor(titles: LocalizedTitles | undefined, locale: TitleLocale, plain?: string): string | undefined {
+  return titles?.[locale] ?? plain
+}
+
 export const WidgetInstance = Type.Object(
   {
     /** unique within the screen: `revenue`, `top-skus` */
@@ -30,6 +56,8 @@ export const WidgetInstance = Type.Object(
     /** version of `options` (the widget manifest's version when they were written) @default the manifest's version */
     optionsVersion: Type.Optional(Type.Integer({ minimum: 1 })),
     options: Type.Record(Type.String(), Type.Unknown(), { description: "the widget's options (its manifest's schema)" }),
+    /** the widget's title by language; wins over `options.title` for the language it names */
+    titles: Type.Optional(LocalizedTitles),
     /** top-left cell and size, in grid cells */
     x: Type.Integer({ minimum: 0, maximum: 199 }),
     y: Type.Integer({ minimum: 0, maximum: 999 }),
@@ -44,6 +72,8 @@ export const ScreenDefinition = Type.Object(
   {
     id: Type.String({ pattern: SCREEN_ID_PATTERN }),
     title: Type.String({ minLength: 1, maxLength: 80 }),
+    /** the title by language; wins over `title` for the language it names (lists and files keep `title`) */
+    titles: Type.Optional(LocalizedTitles),
     /** design canvas in CSS pixels: 1920×1080, 3840×2160 or custom */
     design: Type.Object(
       { width: Type.Integer({ minimum: 320, maximum: 7680 }), height: Type.Integer({ minimum: 240, maximum: 4320 }) },

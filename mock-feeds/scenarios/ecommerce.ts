@@ -34,9 +34,18 @@ const SUPPLIERS = ['杭州衣品服饰', '广州美研生物', '深圳声悦科�
 const SURNAMES = ['王', '李', '张', '刘', '陈', '杨', '黄', '赵', '吴', '周']
 
 const round2 = (x: number) => Math.round(x * 100) / 100
+/** popularity ∝ (POPULAR_PRICE / price) ^ POPULARITY_BY_PRICE */
+const POPULAR_PRICE = 100
+const POPULARITY_BY_PRICE = 0.8
 
 /** Movements per sales line (order, payment, shipment, cancels, returns, replenishment…). */
 export const ECOMMERCE_MOVEMENTS_PER_SALE = 3.3
+
+/**
+ * Movements per second (week's average) at which the shop has believable figures: about 7,500
+ * order lines of ~¥290 and ¥2 million of revenue a day (mock-feeds/README.md).
+ */
+export const ECOMMERCE_TYPICAL_RATE = 0.3
 
 /**
  * When the shop's buyers order (business time): shopping apps are busiest after dinner, with a
@@ -65,7 +74,7 @@ const OFFICE: WorkWindow = { from: 9, to: 18, days: [0, 1, 2, 3, 4] }
 /** The same seed builds the same shop. */
 export function ecommerceScenario(seed = 42, opts: ScenarioOptions = {}): Scenario {
   const r = createRandom(seed ^ 0xec0)
-  const linesPerMinute = ((opts.rate ?? 200) / ECOMMERCE_MOVEMENTS_PER_SALE) * 60
+  const linesPerMinute = ((opts.rate ?? ECOMMERCE_TYPICAL_RATE) / ECOMMERCE_MOVEMENTS_PER_SALE) * 60
   const suppliers: Partner[] = SUPPLIERS.map((name, i) => ({ code: `SUP-${String(i + 1).padStart(3, '0')}`, name, kind: 'supplier' }))
   const customers: Partner[] = Array.from({ length: 500 }, (_, i) => ({
     code: `BUY-${String(i + 1).padStart(5, '0')}`,
@@ -73,12 +82,12 @@ export function ecommerceScenario(seed = 42, opts: ScenarioOptions = {}): Scenar
     kind: 'customer',
   }))
   const channels: SimChannel[] = [
-    { code: 'tmall', name: '天猫', nameEn: 'Tmall', weight: 0.3, promiseMinutes: 120, warehouses: ['TM-HZ', 'EC-SH'], qty: [1, 3], payment: 'prepaid', returnRate: 0.06, cancelRate: 0.04 },
-    { code: 'jd', name: '京东', nameEn: 'JD.com', weight: 0.25, promiseMinutes: 90, warehouses: ['JD-BJ', 'JD-GZ', 'EC-GZ'], qty: [1, 3], payment: 'prepaid', returnRate: 0.05, cancelRate: 0.03 },
+    { code: 'tmall', name: '天猫', nameEn: 'Tmall', weight: 0.3, promiseMinutes: 120, warehouses: ['TM-HZ', 'EC-SH'], qty: [1, 2], payment: 'prepaid', returnRate: 0.06, cancelRate: 0.04 },
+    { code: 'jd', name: '京东', nameEn: 'JD.com', weight: 0.25, promiseMinutes: 90, warehouses: ['JD-BJ', 'JD-GZ', 'EC-GZ'], qty: [1, 2], payment: 'prepaid', returnRate: 0.05, cancelRate: 0.03 },
     { code: 'douyin', name: '抖音', nameEn: 'Douyin', weight: 0.2, promiseMinutes: 180, warehouses: ['EC-SH', 'EC-GZ', 'DS-VIRT'], qty: [1, 2], payment: 'prepaid', returnRate: 0.1, cancelRate: 0.06 },
-    { code: 'pdd', name: '拼多多', nameEn: 'Pinduoduo', weight: 0.15, promiseMinutes: 240, warehouses: ['EC-GZ', 'DS-VIRT'], qty: [1, 4], payment: 'prepaid', returnRate: 0.07, cancelRate: 0.05 },
+    { code: 'pdd', name: '拼多多', nameEn: 'Pinduoduo', weight: 0.15, promiseMinutes: 240, warehouses: ['EC-GZ', 'DS-VIRT'], qty: [1, 3], payment: 'prepaid', returnRate: 0.07, cancelRate: 0.05 },
     // the brand's own mini-program: larger baskets, sometimes shipped in two parcels
-    { code: 'wechat', name: '微信小程序', nameEn: 'WeChat mini-program', weight: 0.1, promiseMinutes: 120, warehouses: ['EC-SH'], qty: [1, 6], payment: 'prepaid', split: [1, 2], returnRate: 0.04, cancelRate: 0.03 },
+    { code: 'wechat', name: '微信小程序', nameEn: 'WeChat mini-program', weight: 0.1, promiseMinutes: 120, warehouses: ['EC-SH'], qty: [1, 4], payment: 'prepaid', split: [1, 2], returnRate: 0.04, cancelRate: 0.03 },
   ]
 
   const skus: SimSku[] = []
@@ -87,7 +96,8 @@ export function ecommerceScenario(seed = 42, opts: ScenarioOptions = {}): Scenar
     for (const item of cat.items) {
       const base = round2(r.between(cat.price[0], cat.price[1]))
       const supplier = suppliers[(spu * 3) % suppliers.length]!.code
-      const popularity = r.exponential(1) + 0.05
+      // cheaper products sell more: a typical order line is a couple of hundred yuan
+      const popularity = (r.exponential(1) + 0.05) * (POPULAR_PRICE / base) ** POPULARITY_BY_PRICE
       for (const a of cat.variants[0]!) {
         for (const b of cat.variants[1]!) {
           const price = round2(base * r.between(0.95, 1.1))

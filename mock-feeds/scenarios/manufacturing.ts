@@ -146,6 +146,12 @@ const round2 = (x: number) => Math.round(x * 100) / 100
 export const MANUFACTURING_MOVEMENTS_PER_SALE = 3.55
 
 /**
+ * Movements per second (week's average) at which the manufacturer has believable figures: about
+ * 500 customer order lines of ~¥8,500 and ¥4 million of revenue on a weekday (mock-feeds/README.md).
+ */
+export const MANUFACTURING_TYPICAL_RATE = 0.015
+
+/**
  * When customers order (business time): business customers in office hours on weekdays (a dip at
  * lunch), a little on Saturday, almost nothing on Sunday or at night; distributors order into the
  * evening through their portal; spare parts are ordered in office hours.
@@ -177,7 +183,7 @@ const OFFICE: WorkWindow = { from: 9, to: 17.5, days: [0, 1, 2, 3, 4] }
 /** The same seed builds the same manufacturer. */
 export function manufacturingScenario(seed = 42, opts: ScenarioOptions = {}): Scenario {
   const r = createRandom(seed ^ 0x3a7f)
-  const linesPerMinute = ((opts.rate ?? 200) / MANUFACTURING_MOVEMENTS_PER_SALE) * 60
+  const linesPerMinute = ((opts.rate ?? MANUFACTURING_TYPICAL_RATE) / MANUFACTURING_MOVEMENTS_PER_SALE) * 60
   const suppliers: Partner[] = SUPPLIERS.map((name, i) => ({ code: `SUP-${String(i + 1).padStart(3, '0')}`, name, kind: 'supplier' }))
   const workshop: Partner = { code: 'WS-SZ-01', name: '深圳工厂总装车间', kind: 'supplier' }
   const customers: Partner[] = Array.from({ length: 80 }, (_, i) => ({

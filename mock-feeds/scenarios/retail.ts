@@ -5,8 +5,8 @@
 import type { Partner } from '../../protocol/master.ts'
 import type { DemandProfile, WorkWindow } from '../profile.ts'
 import { createRandom } from '../random.ts'
-import { regionsOf } from '../scenario.ts'
-import type { Scenario, SimSku, SimStockPolicy, SimWarehouse } from '../scenario.ts'
+import { regionsOf, unitsPerSalesLine } from '../scenario.ts'
+import type { Scenario, SimChannel, SimSku, SimStockPolicy, SimWarehouse } from '../scenario.ts'
 
 const CATEGORIES: { code: string; name: string; nameEn: string; items: string[]; price: [number, number] }[] = [
   { code: 'drinks', name: '饮料', nameEn: 'Drinks', items: ['矿泉水 550ml', '绿茶 500ml', '可乐 330ml', '橙汁 1L', '苏打水 350ml', '乌龙茶 500ml', '椰子水 1L', '咖啡饮料 280ml'], price: [2, 12] },
@@ -36,13 +36,17 @@ const SUPPLIER_NAMES = ['华润供应链', '康师傅食品', '伊利乳业', '�
 const SURNAMES = ['王', '李', '张', '刘', '陈', '杨', '黄', '赵', '吴', '周', '徐', '孙', '马', '朱', '胡']
 
 const round2 = (x: number) => Math.round(x * 100) / 100
+/** popularity ∝ (BASKET_PRICE / price) ^ POPULARITY_BY_PRICE: cheap everyday goods sell most */
+const BASKET_PRICE = 15
+const POPULARITY_BY_PRICE = 1.2
 
 export interface ScenarioOptions {
   /** number of SKUs @default 300 */
   skuCount?: number
   /**
    * movements per second the chain is sized for: stock levels and thresholds follow the demand
-   * it implies, so a faster feed does not just empty every shelf @default 200
+   * it implies, so a faster feed does not just empty every shelf @default the business's own
+   * typical rate (RETAIL_TYPICAL_RATE and its siblings)
    */
   rate?: number
 }
@@ -53,6 +57,12 @@ export interface ScenarioOptions {
  * feed of well under one movement per second runs a few per cent faster than asked.
  */
 export const MOVEMENTS_PER_SALE = 2.77
+
+/**
+ * Movements per second (week's average) at which the chain has believable figures: about 34,000
+ * sales lines and ¥2.2 million of revenue a day, ¥130,000–230,000 per store (mock-feeds/README.md).
+ */
+export const RETAIL_TYPICAL_RATE = 1.2
 
 /**
  * When the chain's customers buy (business time). Stores open 07:30–22:30 with a lunch peak and
@@ -87,7 +97,7 @@ const TRANSFER_SHARE = 0.5
 /** The same seed builds the same chain. */
 export function retailScenario(seed = 42, opts: ScenarioOptions = {}): Scenario {
   const skuCount = opts.skuCount ?? 300
-  const linesPerMinute = ((opts.rate ?? 200) / MOVEMENTS_PER_SALE) * 60
+  const linesPerMinute = ((opts.rate ?? RETAIL_TYPICAL_RATE) / MOVEMENTS_PER_SALE) * 60
   const r = createRandom(seed ^ 0x5eed)
   const suppliers: Partner[] = SUPPLIER_NAMES.map((name, i) => ({ code: `SUP-${String(i + 1).padStart(3, '0')}`, name, kind: 'supplier' }))
   const customers: Partner[] = Array.from({ length: 200 }, (_, i) => ({
@@ -99,24 +109,38 @@ export function retailScenario(seed = 42, opts: ScenarioOptions = {}): Scenario 
   const warehouses: SimWarehouse[] = WAREHOUSES.map((w) => ({ ...w, traffic: w.kind === 'dc' ? 0.05 : r.between(0.6, 1.4) }))
   const stores = warehouses.filter((w) => w.kind === 'store').map((w) => w.code)
   const dcs = warehouses.filter((w) => w.kind === 'dc').map((w) => w.code)
-  const storeTraffic = warehouses.filter((w) => w.kind === 'store').reduce((t, w) => t + w.traffic, 0)
-  const dcCount = warehouses.filter((w) => w.kind === 'dc').length
+  const channels: SimChannel[] = [
+    // POS: shipped at the till, cash recorded for 60 % of lines, 40 % anonymous walk-in customers
+    { code: 'pos', name: '门店收银', nameEn: 'In-store POS', weight: 0.74, promiseMinutes: 0, warehouses: stores, qty: [1, 3], immediate: true, payment: 'shipment', paidShare: 0.6, walkInShare: 0.4 },
+    // online orders are paid at once and picked at a distribution centre; a few are cancelled
+    { code: 'online', name: '线上商城', nameEn: 'Online store', weight: 0.22, promiseMinutes: 45, warehouses: dcs, qty: [1, 4], payment: 'prepaid', cancelRate: 0.02 },
+    // wholesale on credit, large lines sometimes shipped in two parts
+    { code: 'wholesale', name: '批发', nameEn: 'Wholesale', weight: 0.04, promiseMinutes: 240, warehouses: dcs, qty: [5, 30], payment: 'credit', split: [1, 2], cancelRate: 0.01 },
+  ]
   // units per sales line that a warehouse ships, for a SKU of popularity share 1
-  const unitsPerLine = (w: SimWarehouse) => (w.kind === 'store' ? (0.7 * 2 * w.traffic) / storeTraffic : (0.22 * 2.5 + 0.08 * 17.5) / dcCount)
+  const perLine = unitsPerSalesLine(channels, warehouses)
+  const unitsPerLine = (w: SimWarehouse) => perLine.get(w.code) ?? 0
+  const storeUnits = stores.reduce((t, code) => t + (perLine.get(code) ?? 0), 0)
   // a store may be delivered by the supplier (the longer lead time), so it plans for that
   const storeLeadDays = (SUPPLIER_LEAD_HOURS[0] + SUPPLIER_LEAD_HOURS[1]) / 2 / 24
-  const popularities = Array.from({ length: skuCount }, () => r.exponential(1) + 0.05)
+  // prices first: shoppers put far more water and noodles in the basket than kettles, so an
+  // item's popularity falls with its price and a till line comes to tens of yuan
+  const prices = Array.from({ length: skuCount }, (_, i) => {
+    const [lo, hi] = CATEGORIES[i % CATEGORIES.length]!.price
+    return round2(r.between(lo, hi))
+  })
+  const popularities = prices.map((price) => (r.exponential(1) + 0.05) * (BASKET_PRICE / price) ** POPULARITY_BY_PRICE)
   const popularityTotal = popularities.reduce((a, b) => a + b, 0)
   const skus: SimSku[] = []
   for (let i = 0; i < skuCount; i++) {
     const cat = CATEGORIES[i % CATEGORIES.length]!
     const item = cat.items[Math.floor(i / CATEGORIES.length) % cat.items.length]!
     const variant = Math.floor(i / (CATEGORIES.length * cat.items.length))
-    const price = round2(r.between(cat.price[0], cat.price[1]))
+    const price = prices[i]!
     const popularity = popularities[i]!
     // safety stock: the days of sales a store of average traffic keeps as safety; reorder point:
     // that plus its sales over the replenishment lead time
-    const storeDaily = ((linesPerMinute * (popularity / popularityTotal) * 0.7 * 2) / (warehouses.length - dcCount)) * 1440
+    const storeDaily = ((linesPerMinute * (popularity / popularityTotal) * storeUnits) / stores.length) * 1440
     const safetyStock = Math.max(5, Math.round(storeDaily * STOCK_POLICY.store.safetyDays))
     skus.push({
       code: `SKU-${String(i + 1).padStart(4, '0')}`,
@@ -149,13 +173,6 @@ export function retailScenario(seed = 42, opts: ScenarioOptions = {}): Scenario 
     movementsPerSale: MOVEMENTS_PER_SALE,
     categories: CATEGORIES.map(({ code, name, nameEn }) => ({ code, name, nameEn })),
     regions: regionsOf(warehouses),
-    channels: [
-      // POS: shipped at the till, cash recorded for 60 % of lines, 40 % anonymous walk-in customers
-      { code: 'pos', name: '门店收银', nameEn: 'In-store POS', weight: 0.7, promiseMinutes: 0, warehouses: stores, qty: [1, 3], immediate: true, payment: 'shipment', paidShare: 0.6, walkInShare: 0.4 },
-      // online orders are paid at once and picked at a distribution centre; a few are cancelled
-      { code: 'online', name: '线上商城', nameEn: 'Online store', weight: 0.22, promiseMinutes: 45, warehouses: dcs, qty: [1, 4], payment: 'prepaid', cancelRate: 0.02 },
-      // wholesale on credit, large lines sometimes shipped in two parts
-      { code: 'wholesale', name: '批发', nameEn: 'Wholesale', weight: 0.08, promiseMinutes: 240, warehouses: dcs, qty: [5, 30], payment: 'credit', split: [1, 2], cancelRate: 0.01 },
-    ],
+    channels,
   }
 }

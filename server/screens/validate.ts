@@ -161,7 +161,7 @@ export function checkScreenBody(input: unknown, id: string, parseQuery: (q: unkn
       for (const e of resolved.errors) issue(e.path, e.message)
       return
     }
-    widgets.push({ id: w.id, widget: w.widget, optionsVersion: resolved.manifest.version, options: resolved.options, x: w.x, y: w.y, w: w.w, h: w.h })
+    widgets.push({ id: w.id, widget: w.widget, optionsVersion: resolved.manifest.version, options: resolved.options, ...(w.titles ? { titles: w.titles } : {}), x: w.x, y: w.y, w: w.w, h: w.h })
     for (const [name, query] of Object.entries(resolved.queries)) derived.push({ index: i, instance: w.id, name, query })
   })
   if (errors.length > 0) return { ok: false, errors }
