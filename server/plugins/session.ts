@@ -16,11 +16,12 @@ import fp from 'fastify-plugin'
 import fastifyCookie from '@fastify/cookie'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import Type from 'typebox'
+import { API_PREFIX } from '../../protocol/api.ts'
 import { CockpitError } from '../errors.ts'
 import { sameSecret } from '../auth/tokens.ts'
 
 /** The editor's sign-in; security.ts lets only the cockpit's own pages reach it. */
-export const SESSION_PATH = '/api/v1/session'
+export const SESSION_PATH = `${API_PREFIX}/session`
 
 /** Name of the session cookie. */
 export const SESSION_COOKIE = 'cockpit_session'
