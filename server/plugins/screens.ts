@@ -37,6 +37,8 @@ export interface ScreenStore {
   remove(id: string): Promise<boolean>
   /** stores the templates as screens when the cockpit never had any; returns the ids stored */
   seed(): Promise<string[]>
+  /** true once seed() has run since Redis last came up: a fresh cockpit lists its templates (/readyz waits for it) */
+  readonly seeded: boolean
 }
 
 declare module 'fastify' {
@@ -103,7 +105,11 @@ export const screensPlugin = fp(
     // not to embed sockets: an embed token shows one widget, not screens
     const announce = (id: string, version: number | null) => fastify.io.except(EMBED_SOCKETS_ROOM).emit('screenChanged', { id, version })
 
+    let seeded = false
     const store: ScreenStore = {
+      get seeded() {
+        return seeded
+      },
       async list() {
         const ids = await redis.zrange(keys.screenIndex, '0', '-1')
         if (ids.length === 0) return []
@@ -161,9 +167,17 @@ export const screensPlugin = fp(
     }
     fastify.decorate('screens', store)
 
-    // seed on the first connection to Redis (the server may start before Redis is up)
-    const seedQuietly = () => store.seed().catch((err: unknown) => fastify.log.warn({ err }, 'template seeding failed; retried on reconnect'))
+    // seed on the first connection to Redis (the server may start before Redis is up); again
+    // after a reconnection, as a Redis restarted empty has neither the templates nor the flag
+    const seedQuietly = () =>
+      store.seed().then(
+        () => {
+          seeded = true
+        },
+        (err: unknown) => fastify.log.warn({ err }, 'template seeding failed; retried on reconnect'),
+      )
     fastify.redisState.on('change', (up) => {
+      seeded = false
       if (up) void seedQuietly()
     })
     if (fastify.redisState.up) await seedQuietly()
