@@ -7,6 +7,7 @@ import { MAX_JSON_BATCH } from '../protocol/movement.ts'
 import type { Movement, RejectedMovement } from '../protocol/movement.ts'
 import { createSimulator } from './simulator.ts'
 import type { Scenario } from './scenario.ts'
+import { API_PREFIX } from '../protocol/api.ts'
 
 export interface FeedOptions {
   url: string
@@ -67,7 +68,7 @@ export async function postBatch(url: string, key: string, batch: Movement[], sta
   for (;;) {
     if (signal?.aborted) return
     try {
-      const res = await fetch(`${url}/api/v1/movements`, {
+      const res = await fetch(`${url}${API_PREFIX}/movements`, {
         method: 'POST',
         headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
         body: JSON.stringify(batch),
@@ -105,7 +106,7 @@ async function putMaster(o: FeedOptions): Promise<void> {
     channels: [...scenario.channels.map(({ code, name, nameEn }) => ({ code, name, nameEn })), ...(scenario.otherChannels ?? [])],
   }
   for (const [kind, body] of Object.entries(bodies)) {
-    const res = await fetch(`${o.url}/api/v1/master/${kind}`, {
+    const res = await fetch(`${o.url}${API_PREFIX}/master/${kind}`, {
       method: 'PUT',
       headers: { authorization: `Bearer ${o.adminKey}`, 'content-type': 'application/json' },
       body: JSON.stringify(body),

@@ -1,27 +1,29 @@
 /**
  * buildApp: the whole server as one Fastify instance, plugins registered in an explicit
  * order (external → services → routes) so the flow ingest → aggregate → publish → realtime
- * reads top to bottom.
+ * reads top to bottom. Services are fastify-plugin plugins (their decorators and hooks reach the
+ * whole app); route plugins are encapsulated, the API's under API_PREFIX (docs/architecture.md).
  */
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
 import { stdSerializers } from 'pino'
 import type { DestinationStream, LoggerOptions } from 'pino'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import { API_PREFIX } from '../protocol/api.ts'
 import type { CockpitConfig } from './config.ts'
 import { redisPlugin } from './plugins/redis.ts'
 import { changesPlugin } from './plugins/changes.ts'
 import { errorsPlugin } from './plugins/errors.ts'
 import { authPlugin } from './plugins/auth.ts'
-import { masterDataPlugin } from './plugins/master-data.ts'
+import { masterDataPlugin, masterDataRoutes } from './plugins/master-data.ts'
 import { aggregatePlugin } from './plugins/aggregate.ts'
-import { fxRatesPlugin } from './plugins/fx-rates.ts'
+import { fxRatesPlugin, fxRatesRoutes } from './plugins/fx-rates.ts'
 import { ingestRoutes } from './plugins/ingest.ts'
-import { queryPlugin } from './plugins/query.ts'
+import { queryPlugin, queryRoutes } from './plugins/query.ts'
 import { healthRoutes } from './plugins/health.ts'
 import { realtimePlugin } from './plugins/realtime.ts'
 import { screenStatic } from './plugins/screen-static.ts'
 import { tokensRoutes } from './plugins/tokens.ts'
-import { screensPlugin } from './plugins/screens.ts'
+import { screensPlugin, screensRoutes } from './plugins/screens.ts'
 import { wallsRoutes } from './plugins/walls.ts'
 import { securityPlugin } from './plugins/security.ts'
 import { proxyTrust } from './auth/address.ts'
@@ -113,15 +115,30 @@ export async function buildApp({ config, logger }: BuildAppOptions): Promise<Fas
   await app.register(aggregatePlugin)
   await app.register(fxRatesPlugin)
   await app.register(queryPlugin)
-  // routes and gateways
-  await app.register(healthRoutes)
-  await app.register(sessionRoutes)
-  await app.register(ingestRoutes)
+  // the socket gateway; screens announce their changes through it
   await app.register(realtimePlugin)
-  // screens announce changes and walls are driven through the socket gateway
-  await app.register(tokensRoutes)
   await app.register(screensPlugin)
-  await app.register(wallsRoutes)
+  // routes, each in its own scope: they see the services above and add nothing to them
+  await app.register(healthRoutes)
+  await app.register(apiRoutes, { prefix: API_PREFIX })
+  // the built screen, and the 404 answer of every path (API ones included)
   await app.register(screenStatic)
   return app
+}
+
+/**
+ * The HTTP API, registered under API_PREFIX. Each route plugin is encapsulated: a content-type
+ * parser or hook one of them adds stays with its own routes. What every route needs (error
+ * shape, security headers, origin check, auth decorators, cookies) comes from the fastify-plugin
+ * services registered on the root before this.
+ */
+async function apiRoutes(api: FastifyInstance): Promise<void> {
+  await api.register(sessionRoutes)
+  await api.register(ingestRoutes)
+  await api.register(queryRoutes)
+  await api.register(masterDataRoutes)
+  await api.register(fxRatesRoutes)
+  await api.register(tokensRoutes)
+  await api.register(screensRoutes)
+  await api.register(wallsRoutes)
 }

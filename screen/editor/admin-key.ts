@@ -7,11 +7,14 @@
  * cockpit's own pages only.
  */
 import { readonly, ref } from 'vue'
+import { API_PREFIX } from '../../protocol/api.ts'
 
 /** Where older versions kept the admin key: purged once on load. */
 export const ADMIN_KEY_STORAGE = 'cockpit.adminKey'
 /** Header carrying the session's CSRF token. */
 export const CSRF_HEADER = 'X-Cockpit-CSRF'
+/** The editor's session: sign in, ask, sign out. */
+const SESSION_URL = `${API_PREFIX}/session`
 
 try {
   localStorage.removeItem(ADMIN_KEY_STORAGE)
@@ -50,7 +53,7 @@ function take(answer: SessionAnswer): void {
 
 async function refresh(): Promise<void> {
   try {
-    const res = await fetch('/api/v1/session', { credentials: 'same-origin', headers: { accept: 'application/json' } })
+    const res = await fetch(SESSION_URL, { credentials: 'same-origin', headers: { accept: 'application/json' } })
     take(res.ok ? ((await res.json()) as SessionAnswer) : { signedIn: false })
   } catch {
     take({ signedIn: false })
@@ -76,7 +79,7 @@ export function useAdminSession() {
 
   /** Signs in with the admin key; throws SignInError when the server refuses it. */
   async function signIn(key: string): Promise<void> {
-    const res = await fetch('/api/v1/session', {
+    const res = await fetch(SESSION_URL, {
       method: 'POST',
       credentials: 'same-origin',
       headers: { 'content-type': 'application/json', accept: 'application/json' },
@@ -93,7 +96,7 @@ export function useAdminSession() {
 
   async function signOut(): Promise<void> {
     take({ signedIn: false })
-    await fetch('/api/v1/session', { method: 'DELETE', credentials: 'same-origin' }).catch(() => undefined)
+    await fetch(SESSION_URL, { method: 'DELETE', credentials: 'same-origin' }).catch(() => undefined)
   }
 
   return { signedIn: readonly(signedIn), ready, signIn, signOut }

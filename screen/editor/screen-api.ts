@@ -4,6 +4,7 @@
  * server's code, status and body so the views can explain a 409 or a 400 precisely.
  */
 import type { ScreenDefinition, ScreenSummary, StoredScreen } from '../../protocol/screen.ts'
+import { API_PREFIX } from '../../protocol/api.ts'
 import { TEMPLATES } from '../../widgets/templates/index.ts'
 import type { Category, Channel, MasterKind, Partner, Region, Sku, Warehouse } from '../../protocol/master.ts'
 import { CSRF_HEADER, adminCsrf } from './admin-key.ts'
@@ -67,7 +68,7 @@ function template(id: string): ScreenDefinition | undefined {
 /** Default screen: the first stored one, else `retail`. */
 export async function defaultScreenId(bearer: string | null = pageToken()): Promise<string> {
   try {
-    const list = await request<ScreenSummary[]>('/api/v1/screens', { bearer })
+    const list = await request<ScreenSummary[]>(`${API_PREFIX}/screens`, { bearer })
     if (Array.isArray(list) && list[0]) return list[0].id
   } catch {
     // no stored screens API (or unreachable): the built-in default
@@ -81,7 +82,7 @@ export async function defaultScreenId(bearer: string | null = pageToken()): Prom
  */
 export async function loadScreen(id: string, bearer: string | null = pageToken()): Promise<LoadedScreen> {
   try {
-    const stored = await request<StoredScreen>(`/api/v1/screens/${encodeURIComponent(id)}`, { bearer })
+    const stored = await request<StoredScreen>(`${API_PREFIX}/screens/${encodeURIComponent(id)}`, { bearer })
     return { ...stored, source: 'server' }
   } catch (err) {
     // a 404 (not stored, or a server without the screens API) falls back to a template; 401/403/5xx are real errors
@@ -95,7 +96,7 @@ export async function loadScreen(id: string, bearer: string | null = pageToken()
 /** The ready templates from the server, else the built-in ones. */
 export async function loadTemplates(bearer: string | null = pageToken()): Promise<ScreenDefinition[]> {
   try {
-    const list = await request<ScreenDefinition[]>('/api/v1/templates', { bearer })
+    const list = await request<ScreenDefinition[]>(`${API_PREFIX}/templates`, { bearer })
     if (Array.isArray(list) && list.length > 0) return list
   } catch {
     // older server: the templates compiled into the app
@@ -108,7 +109,7 @@ export async function loadTemplates(bearer: string | null = pageToken()): Promis
  * cookie + CSRF header). 409 → ApiError with `body.current`; 401/403 → the session is gone.
  */
 export async function saveScreen(screen: ScreenDefinition, baseVersion: number): Promise<StoredScreen> {
-  return request<StoredScreen>(`/api/v1/screens/${encodeURIComponent(screen.id)}`, {
+  return request<StoredScreen>(`${API_PREFIX}/screens/${encodeURIComponent(screen.id)}`, {
     method: 'PUT',
     body: JSON.stringify({ ...screen, version: baseVersion }),
   })
@@ -133,7 +134,7 @@ export function mergeKnownCodes(named: readonly { code: string; name: string; na
 
 /** Master data codes the editor offers (at most a few thousand SKUs are offered; any code may be typed). */
 export async function loadKnownCodes(bearer: string | null): Promise<KnownCodes> {
-  const get = <T>(kind: MasterKind) => request<T[]>(`/api/v1/master/${kind}`, { bearer }).catch(() => [] as T[])
+  const get = <T>(kind: MasterKind) => request<T[]>(`${API_PREFIX}/master/${kind}`, { bearer }).catch(() => [] as T[])
   const [skus, warehouses, partners, categories, regions, channels] = await Promise.all([
     get<Sku>('skus'),
     get<Warehouse>('warehouses'),

@@ -10,6 +10,7 @@ import type { ScreenChanged } from '../../protocol/events.ts'
 import type { ScreenDefinition, ScreenSummary, StoredScreen } from '../../protocol/screen.ts'
 import { TEMPLATES } from '../../widgets/templates/index.ts'
 import { useSocket } from '../socket.ts'
+import { API_PREFIX } from '../../protocol/api.ts'
 
 /** Screen shown when none is named and the cockpit stores none. */
 export const DEFAULT_SCREEN_ID = 'retail'
@@ -41,7 +42,7 @@ function authHeaders(): Record<string, string> {
 }
 
 async function fetchStored(id: string): Promise<StoredScreen | undefined> {
-  const res = await fetch(`/api/v1/screens/${encodeURIComponent(id)}`, { headers: { accept: 'application/json', ...authHeaders() } })
+  const res = await fetch(`${API_PREFIX}/screens/${encodeURIComponent(id)}`, { headers: { accept: 'application/json', ...authHeaders() } })
   if (res.status === 404) return undefined // no such screen (or a server without the screen API yet)
   if (!res.ok) {
     const body = (await res.json().catch(() => ({}))) as { error?: string; message?: string }
@@ -106,7 +107,7 @@ export const useScreensStore = defineStore('screens', () => {
   /** the screen to show when the URL names none: the first stored screen, else the retail template */
   async function defaultId(): Promise<string> {
     try {
-      const res = await fetch('/api/v1/screens', { headers: { accept: 'application/json', ...authHeaders() } })
+      const res = await fetch(`${API_PREFIX}/screens`, { headers: { accept: 'application/json', ...authHeaders() } })
       if (res.ok) {
         const list = (await res.json()) as ScreenSummary[]
         if (Array.isArray(list) && list[0]?.id) return list[0].id

@@ -13,6 +13,7 @@ import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { Redis } from 'ioredis'
 import { runFeed } from '../../mock-feeds/feed.ts'
+import { API_PREFIX } from '../../protocol/api.ts'
 import { SCENARIO_NAMES, SCENARIO_RATES, buildScenario, isScenarioName } from '../../mock-feeds/scenario-registry.ts'
 import { createCalendar } from '../domain/time.ts'
 
@@ -176,11 +177,11 @@ out(`  admin key:   ${adminKey}`)
 out(`  simulator:   ${SCENARIO_TITLES[scenarioName]} since ${cal.format(historyFrom)} (loads in seconds), then live at ${rate} movements/s`)
 out(profile === 'daily' ? `               on average over the week, following the business's day (quiet at night; DEMO_PROFILE=flat for ${rate}/s at every hour)` : '               at every hour (DEMO_PROFILE=flat)')
 out('  try:')
-out(`    curl -s -XPOST ${url}/api/v1/movements -H 'authorization: Bearer ${ingestKey}' -H 'content-type: application/json' \\`)
+out(`    curl -s -XPOST ${url}${API_PREFIX}/movements -H 'authorization: Bearer ${ingestKey}' -H 'content-type: application/json' \\`)
 out(`      -d '[{"id":"try-1","type":"payment_in","occurredAt":"${new Date().toISOString()}","amount":100}]'`)
-out(`    curl -s -XPOST ${url}/api/v1/query -H 'content-type: application/json' -d '{"metric":"sales.revenue","window":"today"}'`)
+out(`    curl -s -XPOST ${url}${API_PREFIX}/query -H 'content-type: application/json' -d '{"metric":"sales.revenue","window":"today"}'`)
 out('  embed one widget (docs/embedding.md):')
-out(`    curl -s -XPOST ${url}/api/v1/tokens -H 'authorization: Bearer ${adminKey}' -H 'content-type: application/json' \\`)
+out(`    curl -s -XPOST ${url}${API_PREFIX}/tokens -H 'authorization: Bearer ${adminKey}' -H 'content-type: application/json' \\`)
 out(`      -d '{"kind":"embed","widget":{"widget":"kpi-card","options":{"metric":"sales.revenue","window":"today","compare":true}},"expiresIn":604800}'`)
 out(`    then open ${url}/embed?token=<token>&theme=light`)
 out(`  token secret: ${tokenSecret}  (COCKPIT_TOKEN_SECRET=… npm run token -- --help)`)

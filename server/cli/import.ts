@@ -17,6 +17,7 @@ import { pathToFileURL } from 'node:url'
 import { parseArgs } from 'node:util'
 import cliProgress from 'cli-progress'
 import { parse as parseCsv } from 'csv-parse'
+import { API_PREFIX } from '../../protocol/api.ts'
 import { MAX_JSON_BATCH } from '../../protocol/movement.ts'
 import type { FieldError, RejectedMovement } from '../../protocol/movement.ts'
 import { validateMovement } from '../ingest/validate.ts'
@@ -245,7 +246,7 @@ async function postBatch(o: ImportOptions, batch: unknown[], stats: ImportStats)
   for (;;) {
     let wait = delay
     try {
-      const res = await fetch(`${o.url}/api/v1/movements`, {
+      const res = await fetch(`${o.url}${API_PREFIX}/movements`, {
         method: 'POST',
         headers: { authorization: `Bearer ${o.key}`, 'content-type': 'application/json' },
         // no abort signal here: a batch in flight is finished, so a stop leaves a clean checkpoint

@@ -1,12 +1,13 @@
 /**
  * Exchange rates by date, kept in Redis so every server process converts with the same rates:
- * `PUT/GET /api/v1/fx-rates`, `DELETE /api/v1/fx-rates/:currency/:from`, seeded from
+ * `PUT/GET /fx-rates`, `DELETE /fx-rates/:currency/:from` (under API_PREFIX), seeded from
  * COCKPIT_FX_RATES, and `fxRates.convert(batch)` for the ingest route.
  *
  * Each process caches the table and checks a version counter (one GET) before converting a
  * batch that holds a foreign currency, so a rate written through any process is used by all at
  * once; batches in the base currency never touch this.
  */
+import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import Type from 'typebox'
 import { FxRate, FxRatesUpserted, MAX_FX_BATCH } from '../../protocol/fx.ts'
@@ -108,47 +109,51 @@ export const fxRatesPlugin = fp(
       },
     }
     fastify.decorate('fxRates', service)
-
-    fastify.put(
-      '/api/v1/fx-rates',
-      {
-        onRequest: fastify.requireRole('admin'),
-        schema: {
-          description: 'Upsert exchange rates by (currency, from)',
-          body: Type.Array(Type.Unknown(), { maxItems: MAX_FX_BATCH }),
-          response: { 200: FxRatesUpserted, 400: ErrorBody, 401: ErrorBody, 503: ErrorBody },
-        },
-      },
-      async (request) => ({ upserted: await service.upsert(request.body as unknown[]) }),
-    )
-    fastify.get(
-      '/api/v1/fx-rates',
-      {
-        onRequest: fastify.requireRole('viewer'),
-        schema: {
-          description: 'Stored exchange rates, by currency then date',
-          querystring: Type.Object({ currency: Type.Optional(Type.String({ pattern: '^[A-Z]{3}$' })) }, { additionalProperties: false }),
-          response: { 200: Type.Array(FxRate), 400: ErrorBody, 401: ErrorBody, 503: ErrorBody },
-        },
-      },
-      async (request) => service.list((request.query as { currency?: string }).currency),
-    )
-    fastify.delete(
-      '/api/v1/fx-rates/:currency/:from',
-      {
-        onRequest: fastify.requireRole('admin'),
-        schema: {
-          description: 'Delete one exchange-rate record',
-          params: Type.Object({ currency: FxRate.properties.currency, from: FxRate.properties.from }),
-          response: { 204: Type.Null(), 400: ErrorBody, 401: ErrorBody, 404: ErrorBody, 503: ErrorBody },
-        },
-      },
-      async (request, reply) => {
-        const { currency, from } = request.params as { currency: string; from: string }
-        if (!(await service.remove(currency, from))) throw new CockpitError('COCKPIT_ERR_NOT_FOUND', `no exchange rate ${currency} from ${from}`)
-        return reply.status(204).send()
-      },
-    )
   },
-  { name: 'fx-rates', dependencies: ['redis', 'auth'] },
+  { name: 'fx-rates', dependencies: ['redis'] },
 )
+
+/** `PUT/GET /fx-rates` and `DELETE /fx-rates/:currency/:from` (under API_PREFIX). */
+export async function fxRatesRoutes(fastify: FastifyInstance): Promise<void> {
+  const { fxRates } = fastify
+  fastify.put(
+    '/fx-rates',
+    {
+      onRequest: fastify.requireRole('admin'),
+      schema: {
+        description: 'Upsert exchange rates by (currency, from)',
+        body: Type.Array(Type.Unknown(), { maxItems: MAX_FX_BATCH }),
+        response: { 200: FxRatesUpserted, 400: ErrorBody, 401: ErrorBody, 503: ErrorBody },
+      },
+    },
+    async (request) => ({ upserted: await fxRates.upsert(request.body as unknown[]) }),
+  )
+  fastify.get(
+    '/fx-rates',
+    {
+      onRequest: fastify.requireRole('viewer'),
+      schema: {
+        description: 'Stored exchange rates, by currency then date',
+        querystring: Type.Object({ currency: Type.Optional(Type.String({ pattern: '^[A-Z]{3}$' })) }, { additionalProperties: false }),
+        response: { 200: Type.Array(FxRate), 400: ErrorBody, 401: ErrorBody, 503: ErrorBody },
+      },
+    },
+    async (request) => fxRates.list((request.query as { currency?: string }).currency),
+  )
+  fastify.delete(
+    '/fx-rates/:currency/:from',
+    {
+      onRequest: fastify.requireRole('admin'),
+      schema: {
+        description: 'Delete one exchange-rate record',
+        params: Type.Object({ currency: FxRate.properties.currency, from: FxRate.properties.from }),
+        response: { 204: Type.Null(), 400: ErrorBody, 401: ErrorBody, 404: ErrorBody, 503: ErrorBody },
+      },
+    },
+    async (request, reply) => {
+      const { currency, from } = request.params as { currency: string; from: string }
+      if (!(await fxRates.remove(currency, from))) throw new CockpitError('COCKPIT_ERR_NOT_FOUND', `no exchange rate ${currency} from ${from}`)
+      return reply.status(204).send()
+    },
+  )
+}

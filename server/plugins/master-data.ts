@@ -4,6 +4,7 @@
  * dimensions movements leave out. A write publishes a change notice; every process then reloads
  * its cache.
  */
+import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import Type from 'typebox'
 import { Compile } from 'typebox/compile'
@@ -114,39 +115,43 @@ export const masterDataPlugin = fp(
       if (up) void reloadQuietly()
     })
     if (fastify.redisState.up) await reloadQuietly()
-
-    const Kind = Type.Object({ kind: Type.Union(MASTER_KINDS.map((k) => Type.Literal(k))) })
-    fastify.put(
-      '/api/v1/master/:kind',
-      {
-        onRequest: fastify.requireRole('admin'),
-        schema: {
-          params: Kind,
-          body: Type.Array(Type.Unknown(), { maxItems: MAX_MASTER_BATCH }),
-          response: { 200: Type.Object({ upserted: Type.Integer() }) },
-        },
-      },
-      async (request) => {
-        const { kind } = request.params as { kind: MasterKind }
-        return { upserted: await service.upsert(kind, request.body as unknown[]) }
-      },
-    )
-    fastify.get(
-      '/api/v1/master/:kind',
-      { onRequest: fastify.requireRole('viewer'), schema: { params: Kind } },
-      async (request) => {
-        const { kind } = request.params as { kind: MasterKind }
-        const records = await service.list(kind)
-        // a scoped viewer sees the members of its scope only (embed tokens are refused by requireRole)
-        const scope = request.principal ? scopeOf(request.principal) : undefined
-        if (!hasScope(scope)) return records
-        const related = {
-          warehouses: kind === 'regions' ? ((await service.list('warehouses')) as Warehouse[]) : [],
-          skus: kind === 'categories' ? ((await service.list('skus')) as Sku[]) : [],
-        }
-        return masterInScope(kind, records, scope, related)
-      },
-    )
   },
-  { name: 'master-data', dependencies: ['redis', 'changes', 'auth'] },
+  { name: 'master-data', dependencies: ['redis', 'changes'] },
 )
+
+/** `PUT /master/:kind` (admin) and `GET /master/:kind` (under API_PREFIX). */
+export async function masterDataRoutes(fastify: FastifyInstance): Promise<void> {
+  const { masterData } = fastify
+  const Kind = Type.Object({ kind: Type.Union(MASTER_KINDS.map((k) => Type.Literal(k))) })
+  fastify.put(
+    '/master/:kind',
+    {
+      onRequest: fastify.requireRole('admin'),
+      schema: {
+        params: Kind,
+        body: Type.Array(Type.Unknown(), { maxItems: MAX_MASTER_BATCH }),
+        response: { 200: Type.Object({ upserted: Type.Integer() }) },
+      },
+    },
+    async (request) => {
+      const { kind } = request.params as { kind: MasterKind }
+      return { upserted: await masterData.upsert(kind, request.body as unknown[]) }
+    },
+  )
+  fastify.get(
+    '/master/:kind',
+    { onRequest: fastify.requireRole('viewer'), schema: { params: Kind } },
+    async (request) => {
+      const { kind } = request.params as { kind: MasterKind }
+      const records = await masterData.list(kind)
+      // a scoped viewer sees the members of its scope only (embed tokens are refused by requireRole)
+      const scope = request.principal ? scopeOf(request.principal) : undefined
+      if (!hasScope(scope)) return records
+      const related = {
+        warehouses: kind === 'regions' ? ((await masterData.list('warehouses')) as Warehouse[]) : [],
+        skus: kind === 'categories' ? ((await masterData.list('skus')) as Sku[]) : [],
+      }
+      return masterInScope(kind, records, scope, related)
+    },
+  )
+}

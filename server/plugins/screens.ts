@@ -6,6 +6,7 @@
  * when a cockpit has none, so a fresh wall has something to show.
  */
 import { readFileSync } from 'node:fs'
+import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import Type from 'typebox'
 import { SCREEN_ID_PATTERN, ScreenDefinition } from '../../protocol/screen.ts'
@@ -38,6 +39,8 @@ export interface ScreenStore {
   remove(id: string): Promise<boolean>
   /** stores the templates as screens when the cockpit never had any; returns the ids stored */
   seed(): Promise<string[]>
+  /** true once seed() has run since Redis last came up: a fresh cockpit lists its templates (/readyz waits for it) */
+  readonly seeded: boolean
 }
 
 declare module 'fastify' {
@@ -104,7 +107,11 @@ export const screensPlugin = fp(
     // not to embed sockets: an embed token shows one widget, not screens
     const announce = (id: string, version: number | null) => fastify.io.except(EMBED_SOCKETS_ROOM).emit('screenChanged', { id, version })
 
+    let seeded = false
     const store: ScreenStore = {
+      get seeded() {
+        return seeded
+      },
       async list() {
         const ids = await redis.zrange(keys.screenIndex, '0', '-1')
         if (ids.length === 0) return []
@@ -162,86 +169,98 @@ export const screensPlugin = fp(
     }
     fastify.decorate('screens', store)
 
-    // seed on the first connection to Redis (the server may start before Redis is up)
-    const seedQuietly = () => store.seed().catch((err: unknown) => fastify.log.warn({ err }, 'template seeding failed; retried on reconnect'))
+    // seed on the first connection to Redis (the server may start before Redis is up); again
+    // after a reconnection, as a Redis restarted empty has neither the templates nor the flag
+    const seedQuietly = () =>
+      store.seed().then(
+        () => {
+          seeded = true
+        },
+        (err: unknown) => fastify.log.warn({ err }, 'template seeding failed; retried on reconnect'),
+      )
     fastify.redisState.on('change', (up) => {
+      seeded = false
       if (up) void seedQuietly()
     })
     if (fastify.redisState.up) await seedQuietly()
-
-    const reading = fastify.requireRole('viewer')
-    const admin = fastify.requireRole('admin')
-
-    fastify.get(
-      '/api/v1/screens',
-      { onRequest: reading, schema: { description: 'Stored screens, oldest first', response: { 200: Type.Array(ScreenSummarySchema), 401: ErrorBody, 403: ErrorBody, 503: ErrorBody } } },
-      async () => store.list(),
-    )
-
-    fastify.get(
-      '/api/v1/screens/:id',
-      {
-        onRequest: reading,
-        schema: {
-          description: 'One stored screen; ?download=1 serves it as a file to import elsewhere',
-          params: IdParams,
-          querystring: Type.Object({ download: Type.Optional(Type.Union([Type.Literal('1'), Type.Literal('true'), Type.Literal('0'), Type.Literal('false')])) }),
-          response: { 200: StoredScreenSchema, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 503: ErrorBody },
-        },
-      },
-      async (request, reply) => {
-        const { id } = request.params as { id: string }
-        const { download } = request.query as { download?: string }
-        const screen = await store.get(id)
-        if (!screen) throw new CockpitError('COCKPIT_ERR_SCREEN_NOT_FOUND', `no screen "${id}"`)
-        if (download === '1' || download === 'true') reply.header('Content-Disposition', `attachment; filename="${id}.screen.json"`)
-        return screen
-      },
-    )
-
-    fastify.put(
-      '/api/v1/screens/:id',
-      {
-        onRequest: admin,
-        bodyLimit: SCREEN_BODY_LIMIT,
-        schema: {
-          description: 'Create or replace a screen: body = screen definition + `version` it was based on (0 or absent: create). Validated in full (docs/api.md#screens)',
-          params: IdParams,
-          body: Type.Unknown({ description: 'ScreenDefinition + version (an exported file is accepted unchanged)' }),
-          response: { 200: StoredScreenSchema, 400: ErrorBody, 401: ErrorBody, 409: ConflictBody, 413: ErrorBody, 503: ErrorBody },
-        },
-      },
-      async (request, reply) => {
-        const { id } = request.params as { id: string }
-        const result = await store.save(id, request.body)
-        if (result.ok) return result.screen
-        const { current, baseVersion } = result
-        const message =
-          baseVersion === 0
-            ? `screen "${id}" already exists (version ${current.version}): choose another id, or resend with version ${current.version} to replace it`
-            : `screen "${id}" is at version ${current.version}, the edit was based on version ${baseVersion}: reload it, or resend with version ${current.version} to overwrite`
-        return reply.status(409).send({ error: 'COCKPIT_ERR_SCREEN_CONFLICT', message, current })
-      },
-    )
-
-    fastify.delete(
-      '/api/v1/screens/:id',
-      {
-        onRequest: admin,
-        schema: { params: IdParams, response: { 204: Type.Null(), 401: ErrorBody, 404: ErrorBody, 503: ErrorBody } },
-      },
-      async (request, reply) => {
-        const { id } = request.params as { id: string }
-        if (!(await store.remove(id))) throw new CockpitError('COCKPIT_ERR_SCREEN_NOT_FOUND', `no screen "${id}"`)
-        return reply.status(204).send()
-      },
-    )
-
-    fastify.get(
-      '/api/v1/templates',
-      { onRequest: reading, schema: { description: 'The ready template screens (manufacturing, retail, e-commerce)', response: { 200: Type.Array(ScreenDefinition), 401: ErrorBody } } },
-      async () => TEMPLATES,
-    )
   },
-  { name: 'screens', dependencies: ['redis', 'auth', 'query', 'realtime'] },
+  { name: 'screens', dependencies: ['redis', 'aggregate', 'query', 'realtime'] },
 )
+
+/** `/screens` (list, read, save, delete) and `/templates` (under API_PREFIX). */
+export async function screensRoutes(fastify: FastifyInstance): Promise<void> {
+  const { screens } = fastify
+  const reading = fastify.requireRole('viewer')
+  const admin = fastify.requireRole('admin')
+
+  fastify.get(
+    '/screens',
+    { onRequest: reading, schema: { description: 'Stored screens, oldest first', response: { 200: Type.Array(ScreenSummarySchema), 401: ErrorBody, 403: ErrorBody, 503: ErrorBody } } },
+    async () => screens.list(),
+  )
+
+  fastify.get(
+    '/screens/:id',
+    {
+      onRequest: reading,
+      schema: {
+        description: 'One stored screen; ?download=1 serves it as a file to import elsewhere',
+        params: IdParams,
+        querystring: Type.Object({ download: Type.Optional(Type.Union([Type.Literal('1'), Type.Literal('true'), Type.Literal('0'), Type.Literal('false')])) }),
+        response: { 200: StoredScreenSchema, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 503: ErrorBody },
+      },
+    },
+    async (request, reply) => {
+      const { id } = request.params as { id: string }
+      const { download } = request.query as { download?: string }
+      const screen = await screens.get(id)
+      if (!screen) throw new CockpitError('COCKPIT_ERR_SCREEN_NOT_FOUND', `no screen "${id}"`)
+      if (download === '1' || download === 'true') reply.header('Content-Disposition', `attachment; filename="${id}.screen.json"`)
+      return screen
+    },
+  )
+
+  fastify.put(
+    '/screens/:id',
+    {
+      onRequest: admin,
+      bodyLimit: SCREEN_BODY_LIMIT,
+      schema: {
+        description: 'Create or replace a screen: body = screen definition + `version` it was based on (0 or absent: create). Validated in full (docs/api.md#screens)',
+        params: IdParams,
+        body: Type.Unknown({ description: 'ScreenDefinition + version (an exported file is accepted unchanged)' }),
+        response: { 200: StoredScreenSchema, 400: ErrorBody, 401: ErrorBody, 409: ConflictBody, 413: ErrorBody, 503: ErrorBody },
+      },
+    },
+    async (request, reply) => {
+      const { id } = request.params as { id: string }
+      const result = await screens.save(id, request.body)
+      if (result.ok) return result.screen
+      const { current, baseVersion } = result
+      const message =
+        baseVersion === 0
+          ? `screen "${id}" already exists (version ${current.version}): choose another id, or resend with version ${current.version} to replace it`
+          : `screen "${id}" is at version ${current.version}, the edit was based on version ${baseVersion}: reload it, or resend with version ${current.version} to overwrite`
+      return reply.status(409).send({ error: 'COCKPIT_ERR_SCREEN_CONFLICT', message, current })
+    },
+  )
+
+  fastify.delete(
+    '/screens/:id',
+    {
+      onRequest: admin,
+      schema: { params: IdParams, response: { 204: Type.Null(), 401: ErrorBody, 404: ErrorBody, 503: ErrorBody } },
+    },
+    async (request, reply) => {
+      const { id } = request.params as { id: string }
+      if (!(await screens.remove(id))) throw new CockpitError('COCKPIT_ERR_SCREEN_NOT_FOUND', `no screen "${id}"`)
+      return reply.status(204).send()
+    },
+  )
+
+  fastify.get(
+    '/templates',
+    { onRequest: reading, schema: { description: 'The ready template screens (manufacturing, retail, e-commerce)', response: { 200: Type.Array(ScreenDefinition), 401: ErrorBody } } },
+    async () => TEMPLATES,
+  )
+}

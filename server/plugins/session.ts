@@ -14,13 +14,16 @@
 import { createHash, randomBytes } from 'node:crypto'
 import fp from 'fastify-plugin'
 import fastifyCookie from '@fastify/cookie'
-import type { FastifyReply, FastifyRequest } from 'fastify'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import Type from 'typebox'
+import { API_PREFIX } from '../../protocol/api.ts'
 import { CockpitError } from '../errors.ts'
 import { sameSecret } from '../auth/tokens.ts'
 
-/** The editor's sign-in; security.ts lets only the cockpit's own pages reach it. */
-export const SESSION_PATH = '/api/v1/session'
+/** The editor's sign-in, under API_PREFIX. */
+const SESSION_ROUTE = '/session'
+/** Its full path: security.ts lets only the cockpit's own pages reach it. */
+export const SESSION_PATH = `${API_PREFIX}${SESSION_ROUTE}`
 
 /** Name of the session cookie. */
 export const SESSION_COOKIE = 'cockpit_session'
@@ -104,76 +107,73 @@ const SessionState = Type.Object({
 })
 const ErrorBody = Type.Object({ error: Type.String(), message: Type.String() })
 
-/** POST/GET/DELETE /api/v1/session: sign in with the admin key, ask, sign out. */
-export const sessionRoutes = fp(
-  async (fastify) => {
-    const { sessions, authThrottle, config } = fastify
-    const calendar = () => fastify.aggregator.calendar
+/** `POST/GET/DELETE /session` (under API_PREFIX): sign in with the admin key, ask, sign out. */
+export async function sessionRoutes(fastify: FastifyInstance): Promise<void> {
+  const { sessions, authThrottle, config } = fastify
+  const calendar = () => fastify.aggregator.calendar
 
-    function setCookie(request: FastifyRequest, reply: FastifyReply, id: string): void {
-      reply.setCookie(SESSION_COOKIE, id, {
-        path: '/',
-        httpOnly: true,
-        sameSite: 'strict',
-        // behind a TLS-terminating proxy this needs COCKPIT_TRUST_PROXY (X-Forwarded-Proto)
-        secure: request.protocol === 'https',
-        maxAge: config.security.sessionTtl,
-      })
-    }
+  function setCookie(request: FastifyRequest, reply: FastifyReply, id: string): void {
+    reply.setCookie(SESSION_COOKIE, id, {
+      path: '/',
+      httpOnly: true,
+      sameSite: 'strict',
+      // behind a TLS-terminating proxy this needs COCKPIT_TRUST_PROXY (X-Forwarded-Proto)
+      secure: request.protocol === 'https',
+      maxAge: config.security.sessionTtl,
+    })
+  }
 
-    const state = (session: Session) => ({ signedIn: true, csrf: session.csrf, expiresAt: calendar().format(session.expiresAt) })
+  const state = (session: Session) => ({ signedIn: true, csrf: session.csrf, expiresAt: calendar().format(session.expiresAt) })
 
-    fastify.post(
-      SESSION_PATH,
-      {
-        // before the body is even parsed: a client over its failure budget learns nothing
-        onRequest: authThrottle.check,
-        schema: {
-          description: 'Sign in to the editor with the admin key: sets the session cookie, returns the CSRF token',
-          body: Type.Object({ key: Type.String({ minLength: 1, maxLength: 4096 }) }, { additionalProperties: false }),
-          response: { 200: SessionState, 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 429: ErrorBody, 503: ErrorBody },
-        },
+  fastify.post(
+    SESSION_ROUTE,
+    {
+      // before the body is even parsed: a client over its failure budget learns nothing
+      onRequest: authThrottle.check,
+      schema: {
+        description: 'Sign in to the editor with the admin key: sets the session cookie, returns the CSRF token',
+        body: Type.Object({ key: Type.String({ minLength: 1, maxLength: 4096 }) }, { additionalProperties: false }),
+        response: { 200: SessionState, 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 429: ErrorBody, 503: ErrorBody },
       },
-      async (request, reply) => {
-        const { key } = request.body as { key: string }
-        if (config.adminKey === undefined || !sameSecret(key, config.adminKey)) {
-          await authThrottle.fail(request)
-          throw new CockpitError('COCKPIT_ERR_UNAUTHORIZED', 'this is not the admin key (COCKPIT_ADMIN_KEY)')
-        }
-        // a fresh id on every sign-in: an id planted before sign-in is never promoted
-        const old = sessions.cookieOf(request)
-        if (old !== undefined) await sessions.destroy(old)
-        const { id, session } = await sessions.create()
-        setCookie(request, reply, id)
-        return state(session)
-      },
-    )
+    },
+    async (request, reply) => {
+      const { key } = request.body as { key: string }
+      if (config.adminKey === undefined || !sameSecret(key, config.adminKey)) {
+        await authThrottle.fail(request)
+        throw new CockpitError('COCKPIT_ERR_UNAUTHORIZED', 'this is not the admin key (COCKPIT_ADMIN_KEY)')
+      }
+      // a fresh id on every sign-in: an id planted before sign-in is never promoted
+      const old = sessions.cookieOf(request)
+      if (old !== undefined) await sessions.destroy(old)
+      const { id, session } = await sessions.create()
+      setCookie(request, reply, id)
+      return state(session)
+    },
+  )
 
-    fastify.get(
-      SESSION_PATH,
-      {
-        schema: {
-          description: 'Whether this browser is signed in to the editor; the CSRF token again, so a reloaded editor goes on',
-          response: { 200: SessionState, 403: ErrorBody, 503: ErrorBody },
-        },
+  fastify.get(
+    SESSION_ROUTE,
+    {
+      schema: {
+        description: 'Whether this browser is signed in to the editor; the CSRF token again, so a reloaded editor goes on',
+        response: { 200: SessionState, 403: ErrorBody, 503: ErrorBody },
       },
-      async (request) => {
-        const id = sessions.cookieOf(request)
-        const session = id === undefined ? undefined : await sessions.find(id)
-        return session ? state(session) : { signedIn: false }
-      },
-    )
+    },
+    async (request) => {
+      const id = sessions.cookieOf(request)
+      const session = id === undefined ? undefined : await sessions.find(id)
+      return session ? state(session) : { signedIn: false }
+    },
+  )
 
-    fastify.delete(
-      SESSION_PATH,
-      { schema: { description: 'Sign out: ends the session and clears its cookie', response: { 204: Type.Null(), 403: ErrorBody, 503: ErrorBody } } },
-      async (request, reply) => {
-        const id = sessions.cookieOf(request)
-        if (id !== undefined) await sessions.destroy(id)
-        reply.clearCookie(SESSION_COOKIE, { path: '/', httpOnly: true, sameSite: 'strict', secure: request.protocol === 'https' })
-        return reply.status(204).send()
-      },
-    )
-  },
-  { name: 'session-routes', dependencies: ['session', 'auth', 'aggregate'] },
-)
+  fastify.delete(
+    SESSION_ROUTE,
+    { schema: { description: 'Sign out: ends the session and clears its cookie', response: { 204: Type.Null(), 403: ErrorBody, 503: ErrorBody } } },
+    async (request, reply) => {
+      const id = sessions.cookieOf(request)
+      if (id !== undefined) await sessions.destroy(id)
+      reply.clearCookie(SESSION_COOKIE, { path: '/', httpOnly: true, sameSite: 'strict', secure: request.protocol === 'https' })
+      return reply.status(204).send()
+    },
+  )
+}
