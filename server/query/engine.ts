@@ -20,7 +20,7 @@ import type { BusinessCalendar, Tile } from '../domain/time.ts'
 import { CockpitError } from '../errors.ts'
 import type { Keys, Resolution } from '../redis/keys.ts'
 import { ALL_FIELD, RESOLUTIONS } from '../redis/keys.ts'
-import type { MasterData, MemberNames } from '../plugins/master-data.ts'
+import type { MasterLookup, MemberNames } from '../domain/master-lookup.ts'
 import { FORMULAS, countersOf } from './formulas.ts'
 import { assertAnswerSize, assertCost, assertPoints, readCost, runWithinLimits, stockPeriodCost } from './cost.ts'
 import type { PeriodRead, QueryBudget, QueryLimits } from './cost.ts'
@@ -46,7 +46,7 @@ export interface QueryEngineOptions {
   redis: Redis
   keys: Keys
   calendar: BusinessCalendar
-  masterData: Pick<MasterData, 'names' | 'sku' | 'warehouse'>
+  masterData: MasterLookup
   currency: string
   retention: Record<Resolution, number>
   /** cost and time limits of one query @default 200,000 fields, 5,000 ms (config.security) */
