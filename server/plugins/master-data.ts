@@ -14,22 +14,13 @@ import { DIMENSION_KINDS, MASTER_KINDS, MASTER_SCHEMAS, MAX_MASTER_BATCH } from 
 import type { MasterKind, MasterRecord, Partner, Sku, Warehouse } from '../../protocol/master.ts'
 import { METRIC_NAMES } from '../../protocol/metrics.ts'
 import type { DimensionSource } from '../aggregate/fold.ts'
+import type { MasterLookup } from '../domain/master-lookup.ts'
 import { CockpitError } from '../errors.ts'
 import type { FieldError } from '../errors.ts'
 import { hasScope, masterInScope, scopeOf } from '../auth/scope.ts'
 
-/** Display names of one member: `name` (zh-CN, the default) and, when given, `nameEn`. */
-export interface MemberNames {
-  name: string
-  nameEn?: string
-}
-
-export interface MasterData extends DimensionSource {
-  sku(code: string): Sku | undefined
-  warehouse(code: string): Warehouse | undefined
+export interface MasterData extends DimensionSource, MasterLookup {
   partner(code: string): Partner | undefined
-  /** display names of a member of a dimension (sku, category, warehouse, partner, region, channel), when master data has them */
-  names(dim: string, code: string): MemberNames | undefined
   list<K extends MasterKind>(kind: K): Promise<unknown[]>
   upsert(kind: MasterKind, records: unknown[]): Promise<number>
   /** reload the cache from Redis */

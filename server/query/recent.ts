@@ -8,10 +8,16 @@ import type { Dimension } from '../../protocol/metrics.ts'
 import { routeMember } from '../../protocol/metrics.ts'
 import { MOVEMENT_TYPES } from '../../protocol/movement.ts'
 import type { MovementType } from '../../protocol/movement.ts'
-import type { MovementRow } from '../../protocol/query.ts'
+import type { MovementRow, Query } from '../../protocol/query.ts'
 import { UNSPECIFIED } from '../aggregate/counters.ts'
 import type { EffectRecord } from '../aggregate/fold.ts'
 import { lineAmount, moneyOut, qtyOut } from '../domain/money.ts'
+import { CockpitError } from '../errors.ts'
+import { normalizeFilter } from './shared.ts'
+import type { Filter, QueryContext, QueryFigures } from './shared.ts'
+
+/** Rows `movements.recent` returns unless `top` says otherwise. */
+const DEFAULT_RECENT_ROWS = 50
 
 /** A cancel's entry: when it came and what it reversed. */
 interface CancelRecord {
@@ -24,8 +30,6 @@ export interface RecentSource {
   format(epochMs: number): string
   names(dim: string, code: string): { name: string; nameEn?: string } | undefined
 }
-
-type Filter = Partial<Record<Dimension, string[]>>
 
 /** money units of the line (or payment) as the counters took it; undefined for kinds with no amount */
 function amountOf(e: EffectRecord): number | undefined {
@@ -196,4 +200,21 @@ export function recentRows(
     if (rows.length < limit) rows.push(row)
   }
   return { rows, matched, skipped }
+}
+
+/** the latest movements, read in one round trip: all of the list when filtered, else only the rows shown */
+export async function runRecent(ctx: QueryContext, q: Query): Promise<QueryFigures> {
+  if (q.groupBy) throw new CockpitError('COCKPIT_ERR_UNSUPPORTED_QUERY', `${q.metric} lists movements: filter it, it cannot be grouped`)
+  const filter = normalizeFilter(q.filter)
+  const limit = q.top ?? DEFAULT_RECENT_ROWS
+  // unfiltered, the newest `limit` entries are the answer (a cancel is always newer than its target)
+  const unfiltered = Object.keys(filter).length === 0 && !q.types
+  const replies = await ctx.redis.multi().lrange(ctx.keys.recent, 0, unfiltered ? limit - 1 : -1).llen(ctx.keys.recent).exec()
+  const failed = replies?.find(([err]) => err)?.[0]
+  if (!replies || failed) throw failed ?? new Error('reading the latest movements was aborted')
+  const entries = replies[0]![1] as string[]
+  const kept = replies[1]![1] as number
+  const { rows, matched } = recentRows(entries, filter, q.types, limit, { format: (ms) => ctx.cal.format(ms), names: (dim, code) => ctx.masterData.names(dim, code) })
+  // total: how many of the kept movements match (all of them when unfiltered)
+  return { total: unfiltered ? kept : matched, movements: rows }
 }

@@ -1,0 +1,131 @@
+/**
+ * Flow and ratio metrics over a period (sales, purchases, cash, stocktakes…): the total, a series
+ * by interval, groups ranked by total, the previous period. Read from counter buckets tiling the
+ * period; a ratio over several members divides sums, never adds ratios.
+ */
+import { METRICS } from '../../protocol/metrics.ts'
+import type { Interval } from '../../protocol/metrics.ts'
+import type { GroupResult, Query, SeriesPoint } from '../../protocol/query.ts'
+import { bucketsIn, countBuckets, tilePeriod, tilesOf } from '../domain/time.ts'
+import type { Tile } from '../domain/time.ts'
+import { CockpitError } from '../errors.ts'
+import { ALL_FIELD, RESOLUTIONS } from '../redis/keys.ts'
+import type { Resolution } from '../redis/keys.ts'
+import { assertAnswerSize, assertCost, assertPoints, readCost } from './cost.ts'
+import type { PeriodRead, QueryBudget } from './cost.ts'
+import { evaluate, filteredRatio, outputOf } from './evaluate.ts'
+import { FORMULAS } from './formulas.ts'
+import { previousPeriod } from './period.ts'
+import type { Period } from './period.ts'
+import { allowedFor, collect, filterPlan, named, sumMap } from './shared.ts'
+import type { Plan, QueryContext, QueryFigures } from './shared.ts'
+
+/**
+ * Counter fields runFlow will read, estimated from the request (server/query/cost.ts): the
+ * period's total, the series, a ratio's totals read again as ratios of sums, the previous period.
+ */
+function flowCost(ctx: QueryContext, q: Query, period: Period, plan: Plan, allowed: Resolution[], at: number): number {
+  const f = FORMULAS[q.metric]
+  const terms = f.kind === 'ratio' ? f.num.length + f.den.length : f.kind === 'flow' ? f.terms.length : 1
+  const members = plan.members?.length ?? 1
+  const isRatio = f.kind === 'ratio'
+  const reads: PeriodRead[] = [{ period, allowed, terms, members }]
+  if (q.interval) {
+    // an interval finer than the figures are kept at is refused by seriesPoints, naming why
+    if (RESOLUTIONS.indexOf(q.interval) >= RESOLUTIONS.indexOf(allowed[0]!)) reads.push({ period, allowed, interval: q.interval, terms, members })
+  }
+  if (isRatio && q.groupBy) {
+    reads.push({ period, allowed: allowedFor(ctx, q.metric, 'all', period.from, at), terms, members: 1 })
+    if (plan.members || plan.keep) reads.push(reads[0]!)
+  } else if (isRatio && plan.members) {
+    // filtered ratio: the total and every point read again as ratios of sums
+    reads.push(...reads.slice())
+  }
+  if (q.compare === 'previous') {
+    const prev = previousPeriod(period, q.window, ctx.cal)
+    reads.push({ period: prev, allowed: allowedFor(ctx, q.metric, plan.dim, prev.from, at), terms, members })
+  }
+  return reads.reduce((cost, r) => cost + readCost(ctx.cal, r), 0)
+}
+
+async function seriesPoints(ctx: QueryContext, budget: QueryBudget, interval: Interval, period: Period, allowed: Resolution[], openEnd: boolean) {
+  const cal = ctx.cal
+  if (RESOLUTIONS.indexOf(interval) < RESOLUTIONS.indexOf(allowed[0]!)) {
+    throw new CockpitError('COCKPIT_ERR_UNSUPPORTED_QUERY', `this metric and dimension are kept by ${allowed[0]} at the finest; use interval ${allowed[0]} or coarser`)
+  }
+  // counted before the buckets are built (runFlow's cost check did so already; kept next to the build)
+  assertPoints(interval, countBuckets(cal, interval, period.from, period.to))
+  // a point never reads buckets coarser than itself
+  const within = allowed.filter((r) => RESOLUTIONS.indexOf(r) <= RESOLUTIONS.indexOf(interval))
+  const points: { start: string; tiles: Tile[] }[] = []
+  for (const b of bucketsIn(cal, interval, period.from, period.to)) {
+    points.push({
+      start: cal.format(b.start),
+      tiles: tilePeriod(cal, Math.max(b.start, period.from), Math.min(b.end, period.to), { allowed: within, openEnd: openEnd && b.end >= period.to }),
+    })
+    await budget.pace()
+  }
+  return points
+}
+
+/** a flow or ratio metric over `period`, under the cost limit and `budget` */
+export async function runFlow(ctx: QueryContext, q: Query, period: Period, at: number, budget: QueryBudget): Promise<QueryFigures> {
+  const cal = ctx.cal
+  const out = outputOf(q.metric)
+  const plan = filterPlan(ctx, q)
+  const allowed = allowedFor(ctx, q.metric, plan.dim, period.from, at)
+  assertCost(flowCost(ctx, q, period, plan, allowed, at), ctx.limits.maxCost)
+  // a rolling window ends now: nothing lies after it, so its last bucket can be read whole
+  const openEnd = period.to >= at
+  const isRatio = METRICS[q.metric].kind === 'ratio'
+
+  // a ratio over several members (filter with many values) must divide sums, not add ratios:
+  // so totals of filtered ratios are read as their own tile set below
+  const whole: Tile[] = await collect(budget, tilesOf(cal, period.from, period.to, { allowed, openEnd }))
+  const points = q.interval ? await seriesPoints(ctx, budget, q.interval, period, allowed, openEnd) : []
+  // report the period really covered (ends widen to the finest bucket kept)
+  const figures: QueryFigures = { from: cal.format(whole[0]?.start ?? period.from), total: 0 }
+  const tileSets = [whole, ...points.map((p) => p.tiles)]
+  const values = await evaluate(ctx, budget, q.metric, tileSets, plan)
+  const totals = values[0]!
+
+  if (q.groupBy) {
+    // a member whose period total is 0 may still move within it: its series keeps it a group
+    let keys = [...new Set(values.flatMap((m) => [...m.keys()]))]
+    const byTotal = (k: string) => totals.get(k) ?? (isRatio ? null : 0)
+    keys.sort((a, b) => (byTotal(b) ?? -Infinity) - (byTotal(a) ?? -Infinity) || (a < b ? -1 : 1))
+    if (q.top) keys = keys.slice(0, q.top)
+    assertAnswerSize(keys.length, points.length)
+    figures.groups = keys.map((key): GroupResult => {
+      const g = named(ctx, q.groupBy!, { key, total: out(byTotal(key)) })
+      if (q.interval) g.series = points.map((p, i) => ({ start: p.start, value: out(values[i + 1]!.get(key) ?? (isRatio ? null : 0)) }))
+      return g
+    })
+    if (isRatio) {
+      const allTiles = await collect(budget, tilesOf(cal, period.from, period.to, { allowed: allowedFor(ctx, q.metric, 'all', period.from, at), openEnd }))
+      const all = await evaluate(ctx, budget, q.metric, [allTiles], { dim: 'all', members: undefined })
+      figures.total = plan.members || plan.keep ? await filteredRatio(ctx, budget, q.metric, whole, plan) : (all[0]!.get(ALL_FIELD) ?? null)
+    } else {
+      figures.total = out(sumMap(totals))
+    }
+  } else {
+    const pick = (m: Map<string, number | null>): number | null => out(plan.dim === 'all' ? (m.get(ALL_FIELD) ?? (isRatio ? null : 0)) : sumMap(m))
+    figures.total = isRatio && plan.members ? await filteredRatio(ctx, budget, q.metric, whole, plan) : pick(totals)
+    if (q.interval) {
+      figures.series = await Promise.all(
+        points.map(async (p, i): Promise<SeriesPoint> => ({
+          start: p.start,
+          value: isRatio && plan.members ? await filteredRatio(ctx, budget, q.metric, p.tiles, plan) : pick(values[i + 1]!),
+        })),
+      )
+    }
+  }
+  if (q.compare === 'previous') {
+    const prev = previousPeriod(period, q.window, cal)
+    const prevTiles = await collect(budget, tilesOf(cal, prev.from, prev.to, { allowed: allowedFor(ctx, q.metric, plan.dim, prev.from, at) }))
+    const pv = plan.dim === 'all' || !isRatio ? (await evaluate(ctx, budget, q.metric, [prevTiles], plan))[0]! : undefined
+    const prevTotal = pv === undefined ? await filteredRatio(ctx, budget, q.metric, prevTiles, plan) : out(plan.dim === 'all' ? (pv.get(ALL_FIELD) ?? (isRatio ? null : 0)) : sumMap(pv))
+    figures.previous = { from: cal.format(prev.from), to: cal.format(prev.to), total: prevTotal }
+  }
+  return figures
+}

@@ -1,0 +1,65 @@
+/**
+ * Running levels "now" (stock on hand and its value, sales and purchase backlogs): read from the
+ * level hashes, by one dimension or, for stock, by two at once from the sku × warehouse levels.
+ */
+import type { Dimension } from '../../protocol/metrics.ts'
+import type { Query } from '../../protocol/query.ts'
+import { LEVELS, UNSPECIFIED } from '../aggregate/counters.ts'
+import { CockpitError } from '../errors.ts'
+import { ALL_FIELD } from '../redis/keys.ts'
+import { FORMULAS } from './formulas.ts'
+import { named, normalizeFilter, scaleOut } from './shared.ts'
+import type { QueryContext, QueryFigures } from './shared.ts'
+
+/** Dimensions a sku × warehouse level can be summed by (a SKU's category, a warehouse's region from master data). */
+const PAIR_DIMS: readonly Dimension[] = ['sku', 'category', 'warehouse', 'region']
+
+export async function runLevel(ctx: QueryContext, q: Query): Promise<QueryFigures> {
+  const f = FORMULAS[q.metric]
+  if (f.kind !== 'level') throw new Error('not a level metric')
+  const filter = normalizeFilter(q.filter)
+  const fdims = Object.keys(filter) as Dimension[]
+  const out = (units: number) => scaleOut(f.scale, units)
+  const levelDims = LEVELS[f.level].dims as readonly string[]
+  for (const d of [q.groupBy, ...fdims]) {
+    if (d && !levelDims.includes(d)) {
+      throw new CockpitError('COCKPIT_ERR_UNSUPPORTED_QUERY', `${q.metric} is kept by ${levelDims.filter((x) => x !== 'all').join(', ')}, not ${d}`)
+    }
+  }
+  let members: Map<string, number>
+  // stock on hand by two dimensions at once (category × warehouse for a heat map, SKUs of a region…) is
+  // summed from the sku|warehouse levels, a SKU's category and a warehouse's region from master data
+  const pairOnly = (f.level === 'q' || f.level === 'v') && fdims.length > 0 && fdims.every((d) => PAIR_DIMS.includes(d)) && (!q.groupBy || PAIR_DIMS.includes(q.groupBy))
+  const sameDim = fdims.length === 1 && fdims[0] === q.groupBy
+  if (fdims.length === 0 || sameDim) {
+    const dim = q.groupBy ?? 'all'
+    const raw = await ctx.redis.hgetall(ctx.keys.level(f.level, dim))
+    members = new Map(Object.entries(raw).map(([k, v]) => [k, Number(v)]))
+    if (sameDim) for (const k of [...members.keys()]) if (!filter[fdims[0]!]!.includes(k)) members.delete(k)
+  } else if (pairOnly) {
+    const raw = await ctx.redis.hgetall(ctx.keys.level(f.level, 'pair'))
+    members = new Map()
+    const of: Record<string, string> = {}
+    for (const [pair, v] of Object.entries(raw)) {
+      const [sku, wh] = pair.split('|') as [string, string]
+      of.sku = sku
+      of.warehouse = wh
+      of.category = ctx.masterData.sku(sku)?.category ?? UNSPECIFIED
+      of.region = ctx.masterData.warehouse(wh)?.region ?? UNSPECIFIED
+      if (fdims.some((d) => !filter[d]!.includes(of[d]!))) continue
+      const key = q.groupBy ? of[q.groupBy]! : ALL_FIELD
+      members.set(key, (members.get(key) ?? 0) + Number(v))
+    }
+  } else {
+    throw new CockpitError('COCKPIT_ERR_UNSUPPORTED_QUERY', 'stock levels can be grouped and filtered by sku, category, warehouse and region')
+  }
+  let total = 0
+  for (const v of members.values()) total += v
+  const figures: QueryFigures = { total: out(total) }
+  if (q.groupBy) {
+    let keys = [...members.keys()].sort((a, b) => members.get(b)! - members.get(a)! || (a < b ? -1 : 1))
+    if (q.top) keys = keys.slice(0, q.top)
+    figures.groups = keys.map((key) => named(ctx, q.groupBy!, { key, total: out(members.get(key)!) }))
+  }
+  return figures
+}

@@ -1,0 +1,210 @@
+/**
+ * What every kind of query shares: the context it runs in, how a filter becomes the counters to
+ * read (scope), which resolutions hold a metric's figures, the pipelined read of counter buckets
+ * under the query's budget, and display names from master data.
+ */
+import type { Redis } from 'ioredis'
+import { parseRoute } from '../../protocol/metrics.ts'
+import type { Dimension } from '../../protocol/metrics.ts'
+import type { GroupResult, Query, QueryResult } from '../../protocol/query.ts'
+import { COUNTERS, DIM_RESOLUTIONS } from '../aggregate/counters.ts'
+import type { CounterCode, Scale } from '../aggregate/counters.ts'
+import type { MasterLookup, MemberNames } from '../domain/master-lookup.ts'
+import { moneyOut, qtyOut } from '../domain/money.ts'
+import type { BusinessCalendar, Tile } from '../domain/time.ts'
+import { CockpitError } from '../errors.ts'
+import type { Keys, Resolution } from '../redis/keys.ts'
+import { ALL_FIELD, RESOLUTIONS } from '../redis/keys.ts'
+import type { QueryBudget, QueryLimits } from './cost.ts'
+import { countersOf } from './formulas.ts'
+import type { Terms } from './formulas.ts'
+
+/** What a query reads from and under: the engine's options, resolved once. */
+export interface QueryContext {
+  redis: Redis
+  keys: Keys
+  cal: BusinessCalendar
+  masterData: MasterLookup
+  /** seconds each resolution is kept after its bucket closes; 0 = forever */
+  retention: Record<Resolution, number>
+  limits: QueryLimits
+}
+
+/**
+ * What one kind of query computes. The engine puts the header every result shares (metric,
+ * unit, currency, period, asOf, interval, groupBy) around it; `from` narrows the period's start
+ * to what was really covered.
+ */
+export type QueryFigures = Pick<QueryResult, 'total'> & Partial<Pick<QueryResult, 'from' | 'series' | 'groups' | 'rows' | 'movements' | 'previous'>>
+
+/** A query's filter with every value a list. */
+export type Filter = Partial<Record<Dimension, string[]>>
+
+/** How a query's filter is read: counters of `dim`, only `members` (or all), only members `keep` accepts. */
+export interface Plan {
+  dim: Dimension | 'all'
+  members: string[] | undefined
+  keep?: (member: string) => boolean
+}
+
+/**
+ * Commands sent to Redis in one round trip: between round trips the event loop serves others and
+ * a query's budget and time limit are checked, and replies never pile up in memory.
+ */
+const READ_CHUNK = 500
+
+export function scaleOut(scale: Scale, units: number): number {
+  if (scale === 'money') return moneyOut(units)
+  if (scale === 'qty') return qtyOut(units)
+  return units
+}
+
+export function normalizeFilter(filter: Query['filter']): Filter {
+  const out: Filter = {}
+  for (const [dim, v] of Object.entries(filter ?? {})) {
+    if (v !== undefined) out[dim as Dimension] = Array.isArray(v) ? v : [v]
+  }
+  return out
+}
+
+/** the counters a flow, ratio or stock-period query reads for its filter and groupBy */
+export function filterPlan(ctx: QueryContext, q: Query): Plan {
+  const filter = normalizeFilter(q.filter)
+  const dims = Object.keys(filter) as Dimension[]
+  if (dims.length > 1) throw new CockpitError('COCKPIT_ERR_UNSUPPORTED_QUERY', 'flow metrics can be filtered by one dimension at a time')
+  const fdim = dims[0]
+  if (q.groupBy === 'sku' && fdim === 'category') {
+    // drill from a category to its SKUs: SKU counters, kept for SKUs whose master-data category matches
+    const categories = new Set(filter.category)
+    return { dim: 'sku', members: undefined, keep: (sku) => categories.has(ctx.masterData.sku(sku)?.category ?? '-') }
+  }
+  if (q.groupBy) {
+    if (fdim && fdim !== q.groupBy) {
+      throw new CockpitError('COCKPIT_ERR_UNSUPPORTED_QUERY', `a filter on ${fdim} cannot be combined with groupBy ${q.groupBy}; filter on the grouped dimension`)
+    }
+    return { dim: q.groupBy, members: fdim ? filter[fdim] : undefined }
+  }
+  return fdim ? { dim: fdim, members: filter[fdim] } : { dim: 'all', members: undefined }
+}
+
+/** Σ of a member's figures; null when any is null (a ratio without a denominator) */
+export function sumMap(m: Map<string, number | null> | undefined): number | null {
+  if (!m) return 0
+  let total = 0
+  for (const v of m.values()) {
+    if (v === null) return null
+    total += v
+  }
+  return total
+}
+
+/** every item of a walk over the calendar (tiles, buckets), letting others in every few ms of a long one */
+export async function collect<T>(budget: QueryBudget, items: Iterable<T>): Promise<T[]> {
+  const out: T[] = []
+  for (const item of items) {
+    if (out.push(item) % 64 === 0) await budget.pace()
+  }
+  return out
+}
+
+/**
+ * Resolutions that hold the data a metric needs by a dimension for a period starting at
+ * `from`: kept for that dimension (DIM_RESOLUTIONS), by every counter read, and not yet
+ * past retention.
+ */
+export function allowedFor(ctx: QueryContext, metric: Query['metric'], dim: Dimension | 'all', from: number, at: number): Resolution[] {
+  const codes = countersOf(metric).filter((c): c is CounterCode => Object.hasOwn(COUNTERS, c))
+  for (const code of codes) {
+    if (!(COUNTERS[code].dims as readonly string[]).includes(dim)) {
+      throw new CockpitError('COCKPIT_ERR_UNSUPPORTED_QUERY', `${metric} is not kept by ${dim}`)
+    }
+  }
+  const allowed = RESOLUTIONS.filter((res) => {
+    const keep = ctx.retention[res]
+    return (
+      DIM_RESOLUTIONS[dim].includes(res) &&
+      codes.every((c) => (COUNTERS[c].res as readonly Resolution[]).includes(res)) &&
+      (keep === 0 || from >= at - keep * 1000)
+    )
+  })
+  if (allowed.length === 0) throw new CockpitError('COCKPIT_ERR_UNSUPPORTED_QUERY', `no figures of ${metric} by ${dim} are kept for a period starting then`)
+  return allowed
+}
+
+/**
+ * reads Σ terms over tiles, per tile set and term: member → units. `dim` all → field `_`; with
+ * members → those fields; else every member (that `keep` accepts). Sent in chunks of READ_CHUNK
+ * commands, each reply folded in (and counted against the budget) as it arrives.
+ */
+export async function readFlow(ctx: QueryContext, budget: QueryBudget, terms: Terms, tileSets: Tile[][], plan: Plan): Promise<Map<string, number>[][]> {
+  const { dim, members, keep } = plan
+  // per tile set (series point), per term: member → units
+  const sums = tileSets.map(() => terms.map(() => new Map<string, number>()))
+  let pipe = ctx.redis.pipeline()
+  let into: Map<string, number>[] = []
+  const flush = async () => {
+    budget.check()
+    const replies = (await pipe.exec()) ?? []
+    budget.check()
+    for (let i = 0; i < into.length; i++) {
+      if (i % 64 === 0) await budget.pace()
+      const [err, value] = replies[i] ?? [new Error('missing reply'), null]
+      if (err) throw err
+      const sum = into[i]!
+      if (dim === 'all') {
+        budget.spend(1)
+        if (value !== null) sum.set(ALL_FIELD, (sum.get(ALL_FIELD) ?? 0) + Number(value))
+      } else if (members) {
+        budget.spend(members.length)
+        ;(value as (string | null)[]).forEach((v, k) => {
+          if (v !== null) sum.set(members[k]!, (sum.get(members[k]!) ?? 0) + Number(v))
+        })
+      } else {
+        const fields = Object.entries(value as Record<string, string>)
+        budget.spend(Math.max(1, fields.length))
+        for (const [m, v] of fields) if (!keep || keep(m)) sum.set(m, (sum.get(m) ?? 0) + Number(v))
+      }
+    }
+    pipe = ctx.redis.pipeline()
+    into = []
+  }
+  for (let s = 0; s < tileSets.length; s++) {
+    for (const tile of tileSets[s]!) {
+      for (let j = 0; j < terms.length; j++) {
+        const key = ctx.keys.counter(tile.res, tile.bucket, terms[j]![0], dim)
+        if (dim === 'all') pipe.hget(key, ALL_FIELD)
+        else if (members) pipe.hmget(key, ...members)
+        else pipe.hgetall(key)
+        into.push(sums[s]![j]!)
+        if (into.length >= READ_CHUNK) await flush()
+      }
+    }
+  }
+  if (into.length > 0) await flush()
+  return sums
+}
+
+/**
+ * `FROM→TO` → "From name → To name" when master data names either warehouse; in English from
+ * their `nameEn` (else `name`, else the code) when either has one
+ */
+function routeNames(master: MasterLookup, key: string): MemberNames | undefined {
+  const route = parseRoute(key)
+  if (!route) return undefined
+  const from = master.names('warehouse', route.from)
+  const to = master.names('warehouse', route.to)
+  if (from === undefined && to === undefined) return undefined
+  const name = `${from?.name ?? route.from} → ${to?.name ?? route.to}`
+  if (from?.nameEn === undefined && to?.nameEn === undefined) return { name }
+  return { name, nameEn: `${from?.nameEn ?? from?.name ?? route.from} → ${to?.nameEn ?? to?.name ?? route.to}` }
+}
+
+/** a group with its display names from master data (`label`, and `labelEn` when there is an English name) */
+export function named(ctx: QueryContext, dim: Dimension, g: GroupResult): GroupResult {
+  const n = dim === 'route' ? routeNames(ctx.masterData, g.key) : ctx.masterData.names(dim, g.key)
+  if (n !== undefined) {
+    g.label = n.name
+    if (n.nameEn !== undefined) g.labelEn = n.nameEn
+  }
+  return g
+}
