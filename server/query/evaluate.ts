@@ -1,13 +1,13 @@
 /**
- * Flow and ratio formulas (server/query/formulas.ts) evaluated over tile sets: one figure per
+ * Flow and ratio formulas (server/aggregate/formulas.ts) evaluated over tile sets: one figure per
  * member for each set, a ratio of sums over several members, and how a figure is output.
  */
 import type { Query } from '../../protocol/query.ts'
 import type { Tile } from '../domain/time.ts'
 import { CockpitError } from '../errors.ts'
 import type { QueryBudget } from './cost.ts'
-import { FORMULAS } from './formulas.ts'
-import type { Terms } from './formulas.ts'
+import { FORMULAS } from '../aggregate/formulas.ts'
+import type { Terms } from '../aggregate/formulas.ts'
 import { readFlow, scaleOut } from './shared.ts'
 import type { Plan, QueryContext } from './shared.ts'
 

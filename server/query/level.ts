@@ -7,7 +7,7 @@ import type { Query } from '../../protocol/query.ts'
 import { LEVELS, UNSPECIFIED } from '../aggregate/counters.ts'
 import { CockpitError } from '../errors.ts'
 import { ALL_FIELD } from '../redis/keys.ts'
-import { FORMULAS } from './formulas.ts'
+import { FORMULAS } from '../aggregate/formulas.ts'
 import { named, normalizeFilter, scaleOut } from './shared.ts'
 import type { QueryContext, QueryFigures } from './shared.ts'
 

@@ -16,8 +16,8 @@ import { CockpitError } from '../errors.ts'
 import type { Keys, Resolution } from '../redis/keys.ts'
 import { ALL_FIELD, RESOLUTIONS } from '../redis/keys.ts'
 import type { QueryBudget, QueryLimits } from './cost.ts'
-import { countersOf } from './formulas.ts'
-import type { Terms } from './formulas.ts'
+import { countersOf } from '../aggregate/formulas.ts'
+import type { Terms } from '../aggregate/formulas.ts'
 
 /** What a query reads from and under: the engine's options, resolved once. */
 export interface QueryContext {
