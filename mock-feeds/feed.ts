@@ -157,7 +157,7 @@ export async function runFeed(o: FeedOptions): Promise<FeedStats> {
     profile: o.profile ?? 'daily',
   })
   if (o.historyFrom !== undefined) {
-    for (let t = o.historyFrom; !o.signal?.aborted; ) {
+    for (let t = o.historyFrom; !o.signal?.aborted;) {
       const end = Date.now()
       if (t >= end - 1000) break
       const next = Math.min(end, t + 3600_000)
@@ -180,7 +180,9 @@ export async function runFeed(o: FeedOptions): Promise<FeedStats> {
     for (const batch of chunks(sim.step(started), MAX_JSON_BATCH)) await postBatch(o.url, o.ingestKey, batch, stats, o.signal)
     if (o.log && started - lastLog >= 5000) {
       const pace = Math.round(((stats.sent - lastSent) * 1000) / (started - lastLog))
-      o.log(`feed: ${stats.sent} sent (${pace}/s; the business's pace at this hour ≈ ${Math.round(sim.paceAt(started))}/s), ${stats.duplicates} duplicates, ${stats.retries} retries`)
+      o.log(
+        `feed: ${stats.sent} sent (${pace}/s; the business's pace at this hour ≈ ${Math.round(sim.paceAt(started))}/s), ${stats.duplicates} duplicates, ${stats.retries} retries`,
+      )
       lastLog = started
       lastSent = stats.sent
     }

@@ -16,7 +16,7 @@ const CST = 8 * HOUR
 /** Start of the local (UTC+8) day an instant falls in. */
 export const localDayStart = (t: number): number => Math.floor((t + CST) / DAY) * DAY - CST
 /** Local hour of day, fractional (13.5 = 13:30). */
-export const localHour = (t: number): number => (((t + CST) % DAY) + DAY) % DAY / HOUR
+export const localHour = (t: number): number => ((((t + CST) % DAY) + DAY) % DAY) / HOUR
 /** Local day of the week, Monday = 0 … Sunday = 6 (1970-01-01 was a Thursday). */
 export const localWeekday = (t: number): number => (Math.floor((t + CST) / DAY) + 3) % 7
 

@@ -322,7 +322,18 @@ export function createSimulator(opts: SimulatorOptions): Simulator {
     st.onOrder += qty
     const ref = orderRef('PO')
     const { due } = plan
-    at(t, () => ({ id: id(), type: 'purchase_order', occurredAt: formatCst(t), sku: s.code, warehouse: w.code, qty, unitCost: s.cost, partner: s.supplier, ref, dueAt: formatCst(due) }))
+    at(t, () => ({
+      id: id(),
+      type: 'purchase_order',
+      occurredAt: formatCst(t),
+      sku: s.code,
+      warehouse: w.code,
+      qty,
+      unitCost: s.cost,
+      partner: s.supplier,
+      ref,
+      dueAt: formatCst(due),
+    }))
     const [lo, hi] = scenario.deliveries ?? [1, 1]
     const lots = split(qty, Math.min(qty, r.int(lo, hi)))
     let arrive = plan.arrive
@@ -350,7 +361,18 @@ export function createSimulator(opts: SimulatorOptions): Simulator {
             return { id: id(), type: 'purchase_return', occurredAt: formatCst(back), sku: s.code, warehouse: w.code, qty: defective, unitCost: s.cost, partner: s.supplier, ref }
           })
         }
-        return { id: id(), type: 'purchase_receipt', occurredAt: formatCst(when), sku: s.code, warehouse: w.code, qty: lot, unitCost: s.cost, partner: s.supplier, ref, dueAt: formatCst(lotDue) }
+        return {
+          id: id(),
+          type: 'purchase_receipt',
+          occurredAt: formatCst(when),
+          sku: s.code,
+          warehouse: w.code,
+          qty: lot,
+          unitCost: s.cost,
+          partner: s.supplier,
+          ref,
+          dueAt: formatCst(lotDue),
+        }
       })
     })
   }
@@ -456,7 +478,18 @@ export function createSimulator(opts: SimulatorOptions): Simulator {
     for (const m of materials.values()) if (m.safetyStock > 0) opening.push({ s: m, w: wip, qty: (stock(m.code, wip.code).onHand = m.safetyStock) })
   }
   for (const { s, w, qty } of opening) {
-    if (qty > 0) at(openingAt, () => ({ id: id(), type: 'purchase_receipt', occurredAt: formatCst(openingAt), sku: s.code, warehouse: w.code, qty, unitCost: s.cost, partner: s.supplier, category: s.category }))
+    if (qty > 0)
+      at(openingAt, () => ({
+        id: id(),
+        type: 'purchase_receipt',
+        occurredAt: formatCst(openingAt),
+        sku: s.code,
+        warehouse: w.code,
+        qty,
+        unitCost: s.cost,
+        partner: s.supplier,
+        category: s.category,
+      }))
   }
 
   /** Splits qty into k positive integer parts (k ≤ qty). */
@@ -528,10 +561,28 @@ export function createSimulator(opts: SimulatorOptions): Simulator {
             const returned = Math.min(part, unitsPerLine)
             at(back, () => {
               st.onHand += returned
-              return { id: id(), type: 'sales_return', occurredAt: formatCst(back), sku: s.code, warehouse: w.code, qty: returned, unitPrice, partner: customer, channel: channel.code }
+              return {
+                id: id(),
+                type: 'sales_return',
+                occurredAt: formatCst(back),
+                sku: s.code,
+                warehouse: w.code,
+                qty: returned,
+                unitPrice,
+                partner: customer,
+                channel: channel.code,
+              }
             })
           }
-          return { id: id(), type: 'sales_shipment', occurredAt: formatCst(when), ...base, qty: part, dueAt: formatCst(Math.max(due, t + 60_000)), ...(withCost ? { unitCost: s.cost } : {}) }
+          return {
+            id: id(),
+            type: 'sales_shipment',
+            occurredAt: formatCst(when),
+            ...base,
+            qty: part,
+            dueAt: formatCst(Math.max(due, t + 60_000)),
+            ...(withCost ? { unitCost: s.cost } : {}),
+          }
         })
       }
       if (paid) {
@@ -552,14 +603,45 @@ export function createSimulator(opts: SimulatorOptions): Simulator {
   function dropShip(s: SimSku, w: SimWarehouse, channel: SimChannel, base: SaleLine, qty: number, t: number, due: number): void {
     const shipAt = t + r.exponential(channel.promiseMinutes * 0.7 * MINUTE)
     const ref = `DS-${base.ref}`
-    at(shipAt, () => ({ id: id(), type: 'purchase_receipt', occurredAt: formatCst(shipAt), sku: s.code, warehouse: w.code, qty, unitCost: s.cost, partner: s.supplier, channel: 'dropship', ref }))
+    at(shipAt, () => ({
+      id: id(),
+      type: 'purchase_receipt',
+      occurredAt: formatCst(shipAt),
+      sku: s.code,
+      warehouse: w.code,
+      qty,
+      unitCost: s.cost,
+      partner: s.supplier,
+      channel: 'dropship',
+      ref,
+    }))
     at(shipAt, () => {
       if (r.chance(channel.returnRate ?? 0.015)) {
         // a return goes back to the supplier: received from the customer, returned to the supplier
         const back = shipAt + r.exponential(4 * HOUR)
         const returned = Math.min(qty, unitsPerLine)
-        at(back, () => ({ id: id(), type: 'sales_return', occurredAt: formatCst(back), sku: s.code, warehouse: w.code, qty: returned, unitPrice: base.unitPrice, partner: base.partner, channel: channel.code }))
-        at(back, () => ({ id: id(), type: 'purchase_return', occurredAt: formatCst(back), sku: s.code, warehouse: w.code, qty: returned, unitCost: s.cost, partner: s.supplier, ref }))
+        at(back, () => ({
+          id: id(),
+          type: 'sales_return',
+          occurredAt: formatCst(back),
+          sku: s.code,
+          warehouse: w.code,
+          qty: returned,
+          unitPrice: base.unitPrice,
+          partner: base.partner,
+          channel: channel.code,
+        }))
+        at(back, () => ({
+          id: id(),
+          type: 'purchase_return',
+          occurredAt: formatCst(back),
+          sku: s.code,
+          warehouse: w.code,
+          qty: returned,
+          unitCost: s.cost,
+          partner: s.supplier,
+          ref,
+        }))
       }
       return { id: id(), type: 'sales_shipment', occurredAt: formatCst(shipAt), ...base, qty, dueAt: formatCst(Math.max(due, t + 60_000)), unitCost: s.cost }
     })

@@ -45,8 +45,7 @@ export const LIMITS = {
 } as const
 
 /** RFC 3339 date-time with an explicit offset (`Z` or `±hh:mm`). */
-export const RFC3339_PATTERN =
-  '^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d{1,9})?(Z|z|[+-]\\d{2}:\\d{2})$'
+export const RFC3339_PATTERN = '^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d{1,9})?(Z|z|[+-]\\d{2}:\\d{2})$'
 
 /** a code: printable, no control characters, `<`, `>` or `|`, no blanks at either end (protocol/codes.ts) */
 const Code = (description: string) => Type.String({ minLength: 1, maxLength: MAX_CODE_LENGTH, pattern: CODE_PATTERN, description })
@@ -125,19 +124,7 @@ export const MOVEMENT_SCHEMAS = {
   cancel: Cancel,
 } as const satisfies Record<MovementType, TSchema>
 
-export const Movement = Type.Union([
-  PurchaseOrder,
-  PurchaseReceipt,
-  PurchaseReturn,
-  SalesOrder,
-  SalesShipment,
-  SalesReturn,
-  Transfer,
-  Stocktake,
-  PaymentIn,
-  PaymentOut,
-  Cancel,
-])
+export const Movement = Type.Union([PurchaseOrder, PurchaseReceipt, PurchaseReturn, SalesOrder, SalesShipment, SalesReturn, Transfer, Stocktake, PaymentIn, PaymentOut, Cancel])
 export type Movement = Static<typeof Movement>
 export type MovementOf<T extends MovementType> = Static<(typeof MOVEMENT_SCHEMAS)[T]>
 

@@ -18,10 +18,10 @@ export const WINDOW_PATTERN = '^(today|yesterday|thisMonth|P(\\d{1,3}D)?(T(\\d{1
 
 /** a member code (≤ 64 characters; a route `FROM→TO` joins two: ≤ 129), with the pattern every stored code has (protocol/codes.ts) */
 const Member = (dim: string) => Type.String({ minLength: 1, maxLength: dim === 'route' ? 2 * MAX_CODE_LENGTH + 1 : MAX_CODE_LENGTH, pattern: CODE_PATTERN })
-const Filter = Type.Object(
-  Object.fromEntries(DIMENSIONS.map((d) => [d, Type.Optional(Type.Union([Member(d), Type.Array(Member(d), { minItems: 1, maxItems: 100 })]))])),
-  { additionalProperties: false, description: 'restrict to members of one dimension' },
-)
+const Filter = Type.Object(Object.fromEntries(DIMENSIONS.map((d) => [d, Type.Optional(Type.Union([Member(d), Type.Array(Member(d), { minItems: 1, maxItems: 100 })]))])), {
+  additionalProperties: false,
+  description: 'restrict to members of one dimension',
+})
 
 export const Query = Type.Object(
   {

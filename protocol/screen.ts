@@ -75,18 +75,12 @@ export const ScreenDefinition = Type.Object(
     /** the title by language; wins over `title` for the language it names (lists and files keep `title`) */
     titles: Type.Optional(LocalizedTitles),
     /** design canvas in CSS pixels: 1920×1080, 3840×2160 or custom */
-    design: Type.Object(
-      { width: Type.Integer({ minimum: 320, maximum: 7680 }), height: Type.Integer({ minimum: 240, maximum: 4320 }) },
-      { additionalProperties: false },
-    ),
+    design: Type.Object({ width: Type.Integer({ minimum: 320, maximum: 7680 }), height: Type.Integer({ minimum: 240, maximum: 4320 }) }, { additionalProperties: false }),
     theme: Type.Union([Type.Literal('dark'), Type.Literal('light')]),
     /** @default "fit" */
     fit: Type.Optional(Type.Union([Type.Literal('fit'), Type.Literal('fill'), Type.Literal('fitWidth')])),
     /** rows and columns of the widget grid; widgets must lie inside it */
-    grid: Type.Object(
-      { columns: Type.Integer({ minimum: 1, maximum: 200 }), rows: Type.Integer({ minimum: 1, maximum: 1000 }) },
-      { additionalProperties: false },
-    ),
+    grid: Type.Object({ columns: Type.Integer({ minimum: 1, maximum: 200 }), rows: Type.Integer({ minimum: 1, maximum: 1000 }) }, { additionalProperties: false }),
     widgets: Type.Array(WidgetInstance, { maxItems: MAX_WIDGETS }),
     /** seconds this screen stays up in a carousel @default 30 */
     dwellSeconds: Type.Optional(Type.Integer({ minimum: 5, maximum: 86_400 })),

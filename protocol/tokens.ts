@@ -25,10 +25,10 @@ export const MAX_TOKEN_TTL_S = 366 * 86_400
 const Member = Type.String({ minLength: 1, maxLength: 64 })
 
 /** dimension → the members a token may see, e.g. `{"warehouse": ["WH-SH"]}` */
-export const TokenScope = Type.Object(
-  Object.fromEntries(DIMENSIONS.map((d) => [d, Type.Optional(Type.Array(Member, { minItems: 1, maxItems: 100, uniqueItems: true }))])),
-  { additionalProperties: false, description: 'dimension → allowed members' },
-)
+export const TokenScope = Type.Object(Object.fromEntries(DIMENSIONS.map((d) => [d, Type.Optional(Type.Array(Member, { minItems: 1, maxItems: 100, uniqueItems: true }))])), {
+  additionalProperties: false,
+  description: 'dimension → allowed members',
+})
 export type TokenScope = Partial<Record<Dimension, string[]>>
 
 /** The widget an embed token shows: a widget type and its options (its manifest's schema). */

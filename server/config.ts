@@ -86,7 +86,10 @@ function int(env: NodeJS.ProcessEnv, name: string, fallback: number, min = 0): n
 }
 
 function list(raw: string | undefined): string[] {
-  return (raw ?? '').split(',').map((s) => s.trim()).filter(Boolean)
+  return (raw ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
 }
 
 function assertTimeZone(tz: string): string {

@@ -5,8 +5,7 @@ import { loadConfig } from './config.ts'
 const config = loadConfig()
 if (config.ingestKeys.length === 0 || !config.adminKey) {
   process.stderr.write(
-    'erp-cockpit: COCKPIT_INGEST_KEYS and COCKPIT_ADMIN_KEY must be set (see README "Configuration").\n' +
-      '  `npm run demo` generates both for a local trial.\n',
+    'erp-cockpit: COCKPIT_INGEST_KEYS and COCKPIT_ADMIN_KEY must be set (see README "Configuration").\n' + '  `npm run demo` generates both for a local trial.\n',
   )
   process.exit(2)
 }

@@ -14,10 +14,47 @@ import type { Scenario, SimChannel, SimSku, SimStockPolicy, SimWarehouse } from 
 import type { ScenarioOptions } from './retail.ts'
 
 const CATEGORIES: { code: string; name: string; nameEn: string; items: string[]; price: [number, number]; variants: string[][] }[] = [
-  { code: 'apparel', name: '服饰', nameEn: 'Apparel', items: ['纯棉圆领T恤', '轻薄羽绒服', '直筒牛仔裤', '连帽卫衣', '速干运动裤'], price: [59, 399], variants: [['BLK', 'WHT', 'NAV'], ['S', 'M', 'L', 'XL']] },
-  { code: 'beauty', name: '美妆个护', nameEn: 'Beauty', items: ['玻尿酸补水面膜', '氨基酸洁面乳', '防晒喷雾 SPF50', '修护精华液'], price: [39, 299], variants: [['STD'], ['30ML', '50ML', '100ML']] },
-  { code: 'digital', name: '数码', nameEn: 'Electronics', items: ['蓝牙降噪耳机', '65W氮化镓充电器', '磁吸充电宝', '机械键盘'], price: [79, 599], variants: [['BLK', 'WHT'], ['V1', 'V2']] },
-  { code: 'home', name: '家居', nameEn: 'Home', items: ['记忆棉枕头', '四件套床品', '收纳箱 3只装', '香薰加湿器'], price: [49, 329], variants: [['GRY', 'BGE'], ['STD', 'LG']] },
+  {
+    code: 'apparel',
+    name: '服饰',
+    nameEn: 'Apparel',
+    items: ['纯棉圆领T恤', '轻薄羽绒服', '直筒牛仔裤', '连帽卫衣', '速干运动裤'],
+    price: [59, 399],
+    variants: [
+      ['BLK', 'WHT', 'NAV'],
+      ['S', 'M', 'L', 'XL'],
+    ],
+  },
+  {
+    code: 'beauty',
+    name: '美妆个护',
+    nameEn: 'Beauty',
+    items: ['玻尿酸补水面膜', '氨基酸洁面乳', '防晒喷雾 SPF50', '修护精华液'],
+    price: [39, 299],
+    variants: [['STD'], ['30ML', '50ML', '100ML']],
+  },
+  {
+    code: 'digital',
+    name: '数码',
+    nameEn: 'Electronics',
+    items: ['蓝牙降噪耳机', '65W氮化镓充电器', '磁吸充电宝', '机械键盘'],
+    price: [79, 599],
+    variants: [
+      ['BLK', 'WHT'],
+      ['V1', 'V2'],
+    ],
+  },
+  {
+    code: 'home',
+    name: '家居',
+    nameEn: 'Home',
+    items: ['记忆棉枕头', '四件套床品', '收纳箱 3只装', '香薰加湿器'],
+    price: [49, 329],
+    variants: [
+      ['GRY', 'BGE'],
+      ['STD', 'LG'],
+    ],
+  },
   { code: 'food', name: '食品', nameEn: 'Food', items: ['每日坚果 30袋', '冻干咖啡 24颗', '低脂鸡胸肉 10袋', '燕麦片 1kg'], price: [29, 139], variants: [['STD'], ['1PK', '2PK']] },
 ]
 
@@ -59,7 +96,10 @@ const DEMAND: Record<string, DemandProfile> = {
   tmall: { hours: APP_HOURS, weekdays: WEEK },
   jd: { hours: APP_HOURS, weekdays: WEEK },
   pdd: { hours: APP_HOURS, weekdays: WEEK },
-  douyin: { hours: [1, 0.6, 0.3, 0.15, 0.1, 0.1, 0.15, 0.3, 0.45, 0.55, 0.6, 0.65, 0.8, 0.7, 0.6, 0.6, 0.65, 0.7, 0.9, 1.3, 2.2, 2.6, 2.4, 1.6], weekdays: [0.9, 0.9, 0.95, 1, 1.1, 1.15, 1] },
+  douyin: {
+    hours: [1, 0.6, 0.3, 0.15, 0.1, 0.1, 0.15, 0.3, 0.45, 0.55, 0.6, 0.65, 0.8, 0.7, 0.6, 0.6, 0.65, 0.7, 0.9, 1.3, 2.2, 2.6, 2.4, 1.6],
+    weekdays: [0.9, 0.9, 0.95, 1, 1.1, 1.15, 1],
+  },
   wechat: { hours: [0.6, 0.3, 0.15, 0.1, 0.1, 0.15, 0.3, 0.6, 0.9, 1, 1.1, 1.1, 1.3, 1.1, 1, 1, 1, 1.1, 1.2, 1.5, 2, 2, 1.6, 1], weekdays: WEEK },
 }
 /** Platform warehouses keep about a week and a half, the own warehouses two weeks of what they sell and send. */
@@ -82,12 +122,68 @@ export function ecommerceScenario(seed = 42, opts: ScenarioOptions = {}): Scenar
     kind: 'customer',
   }))
   const channels: SimChannel[] = [
-    { code: 'tmall', name: '天猫', nameEn: 'Tmall', weight: 0.3, promiseMinutes: 120, warehouses: ['TM-HZ', 'EC-SH'], qty: [1, 2], payment: 'prepaid', returnRate: 0.06, cancelRate: 0.04 },
-    { code: 'jd', name: '京东', nameEn: 'JD.com', weight: 0.25, promiseMinutes: 90, warehouses: ['JD-BJ', 'JD-GZ', 'EC-GZ'], qty: [1, 2], payment: 'prepaid', returnRate: 0.05, cancelRate: 0.03 },
-    { code: 'douyin', name: '抖音', nameEn: 'Douyin', weight: 0.2, promiseMinutes: 180, warehouses: ['EC-SH', 'EC-GZ', 'DS-VIRT'], qty: [1, 2], payment: 'prepaid', returnRate: 0.1, cancelRate: 0.06 },
-    { code: 'pdd', name: '拼多多', nameEn: 'Pinduoduo', weight: 0.15, promiseMinutes: 240, warehouses: ['EC-GZ', 'DS-VIRT'], qty: [1, 3], payment: 'prepaid', returnRate: 0.07, cancelRate: 0.05 },
+    {
+      code: 'tmall',
+      name: '天猫',
+      nameEn: 'Tmall',
+      weight: 0.3,
+      promiseMinutes: 120,
+      warehouses: ['TM-HZ', 'EC-SH'],
+      qty: [1, 2],
+      payment: 'prepaid',
+      returnRate: 0.06,
+      cancelRate: 0.04,
+    },
+    {
+      code: 'jd',
+      name: '京东',
+      nameEn: 'JD.com',
+      weight: 0.25,
+      promiseMinutes: 90,
+      warehouses: ['JD-BJ', 'JD-GZ', 'EC-GZ'],
+      qty: [1, 2],
+      payment: 'prepaid',
+      returnRate: 0.05,
+      cancelRate: 0.03,
+    },
+    {
+      code: 'douyin',
+      name: '抖音',
+      nameEn: 'Douyin',
+      weight: 0.2,
+      promiseMinutes: 180,
+      warehouses: ['EC-SH', 'EC-GZ', 'DS-VIRT'],
+      qty: [1, 2],
+      payment: 'prepaid',
+      returnRate: 0.1,
+      cancelRate: 0.06,
+    },
+    {
+      code: 'pdd',
+      name: '拼多多',
+      nameEn: 'Pinduoduo',
+      weight: 0.15,
+      promiseMinutes: 240,
+      warehouses: ['EC-GZ', 'DS-VIRT'],
+      qty: [1, 3],
+      payment: 'prepaid',
+      returnRate: 0.07,
+      cancelRate: 0.05,
+    },
     // the brand's own mini-program: larger baskets, sometimes shipped in two parcels
-    { code: 'wechat', name: '微信小程序', nameEn: 'WeChat mini-program', weight: 0.1, promiseMinutes: 120, warehouses: ['EC-SH'], qty: [1, 4], payment: 'prepaid', split: [1, 2], returnRate: 0.04, cancelRate: 0.03 },
+    {
+      code: 'wechat',
+      name: '微信小程序',
+      nameEn: 'WeChat mini-program',
+      weight: 0.1,
+      promiseMinutes: 120,
+      warehouses: ['EC-SH'],
+      qty: [1, 4],
+      payment: 'prepaid',
+      split: [1, 2],
+      returnRate: 0.04,
+      cancelRate: 0.03,
+    },
   ]
 
   const skus: SimSku[] = []

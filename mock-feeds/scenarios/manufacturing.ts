@@ -136,7 +136,21 @@ const WAREHOUSES: Omit<SimWarehouse, 'traffic'>[] = [
 ]
 const TRAFFIC: Record<string, number> = { 'FG-SZ': 1, 'FG-SH': 0.8, 'FG-BJ': 0.6, 'FG-CD': 0.4 }
 
-const SUPPLIERS = ['江西铜业', '宝钢股份', '人本轴承', '瓦房店轴承', '佛山铸造', '中铝集团', '太钢不锈', '博格曼密封', '立讯精密', '远东电缆', '晋亿紧固件', '长城润滑油', '立邦工业涂料']
+const SUPPLIERS = [
+  '江西铜业',
+  '宝钢股份',
+  '人本轴承',
+  '瓦房店轴承',
+  '佛山铸造',
+  '中铝集团',
+  '太钢不锈',
+  '博格曼密封',
+  '立讯精密',
+  '远东电缆',
+  '晋亿紧固件',
+  '长城润滑油',
+  '立邦工业涂料',
+]
 const CUSTOMER_PREFIX = ['华东', '华南', '华北', '西南', '中原', '东北', '江苏', '浙江', '山东', '四川']
 const CUSTOMER_KIND = ['机电设备', '水务工程', '暖通空调', '自动化', '环保科技', '建设安装', '流体设备', '动力机械']
 
@@ -195,9 +209,33 @@ export function manufacturingScenario(seed = 42, opts: ScenarioOptions = {}): Sc
   const fg = ['FG-SZ', 'FG-SH', 'FG-BJ', 'FG-CD']
   const channels: SimChannel[] = [
     // projects and OEMs: large lines, shipped in up to three parts, on credit
-    { code: 'direct', name: '项目直销', nameEn: 'Direct & projects', weight: 0.4, promiseMinutes: 180, warehouses: fg, qty: [2, 20], payment: 'credit', split: [1, 3], returnRate: 0.005, cancelRate: 0.01 },
+    {
+      code: 'direct',
+      name: '项目直销',
+      nameEn: 'Direct & projects',
+      weight: 0.4,
+      promiseMinutes: 180,
+      warehouses: fg,
+      qty: [2, 20],
+      payment: 'credit',
+      split: [1, 3],
+      returnRate: 0.005,
+      cancelRate: 0.01,
+    },
     // distributors pay in advance; their orders are sometimes split in two
-    { code: 'distributor', name: '经销商', nameEn: 'Distributors', weight: 0.45, promiseMinutes: 120, warehouses: fg, qty: [4, 30], payment: 'prepaid', split: [1, 2], returnRate: 0.01, cancelRate: 0.02 },
+    {
+      code: 'distributor',
+      name: '经销商',
+      nameEn: 'Distributors',
+      weight: 0.45,
+      promiseMinutes: 120,
+      warehouses: fg,
+      qty: [4, 30],
+      payment: 'prepaid',
+      split: [1, 2],
+      returnRate: 0.01,
+      cancelRate: 0.02,
+    },
     // spare parts and small orders from the plant, paid at shipment
     { code: 'spare', name: '备件零售', nameEn: 'Spare parts', weight: 0.15, promiseMinutes: 60, warehouses: ['FG-SZ'], qty: [1, 3], payment: 'shipment', returnRate: 0.02 },
   ]

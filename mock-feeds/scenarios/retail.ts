@@ -9,8 +9,20 @@ import { regionsOf, unitsPerSalesLine } from '../scenario.ts'
 import type { Scenario, SimChannel, SimSku, SimStockPolicy, SimWarehouse } from '../scenario.ts'
 
 const CATEGORIES: { code: string; name: string; nameEn: string; items: string[]; price: [number, number] }[] = [
-  { code: 'drinks', name: '饮料', nameEn: 'Drinks', items: ['矿泉水 550ml', '绿茶 500ml', '可乐 330ml', '橙汁 1L', '苏打水 350ml', '乌龙茶 500ml', '椰子水 1L', '咖啡饮料 280ml'], price: [2, 12] },
-  { code: 'snacks', name: '零食', nameEn: 'Snacks', items: ['薯片 70g', '饼干 200g', '坚果礼盒', '巧克力 100g', '牛肉干 100g', '海苔 30g', '果冻 6杯', '瓜子 250g'], price: [5, 68] },
+  {
+    code: 'drinks',
+    name: '饮料',
+    nameEn: 'Drinks',
+    items: ['矿泉水 550ml', '绿茶 500ml', '可乐 330ml', '橙汁 1L', '苏打水 350ml', '乌龙茶 500ml', '椰子水 1L', '咖啡饮料 280ml'],
+    price: [2, 12],
+  },
+  {
+    code: 'snacks',
+    name: '零食',
+    nameEn: 'Snacks',
+    items: ['薯片 70g', '饼干 200g', '坚果礼盒', '巧克力 100g', '牛肉干 100g', '海苔 30g', '果冻 6杯', '瓜子 250g'],
+    price: [5, 68],
+  },
   { code: 'dairy', name: '乳品', nameEn: 'Dairy', items: ['纯牛奶 250ml×12', '酸奶 100g×8', '奶酪片 200g', '黄油 250g', '豆奶 250ml×6'], price: [8, 75] },
   { code: 'grain', name: '粮油', nameEn: 'Grain & oil', items: ['大米 5kg', '面粉 2.5kg', '花生油 5L', '挂面 1kg', '小米 1kg', '菜籽油 1.8L'], price: [10, 120] },
   { code: 'frozen', name: '冷冻', nameEn: 'Frozen food', items: ['水饺 1kg', '汤圆 500g', '冷冻虾仁 400g', '冰淇淋 4支', '鸡翅 1kg'], price: [15, 98] },
@@ -32,7 +44,28 @@ const WAREHOUSES: Omit<SimWarehouse, 'traffic'>[] = [
   { code: 'ST-TJ01', name: '天津滨海店', nameEn: 'Tianjin Binhai store', region: '华北', kind: 'store' },
 ]
 
-const SUPPLIER_NAMES = ['华润供应链', '康师傅食品', '伊利乳业', '中粮粮油', '三全食品', '蓝月亮日化', '宝洁中国', '贝因美', '佳沃鲜果', '美的电器', '农夫山泉', '良品铺子', '光明乳业', '金龙鱼', '思念食品', '立白集团', '联合利华', '飞鹤乳业', '百果园', '九阳股份']
+const SUPPLIER_NAMES = [
+  '华润供应链',
+  '康师傅食品',
+  '伊利乳业',
+  '中粮粮油',
+  '三全食品',
+  '蓝月亮日化',
+  '宝洁中国',
+  '贝因美',
+  '佳沃鲜果',
+  '美的电器',
+  '农夫山泉',
+  '良品铺子',
+  '光明乳业',
+  '金龙鱼',
+  '思念食品',
+  '立白集团',
+  '联合利华',
+  '飞鹤乳业',
+  '百果园',
+  '九阳股份',
+]
 const SURNAMES = ['王', '李', '张', '刘', '陈', '杨', '黄', '赵', '吴', '周', '徐', '孙', '马', '朱', '胡']
 
 const round2 = (x: number) => Math.round(x * 100) / 100
@@ -111,7 +144,19 @@ export function retailScenario(seed = 42, opts: ScenarioOptions = {}): Scenario 
   const dcs = warehouses.filter((w) => w.kind === 'dc').map((w) => w.code)
   const channels: SimChannel[] = [
     // POS: shipped at the till, cash recorded for 60 % of lines, 40 % anonymous walk-in customers
-    { code: 'pos', name: '门店收银', nameEn: 'In-store POS', weight: 0.74, promiseMinutes: 0, warehouses: stores, qty: [1, 3], immediate: true, payment: 'shipment', paidShare: 0.6, walkInShare: 0.4 },
+    {
+      code: 'pos',
+      name: '门店收银',
+      nameEn: 'In-store POS',
+      weight: 0.74,
+      promiseMinutes: 0,
+      warehouses: stores,
+      qty: [1, 3],
+      immediate: true,
+      payment: 'shipment',
+      paidShare: 0.6,
+      walkInShare: 0.4,
+    },
     // online orders are paid at once and picked at a distribution centre; a few are cancelled
     { code: 'online', name: '线上商城', nameEn: 'Online store', weight: 0.22, promiseMinutes: 45, warehouses: dcs, qty: [1, 4], payment: 'prepaid', cancelRate: 0.02 },
     // wholesale on credit, large lines sometimes shipped in two parts

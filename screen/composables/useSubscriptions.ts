@@ -22,7 +22,11 @@ export function useSubscriptions(source: () => Record<string, Query>): UseSubscr
   const stores = shallowRef<Record<string, SubscriptionStore>>({})
   let handles = new Map<string, SubscriptionHandle & { key: string }>()
 
-  const keys = computed(() => Object.entries(queries.value).map(([name, q]) => `${name}=${queryKey(q)}`).join('\n'))
+  const keys = computed(() =>
+    Object.entries(queries.value)
+      .map(([name, q]) => `${name}=${queryKey(q)}`)
+      .join('\n'),
+  )
   watch(
     keys,
     () => {

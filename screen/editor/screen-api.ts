@@ -146,9 +146,15 @@ export async function loadKnownCodes(bearer: string | null): Promise<KnownCodes>
   const named = (r: { code: string; name: string; nameEn?: string }): KnownCode => ({ code: r.code, name: r.name, ...(r.nameEn ? { nameEn: r.nameEn } : {}) })
   return {
     sku: skus.slice(0, 5000).map(named),
-    category: mergeKnownCodes(categories, skus.map((s) => s.category)),
+    category: mergeKnownCodes(
+      categories,
+      skus.map((s) => s.category),
+    ),
     warehouse: warehouses.map(named),
-    region: mergeKnownCodes(regions, warehouses.map((w) => w.region)),
+    region: mergeKnownCodes(
+      regions,
+      warehouses.map((w) => w.region),
+    ),
     partner: partners.map(named),
     channel: mergeKnownCodes(channels, []),
   }

@@ -19,7 +19,6 @@ export const RELEASE_GRACE_MS = 3000
 /** A subscribe the server has not answered in this time is given up (and tried again later). */
 export const SUBSCRIBE_TIMEOUT_MS = 10_000
 
-
 function subscriptionStore(key: string, query: Query) {
   return defineStore(`subscription:${key}`, () => {
     const socket = useSocket()

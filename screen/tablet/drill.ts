@@ -53,7 +53,15 @@ export function drillPlan(drill: WidgetDrill, locale: Locale): DrillPlan {
       panels: [
         {
           // the warehouse comes with the plan's filter
-          instance: { id: 'drill-alerts', widget: 'stock-alerts', options: { limit: 100, scrollSeconds: 60, title: zh ? `${name} 库存预警` : `Stock alerts · ${name}` }, x: 0, y: 0, w: 1, h: 1 },
+          instance: {
+            id: 'drill-alerts',
+            widget: 'stock-alerts',
+            options: { limit: 100, scrollSeconds: 60, title: zh ? `${name} 库存预警` : `Stock alerts · ${name}` },
+            x: 0,
+            y: 0,
+            w: 1,
+            h: 1,
+          },
           span: 3,
           height: 560,
         },
@@ -67,7 +75,15 @@ export function drillPlan(drill: WidgetDrill, locale: Locale): DrillPlan {
       panels: [
         ...figures,
         {
-          instance: { id: 'drill-skus', widget: 'ranking-bar', options: { metric: 'sales.revenue', groupBy: 'sku', top: 20, window: 'today', title: zh ? `${name} 商品销售额排行` : `SKUs of ${name} by revenue` }, x: 0, y: 0, w: 1, h: 1 },
+          instance: {
+            id: 'drill-skus',
+            widget: 'ranking-bar',
+            options: { metric: 'sales.revenue', groupBy: 'sku', top: 20, window: 'today', title: zh ? `${name} 商品销售额排行` : `SKUs of ${name} by revenue` },
+            x: 0,
+            y: 0,
+            w: 1,
+            h: 1,
+          },
           span: 3,
           height: 620,
         },

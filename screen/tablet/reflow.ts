@@ -37,7 +37,10 @@ export function tabletColumns(width: number): number {
 
 /** The wall's reading order: by row, then by column; ties keep their order in the screen. */
 export function readingOrder(widgets: readonly WidgetInstance[]): WidgetInstance[] {
-  return widgets.map((w, i) => ({ w, i })).sort((a, b) => a.w.y - b.w.y || a.w.x - b.w.x || a.i - b.i).map(({ w }) => w)
+  return widgets
+    .map((w, i) => ({ w, i }))
+    .sort((a, b) => a.w.y - b.w.y || a.w.x - b.w.x || a.i - b.i)
+    .map(({ w }) => w)
 }
 
 export function reflow(screen: Pick<ScreenDefinition, 'grid' | 'widgets'>, width: number): TabletLayout {

@@ -30,8 +30,22 @@ export const FORMULAS: Record<MetricName, Formula> = {
   'sales.revenue': sum('money', 's.rev'),
   'sales.qty': sum('qty', 's.q'),
   'sales.cogs': sum('money', 's.cogs'),
-  'sales.grossProfit': { kind: 'flow', scale: 'money', terms: [['s.rev', 1], ['s.cogs', -1]] },
-  'sales.grossMargin': { kind: 'ratio', num: [['s.rev', 1], ['s.cogs', -1]], den: [['s.rev', 1]] },
+  'sales.grossProfit': {
+    kind: 'flow',
+    scale: 'money',
+    terms: [
+      ['s.rev', 1],
+      ['s.cogs', -1],
+    ],
+  },
+  'sales.grossMargin': {
+    kind: 'ratio',
+    num: [
+      ['s.rev', 1],
+      ['s.cogs', -1],
+    ],
+    den: [['s.rev', 1]],
+  },
   'sales.returns': sum('money', 's.ret'),
   'sales.returnQty': sum('qty', 'sr.q'),
   'sales.orderQty': sum('qty', 'so.q'),
@@ -63,7 +77,14 @@ export const FORMULAS: Record<MetricName, Formula> = {
   'transfer.qty': sum('qty', 'tr.q'),
   'cash.in': sum('money', 'ci'),
   'cash.out': sum('money', 'co'),
-  'cash.net': { kind: 'flow', scale: 'money', terms: [['ci', 1], ['co', -1]] },
+  'cash.net': {
+    kind: 'flow',
+    scale: 'money',
+    terms: [
+      ['ci', 1],
+      ['co', -1],
+    ],
+  },
   'fulfilment.onTimeRate': { kind: 'ratio', num: [['sh.ot', 1]], den: [['sh.due', 1]] },
   'fulfilment.shipmentsDue': sum('count', 'sh.due'),
   'supplier.onTimeRate': { kind: 'ratio', num: [['rc.ot', 1]], den: [['rc.due', 1]] },

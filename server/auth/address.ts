@@ -31,7 +31,12 @@ export function proxyTrust(setting: boolean | string): ProxyTrust {
     const hops = Number(setting)
     return (_address, hop) => hop < hops
   }
-  return proxyAddr.compile(setting.split(',').map((s) => s.trim()).filter(Boolean))
+  return proxyAddr.compile(
+    setting
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
+  )
 }
 
 /**
@@ -56,5 +61,8 @@ export function addressKey(address: string): string {
   const left = head === '' ? [] : head.split(':')
   const right = tail === undefined || tail === '' ? [] : tail.split(':')
   const groups = tail === undefined ? left : [...left, ...Array<string>(Math.max(0, 8 - left.length - right.length)).fill('0'), ...right]
-  return `${groups.slice(0, 4).map((g) => g.replace(/^0+(?=.)/, '')).join(':')}::/64`
+  return `${groups
+    .slice(0, 4)
+    .map((g) => g.replace(/^0+(?=.)/, ''))
+    .join(':')}::/64`
 }

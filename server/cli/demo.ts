@@ -175,7 +175,11 @@ out(`  wall:        ${url}/wall`)
 out(`  ingest key:  ${ingestKey}`)
 out(`  admin key:   ${adminKey}`)
 out(`  simulator:   ${SCENARIO_TITLES[scenarioName]} since ${cal.format(historyFrom)} (loads in seconds), then live at ${rate} movements/s`)
-out(profile === 'daily' ? `               on average over the week, following the business's day (quiet at night; DEMO_PROFILE=flat for ${rate}/s at every hour)` : '               at every hour (DEMO_PROFILE=flat)')
+out(
+  profile === 'daily'
+    ? `               on average over the week, following the business's day (quiet at night; DEMO_PROFILE=flat for ${rate}/s at every hour)`
+    : '               at every hour (DEMO_PROFILE=flat)',
+)
 out('  try:')
 out(`    curl -s -XPOST ${url}${API_PREFIX}/movements -H 'authorization: Bearer ${ingestKey}' -H 'content-type: application/json' \\`)
 out(`      -d '[{"id":"try-1","type":"payment_in","occurredAt":"${new Date().toISOString()}","amount":100}]'`)

@@ -332,7 +332,11 @@ export async function runImport(o: ImportOptions): Promise<ImportResult> {
   async function flush(end: number, after: number): Promise<void> {
     let items = batch
     while (items.length > 0) {
-      const r = await postBatch(o, items.map((x) => x.m), stats)
+      const r = await postBatch(
+        o,
+        items.map((x) => x.m),
+        stats,
+      )
       if (r.rejected.length === 0) {
         stats.accepted += r.accepted
         stats.duplicates += r.duplicates

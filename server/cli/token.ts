@@ -69,8 +69,12 @@ if (expiresIn < MIN_TOKEN_TTL_S || expiresIn > MAX_TOKEN_TTL_S) fail(`--expires 
 const scope: TokenScope = {}
 for (const entry of values.scope ?? []) {
   const match = /^([a-z]+)=(.+)$/.exec(entry)
-  if (!match || !(DIMENSIONS as readonly string[]).includes(match[1]!)) fail(`--scope "${entry}" must be <dimension>=<member>[,<member>…] with a dimension of ${DIMENSIONS.join(', ')}`)
-  const members = match[2]!.split(',').map((m) => m.trim()).filter(Boolean)
+  if (!match || !(DIMENSIONS as readonly string[]).includes(match[1]!))
+    fail(`--scope "${entry}" must be <dimension>=<member>[,<member>…] with a dimension of ${DIMENSIONS.join(', ')}`)
+  const members = match[2]!
+    .split(',')
+    .map((m) => m.trim())
+    .filter(Boolean)
   const dim = match[1] as Dimension
   scope[dim] = [...new Set([...(scope[dim] ?? []), ...members])]
 }

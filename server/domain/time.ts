@@ -272,7 +272,7 @@ export function countBuckets(cal: BusinessCalendar, res: Resolution, from: numbe
 /** Consecutive buckets of one resolution that intersect [from, to): the points of a series. */
 export function bucketsOf(cal: BusinessCalendar, res: Resolution, from: number, to: number): { start: number; end: number }[] {
   const out: { start: number; end: number }[] = []
-  for (let t = cal.startOf(res, from); t < to; ) {
+  for (let t = cal.startOf(res, from); t < to;) {
     const end = cal.nextStart(res, t)
     out.push({ start: t, end })
     t = end
@@ -282,7 +282,7 @@ export function bucketsOf(cal: BusinessCalendar, res: Resolution, from: number, 
 
 /** The buckets of bucketsOf one at a time. */
 export function* bucketsIn(cal: BusinessCalendar, res: Resolution, from: number, to: number): Generator<{ start: number; end: number }, void, undefined> {
-  for (let t = cal.startOf(res, from); t < to; ) {
+  for (let t = cal.startOf(res, from); t < to;) {
     const end = cal.nextStart(res, t)
     yield { start: t, end }
     t = end

@@ -123,7 +123,10 @@ export function validateRates(records: readonly unknown[], baseCurrency: string)
  * `USD:2026-01-01:7.12,EUR:2026-01-01:7.81`. Throws an Error naming the bad entry.
  */
 export function parseRateList(text: string, baseCurrency: string): ScaledRate[] {
-  const entries = text.split(',').map((s) => s.trim()).filter(Boolean)
+  const entries = text
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
   const records = entries.map((entry) => {
     const parts = entry.split(':')
     if (parts.length !== 3 || parts[2]!.trim() === '') throw new Error(`"${entry}" is not CUR:YYYY-MM-DD:rate`)

@@ -42,6 +42,9 @@ export interface RejectionSummary {
  * are among the first `cap` of each list, so the merge is exact although each list kept only those.
  */
 export function summarizeRejections(lists: readonly RejectionList[], cap: number = MAX_LISTED_REJECTIONS): RejectionSummary {
-  const rejected = lists.flatMap((l) => l.first).sort((a, b) => a.index - b.index).slice(0, cap)
+  const rejected = lists
+    .flatMap((l) => l.first)
+    .sort((a, b) => a.index - b.index)
+    .slice(0, cap)
   return { rejected, rejectedCount: lists.reduce((n, l) => n + l.count, 0) }
 }

@@ -31,9 +31,7 @@ export interface NormalizedMovement {
   readonly amount: number | undefined
 }
 
-const validators = Object.fromEntries(
-  MOVEMENT_TYPES.map((t) => [t, Compile(MOVEMENT_SCHEMAS[t])]),
-) as unknown as Record<MovementType, Validator>
+const validators = Object.fromEntries(MOVEMENT_TYPES.map((t) => [t, Compile(MOVEMENT_SCHEMAS[t])])) as unknown as Record<MovementType, Validator>
 
 const TYPE_SET: ReadonlySet<string> = new Set(MOVEMENT_TYPES)
 
@@ -113,9 +111,7 @@ function calendarValid(value: string): boolean {
   return d <= daysInMonth && digits2(value, 11) < 24 && digits2(value, 14) < 60 && digits2(value, 17) < 60
 }
 
-export type ValidationOutcome =
-  | { ok: true; movement: NormalizedMovement }
-  | { ok: false; rejected: RejectedMovement }
+export type ValidationOutcome = { ok: true; movement: NormalizedMovement } | { ok: false; rejected: RejectedMovement }
 
 /** the id a rejection names: null when there is none, or when it is too long to be one (a refusal never echoes a huge string) */
 function idOf(v: unknown): string | null {

@@ -151,11 +151,7 @@ export const aggregatePlugin = fp(
         if (rejected.length > 0) throw new RejectedMovementsError(rejected)
         if (done.size > 0) keep((n) => done.has(n.m.id))
         if (candidates.length === 0) return results
-        const folded = foldBatch(
-          candidates,
-          { keys, calendar, retention: config.retention, effectTtl: config.effectTtl, dims: masterData, now: Date.now(), expiring },
-          targets,
-        )
+        const folded = foldBatch(candidates, { keys, calendar, retention: config.retention, effectTtl: config.effectTtl, dims: masterData, now: Date.now(), expiring }, targets)
         const reply = await redis.applyBatch(...scriptKeys, folded.payload, effectPrefix, ...folded.records)
         if (reply[0] === 'ok') {
           rememberExpiring(expiring, folded.expiring)

@@ -95,7 +95,11 @@ export const fxRatesPlugin = fp(
         if (rates.length === 0) return 0
         const fields: string[] = []
         for (const r of rates) fields.push(field(r.currency, r.from), String(r.rate))
-        await redis.multi().hset(keys.fxRates, ...fields).incr(keys.fxVersion).exec()
+        await redis
+          .multi()
+          .hset(keys.fxRates, ...fields)
+          .incr(keys.fxVersion)
+          .exec()
         return rates.length
       },
       async remove(currency, from) {

@@ -78,7 +78,10 @@ export async function ingestRoutes(fastify: FastifyInstance): Promise<void> {
       let total: number
       if (Array.isArray(body)) {
         if (body.length > MAX_JSON_BATCH) {
-          throw new CockpitError('COCKPIT_ERR_BATCH_TOO_LARGE', `a JSON batch holds at most ${MAX_JSON_BATCH} movements (got ${body.length}); send larger loads as application/x-ndjson`)
+          throw new CockpitError(
+            'COCKPIT_ERR_BATCH_TOO_LARGE',
+            `a JSON batch holds at most ${MAX_JSON_BATCH} movements (got ${body.length}); send larger loads as application/x-ndjson`,
+          )
         }
         valid = []
         rejections = new RejectionList()

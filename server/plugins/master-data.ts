@@ -41,7 +41,14 @@ export function validateMasterRecords(kind: MasterKind, records: unknown[]): { i
   records.forEach((r, index) => {
     if (v.Check(r)) return
     const code = r !== null && typeof r === 'object' && typeof (r as { code?: unknown }).code === 'string' ? (r as { code: string }).code : null
-    bad.push({ index, code, errors: v.Errors(r).filter((e) => e.keyword !== 'boolean').map((e) => ({ path: e.instancePath || '/', message: schemaErrorMessage(e) })) })
+    bad.push({
+      index,
+      code,
+      errors: v
+        .Errors(r)
+        .filter((e) => e.keyword !== 'boolean')
+        .map((e) => ({ path: e.instancePath || '/', message: schemaErrorMessage(e) })),
+    })
   })
   return bad
 }
@@ -129,20 +136,16 @@ export async function masterDataRoutes(fastify: FastifyInstance): Promise<void> 
       return { upserted: await masterData.upsert(kind, request.body as unknown[]) }
     },
   )
-  fastify.get(
-    '/master/:kind',
-    { onRequest: fastify.requireRole('viewer'), schema: { params: Kind } },
-    async (request) => {
-      const { kind } = request.params as { kind: MasterKind }
-      const records = await masterData.list(kind)
-      // a scoped viewer sees the members of its scope only (embed tokens are refused by requireRole)
-      const scope = request.principal ? scopeOf(request.principal) : undefined
-      if (!hasScope(scope)) return records
-      const related = {
-        warehouses: kind === 'regions' ? ((await masterData.list('warehouses')) as Warehouse[]) : [],
-        skus: kind === 'categories' ? ((await masterData.list('skus')) as Sku[]) : [],
-      }
-      return masterInScope(kind, records, scope, related)
-    },
-  )
+  fastify.get('/master/:kind', { onRequest: fastify.requireRole('viewer'), schema: { params: Kind } }, async (request) => {
+    const { kind } = request.params as { kind: MasterKind }
+    const records = await masterData.list(kind)
+    // a scoped viewer sees the members of its scope only (embed tokens are refused by requireRole)
+    const scope = request.principal ? scopeOf(request.principal) : undefined
+    if (!hasScope(scope)) return records
+    const related = {
+      warehouses: kind === 'regions' ? ((await masterData.list('warehouses')) as Warehouse[]) : [],
+      skus: kind === 'categories' ? ((await masterData.list('skus')) as Sku[]) : [],
+    }
+    return masterInScope(kind, records, scope, related)
+  })
 }

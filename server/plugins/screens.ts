@@ -50,10 +50,7 @@ declare module 'fastify' {
 }
 
 const FieldIssue = Type.Object({ path: Type.String(), message: Type.String(), widget: Type.Optional(Type.String()) })
-export const StoredScreenSchema = Type.Object(
-  { ...ScreenDefinition.properties, version: Type.Integer({ minimum: 1 }), updatedAt: Type.String() },
-  { additionalProperties: false },
-)
+export const StoredScreenSchema = Type.Object({ ...ScreenDefinition.properties, version: Type.Integer({ minimum: 1 }), updatedAt: Type.String() }, { additionalProperties: false })
 const ScreenSummarySchema = Type.Object({
   id: Type.String(),
   title: Type.String(),
@@ -97,7 +94,8 @@ export const screensPlugin = fp(
             await queryEngine.run(users[0]!.query)
           } catch (err) {
             if (!(err instanceof CockpitError) || !SCREEN_QUERY_ERRORS.has(err.code)) throw err
-            for (const d of users) issues.push({ path: `/widgets/${d.index}/options`, widget: d.instance, message: `derives a query the cockpit cannot answer ("${d.name}"): ${err.message}` })
+            for (const d of users)
+              issues.push({ path: `/widgets/${d.index}/options`, widget: d.instance, message: `derives a query the cockpit cannot answer ("${d.name}"): ${err.message}` })
           }
         }),
       )
@@ -141,7 +139,10 @@ export const screensPlugin = fp(
         const { screen, baseVersion } = check
         const updatedAt = fastify.aggregator.calendar.format(Date.now())
         const def = JSON.stringify(screen)
-        const reply = (await redis.eval(SAVE_LUA, ...screenSaveCall(keys, { baseVersion, definition: def, updatedAt, id, title: screen.title, kind: screen.kind ?? '', createdAt: Date.now() }))) as ScreenSaveReply
+        const reply = (await redis.eval(
+          SAVE_LUA,
+          ...screenSaveCall(keys, { baseVersion, definition: def, updatedAt, id, title: screen.title, kind: screen.kind ?? '', createdAt: Date.now() }),
+        )) as ScreenSaveReply
         if (reply[0] === 'conflict') return { ok: false, current: stored(reply[2]!, reply[1]!, reply[3] ?? ''), baseVersion }
         const version = Number(reply[1])
         announce(id, version)
@@ -195,7 +196,10 @@ export async function screensRoutes(fastify: FastifyInstance): Promise<void> {
 
   fastify.get(
     '/screens',
-    { onRequest: reading, schema: { description: 'Stored screens, oldest first', response: { 200: Type.Array(ScreenSummarySchema), 401: ErrorBody, 403: ErrorBody, 503: ErrorBody } } },
+    {
+      onRequest: reading,
+      schema: { description: 'Stored screens, oldest first', response: { 200: Type.Array(ScreenSummarySchema), 401: ErrorBody, 403: ErrorBody, 503: ErrorBody } },
+    },
     async () => screens.list(),
   )
 
@@ -260,7 +264,10 @@ export async function screensRoutes(fastify: FastifyInstance): Promise<void> {
 
   fastify.get(
     '/templates',
-    { onRequest: reading, schema: { description: 'The ready template screens (manufacturing, retail, e-commerce)', response: { 200: Type.Array(ScreenDefinition), 401: ErrorBody } } },
+    {
+      onRequest: reading,
+      schema: { description: 'The ready template screens (manufacturing, retail, e-commerce)', response: { 200: Type.Array(ScreenDefinition), 401: ErrorBody } },
+    },
     async () => TEMPLATES,
   )
 }

@@ -66,7 +66,10 @@ export const sessionPlugin = fp(
   async (fastify) => {
     const { redis, keys, config } = fastify
     await fastify.register(fastifyCookie)
-    const keyPrint = createHash('sha256').update(`cockpit-session:${config.adminKey ?? ''}`).digest('hex').slice(0, 16)
+    const keyPrint = createHash('sha256')
+      .update(`cockpit-session:${config.adminKey ?? ''}`)
+      .digest('hex')
+      .slice(0, 16)
 
     const store: SessionStore = {
       async create() {

@@ -13,7 +13,8 @@ export async function runBelowSafety(ctx: QueryContext, q: Query): Promise<Query
   // rows of sku × warehouse: they can be narrowed, not grouped, and only by what a pair has
   if (q.groupBy) throw new CockpitError('COCKPIT_ERR_UNSUPPORTED_QUERY', `${q.metric} lists sku × warehouse rows: filter it, it cannot be grouped`)
   for (const d of Object.keys(filter)) {
-    if (!['sku', 'warehouse', 'category', 'region'].includes(d)) throw new CockpitError('COCKPIT_ERR_UNSUPPORTED_QUERY', `${q.metric} can be filtered by sku, warehouse, category and region, not ${d}`)
+    if (!['sku', 'warehouse', 'category', 'region'].includes(d))
+      throw new CockpitError('COCKPIT_ERR_UNSUPPORTED_QUERY', `${q.metric} can be filtered by sku, warehouse, category and region, not ${d}`)
   }
   // a filter the rows cannot honour must be refused, not ignored (scoped tokens rely on it)
   for (const d of Object.keys(filter)) {

@@ -124,7 +124,8 @@ export async function runFlow(ctx: QueryContext, q: Query, period: Period, at: n
     const prev = previousPeriod(period, q.window, cal)
     const prevTiles = await collect(budget, tilesOf(cal, prev.from, prev.to, { allowed: allowedFor(ctx, q.metric, plan.dim, prev.from, at) }))
     const pv = plan.dim === 'all' || !isRatio ? (await evaluate(ctx, budget, q.metric, [prevTiles], plan))[0]! : undefined
-    const prevTotal = pv === undefined ? await filteredRatio(ctx, budget, q.metric, prevTiles, plan) : out(plan.dim === 'all' ? (pv.get(ALL_FIELD) ?? (isRatio ? null : 0)) : sumMap(pv))
+    const prevTotal =
+      pv === undefined ? await filteredRatio(ctx, budget, q.metric, prevTiles, plan) : out(plan.dim === 'all' ? (pv.get(ALL_FIELD) ?? (isRatio ? null : 0)) : sumMap(pv))
     figures.previous = { from: cal.format(prev.from), to: cal.format(prev.to), total: prevTotal }
   }
   return figures

@@ -107,8 +107,7 @@ function describe(id: string, e: EffectRecord, src: RecentSource): MovementRow {
 }
 
 const TYPES: ReadonlySet<string> = new Set(MOVEMENT_TYPES)
-const isMembers = (d: unknown): d is Record<string, string> =>
-  d !== null && typeof d === 'object' && !Array.isArray(d) && Object.values(d).every((v) => typeof v === 'string')
+const isMembers = (d: unknown): d is Record<string, string> => d !== null && typeof d === 'object' && !Array.isArray(d) && Object.values(d).every((v) => typeof v === 'string')
 
 /**
  * One entry of the list, or undefined when it is not one the cockpit wrote: an entry from before
@@ -142,9 +141,12 @@ let warned = false
 function warnMalformed(skipped: number): void {
   if (warned) return
   warned = true
-  process.emitWarning(`movements.recent skipped ${skipped} malformed entr${skipped === 1 ? 'y' : 'ies'} of the latest-movements list (written before ids had a pattern?); they leave the list as newer movements arrive`, {
-    code: 'COCKPIT_MALFORMED_RECENT_ENTRY',
-  })
+  process.emitWarning(
+    `movements.recent skipped ${skipped} malformed entr${skipped === 1 ? 'y' : 'ies'} of the latest-movements list (written before ids had a pattern?); they leave the list as newer movements arrive`,
+    {
+      code: 'COCKPIT_MALFORMED_RECENT_ENTRY',
+    },
+  )
 }
 
 /**
@@ -209,7 +211,11 @@ export async function runRecent(ctx: QueryContext, q: Query): Promise<QueryFigur
   const limit = q.top ?? DEFAULT_RECENT_ROWS
   // unfiltered, the newest `limit` entries are the answer (a cancel is always newer than its target)
   const unfiltered = Object.keys(filter).length === 0 && !q.types
-  const replies = await ctx.redis.multi().lrange(ctx.keys.recent, 0, unfiltered ? limit - 1 : -1).llen(ctx.keys.recent).exec()
+  const replies = await ctx.redis
+    .multi()
+    .lrange(ctx.keys.recent, 0, unfiltered ? limit - 1 : -1)
+    .llen(ctx.keys.recent)
+    .exec()
   const failed = replies?.find(([err]) => err)?.[0]
   if (!replies || failed) throw failed ?? new Error('reading the latest movements was aborted')
   const entries = replies[0]![1] as string[]

@@ -121,11 +121,7 @@ export function allowedFor(ctx: QueryContext, metric: Query['metric'], dim: Dime
   }
   const allowed = RESOLUTIONS.filter((res) => {
     const keep = ctx.retention[res]
-    return (
-      DIM_RESOLUTIONS[dim].includes(res) &&
-      codes.every((c) => (COUNTERS[c].res as readonly Resolution[]).includes(res)) &&
-      (keep === 0 || from >= at - keep * 1000)
-    )
+    return DIM_RESOLUTIONS[dim].includes(res) && codes.every((c) => (COUNTERS[c].res as readonly Resolution[]).includes(res)) && (keep === 0 || from >= at - keep * 1000)
   })
   if (allowed.length === 0) throw new CockpitError('COCKPIT_ERR_UNSUPPORTED_QUERY', `no figures of ${metric} by ${dim} are kept for a period starting then`)
   return allowed

@@ -46,7 +46,16 @@ function deltaResolutions(delta: 'sq' | 'sv', dim: Dimension | 'all'): Resolutio
  * read once per segment between consecutive boundaries, in whole months where the dimension
  * keeps them: a closing figure of years ago costs months, not a day bucket per day since.
  */
-async function closingAt(ctx: QueryContext, budget: QueryBudget, level: 'q' | 'v', delta: 'sq' | 'sv', dim: Dimension | 'all', members: string[] | undefined, boundaries: number[], at: number) {
+async function closingAt(
+  ctx: QueryContext,
+  budget: QueryBudget,
+  level: 'q' | 'v',
+  delta: 'sq' | 'sv',
+  dim: Dimension | 'all',
+  members: string[] | undefined,
+  boundaries: number[],
+  at: number,
+) {
   const cal = ctx.cal
   const now = await readLevel(ctx, level, dim, members)
   const end = cal.nextStart('day', cal.nextStart('day', at))
@@ -121,7 +130,16 @@ export async function runStockPeriod(ctx: QueryContext, q: Query, period: Period
   } else {
     // end of each day of the period (today: now)
     const days = await collect(budget, bucketsIn(cal, 'day', period.from, end))
-    const closings = await closingAt(ctx, budget, 'v', 'sv', plan.dim, plan.members, days.map((d) => Math.min(d.end, end)), at)
+    const closings = await closingAt(
+      ctx,
+      budget,
+      'v',
+      'sv',
+      plan.dim,
+      plan.members,
+      days.map((d) => Math.min(d.end, end)),
+      at,
+    )
     // the days are consecutive: those a span covers start at the first one ending after it starts
     const firstEndingAfter = (t: number) => {
       let lo = 0
@@ -144,7 +162,13 @@ export async function runStockPeriod(ctx: QueryContext, q: Query, period: Period
       spans.push(span(Math.max(p.start, period.from), Math.min(p.end, period.to)))
       await budget.pace()
     }
-    const cogs = await readFlow(ctx, budget, [['s.cogs', 1]], spans.map((sp) => sp.tiles), plan)
+    const cogs = await readFlow(
+      ctx,
+      budget,
+      [['s.cogs', 1]],
+      spans.map((sp) => sp.tiles),
+      plan,
+    )
     const compute = (k: number) => {
       const sp = spans[k]!
       const c = cogs[k]![0]!
@@ -183,7 +207,9 @@ export async function runStockPeriod(ctx: QueryContext, q: Query, period: Period
   const pick = (m: Map<string, number | null>): number | null => out(plan.dim === 'all' || (!q.groupBy && !isSum) ? (m.get(ALL_FIELD) ?? (isSum ? 0 : null)) : sumMap(m))
   if (q.groupBy) {
     // a member whose level at the end is 0 may still have had stock within the period
-    let keys = [...new Set([wholeValues, ...pointValues].flatMap((m) => [...m.keys()]))].sort((a, b) => (wholeValues.get(b) ?? -Infinity) - (wholeValues.get(a) ?? -Infinity) || (a < b ? -1 : 1))
+    let keys = [...new Set([wholeValues, ...pointValues].flatMap((m) => [...m.keys()]))].sort(
+      (a, b) => (wholeValues.get(b) ?? -Infinity) - (wholeValues.get(a) ?? -Infinity) || (a < b ? -1 : 1),
+    )
     if (q.top) keys = keys.slice(0, q.top)
     assertAnswerSize(keys.length, q.interval ? points.length : 0)
     // formatted once, not once per group

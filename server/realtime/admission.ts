@@ -51,4 +51,3 @@ export class TurnGate {
     for (const job of batch) job()
   }
 }
-

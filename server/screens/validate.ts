@@ -112,9 +112,7 @@ export interface DerivedQuery {
   query: Query
 }
 
-export type ScreenCheck =
-  | { ok: true; screen: ScreenDefinition; baseVersion: number; derived: DerivedQuery[] }
-  | { ok: false; errors: ScreenIssue[] }
+export type ScreenCheck = { ok: true; screen: ScreenDefinition; baseVersion: number; derived: DerivedQuery[] } | { ok: false; errors: ScreenIssue[] }
 
 /**
  * Validates a `PUT /api/v1/screens/:id` body: a screen definition plus `version` (the version
@@ -161,7 +159,17 @@ export function checkScreenBody(input: unknown, id: string, parseQuery: (q: unkn
       for (const e of resolved.errors) issue(e.path, e.message)
       return
     }
-    widgets.push({ id: w.id, widget: w.widget, optionsVersion: resolved.manifest.version, options: resolved.options, ...(w.titles ? { titles: w.titles } : {}), x: w.x, y: w.y, w: w.w, h: w.h })
+    widgets.push({
+      id: w.id,
+      widget: w.widget,
+      optionsVersion: resolved.manifest.version,
+      options: resolved.options,
+      ...(w.titles ? { titles: w.titles } : {}),
+      x: w.x,
+      y: w.y,
+      w: w.w,
+      h: w.h,
+    })
     for (const [name, query] of Object.entries(resolved.queries)) derived.push({ index: i, instance: w.id, name, query })
   })
   if (errors.length > 0) return { ok: false, errors }

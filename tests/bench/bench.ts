@@ -102,7 +102,22 @@ const agent = new http.Agent({ keepAlive: true, maxSockets: 16 })
 // --- private Redis with the recommended settings
 const redisPort = 26000 + Math.floor(Math.random() * 3000)
 const redisDir = mkdtempSync(join(tmpdir(), 'cockpit-bench-redis-'))
-const redisArgs = ['--port', String(redisPort), '--bind', '127.0.0.1', '--dir', redisDir, '--save', '', '--appendonly', 'yes', '--appendfsync', 'everysec', '--hash-max-listpack-entries', '32']
+const redisArgs = [
+  '--port',
+  String(redisPort),
+  '--bind',
+  '127.0.0.1',
+  '--dir',
+  redisDir,
+  '--save',
+  '',
+  '--appendonly',
+  'yes',
+  '--appendfsync',
+  'everysec',
+  '--hash-max-listpack-entries',
+  '32',
+]
 const redisProc = spawn('redis-server', redisArgs, { stdio: 'ignore' })
 const redisUrl = `redis://127.0.0.1:${redisPort}`
 const redis = new Redis(redisUrl, { retryStrategy: (n) => (n > 50 ? null : 100) })
@@ -118,7 +133,17 @@ const profileDir = process.env.BENCH_SERVER_PROFILE
 // every bench client comes from this one address, where a real wall or tablet has its own: the per-client socket cap is raised to the bench's count
 const server = spawn(process.execPath, [...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []), '--import', 'tsx', 'server/main.ts'], {
   cwd: root,
-  env: { ...process.env, NODE_OPTIONS: '', PORT: String(port), REDIS_URL: redisUrl, COCKPIT_INGEST_KEYS: key, COCKPIT_ADMIN_KEY: `ak_${randomUUID()}`, COCKPIT_KEY_PREFIX: 'bench:', LOG_LEVEL: 'warn', COCKPIT_MAX_SOCKETS_PER_CLIENT: String(CLIENTS + 10) },
+  env: {
+    ...process.env,
+    NODE_OPTIONS: '',
+    PORT: String(port),
+    REDIS_URL: redisUrl,
+    COCKPIT_INGEST_KEYS: key,
+    COCKPIT_ADMIN_KEY: `ak_${randomUUID()}`,
+    COCKPIT_KEY_PREFIX: 'bench:',
+    LOG_LEVEL: 'warn',
+    COCKPIT_MAX_SOCKETS_PER_CLIENT: String(CLIENTS + 10),
+  },
   stdio: ['ignore', 'ignore', 'inherit'],
 })
 let clientsProc: ChildProcess | undefined
@@ -139,7 +164,14 @@ const rssStart = rss(server.pid!)
 // --- realistic movements: the retail simulator, 50 minutes of a busy chain (flat profile: the same
 // pace whatever the hour the bench runs), in batches of 500
 out(`generating movements…`)
-const sim = createSimulator({ scenario: retailScenario(42, { rate: 400 }), seed: 42, startAt: Date.now() - 3600_000, rate: 400, profile: 'flat', idPrefix: `bench-${randomUUID().slice(0, 6)}` })
+const sim = createSimulator({
+  scenario: retailScenario(42, { rate: 400 }),
+  seed: 42,
+  startAt: Date.now() - 3600_000,
+  rate: 400,
+  profile: 'flat',
+  idPrefix: `bench-${randomUUID().slice(0, 6)}`,
+})
 // cancels are left out: concurrent senders post batches in any order, and a cancel that overtook
 // its target (or whose target the latency phase filters out) would be refused
 const movements: Movement[] = sim.step(Date.now() - 60_000).filter((m) => m.type !== 'cancel')
@@ -152,7 +184,14 @@ const target = new URL('/api/v1/movements', url)
 function send(body: Buffer): Promise<{ status: number; text: string }> {
   return new Promise((resolve, reject) => {
     const req = http.request(
-      { host: target.hostname, port: target.port, path: target.pathname, method: 'POST', agent, headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json', 'content-length': body.length } },
+      {
+        host: target.hostname,
+        port: target.port,
+        path: target.pathname,
+        method: 'POST',
+        agent,
+        headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json', 'content-length': body.length },
+      },
       (res) => {
         const chunks: Buffer[] = []
         res.on('data', (c: Buffer) => chunks.push(c))
@@ -274,13 +313,29 @@ const fmt = (n: number, d = 0) => n.toLocaleString('en-US', { maximumFractionDig
 const rows: [string, string, string][] = [
   ['ingest throughput (HTTP, batches of 500, every counter)', `${fmt(tp.applied / tp.elapsed)} movements/s`, '≥ 30,000 (target 150,000)'],
   ['  movements applied / seconds', `${fmt(tp.applied)} / ${fmt(tp.elapsed, 1)} s, ${SENDERS} senders`, ''],
-  ['  CPU per movement: server · Redis · load generator', `${fmt(perMovement('server'), 1)} · ${fmt(perMovement('redis'), 1)} · ${fmt(perMovement('bench'), 1)} µs`, 'the figures to compare on a shared machine'],
-  ['  CPU busy during the run: server · Redis', `${fmt(((cpuAfter.server - cpuBefore.server) / tp.elapsed) * 100)} % · ${fmt(((cpuAfter.redis - cpuBefore.redis) / tp.elapsed) * 100)} % of a core`, ''],
+  [
+    '  CPU per movement: server · Redis · load generator',
+    `${fmt(perMovement('server'), 1)} · ${fmt(perMovement('redis'), 1)} · ${fmt(perMovement('bench'), 1)} µs`,
+    'the figures to compare on a shared machine',
+  ],
+  [
+    '  CPU busy during the run: server · Redis',
+    `${fmt(((cpuAfter.server - cpuBefore.server) / tp.elapsed) * 100)} % · ${fmt(((cpuAfter.redis - cpuBefore.redis) / tp.elapsed) * 100)} % of a core`,
+    '',
+  ],
   ['  requests per script call (concurrent batches applied together)', fmt(batchLatency.length / (cpuAfter.scripts - cpuBefore.scripts), 2), ''],
   ['  batch of 500: POST → 200', `p50 ${fmt(percentile(batchLatency, 50), 1)} ms · p99 ${fmt(percentile(batchLatency, 99), 1)} ms`, ''],
-  [`ingest → client latency, quiet (${QUIET_PROBE_RATE} ingests/s), ${ready} clients`, `p50 ${fmt(percentile(lq, 50), 1)} ms · p99 ${fmt(percentile(lq, 99), 1)} ms · max ${fmt(lq.at(-1) ?? NaN, 1)} ms`, 'p99 ≤ 300 ms'],
+  [
+    `ingest → client latency, quiet (${QUIET_PROBE_RATE} ingests/s), ${ready} clients`,
+    `p50 ${fmt(percentile(lq, 50), 1)} ms · p99 ${fmt(percentile(lq, 99), 1)} ms · max ${fmt(lq.at(-1) ?? NaN, 1)} ms`,
+    'p99 ≤ 300 ms',
+  ],
   ['  receipts measured', `${fmt(lq.length)} of ${fmt(quiet.length * ready)}`, ''],
-  [`ingest → client latency, continuous feed (${fmt(busyLoad.applied / busyLoad.elapsed)} mov/s)`, `p50 ${fmt(percentile(lb, 50), 1)} ms · p99 ${fmt(percentile(lb, 99), 1)} ms · max ${fmt(lb.at(-1) ?? NaN, 1)} ms`, ''],
+  [
+    `ingest → client latency, continuous feed (${fmt(busyLoad.applied / busyLoad.elapsed)} mov/s)`,
+    `p50 ${fmt(percentile(lb, 50), 1)} ms · p99 ${fmt(percentile(lb, 99), 1)} ms · max ${fmt(lb.at(-1) ?? NaN, 1)} ms`,
+    '',
+  ],
   ['  receipts measured', `${fmt(lb.length)} of ${fmt(busy.length * ready)}`, 'pushes coalesced to ≤ 4/s per subscription'],
   ['server RSS: start → after load → with clients → end', `${fmt(rssStart)} → ${fmt(rssAfterLoad)} → ${fmt(rssClients)} → ${fmt(rssEnd)} MB`, ''],
   ['Redis used memory', `${fmt(Number(/used_memory:(\d+)/.exec(await redis.info('memory'))?.[1] ?? 0) / 1048576)} MB`, ''],

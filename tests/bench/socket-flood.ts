@@ -96,10 +96,16 @@ try {
   console.log(`socket flood: ${r.sockets} sockets (${tokens.length} client${tokens.length > 1 ? 's' : ''}) × ${SUBS} distinct subscriptions`)
   console.log(`  connected ${r.connected}, refused ${JSON.stringify(r.refused)} in ${Math.round(r.connectMs)} ms`)
   console.log(`  server process ${server.child.exitCode === null ? 'alive' : `exited ${server.child.exitCode}`}; unanswered subscribes ${r.unanswered}`)
-  console.log(`  subscribes ${r.acks}: ok ${r.ok} → rooms held ${r.distinctOk}; refused ${JSON.stringify(r.codes)}; ${Math.round(r.subscribeMs)} ms (${Math.round(attemptMs)} ms with connecting)`)
-  console.log(`  /healthz while attempting: ${stats(attempt.ms)}; server CPU ${(cpu1 - cpu0).toFixed(1)} s (${(((cpu1 - cpu0) / r.acks) * 1e6).toFixed(0)} µs per subscribe, connecting included)`)
+  console.log(
+    `  subscribes ${r.acks}: ok ${r.ok} → rooms held ${r.distinctOk}; refused ${JSON.stringify(r.codes)}; ${Math.round(r.subscribeMs)} ms (${Math.round(attemptMs)} ms with connecting)`,
+  )
+  console.log(
+    `  /healthz while attempting: ${stats(attempt.ms)}; server CPU ${(cpu1 - cpu0).toFixed(1)} s (${(((cpu1 - cpu0) / r.acks) * 1e6).toFixed(0)} µs per subscribe, connecting included)`,
+  )
   console.log(`  /healthz while holding ${HOLD_S} s: ${stats(hold.ms)}; server CPU ${(cpu2 - cpu1).toFixed(1)} s (${(((cpu2 - cpu1) / HOLD_S) * 100).toFixed(1)} % of a core)`)
-  console.log(`  server RSS: start ${rssStart.toFixed(0)} MB → after the attempt ${rssAfterAttempt.toFixed(0)} MB → peak ${Math.max(attempt.peakRss, hold.peakRss).toFixed(0)} MB → 3 s after the sockets left ${rssEnd.toFixed(0)} MB`)
+  console.log(
+    `  server RSS: start ${rssStart.toFixed(0)} MB → after the attempt ${rssAfterAttempt.toFixed(0)} MB → peak ${Math.max(attempt.peakRss, hold.peakRss).toFixed(0)} MB → 3 s after the sockets left ${rssEnd.toFixed(0)} MB`,
+  )
 } finally {
   await server.stop('SIGKILL')
   const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379')

@@ -30,7 +30,11 @@ const out = (s = '') => process.stdout.write(`${s}\n`)
 
 const redisPort = 29000 + Math.floor(Math.random() * 1000)
 const redisDir = mkdtempSync(join(tmpdir(), 'cockpit-wp-redis-'))
-const redisProc = spawn('redis-server', ['--port', String(redisPort), '--bind', '127.0.0.1', '--dir', redisDir, '--save', '', '--appendonly', 'yes', '--appendfsync', 'everysec', '--hash-max-listpack-entries', '32'], { stdio: 'ignore' })
+const redisProc = spawn(
+  'redis-server',
+  ['--port', String(redisPort), '--bind', '127.0.0.1', '--dir', redisDir, '--save', '', '--appendonly', 'yes', '--appendfsync', 'everysec', '--hash-max-listpack-entries', '32'],
+  { stdio: 'ignore' },
+)
 const redis = new Redis(`redis://127.0.0.1:${redisPort}`, { retryStrategy: (n) => (n > 50 ? null : 100) })
 redis.on('error', () => {})
 process.on('exit', () => {
@@ -48,7 +52,14 @@ const sha = (await redis.script('LOAD', lua)) as string
 const dims = { categoryOf: () => undefined, regionOf: () => undefined }
 const expiring = new Set<string>()
 
-const sim = createSimulator({ scenario: retailScenario(42, { rate: 400 }), seed: 42, startAt: Date.now() - 3600_000, rate: 400, profile: 'flat', idPrefix: `wp-${randomUUID().slice(0, 6)}` })
+const sim = createSimulator({
+  scenario: retailScenario(42, { rate: 400 }),
+  seed: 42,
+  startAt: Date.now() - 3600_000,
+  rate: 400,
+  profile: 'flat',
+  idPrefix: `wp-${randomUUID().slice(0, 6)}`,
+})
 // only as many movements as needed: a large live heap would inflate every stage's GC cost
 const movements: Movement[] = []
 while (movements.length < BATCH * BATCHES && sim.now < Date.now() - 60_000) movements.push(...sim.step(sim.now + 60_000))

@@ -115,7 +115,15 @@ describe('the layout editor', () => {
     expect(stored.status).toBe(200)
     expect(stored.body.version).toBe(1)
     expect(stored.body.widgets).toEqual([
-      expect.objectContaining({ id: 'kpi-card-1', widget: 'kpi-card', x: 4, y: 3, w: 4, h: 3, options: expect.objectContaining({ metric: 'sales.qty', window: 'P7D', compare: false, title: '件数' }) }),
+      expect.objectContaining({
+        id: 'kpi-card-1',
+        widget: 'kpi-card',
+        x: 4,
+        y: 3,
+        w: 4,
+        h: 3,
+        options: expect.objectContaining({ metric: 'sales.qty', window: 'P7D', compare: false, title: '件数' }),
+      }),
     ])
 
     await page.reload()

@@ -40,7 +40,15 @@ beforeAll(async () => {
     server.adminKey,
     'PUT',
   )
-  await send('/api/v1/master/warehouses', [{ code: 'W1', name: '上海中心仓', region: '华东' }, { code: 'W2', name: '北京仓', region: '华北' }], server.adminKey, 'PUT')
+  await send(
+    '/api/v1/master/warehouses',
+    [
+      { code: 'W1', name: '上海中心仓', region: '华东' },
+      { code: 'W2', name: '北京仓', region: '华北' },
+    ],
+    server.adminKey,
+    'PUT',
+  )
   // the start of today's business day (+08:00): inside the kpi's "today" window at any hour
   const t = Math.floor((Date.now() + 8 * 3600_000) / 86_400_000) * 86_400_000 - 8 * 3600_000
   await send(
@@ -107,15 +115,25 @@ describe('the embed', () => {
   })
 
   test('dark and light themes paint their own background', async () => {
-    const minted = await send('/api/v1/tokens', { kind: 'embed', widget: { widget: 'kpi-card', options: { metric: 'purchase.receiptAmount', window: 'today', compare: false } }, expiresIn: 3600 }, server.adminKey)
+    const minted = await send(
+      '/api/v1/tokens',
+      { kind: 'embed', widget: { widget: 'kpi-card', options: { metric: 'purchase.receiptAmount', window: 'today', compare: false } }, expiresIn: 3600 },
+      server.adminKey,
+    )
     const page = await browser.context.newPage()
     for (const theme of ['dark', 'light'] as const) {
       const frame = await host(page, `token=${minted.token}&theme=${theme}`)
       await expect.poll(() => state(frame), { timeout: 10_000 }).toBe('ok')
-      await expect.poll(() => frame.evaluate(() => {
-        const el = document.querySelector('[data-testid="kpi-value"]')
-        return el ? (el.querySelector('[data-value]')?.getAttribute('data-value') ?? el.textContent?.trim() ?? null) : null
-      }), { timeout: 10_000 }).toBe('¥6,300')
+      await expect
+        .poll(
+          () =>
+            frame.evaluate(() => {
+              const el = document.querySelector('[data-testid="kpi-value"]')
+              return el ? (el.querySelector('[data-value]')?.getAttribute('data-value') ?? el.textContent?.trim() ?? null) : null
+            }),
+          { timeout: 10_000 },
+        )
+        .toBe('¥6,300')
       const bg = await frame.evaluate(() => getComputedStyle(document.body).backgroundColor)
       expect(bg).toBe(theme === 'dark' ? 'rgb(7, 18, 43)' : 'rgb(245, 247, 251)')
       await screenshot(page, `embed-${theme}`)

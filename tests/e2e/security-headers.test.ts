@@ -119,7 +119,8 @@ describe('the Content-Security-Policy in Chromium', () => {
     expect(tablet.console).toEqual([])
     await tablet.page.close()
 
-    const token = (await signToken(SECRET, { kind: 'embed', widget: { widget: 'trend-line', options: { metrics: ['sales.revenue'], window: 'today', interval: 'hour' } } }, 600)).token
+    const token = (await signToken(SECRET, { kind: 'embed', widget: { widget: 'trend-line', options: { metrics: ['sales.revenue'], window: 'today', interval: 'hour' } } }, 600))
+      .token
     const embed = await open(`${server.url}/embed?token=${token}`)
     await expect.poll(() => embed.page.locator('[data-testid="embed"]').getAttribute('data-state'), { timeout: 10_000 }).toBe('ok')
     await expect.poll(() => embed.page.locator('[data-widget] canvas').count(), { timeout: 10_000 }).toBeGreaterThan(0)

@@ -232,7 +232,9 @@ describe('the tablet', () => {
     expect(new URL(page.url()).searchParams.get('labelEn')).toBe('Household')
     // the drill keeps the period and asks for the category's SKUs
     await expect
-      .poll(() => sent.some((q) => JSON.stringify(q).includes('"groupBy":"sku"') && JSON.stringify(q).includes('household') && (q as { window?: string }).window === 'P7D'), { timeout: 5000 })
+      .poll(() => sent.some((q) => JSON.stringify(q).includes('"groupBy":"sku"') && JSON.stringify(q).includes('household') && (q as { window?: string }).window === 'P7D'), {
+        timeout: 5000,
+      })
       .toBe(true)
     await expect.poll(() => kpi(page, 'drill-revenue'), { timeout: 10_000 }).toBe('¥4,200')
     await expect.poll(() => page.locator('[data-instance="drill-skus"] svg text').allTextContents(), { timeout: 10_000 }).toContain('洗衣液 2kg')

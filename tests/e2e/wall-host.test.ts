@@ -49,7 +49,15 @@ afterAll(async () => {
   await server?.close()
 })
 
-const revenue: WidgetInstance = { id: 'revenue', widget: 'kpi-card', options: { metric: 'sales.revenue', window: 'today', compare: false, title: '销售收入' }, x: 0, y: 0, w: 1, h: 1 }
+const revenue: WidgetInstance = {
+  id: 'revenue',
+  widget: 'kpi-card',
+  options: { metric: 'sales.revenue', window: 'today', compare: false, title: '销售收入' },
+  x: 0,
+  y: 0,
+  w: 1,
+  h: 1,
+}
 
 /** opens the test page with these props; records every query the page subscribes to */
 async function host(props: Record<string, unknown>): Promise<{ page: Page; sent: string[] }> {
@@ -88,9 +96,19 @@ describe('WidgetHost', () => {
     const { page, sent } = await host({ instance: revenue, filter: { warehouse: 'W2' } })
     await expect.poll(() => value(page), { timeout: 30_000 }).toBe('¥4,200')
     expect(subscribed(sent).map(([, q]) => q)).toEqual([{ metric: 'sales.revenue', window: 'today', filter: { warehouse: 'W2' } }])
-    const ranking: WidgetInstance = { id: 'top', widget: 'ranking-bar', options: { metric: 'sales.revenue', groupBy: 'sku', top: 5, window: 'today', title: 'TOP' }, x: 0, y: 0, w: 1, h: 1 }
+    const ranking: WidgetInstance = {
+      id: 'top',
+      widget: 'ranking-bar',
+      options: { metric: 'sales.revenue', groupBy: 'sku', top: 5, window: 'today', title: 'TOP' },
+      x: 0,
+      y: 0,
+      w: 1,
+      h: 1,
+    }
     await page.evaluate((instance) => window.hostProps({ instance, filter: { warehouse: 'W1' } }), ranking)
-    await expect.poll(() => subscribed(sent).at(-1)?.[1], { timeout: 5000 }).toEqual({ metric: 'sales.revenue', window: 'today', groupBy: 'sku', top: 5, filter: { warehouse: 'W1' } })
+    await expect
+      .poll(() => subscribed(sent).at(-1)?.[1], { timeout: 5000 })
+      .toEqual({ metric: 'sales.revenue', window: 'today', groupBy: 'sku', top: 5, filter: { warehouse: 'W1' } })
     await page.close()
   })
 
@@ -111,7 +129,15 @@ describe('WidgetHost', () => {
   })
 
   test('a burst of updates within one frame costs one setOption with the latest figures', async () => {
-    const trend: WidgetInstance = { id: 'trend', widget: 'trend-line', options: { metrics: ['sales.revenue'], window: 'today', interval: 'hour', area: false }, x: 0, y: 0, w: 1, h: 1 }
+    const trend: WidgetInstance = {
+      id: 'trend',
+      widget: 'trend-line',
+      options: { metrics: ['sales.revenue'], window: 'today', interval: 'hour', area: false },
+      x: 0,
+      y: 0,
+      w: 1,
+      h: 1,
+    }
     const { page } = await host({ instance: trend, width: 800, height: 400 })
     await expect.poll(() => page.locator('[data-widget="trend-line"] canvas').count(), { timeout: 30_000 }).toBeGreaterThan(0)
     await expect.poll(() => page.locator('.fresh').textContent(), { timeout: 10_000 }).toMatch(/更新/)
@@ -123,7 +149,10 @@ describe('WidgetHost', () => {
       let setOptions = 0
       const original = chart.setOption.bind(chart)
       chart.setOption = ((...args: Parameters<typeof original>) => (setOptions++, original(...args))) as typeof chart.setOption
-      const [, state] = Object.entries(pinia.state.value).find(([k]) => k.startsWith('subscription:'))! as [string, { id: string; version: number; result: { series: { start: string; value: number }[] } }]
+      const [, state] = Object.entries(pinia.state.value).find(([k]) => k.startsWith('subscription:'))! as [
+        string,
+        { id: string; version: number; result: { series: { start: string; value: number }[] } },
+      ]
       const listeners = socket.listeners('update')
       // five pushes, each its own task as socket messages are, all inside one frame: each a new
       // version with a bigger figure
@@ -160,7 +189,15 @@ describe('WidgetHost', () => {
   })
 
   test('a tap on a member is re-emitted as `drill`', async () => {
-    const ranking: WidgetInstance = { id: 'top', widget: 'ranking-bar', options: { metric: 'sales.revenue', groupBy: 'sku', top: 5, window: 'today', title: 'TOP' }, x: 0, y: 0, w: 1, h: 1 }
+    const ranking: WidgetInstance = {
+      id: 'top',
+      widget: 'ranking-bar',
+      options: { metric: 'sales.revenue', groupBy: 'sku', top: 5, window: 'today', title: 'TOP' },
+      x: 0,
+      y: 0,
+      w: 1,
+      h: 1,
+    }
     const { page } = await host({ instance: ranking, width: 600, height: 300 })
     await expect.poll(() => page.locator('[data-widget="ranking-bar"] svg path').count(), { timeout: 30_000 }).toBeGreaterThan(1)
     await page.waitForTimeout(1000) // bars grow in
@@ -176,10 +213,13 @@ describe('WidgetHost', () => {
     // a loaded machine may still be growing the bar: the click lands on nothing until it is there
     // (bars do not overlap, so the point can only ever hit B2), so click until a drill comes
     await expect
-      .poll(async () => {
-        await page.mouse.click(point.x, point.y)
-        return page.evaluate(() => window.drills.length)
-      }, { timeout: 15_000, interval: 500 })
+      .poll(
+        async () => {
+          await page.mouse.click(point.x, point.y)
+          return page.evaluate(() => window.drills.length)
+        },
+        { timeout: 15_000, interval: 500 },
+      )
       .toBeGreaterThan(0)
     const drills = await page.evaluate(() => window.drills)
     expect(new Set(drills.map((d) => JSON.stringify(d)))).toEqual(new Set([JSON.stringify({ dimension: 'sku', key: 'B2', label: '洗衣液 2kg' })]))
@@ -200,7 +240,8 @@ describe('WidgetHost', () => {
     const rooms = sockets.map((s) => [...s.rooms].filter((r) => r !== s.id))
     sockets.forEach((s, i) => rooms[i]!.forEach((r) => void s.leave(r)))
     await page.evaluate(() => {
-      for (const [key, state] of Object.entries(window.cockpit.pinia.state.value)) if (key.startsWith('subscription:')) (state as { updatedAt: number }).updatedAt = Date.now() - 61_000
+      for (const [key, state] of Object.entries(window.cockpit.pinia.state.value))
+        if (key.startsWith('subscription:')) (state as { updatedAt: number }).updatedAt = Date.now() - 61_000
     })
     await expect.poll(() => page.locator('[data-widget]').getAttribute('data-stale'), { timeout: 7000 }).toBe('true')
     expect(await page.evaluate(() => window.cockpit.socket.connected)).toBe(true)

@@ -139,7 +139,10 @@ beforeAll(async () => {
   )
   await applyWithStoredCodes([
     { m: { id: id(), type: 'purchase_receipt', occurredAt: ago(30), sku: 'X', warehouse: 'W1', qty: 100, unitCost: 1, partner: 'X' }, codes: { sku: CODE, partner: SVG } },
-    { m: { id: id(), type: 'sales_shipment', occurredAt: ago(8), sku: 'X', warehouse: 'W1', qty: 40, unitPrice: 4, channel: 'X', category: 'X' }, codes: { sku: CODE, channel: CODE, category: SCRIPT } },
+    {
+      m: { id: id(), type: 'sales_shipment', occurredAt: ago(8), sku: 'X', warehouse: 'W1', qty: 40, unitPrice: 4, channel: 'X', category: 'X' },
+      codes: { sku: CODE, channel: CODE, category: SCRIPT },
+    },
     { m: { id: id(), type: 'transfer', occurredAt: ago(6), sku: 'X', warehouse: 'W1', toWarehouse: 'X', qty: 10 }, codes: { sku: CODE, toWarehouse: SCRIPT } },
   ])
   await storeScreen(url, adminKey, SCREEN)
@@ -224,8 +227,7 @@ async function hoverEveryChart(page: Page, columns = 14, rows = 8, scope = 'body
     const box = await chart.boundingBox()
     if (!box || box.width < 10 || box.height < 10) continue
     hovered.push((await chart.evaluate((el) => el.closest('[data-widget]')?.getAttribute('data-widget'))) ?? '?')
-    for (let c = 0; c < columns; c++)
-      for (let r = 0; r < rows; r++) await page.mouse.move(box.x + (box.width * (c + 0.5)) / columns, box.y + (box.height * (r + 0.5)) / rows)
+    for (let c = 0; c < columns; c++) for (let r = 0; r < rows; r++) await page.mouse.move(box.x + (box.width * (c + 0.5)) / columns, box.y + (box.height * (r + 0.5)) / rows)
   }
   // an <img src=x> would have failed to load by now
   await page.waitForTimeout(600)
@@ -269,7 +271,11 @@ describe('nothing stored runs in a browser', () => {
     expect(await injection(page)).toEqual({ xss: undefined, found: [] })
     const shown = await tooltips(page)
     // names and stored codes in tooltips, as text: SKU, channel, category and warehouse names, codes standing in for names
-    for (const text of [IMG, SCRIPT, SVG, CODE]) expect(shown.some((s) => s.includes(text)), `a tooltip showing ${text}`).toBe(true)
+    for (const text of [IMG, SCRIPT, SVG, CODE])
+      expect(
+        shown.some((s) => s.includes(text)),
+        `a tooltip showing ${text}`,
+      ).toBe(true)
     expect(errors).toEqual([])
 
     // a tooltip left open over the ranking, for the record
@@ -317,7 +323,12 @@ describe('nothing stored runs in a browser', () => {
       await call(
         server.url,
         '/api/v1/tokens',
-        { kind: 'embed', widget: { widget: 'share-donut', options: { metric: 'sales.revenue', groupBy: 'sku', top: 6, window: 'today', title: SHORT } }, expiresIn: 600, label: 'xss-e2e' },
+        {
+          kind: 'embed',
+          widget: { widget: 'share-donut', options: { metric: 'sales.revenue', groupBy: 'sku', top: 6, window: 'today', title: SHORT } },
+          expiresIn: 600,
+          label: 'xss-e2e',
+        },
         server.adminKey,
       )
     ).json()) as { token: string }
@@ -329,7 +340,11 @@ describe('nothing stored runs in a browser', () => {
     expect(await hoverEveryChart(page, 20, 14)).toEqual(['share-donut'])
     expect(await injection(page)).toEqual({ xss: undefined, found: [] })
     const shown = await tooltips(page)
-    for (const text of [IMG, SCRIPT]) expect(shown.some((s) => s.includes(text)), `a tooltip showing ${text}`).toBe(true)
+    for (const text of [IMG, SCRIPT])
+      expect(
+        shown.some((s) => s.includes(text)),
+        `a tooltip showing ${text}`,
+      ).toBe(true)
     await screenshot(page, 'xss-embed')
     expect(errors).toEqual([])
     await page.close()

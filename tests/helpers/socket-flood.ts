@@ -40,7 +40,18 @@ export interface FloodResult {
   subscribeMs: number
 }
 
-const METRICS = ['cash.in', 'cash.out', 'cash.net', 'sales.revenue', 'sales.qty', 'sales.cogs', 'sales.orders', 'sales.orderAmount', 'purchase.orderAmount', 'purchase.receiptAmount'] as const
+const METRICS = [
+  'cash.in',
+  'cash.out',
+  'cash.net',
+  'sales.revenue',
+  'sales.qty',
+  'sales.cogs',
+  'sales.orders',
+  'sales.orderAmount',
+  'purchase.orderAmount',
+  'purchase.receiptAmount',
+] as const
 
 /** The n-th distinct query of a flood: rolling windows of every length, on ten metrics. */
 export function floodQuery(n: number): Query {
@@ -96,7 +107,9 @@ export async function runFlood(o: FloodOptions): Promise<{ result: FloodResult; 
             (_, i) =>
               new Promise<SubscribeAck | undefined>((resolve) =>
                 // a server that stops answering (or drops the socket) must not hang the flood
-                c.timeout(ACK_TIMEOUT_MS).emit('subscribe', floodQuery(s * o.subscriptionsPerSocket + sent + i), (err: Error | null, ack: SubscribeAck) => resolve(err ? undefined : ack)),
+                c
+                  .timeout(ACK_TIMEOUT_MS)
+                  .emit('subscribe', floodQuery(s * o.subscriptionsPerSocket + sent + i), (err: Error | null, ack: SubscribeAck) => resolve(err ? undefined : ack)),
               ),
           ),
         )
@@ -114,7 +127,18 @@ export async function runFlood(o: FloodOptions): Promise<{ result: FloodResult; 
       }
     }),
   )
-  const result: FloodResult = { sockets: sockets.length, connected: live.length, refused, acks, unanswered, ok, distinctOk: ids.size, codes, connectMs, subscribeMs: performance.now() - t1 }
+  const result: FloodResult = {
+    sockets: sockets.length,
+    connected: live.length,
+    refused,
+    acks,
+    unanswered,
+    ok,
+    distinctOk: ids.size,
+    codes,
+    connectMs,
+    subscribeMs: performance.now() - t1,
+  }
   return { result, close: () => sockets.forEach((c) => c.disconnect()) }
 }
 
@@ -127,7 +151,11 @@ export interface ForkedFlood {
 
 /** Runs the flood in a child process. */
 export function forkFlood(o: FloodOptions): ForkedFlood {
-  const child = fork(fileURLToPath(import.meta.url), ['--flood-child'], { execArgv: ['--import', 'tsx'], env: { ...process.env, NODE_OPTIONS: '' }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
+  const child = fork(fileURLToPath(import.meta.url), ['--flood-child'], {
+    execArgv: ['--import', 'tsx'],
+    env: { ...process.env, NODE_OPTIONS: '' },
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  })
   // the clients of a real server run on other machines: here they yield the CPU to the server being measured
   try {
     setPriority(child.pid!, 19)

@@ -53,8 +53,7 @@ const line = fc.record({
   channel: fc.constantFrom(...CHANNELS),
 })
 /** an order ref always belongs to one warehouse and partner, as in an ERP */
-const withRef = <T extends { warehouse: string; partner: string }>(m: T, k: number | null) =>
-  k === null ? m : { ...m, ref: `${m.warehouse}-${m.partner}-${k}` }
+const withRef = <T extends { warehouse: string; partner: string }>(m: T, k: number | null) => (k === null ? m : { ...m, ref: `${m.warehouse}-${m.partner}-${k}` })
 const ref = fc.option(fc.integer({ min: 1, max: 2 }), { nil: null, freq: 3 })
 const due = fc.option(fc.integer({ min: -600, max: 600 }), { nil: null, freq: 2 })
 const withDue = <T extends { occurredAt: string }>(m: T, minutes: number | null) =>
@@ -68,7 +67,9 @@ const costed: fc.Arbitrary<Draft> = fc.oneof(
   fc.tuple(line, money, ref).map(([l, unitPrice, r]) => withRef({ type: 'sales_order', ...l, unitPrice }, r)),
   fc.tuple(line, money, money, ref, due).map(([l, unitPrice, unitCost, r, d]) => withDue(withRef({ type: 'sales_shipment', ...l, unitPrice, unitCost }, r), d)),
   fc.tuple(line, money, money).map(([l, unitPrice, unitCost]) => ({ type: 'sales_return', ...l, unitPrice, unitCost })),
-  fc.tuple(at, fc.constantFrom(...PARTNERS), fc.constantFrom(...CHANNELS), money).map(([occurredAt, partner, channel, amount]) => ({ type: 'payment_in', occurredAt, partner, channel, amount })),
+  fc
+    .tuple(at, fc.constantFrom(...PARTNERS), fc.constantFrom(...CHANNELS), money)
+    .map(([occurredAt, partner, channel, amount]) => ({ type: 'payment_in', occurredAt, partner, channel, amount })),
   fc.tuple(at, fc.constantFrom(...PARTNERS), money).map(([occurredAt, partner, amount]) => ({ type: 'payment_out', occurredAt, partner, amount })),
 )
 
@@ -117,7 +118,10 @@ async function apply(movements: readonly Movement[], batchSize: number): Promise
 
 /** Figures that two states must agree on; `except` drops queries of the named metrics. */
 async function figures(except: readonly string[] = []): Promise<Snapshot> {
-  return snapshot(server.app, queries.filter((q) => !except.includes(q.metric)))
+  return snapshot(
+    server.app,
+    queries.filter((q) => !except.includes(q.metric)),
+  )
 }
 
 beforeAll(async () => {
@@ -151,7 +155,13 @@ describe('figures of movements that carry their cost', () => {
     await fc.assert(
       fc.asyncProperty(
         fc.array(costed, { minLength: 1, maxLength: 40 }).chain((drafts) =>
-          fc.tuple(fc.constant(drafts), fc.shuffledSubarray(drafts.map((_, i) => i), { minLength: drafts.length, maxLength: drafts.length })),
+          fc.tuple(
+            fc.constant(drafts),
+            fc.shuffledSubarray(
+              drafts.map((_, i) => i),
+              { minLength: drafts.length, maxLength: drafts.length },
+            ),
+          ),
         ),
         fc.integer({ min: 1, max: 15 }),
         fc.integer({ min: 1, max: 15 }),
@@ -161,7 +171,10 @@ describe('figures of movements that carry their cost', () => {
           await apply(movements, size1)
           const inOrder = await figures()
           await reset()
-          await apply(order.map((i) => movements[i]!), size2)
+          await apply(
+            order.map((i) => movements[i]!),
+            size2,
+          )
           expect(await figures()).toEqual(inOrder)
         },
       ),
@@ -175,7 +188,14 @@ describe('re-sent movements', () => {
     await fc.assert(
       fc.asyncProperty(
         fc.array(any, { minLength: 1, maxLength: 40 }).chain((drafts) =>
-          fc.tuple(fc.constant(drafts), fc.subarray(drafts.map((_, i) => i), { minLength: 1 }), fc.integer({ min: 1, max: 12 })),
+          fc.tuple(
+            fc.constant(drafts),
+            fc.subarray(
+              drafts.map((_, i) => i),
+              { minLength: 1 },
+            ),
+            fc.integer({ min: 1, max: 12 }),
+          ),
         ),
         fc.integer({ min: 1, max: 12 }),
         async ([drafts, subset, size2], size1) => {
@@ -237,7 +257,10 @@ describe('ratios', () => {
     for (const metric of ratios) expect((await ask(metric)).total, metric).toBeNull()
     for (const metric of ratios.filter((m) => METRICS[m].kind !== 'level')) {
       const r = await ask(metric, { interval: 'day' })
-      expect(r.series!.every((p) => p.value === null), metric).toBe(true)
+      expect(
+        r.series!.every((p) => p.value === null),
+        metric,
+      ).toBe(true)
     }
     // a shipment given away (revenue 0, COGS > 0), a receipt without a promised date, a shipment
     // of a SKU that was never received: margin, supplier on-time and value accuracy stay null
@@ -296,7 +319,17 @@ describe('compare with the previous period', () => {
     await apply(
       named([
         { type: 'purchase_receipt', occurredAt: cal.format(base + 3_600_000), sku: 'A', warehouse: 'W1', qty: 10, unitCost: 2, dueAt: cal.format(base + 7_200_000) },
-        { type: 'sales_shipment', occurredAt: cal.format(base + 5 * 3_600_000), sku: 'A', warehouse: 'W1', qty: 3, unitPrice: 5, dueAt: cal.format(base + 4 * 3_600_000), channel: 'pos', partner: 'P1' },
+        {
+          type: 'sales_shipment',
+          occurredAt: cal.format(base + 5 * 3_600_000),
+          sku: 'A',
+          warehouse: 'W1',
+          qty: 3,
+          unitPrice: 5,
+          dueAt: cal.format(base + 4 * 3_600_000),
+          channel: 'pos',
+          partner: 'P1',
+        },
         { type: 'stocktake', occurredAt: cal.format(base + DAY), sku: 'A', warehouse: 'W1', countedQty: 6 },
         { type: 'sales_shipment', occurredAt: cal.format(base + DAY + 3_600_000), sku: 'A', warehouse: 'W1', qty: 2, unitPrice: 6, channel: 'web', partner: 'P2' },
         { type: 'payment_in', occurredAt: cal.format(base + DAY + 3_600_000), amount: 12, partner: 'P2' },

@@ -338,7 +338,11 @@ beforeAll(async () => {
   }
   ingestSeconds.push((performance.now() - started) / 1000)
   // a connector that retries: part of the history again, then the cancels, then the cancels again
-  const again = sample(history.filter((m) => m.type !== 'cancel'), RESENT, 3)
+  const again = sample(
+    history.filter((m) => m.type !== 'cancel'),
+    RESENT,
+    3,
+  )
   expect(await (await post('/api/v1/movements', again, server.ingestKey)).json()).toEqual({ accepted: 0, duplicates: RESENT })
   expect(await (await post('/api/v1/movements', cancels, server.ingestKey)).json()).toEqual({ accepted: CANCELS, duplicates: 0 })
   expect(await (await post('/api/v1/movements', cancels, server.ingestKey)).json()).toEqual({ accepted: 0, duplicates: CANCELS })
@@ -368,7 +372,8 @@ describe(`replay of ${COUNT.toLocaleString('en')} simulated movements`, () => {
   test('the history is several days of a busy chain, all movement kinds', () => {
     expect(days.length).toBeGreaterThanOrEqual(3)
     const kinds = new Set(movements.map((m) => m.type))
-    for (const k of ['purchase_order', 'purchase_receipt', 'sales_order', 'sales_shipment', 'sales_return', 'transfer', 'stocktake', 'payment_in', 'payment_out', 'cancel']) expect(kinds).toContain(k)
+    for (const k of ['purchase_order', 'purchase_receipt', 'sales_order', 'sales_shipment', 'sales_return', 'transfer', 'stocktake', 'payment_in', 'payment_out', 'cancel'])
+      expect(kinds).toContain(k)
     console.info(`ingested ${COUNT} movements over HTTP in ${ingestSeconds[0]!.toFixed(1)} s; ${days.length} days`)
   })
 

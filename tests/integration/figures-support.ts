@@ -55,9 +55,7 @@ const isEmpty = (v: number | null | undefined) => v === 0 || v === null || v ===
 export function normalize(r: QueryResult): unknown {
   const { asOf: _asOf, ...rest } = r
   if (rest.groups) {
-    rest.groups = rest.groups
-      .filter((g) => !(isEmpty(g.total) && (g.series ?? []).every((p) => isEmpty(p.value))))
-      .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
+    rest.groups = rest.groups.filter((g) => !(isEmpty(g.total) && (g.series ?? []).every((p) => isEmpty(p.value)))).sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
   }
   if (rest.rows) rest.rows = [...rest.rows].sort((a, b) => `${a.sku}|${a.warehouse}`.localeCompare(`${b.sku}|${b.warehouse}`))
   return rest

@@ -93,24 +93,49 @@ const validMovement = fc
     if (type.startsWith('sales')) return { ...line, unitPrice: 3 }
     return { ...line, unitCost: 2 }
   })
-const FIELDS = ['id', 'type', 'occurredAt', 'sku', 'warehouse', 'toWarehouse', 'qty', 'countedQty', 'unitPrice', 'unitCost', 'amount', 'partner', 'category', 'region', 'channel', 'ref', 'cancels', 'currency', 'dueAt', 'extra']
-const mutated = fc
-  .tuple(validMovement, fc.array(fc.tuple(fc.constantFrom(...FIELDS), fc.option(anything, { nil: undefined })), { maxLength: 3 }))
-  .map(([m, changes]) => {
-    const out: Record<string, unknown> = { ...m }
-    for (const [field, value] of changes) {
-      if (value === undefined) delete out[field]
-      else out[field] = value
-    }
-    return out
-  })
+const FIELDS = [
+  'id',
+  'type',
+  'occurredAt',
+  'sku',
+  'warehouse',
+  'toWarehouse',
+  'qty',
+  'countedQty',
+  'unitPrice',
+  'unitCost',
+  'amount',
+  'partner',
+  'category',
+  'region',
+  'channel',
+  'ref',
+  'cancels',
+  'currency',
+  'dueAt',
+  'extra',
+]
+const mutated = fc.tuple(validMovement, fc.array(fc.tuple(fc.constantFrom(...FIELDS), fc.option(anything, { nil: undefined })), { maxLength: 3 })).map(([m, changes]) => {
+  const out: Record<string, unknown> = { ...m }
+  for (const [field, value] of changes) {
+    if (value === undefined) delete out[field]
+    else out[field] = value
+  }
+  return out
+})
 /** a valid movement with one code or id replaced by any string: accepted or refused by the pattern alone */
 const hostileCode = fc
   .tuple(validMovement, fc.constantFrom('id', 'sku', 'warehouse', 'partner', 'category', 'region', 'channel', 'ref'), hostileString)
   .map(([m, field, value]) => ({ ...m, [field]: field === 'id' ? `${String(m.id)}${value}` : value }))
 /** any object with movement-ish keys */
 const shapeless = fc.dictionary(fc.oneof(fc.constantFrom(...FIELDS), fc.string({ maxLength: 8 })), anything, { maxKeys: 12 })
-const movementish = fc.oneof({ weight: 3, arbitrary: validMovement }, { weight: 3, arbitrary: hostileCode }, { weight: 4, arbitrary: mutated }, { weight: 2, arbitrary: shapeless }, { weight: 1, arbitrary: anything })
+const movementish = fc.oneof(
+  { weight: 3, arbitrary: validMovement },
+  { weight: 3, arbitrary: hostileCode },
+  { weight: 4, arbitrary: mutated },
+  { weight: 2, arbitrary: shapeless },
+  { weight: 1, arbitrary: anything },
+)
 
 interface Body {
   type: 'application/json' | 'application/x-ndjson'
@@ -122,18 +147,35 @@ const body: fc.Arbitrary<Body> = fc.oneof(
     weight: 2,
     arbitrary: fc
       .tuple(fc.array(fc.oneof(validMovement, hostileCode), { minLength: 1, maxLength: 10 }), fc.boolean())
-      .map(([a, ndjson]): Body => (ndjson ? { type: 'application/x-ndjson', payload: a.map((m) => JSON.stringify(m)).join('\n') } : { type: 'application/json', payload: JSON.stringify(a) })),
+      .map(([a, ndjson]): Body =>
+        ndjson ? { type: 'application/x-ndjson', payload: a.map((m) => JSON.stringify(m)).join('\n') } : { type: 'application/json', payload: JSON.stringify(a) },
+      ),
   },
   { weight: 4, arbitrary: fc.array(movementish, { minLength: 0, maxLength: 20 }).map((a): Body => ({ type: 'application/json', payload: JSON.stringify(a) })) },
   {
     weight: 4,
     arbitrary: fc
-      .tuple(fc.array(fc.oneof({ weight: 5, arbitrary: movementish.map((m) => JSON.stringify(m) ?? 'null') }, { weight: 1, arbitrary: fc.string({ unit: 'binary', maxLength: 60 }) }), { maxLength: 20 }), separator)
+      .tuple(
+        fc.array(fc.oneof({ weight: 5, arbitrary: movementish.map((m) => JSON.stringify(m) ?? 'null') }, { weight: 1, arbitrary: fc.string({ unit: 'binary', maxLength: 60 }) }), {
+          maxLength: 20,
+        }),
+        separator,
+      )
       .map(([lines, sep]): Body => ({ type: 'application/x-ndjson', payload: lines.join(sep) })),
   },
   { weight: 1, arbitrary: fc.jsonValue({ maxDepth: 3 }).map((v): Body => ({ type: 'application/json', payload: JSON.stringify(v) ?? '' })) },
-  { weight: 1, arbitrary: fc.tuple(fc.constantFrom<Body['type']>('application/json', 'application/x-ndjson'), fc.string({ unit: 'binary', maxLength: 300 })).map(([type, payload]): Body => ({ type, payload })) },
-  { weight: 1, arbitrary: fc.tuple(fc.constantFrom<Body['type']>('application/json', 'application/x-ndjson'), fc.uint8Array({ maxLength: 500 })).map(([type, payload]): Body => ({ type, payload })) },
+  {
+    weight: 1,
+    arbitrary: fc
+      .tuple(fc.constantFrom<Body['type']>('application/json', 'application/x-ndjson'), fc.string({ unit: 'binary', maxLength: 300 }))
+      .map(([type, payload]): Body => ({ type, payload })),
+  },
+  {
+    weight: 1,
+    arbitrary: fc
+      .tuple(fc.constantFrom<Body['type']>('application/json', 'application/x-ndjson'), fc.uint8Array({ maxLength: 500 }))
+      .map(([type, payload]): Body => ({ type, payload })),
+  },
 )
 
 /** effect records under the server's prefix: one per movement applied */
@@ -189,7 +231,11 @@ test('any body gets a 2xx or a 4xx in time, /healthz stays fast, and a 400 appli
         if (res.status === 200) {
           expect(answer).toEqual({ accepted: expect.any(Number), duplicates: expect.any(Number) })
           // whatever was accepted, the latest-movements list (shared by every screen) still reads
-          const recent = await fetch(`${server.url}/api/v1/query`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ metric: 'movements.recent', top: 500 }) })
+          const recent = await fetch(`${server.url}/api/v1/query`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify({ metric: 'movements.recent', top: 500 }),
+          })
           expect(recent.status, await recent.text()).toBe(200)
         } else {
           expect(typeof answer.error).toBe('string')

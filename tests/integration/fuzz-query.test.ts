@@ -45,7 +45,13 @@ const dateTime = fc.oneof(
   fc.integer({ min: Date.now() - 12 * YEAR, max: Date.now() + 12 * YEAR }).map((t) => cal.format(t)),
   fc.date({ min: new Date('0000-01-01T00:00:00Z'), max: new Date('9999-12-31T23:59:59Z'), noInvalidDate: true }).map((d) => d.toISOString()),
   fc
-    .tuple(fc.integer({ min: 0, max: 9999 }), fc.integer({ min: 0, max: 99 }), fc.integer({ min: 0, max: 99 }), fc.integer({ min: 0, max: 99 }), fc.constantFrom('Z', '+14:00', '-12:00', '+99:99'))
+    .tuple(
+      fc.integer({ min: 0, max: 9999 }),
+      fc.integer({ min: 0, max: 99 }),
+      fc.integer({ min: 0, max: 99 }),
+      fc.integer({ min: 0, max: 99 }),
+      fc.constantFrom('Z', '+14:00', '-12:00', '+99:99'),
+    )
     .map(([y, mo, d, h, z]) => `${pad(y, 4)}-${pad(mo)}-${pad(d)}T${pad(h)}:00:00${z}`),
 )
 
@@ -58,7 +64,9 @@ const windowValue = fc.oneof(
 )
 
 const member = fc.oneof(fc.constantFrom('A', 'W1', 'W2', 'P1', 'web', 'drinks', 'W1→W2', '-'), fc.string({ minLength: 0, maxLength: 70 }))
-const filter = fc.dictionary(fc.oneof(fc.constantFrom(...DIMENSIONS), fc.string({ maxLength: 8 })), fc.oneof(member, fc.array(member, { minLength: 0, maxLength: 120 })), { maxKeys: 2 })
+const filter = fc.dictionary(fc.oneof(fc.constantFrom(...DIMENSIONS), fc.string({ maxLength: 8 })), fc.oneof(member, fc.array(member, { minLength: 0, maxLength: 120 })), {
+  maxKeys: 2,
+})
 
 /**
  * a query whose every field is valid on its own, mostly combined as the engine accepts them (a
@@ -114,17 +122,15 @@ const shapedQuery = fc.record(
 )
 
 /** the period in one of its three forms, so that valid queries are common too */
-const periodic = fc
-  .tuple(shapedQuery, fc.constantFrom('fromTo', 'window', 'any'))
-  .map(([q, form]) => {
-    const out: Record<string, unknown> = { ...q }
-    if (form === 'fromTo') delete out.window
-    if (form === 'window') {
-      delete out.from
-      delete out.to
-    }
-    return out
-  })
+const periodic = fc.tuple(shapedQuery, fc.constantFrom('fromTo', 'window', 'any')).map(([q, form]) => {
+  const out: Record<string, unknown> = { ...q }
+  if (form === 'fromTo') delete out.window
+  if (form === 'window') {
+    delete out.from
+    delete out.to
+  }
+  return out
+})
 
 const garbage = fc.oneof(
   fc.jsonValue().map((v) => JSON.stringify(v)),

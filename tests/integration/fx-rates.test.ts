@@ -53,7 +53,12 @@ describe('exchange rates', () => {
       { currency: 'USD', from: '2025-01-01', rate: 7.1 },
     ])
     expect(await call('PUT', '/api/v1/fx-rates', [{ currency: 'USD', from: '2025-03-01', rate: 7.25 }], a.ingestKey)).toMatchObject({ status: 401 })
-    expect(await call('PUT', '/api/v1/fx-rates', [{ currency: 'USD', from: '2025-03-01', rate: 7.25 }, { currency: 'JPY', from: '2025-01-01', rate: 0.0476 }])).toEqual({
+    expect(
+      await call('PUT', '/api/v1/fx-rates', [
+        { currency: 'USD', from: '2025-03-01', rate: 7.25 },
+        { currency: 'JPY', from: '2025-01-01', rate: 0.0476 },
+      ]),
+    ).toEqual({
       status: 200,
       body: { upserted: 2 },
     })
@@ -61,7 +66,10 @@ describe('exchange rates', () => {
       { currency: 'USD', from: '2025-01-01', rate: 7.1 },
       { currency: 'USD', from: '2025-03-01', rate: 7.25 },
     ])
-    const bad = await call('PUT', '/api/v1/fx-rates', [{ currency: 'GBP', from: '2025-01-01', rate: 9.1 }, { currency: 'CNY', from: '2025-13-01', rate: -1 }])
+    const bad = await call('PUT', '/api/v1/fx-rates', [
+      { currency: 'GBP', from: '2025-01-01', rate: 9.1 },
+      { currency: 'CNY', from: '2025-13-01', rate: -1 },
+    ])
     expect(bad.status).toBe(400)
     expect(bad.body.error).toBe('COCKPIT_ERR_INVALID_FX_RATES')
     expect(bad.body.errors.map((e: { path: string }) => e.path)).toEqual(expect.arrayContaining(['/1/rate']))
@@ -71,7 +79,17 @@ describe('exchange rates', () => {
   })
 
   test('a USD movement is converted at the rate of its business date; rates change by date', async () => {
-    const jan = { id: randomUUID(), type: 'sales_shipment', occurredAt: '2025-02-28T23:30:00+08:00', sku: 'S1', warehouse: 'W1', qty: 3, unitPrice: 10.01, unitCost: 4, currency: 'USD' }
+    const jan = {
+      id: randomUUID(),
+      type: 'sales_shipment',
+      occurredAt: '2025-02-28T23:30:00+08:00',
+      sku: 'S1',
+      warehouse: 'W1',
+      qty: 3,
+      unitPrice: 10.01,
+      unitCost: 4,
+      currency: 'USD',
+    }
     // 2025-02-28T16:30Z is already 1 March in Shanghai: the new rate
     const mar = { ...jan, id: randomUUID(), occurredAt: '2025-02-28T16:30:00Z' }
     const cny = { ...jan, id: randomUUID(), occurredAt: '2025-02-10T10:00:00+08:00', currency: undefined }
@@ -125,7 +143,17 @@ describe('exchange rates', () => {
   })
 
   test('a cancel reverses exactly what was applied, even after the rate changed', async () => {
-    const ship = { id: randomUUID(), type: 'sales_shipment', occurredAt: '2025-10-10T10:00:00+08:00', sku: 'S2', warehouse: 'W1', qty: 7, unitPrice: 3.33, unitCost: 1.11, currency: 'EUR' }
+    const ship = {
+      id: randomUUID(),
+      type: 'sales_shipment',
+      occurredAt: '2025-10-10T10:00:00+08:00',
+      sku: 'S2',
+      warehouse: 'W1',
+      qty: 7,
+      unitPrice: 3.33,
+      unitCost: 1.11,
+      currency: 'EUR',
+    }
     expect(await ingestA([ship])).toMatchObject({ status: 200 })
     expect(await month('sales.revenue', '2025-10-01', '2025-11-01')).toBe(181.82) // 7 × 3.33 × 7.8 = 181.818
     expect(await call('PUT', '/api/v1/fx-rates', [{ currency: 'EUR', from: '2025-10-01', rate: 8.05 }])).toMatchObject({ status: 200 })

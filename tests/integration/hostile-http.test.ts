@@ -163,7 +163,11 @@ describe('origins', () => {
 
   test('CORS preflight is answered for configured origins only', async () => {
     const preflight = (origin: string) =>
-      call({ method: 'OPTIONS', url: '/api/v1/query', headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization, content-type' } })
+      call({
+        method: 'OPTIONS',
+        url: '/api/v1/query',
+        headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization, content-type' },
+      })
     const ok = await preflight(INTRANET)
     expect(ok.statusCode).toBe(204)
     expect(ok.headers['access-control-allow-origin']).toBe(INTRANET)
@@ -299,13 +303,21 @@ describe('editor sessions', () => {
     const signIn = await call({ method: 'POST', url: '/api/v1/session', body: { key: server.adminKey }, ip: freshIp() })
     const jar = { cookie: `cockpit_session=${sessionCookie(signIn).value}` }
     const { csrf } = signIn.json() as { csrf: string }
-    const rotated = await buildApp({ config: loadConfig({ COCKPIT_KEY_PREFIX: server.prefix, COCKPIT_INGEST_KEYS: 'ik', COCKPIT_ADMIN_KEY: `ak_${randomUUID()}`, COCKPIT_SCREEN_DIR: '/nonexistent' }), logger: false })
+    const rotated = await buildApp({
+      config: loadConfig({ COCKPIT_KEY_PREFIX: server.prefix, COCKPIT_INGEST_KEYS: 'ik', COCKPIT_ADMIN_KEY: `ak_${randomUUID()}`, COCKPIT_SCREEN_DIR: '/nonexistent' }),
+      logger: false,
+    })
     try {
       await rotated.ready()
       // let it finish starting (scripts loaded, master data read) before it is closed again
       for (let i = 0; i < 100 && !rotated.aggregator.ready; i++) await new Promise((r) => setTimeout(r, 20))
       expect((await rotated.inject({ url: '/api/v1/session', headers: jar })).json()).toEqual({ signedIn: false })
-      const write = await rotated.inject({ method: 'PUT', url: '/api/v1/master/channels', headers: { ...jar, 'x-cockpit-csrf': csrf, 'content-type': 'application/json' }, payload: '[]' })
+      const write = await rotated.inject({
+        method: 'PUT',
+        url: '/api/v1/master/channels',
+        headers: { ...jar, 'x-cockpit-csrf': csrf, 'content-type': 'application/json' },
+        payload: '[]',
+      })
       expect(write.statusCode).toBe(401)
     } finally {
       await rotated.close()
@@ -338,7 +350,9 @@ describe('editor sessions', () => {
 
     const other = freshIp()
     for (let i = 0; i < 2 * FAILURES; i++) {
-      expect((await call({ method: 'PUT', url: '/api/v1/master/channels', headers: { cookie: `cockpit_session=forged-${i}`, 'x-cockpit-csrf': 'x' }, body: [], ip: other })).statusCode).toBe(401)
+      expect(
+        (await call({ method: 'PUT', url: '/api/v1/master/channels', headers: { cookie: `cockpit_session=forged-${i}`, 'x-cockpit-csrf': 'x' }, body: [], ip: other })).statusCode,
+      ).toBe(401)
     }
   })
 
@@ -368,7 +382,8 @@ describe('scoped viewers and master data', () => {
   const master = async (kind: string, token: string) => codes(await call({ url: `/api/v1/master/${kind}`, headers: bearer(token) }))
 
   beforeAll(async () => {
-    const put = async (kind: string, records: unknown[]) => expect((await call({ method: 'PUT', url: `/api/v1/master/${kind}`, headers: bearer(server.adminKey), body: records })).statusCode).toBe(200)
+    const put = async (kind: string, records: unknown[]) =>
+      expect((await call({ method: 'PUT', url: `/api/v1/master/${kind}`, headers: bearer(server.adminKey), body: records })).statusCode).toBe(200)
     await put('warehouses', [
       { code: 'WH-SH', name: '上海仓', region: 'East' },
       { code: 'WH-HZ', name: '杭州仓', region: 'East' },
@@ -450,7 +465,13 @@ describe('keys and tokens never reach the log', () => {
     const prefix = `test:hostile-log:${randomUUID().slice(0, 8)}:`
     const app: FastifyInstance = await buildApp({
       // no built screen: /embed?token=… goes to Fastify's own 404, which logs the URL in its message
-      config: loadConfig({ COCKPIT_KEY_PREFIX: prefix, COCKPIT_INGEST_KEYS: 'ik-log', COCKPIT_ADMIN_KEY: 'admin-key-in-log', COCKPIT_SCREEN_DIR: '/nonexistent', COCKPIT_TOKEN_SECRET: SECRET }),
+      config: loadConfig({
+        COCKPIT_KEY_PREFIX: prefix,
+        COCKPIT_INGEST_KEYS: 'ik-log',
+        COCKPIT_ADMIN_KEY: 'admin-key-in-log',
+        COCKPIT_SCREEN_DIR: '/nonexistent',
+        COCKPIT_TOKEN_SECRET: SECRET,
+      }),
       logger: { level: 'debug', stream },
     })
     try {
@@ -461,9 +482,19 @@ describe('keys and tokens never reach the log', () => {
       await app.inject({ url: `/embed?token=${embedToken}&theme=dark` })
       await app.inject({ url: `/api/v1/screens?token=url-token-secret` })
       await app.inject({ url: `/api/v1/master/skus?apiKey=url-key-secret&x=1` })
-      await app.inject({ method: 'POST', url: '/api/v1/query', headers: { authorization: 'Bearer bearer-secret-1', 'content-type': 'application/json' }, payload: JSON.stringify(QUERY) })
+      await app.inject({
+        method: 'POST',
+        url: '/api/v1/query',
+        headers: { authorization: 'Bearer bearer-secret-1', 'content-type': 'application/json' },
+        payload: JSON.stringify(QUERY),
+      })
       await app.inject({ method: 'PUT', url: '/api/v1/master/skus', headers: { authorization: 'Bearer admin-key-in-log', 'content-type': 'application/json' }, payload: '[]' })
-      await app.inject({ method: 'POST', url: '/api/v1/session', headers: { 'content-type': 'application/json', cookie: 'cockpit_session=cookie-secret' }, payload: JSON.stringify({ key: 'admin-key-in-log' }) })
+      await app.inject({
+        method: 'POST',
+        url: '/api/v1/session',
+        headers: { 'content-type': 'application/json', cookie: 'cockpit_session=cookie-secret' },
+        payload: JSON.stringify({ key: 'admin-key-in-log' }),
+      })
       // whoever logs headers later gets them redacted too
       app.log.info({ req: { method: 'GET', url: '/x?token=logged-token', headers: { authorization: 'Bearer header-secret', cookie: 'a=cookie-secret-2' } } }, 'a request')
       app.log.info({ headers: { authorization: 'Bearer header-secret-3' } }, 'headers of /embed?token=message-token')
@@ -477,7 +508,18 @@ describe('keys and tokens never reach the log', () => {
     expect(log).toContain('incoming request')
     expect(log).toContain('/embed?token=[REDACTED]&theme=dark')
     expect(log).toContain('apiKey=[REDACTED]&x=1')
-    for (const secret of ['eyJ', 'url-token-secret', 'url-key-secret', 'bearer-secret-1', 'admin-key-in-log', 'cookie-secret', 'logged-token', 'header-secret', 'message-token', 'error-token']) {
+    for (const secret of [
+      'eyJ',
+      'url-token-secret',
+      'url-key-secret',
+      'bearer-secret-1',
+      'admin-key-in-log',
+      'cookie-secret',
+      'logged-token',
+      'header-secret',
+      'message-token',
+      'error-token',
+    ]) {
       expect(log, secret).not.toContain(secret)
     }
   })

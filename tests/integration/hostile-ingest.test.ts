@@ -233,7 +233,13 @@ describe('other uploads', () => {
   test('a client that goes away mid-body leaves the server well', async () => {
     const { hostname, port } = new URL(server.url)
     await new Promise<void>((resolve) => {
-      const req = httpRequest({ hostname, port, method: 'POST', path: '/api/v1/movements', headers: { authorization: `Bearer ${server.ingestKey}`, 'content-type': 'application/x-ndjson', 'transfer-encoding': 'chunked' } })
+      const req = httpRequest({
+        hostname,
+        port,
+        method: 'POST',
+        path: '/api/v1/movements',
+        headers: { authorization: `Bearer ${server.ingestKey}`, 'content-type': 'application/x-ndjson', 'transfer-encoding': 'chunked' },
+      })
       req.on('error', () => resolve())
       req.write(JSON.stringify({ id: 'gone-1', type: 'payment_in', occurredAt: at(), amount: 1 }) + '\n{"id":"gone-2","ty')
       setTimeout(() => {
@@ -259,11 +265,19 @@ describe('rejection lists', () => {
     try {
       // one real movement padded with whitespace: valid JSON that would parse in one blocking step
       const body = `[${' '.repeat(17 * 1024 * 1024)}${JSON.stringify({ id: 'padded-1', type: 'payment_in', occurredAt: at(), amount: 1 })}]`
-      const res = await fetch(`${roomy.url}/api/v1/movements`, { method: 'POST', headers: { authorization: `Bearer ${roomy.ingestKey}`, 'content-type': 'application/json' }, body })
+      const res = await fetch(`${roomy.url}/api/v1/movements`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${roomy.ingestKey}`, 'content-type': 'application/json' },
+        body,
+      })
       expect(res.status).toBe(413)
       expect(((await res.json()) as { error: string }).error).toBe('FST_ERR_CTP_BODY_TOO_LARGE')
       // the same movement in a body of ordinary size is applied
-      const ok = await fetch(`${roomy.url}/api/v1/movements`, { method: 'POST', headers: { authorization: `Bearer ${roomy.ingestKey}`, 'content-type': 'application/json' }, body: `[${JSON.stringify({ id: 'padded-1', type: 'payment_in', occurredAt: at(), amount: 1 })}]` })
+      const ok = await fetch(`${roomy.url}/api/v1/movements`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${roomy.ingestKey}`, 'content-type': 'application/json' },
+        body: `[${JSON.stringify({ id: 'padded-1', type: 'payment_in', occurredAt: at(), amount: 1 })}]`,
+      })
       expect(await ok.json()).toEqual({ accepted: 1, duplicates: 0 })
     } finally {
       await roomy.close()
@@ -282,7 +296,10 @@ describe('rejection lists', () => {
   })
 
   test('a few bad movements are all listed, with the count', async () => {
-    const r = await ingest([{ id: 'ok-1', type: 'payment_in', occurredAt: at(), amount: 1 }, { id: 'bad-1', type: 'payment_in', occurredAt: at(), amount: 0 }])
+    const r = await ingest([
+      { id: 'ok-1', type: 'payment_in', occurredAt: at(), amount: 1 },
+      { id: 'bad-1', type: 'payment_in', occurredAt: at(), amount: 0 },
+    ])
     expect(r).toMatchObject({ status: 400, body: { rejectedCount: 1, rejected: [{ index: 1, id: 'bad-1' }] } })
   })
 })
@@ -304,13 +321,31 @@ describe('codes and ids', () => {
   })
 
   test('markup in a master-data code is refused naming the field', async () => {
-    const r = await send('/api/v1/master/warehouses', [{ code: 'W9', name: '<b>仓</b>' }, { code: XSS, name: 'x' }], { method: 'PUT', key: server.adminKey })
+    const r = await send(
+      '/api/v1/master/warehouses',
+      [
+        { code: 'W9', name: '<b>仓</b>' },
+        { code: XSS, name: 'x' },
+      ],
+      { method: 'PUT', key: server.adminKey },
+    )
     expect(r.status).toBe(400)
     expect(r.body.errors).toEqual([{ path: '/1/code', message: expect.stringContaining('without control characters, <, > or |') }])
   })
 
   test('Chinese codes and ids are accepted, stored and queryable', async () => {
-    const m = { id: '调拨-0001', type: 'transfer', occurredAt: at(), sku: '矿泉水550ml', warehouse: '上海仓', toWarehouse: '杭州 西湖店', qty: 2, category: '饮料', region: '华东', channel: '门店' }
+    const m = {
+      id: '调拨-0001',
+      type: 'transfer',
+      occurredAt: at(),
+      sku: '矿泉水550ml',
+      warehouse: '上海仓',
+      toWarehouse: '杭州 西湖店',
+      qty: 2,
+      category: '饮料',
+      region: '华东',
+      channel: '门店',
+    }
     expect(await ingest([m])).toMatchObject({ status: 200, body: { accepted: 1 } })
     const r = await send('/api/v1/query', { metric: 'movements.recent', filter: { warehouse: '杭州 西湖店' } })
     expect(r.status).toBe(200)

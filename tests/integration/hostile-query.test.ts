@@ -42,7 +42,11 @@ async function query(url: string, q: unknown): Promise<Answer> {
 }
 
 async function ingest(url: string, key: string, movements: unknown[]) {
-  const res = await fetch(`${url}/api/v1/movements`, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: JSON.stringify(movements) })
+  const res = await fetch(`${url}/api/v1/movements`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+    body: JSON.stringify(movements),
+  })
   expect(res.status, await res.clone().text()).toBe(200)
 }
 
@@ -98,7 +102,16 @@ beforeAll(async () => {
   await ingest(s.url, s.ingestKey, [
     // stock on hand now in W2: 30 units worth 300
     { id: randomUUID(), type: 'purchase_receipt', occurredAt: cal.format(seededAt), sku: 'K1', warehouse: 'W2', qty: 30, unitCost: 10 },
-    ...CATEGORIES.map((c) => ({ id: randomUUID(), type: 'sales_shipment', occurredAt: cal.format(seededAt), sku: `S-${c.code}`, category: c.code, warehouse: 'W1', qty: 1, unitPrice: c.revenue })),
+    ...CATEGORIES.map((c) => ({
+      id: randomUUID(),
+      type: 'sales_shipment',
+      occurredAt: cal.format(seededAt),
+      sku: `S-${c.code}`,
+      category: c.code,
+      warehouse: 'W1',
+      qty: 1,
+      unitPrice: c.revenue,
+    })),
   ])
 })
 
@@ -275,7 +288,15 @@ describe('limits from the configuration', () => {
       await ingest(
         small.url,
         small.ingestKey,
-        Array.from({ length: 3000 }, (_, i) => ({ id: randomUUID(), type: 'sales_shipment', occurredAt: cal.format(now - (1 + (i % 120)) * HOUR), sku: `S${i}`, warehouse: 'W1', qty: 1, unitPrice: 1 })),
+        Array.from({ length: 3000 }, (_, i) => ({
+          id: randomUUID(),
+          type: 'sales_shipment',
+          occurredAt: cal.format(now - (1 + (i % 120)) * HOUR),
+          sku: `S${i}`,
+          warehouse: 'W1',
+          qty: 1,
+          unitPrice: 1,
+        })),
       )
       // estimated from the request: ~350 hash reads, under the limit of 1,000; ~6,000 fields come back
       const bySku = await query(small.url, { metric: 'sales.revenue', window: 'P7D', interval: 'hour', groupBy: 'sku', top: 5 })

@@ -336,7 +336,11 @@ describe('origins, embed sockets, and what an ingest recomputes', () => {
     const rooms = server.app.realtime.rooms
     const c = await connected(socket(server))
     const lastYear = { metric: 'cash.in', from: '2025-01-01T00:00:00+08:00', to: '2025-02-01T00:00:00+08:00' }
-    const [fixed, today, other] = await Promise.all([subscribe(c, lastYear), subscribe(c, { metric: 'cash.in', window: 'today' }), subscribe(c, { metric: 'sales.revenue', window: 'today' })])
+    const [fixed, today, other] = await Promise.all([
+      subscribe(c, lastYear),
+      subscribe(c, { metric: 'cash.in', window: 'today' }),
+      subscribe(c, { metric: 'sales.revenue', window: 'today' }),
+    ])
     if (!fixed.ok || !today.ok || !other.ok) throw new Error('subscribe failed')
     const pay = async (occurredAt: string, amount: number) => {
       const res = await fetch(`${server.url}/api/v1/movements`, {

@@ -85,7 +85,10 @@ describe('ingest and query', () => {
     expect((await query({ metric: 'fulfilment.onTimeRate', window: 'today' })).body.total).toBe(1)
     const stock = await query({ metric: 'stock.value', groupBy: 'sku' })
     // A1: 15 left at 3.50 = 52.50; B2 shipped from nothing: −1 at cost 60
-    expect(stock.body.groups).toEqual([{ key: 'A1', total: 52.5 }, { key: 'B2', total: -60 }])
+    expect(stock.body.groups).toEqual([
+      { key: 'A1', total: 52.5 },
+      { key: 'B2', total: -60 },
+    ])
     expect((await query({ metric: 'stock.qty', filter: { sku: 'A1', warehouse: 'W1' } })).body.total).toBe(15)
     const top = await query({ metric: 'sales.revenue', window: 'today', groupBy: 'sku', top: 1 })
     expect(top.body.groups).toEqual([{ key: 'B2', total: 99.99 }])

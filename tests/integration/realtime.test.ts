@@ -53,7 +53,11 @@ function nextUpdate(c: Client, predicate: (m: UpdateMessage) => boolean, timeout
 }
 
 async function ingest(url: string, movements: unknown[]) {
-  const res = await fetch(`${url}/api/v1/movements`, { method: 'POST', headers: { authorization: 'Bearer ik', 'content-type': 'application/json' }, body: JSON.stringify(movements) })
+  const res = await fetch(`${url}/api/v1/movements`, {
+    method: 'POST',
+    headers: { authorization: 'Bearer ik', 'content-type': 'application/json' },
+    body: JSON.stringify(movements),
+  })
   expect(res.status).toBe(200)
 }
 

@@ -18,7 +18,11 @@ let server: TestServer
 const at = (minutesAgo: number) => new Date(Date.now() - minutesAgo * 60_000).toISOString()
 
 async function post(url: string, key: string, body: unknown): Promise<{ status: number; body: any }> {
-  const res = await fetch(`${server.url}${url}`, { method: url.startsWith('/api/v1/master') ? 'PUT' : 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: JSON.stringify(body) })
+  const res = await fetch(`${server.url}${url}`, {
+    method: url.startsWith('/api/v1/master') ? 'PUT' : 'POST',
+    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  })
   return { status: res.status, body: await res.json() }
 }
 const ingest = (movements: unknown[]) => post('/api/v1/movements', server.ingestKey, movements)
@@ -39,8 +43,22 @@ const first = [
 beforeAll(async () => {
   server = await startTestServer()
   expect((await post('/api/v1/master/skus', server.adminKey, [{ code: 'S1', name: '矿泉水', category: 'drinks' }])).status).toBe(200)
-  expect((await post('/api/v1/master/warehouses', server.adminKey, [{ code: 'W1', name: '上海仓', nameEn: 'Shanghai DC' }, { code: 'W2', name: '杭州店' }])).status).toBe(200)
-  expect((await post('/api/v1/master/partners', server.adminKey, [{ code: 'CUS', name: '华联超市', kind: 'customer' }, { code: 'SUP', name: '农夫', kind: 'supplier' }])).status).toBe(200)
+  expect(
+    (
+      await post('/api/v1/master/warehouses', server.adminKey, [
+        { code: 'W1', name: '上海仓', nameEn: 'Shanghai DC' },
+        { code: 'W2', name: '杭州店' },
+      ])
+    ).status,
+  ).toBe(200)
+  expect(
+    (
+      await post('/api/v1/master/partners', server.adminKey, [
+        { code: 'CUS', name: '华联超市', kind: 'customer' },
+        { code: 'SUP', name: '农夫', kind: 'supplier' },
+      ])
+    ).status,
+  ).toBe(200)
   expect((await ingest(first)).body).toEqual({ accepted: 6, duplicates: 0 })
 })
 
@@ -55,7 +73,18 @@ describe('movements.recent', () => {
     expect(body.total).toBe(6)
     expect(ids(body)).toEqual(['r-pay', 'r-count', 'r-move', 'r-back', 'r-ship', 'r-in'])
     const byId = Object.fromEntries((body.movements ?? []).map((m) => [m.id, m])) as Record<string, MovementRow>
-    expect(byId['r-in']).toMatchObject({ type: 'purchase_receipt', sku: 'S1', skuName: '矿泉水', category: 'drinks', warehouse: 'W1', warehouseName: '上海仓', warehouseNameEn: 'Shanghai DC', partnerName: '农夫', qty: 10, amount: 40 })
+    expect(byId['r-in']).toMatchObject({
+      type: 'purchase_receipt',
+      sku: 'S1',
+      skuName: '矿泉水',
+      category: 'drinks',
+      warehouse: 'W1',
+      warehouseName: '上海仓',
+      warehouseNameEn: 'Shanghai DC',
+      partnerName: '农夫',
+      qty: 10,
+      amount: 40,
+    })
     expect(byId['r-ship']).toMatchObject({ type: 'sales_shipment', qty: 3, amount: 28.5, partnerName: '华联超市' })
     // a return without a cost leaves at the moving average (4): what purchase.returnAmount counts
     expect(byId['r-back']).toMatchObject({ type: 'purchase_return', qty: 1, amount: 4 })

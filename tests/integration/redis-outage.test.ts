@@ -16,7 +16,11 @@ let server: TestServer
 const batch = () => [{ id: randomUUID(), type: 'payment_in', occurredAt: new Date().toISOString(), amount: 10 }]
 
 async function ingest(url: string, key: string, body: unknown) {
-  const res = await fetch(`${url}/api/v1/movements`, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: JSON.stringify(body) })
+  const res = await fetch(`${url}/api/v1/movements`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  })
   return { status: res.status, retryAfter: res.headers.get('retry-after'), body: (await res.json()) as Record<string, unknown> }
 }
 

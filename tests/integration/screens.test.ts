@@ -139,9 +139,7 @@ describe('screens CRUD with optimistic concurrency', () => {
 
   test('concurrent PUTs of the same base version: exactly one wins', async () => {
     await call('PUT', '/api/v1/screens/race', screen('race'))
-    const results = await Promise.all(
-      Array.from({ length: 12 }, (_, i) => call('PUT', '/api/v1/screens/race', { ...screen('race', { title: `Editor ${i}` }), version: 1 })),
-    )
+    const results = await Promise.all(Array.from({ length: 12 }, (_, i) => call('PUT', '/api/v1/screens/race', { ...screen('race', { title: `Editor ${i}` }), version: 1 })))
     const won = results.filter((r) => r.status === 200)
     expect(won).toHaveLength(1)
     expect(results.filter((r) => r.status === 409)).toHaveLength(11)

@@ -45,7 +45,8 @@ function socket(token?: string): Client {
   return c
 }
 const connected = (c: Client) => new Promise<void>((resolve, reject) => (c.on('connect', resolve), c.on('connect_error', reject)))
-const refusal = (c: Client) => new Promise<Error & { data?: { code?: string } }>((resolve, reject) => (c.on('connect_error', resolve), c.on('connect', () => reject(new Error('connected')))))
+const refusal = (c: Client) =>
+  new Promise<Error & { data?: { code?: string } }>((resolve, reject) => (c.on('connect_error', resolve), c.on('connect', () => reject(new Error('connected')))))
 const subscribe = (c: Client, q: unknown) => new Promise<SubscribeAck>((resolve) => c.emit('subscribe', q as Query, resolve))
 
 const revenueByWarehouse = { metric: 'sales.revenue', window: 'today', groupBy: 'warehouse' } as const
@@ -63,7 +64,16 @@ beforeAll(async () => {
     { code: 'WH-BJ', name: 'Beijing', region: 'North' },
   ])
   const at = new Date().toISOString()
-  const ship = (sku: string, warehouse: string, qty: number, unitPrice: number) => ({ id: randomUUID(), type: 'sales_shipment', occurredAt: at, sku, warehouse, qty, unitPrice, channel: 'pos' })
+  const ship = (sku: string, warehouse: string, qty: number, unitPrice: number) => ({
+    id: randomUUID(),
+    type: 'sales_shipment',
+    occurredAt: at,
+    sku,
+    warehouse,
+    qty,
+    unitPrice,
+    channel: 'pos',
+  })
   const res = await server.app.inject({
     method: 'POST',
     url: '/api/v1/movements',
@@ -105,7 +115,12 @@ describe('minting', () => {
     const unanswerable = await call(
       'POST',
       '/api/v1/tokens',
-      { kind: 'embed', widget: { widget: 'ranking-bar', options: { metric: 'sales.revenue', groupBy: 'category', top: 5, window: 'today' } }, scope: { warehouse: ['WH-SH'] }, expiresIn: 3600 },
+      {
+        kind: 'embed',
+        widget: { widget: 'ranking-bar', options: { metric: 'sales.revenue', groupBy: 'category', top: 5, window: 'today' } },
+        scope: { warehouse: ['WH-SH'] },
+        expiresIn: 3600,
+      },
       server.adminKey,
     )
     expect(unanswerable.status).toBe(400)
@@ -138,7 +153,12 @@ describe('HTTP query', () => {
     expect(inside.body.total).toBe(130)
     expect((await query({ ...revenueByWarehouse, filter: { warehouse: 'WH-SH' } }, token)).status).toBe(200)
 
-    for (const q of [revenueByWarehouse, { ...revenueByWarehouse, filter: { warehouse: ['WH-BJ'] } }, { ...revenueByWarehouse, filter: { warehouse: ['WH-SH', 'WH-BJ'] } }, { metric: 'sales.revenue', window: 'today' }]) {
+    for (const q of [
+      revenueByWarehouse,
+      { ...revenueByWarehouse, filter: { warehouse: ['WH-BJ'] } },
+      { ...revenueByWarehouse, filter: { warehouse: ['WH-SH', 'WH-BJ'] } },
+      { metric: 'sales.revenue', window: 'today' },
+    ]) {
       const out = await query(q, token)
       expect(out.status, JSON.stringify(q)).toBe(403)
       expect(out.body.error).toBe('COCKPIT_ERR_FORBIDDEN')

@@ -31,10 +31,13 @@ function show(url: string, wallName: string, body: unknown, key = 'ak') {
 function next<E extends 'show' | 'screenChanged'>(c: Client, event: E, ms = 3000): Promise<Parameters<ServerToClientEvents[E]>[0]> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`no ${event} within ${ms} ms`)), ms)
-    c.once(event as 'show', ((m: ShowCommand) => {
-      clearTimeout(timer)
-      resolve(m as Parameters<ServerToClientEvents[E]>[0])
-    }) as never)
+    c.once(
+      event as 'show',
+      ((m: ShowCommand) => {
+        clearTimeout(timer)
+        resolve(m as Parameters<ServerToClientEvents[E]>[0])
+      }) as never,
+    )
   })
 }
 

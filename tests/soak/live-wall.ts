@@ -40,13 +40,21 @@ export async function withLiveCockpit<T>(rate: number, body: (c: LiveCockpit) =>
   const prefix = `soak:${randomUUID().slice(0, 8)}:`
   const ingestKey = `ik_${randomUUID()}`
   const adminKey = `ak_${randomUUID()}`
-  const server = await spawnServerProcess({ REDIS_URL, COCKPIT_KEY_PREFIX: prefix, COCKPIT_INGEST_KEYS: ingestKey, COCKPIT_ADMIN_KEY: adminKey, COCKPIT_SCREEN_DIR: `${root}dist/screen` })
+  const server = await spawnServerProcess({
+    REDIS_URL,
+    COCKPIT_KEY_PREFIX: prefix,
+    COCKPIT_INGEST_KEYS: ingestKey,
+    COCKPIT_ADMIN_KEY: adminKey,
+    COCKPIT_SCREEN_DIR: `${root}dist/screen`,
+  })
   const abort = new AbortController()
   let browser: Browser | undefined
-  const feed = runFeed({ url: server.url, ingestKey, adminKey, scenario: retailScenario(7, { rate }), seed: 7, rate, profile: 'flat', signal: abort.signal }).catch((err: unknown) => {
-    if (abort.signal.aborted) return undefined
-    throw err
-  })
+  const feed = runFeed({ url: server.url, ingestKey, adminKey, scenario: retailScenario(7, { rate }), seed: 7, rate, profile: 'flat', signal: abort.signal }).catch(
+    (err: unknown) => {
+      if (abort.signal.aborted) return undefined
+      throw err
+    },
+  )
   feed.catch(() => undefined) // observed by whoever awaits it; never an unhandled rejection
   const stopFeed = async () => {
     abort.abort()

@@ -62,7 +62,11 @@ async function baseline(cdp: CDPSession, first: string): Promise<Sample> {
 
 /** how much the simulator put in: today's sales-order count, read back through the query API */
 async function movementsToday(url: string): Promise<string> {
-  const res = await fetch(`${url}/api/v1/query`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ metric: 'sales.orders', window: 'today' }) })
+  const res = await fetch(`${url}/api/v1/query`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ metric: 'sales.orders', window: 'today' }),
+  })
   if (!res.ok) return '?'
   return String(((await res.json()) as { total: number | null }).total ?? '?')
 }
@@ -145,7 +149,9 @@ async function main(): Promise<number> {
     const codeGrowth = pct(startObjects.code, endObjects.code)
     out(`soak: compiled code (heap snapshot) ${mb(startObjects.code)} → ${mb(endObjects.code)} (${codeGrowth >= 0 ? '+' : ''}${codeGrowth.toFixed(2)} %)`)
     out(`soak: browser objects (DOM, layout, text shaping) ${mb(startObjects.native)} → ${mb(endObjects.native)} (${nativeGrowth >= 0 ? '+' : ''}${nativeGrowth.toFixed(2)} %)`)
-    out(`soak: DOM elements ${start.domElements} → ${end.domElements} (${domGrowth >= 0 ? '+' : ''}${domGrowth.toFixed(2)} %), nodes ${start.nodes} → ${end.nodes} (${nodeGrowth >= 0 ? '+' : ''}${nodeGrowth.toFixed(2)} %), listeners ${start.listeners} → ${end.listeners}`)
+    out(
+      `soak: DOM elements ${start.domElements} → ${end.domElements} (${domGrowth >= 0 ? '+' : ''}${domGrowth.toFixed(2)} %), nodes ${start.nodes} → ${end.nodes} (${nodeGrowth >= 0 ? '+' : ''}${nodeGrowth.toFixed(2)} %), listeners ${start.listeners} → ${end.listeners}`,
+    )
     if (errors.length) out(`soak: ${errors.length} errors, first: ${errors.slice(0, 5).join(' | ')}`)
     const failed = heapGrowth > MAX_GROWTH || domGrowth > MAX_GROWTH || rotations === 0
     out(failed ? `soak: FAIL (limit ${MAX_GROWTH} %)` : `soak: ok (limit ${MAX_GROWTH} %)`)

@@ -60,7 +60,9 @@ const errorsOf = (m: unknown) => {
 
 describe('movement schemas', () => {
   test.each(['sku', 'warehouse', 'toWarehouse', 'category', 'region', 'channel'])('markup in %s is refused naming the field, in words', (field) => {
-    expect(errorsOf({ ...transfer, [field]: XSS })).toEqual([{ path: `/${field}`, message: 'must be printable, without control characters, <, > or |, and without spaces at either end' }])
+    expect(errorsOf({ ...transfer, [field]: XSS })).toEqual([
+      { path: `/${field}`, message: 'must be printable, without control characters, <, > or |, and without spaces at either end' },
+    ])
   })
 
   test('partner, ref, id and cancels', () => {
@@ -72,7 +74,9 @@ describe('movement schemas', () => {
   })
 
   test('Chinese codes and ids are accepted', () => {
-    expect(errorsOf({ ...transfer, id: '调拨单-2026-001', sku: '矿泉水550', warehouse: '上海仓', toWarehouse: '杭州店', category: '饮料', region: '华东', channel: '门店' })).toEqual([])
+    expect(
+      errorsOf({ ...transfer, id: '调拨单-2026-001', sku: '矿泉水550', warehouse: '上海仓', toWarehouse: '杭州店', category: '饮料', region: '华东', channel: '门店' }),
+    ).toEqual([])
   })
 
   test('a refused id is echoed only when it is short', () => {
@@ -82,13 +86,18 @@ describe('movement schemas', () => {
 })
 
 describe('master data and query schemas', () => {
-  test.each(['skus', 'warehouses', 'partners', 'categories', 'regions', 'channels'] as const)('a %s code with markup is refused; names may hold it but no control character', (kind) => {
-    const base = { code: 'K1', name: 'n', ...(kind === 'partners' ? { kind: 'both' } : {}) }
-    expect(validateMasterRecords(kind, [{ ...base, code: XSS }])).toEqual([{ index: 0, code: XSS, errors: [{ path: '/code', message: expect.stringContaining('without control characters, <, > or |') }] }])
-    expect(validateMasterRecords(kind, [{ ...base, name: XSS, nameEn: XSS }])).toEqual([])
-    expect(validateMasterRecords(kind, [{ ...base, name: 'a\u0000b' }])[0]!.errors).toEqual([{ path: '/name', message: 'must not contain control characters' }])
-    expect(Compile(MASTER_SCHEMAS[kind]).Check({ ...base, code: '华东' })).toBe(true)
-  })
+  test.each(['skus', 'warehouses', 'partners', 'categories', 'regions', 'channels'] as const)(
+    'a %s code with markup is refused; names may hold it but no control character',
+    (kind) => {
+      const base = { code: 'K1', name: 'n', ...(kind === 'partners' ? { kind: 'both' } : {}) }
+      expect(validateMasterRecords(kind, [{ ...base, code: XSS }])).toEqual([
+        { index: 0, code: XSS, errors: [{ path: '/code', message: expect.stringContaining('without control characters, <, > or |') }] },
+      ])
+      expect(validateMasterRecords(kind, [{ ...base, name: XSS, nameEn: XSS }])).toEqual([])
+      expect(validateMasterRecords(kind, [{ ...base, name: 'a\u0000b' }])[0]!.errors).toEqual([{ path: '/name', message: 'must not contain control characters' }])
+      expect(Compile(MASTER_SCHEMAS[kind]).Check({ ...base, code: '华东' })).toBe(true)
+    },
+  )
 
   test('sku category and warehouse region are codes too', () => {
     expect(validateMasterRecords('skus', [{ code: 'S', name: 'n', category: 'a\tb' }])[0]!.errors[0]!.path).toBe('/category')

@@ -1,16 +1,7 @@
 import { describe, expect, test } from 'vitest'
 import { createCalendar } from '../../server/domain/time.ts'
 import { validateBatch, validateMovement } from '../../server/ingest/validate.ts'
-import {
-  RATE_SCALE,
-  buildRateTable,
-  businessDate,
-  convertBatch,
-  convertScaled,
-  parseRateList,
-  rateOn,
-  validateRates,
-} from '../../server/ingest/currency.ts'
+import { RATE_SCALE, buildRateTable, businessDate, convertBatch, convertScaled, parseRateList, rateOn, validateRates } from '../../server/ingest/currency.ts'
 
 const cal = createCalendar('Asia/Shanghai')
 const table = buildRateTable([
@@ -96,10 +87,11 @@ describe('exact conversion', () => {
 
   test('a converted figure beyond the limits is refused, not wrapped', () => {
     const big = buildRateTable([{ currency: 'BTC', from: '2026-01-01', rate: 90_000 * RATE_SCALE }])
-    const { movements } = validateBatch(
-      [{ id: 'x', type: 'payment_in', occurredAt: '2026-05-01T10:00:00+08:00', amount: 1e11, currency: 'BTC' }],
-      { baseCurrency: 'CNY', now, foreignCurrencies: true },
-    )
+    const { movements } = validateBatch([{ id: 'x', type: 'payment_in', occurredAt: '2026-05-01T10:00:00+08:00', amount: 1e11, currency: 'BTC' }], {
+      baseCurrency: 'CNY',
+      now,
+      foreignCurrencies: true,
+    })
     const out = convertBatch(movements, big, { baseCurrency: 'CNY', calendar: cal })
     expect(out.rejected[0]?.errors[0]?.path).toBe('/amount')
   })

@@ -83,7 +83,9 @@ describe('the simulated day', () => {
     expect(byHour[3]!).toBeLessThan(byHour[12]! / 20)
     expect(byHour[18]!).toBeGreaterThan(byHour[9]! * 1.5)
     // stores open 07:30–22:30
-    const storeSalesAtNight = tuesday.filter((m) => m.type === 'sales_order' && m.channel === 'pos' && (localHour(Date.parse(m.occurredAt)) < 7.5 || localHour(Date.parse(m.occurredAt)) >= 22.5))
+    const storeSalesAtNight = tuesday.filter(
+      (m) => m.type === 'sales_order' && m.channel === 'pos' && (localHour(Date.parse(m.occurredAt)) < 7.5 || localHour(Date.parse(m.occurredAt)) >= 22.5),
+    )
     expect(storeSalesAtNight).toEqual([])
     // online orders still come in at night
     expect(tuesday.filter((m) => m.type === 'sales_order' && localHour(Date.parse(m.occurredAt)) < 5).length).toBeGreaterThan(0)
@@ -112,7 +114,10 @@ describe('the simulated day', () => {
   })
 
   test('with the flat profile every hour sells alike (load tests)', slow, () => {
-    const byHour = perHour(simulate('retail', 1, { profile: 'flat', rate: 4 }).stream.filter((m) => Date.parse(m.occurredAt) >= monday), orders)
+    const byHour = perHour(
+      simulate('retail', 1, { profile: 'flat', rate: 4 }).stream.filter((m) => Date.parse(m.occurredAt) >= monday),
+      orders,
+    )
     expect(byHour[3]! / byHour[12]!).toBeGreaterThan(0.85)
     expect(byHour[3]! / byHour[12]!).toBeLessThan(1.15)
   })

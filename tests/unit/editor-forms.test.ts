@@ -72,7 +72,14 @@ describe('screen files', () => {
 
   test('bad files are refused with every problem named', () => {
     expect(parseScreenFile('{', 'en')).toMatchObject({ ok: false })
-    const bad = { ...retailTemplate, widgets: [...retailTemplate.widgets, { id: 'x', widget: 'no-such', options: {}, x: 0, y: 0, w: 1, h: 1 }, { ...retailTemplate.widgets[0]!, options: { metric: 'nope', window: 'today', compare: true } }] }
+    const bad = {
+      ...retailTemplate,
+      widgets: [
+        ...retailTemplate.widgets,
+        { id: 'x', widget: 'no-such', options: {}, x: 0, y: 0, w: 1, h: 1 },
+        { ...retailTemplate.widgets[0]!, options: { metric: 'nope', window: 'today', compare: true } },
+      ],
+    }
     const parsed = parseScreenFile(JSON.stringify(bad), 'en')
     expect(parsed.ok).toBe(false)
     if (!parsed.ok) {
@@ -109,7 +116,10 @@ describe('every registered widget', () => {
 describe('lists of codes', () => {
   test('an array of free strings is a list of codes, tied to its master data by name', async () => {
     const Type = (await import('typebox')).default
-    const schema = Type.Object({ warehouses: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { minItems: 1, maxItems: 50 })), tags: Type.Array(Type.String()) })
+    const schema = Type.Object({
+      warehouses: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { minItems: 1, maxItems: 50 })),
+      tags: Type.Array(Type.String()),
+    })
     const [warehouses, tags] = formFields(schema, 'en')
     expect(warehouses).toMatchObject({ kind: 'list', codes: 'warehouse', required: false, minItems: 1, maxItems: 50, maxLength: 64 })
     expect(tags).toMatchObject({ kind: 'list', required: true })
@@ -122,11 +132,15 @@ describe('lists of codes', () => {
 describe('known codes', () => {
   test('named records with both names, plus codes only other records use; sorted by code', async () => {
     const { mergeKnownCodes } = await import('../../screen/editor/screen-api.ts')
-    expect(mergeKnownCodes([{ code: 'drinks', name: '饮料' }, { code: 'baby', name: '母婴', nameEn: 'Baby & kids' }], ['snacks', undefined, 'baby', 'snacks'])).toEqual([
-      { code: 'baby', name: '母婴', nameEn: 'Baby & kids' },
-      { code: 'drinks', name: '饮料' },
-      { code: 'snacks' },
-    ])
+    expect(
+      mergeKnownCodes(
+        [
+          { code: 'drinks', name: '饮料' },
+          { code: 'baby', name: '母婴', nameEn: 'Baby & kids' },
+        ],
+        ['snacks', undefined, 'baby', 'snacks'],
+      ),
+    ).toEqual([{ code: 'baby', name: '母婴', nameEn: 'Baby & kids' }, { code: 'drinks', name: '饮料' }, { code: 'snacks' }])
   })
 })
 

@@ -72,8 +72,7 @@ describe('html', () => {
 })
 
 describe('echartsMarker', () => {
-  const marker =
-    '<span style="display:inline-block;margin-right:4px;border-radius:10px;width:10px;height:10px;background-color:#3be8ff;"></span>'
+  const marker = '<span style="display:inline-block;margin-right:4px;border-radius:10px;width:10px;height:10px;background-color:#3be8ff;"></span>'
 
   test("keeps ECharts' colour dot", () => {
     expect(echartsMarker(marker).html).toBe(marker)

@@ -181,13 +181,17 @@ describe('import graph', () => {
       "const g = () => import('./g.vue')",
       "// import { no } from './commented.ts'",
       "/** import { no } from './documented.ts' */",
-      "const text = \"import { no } from './string.ts'\"",
+      'const text = "import { no } from \'./string.ts\'"',
     ].join('\n')
     expect(specifiersOf(source)).toEqual(['./a.ts', '../b.ts', './cd.ts', './side-effect.css', './e.ts', './f.ts', './g.vue'])
   })
 
   test('reads every tree, .vue scripts included', () => {
-    for (const tree of TREES) expect(IMPORTS.some((i) => i.file.startsWith(`${tree}/`)), tree).toBe(true)
+    for (const tree of TREES)
+      expect(
+        IMPORTS.some((i) => i.file.startsWith(`${tree}/`)),
+        tree,
+      ).toBe(true)
     expect(IMPORTS).toContainEqual({ file: 'screen/router.ts', specifier: './views/Wall.vue', target: 'screen/views/Wall.vue' })
     expect(IMPORTS.some((i) => i.file.endsWith('.vue') && i.target?.startsWith('widgets/common/'))).toBe(true)
   })
@@ -221,7 +225,8 @@ describe('import graph', () => {
       const via = chain.join(' → ')
       if (file.endsWith('.vue')) out.push(`${via}: the server may load widget manifests, never a component`)
       for (const i of byFile.get(file) ?? []) {
-        if (i.target === undefined && BROWSER_PACKAGES.test(i.specifier)) out.push(`${describeImport(i)}, reached by the server through ${via}: the server side of widgets stays free of browser packages`)
+        if (i.target === undefined && BROWSER_PACKAGES.test(i.specifier))
+          out.push(`${describeImport(i)}, reached by the server through ${via}: the server side of widgets stays free of browser packages`)
       }
     }
     expect(out).toEqual([])
@@ -242,7 +247,9 @@ describe('import graph', () => {
     ])
     const layers = layerViolations(bad)
     expect(layers).toHaveLength(2)
-    expect(layers[0]).toMatch(/^server\/domain\/time\.ts imports '\.\.\/redis\/keys\.ts' \(server\/redis\/keys\.ts\): server layer "domain" may not import the higher layer "redis"/)
+    expect(layers[0]).toMatch(
+      /^server\/domain\/time\.ts imports '\.\.\/redis\/keys\.ts' \(server\/redis\/keys\.ts\): server layer "domain" may not import the higher layer "redis"/,
+    )
     expect(layers[1]).toMatch(/^server\/aggregate\/fold\.ts imports .*: server layer "aggregate" may not import the higher layer "query"/)
   })
 })

@@ -42,7 +42,12 @@ describe('masterInScope', () => {
     const scope = { warehouse: ['WH-SH'] }
     expect(codes(masterInScope('warehouses', warehouses, scope, related))).toEqual(['WH-SH'])
     expect(codes(masterInScope('regions', regions, scope, related))).toEqual(['East'])
-    for (const [kind, records] of [['skus', skus], ['categories', categories], ['partners', partners], ['channels', channels]] as const) {
+    for (const [kind, records] of [
+      ['skus', skus],
+      ['categories', categories],
+      ['partners', partners],
+      ['channels', channels],
+    ] as const) {
       expect(masterInScope(kind, records, scope, related), kind).toEqual([])
     }
   })

@@ -198,7 +198,12 @@ describe.each(SCENARIO_NAMES)('%s scenario', (name) => {
     expect(validateMasterRecords('categories', scenario.categories)).toEqual([])
     expect(validateMasterRecords('regions', scenario.regions)).toEqual([])
     expect(validateMasterRecords('channels', channelRecords)).toEqual([])
-    expect(validateMasterRecords('warehouses', scenario.warehouses.map(({ code, name, nameEn, region }) => ({ code, name, nameEn, region })))).toEqual([])
+    expect(
+      validateMasterRecords(
+        'warehouses',
+        scenario.warehouses.map(({ code, name, nameEn, region }) => ({ code, name, nameEn, region })),
+      ),
+    ).toEqual([])
   })
 
   test('uses every movement type; orders carry a promised date', slow, () => {
@@ -214,7 +219,8 @@ describe.each(SCENARIO_NAMES)('%s scenario', (name) => {
       for (let t = t0; t < t1; t += 60_000) x += sim.paceAt(t + 30_000) * 60
       return x
     }
-    const dated = (t0: number, t1: number, type?: string) => stream.filter((m) => (!type || m.type === type) && Date.parse(m.occurredAt) >= t0 && Date.parse(m.occurredAt) < t1).length
+    const dated = (t0: number, t1: number, type?: string) =>
+      stream.filter((m) => (!type || m.type === type) && Date.parse(m.occurredAt) >= t0 && Date.parse(m.occurredAt) < t1).length
     // the second day: all movements against the rate × how busy each hour is
     const day = [start + 86_400_000, start + 2 * 86_400_000] as const
     expect(dated(...day)).toBeGreaterThan(expected(...day) * 0.85)

@@ -90,7 +90,13 @@ describe('LineSplitter', () => {
 })
 
 /** a stream of `body` in chunks of `size`, like a socket */
-const stream = (body: Buffer, size = 16 * 1024) => Readable.from(cut(body, Array.from({ length: Math.ceil(body.length / size) }, (_, i) => i * size)))
+const stream = (body: Buffer, size = 16 * 1024) =>
+  Readable.from(
+    cut(
+      body,
+      Array.from({ length: Math.ceil(body.length / size) }, (_, i) => i * size),
+    ),
+  )
 
 describe('readNdjson', () => {
   test('non-blank lines, trimmed, counted', async () => {

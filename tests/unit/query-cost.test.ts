@@ -187,13 +187,29 @@ describe('stockPeriodCost', () => {
       { numRuns: 60 },
     )
     // a closing figure of 1970 read up to today: ~680 months and some days, not 20,000 days
-    const cost = stockPeriodCost(sh, { kind: 'closing', period: { from: at('1970-01-01T00:00:00Z'), to: at('1970-01-02T00:00:00Z') }, at: now, deltaAllowed: ['day', 'month'], cogsAllowed: [], members: 1, grouped: false })
+    const cost = stockPeriodCost(sh, {
+      kind: 'closing',
+      period: { from: at('1970-01-01T00:00:00Z'), to: at('1970-01-02T00:00:00Z') },
+      at: now,
+      deltaAllowed: ['day', 'month'],
+      cogsAllowed: [],
+      members: 1,
+      grouped: false,
+    })
     expect(cost).toBeLessThan(1000)
   })
 
   test('turnover counts a closing per day of the period, up to ten years; grouping and filter members multiply it', () => {
     const period = { from: now - 10 * 365 * DAY, to: now }
-    const base = { kind: 'turnover' as const, period, at: now, deltaAllowed: ['day', 'month'] as Resolution[], cogsAllowed: ['day', 'month'] as Resolution[], members: 1, grouped: false }
+    const base = {
+      kind: 'turnover' as const,
+      period,
+      at: now,
+      deltaAllowed: ['day', 'month'] as Resolution[],
+      cogsAllowed: ['day', 'month'] as Resolution[],
+      members: 1,
+      grouped: false,
+    }
     const total = stockPeriodCost(sh, base)
     const days = 10 * 365
     expect(total).toBeGreaterThan(days)

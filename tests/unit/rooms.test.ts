@@ -100,7 +100,12 @@ describe('room registry', () => {
     const { calls, compute } = manualCompute()
     const turns = manualTurns()
     const { rooms } = registry({ compute, concurrency: 16, startsPerTurn: 8, defer: turns.defer })
-    const all = Array.from({ length: 2000 }, (_, i) => rooms.join({ metric: 'sales.revenue', from: '2026-01-01T00:00:00+08:00', to: `2026-02-01T00:${String(i % 60).padStart(2, '0')}:00+08:00`, top: 1 + Math.floor(i / 60) } as Query, `k${i}`))
+    const all = Array.from({ length: 2000 }, (_, i) =>
+      rooms.join(
+        { metric: 'sales.revenue', from: '2026-01-01T00:00:00+08:00', to: `2026-02-01T00:${String(i % 60).padStart(2, '0')}:00+08:00`, top: 1 + Math.floor(i / 60) } as Query,
+        `k${i}`,
+      ),
+    )
     expect(rooms.size).toBe(2000)
     // give every room a first result, then invalidate them all at once
     for (const room of all) void rooms.current(room)

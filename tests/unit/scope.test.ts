@@ -20,7 +20,15 @@ const parseQuery = (q: unknown): QueryType => {
   return q
 }
 const canonical = (v: unknown): unknown =>
-  Array.isArray(v) ? [...v].map(canonical).sort() : v !== null && typeof v === 'object' ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, x]) => [k, canonical(x)])) : v
+  Array.isArray(v)
+    ? [...v].map(canonical).sort()
+    : v !== null && typeof v === 'object'
+      ? Object.fromEntries(
+          Object.entries(v)
+            .sort(([a], [b]) => (a < b ? -1 : 1))
+            .map(([k, x]) => [k, canonical(x)]),
+        )
+      : v
 const key = (q: QueryType) => JSON.stringify(canonical(q))
 const SECRET = 'x'.repeat(40)
 
@@ -50,9 +58,13 @@ describe('scope rule', () => {
     expect(embedQueryKeys({ widget: 'no-such-widget', options: {} }, undefined, parseQuery, key).size).toBe(0)
     const embed = { kind: 'embed' as const, widget, scope: { warehouse: ['WH-SH'] }, expiresAt: Date.now() / 1000 + 60 }
     expect(() => assertMayRead(embed, { metric: 'stock.belowSafety', top: 20, filter: { warehouse: 'WH-SH' } }, { parseQuery, key })).not.toThrow()
-    expect(() => assertMayRead(embed, { metric: 'stock.belowSafety', top: 21, filter: { warehouse: 'WH-SH' } }, { parseQuery, key })).toThrow(/only runs the queries of its stock-alerts widget/)
+    expect(() => assertMayRead(embed, { metric: 'stock.belowSafety', top: 21, filter: { warehouse: 'WH-SH' } }, { parseQuery, key })).toThrow(
+      /only runs the queries of its stock-alerts widget/,
+    )
     expect(() => assertMayRead(embed, { metric: 'stock.belowSafety', top: 20, filter: { warehouse: 'WH-SH', category: 'drinks' } }, { parseQuery, key })).toThrow(/only runs/)
-    expect(() => assertMayRead({ ...embed, expiresAt: Date.now() / 1000 - 1 }, { metric: 'stock.belowSafety', top: 20, filter: { warehouse: 'WH-SH' } }, { parseQuery, key })).toThrow(/expired/)
+    expect(() =>
+      assertMayRead({ ...embed, expiresAt: Date.now() / 1000 - 1 }, { metric: 'stock.belowSafety', top: 20, filter: { warehouse: 'WH-SH' } }, { parseQuery, key }),
+    ).toThrow(/expired/)
   })
 })
 

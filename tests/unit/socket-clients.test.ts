@@ -147,7 +147,11 @@ describe('TurnGate', () => {
   test('refuses past maxWaiting; a job that throws does not strand the others', () => {
     const { gate, runTurn } = manual(1, 2)
     const ran: string[] = []
-    expect(gate.admit(() => { throw new Error('boom') })).toBe(true)
+    expect(
+      gate.admit(() => {
+        throw new Error('boom')
+      }),
+    ).toBe(true)
     expect(gate.admit(() => ran.push('b'))).toBe(true)
     expect(gate.admit(() => ran.push('c'))).toBe(false)
     expect(() => runTurn()).toThrow('boom')
@@ -159,9 +163,20 @@ describe('TurnGate', () => {
     const { gate, runTurn } = manual(10, 100_000)
     const ran: number[] = []
     let n = 0
-    for (; n < 5_000; n++) gate.admit(((i) => () => ran.push(i))(n))
+    for (; n < 5_000; n++)
+      gate.admit(
+        (
+          (i) => () =>
+            ran.push(i)
+        )(n),
+      )
     for (let t = 0; t < 2_000; t++) {
-      gate.admit(((i) => () => ran.push(i))(n++))
+      gate.admit(
+        (
+          (i) => () =>
+            ran.push(i)
+        )(n++),
+      )
       runTurn()
     }
     while (gate.size > 0) runTurn()

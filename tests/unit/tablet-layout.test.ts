@@ -92,7 +92,10 @@ describe('tablet period', () => {
     expect(periodFromQuery({ period: 'P7D' }, 'Asia/Shanghai')).toEqual({ preset: 'P7D', period: { window: 'P7D' } })
     expect(periodFromQuery({ period: 'P999D' }, 'Asia/Shanghai').period).toEqual({ window: 'today' })
     expect(periodFromQuery({}, 'Asia/Shanghai').preset).toBe('today')
-    expect(periodFromQuery({ from: '2026-11-01', to: '2026-11-02' }, 'Asia/Shanghai')).toMatchObject({ preset: 'custom', period: { from: '2026-11-01T00:00:00+08:00', to: '2026-11-03T00:00:00+08:00' } })
+    expect(periodFromQuery({ from: '2026-11-01', to: '2026-11-02' }, 'Asia/Shanghai')).toMatchObject({
+      preset: 'custom',
+      period: { from: '2026-11-01T00:00:00+08:00', to: '2026-11-03T00:00:00+08:00' },
+    })
     expect(todayIn('Asia/Shanghai', new Date('2026-11-24T17:00:00Z'))).toBe('2026-11-25')
   })
 })
@@ -132,7 +135,7 @@ describe('drill-down plans', () => {
     expect(drillFromQuery({ drill: 'warehouse' })).toBeUndefined()
   })
 
-  test('the title names the member in the tablet\'s language, and the URL keeps both names', async () => {
+  test("the title names the member in the tablet's language, and the URL keeps both names", async () => {
     const { drillPlan, drillFromQuery, drillQuery } = await import('../../screen/tablet/drill.ts')
     const baby = { dimension: 'category', key: 'baby', label: '母婴', labelEn: 'Baby & kids' } as const
     expect(drillPlan(baby, 'zh-CN').title).toBe('品类 · 母婴')
@@ -141,7 +144,9 @@ describe('drill-down plans', () => {
     // no English name: the master-data name, then the code
     expect(drillPlan({ dimension: 'channel', key: 'pos', label: '门店收银' }, 'en').title).toBe('Channel · 门店收银')
     expect(drillPlan({ dimension: 'channel', key: 'pos', labelEn: 'In-store POS' }, 'zh-CN').title).toBe('渠道 · pos')
-    expect(drillPlan({ dimension: 'warehouse', key: 'W1', label: '上海中心仓', labelEn: 'Shanghai DC' }, 'en').panels[0]!.instance.options).toMatchObject({ title: 'Stock alerts · Shanghai DC' })
+    expect(drillPlan({ dimension: 'warehouse', key: 'W1', label: '上海中心仓', labelEn: 'Shanghai DC' }, 'en').panels[0]!.instance.options).toMatchObject({
+      title: 'Stock alerts · Shanghai DC',
+    })
     expect(drillQuery(baby)).toEqual({ drill: 'category', key: 'baby', label: '母婴', labelEn: 'Baby & kids' })
     expect(drillFromQuery(drillQuery(baby))).toEqual(baby)
     expect(drillFromQuery({ drill: 'category', key: 'baby', labelEn: '' })).toEqual({ dimension: 'category', key: 'baby' })

@@ -24,7 +24,15 @@ describe('text measure', () => {
     expect(measure('¥21.53万')).toBe(9)
     expect(measure('¥12.35万', 'bold 16px serif')).toBe(18)
     // the second figure and the bold one needed no new character of the plain font
-    expect(measured.filter((m) => m.startsWith('12px'))).toEqual(['12px sans-serif|¥', '12px sans-serif|1', '12px sans-serif|2', '12px sans-serif|.', '12px sans-serif|3', '12px sans-serif|5', '12px sans-serif|万'])
+    expect(measured.filter((m) => m.startsWith('12px'))).toEqual([
+      '12px sans-serif|¥',
+      '12px sans-serif|1',
+      '12px sans-serif|2',
+      '12px sans-serif|.',
+      '12px sans-serif|3',
+      '12px sans-serif|5',
+      '12px sans-serif|万',
+    ])
     const before = measured.length
     for (let i = 0; i < 1000; i++) measure(`¥${(i / 7).toFixed(2)}万`)
     expect(measured.length - before).toBeLessThanOrEqual(10)

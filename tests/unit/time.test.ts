@@ -100,14 +100,27 @@ describe('countBuckets', () => {
 
   test('offsets read through the fast wall-clock path match formatToParts', () => {
     fc.assert(
-      fc.property(fc.constantFrom('Asia/Shanghai', 'America/New_York', 'Europe/Berlin', 'Australia/Lord_Howe', 'Asia/Kathmandu'), fc.integer({ min: Date.UTC(1900, 0, 1), max: Date.UTC(2200, 0, 1) }), (tz, t) => {
-          const dtf = new Intl.DateTimeFormat('en-US', { timeZone: tz, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric' })
+      fc.property(
+        fc.constantFrom('Asia/Shanghai', 'America/New_York', 'Europe/Berlin', 'Australia/Lord_Howe', 'Asia/Kathmandu'),
+        fc.integer({ min: Date.UTC(1900, 0, 1), max: Date.UTC(2200, 0, 1) }),
+        (tz, t) => {
+          const dtf = new Intl.DateTimeFormat('en-US', {
+            timeZone: tz,
+            hourCycle: 'h23',
+            year: 'numeric',
+            month: 'numeric',
+            day: 'numeric',
+            hour: 'numeric',
+            minute: 'numeric',
+            second: 'numeric',
+          })
           const slot = Math.floor(t / 900_000) * 900_000
           const f: Record<string, number> = {}
           for (const p of dtf.formatToParts(new Date(slot))) if (p.type !== 'literal') f[p.type] = Number(p.value)
           const expected = Math.round((Date.UTC(f.year!, f.month! - 1, f.day!, f.hour!, f.minute!, f.second!) - slot) / 60_000)
           expect(createCalendar(tz).offsetMinutes(t)).toBe(expected)
-        }),
+        },
+      ),
       { numRuns: 300 },
     )
   })

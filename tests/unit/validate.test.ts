@@ -49,6 +49,9 @@ describe('movement validation', () => {
   test('a batch reports every bad item with its index and id', () => {
     const r = validateBatch([shipment, { ...shipment, id: 'bad', qty: -3 }, shipment, { id: 7 }], opts)
     expect(r.movements).toHaveLength(2)
-    expect(r.rejected.map((x) => [x.index, x.id])).toEqual([[1, 'bad'], [3, null]])
+    expect(r.rejected.map((x) => [x.index, x.id])).toEqual([
+      [1, 'bad'],
+      [3, null],
+    ])
   })
 })

@@ -113,7 +113,20 @@ export function hostileResult(q: Query): QueryResult {
   if (q.metric === 'stock.belowSafety') {
     r.rows = [
       { sku: XSS.img, warehouse: XSS.svg, category: XSS.script, qty: 1, safetyStock: 10, coverage: 0.1 },
-      { sku: 'S2', skuName: XSS.script, skuNameEn: XSS.svg, warehouse: 'W2', warehouseName: XSS.img, warehouseNameEn: XSS.script, category: 'C', categoryName: XSS.svg, categoryNameEn: XSS.img, qty: 2, safetyStock: 10, coverage: 0.2 },
+      {
+        sku: 'S2',
+        skuName: XSS.script,
+        skuNameEn: XSS.svg,
+        warehouse: 'W2',
+        warehouseName: XSS.img,
+        warehouseNameEn: XSS.script,
+        category: 'C',
+        categoryName: XSS.svg,
+        categoryNameEn: XSS.img,
+        qty: 2,
+        safetyStock: 10,
+        coverage: 0.2,
+      },
     ]
     r.total = r.rows.length
   }
@@ -136,7 +149,12 @@ export function hostileResult(q: Query): QueryResult {
       qty: 3,
       amount: 30,
     })
-    r.movements = [hostile('m1', 'sales_shipment'), hostile('m2', 'transfer'), hostile('m3', 'payment_in'), { ...hostile('m4', 'sales_order'), skuName: undefined, partnerName: undefined }]
+    r.movements = [
+      hostile('m1', 'sales_shipment'),
+      hostile('m2', 'transfer'),
+      hostile('m3', 'payment_in'),
+      { ...hostile('m4', 'sales_order'), skuName: undefined, partnerName: undefined },
+    ]
   }
   return r
 }

@@ -83,7 +83,12 @@ describe('trend-line', () => {
     expect(byId('s0-running')).toBeUndefined()
     expect(shown('s1').slice(0, 4)).toEqual([true, false, false, false])
     // 01:00 filling: the dashed lead-in reaches 00:00, so no dot there
-    mountWidget(TrendLine, m(trendLine), { s0: result({ metric: 'sales.revenue', unit: 'money', total: 9_000, series: hours([4_000, 5_000]) }) }, { options: { metrics: ['sales.revenue'] } })
+    mountWidget(
+      TrendLine,
+      m(trendLine),
+      { s0: result({ metric: 'sales.revenue', unit: 'money', total: 9_000, series: hours([4_000, 5_000]) }) },
+      { options: { metrics: ['sales.revenue'] } },
+    )
     expect(charts[1]!.option.series.map((s: { id: string; showSymbol: boolean }) => [s.id, s.showSymbol])).toEqual([
       ['s0', false],
       ['s0-running', false],
@@ -102,7 +107,12 @@ describe('trend-line', () => {
   })
 
   test('a rolling window by minute shows the buckets returned, or says there is no data yet', async () => {
-    const w = mountWidget(TrendLine, m(trendLine), { s0: result({ metric: 'sales.revenue', unit: 'money', series: [] }) }, { options: { metrics: ['sales.revenue'], window: 'PT1H', interval: 'minute' } })
+    const w = mountWidget(
+      TrendLine,
+      m(trendLine),
+      { s0: result({ metric: 'sales.revenue', unit: 'money', series: [] }) },
+      { options: { metrics: ['sales.revenue'], window: 'PT1H', interval: 'minute' } },
+    )
     expect(w.find('[data-testid=no-data]').text()).toBe('暂无数据')
     await w.setProps({ data: { s0: result({ metric: 'sales.revenue', unit: 'money', series: [{ start: '2026-11-25T13:05:00+08:00', value: 5 }] }) } })
     await nextTick()
@@ -233,7 +243,16 @@ describe('share-donut', () => {
 
   test('the legend goes beside the ring when it fits there, else below it', () => {
     const long = {
-      shares: result({ metric: 'sales.revenue', unit: 'money', groupBy: 'channel', total: 100, groups: [{ key: 'pos', label: '门店收银渠道', total: 60 }, { key: 'web', label: '线上商城', total: 40 }] }),
+      shares: result({
+        metric: 'sales.revenue',
+        unit: 'money',
+        groupBy: 'channel',
+        total: 100,
+        groups: [
+          { key: 'pos', label: '门店收银渠道', total: 60 },
+          { key: 'web', label: '线上商城', total: 40 },
+        ],
+      }),
     }
     mountWidget(ShareDonut, m(shareDonut), long, { width: 900, height: 400 })
     mountWidget(ShareDonut, m(shareDonut), long, { width: 300, height: 260 })
@@ -297,10 +316,15 @@ describe('gauge', () => {
   })
 
   test('lower-is-better figures turn the bands round; values beyond the dial stay on it', () => {
-    const w = mountWidget(Gauge, m(gauge), { value: result({ metric: 'stock.daysOnHand', unit: 'days', total: 75 }) }, {
-      locale: 'en',
-      options: { metric: 'stock.daysOnHand', min: 0, max: 60, warn: 40, good: 20, higherIsBetter: false, compare: false },
-    })
+    const w = mountWidget(
+      Gauge,
+      m(gauge),
+      { value: result({ metric: 'stock.daysOnHand', unit: 'days', total: 75 }) },
+      {
+        locale: 'en',
+        options: { metric: 'stock.daysOnHand', min: 0, max: 60, warn: 40, good: 20, higherIsBetter: false, compare: false },
+      },
+    )
     expect(w.find('[data-testid=gauge-value]').text()).toBe('75 days')
     expect(w.find('.gauge').attributes('data-band')).toBe('bad')
     expect(charts[0]!.option.series[0].data[0].value).toBe(60)
@@ -397,7 +421,15 @@ describe('stock-turnover', () => {
   const data = {
     turnover: result({ metric: 'stock.turnover', unit: 'times', total: 4.25 }),
     days: result({ metric: 'stock.daysOnHand', unit: 'days', total: 12.5 }),
-    trend: result({ metric: 'stock.daysOnHand', unit: 'days', total: 12.5, series: [{ start: '2026-11-24T00:00:00+08:00', value: 13 }, { start: '2026-11-25T00:00:00+08:00', value: 12 }] }),
+    trend: result({
+      metric: 'stock.daysOnHand',
+      unit: 'days',
+      total: 12.5,
+      series: [
+        { start: '2026-11-24T00:00:00+08:00', value: 13 },
+        { start: '2026-11-25T00:00:00+08:00', value: 12 },
+      ],
+    }),
   }
 
   test('two figures and the daily trend', () => {

@@ -48,9 +48,19 @@ describe('kpi-card', () => {
   })
 
   test('ratios change in percentage points; a fall is coloured apart from a rise', () => {
-    const up = mountWidget(KpiCard, m(kpiCard), { value: result({ metric: 'sales.grossMargin', unit: 'ratio', total: 0.27, previous: { from: '', to: '', total: 0.25 } }) }, { options: { metric: 'sales.grossMargin' } })
+    const up = mountWidget(
+      KpiCard,
+      m(kpiCard),
+      { value: result({ metric: 'sales.grossMargin', unit: 'ratio', total: 0.27, previous: { from: '', to: '', total: 0.25 } }) },
+      { options: { metric: 'sales.grossMargin' } },
+    )
     expect(up.find('[data-testid=kpi-change]').text()).toBe('▲ 2.0个百分点')
-    const down = mountWidget(KpiCard, m(kpiCard), { value: result({ metric: 'sales.grossMargin', unit: 'ratio', total: 0.23, previous: { from: '', to: '', total: 0.25 } }) }, { options: { metric: 'sales.grossMargin' } })
+    const down = mountWidget(
+      KpiCard,
+      m(kpiCard),
+      { value: result({ metric: 'sales.grossMargin', unit: 'ratio', total: 0.23, previous: { from: '', to: '', total: 0.25 } }) },
+      { options: { metric: 'sales.grossMargin' } },
+    )
     expect(down.find('[data-testid=kpi-change]').text()).toBe('▼ 2.0个百分点')
     expect(up.find('[data-testid=kpi-change]').attributes('style')).not.toBe(down.find('[data-testid=kpi-change]').attributes('style'))
   })
@@ -76,7 +86,13 @@ describe('kpi-card', () => {
     const data = { ...revenue, trend: result({ metric: 'sales.revenue', unit: 'money', series: hours([1, 5, 3]) }) }
     const wide = mountWidget(KpiCard, m(kpiCard), data, { width: 400, height: 160, options: { sparkline: true } })
     const narrow = mountWidget(KpiCard, m(kpiCard), data, { width: 120, height: 160, options: { sparkline: true } })
-    const size = (w: ReturnType<typeof mount>) => parseFloat(w.find('[data-testid=kpi-value]').attributes('style')!.replace(/.*font-size:\s*/, ''))
+    const size = (w: ReturnType<typeof mount>) =>
+      parseFloat(
+        w
+          .find('[data-testid=kpi-value]')
+          .attributes('style')!
+          .replace(/.*font-size:\s*/, ''),
+      )
     expect(size(narrow)).toBeLessThan(size(wide))
     expect(size(narrow) * 0.6 * '¥1,234.6万'.length).toBeLessThanOrEqual(120)
     expect(wide.find('svg.spark path').exists()).toBe(true)
@@ -163,7 +179,12 @@ describe('stock-alerts', () => {
     }
     const zh = mountWidget(StockAlerts, m(stockAlerts), named)
     const en = mountWidget(StockAlerts, m(stockAlerts), named, { locale: 'en' })
-    const cells = (w: typeof zh, i: number) => w.findAll('[data-testid=alert-row]')[i]!.findAll('span').slice(0, 2).map((s) => s.text())
+    const cells = (w: typeof zh, i: number) =>
+      w
+        .findAll('[data-testid=alert-row]')
+        [i]!.findAll('span')
+        .slice(0, 2)
+        .map((s) => s.text())
     expect(cells(zh, 0)).toEqual(['纸尿裤 L · 母婴', '上海中心仓'])
     expect(cells(en, 0)).toEqual(['Diapers L · Baby & kids', 'Shanghai DC'])
     // no English names: the Chinese ones; an unnamed category is not shown, only in the tooltip
@@ -186,9 +207,30 @@ describe('stock-alerts', () => {
 describe('stock-heatmap', () => {
   const options = { rows: 'sku', members: ['A', 'B'], metric: 'stock.qty', scale: 'row' }
   const data = {
-    names: result({ metric: 'stock.qty', unit: 'qty', groups: [{ key: 'A', label: '矿泉水', total: 130 }, { key: 'B', total: 12 }] }),
-    r0: result({ metric: 'stock.qty', unit: 'qty', groups: [{ key: 'W1', label: '上海仓', total: 100 }, { key: 'W2', total: 30 }] }),
-    r1: result({ metric: 'stock.qty', unit: 'qty', groups: [{ key: 'W2', total: 20 }, { key: 'W1', total: -8 }] }),
+    names: result({
+      metric: 'stock.qty',
+      unit: 'qty',
+      groups: [
+        { key: 'A', label: '矿泉水', total: 130 },
+        { key: 'B', total: 12 },
+      ],
+    }),
+    r0: result({
+      metric: 'stock.qty',
+      unit: 'qty',
+      groups: [
+        { key: 'W1', label: '上海仓', total: 100 },
+        { key: 'W2', total: 30 },
+      ],
+    }),
+    r1: result({
+      metric: 'stock.qty',
+      unit: 'qty',
+      groups: [
+        { key: 'W2', total: 20 },
+        { key: 'W1', total: -8 },
+      ],
+    }),
   }
 
   test('SKU rows × warehouse columns joined on the warehouse code; negative stock stands out', () => {
@@ -217,8 +259,22 @@ describe('stock-heatmap', () => {
 
   test('rows and columns named in English in en, in Chinese in zh-CN; drills carry both names', async () => {
     const named = {
-      names: result({ metric: 'stock.qty', unit: 'qty', groups: [{ key: 'A', label: '矿泉水', labelEn: 'Mineral water', total: 130 }, { key: 'B', label: '绿茶', total: 12 }] }),
-      r0: result({ metric: 'stock.qty', unit: 'qty', groups: [{ key: 'W1', label: '上海仓', labelEn: 'Shanghai', total: 100 }, { key: 'W2', total: 30 }] }),
+      names: result({
+        metric: 'stock.qty',
+        unit: 'qty',
+        groups: [
+          { key: 'A', label: '矿泉水', labelEn: 'Mineral water', total: 130 },
+          { key: 'B', label: '绿茶', total: 12 },
+        ],
+      }),
+      r0: result({
+        metric: 'stock.qty',
+        unit: 'qty',
+        groups: [
+          { key: 'W1', label: '上海仓', labelEn: 'Shanghai', total: 100 },
+          { key: 'W2', total: 30 },
+        ],
+      }),
       r1: result({ metric: 'stock.qty', unit: 'qty', groups: [{ key: 'W2', total: 20 }] }),
     }
     const zh = mountWidget(StockHeatmap, m(stockHeatmap), named, { options })
@@ -244,7 +300,14 @@ describe('stock-heatmap', () => {
   test('category rows are named and drill into the category', async () => {
     const categories = {
       names: result({ metric: 'stock.qty', unit: 'qty', groups: [{ key: 'drinks', label: '饮料', total: 130 }] }),
-      r0: result({ metric: 'stock.qty', unit: 'qty', groups: [{ key: 'W1', total: 100 }, { key: 'W2', total: 30 }] }),
+      r0: result({
+        metric: 'stock.qty',
+        unit: 'qty',
+        groups: [
+          { key: 'W1', total: 100 },
+          { key: 'W2', total: 30 },
+        ],
+      }),
     }
     const w = mountWidget(StockHeatmap, m(stockHeatmap), categories, { options: { ...options, rows: 'category', members: ['drinks'] } })
     expect(w.findAll('.name').map((c) => c.text())).toEqual(['饮料'])
@@ -277,8 +340,24 @@ describe('purchase-pipeline', () => {
 
 describe('supplier-scorecard', () => {
   const data = {
-    receipts: result({ metric: 'purchase.receiptAmount', unit: 'money', groups: [{ key: 'S1', label: '中粮', total: 200_000 }, { key: 'S2', total: 50_000 }, { key: '-', total: 1 }] }),
-    onTime: result({ metric: 'supplier.onTimeRate', unit: 'ratio', groups: [{ key: 'S2', total: 0.5 }, { key: 'S1', total: 0.96 }, { key: 'S9', total: 1 }] }),
+    receipts: result({
+      metric: 'purchase.receiptAmount',
+      unit: 'money',
+      groups: [
+        { key: 'S1', label: '中粮', total: 200_000 },
+        { key: 'S2', total: 50_000 },
+        { key: '-', total: 1 },
+      ],
+    }),
+    onTime: result({
+      metric: 'supplier.onTimeRate',
+      unit: 'ratio',
+      groups: [
+        { key: 'S2', total: 0.5 },
+        { key: 'S1', total: 0.96 },
+        { key: 'S9', total: 1 },
+      ],
+    }),
     returns: result({ metric: 'purchase.returnRate', unit: 'ratio', groups: [{ key: 'S1', total: 0.05 }] }),
   }
 
@@ -295,7 +374,17 @@ describe('supplier-scorecard', () => {
   })
 
   test('suppliers named in English in en when master data has it', async () => {
-    const named = { ...data, receipts: result({ metric: 'purchase.receiptAmount', unit: 'money', groups: [{ key: 'S1', label: '中粮', labelEn: 'COFCO', total: 200_000 }, { key: 'S2', label: '伊利', total: 50_000 }] }) }
+    const named = {
+      ...data,
+      receipts: result({
+        metric: 'purchase.receiptAmount',
+        unit: 'money',
+        groups: [
+          { key: 'S1', label: '中粮', labelEn: 'COFCO', total: 200_000 },
+          { key: 'S2', label: '伊利', total: 50_000 },
+        ],
+      }),
+    }
     const en = mountWidget(SupplierScorecard, m(supplierScorecard), named, { locale: 'en' })
     const zh = mountWidget(SupplierScorecard, m(supplierScorecard), named)
     const names = (w: typeof en) => w.findAll('[data-testid=supplier-row]').map((r) => r.find('span').text().trim())
@@ -322,8 +411,30 @@ describe('movement-ticker', () => {
       asOf: at('13:12:00'),
       movements: [
         { id: 'c1', type: 'cancel', occurredAt: at('13:11:40'), cancels: 'so-9', sku: 'SKU-1', skuName: '矿泉水', warehouse: 'W1', warehouseName: '上海仓', qty: 2, amount: 7 },
-        { id: 'so-9', type: 'sales_shipment', occurredAt: at('13:11:30'), sku: 'SKU-1', skuName: '矿泉水', warehouse: 'W1', warehouseName: '上海仓', qty: 2, amount: 7, cancelled: true },
-        { id: 't-1', type: 'transfer', occurredAt: at('13:11:00'), sku: 'SKU-2', warehouse: 'W1', warehouseName: '上海仓', warehouseNameEn: 'Shanghai DC', toWarehouse: 'W2', toWarehouseName: '杭州店', qty: 12 },
+        {
+          id: 'so-9',
+          type: 'sales_shipment',
+          occurredAt: at('13:11:30'),
+          sku: 'SKU-1',
+          skuName: '矿泉水',
+          warehouse: 'W1',
+          warehouseName: '上海仓',
+          qty: 2,
+          amount: 7,
+          cancelled: true,
+        },
+        {
+          id: 't-1',
+          type: 'transfer',
+          occurredAt: at('13:11:00'),
+          sku: 'SKU-2',
+          warehouse: 'W1',
+          warehouseName: '上海仓',
+          warehouseNameEn: 'Shanghai DC',
+          toWarehouse: 'W2',
+          toWarehouseName: '杭州店',
+          qty: 12,
+        },
         { id: 'st-1', type: 'stocktake', occurredAt: at('13:10:00'), sku: 'SKU-3', warehouse: 'W2', qty: 40, difference: -3 },
         { id: 'pay-1', type: 'payment_in', occurredAt: at('23:10:00', '2026-11-24'), partner: 'C1', partnerName: '华联超市', amount: 125_000 },
       ],
@@ -355,7 +466,9 @@ describe('movement-ticker', () => {
   test('a busy feed refreshes the list at most every 2 s, replacing it in one step; a few new rows slide in', async () => {
     vi.useFakeTimers()
     const row = (i: number) => ({ id: `m${i}`, type: 'sales_order' as const, occurredAt: at('13:11:00'), sku: `S${i}`, qty: 1, amount: 5 })
-    const list = (from: number, n: number) => ({ recent: result({ metric: 'movements.recent', unit: 'count', total: n, asOf: at('13:12:00'), movements: Array.from({ length: n }, (_, k) => row(from + n - k)) }) })
+    const list = (from: number, n: number) => ({
+      recent: result({ metric: 'movements.recent', unit: 'count', total: n, asOf: at('13:12:00'), movements: Array.from({ length: n }, (_, k) => row(from + n - k)) }),
+    })
     const w = mountWidget(MovementTicker, m(movementTicker), list(0, 10))
     const ids = () => w.findAll('[data-testid=ticker-row] .what').map((x) => x.text().split(' ')[0])
     expect(ids()[0]).toBe('S10')

@@ -117,7 +117,9 @@ function tooltipCalls(chart: FakeChart, fromDataOnly = false): { formatter: (p: 
   const items = series.flatMap((s, si) => {
     const n = Math.min(5, s.data?.length ?? 0)
     const nodes = Array.from({ length: n }, (_, di) => itemParams(o, si, di))
-    const edges = (s.links ?? []).slice(0, 5).map((l: Params, di: number) => ({ ...itemParams(o, si, 0), dataType: 'edge', dataIndex: di, data: l, value: l.value, name: `${l.source} > ${l.target}` }))
+    const edges = (s.links ?? [])
+      .slice(0, 5)
+      .map((l: Params, di: number) => ({ ...itemParams(o, si, 0), dataType: 'edge', dataIndex: di, data: l, value: l.value, name: `${l.source} > ${l.target}` }))
     return [...nodes, ...edges]
   })
   const all = fromDataOnly ? items : [...items, ...items.map(hostileParams)]

@@ -35,7 +35,9 @@ function engineProblems(q: Query): string[] {
   if (q.top && !q.groupBy && kind !== 'list') out.push('top needs groupBy')
   const filterDims = Object.keys(q.filter ?? {})
   if (kind !== 'list') {
-    const pairs = (kind === 'level' && ['stock.qty', 'stock.value'].includes(q.metric) && filterDims.every((d) => ['sku', 'category', 'warehouse', 'region'].includes(d))) as boolean
+    const pairs = (kind === 'level' &&
+      ['stock.qty', 'stock.value'].includes(q.metric) &&
+      filterDims.every((d) => ['sku', 'category', 'warehouse', 'region'].includes(d))) as boolean
     if (!pairs && filterDims.length > 1) out.push('one filter dimension at a time')
     if (!pairs && q.groupBy && filterDims.length === 1 && filterDims[0] !== q.groupBy) out.push('filter must be on the grouped dimension')
   }
@@ -193,7 +195,7 @@ describe('widget logic', () => {
     ])
   })
 
-  test('a route\'s English label gives the English names of its ends; an end without one keeps its name', () => {
+  test("a route's English label gives the English names of its ends; an end without one keeps its name", () => {
     expect(
       routeLinks([
         { key: 'DC-SH→ST-9', label: '上海中心仓 → 南京路店', labelEn: 'Shanghai DC → 南京路店', total: 10 },
@@ -225,7 +227,11 @@ describe('templates', () => {
     // layout widgets (the title clock) are for screens without the wall's own title bar; a new
     // widget need not be fitted into a template (adding one stays inside its folder)
     const groups = new Set(used.filter(isWidgetId).map((id) => MANIFESTS[id].group))
-    expect([...groups].sort()).toEqual(Object.keys(WIDGET_GROUPS).filter((g) => g !== 'layout').sort())
+    expect([...groups].sort()).toEqual(
+      Object.keys(WIDGET_GROUPS)
+        .filter((g) => g !== 'layout')
+        .sort(),
+    )
   })
 })
 

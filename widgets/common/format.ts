@@ -167,7 +167,10 @@ export function clockMinute(at: Date | number, timeZone = 'Asia/Shanghai'): stri
 
 /** The date and weekday of an instant in a time zone, e.g. "2026年11月25日星期三" / "Wednesday, 25 November 2026". */
 export function longDate(at: Date | number, timeZone = 'Asia/Shanghai', locale: Locale = 'zh-CN'): string {
-  return dateFormat(`d|${timeZone}|${locale}`, () => new Intl.DateTimeFormat(locale === 'en' ? 'en-GB' : locale, { timeZone, year: 'numeric', month: 'long', day: 'numeric', weekday: 'long' })).format(at)
+  return dateFormat(
+    `d|${timeZone}|${locale}`,
+    () => new Intl.DateTimeFormat(locale === 'en' ? 'en-GB' : locale, { timeZone, year: 'numeric', month: 'long', day: 'numeric', weekday: 'long' }),
+  ).format(at)
 }
 
 /**

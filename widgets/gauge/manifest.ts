@@ -19,7 +19,7 @@ export const gauge = defineWidget({
     metric: Type.Enum(METRIC_NAMES, { description: 'the rate shown (on-time shipment, gross margin, …)' }),
     window: Type.String({ pattern: WINDOW_PATTERN, description: 'period' }),
     /** dial range in the metric's unit (ratios: 0.8 = 80 %) */
-    min: Type.Number({ minimum: -1e12, maximum: 1e12, description: 'start of the dial, in the metric\'s unit (ratios: 0.8 = 80 %)' }),
+    min: Type.Number({ minimum: -1e12, maximum: 1e12, description: "start of the dial, in the metric's unit (ratios: 0.8 = 80 %)" }),
     max: Type.Number({ minimum: -1e12, maximum: 1e12, description: 'end of the dial' }),
     /** below `warn` is bad, from `good` on is good (reversed when higherIsBetter is false) */
     warn: Type.Number({ minimum: -1e12, maximum: 1e12, description: 'threshold between the bad and the amber band' }),

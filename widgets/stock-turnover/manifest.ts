@@ -20,7 +20,9 @@ export const stockTurnover = defineWidget({
     /** the figure drawn day by day */
     trend: Type.Union([Type.Literal('stock.daysOnHand'), Type.Literal('stock.turnover')], { description: 'the figure drawn day by day' }),
     /** only these warehouses (codes); the whole company when absent */
-    warehouses: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { minItems: 1, maxItems: 50, description: 'only these warehouses (codes); the whole company when absent' })),
+    warehouses: Type.Optional(
+      Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { minItems: 1, maxItems: 50, description: 'only these warehouses (codes); the whole company when absent' }),
+    ),
     title: Type.Optional(Type.String({ maxLength: 40 })),
   }),
   defaults: { window: 'P30D', trend: 'stock.daysOnHand' },
