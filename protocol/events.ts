@@ -93,8 +93,8 @@ export interface ClientToServerEvents {
   joinWall: (wall: string, ack?: (response: { ok: boolean }) => void) => void
 }
 
-// eslint-disable-next-line @typescript-eslint/no-empty-interface
-export interface InterServerEvents {}
+/** no events between server processes (the Redis adapter carries broadcasts only) */
+export type InterServerEvents = Record<string, never>
 
 export interface SocketData {
   /** viewer scope from the handshake token (filters the server enforces) */

@@ -299,7 +299,7 @@ export async function runImport(o: ImportOptions): Promise<ImportResult> {
   const cpPath = checkpointPath(o.file)
   const totalBytes = (await stat(o.file)).size
 
-  let cp = o.restart ? undefined : await readCheckpoint(cpPath)
+  const cp = o.restart ? undefined : await readCheckpoint(cpPath)
   if (cp) {
     if (cp.v !== 1 || cp.format !== format || cp.offset > totalBytes || cp.fingerprint !== (await fingerprint(o.file, cp.offset))) {
       throw new ImportError(`checkpoint ${cpPath} belongs to another file or format; use --restart to import from the first line`)

@@ -85,9 +85,8 @@ function nextBoundary(query: Query, now: number, rules: PeriodRules): number | u
   const cal = rules.calendar
   // the instant a point sliding with `now` crosses its next `res` boundary
   const sliding = (res: Resolution, point: number) => now + (cal.nextStart(res, point) - point)
-  let next = Infinity
   if (window === 'today' || window === 'yesterday' || window === 'thisMonth') {
-    next = cal.nextStart(window === 'thisMonth' ? 'month' : 'day', now)
+    let next = cal.nextStart(window === 'thisMonth' ? 'month' : 'day', now)
     if (window === 'yesterday') return next
     if (query.interval) next = Math.min(next, cal.nextStart(query.interval, now))
     if (FORMULAS[query.metric]?.kind === 'turnover') next = Math.min(next, cal.nextStart('minute', now))
@@ -101,7 +100,7 @@ function nextBoundary(query: Query, now: number, rules: PeriodRules): number | u
   if (length === undefined) return undefined
   const from = now - length
   const res = finestKept(rules.retention, from, now)
-  next = Math.min(cal.nextStart(res, now), sliding(res, from))
+  let next = Math.min(cal.nextStart(res, now), sliding(res, from))
   if (query.interval) next = Math.min(next, cal.nextStart(query.interval, now), sliding(query.interval, from))
   if (query.compare === 'previous') {
     const prevFrom = from - length

@@ -4,6 +4,8 @@
  */
 
 /** A field name as a script header lists it: optional fields end with `?`. */
+// `{} extends Pick<T, K>` holds exactly when K is optional: the usual test, and `{}` is what it needs
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type
 export type FieldName<T> = { [K in keyof T & string]-?: {} extends Pick<T, K> ? `${K}?` : K }[keyof T & string]
 
 /** `L` when it names every field of `T` (the compiler refuses a missing or unknown field). */

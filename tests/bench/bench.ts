@@ -146,6 +146,8 @@ const server = spawn(process.execPath, [...(profileDir ? ['--cpu-prof', `--cpu-p
   },
   stdio: ['ignore', 'ignore', 'inherit'],
 })
+// assigned once the server is up; cleanup may run before that
+// eslint-disable-next-line prefer-const
 let clientsProc: ChildProcess | undefined
 const cleanup = () => {
   clientsProc?.kill('SIGKILL')

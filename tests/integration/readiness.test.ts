@@ -42,7 +42,7 @@ async function startFresh(env: Record<string, string> = {}): Promise<string> {
 /** Asks /readyz with no pause between the probes, as a client polling hard would, until 200 or `ms`; the last status. */
 async function pollReady(url: string, ms: number): Promise<number> {
   const until = Date.now() + ms
-  let status = 0
+  let status: number
   while ((status = (await fetch(`${url}/readyz`)).status) !== 200 && Date.now() < until);
   return status
 }

@@ -27,7 +27,7 @@ export class FakeChart {
     this.disposed = true
   }
   /** the last option set */
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+
   get option(): any {
     return this.options.at(-1)
   }

@@ -66,7 +66,7 @@ function parse(markup: string): HTMLElement {
 }
 
 type Params = Record<string, unknown>
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+
 type Option = any
 
 /** what ECharts hands a formatter for one data item of a series (the fields our formatters read) */
