@@ -239,6 +239,8 @@ describe('WidgetHost', () => {
     // silent for updates too: a rolling window's figures are pushed again at the next minute
     const rooms = sockets.map((s) => [...s.rooms].filter((r) => r !== s.id))
     sockets.forEach((s, i) => rooms[i]!.forEach((r) => void s.leave(r)))
+    // an answer already on its way (a re-confirmation sent just before) lands before the clock is turned back
+    await page.waitForTimeout(1500)
     await page.evaluate(() => {
       for (const [key, state] of Object.entries(window.cockpit.pinia.state.value))
         if (key.startsWith('subscription:')) (state as { updatedAt: number }).updatedAt = Date.now() - 61_000
