@@ -1,5 +1,5 @@
 /**
- * What a simulated business is made of (design §1): its items, warehouses, partners and sales
+ * What a simulated business is made of (mock-feeds/README.md): its items, warehouses, partners and sales
  * channels, and how it replenishes. The simulator (simulator.ts) turns one into a consistent
  * stream of movements; scenarios/{retail,manufacturing,ecommerce}.ts build the three kinds.
  */

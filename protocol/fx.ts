@@ -1,5 +1,5 @@
 /**
- * Exchange rates (domain.md: "a movement in another currency is converted at ingest with the
+ * Exchange rates (docs/api.md "Exchange rates": "a movement in another currency is converted at ingest with the
  * configured rate for its date"). A record says: from business date `from` on, until the next
  * record of the same currency, 1 unit of `currency` is worth `rate` units of the base currency.
  */

@@ -1,5 +1,5 @@
 /**
- * Master data (domain.md): SKUs, warehouses and partners, and the display names of categories,
+ * Master data (docs/api.md "Master data"): SKUs, warehouses and partners, and the display names of categories,
  * regions and channels, upserted in bulk so figures show names and alerts know thresholds.
  * Every record has a `name` (the screen's default language, zh-CN) and may have a `nameEn`
  * (shown when the screen is switched to English; `name` otherwise).

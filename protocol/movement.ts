@@ -1,5 +1,5 @@
 /**
- * Inventory movements: the unit of ingest (protocol v1, design §4, domain.md).
+ * Inventory movements: the unit of ingest (protocol v1, docs/api.md "Movement", docs/metrics.md).
  * One TypeBox schema per movement type; the server validates each movement against
  * the schema of its `type`, so a bad item gets errors that name its own fields.
  */

@@ -1,5 +1,5 @@
 /**
- * The one query shape (design §3): a widget's data need, the body of
+ * The one query shape (docs/api.md "POST /api/v1/query"): a widget's data need, the body of
  * `POST /api/v1/query` and the payload of a Socket.IO `subscribe` are the same object.
  */
 import Type from 'typebox'

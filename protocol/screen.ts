@@ -1,5 +1,5 @@
 /**
- * Screens (protocol v1, design §2–4): a screen is JSON — design size, theme, how it adapts to a
+ * Screens (protocol v1, docs/api.md "Screens"): a screen is JSON — design size, theme, how it adapts to a
  * display, and a grid of widget instances with their options. Stored by the server
  * (`/api/v1/screens`), rendered by the wall, the tablet and the editor, exchanged as files.
  * The server checks each instance's options against its widget's option schema

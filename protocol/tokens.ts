@@ -1,5 +1,5 @@
 /**
- * Signed reading tokens (design §2.3, §6): HS256 JWTs minted by `POST /api/v1/tokens` or
+ * Signed reading tokens (docs/api.md "Tokens", docs/embedding.md): HS256 JWTs minted by `POST /api/v1/tokens` or
  * `npm run token`. A `viewer` token reads screens and data; an `embed` token evaluates only the
  * queries of one widget. Either may carry a scope: dimension → the members it may see, which the
  * server enforces on every query and subscription (docs/api.md#scopes).

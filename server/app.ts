@@ -47,7 +47,7 @@ export function redactUrl(url: string): string {
 }
 
 /**
- * Log options that keep keys and tokens out of the log (design §6): headers that carry them are
+ * Log options that keep keys and tokens out of the log (docs/operations.md "Sign-in and throttling"): headers that carry them are
  * redacted wherever a request or response is logged with its headers, and URLs lose their
  * `?token=` (an embed page's URL carries its token) in the request line and in any message.
  */

@@ -1,5 +1,5 @@
 /**
- * The editor's admin sign-in (design §6: keys never sit in localStorage). The administrator types
+ * The editor's admin sign-in (docs/operations.md "Sign-in and throttling": keys never sit in localStorage). The administrator types
  * the admin key once; `POST /api/v1/session` turns it into an HttpOnly session cookie, which no
  * script can read, and a CSRF token, kept here in memory only and sent as `X-Cockpit-CSRF` with
  * the editor's requests (screen-api.ts). The key itself is forgotten as soon as it was sent. A

@@ -1,12 +1,12 @@
 /**
  * Folds a batch of valid movements into the distinct counter deltas it causes, so that Redis
  * sees one HINCRBY per distinct (bucket × counter × dimension × member) instead of one per
- * movement and counter (design §5: ~26 counters per movement would cap ingest near 36k/s).
+ * movement and counter (docs/architecture.md "Write-path performance": ~26 counters per movement would cap ingest near 36k/s).
  * Deltas that depend on state in Redis (costs at moving average, stocktake differences,
  * transfer values, how much of an order a shipment closes) cannot be known here: they become
  * operations the Lua script evaluates in arrival order, with the counter cells they feed.
  *
- * The effects of each movement type (domain.md) are written once, in `Effects.emit()`, with a
+ * The effects of each movement type (docs/metrics.md) are written once, in `Effects.emit()`, with a
  * sign: +1 applies a movement, −1 reverses it for a `cancel` — then every figure the script
  * computed comes from the original's effect record, so the reversal is exact.
  */
@@ -42,7 +42,7 @@ export interface FoldOptions {
 }
 
 /**
- * What the cockpit keeps per applied movement (domain.md "effect record"): enough to make its
+ * What the cockpit keeps per applied movement (docs/architecture.md "The write path": the effect record): enough to make its
  * id idempotent and to reverse it exactly.
  */
 export interface EffectRecord {

@@ -1,5 +1,5 @@
 /**
- * How each metric of the catalogue is computed from counters (domain.md "KPI formulas").
+ * How each metric of the catalogue is computed from counters (docs/metrics.md "Metric reference").
  * A flow metric is a signed sum of flow counters; a ratio divides two such sums (null when the
  * denominator is 0); a level reads running stock levels; a list builds rows.
  */

@@ -1,5 +1,5 @@
 /**
- * Who is reading, and what they may read (design §6: scope is enforced on the server).
+ * Who is reading, and what they may read (docs/operations.md "Roles and what each may see": scope is enforced on the server).
  *
  * The scope rule is built on the query engine's own filter rule — a filter restricts the named
  * members of a dimension, and the engine refuses what it cannot restrict — so it can be checked

@@ -1,5 +1,5 @@
 /**
- * Conversion of movements in another currency to the base currency, at ingest (domain.md).
+ * Conversion of movements in another currency to the base currency, at ingest (docs/api.md "Exchange rates").
  *
  * A rate is kept as an exact integer: base-currency units per foreign unit × 1e10
  * (`RATE_SCALE`). Converting a figure multiplies its integer (unit price/cost in 1e-6, amount

@@ -1,5 +1,5 @@
 /**
- * `POST /movements` (under API_PREFIX) — the write path (design §4). The whole request is
+ * `POST /movements` (under API_PREFIX) — the write path (docs/architecture.md "The write path"). The whole request is
  * validated before anything is applied; a JSON array is applied as one atomic batch, an NDJSON
  * body in atomic chunks of MAX_JSON_BATCH.
  *

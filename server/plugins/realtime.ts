@@ -1,11 +1,11 @@
 /**
- * Socket.IO gateway (design §4 Realtime). Each process serves its own sockets: every process
+ * Socket.IO gateway (docs/architecture.md "Realtime"). Each process serves its own sockets: every process
  * receives every change notice through Redis pub/sub, recomputes the rooms the notice can move
  * once and emits with `io.local`. The Redis adapter joins the processes into one Socket.IO
  * cluster for broadcasts that must reach every client (screen notices, wall commands), without
  * doubling updates.
  *
- * What one client can make a process hold is bounded (design §6): connections per client,
+ * What one client can make a process hold is bounded: connections per client,
  * distinct live queries per connection, per client and per process; a query someone already
  * subscribes costs nothing more and is always joinable. Handshakes from foreign web origins are
  * refused. Sockets take turns: one message per socket and ten handshakes per turn of the event

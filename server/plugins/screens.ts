@@ -1,5 +1,5 @@
 /**
- * Screens (design §4 "Screens"): layouts stored in Redis, versioned with optimistic concurrency
+ * Screens (docs/api.md "Screens"): layouts stored in Redis, versioned with optimistic concurrency
  * decided atomically by a Lua script, validated against protocol/screen.ts and every widget's
  * manifest, and announced to every socket of every process (`screenChanged`, through the
  * Socket.IO Redis adapter). The templates are served as they are, and stored as screens once

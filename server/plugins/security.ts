@@ -1,5 +1,5 @@
 /**
- * Browser protections (design §6; docs/operations.md "Headers and origins"):
+ * Browser protections (docs/operations.md "Headers and origins"):
  * - security headers on every response, API and screen alike, through @fastify/helmet: a CSP
  *   without inline script, framing refused (`frame-ancestors 'none'`, `X-Frame-Options: DENY`)
  *   except for `/embed`, which the cockpit's own pages and COCKPIT_EMBED_ORIGINS may frame;

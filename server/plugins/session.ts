@@ -1,5 +1,5 @@
 /**
- * Editor sign-in (design §6: keys never sit in localStorage). The administrator types the admin
+ * Editor sign-in (docs/operations.md "Sign-in and throttling": keys never sit in localStorage). The administrator types the admin
  * key once; `POST /api/v1/session` checks it and answers with an HttpOnly, SameSite=Strict
  * session cookie — which page scripts cannot read — and a CSRF token, which the editor keeps in
  * memory and sends as `X-Cockpit-CSRF`. A cookie-borne request acts as admin only with that

@@ -1,6 +1,6 @@
 /**
- * `POST /tokens` (admin, under API_PREFIX): mints signed viewer and embed tokens (design §2.3,
- * §6). The request is checked in full before anything is signed: an embed token's widget must be
+ * `POST /tokens` (admin, under API_PREFIX): mints signed viewer and embed tokens (docs/api.md "Tokens",
+ * docs/embedding.md). The request is checked in full before anything is signed: an embed token's widget must be
  * valid, and each query it derives must still be answerable once the scope filter is merged — a
  * token that could never show anything is refused here rather than discovered on the intranet
  * page.

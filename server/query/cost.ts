@@ -1,5 +1,5 @@
 /**
- * What a query costs, known from the request alone (design §6 "every request's cost … is computed
+ * What a query costs, known from the request alone (docs/operations.md "Query cost": "every request's cost … is computed
  * from the request alone and refused with a 4xx before work starts"): arithmetic on the period's
  * ends, its interval, the counters of the metric and the members of the filter — never by
  * building the buckets, which is what a hostile period would make expensive. docs/api.md

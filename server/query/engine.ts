@@ -1,5 +1,5 @@
 /**
- * The query engine: one query object (design §3) → one result, read from counters with
+ * The query engine: one query object (docs/api.md "POST /api/v1/query") → one result, read from counters with
  * pipelined round trips. Cost depends on the number of buckets the period tiles into (months,
  * days, hours, minutes), never on the number of movements behind them; it is estimated from the
  * request and bounded before anything is read, and a query runs under a time limit

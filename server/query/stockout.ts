@@ -4,7 +4,7 @@ import { CockpitError } from '../errors.ts'
 import { named, normalizeFilter } from './shared.ts'
 import type { QueryContext, QueryFigures } from './shared.ts'
 
-/** A pair counts as active for the stock-out rate when it moved within this many days (domain.md). */
+/** A pair counts as active for the stock-out rate when it moved within this many days (docs/metrics.md, `stock.stockoutRate`). */
 const ACTIVE_DAYS = 90
 
 /** share of active sku × warehouse pairs (moved in the last 90 days) with nothing on hand */

@@ -1,6 +1,6 @@
 /**
  * Who a socket's client is, and what each client holds: open sockets and distinct live
- * queries (design §6: live queries are bounded per token and per server).
+ * queries (docs/operations.md "Live queries and sockets": bounded per client and per server).
  *
  * A client is the signed token it presented together with its address, or its address alone:
  * - anonymous readers, the static viewer token and the keys are keyed by address only: a

@@ -1,5 +1,5 @@
 /**
- * Transfers by route (domain.md "transfer.qty by (from, to)"): groups keyed `FROM→TO` that a
+ * Transfers by route (docs/metrics.md, `transfer.qty` by route): groups keyed `FROM→TO` that a
  * sankey widget splits back into source and destination; other metrics refuse the route
  * dimension. The figures over fixed dates are in tests/fixtures/transfer-routes.json.
  */

@@ -25,7 +25,7 @@ export const DIMENSION_TITLES: Readonly<Record<Dimension, Text>> = {
   route: { 'zh-CN': '调拨路线', en: 'Route' },
 }
 
-/** What each movement type is called on a screen (domain.md "movement types"). */
+/** What each movement type is called on a screen (docs/api.md "Movement"). */
 export const MOVEMENT_TYPE_TITLES: Readonly<Record<MovementType, Text>> = {
   purchase_order: { 'zh-CN': '采购订单', en: 'Purchase order' },
   purchase_receipt: { 'zh-CN': '采购入库', en: 'Receipt' },

@@ -12,7 +12,7 @@ export interface UseChartOptions {
    * re-creation a pixel-ratio change needs, so widgets bind here rather than on `chart.value`
    */
   on?: Record<string, ChartEventHandler>
-  /** @default "canvas" (prefer "svg" for many small charts, design §6) */
+  /** @default "canvas" (prefer "svg" for many small charts) */
   renderer?: 'canvas' | 'svg'
 }
 

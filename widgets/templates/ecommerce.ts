@@ -1,5 +1,5 @@
 /**
- * E-commerce template (design §1): orders from many platforms, courier shipping, supplier-direct
+ * E-commerce template (mock-feeds/README.md "How big each business is"): orders from many platforms, courier shipping, supplier-direct
  * and platform receipts, virtual stock kept in sync. What hurts is many platforms and order
  * tracking: so orders by platform, shipped vs ordered, on-time shipment, the live activity feed,
  * money in and out through the day and items about to sell out.

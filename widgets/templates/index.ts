@@ -1,4 +1,4 @@
-/** The ready template screens, one per business kind of design §1. Adding one: its file and one line here. */
+/** The ready template screens, one per business kind the simulators model (mock-feeds/README.md). Adding one: its file and one line here. */
 import type { ScreenDefinition } from '../../protocol/screen.ts'
 import { ecommerceTemplate } from './ecommerce.ts'
 import { manufacturingTemplate } from './manufacturing.ts'

@@ -1,5 +1,5 @@
 /**
- * Manufacturing template (design §1): raw-material purchasing and production receipts, customer
+ * Manufacturing template (mock-feeds/README.md "How big each business is"): raw-material purchasing and production receipts, customer
  * orders shipped in parts, many warehouses. What hurts is production against stock: so the
  * purchase pipeline and supplier punctuality, ordered vs shipped units, backlogs, key materials
  * across warehouses and how long stock sits.

@@ -1,5 +1,5 @@
 /**
- * Retail-chain template (design §1): POS sales across channels, store receipts, fast turnover,
+ * Retail-chain template (mock-feeds/README.md "How big each business is"): POS sales across channels, store receipts, fast turnover,
  * frequent transfers between the distribution centres and the stores, real-time low-stock alerts.
  * A screen is data (protocol/screen.ts), so templates are stored, edited and exchanged like any screen.
  */

@@ -1,4 +1,4 @@
--- Applies one folded batch of movements atomically (design §3: one script per batch).
+-- Applies one folded batch of movements atomically (docs/architecture.md "The write path": one script per batch).
 --
 -- Contract with the encoder (server/aggregate/fold.ts, called by server/plugins/aggregate.ts),
 -- typed in server/redis/apply-batch.ts. Each list below, headed by a name in parentheses, mirrors
