@@ -131,7 +131,7 @@ export const retailTemplate: ScreenDefinition = {
       id: 'category-margin',
       widget: 'margin-by-category',
       options: { groupBy: 'category', window: 'today', top: 8, title: '今日品类毛利率' },
-      titles: { en: 'Gross margin by category today' },
+      titles: { en: 'Margin by category today' },
       x: 6,
       y: 7,
       w: 3,
