@@ -15,6 +15,7 @@ export function metricTitle(metric: MetricName, locale: Locale | undefined): str
   return METRICS[metric].title[locale ?? 'zh-CN']
 }
 
+/** What each dimension is called: the one table of these names, for widgets and the screen (tablet drills, editor forms). */
 export const DIMENSION_TITLES: Readonly<Record<Dimension, Text>> = {
   sku: { 'zh-CN': '商品', en: 'SKU' },
   category: { 'zh-CN': '品类', en: 'Category' },
