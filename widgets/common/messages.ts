@@ -169,6 +169,50 @@ export const MESSAGES = {
   'embed.unauthorized': { 'zh-CN': '访问令牌无效', en: 'The access token is not valid' },
   'embed.refused': { 'zh-CN': '服务器拒绝了请求', en: 'The server refused the request' },
   'embed.network': { 'zh-CN': '无法连接服务器：{reason}', en: 'Cannot reach the server: {reason}' },
+
+  // -- widget chrome (a widget's title and option labels stay in its manifest) ----------------------
+  'widget.noData': { 'zh-CN': '暂无数据', en: 'No data yet' },
+  'widget.other': { 'zh-CN': '其他', en: 'Other' },
+  'widget.total': { 'zh-CN': '合计', en: 'Total' },
+  'widget.vsPrevious': { 'zh-CN': '较上期', en: 'vs previous period' },
+  'widget.vsYesterday': { 'zh-CN': '较昨日同期', en: 'vs same time yesterday' },
+  'widget.unspecified': { 'zh-CN': '未指定', en: 'Unspecified' },
+  // cash-flow
+  'cashFlow.in': { 'zh-CN': '收款', en: 'In' },
+  'cashFlow.out': { 'zh-CN': '付款', en: 'Out' },
+  'cashFlow.net': { 'zh-CN': '净额', en: 'Net' },
+  // stock-alerts
+  'stockAlerts.summary': { 'zh-CN': '个 SKU × 仓库低于安全库存', en: 'SKU × warehouse pairs below safety stock' },
+  'stockAlerts.sku': { 'zh-CN': '商品', en: 'Item' },
+  'stockAlerts.stock': { 'zh-CN': '库存 / 安全', en: 'On hand / safety' },
+  'stockAlerts.empty': { 'zh-CN': '库存充足，暂无预警', en: 'All stock above safety levels' },
+  'stockAlerts.loading': { 'zh-CN': '等待数据…', en: 'Waiting for data…' },
+  // purchase-pipeline
+  'pipeline.ordered': { 'zh-CN': '采购下单', en: 'Ordered' },
+  'pipeline.received': { 'zh-CN': '到货入库', en: 'Received' },
+  'pipeline.paid': { 'zh-CN': '付款', en: 'Paid' },
+  'pipeline.ofOrdered': { 'zh-CN': '占下单', en: 'of ordered' },
+  // margin-by-category
+  'margin.overall': { 'zh-CN': '整体', en: 'Overall' },
+  'margin.revenue': { 'zh-CN': '销售收入', en: 'Revenue' },
+  'margin.margin': { 'zh-CN': '毛利率', en: 'Margin' },
+  // supplier-scorecard
+  'scorecard.supplier': { 'zh-CN': '供应商', en: 'Supplier' },
+  'scorecard.receipts': { 'zh-CN': '入库额', en: 'Receipts' },
+  'scorecard.onTime': { 'zh-CN': '准时率', en: 'On time' },
+  'scorecard.returns': { 'zh-CN': '退货率', en: 'Returns' },
+  // kpi-card
+  'kpi.now': { 'zh-CN': '实时数', en: 'live figure' },
+  // movement-ticker
+  'ticker.quiet': { 'zh-CN': '暂无业务发生', en: 'No movements yet' },
+  'ticker.cancelled': { 'zh-CN': '已冲销', en: 'reversed' },
+  'ticker.matched': { 'zh-CN': '相符', en: 'matched' },
+  'ticker.gain': { 'zh-CN': '盘盈', en: 'gain' },
+  'ticker.loss': { 'zh-CN': '盘亏', en: 'loss' },
+  // transfer-flow
+  'transfer.unavailable': { 'zh-CN': '暂无调拨路线数据', en: 'No transfer routes' },
+  'transfer.unavailableHint': { 'zh-CN': '服务器尚未提供调拨路线（route）维度', en: 'This server does not report transfer routes yet' },
+  'transfer.none': { 'zh-CN': '本期暂无调拨', en: 'No transfers in this period' },
 } as const satisfies Record<string, Phrase>
 
 export type MessageKey = keyof typeof MESSAGES
