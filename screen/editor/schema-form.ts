@@ -4,7 +4,10 @@
  * enums → multi-select. Anything else is edited as JSON. Pure: the form component renders these.
  */
 import { DIMENSIONS, INTERVALS, METRICS } from '../../protocol/metrics.ts'
+import type { Dimension, Interval } from '../../protocol/metrics.ts'
 import type { Locale, Titles } from '../../widgets/define-widget.ts'
+import { DIMENSION_TITLES } from '../../widgets/common/i18n.ts'
+import { message } from '../../widgets/common/messages.ts'
 import { optionLabel } from '../../widgets/common/option-labels.ts'
 
 type Json = Record<string, unknown>
@@ -39,19 +42,6 @@ export interface FormField {
   codes?: 'sku' | 'category' | 'warehouse' | 'partner' | 'region' | 'channel'
 }
 
-const VALUE_LABELS: Record<string, Record<Locale, string>> = {
-  sku: { 'zh-CN': '商品', en: 'SKU' },
-  category: { 'zh-CN': '品类', en: 'Category' },
-  warehouse: { 'zh-CN': '仓库', en: 'Warehouse' },
-  partner: { 'zh-CN': '往来单位', en: 'Partner' },
-  region: { 'zh-CN': '区域', en: 'Region' },
-  channel: { 'zh-CN': '渠道', en: 'Channel' },
-  minute: { 'zh-CN': '分钟', en: 'Minute' },
-  hour: { 'zh-CN': '小时', en: 'Hour' },
-  day: { 'zh-CN': '天', en: 'Day' },
-  month: { 'zh-CN': '月', en: 'Month' },
-}
-
 /** Option names that hold lists of master-data codes. */
 const CODE_LISTS: Record<string, FormField['codes']> = {
   skus: 'sku',
@@ -76,7 +66,8 @@ function enumValues(schema: Json): (string | number | boolean)[] | undefined {
 export function valueLabel(value: string | number | boolean, locale: Locale): string {
   const key = String(value)
   if (Object.hasOwn(METRICS, key)) return METRICS[key as keyof typeof METRICS].title[locale]
-  if ((DIMENSIONS as readonly string[]).includes(key) || (INTERVALS as readonly string[]).includes(key)) return VALUE_LABELS[key]![locale]
+  if ((DIMENSIONS as readonly string[]).includes(key)) return DIMENSION_TITLES[key as Dimension][locale]
+  if ((INTERVALS as readonly string[]).includes(key)) return message(locale, `interval.${key as Interval}`)
   return key
 }
 

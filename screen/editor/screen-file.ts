@@ -8,18 +8,18 @@ import { ScreenDefinition } from '../../protocol/screen.ts'
 import type { WidgetInstance } from '../../protocol/screen.ts'
 import { isWidgetId, manifestOf } from '../../widgets/manifests.ts'
 import type { Locale } from '../../widgets/define-widget.ts'
+import { message } from '../../widgets/common/messages.ts'
 import { optionErrors, problems } from './validate.ts'
 
 /** instance id → field → message (`''` for the instance itself) */
 export type InstanceErrors = Record<string, Record<string, string>>
 
 export function instanceErrors(instance: WidgetInstance, screen: Pick<ScreenDefinition, 'grid'>, locale: Locale): Record<string, string> {
-  const zh = locale === 'zh-CN'
-  if (!isWidgetId(instance.widget)) return { '': zh ? `未知的组件类型 ${instance.widget}` : `unknown widget type ${instance.widget}` }
+  if (!isWidgetId(instance.widget)) return { '': message(locale, 'check.unknownWidget', { widget: instance.widget }) }
   const manifest = manifestOf(instance.widget)
   const errors = optionErrors(manifest.options, instance.options, locale)
   if (instance.x + instance.w > screen.grid.columns || instance.y + instance.h > screen.grid.rows) {
-    errors[''] ??= zh ? '超出了屏幕网格' : 'lies outside the screen grid'
+    errors[''] ??= message(locale, 'check.outsideGrid')
   }
   return errors
 }
@@ -29,7 +29,7 @@ export function screenErrors(screen: ScreenDefinition, locale: Locale): Instance
   const seen = new Set<string>()
   for (const w of screen.widgets) {
     const errors = instanceErrors(w, screen, locale)
-    if (seen.has(w.id)) errors[''] ??= locale === 'zh-CN' ? `组件 id ${w.id} 重复` : `duplicate widget id ${w.id}`
+    if (seen.has(w.id)) errors[''] ??= message(locale, 'check.duplicateId', { id: w.id })
     seen.add(w.id)
     if (Object.keys(errors).length) out[w.id] = errors
   }
@@ -51,7 +51,7 @@ export function parseScreenFile(text: string, locale: Locale): ParsedScreen {
   try {
     raw = JSON.parse(text)
   } catch (err) {
-    return { ok: false, problems: [`${locale === 'zh-CN' ? '不是有效的 JSON' : 'not valid JSON'}: ${(err as Error).message}`] }
+    return { ok: false, problems: [`${message(locale, 'check.notJson')}: ${(err as Error).message}`] }
   }
   if (raw && typeof raw === 'object' && !Array.isArray(raw)) {
     const { version: _v, updatedAt: _u, ...rest } = raw as Record<string, unknown>

@@ -6,6 +6,7 @@
 import { Compile } from 'typebox/compile'
 import type { TSchema } from 'typebox'
 import type { Locale } from '../../widgets/define-widget.ts'
+import { message } from '../../widgets/common/messages.ts'
 
 interface SchemaError {
   keyword: string
@@ -24,37 +25,36 @@ function validator(schema: TSchema): Validator {
   return v
 }
 
-function message(e: SchemaError, locale: Locale): string {
-  const p = e.params
-  const zh = locale === 'zh-CN'
+function describe(e: SchemaError, locale: Locale): string {
+  const limit = { limit: String(e.params.limit) }
   switch (e.keyword) {
     case 'required':
-      return zh ? '必填' : 'required'
+      return message(locale, 'check.required')
     case 'minimum':
-      return zh ? `不能小于 ${p.limit}` : `must be ≥ ${p.limit}`
+      return message(locale, 'check.minimum', limit)
     case 'maximum':
-      return zh ? `不能大于 ${p.limit}` : `must be ≤ ${p.limit}`
+      return message(locale, 'check.maximum', limit)
     case 'exclusiveMinimum':
-      return zh ? `必须大于 ${p.limit}` : `must be > ${p.limit}`
+      return message(locale, 'check.exclusiveMinimum', limit)
     case 'exclusiveMaximum':
-      return zh ? `必须小于 ${p.limit}` : `must be < ${p.limit}`
+      return message(locale, 'check.exclusiveMaximum', limit)
     case 'minLength':
-      return zh ? `至少 ${p.limit} 个字符` : `at least ${p.limit} characters`
+      return message(locale, 'check.minLength', limit)
     case 'maxLength':
-      return zh ? `最多 ${p.limit} 个字符` : `at most ${p.limit} characters`
+      return message(locale, 'check.maxLength', limit)
     case 'minItems':
-      return zh ? `至少选择 ${p.limit} 项` : `choose at least ${p.limit}`
+      return message(locale, 'check.minItems', limit)
     case 'maxItems':
-      return zh ? `最多选择 ${p.limit} 项` : `choose at most ${p.limit}`
+      return message(locale, 'check.maxItems', limit)
     case 'pattern':
-      return zh ? '格式不正确' : 'not in the expected format'
+      return message(locale, 'check.pattern')
     case 'enum':
     case 'const':
-      return zh ? '不是可选的值' : 'not one of the allowed values'
+      return message(locale, 'check.enum')
     case 'type':
-      return zh ? `类型应为 ${p.type}` : `must be a ${p.type}`
+      return message(locale, 'check.type', { type: String(e.params.type) })
     case 'additionalProperties':
-      return zh ? '未知的选项' : 'unknown option'
+      return message(locale, 'check.unknownOption')
     default:
       return e.message
   }
@@ -69,7 +69,7 @@ export function optionErrors(schema: TSchema, options: unknown, locale: Locale):
     let field = e.instancePath.split('/')[1] ?? ''
     if (e.keyword === 'required' && Array.isArray(e.params.requiredProperties)) field = String(e.params.requiredProperties[0] ?? field)
     else if (e.keyword === 'additionalProperties' && Array.isArray(e.params.additionalProperties)) field = String(e.params.additionalProperties[0] ?? field)
-    errors[field] ??= message(e, locale)
+    errors[field] ??= describe(e, locale)
   }
   return errors
 }
@@ -83,5 +83,5 @@ export function matches(schema: TSchema, value: unknown): boolean {
 export function problems(schema: TSchema, value: unknown, locale: Locale): string[] {
   const v = validator(schema)
   if (v.Check(value)) return []
-  return v.Errors(value).map((e) => `${e.instancePath || '/'}: ${message(e, locale)}`)
+  return v.Errors(value).map((e) => `${e.instancePath || '/'}: ${describe(e, locale)}`)
 }

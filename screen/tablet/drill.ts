@@ -3,9 +3,12 @@
  * period; a warehouse → its stock alerts; any other member → its headline figures. Each view is a
  * few widget instances plus the filter that locks them to the member, rendered by WidgetHost.
  */
+import { MOVEMENT_DIMENSIONS } from '../../protocol/metrics.ts'
 import type { Query } from '../../protocol/query.ts'
 import type { WidgetInstance } from '../../protocol/screen.ts'
 import type { Locale, WidgetDrill } from '../../widgets/define-widget.ts'
+import { DIMENSION_TITLES } from '../../widgets/common/i18n.ts'
+import { message } from '../../widgets/common/messages.ts'
 
 export interface DrillPanel {
   instance: WidgetInstance
@@ -20,14 +23,8 @@ export interface DrillPlan {
   panels: DrillPanel[]
 }
 
-const DIMENSION_NAMES: Record<WidgetDrill['dimension'], Record<Locale, string>> = {
-  sku: { 'zh-CN': '商品', en: 'SKU' },
-  category: { 'zh-CN': '品类', en: 'Category' },
-  warehouse: { 'zh-CN': '仓库', en: 'Warehouse' },
-  partner: { 'zh-CN': '往来单位', en: 'Partner' },
-  region: { 'zh-CN': '区域', en: 'Region' },
-  channel: { 'zh-CN': '渠道', en: 'Channel' },
-}
+/** the dimensions a member can be drilled into (all but transfer routes) */
+const DRILL_DIMENSIONS: readonly WidgetDrill['dimension'][] = MOVEMENT_DIMENSIONS
 
 const kpi = (id: string, metric: string, title: string): DrillPanel => ({
   instance: { id, widget: 'kpi-card', options: { metric, window: 'today', compare: true, title }, x: 0, y: 0, w: 1, h: 1 },
@@ -36,15 +33,14 @@ const kpi = (id: string, metric: string, title: string): DrillPanel => ({
 })
 
 export function drillPlan(drill: WidgetDrill, locale: Locale): DrillPlan {
-  const zh = locale === 'zh-CN'
   // the member's name in the tablet's language (English when the drill carries one), else its code
   const name = (locale === 'en' ? drill.labelEn || drill.label : drill.label) || drill.key
-  const title = `${DIMENSION_NAMES[drill.dimension][locale]} · ${name}`
+  const title = `${DIMENSION_TITLES[drill.dimension][locale]} · ${name}`
   const filter = { [drill.dimension]: drill.key } as NonNullable<Query['filter']>
   const figures = [
-    kpi('drill-revenue', 'sales.revenue', zh ? '销售收入' : 'Revenue'),
-    kpi('drill-profit', 'sales.grossProfit', zh ? '毛利' : 'Gross profit'),
-    kpi('drill-qty', 'sales.qty', zh ? '销售数量' : 'Units sold'),
+    kpi('drill-revenue', 'sales.revenue', message(locale, 'drill.revenue')),
+    kpi('drill-profit', 'sales.grossProfit', message(locale, 'drill.grossProfit')),
+    kpi('drill-qty', 'sales.qty', message(locale, 'drill.qty')),
   ]
   if (drill.dimension === 'warehouse') {
     return {
@@ -56,7 +52,7 @@ export function drillPlan(drill: WidgetDrill, locale: Locale): DrillPlan {
           instance: {
             id: 'drill-alerts',
             widget: 'stock-alerts',
-            options: { limit: 100, scrollSeconds: 60, title: zh ? `${name} 库存预警` : `Stock alerts · ${name}` },
+            options: { limit: 100, scrollSeconds: 60, title: message(locale, 'drill.stockAlerts', { name }) },
             x: 0,
             y: 0,
             w: 1,
@@ -78,7 +74,7 @@ export function drillPlan(drill: WidgetDrill, locale: Locale): DrillPlan {
           instance: {
             id: 'drill-skus',
             widget: 'ranking-bar',
-            options: { metric: 'sales.revenue', groupBy: 'sku', top: 20, window: 'today', title: zh ? `${name} 商品销售额排行` : `SKUs of ${name} by revenue` },
+            options: { metric: 'sales.revenue', groupBy: 'sku', top: 20, window: 'today', title: message(locale, 'drill.skusByRevenue', { name }) },
             x: 0,
             y: 0,
             w: 1,
@@ -97,7 +93,7 @@ export function drillPlan(drill: WidgetDrill, locale: Locale): DrillPlan {
 export function drillFromQuery(query: Record<string, unknown>): WidgetDrill | undefined {
   const dimension = query.drill
   const key = query.key
-  if (typeof dimension !== 'string' || typeof key !== 'string' || !key || !Object.hasOwn(DIMENSION_NAMES, dimension)) return undefined
+  if (typeof dimension !== 'string' || typeof key !== 'string' || !key || !(DRILL_DIMENSIONS as readonly string[]).includes(dimension)) return undefined
   const text = (v: unknown) => (typeof v === 'string' && v ? v : undefined)
   const label = text(query.label)
   const labelEn = text(query.labelEn)

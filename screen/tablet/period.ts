@@ -13,14 +13,6 @@ export type Period = { window: string } | { from: string; to: string }
 export const PERIOD_PRESETS = ['today', 'P7D', 'P30D', 'thisMonth'] as const
 export type PeriodPreset = (typeof PERIOD_PRESETS)[number]
 
-export const PRESET_LABELS: Record<PeriodPreset | 'custom', { 'zh-CN': string; en: string }> = {
-  today: { 'zh-CN': '今日', en: 'Today' },
-  P7D: { 'zh-CN': '近 7 天', en: '7 days' },
-  P30D: { 'zh-CN': '近 30 天', en: '30 days' },
-  thisMonth: { 'zh-CN': '本月', en: 'This month' },
-  custom: { 'zh-CN': '自定义', en: 'Custom' },
-}
-
 const DATE = /^(\d{4})-(\d{2})-(\d{2})$/
 
 /** `+08:00` for an instant in an IANA time zone (RFC 3339 offset). */

@@ -3,7 +3,7 @@ import { advance, dwellMs, parsePlaylist, preloadAt, showScreen, startCarousel, 
 import { deriveQueries, freshnessBudget, windowLength } from '../../screen/composables/widgetQueries.ts'
 import { effectivePixelRatio } from '../../widgets/common/pixelRatio.ts'
 import { gridBoxes } from '../../screen/composables/gridLayout.ts'
-import { message } from '../../screen/stores/locale.ts'
+import { message } from '../../widgets/common/messages.ts'
 import type { Query } from '../../protocol/query.ts'
 
 describe('carousel', () => {

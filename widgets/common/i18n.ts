@@ -1,9 +1,13 @@
-/** Chrome strings of the widgets in both languages, picked by the `locale` prop. */
+/**
+ * Names keyed by protocol values in both languages (dimensions, movement types, members), picked by
+ * the `locale` prop. Phrases are in the catalogue, ./messages.ts.
+ */
 import type { Dimension, MetricName } from '../../protocol/metrics.ts'
 import { METRICS } from '../../protocol/metrics.ts'
 import type { MovementType } from '../../protocol/movement.ts'
 import type { GroupResult } from '../../protocol/query.ts'
 import type { Locale, WidgetDrill } from '../define-widget.ts'
+import { message } from './messages.ts'
 
 export type Text = Readonly<Record<Locale, string>>
 
@@ -15,6 +19,7 @@ export function metricTitle(metric: MetricName, locale: Locale | undefined): str
   return METRICS[metric].title[locale ?? 'zh-CN']
 }
 
+/** What each dimension is called: the one table of these names, for widgets and the screen (tablet drills, editor forms). */
 export const DIMENSION_TITLES: Readonly<Record<Dimension, Text>> = {
   sku: { 'zh-CN': '商品', en: 'SKU' },
   category: { 'zh-CN': '品类', en: 'Category' },
@@ -40,8 +45,6 @@ export const MOVEMENT_TYPE_TITLES: Readonly<Record<MovementType, Text>> = {
   cancel: { 'zh-CN': '冲销', en: 'Reversal' },
 }
 
-const UNSPECIFIED: Text = { 'zh-CN': '未指定', en: 'Unspecified' }
-
 /** A member as results name it: its code and master-data names (`label` zh-CN, `labelEn` English). */
 export type Member = Pick<GroupResult, 'key' | 'label' | 'labelEn'>
 
@@ -54,22 +57,13 @@ export function localLabel(names: { label?: string | undefined; labelEn?: string
 export function memberName(group: Member, locale: Locale | undefined): string {
   const name = localLabel(group, locale)
   if (name) return name
-  return group.key === '-' ? t(locale, UNSPECIFIED) : group.key
+  return group.key === '-' ? message(locale ?? 'zh-CN', 'widget.unspecified') : group.key
 }
 
 /** The drill event of a tapped member: its code and, when known, both of its names (the tablet titles its view in its locale). */
 export function memberDrill(dimension: WidgetDrill['dimension'], member: Member): WidgetDrill {
   return { dimension, key: member.key, ...(member.label ? { label: member.label } : {}), ...(member.labelEn ? { labelEn: member.labelEn } : {}) }
 }
-
-/** Strings several widgets show. */
-export const COMMON = {
-  noData: { 'zh-CN': '暂无数据', en: 'No data yet' },
-  other: { 'zh-CN': '其他', en: 'Other' },
-  total: { 'zh-CN': '合计', en: 'Total' },
-  vsPrevious: { 'zh-CN': '较上期', en: 'vs previous period' },
-  vsYesterday: { 'zh-CN': '较昨日同期', en: 'vs same time yesterday' },
-} as const satisfies Record<string, Text>
 
 /** A rolling window in words: "今日" / "today", "近7天" / "last 7 days", "近2小时" / "last 2 h". */
 export function windowLabel(window: string, locale: Locale | undefined): string {
@@ -87,5 +81,5 @@ export function windowLabel(window: string, locale: Locale | undefined): string 
 
 /** "vs same time yesterday" for `today`, else "vs previous period". */
 export function compareLabel(window: string | undefined, locale: Locale | undefined): string {
-  return t(locale, window === 'today' ? COMMON.vsYesterday : COMMON.vsPrevious)
+  return message(locale ?? 'zh-CN', window === 'today' ? 'widget.vsYesterday' : 'widget.vsPrevious')
 }

@@ -3,6 +3,7 @@
  * own options are labelled in its manifest (`labels`), which wins over these.
  */
 import type { Locale, Titles } from '../define-widget.ts'
+import { DIMENSION_TITLES } from './i18n.ts'
 
 export const OPTION_LABELS: Readonly<Record<string, Titles>> = {
   metric: { 'zh-CN': '指标', en: 'Metric' },
@@ -14,7 +15,7 @@ export const OPTION_LABELS: Readonly<Record<string, Titles>> = {
   groupBy: { 'zh-CN': '分组维度', en: 'Group by' },
   top: { 'zh-CN': '显示前 N 名', en: 'Top N' },
   limit: { 'zh-CN': '最多行数', en: 'Rows' },
-  warehouse: { 'zh-CN': '仓库', en: 'Warehouse' },
+  warehouse: DIMENSION_TITLES.warehouse,
   warehouses: { 'zh-CN': '仓库（代码）', en: 'Warehouses (codes)' },
   categories: { 'zh-CN': '品类（代码）', en: 'Categories (codes)' },
   skus: { 'zh-CN': '商品（代码）', en: 'SKUs (codes)' },
