@@ -40,7 +40,11 @@ describe.each(TEMPLATES.map((t) => [t.id, t] as const))('the %s template', (id, 
       (s) =>
         [...document.querySelectorAll(`${s} [data-instance]`)].map((w) => {
           const h2 = w.querySelector('.widget-title h2') as HTMLElement
-          return { instance: w.getAttribute('data-instance'), text: h2.textContent ?? '', cut: h2.scrollWidth > h2.clientWidth, font: parseFloat(getComputedStyle(h2).fontSize) }
+          // the text's own (fractional) width against its box: scrollWidth rounds, and a text 0.1 px too wide is cut too
+          const text = document.createRange()
+          text.selectNodeContents(h2)
+          const cut = text.getBoundingClientRect().width > h2.getBoundingClientRect().width + 0.01
+          return { instance: w.getAttribute('data-instance'), text: h2.textContent ?? '', cut, font: parseFloat(getComputedStyle(h2).fontSize) }
         }),
       scope,
     )
