@@ -21,9 +21,9 @@ export type Theme = (typeof THEMES)[number]
 /** Most widgets one screen may hold. */
 export const MAX_WIDGETS = 60
 
-/** Languages a screen is shown in (the screen app's locales). */
-export const TITLE_LOCALES = ['zh-CN', 'en'] as const
-export type TitleLocale = (typeof TITLE_LOCALES)[number]
+/** Languages the cockpit speaks: a screen's titles, the screen app and its widgets. */
+export const LOCALES = ['zh-CN', 'en'] as const
+export type Locale = (typeof LOCALES)[number]
 
 /**
  * A title per language (protocol v1, added without a version change: optional, and a screen
@@ -41,9 +41,9 @@ export const LocalizedTitles = Type.Object(
 export type LocalizedTitles = Static<typeof LocalizedTitles>
 
 /** The title to show in a language: that language's own text, else the plain one. */
-export function titleFor(titles: LocalizedTitles | undefined, locale: TitleLocale, plain: string): string
-export function titleFor(titles: LocalizedTitles | undefined, locale: TitleLocale, plain?: string): string | undefined
-export function titleFor(titles: LocalizedTitles | undefined, locale: TitleLocale, plain?: string): string | undefined {
+export function titleFor(titles: LocalizedTitles | undefined, locale: Locale, plain: string): string
+export function titleFor(titles: LocalizedTitles | undefined, locale: Locale, plain?: string): string | undefined
+export function titleFor(titles: LocalizedTitles | undefined, locale: Locale, plain?: string): string | undefined {
   return titles?.[locale] ?? plain
 }
 

@@ -8,7 +8,8 @@
 import type { Static, TSchema } from 'typebox'
 import type { Query, QueryResult } from '../protocol/query.ts'
 
-export type Locale = 'zh-CN' | 'en'
+import type { Locale } from '../protocol/screen.ts'
+export type { Locale }
 export type Titles = Readonly<Record<Locale, string>>
 
 /** Groups of the editor's palette, in the order it shows them. */

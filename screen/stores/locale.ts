@@ -6,11 +6,12 @@
  */
 import { defineStore } from 'pinia'
 import { computed, ref } from 'vue'
-import type { Locale } from '../../widgets/common/format.ts'
+import { LOCALES } from '../../protocol/screen.ts'
+import type { Locale } from '../../protocol/screen.ts'
 import { message } from '../../widgets/common/messages.ts'
 import type { MessageKey, MessageParams } from '../../widgets/common/messages.ts'
 
-export const LOCALES = ['zh-CN', 'en'] as const satisfies readonly Locale[]
+export { LOCALES }
 const STORAGE_KEY = 'cockpit.locale'
 
 export function isLocale(value: unknown): value is Locale {

@@ -4,7 +4,8 @@
  */
 import type { Unit } from '../../protocol/metrics.ts'
 
-export type Locale = 'zh-CN' | 'en'
+import type { Locale } from '../../protocol/screen.ts'
+export type { Locale }
 
 const SYMBOLS: Record<string, string> = { CNY: '¥', USD: '$', EUR: '€', HKD: 'HK$', JPY: '¥', GBP: '£', TWD: 'NT$', SGD: 'S$', KRW: '₩' }
 const MINUS = '-'
