@@ -12,6 +12,7 @@ import { afterAll, beforeAll, expect, test } from 'vitest'
 import { MOVEMENT_TYPES } from '../../protocol/movement.ts'
 import { startTestServer } from '../helpers/server.ts'
 import type { TestServer } from '../helpers/server.ts'
+import { probeHealth } from '../helpers/health-probe.ts'
 
 let server: TestServer
 /**
@@ -198,18 +199,8 @@ test('any body gets a 2xx or a 4xx in time, /healthz stays fast, and a 400 appli
   await post('application/json', JSON.stringify([{ id: 'warm-1', type: 'payment_in', occurredAt: recentTime, amount: 1 }, { type: 'sales_order' }]))
   await post('application/x-ndjson', `{"id":"warm-2","type":"transfer","qty":-1}\nnot json`)
   await post('application/x-ndjson', JSON.stringify({ id: 'warm-3', type: 'payment_in', occurredAt: recentTime, amount: 1 }))
-  let probing = true
-  let slowestHealth = 0
-  const prober = (async () => {
-    while (probing) {
-      const t = performance.now()
-      const res = await fetch(`${server.url}/healthz`)
-      await res.arrayBuffer()
-      expect(res.status).toBe(200)
-      slowestHealth = Math.max(slowestHealth, performance.now() - t)
-      await new Promise((r) => setTimeout(r, 25))
-    }
-  })()
+  const probe = probeHealth(server.url, { everyMs: 25 })
+  const healthMs: number[] = []
   const statuses = new Map<number, number>()
   try {
     await fc.assert(
@@ -252,9 +243,9 @@ test('any body gets a 2xx or a 4xx in time, /healthz stays fast, and a 400 appli
       { numRuns: 250, interruptAfterTimeLimit: 25_000 },
     )
   } finally {
-    probing = false
-    await prober
+    healthMs.push(...(await probe.stop()))
   }
+  const slowestHealth = Math.max(...healthMs)
   console.info(`fuzz statuses: ${JSON.stringify(Object.fromEntries(statuses))}; slowest /healthz ${slowestHealth.toFixed(1)} ms`)
   // the fuzz reached the apply path too, not only the refusals
   expect(statuses.get(200) ?? 0).toBeGreaterThan(5)

@@ -12,6 +12,7 @@ import { MOVEMENT_TYPES } from '../../protocol/movement.ts'
 import { createCalendar } from '../../server/domain/time.ts'
 import { startTestServer } from '../helpers/server.ts'
 import type { TestServer } from '../helpers/server.ts'
+import { probeHealth, warmHealth } from '../helpers/health-probe.ts'
 
 const cal = createCalendar('Asia/Shanghai')
 const DAY = 86_400_000
@@ -147,18 +148,9 @@ const body = fc.oneof(
 describe('fuzzing POST /api/v1/query', () => {
   test('every answer is a 2xx or a 4xx within 2 s, and /healthz stays fast', async () => {
     // a load balancer's probe, one after another for the whole run, on a warm server
-    for (let i = 0; i < 3; i++) await (await fetch(`${s.url}/healthz`)).arrayBuffer()
-    let done = false
+    await warmHealth(s.url)
+    const probe = probeHealth(s.url)
     const probes: number[] = []
-    const probing = (async () => {
-      while (!done) {
-        const t = performance.now()
-        const res = await fetch(`${s.url}/healthz`)
-        await res.arrayBuffer()
-        probes.push(performance.now() - t)
-        await new Promise((r) => setTimeout(r, 20))
-      }
-    })()
     const statuses = new Map<number, number>()
     const started = performance.now()
     try {
@@ -178,8 +170,7 @@ describe('fuzzing POST /api/v1/query', () => {
         { numRuns: 1000, interruptAfterTimeLimit: 25_000 },
       )
     } finally {
-      done = true
-      await probing
+      probes.push(...(await probe.stop()))
     }
     // the run held valid queries too, not only refusals
     expect(statuses.get(200) ?? 0).toBeGreaterThan(10)

@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import type { ClientToServerEvents, ServerToClientEvents, SubscribeAck } from '../../protocol/events.ts'
 import type { Query, QueryResult } from '../../protocol/query.ts'
 import { countBuckets, createCalendar } from '../../server/domain/time.ts'
+import { warmHealth, whileProbing } from '../helpers/health-probe.ts'
 import { startTestServer } from '../helpers/server.ts'
 import type { TestServer } from '../helpers/server.ts'
 
@@ -50,36 +51,11 @@ async function ingest(url: string, key: string, movements: unknown[]) {
   expect(res.status, await res.clone().text()).toBe(200)
 }
 
-/**
- * Runs `work` while probing `/healthz` one probe after another (at least `min` probes); resolves
- * with work's result and the slowest probe in ms.
- */
-async function whileProbing<T>(url: string, work: () => Promise<T>, min = 5): Promise<{ result: T; slowestProbe: number }> {
-  // a first request pays for connecting and compiling: measure a warm server, as a load balancer sees it
-  for (let i = 0; i < 3; i++) await (await fetch(`${url}/healthz`)).arrayBuffer()
-  let done = false
-  let slowest = 0
-  let probes = 0
-  const probing = (async () => {
-    while (!done || probes < min) {
-      const t = performance.now()
-      const res = await fetch(`${url}/healthz`)
-      await res.arrayBuffer()
-      expect(res.status).toBe(200)
-      slowest = Math.max(slowest, performance.now() - t)
-      probes++
-      await new Promise((r) => setTimeout(r, 5))
-    }
-  })()
-  try {
-    const result = await work()
-    done = true
-    await probing
-    return { result, slowestProbe: slowest }
-  } finally {
-    done = true
-    await probing.catch(() => {})
-  }
+/** Runs `work` on a warm server while probing `/healthz` (at least `min` probes); work's result and the slowest probe in ms. */
+async function whileProbingWarm<T>(url: string, work: () => Promise<T>, min = 5): Promise<{ result: T; slowestProbe: number }> {
+  await warmHealth(url)
+  const { result, probes } = await whileProbing(url, work, { everyMs: 5, min })
+  return { result, slowestProbe: Math.max(...probes) }
 }
 
 function client(url: string): Client {
@@ -124,7 +100,7 @@ describe('the findings, replayed', () => {
   test('a series by minute up to year 9999 is a fast 400 naming /to; memory does not grow; /healthz keeps answering', async () => {
     const hostile = { metric: 'sales.revenue', from: iso(Date.now() - DAY), to: '9999-12-31T00:00:00Z', interval: 'minute' }
     const rssBefore = process.memoryUsage().rss
-    const { result, slowestProbe } = await whileProbing(s.url, () => Promise.all([1, 2, 3, 4, 5].map(() => query(s.url, hostile))))
+    const { result, slowestProbe } = await whileProbingWarm(s.url, () => Promise.all([1, 2, 3, 4, 5].map(() => query(s.url, hostile))))
     const rssAfter = process.memoryUsage().rss
     for (const a of result) {
       expect(a.status).toBe(400)
@@ -147,7 +123,7 @@ describe('the findings, replayed', () => {
 
   test('ten years by hour (it took 7.7 s to refuse) and two years by hour are refused at once', async () => {
     const from = iso(Date.now() - DAY)
-    const { result, slowestProbe } = await whileProbing(s.url, () =>
+    const { result, slowestProbe } = await whileProbingWarm(s.url, () =>
       Promise.all([10 * YEAR, 2 * YEAR].map((length) => query(s.url, { metric: 'sales.revenue', from, to: iso(Date.now() + length), interval: 'hour' }))),
     )
     for (const a of result) {
@@ -266,7 +242,7 @@ describe('limits from the configuration', () => {
     try {
       // allowed by this server's huge cost limit: SKUs keep day buckets, so ~47,000 whole-hash reads
       const heavy = { metric: 'sales.revenue', from: '1970-01-01T00:00:00Z', to: '2100-01-01T00:00:00Z', interval: 'month', groupBy: 'sku' }
-      const { result, slowestProbe } = await whileProbing(slow.url, () => query(slow.url, heavy))
+      const { result, slowestProbe } = await whileProbingWarm(slow.url, () => query(slow.url, heavy))
       expect(result.status).toBe(408)
       expect(result.body.error).toBe('COCKPIT_ERR_QUERY_TIMEOUT')
       expect(result.body.message).toMatch(/longer than 100 ms/)

@@ -22,6 +22,7 @@ import { SOCKET_MESSAGE_BUDGET } from '../../server/plugins/realtime.ts'
 import { startTestServer } from '../helpers/server.ts'
 import { forkFlood } from '../helpers/socket-flood.ts'
 import type { TestServer } from '../helpers/server.ts'
+import { probeHealth, warmHealth } from '../helpers/health-probe.ts'
 
 type Client = Socket<ServerToClientEvents, ClientToServerEvents>
 const SECRET = `hostile-sockets-${'x'.repeat(32)}`
@@ -229,7 +230,7 @@ describe('a flood of 500 sockets × 40 distinct subscriptions, paced like walls 
     // warm up what loads on first use (a signed token's handshake, a subscription, /healthz itself)
     const warm = await connected(socket(server, { auth: { token: tokens[0]! } }))
     expect((await subscribe(warm, { metric: 'cash.in', window: 'today' })).ok).toBe(true)
-    for (let i = 0; i < 3; i++) await (await fetch(`${server.url}/healthz`)).arrayBuffer()
+    await warmHealth(server.url)
     await closeAll(server)
 
     setFlagsFromString('--expose-gc')
@@ -246,19 +247,9 @@ describe('a flood of 500 sockets × 40 distinct subscriptions, paced like walls 
     const t0 = performance.now()
     const flood = forkFlood({ url: server.url, tokens, socketsPerToken: 10, subscriptionsPerSocket: 40, burst: 10, jitterMs: 2000 })
     // probe /healthz all along (the load runs in a child process: only the server shares this event loop)
-    const latencies: number[] = []
     let maxRooms = 0
-    let probing = true
-    const probe = (async () => {
-      while (probing) {
-        const t = performance.now()
-        const res = await fetch(`${server.url}/healthz`)
-        await res.arrayBuffer()
-        latencies.push(performance.now() - t)
-        maxRooms = Math.max(maxRooms, server.app.realtime.rooms.size)
-        await new Promise((r) => setTimeout(r, 25))
-      }
-    })()
+    const probe = probeHealth(server.url, { everyMs: 25, onProbe: () => (maxRooms = Math.max(maxRooms, server.app.realtime.rooms.size)) })
+    const latencies: number[] = []
 
     let result
     try {
@@ -266,8 +257,7 @@ describe('a flood of 500 sockets × 40 distinct subscriptions, paced like walls 
       // then they hold: the old code recomputed every windowed room every 15 s
       await new Promise((r) => setTimeout(r, 16_000))
     } finally {
-      probing = false
-      await probe
+      latencies.push(...(await probe.stop()))
     }
     const elapsedMs = performance.now() - t0
 
