@@ -94,6 +94,7 @@ export const METRICS = {
   'stock.lossQty': { kind: 'flow', unit: 'qty', title: { 'zh-CN': '盘亏数量', en: 'Stocktake losses (units)' } },
   'stock.gainValue': { kind: 'flow', unit: 'money', title: { 'zh-CN': '盘盈金额', en: 'Stocktake gains' } },
   'stock.lossValue': { kind: 'flow', unit: 'money', title: { 'zh-CN': '盘亏金额', en: 'Stocktake losses' } },
+  'stock.revaluation': { kind: 'flow', unit: 'money', title: { 'zh-CN': '存货重估', en: 'Stock revaluation' } },
   'transfer.qty': { kind: 'flow', unit: 'qty', title: { 'zh-CN': '调拨数量', en: 'Units transferred' } },
   'cash.in': { kind: 'flow', unit: 'money', title: { 'zh-CN': '收款', en: 'Cash in' } },
   'cash.out': { kind: 'flow', unit: 'money', title: { 'zh-CN': '付款', en: 'Cash out' } },

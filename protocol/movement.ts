@@ -31,11 +31,19 @@ export const MAX_NDJSON_LINE_BYTES = 64 * 1024
 /** Rejections a 400 lists at most (the first by index); `rejectedCount` counts them all. */
 export const MAX_LISTED_REJECTIONS = 100
 
-/** Upper bounds that keep every counter inside exact integer arithmetic. */
+/**
+ * Upper bounds that keep every figure inside exact integer arithmetic (docs/api.md "Limits"):
+ * a line's money (qty × price, `lineAmount`, `lineCost`, a payment's `amount`) is at most
+ * `lineAmount`, so one line is a safe integer of money units and a counter cell
+ * (±922,337,203,685,477 of the currency) holds more than 9,000 such lines; a batch that would
+ * still take a cell out of that range is refused whole.
+ */
 export const LIMITS = {
   qty: 1e9,
   price: 1e9,
-  amount: 1e12,
+  /** largest money of one line, in the currency */
+  lineAmount: 1e11,
+  amount: 1e11,
   /** decimals kept for quantities (stock unit) */
   qtyDecimals: 3,
   /** decimals kept for unit prices and costs */
@@ -52,8 +60,15 @@ const Code = (description: string) => Type.String({ minLength: 1, maxLength: MAX
 /** a movement id, `ref` or `cancels`: printable, no control characters (TAB included), no `<` or `>` */
 const Id = (description: string) => Type.String({ minLength: 1, maxLength: MAX_ID_LENGTH, pattern: ID_PATTERN, description })
 const Timestamp = (description: string) => Type.String({ pattern: RFC3339_PATTERN, description })
+/** a business date, YYYY-MM-DD */
+export const DATE_PATTERN = '^\\d{4}-\\d{2}-\\d{2}$'
 const Qty = Type.Number({ exclusiveMinimum: 0, maximum: LIMITS.qty, description: 'quantity in the stock unit, > 0' })
 const Price = (description: string) => Type.Number({ minimum: 0, maximum: LIMITS.price, description })
+const LineMoney = (description: string) => Type.Optional(Type.Number({ minimum: 0, maximum: LIMITS.lineAmount, description }))
+/** the ERP's own line amount: taken as it is instead of qty × price */
+const lineAmount = { lineAmount: LineMoney("the ERP's own line amount (qty × price as the ERP rounded it); taken as it is") }
+const lineCost = { lineCost: LineMoney("the ERP's own cost of the line's goods; taken as it is instead of qty × unitCost") }
+const returnOf = { returnOf: Type.Optional(Id("id of the movement returned: costed at that movement's unit cost when unitCost is absent")) }
 
 const common = {
   id: Id('unique movement id: the idempotency key'),
@@ -64,7 +79,8 @@ const common = {
   region: Type.Optional(Code('region (master data of the warehouse fills it when absent)')),
   channel: Type.Optional(Code('sales or purchase channel')),
   ref: Type.Optional(Id('order id a receipt or shipment fulfils')),
-  dueAt: Type.Optional(Timestamp('promised date (RFC 3339 with offset)')),
+  dueAt: Type.Optional(Timestamp('promised instant (RFC 3339 with offset)')),
+  dueDate: Type.Optional(Type.String({ pattern: DATE_PATTERN, description: 'promised business date (YYYY-MM-DD in COCKPIT_TZ): on time when it happens on or before that date' })),
 }
 const line = {
   sku: Code('SKU code'),
@@ -76,25 +92,36 @@ function movement<T extends MovementType, P extends Record<string, TSchema>>(typ
   return Type.Object({ type: Type.Literal(type), ...common, ...props }, { additionalProperties: false })
 }
 
-export const PurchaseOrder = movement('purchase_order', { ...line, unitCost: Price('agreed unit cost') })
-export const PurchaseReceipt = movement('purchase_receipt', { ...line, unitCost: Price('unit cost of the received goods') })
-export const PurchaseReturn = movement('purchase_return', { ...line, unitCost: Type.Optional(Price('unit cost credited; default the moving average')) })
-export const SalesOrder = movement('sales_order', { ...line, unitPrice: Price('unit selling price') })
+export const PurchaseOrder = movement('purchase_order', { ...line, unitCost: Price('agreed unit cost'), ...lineAmount })
+export const PurchaseReceipt = movement('purchase_receipt', { ...line, unitCost: Price('unit cost of the received goods'), ...lineAmount })
+export const PurchaseReturn = movement('purchase_return', {
+  ...line,
+  unitCost: Type.Optional(Price('unit cost credited; default the cost of `returnOf`, else the moving average')),
+  ...lineAmount,
+  ...returnOf,
+})
+export const SalesOrder = movement('sales_order', { ...line, unitPrice: Price('unit selling price'), ...lineAmount })
 export const SalesShipment = movement('sales_shipment', {
   ...line,
   unitPrice: Price('unit selling price'),
   unitCost: Type.Optional(Price("the ERP's own unit cost for COGS; default the moving average")),
+  ...lineAmount,
+  ...lineCost,
 })
 export const SalesReturn = movement('sales_return', {
   ...line,
   unitPrice: Price('unit selling price refunded'),
-  unitCost: Type.Optional(Price('unit cost taken back into stock; default the moving average')),
+  unitCost: Type.Optional(Price('unit cost taken back into stock; default the cost of `returnOf`, else the moving average')),
+  ...lineAmount,
+  ...lineCost,
+  ...returnOf,
 })
 export const Transfer = movement('transfer', { ...line, toWarehouse: Code('destination warehouse') })
 export const Stocktake = movement('stocktake', {
   sku: line.sku,
   warehouse: line.warehouse,
   countedQty: Type.Number({ minimum: 0, maximum: LIMITS.qty, description: 'quantity counted' }),
+  bookQty: Type.Optional(Type.Number({ minimum: -LIMITS.qty, maximum: LIMITS.qty, description: "the ERP's book qty at count time: the adjustment is countedQty − bookQty" })),
 })
 const payment = { amount: Type.Number({ exclusiveMinimum: 0, maximum: LIMITS.amount, description: 'amount paid' }) }
 export const PaymentIn = movement('payment_in', payment)

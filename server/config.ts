@@ -3,6 +3,8 @@
  * Parsed once, validated, and passed down explicitly: nothing else reads process.env.
  */
 import { CockpitError } from './errors.ts'
+import { DEFAULT_MONEY } from './domain/money.ts'
+import type { MoneyRules } from './domain/money.ts'
 import { parseRateList } from './ingest/currency.ts'
 import type { ScaledRate } from './ingest/currency.ts'
 import { MIN_SECRET_LENGTH } from './auth/tokens.ts'
@@ -36,6 +38,8 @@ export interface CockpitConfig {
   timeZone: string
   /** ISO 4217 base currency @default "CNY" */
   currency: string
+  /** how each line's money is rounded (COCKPIT_MONEY_DECIMALS, COCKPIT_MONEY_ROUNDING) */
+  money: MoneyRules
   retention: RetentionConfig
   /** seconds an effect record (dedupe id) is kept @default 35 days */
   effectTtl: number
@@ -134,6 +138,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): CockpitConfig 
     tokenSecret: tokenSecret(env),
     timeZone: assertTimeZone(env.COCKPIT_TZ || 'Asia/Shanghai'),
     currency,
+    money: moneyRules(env),
     retention: {
       minute: int(env, 'COCKPIT_RETAIN_MINUTE_S', 2 * DAY, 3600),
       hour: int(env, 'COCKPIT_RETAIN_HOUR_S', 90 * DAY, DAY),
@@ -159,6 +164,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): CockpitConfig 
       trustProxy: trustProxy(env.COCKPIT_TRUST_PROXY),
     },
   }
+}
+
+/** COCKPIT_MONEY_DECIMALS (0–4, default 2) and COCKPIT_MONEY_ROUNDING (half-away | half-even) */
+function moneyRules(env: NodeJS.ProcessEnv): MoneyRules {
+  const decimals = int(env, 'COCKPIT_MONEY_DECIMALS', DEFAULT_MONEY.decimals, 0)
+  if (decimals > 4) throw new CockpitError('COCKPIT_ERR_CONFIG', `COCKPIT_MONEY_DECIMALS must be 0 to 4 (the cockpit keeps money to 1/10,000), got ${decimals}`)
+  const rounding = env.COCKPIT_MONEY_ROUNDING || DEFAULT_MONEY.rounding
+  if (rounding !== 'half-away' && rounding !== 'half-even') {
+    throw new CockpitError('COCKPIT_ERR_CONFIG', `COCKPIT_MONEY_ROUNDING must be half-away or half-even, got "${rounding}"`)
+  }
+  return { decimals, rounding }
 }
 
 /** `https://a.example.com,https://b.example.com` → normalised origins; anything else names the variable */

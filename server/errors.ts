@@ -26,6 +26,8 @@ export const ERROR_CODES = {
   COCKPIT_ERR_QUERY_TIMEOUT: 408,
   COCKPIT_ERR_REDIS_UNAVAILABLE: 503,
   COCKPIT_ERR_CONFLICT: 409,
+  /** a batch would take a counter out of the int64 range Redis keeps: refused whole, nothing applied */
+  COCKPIT_ERR_COUNTER_RANGE: 422,
   COCKPIT_ERR_NOT_FOUND: 404,
   COCKPIT_ERR_INVALID_SCREEN: 400,
   COCKPIT_ERR_SCREEN_NOT_FOUND: 404,

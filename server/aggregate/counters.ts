@@ -83,6 +83,8 @@ export const COUNTERS = {
   'adj.qn': flow('qty', STOCK_DIMS),
   'adj.vp': flow('money', STOCK_DIMS),
   'adj.vn': flow('money', STOCK_DIMS),
+  /** stock revaluation: what the valuation invariants changed beyond the lines' own values (docs/metrics.md "Valuation") */
+  rv: flow('money', STOCK_DIMS),
 } as const satisfies Record<string, CounterDef>
 
 export type CounterCode = keyof typeof COUNTERS

@@ -13,7 +13,8 @@
 import type { MetricName, MovementDimension } from '../../protocol/metrics.ts'
 import { routeMember } from '../../protocol/metrics.ts'
 import type { MovementType } from '../../protocol/movement.ts'
-import { lineAmount } from '../domain/money.ts'
+import { LINE_DIVISOR, lineMoney, roundMoney, roundMoneyBig } from '../domain/money.ts'
+import type { MoneyRules } from '../domain/money.ts'
 import type { BusinessCalendar } from '../domain/time.ts'
 import type { CounterDim, Keys, Resolution } from '../redis/keys.ts'
 import { ALL_FIELD, RESOLUTIONS } from '../redis/keys.ts'
@@ -21,7 +22,7 @@ import type { NormalizedMovement } from '../ingest/validate.ts'
 import { COUNTERS, DIM_RESOLUTIONS, LEVELS, UNSPECIFIED, pairField } from './counters.ts'
 import type { CounterCode, LevelCode } from './counters.ts'
 import { metricsOfCounters } from './formulas.ts'
-import type { ApplyBatchPayload, CancelMark, ScriptOp, StockOp } from '../redis/apply-batch.ts'
+import type { ApplyBatchPayload, CancelMark, Figure, ReverseOp, ScriptOp, StockOp } from '../redis/apply-batch.ts'
 
 /** Where master data fills dimensions a movement does not carry. */
 export interface DimensionSource {
@@ -39,6 +40,8 @@ export interface FoldOptions {
   now: number
   /** counter keys this process already gave a TTL (see rememberExpiring) */
   expiring: ReadonlySet<string>
+  /** how line money is rounded (config.money) */
+  money: MoneyRules
 }
 
 /**
@@ -54,6 +57,14 @@ export interface EffectRecord {
   due?: number
   /** qty (1e-3), unit price and cost (1e-6), amount (1e-4), as applied */
   n: [qty: number, price: number | null, cost: number | null, amount: number | null]
+  /** the ERP's own line amount and line cost (1e-4), when it sent them */
+  la?: number
+  lc?: number
+  /** a stocktake's book qty (1e-3), when the ERP sent it */
+  bq?: number
+  /** the movement a return returns, and that movement's [line value, qty] it was costed at */
+  ro?: string
+  rc?: [line: number, qty: number]
   /** members of every dimension as applied (master data may change later) */
   d: Record<MovementDimension, string>
   /** transfer destination warehouse and its region */
@@ -61,8 +72,8 @@ export interface EffectRecord {
   /** 1: the transfer fed `transfer.qty` by route (records written before routes existed did not) */
   rt?: 1
   ref?: string
-  /** outputs of the script's operations for this movement, in order */
-  x?: number[][]
+  /** outputs of the script's operations for this movement, in order (a figure past 2^53 is a decimal string) */
+  x?: Figure[][]
   /** id of the cancel that reversed it */
   c?: string
 }
@@ -73,6 +84,14 @@ export interface CancelTarget {
   /** the stored effect record text: the script checks it is unchanged before marking it */
   raw: string
   effect: EffectRecord
+}
+
+/** The cost a return takes from the movement it returns (`returnOf`): that movement's line value and qty. */
+export interface ReturnCost {
+  /** the returned movement's line value (a shipment's cost, a receipt's amount), money units */
+  line: number
+  /** its qty, 1e-3 */
+  qty: number
 }
 
 export interface FoldedBatch {
@@ -123,7 +142,9 @@ class Folder {
   /** per key index: field → target index */
   private readonly fields: Map<string, number>[] = [new Map()]
   private readonly T: (number | string)[] = []
+  /** fixed delta per target; NaN: the target's sum left the safe range and is kept in `big` */
   private readonly fixed: number[] = [0]
+  private readonly big = new Map<number, bigint>()
   private readonly expire: number[] = []
   private readonly L: number[][] = []
   private readonly listIndex = new Map<string, number>()
@@ -270,31 +291,52 @@ class Folder {
     return { bh: h.bh, bf }
   }
 
-  add(targets: readonly number[], delta: number): void {
-    if (delta === 0) return
-    for (const t of targets) this.fixed[t]! += delta
+  /** adds a delta to one target: exact at any size (a sum leaving the safe range goes on in BigInt) */
+  private addTo(t: number, delta: number | bigint): void {
+    if (typeof delta === 'number') {
+      const sum = this.fixed[t]! + delta
+      if (Number.isSafeInteger(sum)) {
+        this.fixed[t] = sum
+        return
+      }
+    }
+    const before = this.big.get(t) ?? BigInt(this.fixed[t]!)
+    this.big.set(t, before + BigInt(delta))
+    this.fixed[t] = NaN
+  }
+
+  add(targets: readonly number[], delta: Figure | bigint): void {
+    const d = typeof delta === 'string' ? figure(delta) : delta
+    if (d === 0 || d === 0n) return
+    for (const t of targets) this.addTo(t, d)
   }
 
   flow(code: CounterCode, at: number, members: Members, delta: number): void {
     if (delta === 0) return
-    const fixed = this.fixed
     for (const r of this.refs(code, at)) {
       const member = members[r.dim]
-      if (member !== undefined) fixed[this.target(r.key, member)]! += delta
+      if (member !== undefined) this.addTo(this.target(r.key, member), delta)
     }
   }
 
   level(code: LevelCode, members: Members, delta: number): void {
     if (delta === 0) return
-    const fixed = this.fixed
-    for (const r of this.levelRefs(code)) fixed[this.target(r.key, members[r.dim]!)]! += delta
+    for (const r of this.levelRefs(code)) this.addTo(this.target(r.key, members[r.dim]!), delta)
   }
 
   payload(cancels: CancelMark[]): string {
     const fixed: (number | string)[] = []
-    for (let t = 1; t < this.fixed.length; t++) if (this.fixed[t] !== 0) fixed.push(t, String(this.fixed[t]))
+    for (let t = 1; t < this.fixed.length; t++) {
+      const v = this.fixed[t]!
+      if (Number.isNaN(v)) {
+        const b = this.big.get(t)!
+        if (b !== 0n) fixed.push(t, b.toString())
+      } else if (v !== 0) fixed.push(t, String(v))
+    }
     const payload: ApplyBatchPayload = {
       ttl: this.o.effectTtl,
+      ms: 10 ** (4 - this.o.money.decimals),
+      rm: this.o.money.rounding === 'half-even' ? 1 : 0,
       K: this.K,
       T: this.T,
       fixed,
@@ -326,9 +368,29 @@ function members(d: Record<MovementDimension, string>, route: string | undefined
   }
 }
 
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER)
+
+/** A figure of an effect record or a payload: a number while it is safe, else a bigint. */
+export function figure(x: Figure | bigint): number | bigint {
+  if (typeof x === 'number') return x
+  const b = BigInt(x)
+  return b <= MAX_SAFE && b >= -MAX_SAFE ? Number(b) : b
+}
+
+/** −x of a figure, as a figure (a decimal string past the safe range) */
+function negate(x: Figure): Figure {
+  return typeof x === 'number' ? -x : x.startsWith('-') ? x.slice(1) : `-${x}`
+}
+
+/** The last instant of a business date (YYYY-MM-DD): on time means at or before it. */
+export function endOfBusinessDate(calendar: BusinessCalendar, date: string): number {
+  const start = calendar.fromLocal({ year: Number(date.slice(0, 4)), month: Number(date.slice(5, 7)), day: Number(date.slice(8, 10)), hour: 0, minute: 0 })
+  return calendar.nextStart('day', start) - 1
+}
+
 /** The effect record of a movement about to be applied (x is added by the script). */
-export function effectOf(n: NormalizedMovement, dims: DimensionSource): EffectRecord {
-  const m = n.m as Partial<Record<MovementDimension | 'toWarehouse' | 'ref', string>>
+export function effectOf(n: NormalizedMovement, dims: DimensionSource, calendar: BusinessCalendar, returned?: ReturnCost): EffectRecord {
+  const m = n.m as Partial<Record<MovementDimension | 'toWarehouse' | 'ref' | 'dueDate' | 'returnOf', string>>
   const sku = m.sku ?? UNSPECIFIED
   const warehouse = m.warehouse ?? UNSPECIFIED
   const d: Record<MovementDimension, string> = {
@@ -341,12 +403,44 @@ export function effectOf(n: NormalizedMovement, dims: DimensionSource): EffectRe
   }
   const e: EffectRecord = { t: n.type, at: n.at, n: [n.qty, n.price ?? null, n.cost ?? null, n.amount ?? null], d }
   if (n.due !== undefined) e.due = n.due
+  else if (m.dueDate !== undefined) e.due = endOfBusinessDate(calendar, m.dueDate)
+  if (n.lineAmount !== undefined) e.la = n.lineAmount
+  if (n.lineCost !== undefined) e.lc = n.lineCost
+  if (n.bookQty !== undefined) e.bq = n.bookQty
+  if (m.returnOf !== undefined) e.ro = m.returnOf
+  if (returned !== undefined) e.rc = [returned.line, returned.qty]
   if (m.ref !== undefined) e.ref = m.ref
   if (m.toWarehouse !== undefined) {
     e.to = [m.toWarehouse, dims.regionOf(m.toWarehouse) ?? UNSPECIFIED]
     e.rt = 1
   }
   return e
+}
+
+/** How a stock line is valued: at a known line value and rate, or at the pair's rate. */
+interface Valued {
+  /** line value, money units; −1: at the pair's rate */
+  l: number
+  /** rate as rn / rd money units per 1e-3 (absent: l / qty) */
+  rn?: number
+  rd?: number
+}
+const AT_RATE: Valued = { l: -1 }
+
+/** a + b of two figures, as a figure */
+function plus(a: Figure, b: Figure): Figure {
+  const s = BigInt(a) + BigInt(b)
+  return s <= MAX_SAFE && s >= -MAX_SAFE ? Number(s) : s.toString()
+}
+
+/**
+ * A stock output of an effect record (StockOutput). Records written before the valuation
+ * invariants kept [cost, dq, dv] per stock line: they reverse without the state they started from.
+ */
+function stockOutput(x: readonly Figure[] | undefined): { line: Figure; dq: Figure; restore?: Figure[] } {
+  const [line = 0, dq = 0, dv = 0, , q0, v0, a0] = x ?? []
+  if (q0 === undefined || v0 === undefined || a0 === undefined) return { line, dq }
+  return { line, dq, restore: [q0, v0, a0, plus(q0, dq), plus(v0, dv)] }
 }
 
 /**
@@ -360,16 +454,17 @@ class Effects {
   private t = 0
   private sign: 1 | -1 = 1
   private i = 0
-  private known: number[][] | undefined
+  private known: Figure[][] | undefined
   private opIndex = 0
 
   constructor(
     private readonly f: Folder,
     private readonly keys: Keys,
+    private readonly money: MoneyRules,
   ) {}
 
-  private x(): number[] {
-    return this.known?.[this.opIndex++] ?? []
+  private x(): Figure[] | undefined {
+    return this.known?.[this.opIndex++]
   }
 
   private flow(code: CounterCode, delta: number): void {
@@ -384,14 +479,54 @@ class Effects {
     return this.f.flowTargets('sq', this.at, m, this.f.levelTargets('q', m))
   }
 
-  /** an inbound or outbound stock movement at a given or average cost */
-  private stock(k: 'in' | 'out', qty: number, c: number | null, cT?: number[], cs: 1 | -1 = 1): void {
+  /** money of qty × price, or the ERP's own line amount */
+  private line(qty: number, price: number, own: number | undefined): number {
+    return own !== undefined ? roundMoney(own, this.money) : lineMoney(qty, price, this.money)
+  }
+
+  /** a line valued at its unit cost (the rate is exactly the unit cost), or at the ERP's own line value */
+  private costed(qty: number, unitCost: number | null, own: number | undefined): Valued {
+    if (own !== undefined) return { l: roundMoney(own, this.money) }
+    if (unitCost === null) return AT_RATE
+    return { l: lineMoney(qty, unitCost, this.money), rn: unitCost, rd: LINE_DIVISOR }
+  }
+
+  /** a return at the cost of the movement it returns: qty × that line's value / its qty, at its rate */
+  private returned(qty: number, r: [line: number, qty: number]): Valued {
+    const [line, q] = r
+    return { l: Number(roundMoneyBig(BigInt(qty) * BigInt(line), BigInt(q), this.money)), rn: line, rd: q }
+  }
+
+  /** the script's reversal of one stock output of the original (see stockOutput) */
+  private reverse(pair: number, x: readonly Figure[] | undefined, inbound: boolean, rate: Valued | undefined, vT: number[], rT: number[]): void {
+    const f = this.f
+    const o = stockOutput(x)
+    if (figure(o.dq) === 0 && figure(o.line) === 0 && o.restore === undefined) return
+    // the original's line value change: +line in, −line out
+    const op: ReverseOp = {
+      k: 'rev',
+      p: pair,
+      dq: negate(o.dq),
+      l: inbound ? negate(o.line) : o.line,
+      ...(rate?.rn !== undefined && { rn: rate.rn, rd: rate.rd }),
+      ...(o.restore && { s: o.restore }),
+      v: f.list(vT),
+      r: f.list(rT),
+    }
+    f.ops.push(op)
+  }
+
+  /** an inbound or outbound stock line: a script op when applying, its reversal when cancelling */
+  private stock(k: 'in' | 'out', qty: number, valued: Valued, cT?: number[], cs: 1 | -1 = 1): void {
     const f = this.f
     const mem = this.mem
     f.add(this.qtyTargets(mem), this.sign * (k === 'in' ? qty : -qty))
     const vT = this.valueTargets(mem)
+    const rT = f.flowTargets('rv', this.at, mem)
+    const pair = f.pair(mem.pair)
     if (this.sign === 1) {
-      const op: StockOp = { i: this.i, k, p: f.pair(mem.pair), q: qty, u: c ?? -1, t: this.t, v: f.list(vT) }
+      const rate = valued.rn === undefined ? undefined : { rn: valued.rn, rd: valued.rd }
+      const op: StockOp = { i: this.i, k, p: pair, q: qty, l: valued.l, ...rate, t: this.t, v: f.list(vT), r: f.list(rT) }
       if (cT) {
         op.c = f.list(cT)
         if (cs !== 1) op.cs = cs
@@ -399,10 +534,9 @@ class Effects {
       f.ops.push(op)
       return
     }
-    const [opCost = 0, dq = 0, dv = 0] = this.x()
-    f.add(vT, -dv)
-    if (cT) f.add(cT, -cs * opCost)
-    f.ops.push({ k: 'rev', p: f.pair(mem.pair), dq: -dq, dv: -dv })
+    const x = this.x()
+    if (cT) f.add(cT, cs === 1 ? negate(x?.[0] ?? 0) : (x?.[0] ?? 0))
+    this.reverse(pair, x, k === 'in', valued.l >= 0 ? valued : undefined, vT, rT)
   }
 
   /**
@@ -418,7 +552,7 @@ class Effects {
     f.ops.push({ i: this.i, k: 'bk', ...cell, q: this.sign * q, T: f.list(f.levelTargets(kind, this.mem)) })
   }
 
-  emit(e: EffectRecord, i: number, sign: 1 | -1, known?: number[][]): void {
+  emit(e: EffectRecord, i: number, sign: 1 | -1, known?: Figure[][]): void {
     const f = this.f
     const route = e.to === undefined ? UNSPECIFIED : e.rt === 1 ? routeMember(e.d.warehouse, e.to[0]) : undefined
     const mem = (this.mem = members(e.d, route))
@@ -432,47 +566,52 @@ class Effects {
     const onTime = e.due !== undefined && at <= e.due ? 1 : 0
     switch (e.t) {
       case 'purchase_order':
-        this.flow('po.amt', lineAmount(qty, cost!))
+        this.flow('po.amt', this.line(qty, cost!, e.la))
         this.flow('po.q', qty)
         this.backlog(e, 'bp', qty)
         break
-      case 'purchase_receipt':
-        this.flow('pr.amt', lineAmount(qty, cost!))
+      case 'purchase_receipt': {
+        const valued = this.costed(qty, cost, e.la)
+        this.flow('pr.amt', valued.l)
         this.flow('pr.q', qty)
         if (e.due !== undefined) {
           this.flow('rc.due', 1)
           this.flow('rc.ot', onTime)
         }
-        this.stock('in', qty, cost)
+        this.stock('in', qty, valued)
         this.backlog(e, 'bp', -qty)
         break
-      case 'purchase_return':
+      }
+      case 'purchase_return': {
         this.flow('pt.q', qty)
-        this.stock('out', qty, cost, f.flowTargets('pt.amt', at, mem))
+        const valued = cost !== null || e.la !== undefined ? this.costed(qty, cost, e.la) : e.rc ? this.returned(qty, e.rc) : AT_RATE
+        this.stock('out', qty, valued, f.flowTargets('pt.amt', at, mem))
         break
+      }
       case 'sales_order':
-        this.flow('so.amt', lineAmount(qty, price!))
+        this.flow('so.amt', this.line(qty, price!, e.la))
         this.flow('so.n', 1)
         this.flow('so.q', qty)
         this.backlog(e, 'bs', qty)
         break
       case 'sales_shipment':
-        this.flow('s.rev', lineAmount(qty, price!))
+        this.flow('s.rev', this.line(qty, price!, e.la))
         this.flow('s.q', qty)
         if (e.due !== undefined) {
           this.flow('sh.due', 1)
           this.flow('sh.ot', onTime)
         }
-        this.stock('out', qty, cost, f.flowTargets('s.cogs', at, mem))
+        this.stock('out', qty, this.costed(qty, cost, e.lc), f.flowTargets('s.cogs', at, mem))
         this.backlog(e, 'bs', -qty)
         break
       case 'sales_return': {
-        const refund = lineAmount(qty, price!)
+        const refund = this.line(qty, price!, e.la)
         this.flow('s.rev', -refund)
         this.flow('s.ret', refund)
         this.flow('s.q', -qty)
         this.flow('sr.q', qty)
-        this.stock('in', qty, cost, f.flowTargets('s.cogs', at, mem), -1)
+        const valued = cost !== null || e.lc !== undefined ? this.costed(qty, cost, e.lc) : e.rc ? this.returned(qty, e.rc) : AT_RATE
+        this.stock('in', qty, valued, f.flowTargets('s.cogs', at, mem), -1)
         break
       }
       case 'transfer': {
@@ -482,13 +621,23 @@ class Effects {
         f.add(this.qtyTargets(dest), sign * qty)
         const vT = this.valueTargets(mem)
         const vT2 = this.valueTargets(dest)
+        const rT = f.flowTargets('rv', at, mem)
+        const rT2 = f.flowTargets('rv', at, dest)
+        const src = f.pair(mem.pair)
+        const dst = f.pair(dest.pair)
         if (sign === 1) {
-          f.ops.push({ i, k: 'xfer', p: f.pair(mem.pair), p2: f.pair(dest.pair), q: qty, t: this.t, v: f.list(vT), v2: f.list(vT2) })
+          f.ops.push({ i, k: 'xfer', p: src, p2: dst, q: qty, t: this.t, v: f.list(vT), v2: f.list(vT2), r2: f.list(rT2) })
         } else {
-          const [, dq = 0, dv = 0, dq2 = 0, dv2 = 0] = this.x()
-          f.add(vT, -dv)
-          f.add(vT2, -dv2)
-          f.ops.push({ k: 'rev', p: f.pair(mem.pair), dq: -dq, dv: -dv }, { k: 'rev', p: f.pair(dest.pair), dq: -dq2, dv: -dv2 })
+          const first = this.x()
+          if (first !== undefined && first.length === 5) {
+            // a transfer recorded before the valuation invariants: [cost, −q, −cost, q, dv2]
+            const [c = 0, dq = 0, dv = 0, dq2 = 0, dv2 = 0] = first
+            this.reverse(src, [c, dq, dv], false, undefined, vT, rT)
+            this.reverse(dst, [c, dq2, dv2], true, undefined, vT2, rT2)
+          } else {
+            this.reverse(src, first, false, undefined, vT, rT)
+            this.reverse(dst, this.x(), true, undefined, vT2, rT2)
+          }
         }
         break
       }
@@ -509,6 +658,7 @@ class Effects {
             k: 'set',
             p: f.pair(mem.pair),
             q: qty,
+            ...(e.bq !== undefined && { b: e.bq }),
             t: this.t,
             qT: f.list(qT),
             v: f.list(vT),
@@ -521,23 +671,27 @@ class Effects {
             vnT: f.list(vnT),
           })
         } else {
-          const [dv = 0, dq = 0, ok = 0, book = 0] = this.x()
-          f.add(qT, -dq)
-          f.add(vT, -dv)
-          f.add(okT, -ok)
-          f.add(adT, -Math.abs(dv))
-          f.add(bvT, -book)
-          f.add(dq > 0 ? qpT : qnT, -Math.abs(dq))
-          f.add(dv > 0 ? vpT : vnT, -Math.abs(dv))
-          f.ops.push({ k: 'rev', p: f.pair(mem.pair), dq: -dq, dv: -dv })
+          const x = this.x() ?? []
+          const [dv = 0, dq = 0, ok = 0, book = 0, q0, v0, a0] = x
+          const dqN = figure(dq)
+          const dvN = figure(dv)
+          f.add(qT, negate(dq))
+          f.add(okT, negate(ok))
+          f.add(adT, dvN < 0 ? dv : negate(dv))
+          f.add(bvT, negate(book))
+          f.add(dqN > 0 ? qpT : qnT, dqN > 0 ? negate(dq) : dq)
+          f.add(dvN > 0 ? vpT : vnT, dvN > 0 ? negate(dv) : dv)
+          // the count's value change was its line: reversed as a line of that value
+          const asLine: Figure[] = q0 === undefined ? [dvN < 0 ? negate(dv) : dv, dq, dv] : [dvN < 0 ? negate(dv) : dv, dq, dv, 0, q0, v0!, a0!]
+          this.reverse(f.pair(mem.pair), asLine, dvN >= 0, undefined, vT, f.flowTargets('rv', at, mem))
         }
         break
       }
       case 'payment_in':
-        this.flow('ci', amount!)
+        this.flow('ci', roundMoney(amount!, this.money))
         break
       case 'payment_out':
-        this.flow('co', amount!)
+        this.flow('co', roundMoney(amount!, this.money))
         break
       case 'cancel':
         break
@@ -547,11 +701,17 @@ class Effects {
 
 /**
  * Folds movements (deduplicated within the batch) into one apply-batch payload.
- * `cancels` maps a cancel's id to the effect record it reverses (read beforehand).
+ * `cancels` maps a cancel's id to the effect record it reverses (read beforehand); `returns`
+ * maps a return's id to the cost of the movement it returns (`returnOf`, read beforehand).
  */
-export function foldBatch(movements: readonly NormalizedMovement[], o: FoldOptions, cancels: ReadonlyMap<string, CancelTarget> = new Map()): FoldedBatch {
+export function foldBatch(
+  movements: readonly NormalizedMovement[],
+  o: FoldOptions,
+  cancels: ReadonlyMap<string, CancelTarget> = new Map(),
+  returns: ReadonlyMap<string, ReturnCost> = new Map(),
+): FoldedBatch {
   const f = new Folder(o)
-  const fx = new Effects(f, o.keys)
+  const fx = new Effects(f, o.keys, o.money)
   const ids: string[] = []
   const records: string[] = []
   const marks: CancelMark[] = []
@@ -570,7 +730,7 @@ export function foldBatch(movements: readonly NormalizedMovement[], o: FoldOptio
       at = target.effect.at
       records.push(id, JSON.stringify({ t: 'cancel', at: n.at, cancels: target.id }))
     } else {
-      const e = effectOf(n, o.dims)
+      const e = effectOf(n, o.dims, o.calendar, returns.get(id))
       fx.emit(e, i, 1)
       records.push(id, JSON.stringify(e))
     }

@@ -73,6 +73,7 @@ export const FORMULAS: Record<MetricName, Formula> = {
   'stock.gainQty': sum('qty', 'adj.qp'),
   'stock.lossQty': sum('qty', 'adj.qn'),
   'stock.gainValue': sum('money', 'adj.vp'),
+  'stock.revaluation': sum('money', 'rv'),
   'stock.lossValue': sum('money', 'adj.vn'),
   'transfer.qty': sum('qty', 'tr.q'),
   'cash.in': sum('money', 'ci'),

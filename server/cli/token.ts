@@ -104,6 +104,7 @@ async function dryRun(queries: [string, Query][]): Promise<void> {
     calendar: createCalendar(config.timeZone),
     masterData: { names: () => undefined, sku: () => undefined, warehouse: () => undefined },
     currency: config.currency,
+    money: config.money,
     retention: config.retention,
   })
   try {

@@ -15,8 +15,10 @@ import { Compile } from 'typebox/compile'
 import { FX_LIMITS, FxRate } from '../../protocol/fx.ts'
 import { LIMITS } from '../../protocol/movement.ts'
 import type { FieldError, RejectedMovement } from '../../protocol/movement.ts'
-import { MONEY_SCALE, PRICE_SCALE, toScaled } from '../domain/money.ts'
+import { MONEY_SCALE, PRICE_SCALE, roundMoneyBig, toScaled } from '../domain/money.ts'
+import type { MoneyRules } from '../domain/money.ts'
 import type { BusinessCalendar } from '../domain/time.ts'
+import { lineErrors } from './validate.ts'
 import type { NormalizedMovement } from './validate.ts'
 
 /** Rates are integers: base units per foreign unit × 1e10. */
@@ -145,6 +147,13 @@ export function parseRateList(text: string, baseCurrency: string): ScaledRate[] 
 export interface ConvertOptions {
   baseCurrency: string
   calendar: BusinessCalendar
+  /** amounts convert straight to the minor unit: rounded once */
+  money: MoneyRules
+}
+
+/** Money units of a foreign amount converted at `rate`, rounded once to the minor unit. */
+export function convertAmount(value: number, rate: number, money: MoneyRules): number {
+  return Number(roundMoneyBig(BigInt(value) * BigInt(rate), RATE_SCALE_N, money))
 }
 
 export interface BatchConversion {
@@ -193,16 +202,25 @@ export function convertBatch(movements: readonly NormalizedMovement[], table: Ra
     const errors: FieldError[] = []
     const price = n.price === undefined ? undefined : convertScaled(n.price, rate.rate)
     const cost = n.cost === undefined ? undefined : convertScaled(n.cost, rate.rate)
-    const amount = n.amount === undefined ? undefined : convertScaled(n.amount, rate.rate)
-    const tooLarge = (path: string, limit: number) => errors.push({ path, message: `is more than ${limit} ${opts.baseCurrency} after conversion at ${rateOut(rate.rate)}` })
+    const money = (v: number | undefined) => (v === undefined ? undefined : convertAmount(v, rate.rate, opts.money))
+    const amount = money(n.amount)
+    const lineAmount = money(n.lineAmount)
+    const lineCost = money(n.lineCost)
+    const after = ` ${opts.baseCurrency} after conversion at ${rateOut(rate.rate)}`
+    const tooLarge = (path: string, limit: number) => errors.push({ path, message: `is more than ${limit}${after}` })
     if (price !== undefined && price > PRICE_MAX) tooLarge('/unitPrice', LIMITS.price)
     if (cost !== undefined && cost > PRICE_MAX) tooLarge('/unitCost', LIMITS.price)
     if (amount !== undefined && amount > AMOUNT_MAX) tooLarge('/amount', LIMITS.amount)
+    if (lineAmount !== undefined && lineAmount > AMOUNT_MAX) tooLarge('/lineAmount', LIMITS.lineAmount)
+    if (lineCost !== undefined && lineCost > AMOUNT_MAX) tooLarge('/lineCost', LIMITS.lineAmount)
+    if (errors.length === 0) lineErrors(n.qty, price, '/unitPrice', errors, after)
+    if (errors.length === 0) lineErrors(n.qty, cost, '/unitCost', errors, after)
     if (errors.length > 0) {
       rejected.push({ index: n.index, id: n.m.id, errors })
       continue
     }
-    out.push({ ...n, price, cost, amount })
+    const converted: NormalizedMovement = { ...n, price, cost, amount }
+    out.push(n.lineAmount === undefined && n.lineCost === undefined ? converted : { ...converted, lineAmount, lineCost })
   }
   return { movements: out, rejected }
 }

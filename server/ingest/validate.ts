@@ -9,7 +9,7 @@ import { MAX_ID_LENGTH, schemaErrorMessage } from '../../protocol/codes.ts'
 import { LIMITS, MOVEMENT_SCHEMAS, MOVEMENT_TYPES } from '../../protocol/movement.ts'
 import type { FieldError, Movement, MovementType, RejectedMovement } from '../../protocol/movement.ts'
 import type { Dimension } from '../../protocol/metrics.ts'
-import { MONEY_SCALE, PRICE_SCALE, QTY_SCALE, toScaled } from '../domain/money.ts'
+import { LINE_DIVISOR, MONEY_SCALE, PRICE_SCALE, QTY_SCALE, toScaled } from '../domain/money.ts'
 
 /** A valid movement with its figures as exact integers (see domain/money.ts for the scales). */
 export interface NormalizedMovement {
@@ -29,6 +29,11 @@ export interface NormalizedMovement {
   readonly cost: number | undefined
   /** amount in 1e-4 currency */
   readonly amount: number | undefined
+  /** the ERP's own line amount and line cost, 1e-4 currency */
+  readonly lineAmount?: number
+  readonly lineCost?: number
+  /** a stocktake's book qty at count time, 1e-3 */
+  readonly bookQty?: number
 }
 
 const validators = Object.fromEntries(MOVEMENT_TYPES.map((t) => [t, Compile(MOVEMENT_SCHEMAS[t])])) as unknown as Record<MovementType, Validator>
@@ -148,10 +153,37 @@ export function validateMovement(value: unknown, index: number, opts: ValidateOp
   const price = 'unitPrice' in m ? scaled(m.unitPrice, PRICE_SCALE, LIMITS.priceDecimals, '/unitPrice', errors) : undefined
   const cost = 'unitCost' in m ? scaled(m.unitCost, PRICE_SCALE, LIMITS.priceDecimals, '/unitCost', errors) : undefined
   const amount = 'amount' in m ? scaled(m.amount, MONEY_SCALE, LIMITS.amountDecimals, '/amount', errors) : undefined
+  const lineAmount = 'lineAmount' in m ? scaled(m.lineAmount, MONEY_SCALE, LIMITS.amountDecimals, '/lineAmount', errors) : undefined
+  const lineCost = 'lineCost' in m ? scaled(m.lineCost, MONEY_SCALE, LIMITS.amountDecimals, '/lineCost', errors) : undefined
+  const bookQty = 'bookQty' in m ? scaled(m.bookQty, QTY_SCALE, LIMITS.qtyDecimals, '/bookQty', errors) : undefined
+  if ('dueDate' in m && m.dueDate !== undefined) {
+    if (!calendarValid(`${m.dueDate}T00:00:00`)) errors.push({ path: '/dueDate', message: 'is not a real date' })
+    if ('dueAt' in m && m.dueAt !== undefined) errors.push({ path: '/dueDate', message: 'give dueAt (an instant) or dueDate (a business date), not both' })
+  }
+  if (errors.length === 0) lineErrors(qty, price, '/unitPrice', errors, '')
+  if (errors.length === 0) lineErrors(qty, cost, '/unitCost', errors, '')
   if (m.type === 'transfer' && m.toWarehouse === m.warehouse) errors.push({ path: '/toWarehouse', message: 'must differ from warehouse' })
   if (m.type === 'cancel' && m.cancels === m.id) errors.push({ path: '/cancels', message: 'a movement cannot cancel itself' })
   if (errors.length > 0 || at === undefined) return reject(value, index, errors)
-  return { ok: true, movement: { index, m, type: m.type, at, due, qty, price, cost, amount } }
+  const movement: NormalizedMovement = { index, m, type: m.type, at, due, qty, price, cost, amount }
+  // the rare fields only when present: most movements stay small on the hot path
+  if (lineAmount === undefined && lineCost === undefined && bookQty === undefined) return { ok: true, movement }
+  return { ok: true, movement: { ...movement, lineAmount, lineCost, bookQty } }
+}
+
+/** Largest money of one line, in money units (a safe integer). */
+export const LINE_MAX = LIMITS.lineAmount * MONEY_SCALE
+
+/**
+ * A line whose qty × price leaves LIMITS.lineAmount: an error naming the price field, so no
+ * figure of an accepted movement can leave exact integer arithmetic. `after` says why, e.g. after
+ * a currency conversion.
+ */
+export function lineErrors(qty: number, price: number | undefined, path: string, errors: FieldError[], after: string): void {
+  if (price === undefined) return
+  if (BigInt(qty) * BigInt(price) > BigInt(LINE_MAX) * BigInt(LINE_DIVISOR)) {
+    errors.push({ path, message: `qty × ${path.slice(1)} is more than ${LIMITS.lineAmount.toLocaleString('en-US')}${after}, the largest money of one line` })
+  }
 }
 
 export interface BatchValidation {

@@ -8,7 +8,7 @@ import type { Redis } from 'ioredis'
 import { createCalendar } from '../domain/time.ts'
 import type { BusinessCalendar } from '../domain/time.ts'
 import { foldBatch, rememberExpiring } from '../aggregate/fold.ts'
-import type { CancelTarget, EffectRecord } from '../aggregate/fold.ts'
+import type { CancelTarget, EffectRecord, ReturnCost } from '../aggregate/fold.ts'
 import type { NormalizedMovement } from '../ingest/validate.ts'
 import { MAX_JSON_BATCH } from '../../protocol/movement.ts'
 import type { RejectedMovement } from '../../protocol/movement.ts'
@@ -112,6 +112,38 @@ export const aggregatePlugin = fp(
     }
 
     /**
+     * Reads the movements the batch's returns name in `returnOf` and the cost each return takes
+     * from it: a shipment's cost for a sales return, a receipt's amount for a purchase return.
+     * A return that also sends its own cost does not need it; one whose `returnOf` is no longer
+     * known (its effect record expired) is costed at the moving average (docs/metrics.md).
+     */
+    async function resolveReturns(batch: readonly NormalizedMovement[]) {
+      const returns = new Map<string, ReturnCost>()
+      const rejected: RejectedMovement[] = []
+      const asking = batch.filter((n) => {
+        const m = n.m as { returnOf?: string; unitCost?: number; lineCost?: number; lineAmount?: number }
+        if (m.returnOf === undefined || m.unitCost !== undefined) return false
+        return n.type === 'sales_return' ? m.lineCost === undefined : m.lineAmount === undefined
+      })
+      if (asking.length === 0) return { returns, rejected }
+      const raws = await redis.mget(...asking.map((n) => keys.effect((n.m as { returnOf: string }).returnOf)))
+      asking.forEach((n, k) => {
+        const raw = raws[k]
+        if (raw === null || raw === undefined) return
+        const m = n.m as { returnOf: string; sku: string }
+        const effect = JSON.parse(raw) as EffectRecord
+        const wanted = n.type === 'sales_return' ? 'sales_shipment' : 'purchase_receipt'
+        const refuse = (message: string) => rejected.push({ index: n.index, id: n.m.id, errors: [{ path: '/returnOf', message }] })
+        if (effect.t !== wanted) return void refuse(`"${m.returnOf}" is a ${effect.t}: a ${n.type} returns a ${wanted}`)
+        if (effect.d.sku !== m.sku) return void refuse(`"${m.returnOf}" moved SKU "${effect.d.sku}", not "${m.sku}"`)
+        const out = effect.x?.[0]
+        if (out === undefined) return
+        returns.set(n.m.id, { line: Math.abs(Number(out[0])), qty: effect.n[0] })
+      })
+      return { returns, rejected }
+    }
+
+    /**
      * Applies the batches of several requests with one script call (group commit): all of
      * them or none, so each request's batch stays atomic. Each request gets its own counts.
      * Only a group of one may hold cancels (their refusals are per request).
@@ -151,8 +183,17 @@ export const aggregatePlugin = fp(
         if (rejected.length > 0) throw new RejectedMovementsError(rejected)
         if (done.size > 0) keep((n) => done.has(n.m.id))
         if (candidates.length === 0) return results
-        const folded = foldBatch(candidates, { keys, calendar, retention: config.retention, effectTtl: config.effectTtl, dims: masterData, now: Date.now(), expiring }, targets)
+        const { returns, rejected: badReturns } = await resolveReturns(candidates)
+        if (badReturns.length > 0) throw new RejectedMovementsError(badReturns)
+        const options = { keys, calendar, retention: config.retention, effectTtl: config.effectTtl, dims: masterData, now: Date.now(), expiring, money: config.money }
+        const folded = foldBatch(candidates, options, targets, returns)
         const reply = await redis.applyBatch(...scriptKeys, folded.payload, effectPrefix, ...folded.records)
+        if (reply[0] === 'range') {
+          throw new CockpitError(
+            'COCKPIT_ERR_COUNTER_RANGE',
+            `the batch would take counter ${reply[1]} ${reply[2]} outside the range Redis keeps (±922,337,203,685,477.5807); nothing was applied`,
+          )
+        }
         if (reply[0] === 'ok') {
           rememberExpiring(expiring, folded.expiring)
           for (const owner of owners) results[owner]!.accepted++

@@ -109,7 +109,7 @@ export const fxRatesPlugin = fp(
       async convert(movements) {
         if (foreignCurrencies(movements, config.currency).size === 0) return { movements, rejected: [] }
         if (!fastify.redisState.up) throw new CockpitError('COCKPIT_ERR_REDIS_UNAVAILABLE', 'Redis is unavailable; nothing was applied, retry later')
-        return convertBatch(movements, await table(), { baseCurrency: config.currency, calendar })
+        return convertBatch(movements, await table(), { baseCurrency: config.currency, calendar, money: config.money })
       },
     }
     fastify.decorate('fxRates', service)

@@ -21,6 +21,7 @@ export const queryPlugin = fp(
       calendar: fastify.aggregator.calendar,
       masterData: fastify.masterData,
       currency: fastify.config.currency,
+      money: fastify.config.money,
       retention: fastify.config.retention,
       limits: { maxCost: fastify.config.security.queryMaxCost, timeoutMs: fastify.config.security.queryTimeoutMs },
     })

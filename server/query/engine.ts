@@ -19,6 +19,8 @@
  *                    the pipelined read of counter buckets, display names
  * - formulas.ts, period.ts, cost.ts  metric formulas, periods, cost and time limits
  */
+import { DEFAULT_MONEY } from '../domain/money.ts'
+import type { MoneyRules } from '../domain/money.ts'
 import { Compile } from 'typebox/compile'
 import type { Redis } from 'ioredis'
 import { METRICS, PERIOD_KINDS } from '../../protocol/metrics.ts'
@@ -61,6 +63,8 @@ export interface QueryEngineOptions {
   calendar: BusinessCalendar
   masterData: MasterLookup
   currency: string
+  /** how line money is rounded (config.money) @default 2 decimals, half away from zero */
+  money?: MoneyRules
   retention: Record<Resolution, number>
   /** cost and time limits of one query @default 200,000 fields, 5,000 ms (config.security) */
   limits?: QueryLimits
@@ -74,7 +78,7 @@ export function createQueryEngine(o: QueryEngineOptions): QueryEngine {
   const now = o.now ?? Date.now
   const cal = o.calendar
   const limits = o.limits ?? DEFAULT_LIMITS
-  const ctx: QueryContext = { redis: o.redis, keys: o.keys, cal, masterData: o.masterData, retention: o.retention, limits }
+  const ctx: QueryContext = { redis: o.redis, keys: o.keys, cal, masterData: o.masterData, retention: o.retention, limits, money: o.money ?? DEFAULT_MONEY }
 
   function parse(input: unknown): Query {
     if (!queryValidator.Check(input)) {

@@ -11,7 +11,8 @@ import type { MovementType } from '../../protocol/movement.ts'
 import type { MovementRow, Query } from '../../protocol/query.ts'
 import { UNSPECIFIED } from '../aggregate/counters.ts'
 import type { EffectRecord } from '../aggregate/fold.ts'
-import { lineAmount, moneyOut, qtyOut } from '../domain/money.ts'
+import { lineMoney, moneyOut, qtyOut, roundMoney } from '../domain/money.ts'
+import type { MoneyRules } from '../domain/money.ts'
 import { CockpitError } from '../errors.ts'
 import { normalizeFilter } from './shared.ts'
 import type { Filter, QueryContext, QueryFigures } from './shared.ts'
@@ -29,25 +30,29 @@ interface CancelRecord {
 export interface RecentSource {
   format(epochMs: number): string
   names(dim: string, code: string): { name: string; nameEn?: string } | undefined
+  money: MoneyRules
 }
 
 /** money units of the line (or payment) as the counters took it; undefined for kinds with no amount */
-function amountOf(e: EffectRecord): number | undefined {
+function amountOf(e: EffectRecord, money: MoneyRules): number | undefined {
   const [qty, price, cost, amount] = e.n
+  const line = (p: number | null) => (e.la !== undefined ? roundMoney(e.la, money) : p === null ? undefined : lineMoney(qty, p, money))
   switch (e.t) {
     case 'sales_order':
     case 'sales_shipment':
     case 'sales_return':
-      return price === null ? undefined : lineAmount(qty, price)
+      return line(price)
     case 'purchase_order':
     case 'purchase_receipt':
-      return cost === null ? undefined : lineAmount(qty, cost)
-    case 'purchase_return':
+      return line(cost)
+    case 'purchase_return': {
       // the value taken out of stock (at the given cost or the moving average): `purchase.returnAmount`
-      return e.x?.[0]?.[0] ?? (cost === null ? undefined : lineAmount(qty, cost))
+      const taken = e.x?.[0]?.[0]
+      return taken !== undefined ? Number(taken) : line(cost)
+    }
     case 'payment_in':
     case 'payment_out':
-      return amount ?? undefined
+      return amount === null ? undefined : roundMoney(amount, money)
     default:
       return undefined
   }
@@ -101,7 +106,7 @@ function describe(id: string, e: EffectRecord, src: RecentSource): MovementRow {
   set('ref', e.ref)
   if (e.t !== 'payment_in' && e.t !== 'payment_out') row.qty = qtyOut(e.n[0])
   if (e.t === 'stocktake' && e.x?.[0]) row.difference = qtyOut(e.x[0][1] ?? 0)
-  const amount = amountOf(e)
+  const amount = amountOf(e, src.money)
   if (amount !== undefined) row.amount = moneyOut(amount)
   return row
 }
@@ -220,7 +225,11 @@ export async function runRecent(ctx: QueryContext, q: Query): Promise<QueryFigur
   if (!replies || failed) throw failed ?? new Error('reading the latest movements was aborted')
   const entries = replies[0]![1] as string[]
   const kept = replies[1]![1] as number
-  const { rows, matched } = recentRows(entries, filter, q.types, limit, { format: (ms) => ctx.cal.format(ms), names: (dim, code) => ctx.masterData.names(dim, code) })
+  const { rows, matched } = recentRows(entries, filter, q.types, limit, {
+    format: (ms) => ctx.cal.format(ms),
+    names: (dim, code) => ctx.masterData.names(dim, code),
+    money: ctx.money,
+  })
   // total: how many of the kept movements match (all of them when unfiltered)
   return { total: unfiltered ? kept : matched, movements: rows }
 }

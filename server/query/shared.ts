@@ -11,6 +11,7 @@ import { COUNTERS, DIM_RESOLUTIONS } from '../aggregate/counters.ts'
 import type { CounterCode, Scale } from '../aggregate/counters.ts'
 import type { MasterLookup, MemberNames } from '../domain/master-lookup.ts'
 import { moneyOut, qtyOut } from '../domain/money.ts'
+import type { MoneyRules } from '../domain/money.ts'
 import type { BusinessCalendar, Tile } from '../domain/time.ts'
 import { CockpitError } from '../errors.ts'
 import type { Keys, Resolution } from '../redis/keys.ts'
@@ -25,6 +26,8 @@ export interface QueryContext {
   keys: Keys
   cal: BusinessCalendar
   masterData: MasterLookup
+  /** how line money is rounded: the movements list shows lines as the counters took them */
+  money: MoneyRules
   /** seconds each resolution is kept after its bucket closes; 0 = forever */
   retention: Record<Resolution, number>
   limits: QueryLimits

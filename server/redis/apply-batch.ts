@@ -5,7 +5,7 @@
  * tests/unit/apply-batch-contract.test.ts fails when the two drift apart.
  *
  * Units, all integers: qty 1e-3, unit price and cost 1e-6, value and money 1e-4 ("money units");
- * the value of qty q at unit cost c is q · c / 1e5. Indexes into the payload's lists are 1-based
+ * the value of qty q at unit cost c is q · c / 1e5, rounded to the currency's minor unit. Indexes into the payload's lists are 1-based
  * (they are Lua indexes).
  */
 import type { Keys } from './keys.ts'
@@ -29,6 +29,9 @@ export function applyBatchKeys(keys: Keys): string[] {
   return APPLY_BATCH_KEYS.map((name) => KEY_OF[name](keys))
 }
 
+/** A figure that may leave the safe integer range: a number while it is safe, else its decimal text. */
+export type Figure = number | string
+
 /**
  * ARGV[1]: the JSON payload. Counter cells are addressed indirectly: `K` names each hash once,
  * `T` names each cell (key, field) once, and everything else points at cells by their index in
@@ -37,11 +40,15 @@ export function applyBatchKeys(keys: Keys): string[] {
 export interface ApplyBatchPayload {
   /** seconds each effect record (`e:{id}`) is kept: the idempotency window */
   ttl: number
+  /** the currency's minor unit in money units (100: cents): every stock value is rounded to it */
+  ms: number
+  /** rounding of ties: 0 away from zero, 1 to even (COCKPIT_MONEY_ROUNDING) */
+  rm: 0 | 1
   /** the distinct counter hash keys the batch writes (flow counters and running levels) */
   K: string[]
   /** counter cells, flat: keyIndex (into K), field, keyIndex, field, …; target t is T[2t−1], T[2t] */
   T: (number | string)[]
-  /** deltas that do not depend on Redis state, flat: targetIndex, delta, …; a delta is a decimal integer string, passed to HINCRBY as it is */
+  /** deltas that do not depend on Redis state, flat: targetIndex, delta, …; a delta is a decimal integer string */
   fixed: (number | string)[]
   /** target lists (arrays of indexes into T) fed by state-dependent amounts; equal lists are shared */
   L: number[][]
@@ -70,9 +77,16 @@ export interface CancelMark {
 }
 
 /**
- * An inbound (`in`) or outbound (`out`) stock movement of qty `q` for pair `p`.
- * Outputs kept in the effect record: [cost, dq, dv] (cost value at the unit cost used, qty and
- * value added to the pair).
+ * What a stock operation leaves in its movement's effect record (`x`): the line's value (its
+ * cost for an outbound line), the qty and value changes of the pair, the revaluation (value
+ * change − line value change), and the pair's state before it, so that a cancel arriving
+ * before anything else moved the pair restores that state exactly.
+ */
+export type StockOutput = [line: Figure, dq: Figure, dv: Figure, rv: Figure, qBefore: Figure, vBefore: Figure, aBefore: Figure]
+
+/**
+ * An inbound (`in`) or outbound (`out`) stock movement of qty `q` for pair `p`. Outputs one
+ * StockOutput.
  */
 export interface StockOp {
   /** 1-based movement index (ARGV[1+2i] is its id) whose effect record gets the outputs */
@@ -82,22 +96,26 @@ export interface StockOp {
   p: number
   /** qty, 1e-3, > 0 */
   q: number
-  /** unit cost, 1e-6, as the ERP gave it; −1: at the pair's moving average */
-  u: number
+  /** the line's value in money units, rounded to the minor unit; −1: at the pair's rate */
+  l: number
+  /** the line's rate is rn / rd money units per 1e-3 (a unit cost u: u / 1e5); absent: l / q */
+  rn?: Figure
+  rd?: Figure
   /** occurredAt, unix seconds (last movement time of the pair) */
   t: number
   /** target list (index into L) of the pair's stock value cells */
   v: number
-  /** target list (index into L) that the cost value feeds: COGS or a purchase return's amount */
+  /** target list of the pair's revaluation cells */
+  r: number
+  /** target list (index into L) that the line value feeds: COGS or a purchase return's amount */
   c?: number
-  /** sign the cost value enters `c` with: −1 for a sales return; absent: +1 */
+  /** sign the line value enters `c` with: −1 for a sales return; absent: +1 */
   cs?: -1
 }
 
 /**
- * A transfer of qty `q` from pair `p` to pair `p2`: leaves at the source's average, enters at
- * exactly that value. Outputs: [cost, −q, −cost, q, dv2] (value taken out of the source, qty and
- * value changes of the source, then of the destination).
+ * A transfer of qty `q` from pair `p` to pair `p2`: leaves at the source's rate, enters at
+ * exactly that value. Outputs two StockOutputs, the source's then the destination's.
  */
 export interface TransferOp {
   /** 1-based movement index whose effect record gets the outputs */
@@ -115,11 +133,14 @@ export interface TransferOp {
   v: number
   /** target list of the destination's stock value cells */
   v2: number
+  /** target list of the destination's revaluation cells */
+  r2: number
 }
 
 /**
- * A stocktake: counted qty `q` replaces the book qty of pair `p`. Outputs: [dv, dq, ok, book]
- * (value and qty difference, 1 when the count was exact, book value before the count).
+ * A stocktake of pair `p`: the adjustment is counted − book qty. Outputs: [dv, dq, ok, book
+ * value, q before, v before, a before] (value and qty difference, 1 when the count was exact,
+ * book value before the count).
  */
 export interface StocktakeOp {
   /** 1-based movement index whose effect record gets the outputs */
@@ -129,6 +150,8 @@ export interface StocktakeOp {
   p: number
   /** counted qty, 1e-3, ≥ 0 */
   q: number
+  /** the ERP's book qty at count time, 1e-3; absent: the pair's qty when the count is applied */
+  b?: number
   /** occurredAt, unix seconds */
   t: number
   /** target list the qty difference feeds (stock qty level and flow) */
@@ -170,17 +193,27 @@ export interface BacklogOp {
 }
 
 /**
- * The part of a cancel the fold cannot do: take a reversed stock movement back out of its pair's
- * state (the counters it fed are reversed as fixed deltas). No outputs.
+ * One StockOutput of a cancelled movement taken back out of its pair, under the same valuation
+ * rules as any movement (the counters that did not depend on state are reversed as fixed
+ * deltas). No outputs.
  */
 export interface ReverseOp {
   k: 'rev'
   /** pair, index into P */
   p: number
-  /** qty to add to the pair, 1e-3 (the original's output, negated) */
-  dq: number
-  /** value to add to the pair, 1e-4 (the original's output, negated) */
-  dv: number
+  /** qty to add to the pair, 1e-3 (the original's dq, negated) */
+  dq: Figure
+  /** the reversal's own value change in money units (the original's line value change, negated) */
+  l: Figure
+  /** its rate, as in StockOp; absent: l / dq */
+  rn?: Figure
+  rd?: Figure
+  /** the original's [q before, v before, a before, q after, v after]: restored exactly while the pair is still at "after" */
+  s?: Figure[]
+  /** target list of the pair's stock value cells */
+  v: number
+  /** target list of the pair's revaluation cells */
+  r: number
 }
 
 /** One state-dependent operation of the payload's `ops`, told apart by `k`. */
@@ -191,12 +224,12 @@ export type ScriptOp = StockOp | TransferOp | StocktakeOp | BacklogOp | ReverseO
  * - `['ok', applied]`: every movement of the batch applied
  * - `['dup', i, …]`: 1-based indexes of movements whose effect record exists (applied before)
  * - `['conflict', id]`: the effect record of a movement being cancelled changed since it was read
- * A Redis error reply (e.g. HINCRBY out of the int64 range) may come after some writes.
+ * - `['range', key, field]`: that counter cell (or the pair's stock state) would leave int64
  */
-export type ApplyBatchReply = ['ok', applied: number] | ['dup', ...indexes: number[]] | ['conflict', id: string]
+export type ApplyBatchReply = ['ok', applied: number] | ['dup', ...indexes: number[]] | ['conflict', id: string] | ['range', key: string, field: string]
 
 /** The kinds of reply, in the order the script's header lists them. */
-export const APPLY_BATCH_REPLIES = ['ok', 'dup', 'conflict'] as const satisfies readonly ApplyBatchReply[0][]
+export const APPLY_BATCH_REPLIES = ['ok', 'dup', 'conflict', 'range'] as const satisfies readonly ApplyBatchReply[0][]
 // every kind of ApplyBatchReply is listed: this line stops compiling when one is added
 const everyReplyListed: [Exclude<ApplyBatchReply[0], (typeof APPLY_BATCH_REPLIES)[number]>] extends [never] ? true : never = true
 void everyReplyListed
@@ -206,13 +239,13 @@ void everyReplyListed
  * header lists each under the same name, in the same order.
  */
 export const APPLY_BATCH_FIELDS = {
-  ApplyBatchPayload: fieldList<ApplyBatchPayload>()(['ttl', 'K', 'T', 'fixed', 'L', 'P', 'B', 'ops', 'exp', 'cx', 'rc']),
+  ApplyBatchPayload: fieldList<ApplyBatchPayload>()(['ttl', 'ms', 'rm', 'K', 'T', 'fixed', 'L', 'P', 'B', 'ops', 'exp', 'cx', 'rc']),
   CancelMark: fieldList<CancelMark>()(['t', 'e', 'c']),
-  StockOp: fieldList<StockOp>()(['i', 'k', 'p', 'q', 'u', 't', 'v', 'c?', 'cs?']),
-  TransferOp: fieldList<TransferOp>()(['i', 'k', 'p', 'p2', 'q', 't', 'v', 'v2']),
-  StocktakeOp: fieldList<StocktakeOp>()(['i', 'k', 'p', 'q', 't', 'qT', 'v', 'okT', 'adT', 'bvT', 'qpT', 'qnT', 'vpT', 'vnT']),
+  StockOp: fieldList<StockOp>()(['i', 'k', 'p', 'q', 'l', 'rn?', 'rd?', 't', 'v', 'r', 'c?', 'cs?']),
+  TransferOp: fieldList<TransferOp>()(['i', 'k', 'p', 'p2', 'q', 't', 'v', 'v2', 'r2']),
+  StocktakeOp: fieldList<StocktakeOp>()(['i', 'k', 'p', 'q', 'b?', 't', 'qT', 'v', 'okT', 'adT', 'bvT', 'qpT', 'qnT', 'vpT', 'vnT']),
   BacklogOp: fieldList<BacklogOp>()(['i', 'k', 'bh', 'bf', 'q', 'T']),
-  ReverseOp: fieldList<ReverseOp>()(['k', 'p', 'dq', 'dv']),
+  ReverseOp: fieldList<ReverseOp>()(['k', 'p', 'dq', 'l', 'rn?', 'rd?', 's?', 'v', 'r']),
 } as const
 
 /** The record type of each operation kind `k`. */

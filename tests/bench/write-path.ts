@@ -96,7 +96,7 @@ for (let b = 0; b < bodies.length; b++) {
   t.validate += performance.now() - s
   if (v.rejected.length) throw new Error(JSON.stringify(v.rejected[0]))
   s = performance.now()
-  const folded = foldBatch(v.movements, { keys, calendar, retention: config.retention, effectTtl: config.effectTtl, dims, now: Date.now(), expiring })
+  const folded = foldBatch(v.movements, { keys, calendar, retention: config.retention, effectTtl: config.effectTtl, dims, now: Date.now(), expiring, money: config.money })
   t.fold += performance.now() - s
   payloadBytes += folded.payload.length
   cells += (JSON.parse(folded.payload) as { T: unknown[] }).T.length / 2

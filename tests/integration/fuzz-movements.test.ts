@@ -253,14 +253,21 @@ test('any body gets a 2xx or a 4xx in time, /healthz stays fast, and a 400 appli
   expect(slowestHealth).toBeLessThan(250)
 })
 
-// Issue #8 (exact arithmetic up to every documented limit) is open: a line inside the limits whose
-// amount leaves int64 in the apply script answers 500 (and may leave effect records behind). This
-// test passes while that is so and fails the day it is fixed: then make it a plain test.
-test.fails('known, issue #8: a line at the documented limits (qty 1e9 @ 1e9) is answered without a 500', async () => {
-  const res = await fetch(`${server.url}/api/v1/movements`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${server.ingestKey}`, 'content-type': 'application/json' },
-    body: JSON.stringify([{ id: 'fz-limit-1', type: 'sales_shipment', occurredAt: recentTime, sku: 'S1', warehouse: 'W1', qty: 1e9, unitPrice: 1e9 }]),
-  })
-  expect(res.status).toBeLessThan(500)
+test('a line whose money leaves the largest line (qty 1e9 @ 1e9) is a 400 naming its price, and the batch applies nothing', async () => {
+  const post = (batch: unknown[]) =>
+    fetch(`${server.url}/api/v1/movements`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${server.ingestKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify(batch),
+    })
+  const other = { id: 'fz-limit-0', type: 'sales_shipment', occurredAt: recentTime, sku: 'S1', warehouse: 'W1', qty: 1, unitPrice: 2 }
+  const big = { id: 'fz-limit-1', type: 'sales_shipment', occurredAt: recentTime, sku: 'S1', warehouse: 'W1', qty: 1e9, unitPrice: 1e9 }
+  const refused = await post([other, big])
+  expect(refused.status).toBe(400)
+  const body = (await refused.json()) as { rejected: { index: number; errors: { path: string }[] }[] }
+  expect(body.rejected).toEqual([expect.objectContaining({ index: 1, errors: [expect.objectContaining({ path: '/unitPrice' })] })])
+  // fixed and re-sent, the batch is applied whole, exactly once
+  const fixed = await post([other, { ...big, qty: 100, unitPrice: 1e9 }])
+  expect(await fixed.json()).toEqual({ accepted: 2, duplicates: 0 })
+  expect(await (await post([other, { ...big, qty: 100, unitPrice: 1e9 }])).json()).toEqual({ accepted: 0, duplicates: 2 })
 })

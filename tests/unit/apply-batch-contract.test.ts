@@ -7,6 +7,7 @@ import { describe, expect, test } from 'vitest'
 import { foldBatch } from '../../server/aggregate/fold.ts'
 import type { CancelTarget, EffectRecord } from '../../server/aggregate/fold.ts'
 import { validateBatch } from '../../server/ingest/validate.ts'
+import { DEFAULT_MONEY } from '../../server/domain/money.ts'
 import { createCalendar } from '../../server/domain/time.ts'
 import { createKeys } from '../../server/redis/keys.ts'
 import { APPLY_BATCH_FIELDS, APPLY_BATCH_KEYS, APPLY_BATCH_REPLIES, OP_RECORD, applyBatchKeys } from '../../server/redis/apply-batch.ts'
@@ -52,6 +53,7 @@ describe('the encoder writes the contract', () => {
     dims: { categoryOf: () => undefined, regionOf: () => undefined },
     now,
     expiring: new Set<string>(),
+    money: DEFAULT_MONEY,
   }
   const at = '2026-03-10T09:00:00+08:00'
   const line = { occurredAt: at, sku: 'S', warehouse: 'A' }
@@ -61,16 +63,17 @@ describe('the encoder writes the contract', () => {
       { ...line, id: 'po', type: 'purchase_order', qty: 5, unitCost: 2, ref: 'PO-1' },
       { ...line, id: 'pr', type: 'purchase_receipt', qty: 5, unitCost: 2, ref: 'PO-1' },
       { ...line, id: 'pt', type: 'purchase_return', qty: 1 },
-      { ...line, id: 'sh', type: 'sales_shipment', qty: 1, unitPrice: 3 },
+      { ...line, id: 'sh', type: 'sales_shipment', qty: 1, unitPrice: 3, unitCost: 2 },
       { ...line, id: 'sr', type: 'sales_return', qty: 1, unitPrice: 3 },
       { ...line, id: 'tr', type: 'transfer', qty: 1, toWarehouse: 'B' },
-      { ...line, id: 'st', type: 'stocktake', countedQty: 4 },
+      { ...line, id: 'st', type: 'stocktake', countedQty: 4, bookQty: 5 },
       { id: 'cx', type: 'cancel', occurredAt: at, cancels: 'sh' },
     ],
     { baseCurrency: 'CNY', now },
   )
   const shipment = JSON.parse(foldBatch([movements[3]!], opts).records[1]!) as EffectRecord
-  shipment.x = [[2000, -1000, -2000]]
+  // a StockOutput: line 2.00, qty −1, value −2.00, no revaluation, from 5 units worth 10.00
+  shipment.x = [[20_000, -1000, -20_000, 0, 5000, 100_000, 2_000_000]]
   const target: CancelTarget = { id: 'sh', raw: JSON.stringify(shipment), effect: shipment }
   const folded = foldBatch(movements, opts, new Map([['cx', target]]))
   const payload = JSON.parse(folded.payload) as ApplyBatchPayload
@@ -102,7 +105,7 @@ describe('the encoder writes the contract', () => {
     }
     // the sample reaches every kind and every optional field, so none of them goes unchecked
     expect([...kinds].sort()).toEqual(Object.keys(OP_RECORD).sort())
-    expect([...optionalSeen].sort()).toEqual(['in.c?', 'in.cs?', 'out.c?'])
+    expect([...optionalSeen].sort()).toEqual(['in.c?', 'in.cs?', 'in.rd?', 'in.rn?', 'out.c?', 'out.rd?', 'out.rn?', 'rev.rd?', 'rev.rn?', 'rev.s?', 'set.b?'])
   })
 
   test('the records after the payload: id, effect record (a JSON object), … in arrival order', () => {

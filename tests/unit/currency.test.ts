@@ -1,3 +1,4 @@
+import { DEFAULT_MONEY } from '../../server/domain/money.ts'
 import { describe, expect, test } from 'vitest'
 import { createCalendar } from '../../server/domain/time.ts'
 import { validateBatch, validateMovement } from '../../server/ingest/validate.ts'
@@ -59,12 +60,12 @@ describe('exact conversion', () => {
     ]
     const { movements, rejected } = validateBatch(items, { baseCurrency: 'CNY', now, foreignCurrencies: true })
     expect(rejected).toEqual([])
-    const out = convertBatch(movements, table, { baseCurrency: 'CNY', calendar: cal })
+    const out = convertBatch(movements, table, { baseCurrency: 'CNY', calendar: cal, money: DEFAULT_MONEY })
     expect(out.rejected).toEqual([])
     expect(out.movements.map((n) => [n.m.id, n.price, n.cost, n.amount])).toEqual([
       ['a', 71_071_000, 28_400_000, undefined], // 10.01 × 7.1, 4 × 7.1
       ['b', 71_571_500, undefined, undefined], // 10.01 × 7.15: already 1 February in Shanghai
-      ['c', undefined, undefined, 7_200_007], // 100.0001 × 7.2 = 720.00072 → 720.0007
+      ['c', undefined, undefined, 7_200_000], // 100.0001 × 7.2 = 720.00072 → 720.00, rounded once to the cent
       ['d', undefined, undefined, 50_000],
       ['e', undefined, undefined, 50_000],
     ])
@@ -77,7 +78,7 @@ describe('exact conversion', () => {
       { id: 'ok', type: 'payment_out', occurredAt: '2026-05-01T10:00:00+08:00', amount: 1, currency: 'EUR' },
     ]
     const { movements } = validateBatch(items, { baseCurrency: 'CNY', now, foreignCurrencies: true })
-    const out = convertBatch(movements, table, { baseCurrency: 'CNY', calendar: cal })
+    const out = convertBatch(movements, table, { baseCurrency: 'CNY', calendar: cal, money: DEFAULT_MONEY })
     expect(out.movements.map((n) => n.m.id)).toEqual(['ok'])
     expect(out.rejected).toEqual([
       { index: 0, id: 'early', errors: [{ path: '/currency', message: expect.stringContaining('rates start 2026-01-01') }] },
@@ -92,7 +93,7 @@ describe('exact conversion', () => {
       now,
       foreignCurrencies: true,
     })
-    const out = convertBatch(movements, big, { baseCurrency: 'CNY', calendar: cal })
+    const out = convertBatch(movements, big, { baseCurrency: 'CNY', calendar: cal, money: DEFAULT_MONEY })
     expect(out.rejected[0]?.errors[0]?.path).toBe('/amount')
   })
 

@@ -1,4 +1,5 @@
 /** Route counters of transfers in the fold, including the cancel of a transfer recorded before routes existed. */
+import { DEFAULT_MONEY } from '../../server/domain/money.ts'
 import { describe, expect, test } from 'vitest'
 import { foldBatch } from '../../server/aggregate/fold.ts'
 import type { CancelTarget, EffectRecord } from '../../server/aggregate/fold.ts'
@@ -15,6 +16,7 @@ const opts = {
   dims: { categoryOf: () => undefined, regionOf: () => undefined },
   now,
   expiring: new Set<string>(),
+  money: DEFAULT_MONEY,
 }
 
 /** the fixed (state-independent) deltas of a payload, as `key field` → delta */

@@ -1,5 +1,7 @@
 import { describe, expect, test } from 'vitest'
-import { lineAmount, moneyOut, toScaled } from '../../server/domain/money.ts'
+import { DEFAULT_MONEY, divRoundBig, lineMoney, moneyOut, roundMoney, toScaled } from '../../server/domain/money.ts'
+
+const HALF_EVEN = { decimals: 2, rounding: 'half-even' } as const
 
 describe('exact money', () => {
   test('decimal inputs scale to exact integers, extra decimals are refused', () => {
@@ -10,16 +12,27 @@ describe('exact money', () => {
     expect(toScaled(123456789.123, 1e3)).toBe(123456789123)
   })
 
-  test('line amounts round half away from zero at 1e-4', () => {
-    // 3 × 0.33333 = 0.99999 → 9999.9 units → 10000
-    expect(lineAmount(3000, 333_330)).toBe(10_000)
-    expect(lineAmount(1000, 50)).toBe(1) // 0.00005 → 0.5 unit → 1
-    expect(lineAmount(5000, 10_010_000)).toBe(500_500) // 5 × 10.01 = 50.05
+  test('a line rounds once to the cent, half away from zero by default', () => {
+    // 3 × 0.333 = 0.999 → 1.00, as an ERP's line: 1,000 such lines are 1,000.00, not 999.00
+    expect(lineMoney(3000, 333_000, DEFAULT_MONEY)).toBe(10_000)
+    expect(lineMoney(1000, 125_000, DEFAULT_MONEY)).toBe(1300) // 0.125 → 0.13
+    expect(lineMoney(1000, 5000, DEFAULT_MONEY)).toBe(100) // 0.005 → 0.01
+    expect(lineMoney(5000, 10_010_000, DEFAULT_MONEY)).toBe(500_500) // 5 × 10.01 = 50.05
   })
 
-  test('large products stay exact (BigInt path)', () => {
-    // 1e6 units × 1e6 per unit = 1e12 currency
-    expect(lineAmount(1e9, 1e12)).toBe(1e16)
+  test("banker's rounding and other minor units when configured", () => {
+    expect(lineMoney(1000, 125_000, HALF_EVEN)).toBe(1200) // 0.125 → 0.12
+    expect(lineMoney(1000, 135_000, HALF_EVEN)).toBe(1400) // 0.135 → 0.14
+    expect(lineMoney(1000, 1_500_000, { decimals: 0, rounding: 'half-away' })).toBe(20_000) // ¥1.5 → ¥2
+    expect(lineMoney(1000, 1_234_567, { decimals: 4, rounding: 'half-away' })).toBe(12_346)
+    expect(roundMoney(-12_350, DEFAULT_MONEY)).toBe(-12_400)
+    expect(divRoundBig(-5n, 2n, 'half-even')).toBe(-2n)
+  })
+
+  test('the largest line is exact: 9,015,959.01 reads 9,015,959.01', () => {
+    expect(moneyOut(lineMoney(1000, 9_015_959_010_000, DEFAULT_MONEY))).toBe(9_015_959.01)
+    // 1e9 × 100 = 1e11, the largest line the API accepts
+    expect(lineMoney(1e12, 100e6, DEFAULT_MONEY)).toBe(1e15)
   })
 
   test('10^6 additions of 0.01 are exactly 10,000.00', () => {
@@ -32,8 +45,10 @@ describe('exact money', () => {
     expect(float).not.toBe(10_000) // what we avoid
   })
 
-  test('display rounds to the cent', () => {
-    expect(moneyOut(123_456)).toBe(12.35)
-    expect(moneyOut(-123_450)).toBe(-12.35)
+  test('figures leave as decimals of the currency, exact past the safe integer range', () => {
+    expect(moneyOut(123_400)).toBe(12.34)
+    expect(moneyOut(-123_450)).toBe(-12.345)
+    // past 2^53 the integer part stays exact; the fraction is as close as a double gets
+    expect(moneyOut('92233720368547758')).toBe(9_223_372_036_854.775)
   })
 })

@@ -2,12 +2,13 @@
  * Entries of the latest-movements list (server/query/recent.ts): one the cockpit cannot read —
  * written before ids had a pattern, or by hand — costs its row, never the answer.
  */
+import { DEFAULT_MONEY } from '../../server/domain/money.ts'
 import { describe, expect, test } from 'vitest'
 import { parseEntry, recentRows } from '../../server/query/recent.ts'
 
 const d = { sku: 'S1', category: '-', warehouse: 'W1', partner: '-', region: '-', channel: '-' }
 const record = (t = 'sales_order') => JSON.stringify({ t, at: Date.parse('2026-11-25T10:00:00Z'), n: [2000, 5_000_000, null, null], d })
-const src = { format: (ms: number) => new Date(ms).toISOString(), names: () => undefined }
+const src = { format: (ms: number) => new Date(ms).toISOString(), names: () => undefined, money: DEFAULT_MONEY }
 
 describe('latest-movements entries', () => {
   test('an id holding TABs is read up to the last TAB (the JSON record never holds one)', () => {

@@ -5,12 +5,15 @@
 -- that file's record of the name field by field, in the order the encoder writes them (`?`: may
 -- be absent); tests/unit/apply-batch-contract.test.ts fails when they drift apart.
 -- Units, all integers: qty 1e-3, unit cost 1e-6, value 1e-4 ("money units"); the value of qty q
--- at unit cost c is q * c / 1e5. Indexes into the payload's lists are 1-based.
+-- at unit cost c is q * c / 1e5. Indexes into the payload's lists are 1-based. Every figure is
+-- exact: a Lua number while it is below 2^52, else a decimal bignum (below), so nothing is lost
+-- at any size the API accepts (docs/metrics.md "Rounding"). A figure that may be large travels
+-- as a decimal string, in the payload and in effect records.
 --
 -- KEYS (APPLY_BATCH_KEYS):
 --   stockQty    hash pair -> qty now (c:now:q:pair); pair = sku|warehouse
 --   stockValue  hash pair -> value now (c:now:v:pair)
---   avgCost     hash pair -> moving-average unit cost (lv:avg)
+--   avgCost     hash pair -> moving-average unit cost, 1e-6; while qty is 0, the last one (lv:avg)
 --   lastMoved   hash pair -> latest occurredAt of a stock movement, unix seconds (lv:last)
 --   liveMoves   hash pair -> stock movements applied and not cancelled (lv:moves)
 --   recent      list of the latest movements applied, newest first (recent): `id TAB effect
@@ -23,10 +26,11 @@
 --
 -- ARGV[1] payload (ApplyBatchPayload):
 --   ttl    seconds to keep effect records (SET EX)
+--   ms     the currency's minor unit in money units (100: cents): every value is rounded to it
+--   rm     rounding of ties: 0 away from zero, 1 to even
 --   K      distinct counter hash keys
 --   T      flat {keyIndex, field, ...}: the counter cells; target t is K[T[2t-1]] field T[2t]
---   fixed  flat {targetIndex, "delta", ...}: deltas that do not depend on state, as decimal
---          integer strings that go to HINCRBY as they are
+--   fixed  flat {targetIndex, "delta", ...}: deltas that do not depend on state, decimal strings
 --   L      lists of target indexes that state-dependent amounts feed (deduplicated)
 --   P      sku|warehouse pairs the operations touch (their stock state is read in one go)
 --   B      backlog cells: {{hashKey, field, field, ...}, ...}
@@ -39,32 +43,42 @@
 --   e      its effect record as read before folding (else the reply is `conflict`)
 --   c      id of the cancel, written into that record as "c"
 --
+-- Valuation (docs/metrics.md "Valuation", ERPNext's stock_ledger.py): per pair, qty q, value v
+-- and the rate a pair at qty 0 keeps. The rate is v/q while q ~= 0. Whenever the rules below
+-- make the value differ from the line's own value, the difference is the movement's
+-- revaluation, fed to `stock.revaluation`.
 -- Every operation but `rev` names its movement (`i`) and appends its outputs to that movement's
 -- effect record as "x": [[outputs of its 1st op], ...]; a cancel reads them back to reverse it.
--- ops[] k = 'in' | 'out' (StockOp): outputs {cost, dq, dv}
+-- A stock output is {line value C, dq, dv, rv, q before, v before, a before}.
+-- ops[] k = 'in' | 'out' (StockOp): one stock output
 --   i      1-based movement index
 --   k      'in' or 'out'
 --   p      pair, index into P
 --   q      qty, > 0
---   u      unit cost; -1: at the pair's moving average
+--   l      the line's value, money units (rounded by the encoder); -1: at the pair's rate
+--   rn?    the line's rate is rn / rd money units per 1e-3 qty (a unit cost u: u / 1e5);
+--   rd?    absent: l / q
 --   t      occurredAt, unix seconds
 --   v      target list (index into L) of the pair's stock value cells
---   c?     target list the cost value feeds (COGS, a purchase return's amount)
---   cs?    sign the cost enters `c` with: -1 for a sales return; absent: +1
--- ops[] k = 'xfer' (TransferOp): outputs {cost, -q, -cost, q, dv2}
+--   r      target list of the pair's revaluation cells
+--   c?     target list the line value feeds (COGS, a purchase return's amount)
+--   cs?    sign the line value enters `c` with: -1 for a sales return; absent: +1
+-- ops[] k = 'xfer' (TransferOp): two stock outputs, the source's then the destination's
 --   i      1-based movement index
 --   k      'xfer'
---   p      source pair, index into P (leaves at its moving average)
+--   p      source pair, index into P (leaves at its rate)
 --   p2     destination pair, index into P (enters at exactly that value)
 --   q      qty, > 0
 --   t      occurredAt, unix seconds
 --   v      target list of the source's stock value cells
 --   v2     target list of the destination's stock value cells
--- ops[] k = 'set' (StocktakeOp): a stocktake; outputs {dv, dq, ok, book}
+--   r2     target list of the destination's revaluation cells
+-- ops[] k = 'set' (StocktakeOp): a stocktake; outputs {dv, dq, ok, book value, q, v, a before}
 --   i      1-based movement index
 --   k      'set'
 --   p      pair, index into P
---   q      counted qty: replaces the book qty
+--   q      counted qty
+--   b?     the ERP's book qty at count time; absent: the pair's qty now
 --   t      occurredAt, unix seconds
 --   qT     target list the qty difference feeds
 --   v      target list the value difference feeds
@@ -82,25 +96,29 @@
 --   bf     its field, 1-based among the fields (B[bh][bf + 1])
 --   q      signed qty: + an order, - a receipt or shipment (a cancel sends the opposite sign)
 --   T      target list of the backlog level cells, fed the change of max(0, open)
--- ops[] k = 'rev' (ReverseOp): a cancelled stock movement taken out of its pair's state
+-- ops[] k = 'rev' (ReverseOp): a cancelled movement's stock output taken back out of its pair
 --   k      'rev'
 --   p      pair, index into P
---   dq     qty to add to the pair (the original's output, negated)
---   dv     value to add to the pair (the original's output, negated)
+--   dq     qty to add to the pair (the original's dq, negated)
+--   l      the reversal's own value change (the original's line value change, negated)
+--   rn?    its rate, as in StockOp; absent: l / dq
+--   rd?
+--   s?     {q before, v before, a before, q after, v after} of the original: when the pair is
+--          still exactly as the original left it, it returns exactly to what it was before
+--   v      target list of the pair's stock value cells
+--   r      target list of the pair's revaluation cells
 --
 -- Returns (ApplyBatchReply):
 --   {"ok", applied}      every movement applied
 --   {"dup", i, ...}      writes nothing: 1-based indexes of movements already applied
 --   {"conflict", id}     writes nothing: a cancelled movement's record changed since it was read
--- Error replies (a Redis or Lua error instead of the above): the script only reads until it
--- writes the effect records, so an unreadable payload, a bad index in `ops` or a stock hash of
--- the wrong type fail with nothing written. From there on an error stops the script but keeps
--- what was written before it: HINCRBY given a delta outside int64 ("value is not an integer or
--- out of range") or a cell that would leave it ("increment or decrement would overflow") leaves
--- the effect records in place, so a retry of the batch reads as already applied (issue #8).
+--   {"range", key, field} writes nothing: that counter cell would leave the int64 range
+-- The script reads and computes everything before its first write, and every write it then
+-- makes cannot fail (the keys were read with their type's command first; Redis lets a script
+-- that has started writing finish even past maxmemory): a batch is applied whole or not at all.
 --
--- Every write is a multi-field command where Redis has one (HMGET/HSET/HDEL/EXISTS): the cost
--- of a script is mostly its number of redis.call()s.
+-- Every write is a multi-field command (HMGET/HSET/HDEL/EXISTS): the cost of a script is mostly
+-- its number of redis.call()s.
 local P = cjson.decode(ARGV[1])
 local effectPrefix = ARGV[2]
 local n = (#ARGV - 2) / 2
@@ -108,6 +126,217 @@ local n = (#ARGV - 2) / 2
 local CHUNK = 2000
 
 local function id(i) return ARGV[1 + 2 * i] end
+
+---------------------------------------------------------------------------------------------
+-- Exact integers. A value is a Lua number while |x| < 2^52 (every operation on two of them is
+-- then exact, or detected as not), else a bignum {sign, limb, limb, ...}: base 1e7 limbs, least
+-- significant first, so a limb product (< 1e14) plus carries stays exact in a double.
+---------------------------------------------------------------------------------------------
+local SMALL = 4503599627370496 -- 2^52
+local BASE = 10000000
+local BASE_DIGITS = 7
+
+local function big(x)
+  if type(x) == 'table' then return x end
+  local t = {1}
+  if x < 0 then t[1] = -1; x = -x end
+  while x > 0 do
+    local r = x % BASE
+    t[#t + 1] = r
+    x = (x - r) / BASE
+  end
+  return t
+end
+-- a bignum back to a number when it is small; trailing zero limbs dropped
+local function norm(t)
+  while #t > 1 and t[#t] == 0 do t[#t] = nil end
+  if #t == 1 then return 0 end
+  if #t <= 4 then
+    local x = 0
+    for j = #t, 2, -1 do x = x * BASE + t[j] end
+    if x < SMALL then return t[1] * x end
+  end
+  return t
+end
+local function magCmp(a, b)
+  if #a ~= #b then return #a < #b and -1 or 1 end
+  for j = #a, 2, -1 do
+    if a[j] ~= b[j] then return a[j] < b[j] and -1 or 1 end
+  end
+  return 0
+end
+local function magAdd(a, b)
+  local t, carry = {1}, 0
+  for j = 2, math.max(#a, #b) do
+    local s = (a[j] or 0) + (b[j] or 0) + carry
+    if s >= BASE then t[j] = s - BASE; carry = 1 else t[j] = s; carry = 0 end
+  end
+  if carry > 0 then t[#t + 1] = carry end
+  return t
+end
+-- |a| - |b| for |a| >= |b|
+local function magSub(a, b)
+  local t, borrow = {1}, 0
+  for j = 2, #a do
+    local s = a[j] - (b[j] or 0) - borrow
+    if s < 0 then t[j] = s + BASE; borrow = 1 else t[j] = s; borrow = 0 end
+  end
+  return t
+end
+local function sgn(x)
+  if type(x) == 'number' then return x > 0 and 1 or (x < 0 and -1 or 0) end
+  if #x == 1 then return 0 end
+  return x[1]
+end
+local function neg(x)
+  if type(x) == 'number' then return -x end
+  local t = {-x[1]}
+  for j = 2, #x do t[j] = x[j] end
+  return t
+end
+local function add(a, b)
+  if type(a) == 'number' and type(b) == 'number' then
+    local s = a + b
+    if s < SMALL and s > -SMALL then return s end
+  end
+  a, b = big(a), big(b)
+  if sgn(a) == 0 then return norm(b) end
+  if sgn(b) == 0 then return norm(a) end
+  if a[1] == b[1] then
+    local t = magAdd(a, b)
+    t[1] = a[1]
+    return norm(t)
+  end
+  local c = magCmp(a, b)
+  if c == 0 then return 0 end
+  local t
+  if c > 0 then t = magSub(a, b); t[1] = a[1] else t = magSub(b, a); t[1] = b[1] end
+  return norm(t)
+end
+local function sub(a, b) return add(a, neg(b)) end
+local function cmp(a, b) return sgn(sub(a, b)) end
+local function mul(a, b)
+  if type(a) == 'number' and type(b) == 'number' then
+    local p = a * b
+    if p < SMALL and p > -SMALL then return p end
+  end
+  a, b = big(a), big(b)
+  if sgn(a) == 0 or sgn(b) == 0 then return 0 end
+  local t = {a[1] * b[1]}
+  for j = 2, #a + #b - 1 do t[j] = 0 end
+  for j = 2, #a do
+    local carry, aj = 0, a[j]
+    for k = 2, #b do
+      local s = t[j + k - 2] + aj * b[k] + carry
+      carry = math.floor(s / BASE)
+      t[j + k - 2] = s - carry * BASE
+    end
+    local m = j + #b - 1
+    while carry > 0 do
+      local s = (t[m] or 0) + carry
+      carry = math.floor(s / BASE)
+      t[m] = s - carry * BASE
+      m = m + 1
+    end
+  end
+  return norm(t)
+end
+-- |a| * small (0 <= small < BASE), as a magnitude
+local function magMulSmall(a, s)
+  local t, carry = {1}, 0
+  for j = 2, #a do
+    local x = a[j] * s + carry
+    carry = math.floor(x / BASE)
+    t[j] = x - carry * BASE
+  end
+  if carry > 0 then t[#t + 1] = carry end
+  while #t > 1 and t[#t] == 0 do t[#t] = nil end
+  return t
+end
+-- floor(|a| / |b|) and the remainder, as magnitudes (|b| > 0): long division, each quotient
+-- limb found by bisection
+local function magDivMod(a, b)
+  local q, r = {1}, {1}
+  for j = #a, 2, -1 do
+    table.insert(r, 2, a[j])
+    while #r > 1 and r[#r] == 0 do r[#r] = nil end
+    local lo, hi = 0, BASE - 1
+    while lo < hi do
+      local mid = math.floor((lo + hi + 1) / 2)
+      if magCmp(magMulSmall(b, mid), r) <= 0 then lo = mid else hi = mid - 1 end
+    end
+    if lo > 0 then r = magSub(r, magMulSmall(b, lo)) end
+    while #r > 1 and r[#r] == 0 do r[#r] = nil end
+    q[j] = lo
+  end
+  for j = 2, #a do q[j] = q[j] or 0 end
+  return q, r
+end
+
+local HALF_EVEN = P.rm == 1
+-- a / b rounded to an integer (b ~= 0): ties away from zero, or to even (payload `rm`)
+local function divRound(a, b)
+  local negative = sgn(a) * sgn(b) < 0
+  if type(a) == 'number' and type(b) == 'number' then
+    local x, y = math.abs(a), math.abs(b)
+    local q = math.floor(x / y)
+    local r = x - q * y
+    while r < 0 do q = q - 1; r = r + y end
+    while r >= y do q = q + 1; r = r - y end
+    if 2 * r > y or (2 * r == y and (not HALF_EVEN or q % 2 == 1)) then q = q + 1 end
+    if negative then return -q end
+    return q
+  end
+  local x, y = big(a), big(b)
+  local q, r = magDivMod(x, y)
+  local c = magCmp(magAdd(r, r), y)
+  if c > 0 or (c == 0 and (not HALF_EVEN or (q[2] or 0) % 2 == 1)) then q = magAdd(q, {1, 1}) end
+  q[1] = negative and -1 or 1
+  return norm(q)
+end
+
+local STEP = P.ms
+-- the rational num / den of money units, rounded to the minor unit
+local function R(num, den) return mul(divRound(num, mul(den, STEP)), STEP) end
+
+-- a figure of the payload, an output or a hash: a number, or a decimal string of any length
+local function parse(x)
+  if x == nil or x == false then return 0 end
+  if type(x) == 'number' then
+    if x < SMALL and x > -SMALL then return x end
+    x = string.format('%.0f', x)
+  end
+  if #x <= 15 then return tonumber(x) end
+  local t = {1}
+  local s = x
+  if string.sub(s, 1, 1) == '-' then t[1] = -1; s = string.sub(s, 2) end
+  for e = #s, 1, -BASE_DIGITS do
+    t[#t + 1] = tonumber(string.sub(s, math.max(1, e - BASE_DIGITS + 1), e))
+  end
+  return norm(t)
+end
+-- decimal text of a figure
+local function text(x)
+  if type(x) == 'number' then return string.format('%.0f', x) end
+  local parts = {}
+  for j = #x, 2, -1 do
+    parts[#parts + 1] = j == #x and tostring(x[j]) or string.format('%07d', x[j])
+  end
+  local s = table.concat(parts)
+  if x[1] < 0 then s = '-' .. s end
+  return s
+end
+-- a figure as JSON: a number while exact in any JSON reader, else a string
+local function json(x)
+  if type(x) == 'number' and x < 9007199254740992 and x > -9007199254740992 then return string.format('%.0f', x) end
+  return '"' .. text(x) .. '"'
+end
+local INT64_MAX = parse('9223372036854775807')
+local function inInt64(x) return type(x) == 'number' or magCmp(x, INT64_MAX) <= 0 end
+
+---------------------------------------------------------------------------------------------
+-- Reads: nothing is written before every read and every computation is done.
+---------------------------------------------------------------------------------------------
 
 -- idempotency: one EXISTS for the whole batch; only when some id was seen, find which
 local seen = 0
@@ -126,13 +355,10 @@ end
 for _, cx in ipairs(P.cx) do
   if redis.call('GET', effectPrefix .. cx.t) ~= cx.e then return {'conflict', cx.t} end
 end
+-- the ticker list must be a list before anything is written (LLEN fails on another type)
+redis.call('LLEN', KEYS[6])
 
 local K, T, L = P.K, P.T, P.L
-local function round(x)
-  if x >= 0 then return math.floor(x + 0.5) end
-  return -math.floor(-x + 0.5)
-end
-local function int(x) return string.format('%.0f', x) end
 
 -- calls `cmd key a1 a2 ...` over `args` in chunks
 local function multi(cmd, key, args, width)
@@ -155,11 +381,12 @@ local pairs_ = P.P
 local state = {}
 if #pairs_ > 0 then
   local q, v, a, n = hmget(KEYS[1], pairs_), hmget(KEYS[2], pairs_), hmget(KEYS[3], pairs_), hmget(KEYS[5], pairs_)
+  hmget(KEYS[4], pairs_)
   for j = 1, #pairs_ do
     state[j] = {
-      q = tonumber(q[j] or '0'),
-      v = tonumber(v[j] or '0'),
-      a = tonumber(a[j] or '0'),
+      q = parse(q[j]),
+      v = parse(v[j]),
+      a = parse(a[j]),
       t = 0,
       n = tonumber(n[j] or '0'),
       -- a pair from before movements were counted: never forgotten
@@ -172,8 +399,67 @@ local function touch(s, t)
   if t ~= nil and t > s.t then s.t = t end
   s.n = s.n + 1
 end
-local function average(s)
-  if s.q > 0 then s.a = round(s.v * 1e5 / s.q) end
+-- value of qty x at the pair's rate: v/q while q ~= 0, else the rate it kept
+local function valueAt(s, x)
+  if sgn(s.q) ~= 0 then return R(mul(x, s.v), s.q) end
+  return R(mul(x, s.a), 100000)
+end
+-- the displayed average (1e-6) follows v/q while q ~= 0; at 0 it keeps the last rate
+local function settle(s)
+  if sgn(s.q) ~= 0 then s.a = divRound(mul(s.v, 100000), s.q) end
+end
+local function snapshot(s) return {s.q, s.v, s.a} end
+
+-- inbound qty dq > 0, line value l at rate rn/rd; returns dv, rv. Into stock at or below zero,
+-- the rate becomes the line's and the value qty-after x that rate (ERPNext
+-- get_moving_average_values: `if qty_after_transaction <= 0: valuation_rate = incoming_rate`).
+local function inbound(s, dq, l, rn, rd)
+  local q0, v0 = s.q, s.v
+  local q1 = add(q0, dq)
+  local v1
+  if sgn(q0) <= 0 then
+    if sgn(q1) == 0 then v1 = 0 else v1 = R(mul(q1, rn), rd) end
+    s.a = divRound(mul(rn, 100000), rd)
+  else
+    v1 = add(v0, l)
+  end
+  s.q, s.v = q1, v1
+  settle(s)
+  local dv = sub(v1, v0)
+  return dv, sub(dv, l)
+end
+
+-- outbound qty dq > 0 at the pair's rate; returns the value taken out (its cost)
+local function outboundAtRate(s, dq)
+  local v0 = s.v
+  local q1 = sub(s.q, dq)
+  local v1 = 0
+  if sgn(q1) ~= 0 then v1 = valueAt(s, q1) end
+  s.q, s.v = q1, v1
+  settle(s)
+  return sub(v0, v1)
+end
+
+-- outbound qty dq > 0 at the line's own value l (rate rn/rd); returns dv, rv
+local function outboundAt(s, dq, l, rn, rd)
+  local q0, v0 = s.q, s.v
+  local q1 = sub(q0, dq)
+  local v1
+  local sq = sgn(q1)
+  if sq == 0 then
+    v1 = 0
+    s.a = divRound(mul(rn, 100000), rd)
+  elseif sq > 0 then
+    v1 = sub(v0, l)
+  elseif sgn(q0) >= 0 then
+    v1 = R(mul(q1, rn), rd)
+  else
+    v1 = valueAt(s, q1)
+  end
+  s.q, s.v = q1, v1
+  settle(s)
+  local dv = sub(v1, v0)
+  return dv, add(dv, l)
 end
 
 -- open order qty per backlog cell, read with one HMGET per hash
@@ -183,50 +469,28 @@ for h, cells in ipairs(P.B) do
   for j = 2, #cells do fields[j - 1] = cells[j] end
   local values = hmget(cells[1], fields)
   local open = {}
-  for j = 1, #fields do open[j] = tonumber(values[j] or '0') end
+  for j = 1, #fields do open[j] = parse(values[j]) end
   backlogs[h] = open
-end
-
--- inbound qty q at unit cost `unit`; returns the value added to stock. Stock value is the sum of
--- what came in and went out at their costs, so it does not depend on arrival order when every
--- outbound movement carries its cost (docs/metrics.md#valuation). The average is value / qty
--- while something is on hand; an inbound that leaves nothing on hand sets it to its own cost.
-local function inbound(s, q, unit)
-  local dv = round(q * unit / 1e5)
-  s.q = s.q + q
-  s.v = s.v + dv
-  if s.q > 0 then average(s) else s.a = unit end
-  return dv
-end
-
--- outbound qty q at unit cost c (nil: moving average); returns the cost value taken out
-local function outbound(s, q, c)
-  local cost
-  if c ~= nil then
-    cost = round(q * c / 1e5)
-  elseif s.q > 0 then
-    cost = round(s.v * q / s.q)
-  else
-    cost = round(q * s.a / 1e5)
-  end
-  s.q = s.q - q
-  s.v = s.v - cost
-  average(s)
-  return cost
 end
 
 -- amounts per target list; spread over the list's cells once, at the end
 local byList = {}
-local function add(list, amount)
-  if list == nil or amount == 0 then return end
-  byList[list] = (byList[list] or 0) + amount
+local function feed(list, amount)
+  if list == nil or sgn(amount) == 0 then return end
+  byList[list] = add(byList[list] or 0, amount)
 end
 
 -- outputs of each movement's operations, kept in its effect record for an exact cancel
 local xs = {}
-local function out(i, text)
+local function out(i, values)
+  local parts = {}
+  for j = 1, #values do parts[j] = json(values[j]) end
+  local t = '[' .. table.concat(parts, ',') .. ']'
   local list = xs[i]
-  if list == nil then xs[i] = {text} else list[#list + 1] = text end
+  if list == nil then xs[i] = {t} else list[#list + 1] = t end
+end
+local function stockOut(i, l, dq, dv, rv, before)
+  out(i, {l, dq, dv, rv, before[1], before[2], before[3]})
 end
 
 for _, op in ipairs(P.ops) do
@@ -234,67 +498,167 @@ for _, op in ipairs(P.ops) do
   if k == 'in' or k == 'out' then
     local s = state[op.p]
     touch(s, op.t)
-    local c = op.u
-    if c < 0 then c = nil end
+    local q = op.q
+    local before = snapshot(s)
+    local l, dv, rv = parse(op.l), 0, 0
+    local rn, rd = op.rn, op.rd
+    if rn ~= nil then rn, rd = parse(rn), parse(rd) end
     if k == 'in' then
-      local unit = c or s.a
-      local dv = inbound(s, op.q, unit)
-      local cost = round(op.q * unit / 1e5)
-      add(op.v, dv)
-      add(op.c, (op.cs or 1) * cost)
-      out(op.i, string.format('[%.0f,%.0f,%.0f]', cost, op.q, dv))
+      if sgn(l) < 0 then
+        -- at the pair's rate: v/q, or the rate it kept at 0
+        if sgn(s.q) ~= 0 then rn, rd = s.v, s.q else rn, rd = s.a, 100000 end
+        l = R(mul(q, rn), rd)
+      elseif rn == nil then
+        rn, rd = l, q
+      end
+      dv, rv = inbound(s, q, l, rn, rd)
+      stockOut(op.i, l, q, dv, rv, before)
     else
-      local cost = outbound(s, op.q, c)
-      add(op.v, -cost)
-      add(op.c, (op.cs or 1) * cost)
-      out(op.i, string.format('[%.0f,%.0f,%.0f]', cost, -op.q, -cost))
+      if sgn(l) < 0 then
+        l = outboundAtRate(s, q)
+        dv = neg(l)
+      else
+        if rn == nil then rn, rd = l, q end
+        dv, rv = outboundAt(s, q, l, rn, rd)
+      end
+      stockOut(op.i, l, -q, dv, rv, before)
     end
+    feed(op.v, dv)
+    feed(op.r, rv)
+    feed(op.c, op.cs == -1 and neg(l) or l)
   elseif k == 'xfer' then
-    local s = state[op.p]
+    local s, d = state[op.p], state[op.p2]
     touch(s, op.t)
-    local cost = outbound(s, op.q, nil)
-    add(op.v, -cost)
-    local d = state[op.p2]
     touch(d, op.t)
-    local dv2 = inbound(d, op.q, cost * 1e5 / op.q)
-    add(op.v2, dv2)
-    out(op.i, string.format('[%.0f,%.0f,%.0f,%.0f,%.0f]', cost, -op.q, -cost, op.q, dv2))
+    local before = snapshot(s)
+    local cost = outboundAtRate(s, op.q)
+    stockOut(op.i, cost, -op.q, neg(cost), 0, before)
+    feed(op.v, neg(cost))
+    local before2 = snapshot(d)
+    local dv2, rv2 = inbound(d, op.q, cost, cost, op.q)
+    stockOut(op.i, cost, op.q, dv2, rv2, before2)
+    feed(op.v2, dv2)
+    feed(op.r2, rv2)
   elseif k == 'set' then
-    -- stocktake: the counted qty replaces the book qty at this moment
+    -- stocktake: the adjustment is counted - book (the ERP's book at count time when it sent one)
     local s = state[op.p]
     touch(s, op.t)
-    local book = math.max(s.v, 0)
-    local dq = op.q - s.q
-    local dv = 0
-    if dq > 0 then dv = inbound(s, dq, s.a) elseif dq < 0 then dv = -outbound(s, -dq, nil) end
-    local ok = 0
-    if dq == 0 then ok = 1 end
-    add(op.qT, dq)
-    add(op.v, dv)
-    add(op.okT, ok)
-    add(op.adT, math.abs(dv))
-    add(op.bvT, book)
-    if dq > 0 then add(op.qpT, dq) elseif dq < 0 then add(op.qnT, -dq) end
-    if dv > 0 then add(op.vpT, dv) elseif dv < 0 then add(op.vnT, -dv) end
-    out(op.i, string.format('[%.0f,%.0f,%.0f,%.0f]', dv, dq, ok, book))
+    local before = snapshot(s)
+    local counted = parse(op.q)
+    local bookQty = s.q
+    if op.b ~= nil then bookQty = parse(op.b) end
+    local dq = sub(counted, bookQty)
+    local book = s.v
+    if op.b ~= nil then book = valueAt(s, bookQty) end
+    if sgn(book) < 0 then book = 0 end
+    local q1 = add(s.q, dq)
+    local v1 = s.v
+    if sgn(q1) == 0 then v1 = 0 elseif sgn(dq) ~= 0 then v1 = valueAt(s, q1) end
+    local dv = sub(v1, s.v)
+    s.q, s.v = q1, v1
+    settle(s)
+    local ok = sgn(dq) == 0 and 1 or 0
+    feed(op.qT, dq)
+    feed(op.v, dv)
+    feed(op.okT, ok)
+    feed(op.adT, sgn(dv) < 0 and neg(dv) or dv)
+    feed(op.bvT, book)
+    if sgn(dq) > 0 then feed(op.qpT, dq) elseif sgn(dq) < 0 then feed(op.qnT, neg(dq)) end
+    if sgn(dv) > 0 then feed(op.vpT, dv) elseif sgn(dv) < 0 then feed(op.vnT, neg(dv)) end
+    out(op.i, {dv, dq, ok, book, before[1], before[2], before[3]})
   elseif k == 'bk' then
     -- ordered − fulfilled qty per ref|sku (an order adds, a receipt/shipment or a cancel of an
     -- order subtracts); the backlog counts what is still open, max(0, that): the same in any
     -- arrival order, and a cancel (the same op with −q) restores it exactly
     local cells = backlogs[op.bh]
     local open = cells[op.bf]
-    local delta = math.max(open + op.q, 0) - math.max(open, 0)
-    cells[op.bf] = open + op.q
-    add(op.T, delta)
-    out(op.i, string.format('[%.0f]', delta))
+    local after = add(open, op.q)
+    local delta = sub(sgn(after) > 0 and after or 0, sgn(open) > 0 and open or 0)
+    cells[op.bf] = after
+    feed(op.T, delta)
+    out(op.i, {delta})
   elseif k == 'rev' then
     local s = state[op.p]
-    s.q = s.q + op.dq
-    s.v = s.v + op.dv
     s.n = s.n - 1
-    average(s)
+    local dq, l = parse(op.dq), parse(op.l)
+    local v0 = s.v
+    local dv, rv
+    local r = op.s
+    if r ~= nil and cmp(s.q, parse(r[4])) == 0 and cmp(s.v, parse(r[5])) == 0 then
+      -- nothing moved the pair since: back exactly to where it was
+      s.q, s.v, s.a = parse(r[1]), parse(r[2]), parse(r[3])
+      dv = sub(s.v, v0)
+      rv = sub(dv, l)
+    else
+      local rn, rd = op.rn, op.rd
+      if rn ~= nil then rn, rd = parse(rn), parse(rd) end
+      local sd = sgn(dq)
+      if sd > 0 then
+        if rn == nil then rn, rd = l, dq end
+        dv, rv = inbound(s, dq, l, rn, rd)
+      elseif sd < 0 then
+        if rn == nil then rn, rd = neg(l), neg(dq) end
+        dv, rv = outboundAt(s, neg(dq), neg(l), rn, rd)
+      else
+        local v1 = add(v0, l)
+        if sgn(s.q) == 0 then v1 = 0 end
+        s.v = v1
+        settle(s)
+        dv = sub(v1, v0)
+        rv = sub(dv, l)
+      end
+    end
+    feed(op.v, dv)
+    feed(op.r, rv)
   end
 end
+
+-- counter cells: every cell the batch changes, read per key, summed, range-checked
+local delta = {}
+local fixed = P.fixed
+for j = 1, #fixed, 2 do
+  local t = fixed[j]
+  delta[t] = add(delta[t] or 0, parse(fixed[j + 1]))
+end
+for list, amount in pairs(byList) do
+  if sgn(amount) ~= 0 then
+    local targets = L[list]
+    for j = 1, #targets do
+      local t = targets[j]
+      delta[t] = add(delta[t] or 0, amount)
+    end
+  end
+end
+local byKey = {}
+for t, d in pairs(delta) do
+  if sgn(d) ~= 0 then
+    local k = T[2 * t - 1]
+    local cells = byKey[k]
+    if cells == nil then cells = {}; byKey[k] = cells end
+    cells[#cells + 1] = t
+  end
+end
+local writes = {}
+for k, cells in pairs(byKey) do
+  local fields = {}
+  for j = 1, #cells do fields[j] = T[2 * cells[j]] end
+  local now = hmget(K[k], fields)
+  local set = {}
+  for j = 1, #cells do
+    local value = add(parse(now[j]), delta[cells[j]])
+    if not inInt64(value) then return {'range', K[k], fields[j]} end
+    set[#set + 1] = fields[j]
+    set[#set + 1] = text(value)
+  end
+  writes[#writes + 1] = {K[k], set}
+end
+for _, s in ipairs(state) do
+  if not (inInt64(s.q) and inInt64(s.v)) then return {'range', KEYS[2], ''} end
+end
+
+---------------------------------------------------------------------------------------------
+-- Writes
+---------------------------------------------------------------------------------------------
 
 -- effect records: the idempotency keys, and what a cancel reverses
 local ttl = P.ttl
@@ -315,39 +679,21 @@ for _, cx in ipairs(P.cx) do
   redis.call('SET', effectPrefix .. cx.t, string.sub(cx.e, 1, -2) .. ',"c":' .. cjson.encode(cx.c) .. '}', 'KEEPTTL')
 end
 
--- counter cells: one HINCRBY per distinct cell with a non-zero delta
-local fixed = P.fixed
-for j = 1, #fixed, 2 do
-  local t = fixed[j]
-  redis.call('HINCRBY', K[T[2 * t - 1]], T[2 * t], fixed[j + 1])
-end
-local acc = {}
-for list, amount in pairs(byList) do
-  if amount ~= 0 then
-    local targets = L[list]
-    for j = 1, #targets do
-      local t = targets[j]
-      acc[t] = (acc[t] or 0) + amount
-    end
-  end
-end
-for t, amount in pairs(acc) do
-  if amount ~= 0 then redis.call('HINCRBY', K[T[2 * t - 1]], T[2 * t], int(amount)) end
-end
+for _, w in ipairs(writes) do multi('HSET', w[1], w[2], 2) end
 
 -- stock state, live movement counts and last-moved times, one HSET per hash
 if #pairs_ > 0 then
   local q, v, a, n, last, moved, gone = {}, {}, {}, {}, {}, {}, {}
   for j, s in ipairs(state) do
     local p = pairs_[j]
-    if s.n <= 0 and not s.legacy and s.q == 0 and s.v == 0 then
+    if s.n <= 0 and not s.legacy and sgn(s.q) == 0 and sgn(s.v) == 0 then
       -- every stock movement of the pair was cancelled: as if it never moved (no alert, not active)
       gone[#gone + 1] = p
     else
-      q[#q + 1] = p; q[#q + 1] = int(s.q)
-      v[#v + 1] = p; v[#v + 1] = int(s.v)
-      a[#a + 1] = p; a[#a + 1] = int(s.a)
-      if not s.legacy then n[#n + 1] = p; n[#n + 1] = int(s.n) end
+      q[#q + 1] = p; q[#q + 1] = text(s.q)
+      v[#v + 1] = p; v[#v + 1] = text(s.v)
+      a[#a + 1] = p; a[#a + 1] = text(s.a)
+      if not s.legacy then n[#n + 1] = p; n[#n + 1] = string.format('%.0f', s.n) end
       if s.t > 0 then moved[#moved + 1] = j end
     end
   end
@@ -362,7 +708,7 @@ if #pairs_ > 0 then
     local before = hmget(KEYS[4], names)
     for j = 1, #moved do
       local s = state[moved[j]]
-      if s.t > tonumber(before[j] or '0') then last[#last + 1] = names[j]; last[#last + 1] = int(s.t) end
+      if s.t > tonumber(before[j] or '0') then last[#last + 1] = names[j]; last[#last + 1] = string.format('%.0f', s.t) end
     end
     multi('HSET', KEYS[4], last, 2)
   end
@@ -372,7 +718,7 @@ for h, open in ipairs(backlogs) do
   local set, del = {}, {}
   for j = 1, #open do
     local f = cells[j + 1]
-    if open[j] == 0 then del[#del + 1] = f else set[#set + 1] = f; set[#set + 1] = int(open[j]) end
+    if sgn(open[j]) == 0 then del[#del + 1] = f else set[#set + 1] = f; set[#set + 1] = text(open[j]) end
   end
   multi('HDEL', cells[1], del, 1)
   multi('HSET', cells[1], set, 2)

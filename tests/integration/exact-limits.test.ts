@@ -1,0 +1,77 @@
+/**
+ * Exact at every size the API accepts (issue #8, point 1): pair values past 2^52 money units go
+ * through the apply script's decimal bignums, and every figure equals a BigInt computation of the
+ * same rules. Read straight from the Redis hashes (decimal strings), so the query layer's numbers
+ * do not blur the comparison.
+ */
+import { afterAll, beforeAll, expect, test } from 'vitest'
+import { startTestServer } from '../helpers/server.ts'
+import type { TestServer } from '../helpers/server.ts'
+
+let server: TestServer
+const at = '2026-03-02T10:00:00+08:00'
+
+beforeAll(async () => {
+  server = await startTestServer()
+})
+afterAll(async () => {
+  await server?.close()
+})
+
+const post = (batch: unknown[]) => server.app.inject({ method: 'POST', url: '/api/v1/movements', headers: { authorization: `Bearer ${server.ingestKey}` }, payload: batch })
+
+/** x / y rounded half away from zero to a multiple of 100 money units (the cent) */
+function cents(x: bigint, y: bigint): bigint {
+  const neg = x < 0n !== y < 0n
+  const a = x < 0n ? -x : x
+  const b = (y < 0n ? -y : y) * 100n
+  let q = a / b
+  if ((a - q * b) * 2n >= b) q += 1n
+  return (neg ? -q : q) * 100n
+}
+
+test('ten of the largest receipts and a shipment at the average are exact to the unit', async () => {
+  // 1e9 units @ 99.999999 = 99,999,999,000.00 per line, just inside the largest line
+  const receipts = Array.from({ length: 10 }, (_, k) => ({ id: `big-r${k}`, type: 'purchase_receipt', occurredAt: at, sku: 'BIG', warehouse: 'W', qty: 1e9, unitCost: 99.999999 }))
+  expect((await post(receipts)).statusCode).toBe(200)
+  const ship = { id: 'big-s', type: 'sales_shipment', occurredAt: at, sku: 'BIG', warehouse: 'W', qty: 3, unitPrice: 150 }
+  expect((await post([ship])).json()).toEqual({ accepted: 1, duplicates: 0 })
+
+  const line = (1_000_000_000_000n * 99_999_999n) / 100_000n // money units of one receipt, 1e-4
+  const q0 = 10n * 1_000_000_000_000n
+  const v0 = 10n * line
+  expect(v0 > 2n ** 53n).toBe(true)
+  const q1 = q0 - 3000n
+  const v1 = cents(q1 * v0, q0)
+  const cogs = v0 - v1
+
+  const redis = server.app.redis
+  const p = server.prefix
+  expect(await redis.hget(`${p}c:now:q:pair`, 'BIG|W')).toBe(q1.toString())
+  expect(await redis.hget(`${p}c:now:v:pair`, 'BIG|W')).toBe(v1.toString())
+  expect(await redis.hget(`${p}c:now:v:all`, '_')).toBe(v1.toString())
+  const effect = JSON.parse((await redis.get(`${p}e:big-s`))!) as { x: (number | string)[][] }
+  expect(BigInt(effect.x[0]![0]!)).toBe(cogs)
+  // the query answers in the currency: 999,999,989,999.70 of stock
+  const value = (await server.app.inject({ method: 'POST', url: '/api/v1/query', payload: { metric: 'stock.value' } })).json() as { total: number }
+  expect(value.total).toBe(Number(v1) / 10_000)
+})
+
+test('a cancel of a receipt into negative stock, before anything else moved the pair, restores it exactly', async () => {
+  expect((await post([{ id: 'neg-s', type: 'sales_shipment', occurredAt: at, sku: 'NEG', warehouse: 'W', qty: 5, unitPrice: 9 }])).statusCode).toBe(200)
+  expect((await post([{ id: 'neg-r', type: 'purchase_receipt', occurredAt: at, sku: 'NEG', warehouse: 'W', qty: 20, unitCost: 5 }])).statusCode).toBe(200)
+  const redis = server.app.redis
+  const p = server.prefix
+  expect(await redis.hget(`${p}c:now:v:pair`, 'NEG|W')).toBe('750000') // 15 × 5.00, not 100.00
+  expect((await post([{ id: 'neg-c', type: 'cancel', occurredAt: at, cancels: 'neg-r' }])).statusCode).toBe(200)
+  expect(await redis.hget(`${p}c:now:q:pair`, 'NEG|W')).toBe('-5000')
+  expect(await redis.hget(`${p}c:now:v:pair`, 'NEG|W')).toBe('0')
+  const reval = (
+    await server.app.inject({
+      method: 'POST',
+      url: '/api/v1/query',
+      payload: { metric: 'stock.revaluation', from: '2026-03-02T00:00:00+08:00', to: '2026-03-03T00:00:00+08:00', filter: { sku: 'NEG' } },
+    })
+  ).json() as { total: number }
+  expect(reval.total).toBe(0)
+})
