@@ -284,7 +284,7 @@ local function divRound(a, b)
     while r < 0 do q = q - 1; r = r + y end
     while r >= y do q = q + 1; r = r - y end
     if 2 * r > y or (2 * r == y and (not HALF_EVEN or q % 2 == 1)) then q = q + 1 end
-    if negative then return -q end
+    if negative and q ~= 0 then return -q end
     return q
   end
   local x, y = big(a), big(b)
@@ -295,9 +295,51 @@ local function divRound(a, b)
   return norm(q)
 end
 
+-- x * y / d rounded to an integer, exactly, without a bignum while |x|, |y| < 2^52 and |d|
+-- and the quotient are below 2^50 (the common case): the product is kept as four base-2^26
+-- limbs, the quotient estimated in doubles and corrected with the exact remainder
+local T26 = 67108864 -- 2^26
+local FAST = 1125899906842624 -- 2^50
+local function split(x)
+  local h = math.floor(x / T26)
+  return h, x - h * T26
+end
+-- x * y (0 <= x, y < 2^52) as limbs l0..l3, base 2^26
+local function prod4(x, y)
+  local xh, xl = split(x)
+  local yh, yl = split(y)
+  local c0, l0 = split(xl * yl)
+  local mh, ml = split(xh * yl)
+  local nh, nl = split(xl * yh)
+  local c1, l1 = split(ml + nl + c0)
+  local hh, hl = split(xh * yh)
+  local c2, l2 = split(hl + mh + nh + c1)
+  return l0, l1, l2, hh + c2
+end
+local function mulDivRound(x, y, d)
+  if type(x) == 'number' and type(y) == 'number' and type(d) == 'number' and d ~= 0 and d < FAST and d > -FAST then
+    local negative = (x < 0) ~= (y < 0) ~= (d < 0)
+    local a, b, c = math.abs(x), math.abs(y), math.abs(d)
+    if a == 0 or b == 0 then return 0 end
+    local q = math.floor(a * b / c)
+    if q < FAST then
+      local p0, p1, p2, p3 = prod4(a, b)
+      local q0, q1, q2, q3 = prod4(q, c)
+      local r = ((p3 - q3) * T26 + (p2 - q2)) * T26
+      r = (r + (p1 - q1)) * T26 + (p0 - q0)
+      while r < 0 do q = q - 1; r = r + c end
+      while r >= c do q = q + 1; r = r - c end
+      if 2 * r > c or (2 * r == c and (not HALF_EVEN or q % 2 == 1)) then q = q + 1 end
+      if negative and q ~= 0 then return -q end
+      return q
+    end
+  end
+  return divRound(mul(x, y), d)
+end
+
 local STEP = P.ms
--- the rational num / den of money units, rounded to the minor unit
-local function R(num, den) return mul(divRound(num, mul(den, STEP)), STEP) end
+-- x * y / d of money units, rounded to the minor unit
+local function R(x, y, d) return mul(mulDivRound(x, y, mul(d, STEP)), STEP) end
 
 -- a figure of the payload, an output or a hash: a number, or a decimal string of any length
 local function parse(x)
@@ -317,7 +359,10 @@ local function parse(x)
 end
 -- decimal text of a figure
 local function text(x)
-  if type(x) == 'number' then return string.format('%.0f', x) end
+  if type(x) == 'number' then
+    if x == 0 then return '0' end -- never "-0"
+    return string.format('%.0f', x)
+  end
   local parts = {}
   for j = #x, 2, -1 do
     parts[#parts + 1] = j == #x and tostring(x[j]) or string.format('%07d', x[j])
@@ -328,7 +373,7 @@ local function text(x)
 end
 -- a figure as JSON: a number while exact in any JSON reader, else a string
 local function json(x)
-  if type(x) == 'number' and x < 9007199254740992 and x > -9007199254740992 then return string.format('%.0f', x) end
+  if type(x) == 'number' and x < 9007199254740992 and x > -9007199254740992 then return text(x) end
   return '"' .. text(x) .. '"'
 end
 local INT64_MAX = parse('9223372036854775807')
@@ -401,12 +446,12 @@ local function touch(s, t)
 end
 -- value of qty x at the pair's rate: v/q while q ~= 0, else the rate it kept
 local function valueAt(s, x)
-  if sgn(s.q) ~= 0 then return R(mul(x, s.v), s.q) end
-  return R(mul(x, s.a), 100000)
+  if sgn(s.q) ~= 0 then return R(x, s.v, s.q) end
+  return R(x, s.a, 100000)
 end
 -- the displayed average (1e-6) follows v/q while q ~= 0; at 0 it keeps the last rate
 local function settle(s)
-  if sgn(s.q) ~= 0 then s.a = divRound(mul(s.v, 100000), s.q) end
+  if sgn(s.q) ~= 0 then s.a = mulDivRound(s.v, 100000, s.q) end
 end
 local function snapshot(s) return {s.q, s.v, s.a} end
 
@@ -418,8 +463,8 @@ local function inbound(s, dq, l, rn, rd)
   local q1 = add(q0, dq)
   local v1
   if sgn(q0) <= 0 then
-    if sgn(q1) == 0 then v1 = 0 else v1 = R(mul(q1, rn), rd) end
-    s.a = divRound(mul(rn, 100000), rd)
+    if sgn(q1) == 0 then v1 = 0 else v1 = R(q1, rn, rd) end
+    s.a = mulDivRound(rn, 100000, rd)
   else
     v1 = add(v0, l)
   end
@@ -448,11 +493,11 @@ local function outboundAt(s, dq, l, rn, rd)
   local sq = sgn(q1)
   if sq == 0 then
     v1 = 0
-    s.a = divRound(mul(rn, 100000), rd)
+    s.a = mulDivRound(rn, 100000, rd)
   elseif sq > 0 then
     v1 = sub(v0, l)
   elseif sgn(q0) >= 0 then
-    v1 = R(mul(q1, rn), rd)
+    v1 = R(q1, rn, rd)
   else
     v1 = valueAt(s, q1)
   end
@@ -507,7 +552,7 @@ for _, op in ipairs(P.ops) do
       if sgn(l) < 0 then
         -- at the pair's rate: v/q, or the rate it kept at 0
         if sgn(s.q) ~= 0 then rn, rd = s.v, s.q else rn, rd = s.a, 100000 end
-        l = R(mul(q, rn), rd)
+        l = R(q, rn, rd)
       elseif rn == nil then
         rn, rd = l, q
       end
