@@ -424,6 +424,8 @@ interface Valued {
   /** rate as rn / rd money units per 1e-3 (absent: l / qty) */
   rn?: number
   rd?: number
+  /** a return of an earlier movement of the batch: its index (the script costs it) */
+  ri?: number
 }
 const AT_RATE: Valued = { l: -1 }
 
@@ -479,14 +481,14 @@ class Effects {
     return this.f.flowTargets('sq', this.at, m, this.f.levelTargets('q', m))
   }
 
-  /** money of qty × price, or the ERP's own line amount */
+  /** money of qty × price, or the ERP's own line amount, taken as it is */
   private line(qty: number, price: number, own: number | undefined): number {
-    return own !== undefined ? roundMoney(own, this.money) : lineMoney(qty, price, this.money)
+    return own ?? lineMoney(qty, price, this.money)
   }
 
   /** a line valued at its unit cost (the rate is exactly the unit cost), or at the ERP's own line value */
   private costed(qty: number, unitCost: number | null, own: number | undefined): Valued {
-    if (own !== undefined) return { l: roundMoney(own, this.money) }
+    if (own !== undefined) return { l: own }
     if (unitCost === null) return AT_RATE
     return { l: lineMoney(qty, unitCost, this.money), rn: unitCost, rd: LINE_DIVISOR }
   }
@@ -526,7 +528,8 @@ class Effects {
     const pair = f.pair(mem.pair)
     if (this.sign === 1) {
       const rate = valued.rn === undefined ? undefined : { rn: valued.rn, rd: valued.rd }
-      const op: StockOp = { i: this.i, k, p: pair, q: qty, l: valued.l, ...rate, t: this.t, v: f.list(vT), r: f.list(rT) }
+      const ri = valued.ri === undefined ? undefined : { ri: valued.ri }
+      const op: StockOp = { i: this.i, k, p: pair, q: qty, l: valued.l, ...rate, ...ri, t: this.t, v: f.list(vT), r: f.list(rT) }
       if (cT) {
         op.c = f.list(cT)
         if (cs !== 1) op.cs = cs
@@ -552,7 +555,14 @@ class Effects {
     f.ops.push({ i: this.i, k: 'bk', ...cell, q: this.sign * q, T: f.list(f.levelTargets(kind, this.mem)) })
   }
 
-  emit(e: EffectRecord, i: number, sign: 1 | -1, known?: Figure[][]): void {
+  /** how a return without its own cost is valued: at the movement it returns, else at the pair's rate */
+  private returnValue(qty: number, e: EffectRecord, batchIndex: number | undefined): Valued {
+    if (e.rc) return this.returned(qty, e.rc)
+    if (batchIndex !== undefined && this.sign === 1) return { l: -1, ri: batchIndex }
+    return AT_RATE
+  }
+
+  emit(e: EffectRecord, i: number, sign: 1 | -1, known?: Figure[][], returnedIndex?: number): void {
     const f = this.f
     const route = e.to === undefined ? UNSPECIFIED : e.rt === 1 ? routeMember(e.d.warehouse, e.to[0]) : undefined
     const mem = (this.mem = members(e.d, route))
@@ -584,7 +594,7 @@ class Effects {
       }
       case 'purchase_return': {
         this.flow('pt.q', qty)
-        const valued = cost !== null || e.la !== undefined ? this.costed(qty, cost, e.la) : e.rc ? this.returned(qty, e.rc) : AT_RATE
+        const valued = cost !== null || e.la !== undefined ? this.costed(qty, cost, e.la) : this.returnValue(qty, e, returnedIndex)
         this.stock('out', qty, valued, f.flowTargets('pt.amt', at, mem))
         break
       }
@@ -610,7 +620,7 @@ class Effects {
         this.flow('s.ret', refund)
         this.flow('s.q', -qty)
         this.flow('sr.q', qty)
-        const valued = cost !== null || e.lc !== undefined ? this.costed(qty, cost, e.lc) : e.rc ? this.returned(qty, e.rc) : AT_RATE
+        const valued = cost !== null || e.lc !== undefined ? this.costed(qty, cost, e.lc) : this.returnValue(qty, e, returnedIndex)
         this.stock('in', qty, valued, f.flowTargets('s.cogs', at, mem), -1)
         break
       }
@@ -715,6 +725,8 @@ export function foldBatch(
   const ids: string[] = []
   const records: string[] = []
   const marks: CancelMark[] = []
+  /** index of each movement of the batch so far, by id: a return of one of them is costed by the script */
+  const indexOf = new Map<string, number>()
   f.counters.add(RECENT_CODE)
   let from = Infinity
   let to = -Infinity
@@ -731,7 +743,8 @@ export function foldBatch(
       records.push(id, JSON.stringify({ t: 'cancel', at: n.at, cancels: target.id }))
     } else {
       const e = effectOf(n, o.dims, o.calendar, returns.get(id))
-      fx.emit(e, i, 1)
+      fx.emit(e, i, 1, undefined, e.ro === undefined ? undefined : indexOf.get(e.ro))
+      indexOf.set(id, i)
       records.push(id, JSON.stringify(e))
     }
     if (at < from) from = at

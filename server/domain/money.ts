@@ -74,12 +74,19 @@ export function roundMoney(units: number, rules: MoneyRules): number {
   return Number(roundMoneyBig(BigInt(units), 1n, rules))
 }
 
-/** Money units (a number, a decimal integer string or a bigint) → decimal number of the base currency. */
-export function moneyOut(units: number | bigint | string): number {
-  if (typeof units === 'number' && Number.isSafeInteger(units)) return units / MONEY_SCALE
+/**
+ * Money units (a number, a decimal integer string or a bigint) → decimal number of the base
+ * currency, rounded half away from zero to `decimals` (the cent by default): a report shows the
+ * currency's minor unit even where an ERP's own line amount carried more decimals.
+ */
+export function moneyOut(units: number | bigint | string, decimals = 2): number {
+  const step = 10 ** (4 - decimals)
+  if (typeof units === 'number' && Number.isSafeInteger(units) && units % step === 0) return units / MONEY_SCALE
   const n = typeof units === 'number' ? BigInt(Math.round(units)) : BigInt(units)
-  const whole = n / BigInt(MONEY_SCALE)
-  return Number(whole) + Number(n - whole * BigInt(MONEY_SCALE)) / MONEY_SCALE
+  const rounded = divRoundBig(n, BigInt(step)) * BigInt(step)
+  if (rounded <= BigInt(Number.MAX_SAFE_INTEGER) && rounded >= -BigInt(Number.MAX_SAFE_INTEGER)) return Number(rounded) / MONEY_SCALE
+  const whole = rounded / BigInt(MONEY_SCALE)
+  return Number(whole) + Number(rounded - whole * BigInt(MONEY_SCALE)) / MONEY_SCALE
 }
 
 /** Thousandths → decimal quantity. */

@@ -127,15 +127,27 @@ export const aggregatePlugin = fp(
       })
       if (asking.length === 0) return { returns, rejected }
       const raws = await redis.mget(...asking.map((n) => keys.effect((n.m as { returnOf: string }).returnOf)))
+      // a movement earlier in the same batch: the script costs the return at it
+      const earlier = new Map<string, NormalizedMovement>()
+      let next = 0
       asking.forEach((n, k) => {
-        const raw = raws[k]
-        if (raw === null || raw === undefined) return
         const m = n.m as { returnOf: string; sku: string }
-        const effect = JSON.parse(raw) as EffectRecord
+        while (next < batch.length && batch[next] !== n) earlier.set(batch[next]!.m.id, batch[next++]!)
         const wanted = n.type === 'sales_return' ? 'sales_shipment' : 'purchase_receipt'
         const refuse = (message: string) => rejected.push({ index: n.index, id: n.m.id, errors: [{ path: '/returnOf', message }] })
-        if (effect.t !== wanted) return void refuse(`"${m.returnOf}" is a ${effect.t}: a ${n.type} returns a ${wanted}`)
-        if (effect.d.sku !== m.sku) return void refuse(`"${m.returnOf}" moved SKU "${effect.d.sku}", not "${m.sku}"`)
+        const check = (type: string, sku: string | undefined) => {
+          if (type !== wanted) return (refuse(`"${m.returnOf}" is a ${type}: a ${n.type} returns a ${wanted}`), false)
+          if (sku !== m.sku) return (refuse(`"${m.returnOf}" moved SKU "${sku}", not "${m.sku}"`), false)
+          return true
+        }
+        const raw = raws[k]
+        if (raw === null || raw === undefined) {
+          const inBatch = earlier.get(m.returnOf)
+          if (inBatch) check(inBatch.type, (inBatch.m as { sku?: string }).sku)
+          return
+        }
+        const effect = JSON.parse(raw) as EffectRecord
+        if (!check(effect.t, effect.d.sku)) return
         const out = effect.x?.[0]
         if (out === undefined) return
         returns.set(n.m.id, { line: Math.abs(Number(out[0])), qty: effect.n[0] })

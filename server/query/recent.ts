@@ -36,7 +36,7 @@ export interface RecentSource {
 /** money units of the line (or payment) as the counters took it; undefined for kinds with no amount */
 function amountOf(e: EffectRecord, money: MoneyRules): number | undefined {
   const [qty, price, cost, amount] = e.n
-  const line = (p: number | null) => (e.la !== undefined ? roundMoney(e.la, money) : p === null ? undefined : lineMoney(qty, p, money))
+  const line = (p: number | null) => (e.la !== undefined ? e.la : p === null ? undefined : lineMoney(qty, p, money))
   switch (e.t) {
     case 'sales_order':
     case 'sales_shipment':

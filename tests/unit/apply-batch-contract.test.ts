@@ -62,9 +62,9 @@ describe('the encoder writes the contract', () => {
     [
       { ...line, id: 'po', type: 'purchase_order', qty: 5, unitCost: 2, ref: 'PO-1' },
       { ...line, id: 'pr', type: 'purchase_receipt', qty: 5, unitCost: 2, ref: 'PO-1' },
-      { ...line, id: 'pt', type: 'purchase_return', qty: 1 },
+      { ...line, id: 'pt', type: 'purchase_return', qty: 1, returnOf: 'pr' },
       { ...line, id: 'sh', type: 'sales_shipment', qty: 1, unitPrice: 3, unitCost: 2 },
-      { ...line, id: 'sr', type: 'sales_return', qty: 1, unitPrice: 3 },
+      { ...line, id: 'sr', type: 'sales_return', qty: 1, unitPrice: 3, returnOf: 'sh' },
       { ...line, id: 'tr', type: 'transfer', qty: 1, toWarehouse: 'B' },
       { ...line, id: 'st', type: 'stocktake', countedQty: 4, bookQty: 5 },
       { id: 'cx', type: 'cancel', occurredAt: at, cancels: 'sh' },
@@ -105,7 +105,7 @@ describe('the encoder writes the contract', () => {
     }
     // the sample reaches every kind and every optional field, so none of them goes unchecked
     expect([...kinds].sort()).toEqual(Object.keys(OP_RECORD).sort())
-    expect([...optionalSeen].sort()).toEqual(['in.c?', 'in.cs?', 'in.rd?', 'in.rn?', 'out.c?', 'out.rd?', 'out.rn?', 'rev.rd?', 'rev.rn?', 'rev.s?', 'set.b?'])
+    expect([...optionalSeen].sort()).toEqual(['in.c?', 'in.cs?', 'in.rd?', 'in.ri?', 'in.rn?', 'out.c?', 'out.rd?', 'out.ri?', 'out.rn?', 'rev.rd?', 'rev.rn?', 'rev.s?', 'set.b?'])
   })
 
   test('the records after the payload: id, effect record (a JSON object), … in arrival order', () => {

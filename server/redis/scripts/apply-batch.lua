@@ -58,6 +58,8 @@
 --   l      the line's value, money units (rounded by the encoder); -1: at the pair's rate
 --   rn?    the line's rate is rn / rd money units per 1e-3 qty (a unit cost u: u / 1e5);
 --   rd?    absent: l / q
+--   ri?    a return costed at an earlier movement of this batch: its index; the line is then
+--          q x that movement's line value / its qty (l is -1)
 --   t      occurredAt, unix seconds
 --   v      target list (index into L) of the pair's stock value cells
 --   r      target list of the pair's revaluation cells
@@ -534,7 +536,10 @@ local function out(i, values)
   local list = xs[i]
   if list == nil then xs[i] = {t} else list[#list + 1] = t end
 end
+-- each movement's first line value and qty: what a return of it in the same batch is costed at
+local firstLine = {}
 local function stockOut(i, l, dq, dv, rv, before)
+  if firstLine[i] == nil then firstLine[i] = {l, sgn(dq) < 0 and neg(dq) or dq} end
   out(i, {l, dq, dv, rv, before[1], before[2], before[3]})
 end
 
@@ -548,6 +553,11 @@ for _, op in ipairs(P.ops) do
     local l, dv, rv = parse(op.l), 0, 0
     local rn, rd = op.rn, op.rd
     if rn ~= nil then rn, rd = parse(rn), parse(rd) end
+    local returned = op.ri ~= nil and firstLine[op.ri] or nil
+    if returned ~= nil and sgn(returned[2]) ~= 0 then
+      rn, rd = returned[1], returned[2]
+      l = R(q, rn, rd)
+    end
     if k == 'in' then
       if sgn(l) < 0 then
         -- at the pair's rate: v/q, or the rate it kept at 0
