@@ -64,7 +64,7 @@ export interface EffectRecord {
   bq?: number
   /** the movement a return returns, and that movement's [line value, qty] it was costed at */
   ro?: string
-  rc?: [line: number, qty: number]
+  rc?: [line: Figure, qty: number]
   /** members of every dimension as applied (master data may change later) */
   d: Record<MovementDimension, string>
   /** transfer destination warehouse and its region */
@@ -88,8 +88,8 @@ export interface CancelTarget {
 
 /** The cost a return takes from the movement it returns (`returnOf`): that movement's line value and qty. */
 export interface ReturnCost {
-  /** the returned movement's line value (a shipment's cost, a receipt's amount), money units */
-  line: number
+  /** the returned movement's line value (a shipment's cost, a receipt's amount), money units, as signed as it was */
+  line: Figure
   /** its qty, 1e-3 */
   qty: number
 }
@@ -419,15 +419,15 @@ export function effectOf(n: NormalizedMovement, dims: DimensionSource, calendar:
 
 /** How a stock line is valued: at a known line value and rate, or at the pair's rate. */
 interface Valued {
-  /** line value, money units; −1: at the pair's rate */
-  l: number
+  /** line value, money units; absent: at the pair's rate */
+  l?: Figure
   /** rate as rn / rd money units per 1e-3 (absent: l / qty) */
-  rn?: number
-  rd?: number
+  rn?: Figure
+  rd?: Figure
   /** a return of an earlier movement of the batch: its index (the script costs it) */
   ri?: number
 }
-const AT_RATE: Valued = { l: -1 }
+const AT_RATE: Valued = {}
 
 /** a + b of two figures, as a figure */
 function plus(a: Figure, b: Figure): Figure {
@@ -494,9 +494,10 @@ class Effects {
   }
 
   /** a return at the cost of the movement it returns: qty × that line's value / its qty, at its rate */
-  private returned(qty: number, r: [line: number, qty: number]): Valued {
+  private returned(qty: number, r: [line: Figure, qty: number]): Valued {
     const [line, q] = r
-    return { l: Number(roundMoneyBig(BigInt(qty) * BigInt(line), BigInt(q), this.money)), rn: line, rd: q }
+    const l = figure(roundMoneyBig(BigInt(qty) * BigInt(line), BigInt(q), this.money))
+    return { l: typeof l === 'bigint' ? l.toString() : l, rn: line, rd: q }
   }
 
   /** the script's reversal of one stock output of the original (see stockOutput) */
@@ -527,9 +528,8 @@ class Effects {
     const rT = f.flowTargets('rv', this.at, mem)
     const pair = f.pair(mem.pair)
     if (this.sign === 1) {
-      const rate = valued.rn === undefined ? undefined : { rn: valued.rn, rd: valued.rd }
-      const ri = valued.ri === undefined ? undefined : { ri: valued.ri }
-      const op: StockOp = { i: this.i, k, p: pair, q: qty, l: valued.l, ...rate, ...ri, t: this.t, v: f.list(vT), r: f.list(rT) }
+      // valued's fields are in StockOp's order: l?, rn?, rd?, ri?
+      const op: StockOp = { i: this.i, k, p: pair, q: qty, ...valued, t: this.t, v: f.list(vT), r: f.list(rT) }
       if (cT) {
         op.c = f.list(cT)
         if (cs !== 1) op.cs = cs
@@ -539,7 +539,7 @@ class Effects {
     }
     const x = this.x()
     if (cT) f.add(cT, cs === 1 ? negate(x?.[0] ?? 0) : (x?.[0] ?? 0))
-    this.reverse(pair, x, k === 'in', valued.l >= 0 ? valued : undefined, vT, rT)
+    this.reverse(pair, x, k === 'in', valued.l !== undefined ? valued : undefined, vT, rT)
   }
 
   /**
@@ -558,7 +558,7 @@ class Effects {
   /** how a return without its own cost is valued: at the movement it returns, else at the pair's rate */
   private returnValue(qty: number, e: EffectRecord, batchIndex: number | undefined): Valued {
     if (e.rc) return this.returned(qty, e.rc)
-    if (batchIndex !== undefined && this.sign === 1) return { l: -1, ri: batchIndex }
+    if (batchIndex !== undefined && this.sign === 1) return { ri: batchIndex }
     return AT_RATE
   }
 
@@ -582,7 +582,8 @@ class Effects {
         break
       case 'purchase_receipt': {
         const valued = this.costed(qty, cost, e.la)
-        this.flow('pr.amt', valued.l)
+        // a receipt always has its line: unitCost is required, the line within LIMITS.lineAmount
+        this.flow('pr.amt', this.line(qty, cost!, e.la))
         this.flow('pr.q', qty)
         if (e.due !== undefined) {
           this.flow('rc.due', 1)

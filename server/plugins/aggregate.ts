@@ -127,30 +127,24 @@ export const aggregatePlugin = fp(
       })
       if (asking.length === 0) return { returns, rejected }
       const raws = await redis.mget(...asking.map((n) => keys.effect((n.m as { returnOf: string }).returnOf)))
-      // a movement earlier in the same batch: the script costs the return at it
-      const earlier = new Map<string, NormalizedMovement>()
-      let next = 0
+      // a movement earlier in the same batch is not in Redis yet: the script costs the return at it
+      const position = new Map(batch.map((n, i) => [n.m.id, i]))
       asking.forEach((n, k) => {
         const m = n.m as { returnOf: string; sku: string }
-        while (next < batch.length && batch[next] !== n) earlier.set(batch[next]!.m.id, batch[next++]!)
+        const raw = raws[k]
+        const effect = raw ? (JSON.parse(raw) as EffectRecord) : undefined
+        const at = position.get(m.returnOf)
+        const earlier = at !== undefined && at < position.get(n.m.id)! ? batch[at] : undefined
+        const type = effect?.t ?? earlier?.type
+        // unknown, or its effect record expired: costed at the pair's rate
+        if (type === undefined) return
+        const sku = effect ? effect.d.sku : (earlier!.m as { sku?: string }).sku
         const wanted = n.type === 'sales_return' ? 'sales_shipment' : 'purchase_receipt'
         const refuse = (message: string) => rejected.push({ index: n.index, id: n.m.id, errors: [{ path: '/returnOf', message }] })
-        const check = (type: string, sku: string | undefined) => {
-          if (type !== wanted) return (refuse(`"${m.returnOf}" is a ${type}: a ${n.type} returns a ${wanted}`), false)
-          if (sku !== m.sku) return (refuse(`"${m.returnOf}" moved SKU "${sku}", not "${m.sku}"`), false)
-          return true
-        }
-        const raw = raws[k]
-        if (raw === null || raw === undefined) {
-          const inBatch = earlier.get(m.returnOf)
-          if (inBatch) check(inBatch.type, (inBatch.m as { sku?: string }).sku)
-          return
-        }
-        const effect = JSON.parse(raw) as EffectRecord
-        if (!check(effect.t, effect.d.sku)) return
-        const out = effect.x?.[0]
-        if (out === undefined) return
-        returns.set(n.m.id, { line: Math.abs(Number(out[0])), qty: effect.n[0] })
+        if (type !== wanted) return void refuse(`"${m.returnOf}" is a ${type}: a ${n.type} returns a ${wanted}`)
+        if (sku !== m.sku) return void refuse(`"${m.returnOf}" moved SKU "${sku}", not "${m.sku}"`)
+        const out = effect?.x?.[0]
+        if (out !== undefined) returns.set(n.m.id, { line: out[0]!, qty: effect!.n[0] })
       })
       return { returns, rejected }
     }
@@ -158,7 +152,7 @@ export const aggregatePlugin = fp(
     /**
      * Applies the batches of several requests with one script call (group commit): all of
      * them or none, so each request's batch stays atomic. Each request gets its own counts.
-     * Only a group of one may hold cancels (their refusals are per request).
+     * Only a group of one may hold cancels or returns naming `returnOf` (their refusals are per request).
      */
     async function applyGroup(group: readonly (readonly NormalizedMovement[])[]): Promise<ApplyResult[]> {
       const results = group.map((): ApplyResult => ({ accepted: 0, duplicates: 0 }))
@@ -238,17 +232,18 @@ export const aggregatePlugin = fp(
     }
     const queue: Pending[] = []
     let draining = false
-    const hasCancel = (p: Pending) => p.movements.some((n) => n.type === 'cancel')
+    /** a request that may be refused once the state is read (a cancel, a return naming what it returns) goes alone */
+    const refusable = (p: Pending) => p.movements.some((n) => n.type === 'cancel' || (n.m as { returnOf?: string }).returnOf !== undefined)
 
-    /** the next group: requests in arrival order up to MAX_GROUP movements; cancels go alone */
+    /** the next group: requests in arrival order up to MAX_GROUP movements; refusable ones go alone */
     function nextGroup(): Pending[] {
       const first = queue.shift()!
       const group = [first]
-      if (hasCancel(first)) return group
+      if (refusable(first)) return group
       let size = first.movements.length
       while (queue.length > 0) {
         const p = queue[0]!
-        if (hasCancel(p) || size + p.movements.length > MAX_GROUP) break
+        if (refusable(p) || size + p.movements.length > MAX_GROUP) break
         group.push(queue.shift()!)
         size += p.movements.length
       }

@@ -96,12 +96,12 @@ export interface StockOp {
   p: number
   /** qty, 1e-3, > 0 */
   q: number
-  /** the line's value in money units, rounded to the minor unit; −1: at the pair's rate */
-  l: number
+  /** the line's value in money units (it may be negative: a return of a shipment costed below zero); absent: at the pair's rate */
+  l?: Figure
   /** the line's rate is rn / rd money units per 1e-3 (a unit cost u: u / 1e5); absent: l / q */
   rn?: Figure
   rd?: Figure
-  /** a return costed at an earlier movement of this batch: its 1-based index (its first line value ÷ its qty); `l` is −1 */
+  /** a return costed at an earlier movement of this batch: its 1-based index (its first line value ÷ its qty); `l` is absent */
   ri?: number
   /** occurredAt, unix seconds (last movement time of the pair) */
   t: number
@@ -243,7 +243,7 @@ void everyReplyListed
 export const APPLY_BATCH_FIELDS = {
   ApplyBatchPayload: fieldList<ApplyBatchPayload>()(['ttl', 'ms', 'rm', 'K', 'T', 'fixed', 'L', 'P', 'B', 'ops', 'exp', 'cx', 'rc']),
   CancelMark: fieldList<CancelMark>()(['t', 'e', 'c']),
-  StockOp: fieldList<StockOp>()(['i', 'k', 'p', 'q', 'l', 'rn?', 'rd?', 'ri?', 't', 'v', 'r', 'c?', 'cs?']),
+  StockOp: fieldList<StockOp>()(['i', 'k', 'p', 'q', 'l?', 'rn?', 'rd?', 'ri?', 't', 'v', 'r', 'c?', 'cs?']),
   TransferOp: fieldList<TransferOp>()(['i', 'k', 'p', 'p2', 'q', 't', 'v', 'v2', 'r2']),
   StocktakeOp: fieldList<StocktakeOp>()(['i', 'k', 'p', 'q', 'b?', 't', 'qT', 'v', 'okT', 'adT', 'bvT', 'qpT', 'qnT', 'vpT', 'vnT']),
   BacklogOp: fieldList<BacklogOp>()(['i', 'k', 'bh', 'bf', 'q', 'T']),

@@ -49,6 +49,9 @@
  * 12. A figure off the money step (lineAmount and lineCost keep 4 decimals) is shown rounded to D
  *     decimals; at an exact half the display rounding is not in the rules, so `displayedMoney`
  *     accepts either neighbour.
+ * 13. A pair whose every stock line has been cancelled, left at qty 0 and value 0, is forgotten as
+ *     if it never moved (docs/metrics.md "Valuation"): the rate it kept goes with it, so the next
+ *     movement at the average finds rate 0, as for a pair never seen.
  */
 
 import fc from 'fast-check'
@@ -215,6 +218,8 @@ export class ValuationModel {
   peak = 0n
   readonly totals: Record<ModelFigure, bigint>
   private pairs = new Map<string, PairState>()
+  /** stock lines applied and not cancelled, per pair (decision 13) */
+  private moves = new Map<string, number>()
   private effects = new Map<string, Effect>()
   /** every id applied (cancels included): a re-sent id is a duplicate */
   private seen = new Set<string>()
@@ -234,6 +239,7 @@ export class ValuationModel {
     copy.peak = this.peak
     Object.assign(copy.totals, this.totals)
     for (const [k, p] of this.pairs) copy.pairs.set(k, { ...p })
+    for (const [k, n] of this.moves) copy.moves.set(k, n)
     for (const [k, e] of this.effects) copy.effects.set(k, { ...e, pairs: e.pairs.map((p) => ({ ...p })), flows: { ...e.flows } })
     for (const id of this.seen) copy.seen.add(id)
     copy.batchNo = this.batchNo
@@ -342,6 +348,7 @@ export class ValuationModel {
   private commit(effect: Effect, key: string, outcome: Outcome, dq: bigint, line: bigint, r: Rate): void {
     const before = this.stateOf(key)
     this.pairs.set(key, outcome.after)
+    this.moves.set(key, (this.moves.get(key) ?? 0) + 1)
     effect.pairs.push({ key, before, after: outcome.after, dq, line, rate: r, rv: outcome.rv })
     this.totals['stock.revaluation'] += outcome.rv
     this.see(outcome.after.q, outcome.after.v, outcome.after.v - before.v, line, outcome.rv)
@@ -439,6 +446,8 @@ export class ValuationModel {
         const before = this.rateOf(p)
         const q = p.q + dq
         const after = { q, v: this.valueAt(q, before), a: q === 0n && p.q !== 0n ? before : p.a }
+        // the server also counts the book value (stock.valueAccuracy): it must stay a figure a double holds
+        if (m.bookQty !== undefined) this.see(this.valueAt(book, before))
         const dv = after.v - p.v
         this.commit(effect, key, { after, rv: 0n }, dq, dv, dq === 0n ? ZERO_RATE : rate(dv, dq))
         flow('stock.adjustment', dv)
@@ -478,8 +487,11 @@ export class ValuationModel {
       if (now.q === pe.after.q && now.v === pe.after.v) outcome = { after: { ...pe.before }, rv: -pe.rv }
       else if (pe.dq > 0n) outcome = this.outboundWithCost(now, pe.dq, pe.line, pe.rate)
       else if (pe.dq < 0n) outcome = this.inbound(now, -pe.dq, -pe.line, pe.rate)
+      const live = (this.moves.get(pe.key) ?? 0) - 1
+      this.moves.set(pe.key, live)
       if (!outcome) continue
       this.pairs.set(pe.key, outcome.after)
+      if (live <= 0 && outcome.after.q === 0n && outcome.after.v === 0n) this.pairs.delete(pe.key)
       this.totals['stock.revaluation'] += outcome.rv
       this.see(outcome.after.q, outcome.after.v, outcome.after.v - now.v, outcome.rv)
     }

@@ -55,11 +55,11 @@
 --   k      'in' or 'out'
 --   p      pair, index into P
 --   q      qty, > 0
---   l      the line's value, money units (rounded by the encoder); -1: at the pair's rate
+--   l?     the line's value, money units (rounded by the encoder); absent: at the pair's rate
 --   rn?    the line's rate is rn / rd money units per 1e-3 qty (a unit cost u: u / 1e5);
 --   rd?    absent: l / q
 --   ri?    a return costed at an earlier movement of this batch: its index; the line is then
---          q x that movement's line value / its qty (l is -1)
+--          q x that movement's line value / its qty (l is absent)
 --   t      occurredAt, unix seconds
 --   v      target list (index into L) of the pair's stock value cells
 --   r      target list of the pair's revaluation cells
@@ -428,13 +428,16 @@ local pairs_ = P.P
 local state = {}
 if #pairs_ > 0 then
   local q, v, a, n = hmget(KEYS[1], pairs_), hmget(KEYS[2], pairs_), hmget(KEYS[3], pairs_), hmget(KEYS[5], pairs_)
-  hmget(KEYS[4], pairs_)
+  local last = hmget(KEYS[4], pairs_)
   for j = 1, #pairs_ do
     state[j] = {
       q = parse(q[j]),
       v = parse(v[j]),
+      -- while q ~= 0 the rate is v/q; `a` matters only at 0, where it is the rate the pair kept
       a = parse(a[j]),
       t = 0,
+      -- the latest occurredAt stored: lastMoved is only ever raised
+      last = tonumber(last[j] or '0'),
       n = tonumber(n[j] or '0'),
       -- a pair from before movements were counted: never forgotten
       legacy = q[j] ~= false and n[j] == false,
@@ -451,9 +454,9 @@ local function valueAt(s, x)
   if sgn(s.q) ~= 0 then return R(x, s.v, s.q) end
   return R(x, s.a, 100000)
 end
--- the displayed average (1e-6) follows v/q while q ~= 0; at 0 it keeps the last rate
-local function settle(s)
-  if sgn(s.q) ~= 0 then s.a = mulDivRound(s.v, 100000, s.q) end
+-- the rate a pair keeps when its qty reaches 0: the rate it had just before (1e-6)
+local function keepRate(s, q0, v0)
+  if sgn(q0) ~= 0 then s.a = mulDivRound(v0, 100000, q0) end
 end
 local function snapshot(s) return {s.q, s.v, s.a} end
 
@@ -471,19 +474,17 @@ local function inbound(s, dq, l, rn, rd)
     v1 = add(v0, l)
   end
   s.q, s.v = q1, v1
-  settle(s)
   local dv = sub(v1, v0)
   return dv, sub(dv, l)
 end
 
 -- outbound qty dq > 0 at the pair's rate; returns the value taken out (its cost)
 local function outboundAtRate(s, dq)
-  local v0 = s.v
-  local q1 = sub(s.q, dq)
+  local q0, v0 = s.q, s.v
+  local q1 = sub(q0, dq)
   local v1 = 0
-  if sgn(q1) ~= 0 then v1 = valueAt(s, q1) end
+  if sgn(q1) ~= 0 then v1 = valueAt(s, q1) else keepRate(s, q0, v0) end
   s.q, s.v = q1, v1
-  settle(s)
   return sub(v0, v1)
 end
 
@@ -504,7 +505,6 @@ local function outboundAt(s, dq, l, rn, rd)
     v1 = valueAt(s, q1)
   end
   s.q, s.v = q1, v1
-  settle(s)
   local dv = sub(v1, v0)
   return dv, add(dv, l)
 end
@@ -550,7 +550,8 @@ for _, op in ipairs(P.ops) do
     touch(s, op.t)
     local q = op.q
     local before = snapshot(s)
-    local l, dv, rv = parse(op.l), 0, 0
+    local l, dv, rv = op.l, 0, 0
+    if l ~= nil then l = parse(l) end
     local rn, rd = op.rn, op.rd
     if rn ~= nil then rn, rd = parse(rn), parse(rd) end
     local returned = op.ri ~= nil and firstLine[op.ri] or nil
@@ -559,7 +560,7 @@ for _, op in ipairs(P.ops) do
       l = R(q, rn, rd)
     end
     if k == 'in' then
-      if sgn(l) < 0 then
+      if l == nil then
         -- at the pair's rate: v/q, or the rate it kept at 0
         if sgn(s.q) ~= 0 then rn, rd = s.v, s.q else rn, rd = s.a, 100000 end
         l = R(q, rn, rd)
@@ -569,7 +570,7 @@ for _, op in ipairs(P.ops) do
       dv, rv = inbound(s, q, l, rn, rd)
       stockOut(op.i, l, q, dv, rv, before)
     else
-      if sgn(l) < 0 then
+      if l == nil then
         l = outboundAtRate(s, q)
         dv = neg(l)
       else
@@ -607,11 +608,11 @@ for _, op in ipairs(P.ops) do
     if op.b ~= nil then book = valueAt(s, bookQty) end
     if sgn(book) < 0 then book = 0 end
     local q1 = add(s.q, dq)
-    local v1 = s.v
-    if sgn(q1) == 0 then v1 = 0 elseif sgn(dq) ~= 0 then v1 = valueAt(s, q1) end
+    -- value = qty after x rate, rounded (as ERPNext's reconciliation), an exact count included
+    local v1 = 0
+    if sgn(q1) == 0 then keepRate(s, s.q, s.v) else v1 = valueAt(s, q1) end
     local dv = sub(v1, s.v)
     s.q, s.v = q1, v1
-    settle(s)
     local ok = sgn(dq) == 0 and 1 or 0
     feed(op.qT, dq)
     feed(op.v, dv)
@@ -658,11 +659,13 @@ for _, op in ipairs(P.ops) do
         local v1 = add(v0, l)
         if sgn(s.q) == 0 then v1 = 0 end
         s.v = v1
-        settle(s)
         dv = sub(v1, v0)
         rv = sub(dv, l)
       end
     end
+    -- every stock movement of the pair cancelled: forgotten at once, its rate with it, so the
+    -- rest of the batch sees it as never moved (as a later batch does)
+    if s.n <= 0 and not s.legacy and sgn(s.q) == 0 and sgn(s.v) == 0 then s.a = 0 end
     feed(op.v, dv)
     feed(op.r, rv)
   end
@@ -738,7 +741,7 @@ for _, w in ipairs(writes) do multi('HSET', w[1], w[2], 2) end
 
 -- stock state, live movement counts and last-moved times, one HSET per hash
 if #pairs_ > 0 then
-  local q, v, a, n, last, moved, gone = {}, {}, {}, {}, {}, {}, {}
+  local q, v, a, n, last, gone = {}, {}, {}, {}, {}, {}
   for j, s in ipairs(state) do
     local p = pairs_[j]
     if s.n <= 0 and not s.legacy and sgn(s.q) == 0 and sgn(s.v) == 0 then
@@ -747,9 +750,10 @@ if #pairs_ > 0 then
     else
       q[#q + 1] = p; q[#q + 1] = text(s.q)
       v[#v + 1] = p; v[#v + 1] = text(s.v)
-      a[#a + 1] = p; a[#a + 1] = text(s.a)
+      -- the displayed average (1e-6): v/q while q ~= 0, else the rate the pair kept
+      a[#a + 1] = p; a[#a + 1] = text(sgn(s.q) ~= 0 and mulDivRound(s.v, 100000, s.q) or s.a)
       if not s.legacy then n[#n + 1] = p; n[#n + 1] = string.format('%.0f', s.n) end
-      if s.t > 0 then moved[#moved + 1] = j end
+      if s.t > s.last then last[#last + 1] = p; last[#last + 1] = string.format('%.0f', s.t) end
     end
   end
   for k = 1, 5 do multi('HDEL', KEYS[k], gone, 1) end
@@ -757,16 +761,7 @@ if #pairs_ > 0 then
   multi('HSET', KEYS[2], v, 2)
   multi('HSET', KEYS[3], a, 2)
   multi('HSET', KEYS[5], n, 2)
-  if #moved > 0 then
-    local names = {}
-    for j = 1, #moved do names[j] = pairs_[moved[j]] end
-    local before = hmget(KEYS[4], names)
-    for j = 1, #moved do
-      local s = state[moved[j]]
-      if s.t > tonumber(before[j] or '0') then last[#last + 1] = names[j]; last[#last + 1] = string.format('%.0f', s.t) end
-    end
-    multi('HSET', KEYS[4], last, 2)
-  end
+  multi('HSET', KEYS[4], last, 2)
 end
 for h, open in ipairs(backlogs) do
   local cells = P.B[h]
