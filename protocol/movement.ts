@@ -41,9 +41,8 @@ export const MAX_LISTED_REJECTIONS = 100
 export const LIMITS = {
   qty: 1e9,
   price: 1e9,
-  /** largest money of one line, in the currency */
+  /** largest money of one line (qty × price, `lineAmount`, `lineCost`, a payment's `amount`), in the currency */
   lineAmount: 1e11,
-  amount: 1e11,
   /** decimals kept for quantities (stock unit) */
   qtyDecimals: 3,
   /** decimals kept for unit prices and costs */
@@ -123,7 +122,7 @@ export const Stocktake = movement('stocktake', {
   countedQty: Type.Number({ minimum: 0, maximum: LIMITS.qty, description: 'quantity counted' }),
   bookQty: Type.Optional(Type.Number({ minimum: -LIMITS.qty, maximum: LIMITS.qty, description: "the ERP's book qty at count time: the adjustment is countedQty − bookQty" })),
 })
-const payment = { amount: Type.Number({ exclusiveMinimum: 0, maximum: LIMITS.amount, description: 'amount paid' }) }
+const payment = { amount: Type.Number({ exclusiveMinimum: 0, maximum: LIMITS.lineAmount, description: 'amount paid' }) }
 export const PaymentIn = movement('payment_in', payment)
 export const PaymentOut = movement('payment_out', payment)
 export const Cancel = Type.Object(

@@ -8,6 +8,8 @@
 export const QTY_SCALE = 1_000
 export const PRICE_SCALE = 1_000_000
 export const MONEY_SCALE = 10_000
+/** a cent in money units: what query results show */
+const CENT = MONEY_SCALE / 100
 /** qty (1e-3) × price (1e-6) = 1e-9; money is 1e-4: divide by 1e5 */
 export const LINE_DIVISOR = (QTY_SCALE * PRICE_SCALE) / MONEY_SCALE
 
@@ -48,11 +50,6 @@ export function divRoundBig(a: bigint, b: bigint, mode: RoundingMode = 'half-awa
   return neg ? -q : q
 }
 
-/** a / b for safe integers, rounded half away from zero (display rates, not money). */
-export function divRound(a: number, b: number): number {
-  return Number(divRoundBig(BigInt(a), BigInt(b)))
-}
-
 /** The rational num / den of money units, rounded to the minor unit (exact, any size). */
 export function roundMoneyBig(num: bigint, den: bigint, rules: MoneyRules): bigint {
   const step = BigInt(moneyStep(rules))
@@ -76,17 +73,16 @@ export function roundMoney(units: number, rules: MoneyRules): number {
 
 /**
  * Money units (a number, a decimal integer string or a bigint) → decimal number of the base
- * currency, rounded half away from zero to `decimals` (the cent by default): a report shows the
- * currency's minor unit even where an ERP's own line amount carried more decimals.
+ * currency, rounded half away from zero to the cent: a report shows the cent even where an
+ * ERP's own line amount carried more decimals.
  */
-export function moneyOut(units: number | bigint | string, decimals = 2): number {
-  const step = 10 ** (4 - decimals)
-  if (typeof units === 'number' && Number.isSafeInteger(units) && units % step === 0) return units / MONEY_SCALE
+export function moneyOut(units: number | bigint | string): number {
+  if (typeof units === 'number' && Number.isSafeInteger(units) && units % CENT === 0) return units / MONEY_SCALE
   const n = typeof units === 'number' ? BigInt(Math.round(units)) : BigInt(units)
-  const rounded = divRoundBig(n, BigInt(step)) * BigInt(step)
-  if (rounded <= BigInt(Number.MAX_SAFE_INTEGER) && rounded >= -BigInt(Number.MAX_SAFE_INTEGER)) return Number(rounded) / MONEY_SCALE
-  const whole = rounded / BigInt(MONEY_SCALE)
-  return Number(whole) + Number(rounded - whole * BigInt(MONEY_SCALE)) / MONEY_SCALE
+  const cents = divRoundBig(n, BigInt(CENT))
+  if (cents <= BigInt(Number.MAX_SAFE_INTEGER) && cents >= -BigInt(Number.MAX_SAFE_INTEGER)) return Number(cents) / 100
+  const whole = cents / 100n
+  return Number(whole) + Number(cents - whole * 100n) / 100
 }
 
 /** Thousandths → decimal quantity. */

@@ -15,10 +15,10 @@ import { Compile } from 'typebox/compile'
 import { FX_LIMITS, FxRate } from '../../protocol/fx.ts'
 import { LIMITS } from '../../protocol/movement.ts'
 import type { FieldError, RejectedMovement } from '../../protocol/movement.ts'
-import { MONEY_SCALE, PRICE_SCALE, roundMoneyBig, toScaled } from '../domain/money.ts'
+import { PRICE_SCALE, roundMoneyBig, toScaled } from '../domain/money.ts'
 import type { MoneyRules } from '../domain/money.ts'
 import type { BusinessCalendar } from '../domain/time.ts'
-import { lineErrors } from './validate.ts'
+import { LINE_MAX, lineErrors } from './validate.ts'
 import type { NormalizedMovement } from './validate.ts'
 
 /** Rates are integers: base units per foreign unit × 1e10. */
@@ -173,7 +173,6 @@ export function foreignCurrencies(movements: readonly NormalizedMovement[], base
 }
 
 const PRICE_MAX = LIMITS.price * PRICE_SCALE
-const AMOUNT_MAX = LIMITS.amount * MONEY_SCALE
 
 /**
  * Converts every movement in another currency with the rate of its business date. A movement
@@ -210,9 +209,9 @@ export function convertBatch(movements: readonly NormalizedMovement[], table: Ra
     const tooLarge = (path: string, limit: number) => errors.push({ path, message: `is more than ${limit}${after}` })
     if (price !== undefined && price > PRICE_MAX) tooLarge('/unitPrice', LIMITS.price)
     if (cost !== undefined && cost > PRICE_MAX) tooLarge('/unitCost', LIMITS.price)
-    if (amount !== undefined && amount > AMOUNT_MAX) tooLarge('/amount', LIMITS.amount)
-    if (lineAmount !== undefined && lineAmount > AMOUNT_MAX) tooLarge('/lineAmount', LIMITS.lineAmount)
-    if (lineCost !== undefined && lineCost > AMOUNT_MAX) tooLarge('/lineCost', LIMITS.lineAmount)
+    if (amount !== undefined && amount > LINE_MAX) tooLarge('/amount', LIMITS.lineAmount)
+    if (lineAmount !== undefined && lineAmount > LINE_MAX) tooLarge('/lineAmount', LIMITS.lineAmount)
+    if (lineCost !== undefined && lineCost > LINE_MAX) tooLarge('/lineCost', LIMITS.lineAmount)
     if (errors.length === 0) lineErrors(n.qty, price, '/unitPrice', errors, after)
     if (errors.length === 0) lineErrors(n.qty, cost, '/unitCost', errors, after)
     if (errors.length > 0) {

@@ -5,6 +5,7 @@
  * do not blur the comparison.
  */
 import { afterAll, beforeAll, expect, test } from 'vitest'
+import { DEFAULT_MONEY, roundMoneyBig } from '../../server/domain/money.ts'
 import { startTestServer } from '../helpers/server.ts'
 import type { TestServer } from '../helpers/server.ts'
 
@@ -20,16 +21,6 @@ afterAll(async () => {
 
 const post = (batch: unknown[]) => server.app.inject({ method: 'POST', url: '/api/v1/movements', headers: { authorization: `Bearer ${server.ingestKey}` }, payload: batch })
 
-/** x / y rounded half away from zero to a multiple of 100 money units (the cent) */
-function cents(x: bigint, y: bigint): bigint {
-  const neg = x < 0n !== y < 0n
-  const a = x < 0n ? -x : x
-  const b = (y < 0n ? -y : y) * 100n
-  let q = a / b
-  if ((a - q * b) * 2n >= b) q += 1n
-  return (neg ? -q : q) * 100n
-}
-
 test('ten of the largest receipts and a shipment at the average are exact to the unit', async () => {
   // 1e9 units @ 99.999999 = 99,999,999,000.00 per line, just inside the largest line
   const receipts = Array.from({ length: 10 }, (_, k) => ({ id: `big-r${k}`, type: 'purchase_receipt', occurredAt: at, sku: 'BIG', warehouse: 'W', qty: 1e9, unitCost: 99.999999 }))
@@ -42,7 +33,7 @@ test('ten of the largest receipts and a shipment at the average are exact to the
   const v0 = 10n * line
   expect(v0 > 2n ** 53n).toBe(true)
   const q1 = q0 - 3000n
-  const v1 = cents(q1 * v0, q0)
+  const v1 = roundMoneyBig(q1 * v0, q0, DEFAULT_MONEY)
   const cogs = v0 - v1
 
   const redis = server.app.redis
