@@ -43,7 +43,15 @@ export const Warehouse = Type.Object(
 export type Warehouse = Static<typeof Warehouse>
 
 export const Partner = Type.Object(
-  { code: Code, name: Name, nameEn: Type.Optional(NameEn), kind: Type.Union([Type.Literal('supplier'), Type.Literal('customer'), Type.Literal('both')]) },
+  {
+    code: Code,
+    name: Name,
+    nameEn: Type.Optional(NameEn),
+    kind: Type.Union([Type.Literal('supplier'), Type.Literal('customer'), Type.Literal('both')]),
+    paymentTermsDays: Type.Optional(
+      Type.Integer({ minimum: 0, maximum: 3650, description: 'payment terms (账期) in days: an invoice is due this many days after its shipment or receipt date' }),
+    ),
+  },
   { additionalProperties: false },
 )
 export type Partner = Static<typeof Partner>

@@ -102,6 +102,12 @@ export const METRICS = {
   'fulfilment.onTimeRate': { kind: 'ratio', unit: 'ratio', title: { 'zh-CN': '订单发货及时率', en: 'On-time shipment rate' } },
   'fulfilment.shipmentsDue': { kind: 'flow', unit: 'count', title: { 'zh-CN': '有承诺日期的发货行', en: 'Shipments with a promised date' } },
   'supplier.onTimeRate': { kind: 'ratio', unit: 'ratio', title: { 'zh-CN': '供应商准时交货率', en: 'Supplier on-time rate' } },
+  'receivables.balance': { kind: 'level', unit: 'money', title: { 'zh-CN': '应收账款余额', en: 'Receivables' } },
+  'receivables.ageing': { kind: 'list', unit: 'money', title: { 'zh-CN': '应收账龄', en: 'Receivables ageing' } },
+  'receivables.dso': { kind: 'ratio', unit: 'days', title: { 'zh-CN': '应收账款周转天数', en: 'Days sales outstanding' } },
+  'payables.balance': { kind: 'level', unit: 'money', title: { 'zh-CN': '应付账款余额', en: 'Payables' } },
+  'payables.ageing': { kind: 'list', unit: 'money', title: { 'zh-CN': '应付账龄', en: 'Payables ageing' } },
+  'payables.dpo': { kind: 'ratio', unit: 'days', title: { 'zh-CN': '应付账款周转天数', en: 'Days payables outstanding' } },
 } as const satisfies Record<string, MetricInfo>
 
 export type MetricName = keyof typeof METRICS

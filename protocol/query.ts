@@ -118,6 +118,39 @@ export interface MovementRow {
   cancelled?: boolean
 }
 
+/**
+ * Age buckets of receivables and payables (`receivables.ageing`, `payables.ageing`): days past an
+ * open item's due date, in the business time zone. `notDue`: not yet due; `0-30`: due today up to
+ * 30 days ago; … `180+`: more than 180 days past due.
+ */
+export const AGEING_BUCKETS = ['notDue', '0-30', '31-60', '61-90', '91-180', '180+'] as const
+export type AgeingBucket = (typeof AGEING_BUCKETS)[number]
+
+/** One partner's open items by age. Amounts in the base currency. */
+export interface AgeingRow {
+  partner: string
+  partnerName?: string
+  partnerNameEn?: string
+  /** open items − unapplied credit: the partner's receivable (payable) balance */
+  balance: number
+  /** what is still open of its invoices, by AGEING_BUCKETS (same order) */
+  buckets: number[]
+  /** payments and returns not matched to any open item (an advance): never negative */
+  credit: number
+  /** due date (YYYY-MM-DD) of its oldest open item, when one is open */
+  oldestDue?: string
+}
+
+/** Receivables or payables by age now. */
+export interface AgeingResult {
+  /** the buckets' amounts over every partner selected, in AGEING_BUCKETS order */
+  buckets: { key: AgeingBucket; amount: number }[]
+  /** unapplied credit over every partner selected */
+  credit: number
+  /** with `groupBy: "partner"`: one row per partner with a balance or credit, largest balance first (`top` keeps the first N) */
+  rows?: AgeingRow[]
+}
+
 export interface QueryResult {
   metric: Static<typeof Query>['metric']
   unit: (typeof UNITS)[number]
@@ -138,6 +171,8 @@ export interface QueryResult {
   rows?: AlertRow[]
   /** for `movements.recent`, newest first */
   movements?: MovementRow[]
+  /** for `receivables.ageing` and `payables.ageing` */
+  ageing?: AgeingResult
   /** with `compare: "previous"` */
   previous?: { from: string; to: string; total: number | null }
   /** when the result was computed, RFC 3339 */

@@ -40,6 +40,7 @@ const NO_SKU: readonly CounterDim[] = ['all', 'category', 'warehouse', 'partner'
 const NO_PARTNER: readonly CounterDim[] = ['all', 'sku', 'category', 'warehouse', 'region', 'channel']
 const STOCK_DIMS: readonly CounterDim[] = ['all', 'sku', 'category', 'warehouse', 'region']
 const BACKLOG_DIMS: readonly CounterDim[] = ['all', 'sku', 'category', 'warehouse', 'partner']
+const PARTNER_DIMS: readonly CounterDim[] = ['all', 'partner']
 const flow = (scale: Scale, dims = FLOW_DIMS): CounterDef => ({ scale, res: ALL_RES, dims })
 
 export const COUNTERS = {
@@ -85,6 +86,15 @@ export const COUNTERS = {
   'adj.vn': flow('money', STOCK_DIMS),
   /** stock revaluation: what the valuation invariants changed beyond the lines' own values (docs/metrics.md "Valuation") */
   rv: flow('money', STOCK_DIMS),
+  /**
+   * receivables and payables (docs/metrics.md "Receivables and payables"), by day: invoiced
+   * (a shipment's revenue, a receipt's amount) and settled (payments, returns); the balance at the
+   * end of a past day is the balance now − later changes
+   */
+  'ar.i': { scale: 'money', res: ['day', 'month'], dims: PARTNER_DIMS },
+  'ar.s': { scale: 'money', res: ['day', 'month'], dims: PARTNER_DIMS },
+  'ap.i': { scale: 'money', res: ['day', 'month'], dims: PARTNER_DIMS },
+  'ap.s': { scale: 'money', res: ['day', 'month'], dims: PARTNER_DIMS },
 } as const satisfies Record<string, CounterDef>
 
 export type CounterCode = keyof typeof COUNTERS
@@ -96,6 +106,11 @@ export const LEVELS = {
   /** open order quantity (ordered − shipped / received against the same ref) */
   bs: { scale: 'qty', dims: BACKLOG_DIMS },
   bp: { scale: 'qty', dims: BACKLOG_DIMS },
+  /** receivables and payables ever invoiced and ever settled: the balance is invoiced − settled */
+  ari: { scale: 'money', dims: PARTNER_DIMS },
+  ars: { scale: 'money', dims: PARTNER_DIMS },
+  api: { scale: 'money', dims: PARTNER_DIMS },
+  aps: { scale: 'money', dims: PARTNER_DIMS },
 } as const satisfies Record<string, { scale: Scale; dims: readonly CounterDim[] }>
 
 export type LevelCode = keyof typeof LEVELS
@@ -103,6 +118,15 @@ export const STOCK_LEVEL_DIMS = STOCK_DIMS
 
 /** Member recorded when a movement has no value for a dimension (so groups add up to the total). */
 export const UNSPECIFIED = '-'
+
+/** The two sides of trade credit: `ar` receivables (customers), `ap` payables (suppliers). */
+export type CreditSide = 'ar' | 'ap'
+
+/** Counters and levels of one side: invoiced and settled, by day and ever. */
+export const CREDIT = {
+  ar: { invoiced: 'ar.i', settled: 'ar.s', invoicedLevel: 'ari', settledLevel: 'ars' },
+  ap: { invoiced: 'ap.i', settled: 'ap.s', invoicedLevel: 'api', settledLevel: 'aps' },
+} as const satisfies Record<CreditSide, { invoiced: CounterCode; settled: CounterCode; invoicedLevel: LevelCode; settledLevel: LevelCode }>
 
 export function pairField(sku: string, warehouse: string): string {
   return `${sku}|${warehouse}`

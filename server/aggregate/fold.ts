@@ -16,11 +16,12 @@ import type { MovementType } from '../../protocol/movement.ts'
 import { LINE_DIVISOR, lineMoney, roundMoney, roundMoneyBig } from '../domain/money.ts'
 import type { MoneyRules } from '../domain/money.ts'
 import type { BusinessCalendar } from '../domain/time.ts'
+import { addDays, businessDate } from '../domain/time.ts'
 import type { CounterDim, Keys, Resolution } from '../redis/keys.ts'
 import { ALL_FIELD, RESOLUTIONS } from '../redis/keys.ts'
 import type { NormalizedMovement } from '../ingest/validate.ts'
-import { COUNTERS, DIM_RESOLUTIONS, LEVELS, UNSPECIFIED, pairField } from './counters.ts'
-import type { CounterCode, LevelCode } from './counters.ts'
+import { COUNTERS, CREDIT, DIM_RESOLUTIONS, LEVELS, UNSPECIFIED, pairField } from './counters.ts'
+import type { CounterCode, CreditSide, LevelCode } from './counters.ts'
 import { metricsOfCounters } from './formulas.ts'
 import type { ApplyBatchPayload, CancelMark, Figure, ReverseOp, ScriptOp, StockOp } from '../redis/apply-batch.ts'
 
@@ -28,6 +29,8 @@ import type { ApplyBatchPayload, CancelMark, Figure, ReverseOp, ScriptOp, StockO
 export interface DimensionSource {
   categoryOf(sku: string): string | undefined
   regionOf(warehouse: string): string | undefined
+  /** a partner's payment terms in days (master data `paymentTermsDays`); absent: due on the day */
+  termsOf?(partner: string): number | undefined
 }
 
 export interface FoldOptions {
@@ -72,6 +75,10 @@ export interface EffectRecord {
   /** 1: the transfer fed `transfer.qty` by route (records written before routes existed did not) */
   rt?: 1
   ref?: string
+  /** an invoice (shipment, receipt): the open item it adds, [document, due date YYYY-MM-DD] (docs/metrics.md "Receivables and payables") */
+  oi?: [doc: string, due: string]
+  /** a settlement (payment, return): the document it is against, `` for none */
+  os?: string
   /** outputs of the script's operations for this movement, in order (a figure past 2^53 is a decimal string) */
   x?: Figure[][]
   /** id of the cancel that reversed it */
@@ -257,6 +264,11 @@ class Folder {
     return into
   }
 
+  /** the target of one field of a key kept forever (open items, settlements) */
+  cell(key: string, field: string): number {
+    return this.target(this.key(key, 0), field)
+  }
+
   /** index of a target list in the payload (equal lists share one index) */
   list(targets: number[]): number {
     const id = targets.join(',')
@@ -410,6 +422,11 @@ export function effectOf(n: NormalizedMovement, dims: DimensionSource, calendar:
   if (m.returnOf !== undefined) e.ro = m.returnOf
   if (returned !== undefined) e.rc = [returned.line, returned.qty]
   if (m.ref !== undefined) e.ref = m.ref
+  if (n.type === 'sales_shipment' || n.type === 'purchase_receipt') {
+    e.oi = [m.ref ?? n.m.id, addDays(businessDate(calendar, n.at), dims.termsOf?.(d.partner) ?? 0)]
+  } else if (n.type === 'payment_in' || n.type === 'payment_out' || n.type === 'sales_return' || n.type === 'purchase_return') {
+    e.os = m.ref ?? ''
+  }
   if (m.toWarehouse !== undefined) {
     e.to = [m.toWarehouse, dims.regionOf(m.toWarehouse) ?? UNSPECIFIED]
     e.rt = 1
@@ -555,6 +572,32 @@ class Effects {
     f.ops.push({ i: this.i, k: 'bk', ...cell, q: this.sign * q, T: f.list(f.levelTargets(kind, this.mem)) })
   }
 
+  /**
+   * Cells of a trade-credit change (docs/metrics.md "Receivables and payables"): invoiced or
+   * settled by day and ever, by all and partner, and the partner's open item (`oi`) or
+   * settlement against a document (`os`). Every part is a sum, so figures do not depend on the
+   * order movements arrive in; how settlements meet open items is worked out when read.
+   */
+  private creditTargets(side: CreditSide, e: EffectRecord): number[] {
+    const c = CREDIT[side]
+    const f = this.f
+    const partner = this.mem.partner
+    if (e.oi !== undefined) {
+      const into = f.flowTargets(c.invoiced, this.at, this.mem, f.levelTargets(c.invoicedLevel, this.mem))
+      into.push(f.cell(this.keys.openItems(side, partner), `${e.oi[1]}|${e.oi[0]}`))
+      return into
+    }
+    const into = f.flowTargets(c.settled, this.at, this.mem, f.levelTargets(c.settledLevel, this.mem))
+    into.push(f.cell(this.keys.settlements(side, partner), e.os ?? ''))
+    return into
+  }
+
+  /** a fixed trade-credit change; records written before receivables were kept have neither `oi` nor `os` and change nothing */
+  private credit(side: CreditSide, e: EffectRecord, amount: number): void {
+    if (e.oi === undefined && e.os === undefined) return
+    this.f.add(this.creditTargets(side, e), this.sign * amount)
+  }
+
   /** how a return without its own cost is valued: at the movement it returns, else at the pair's rate */
   private returnValue(qty: number, e: EffectRecord, batchIndex: number | undefined): Valued {
     if (e.rc) return this.returned(qty, e.rc)
@@ -583,8 +626,10 @@ class Effects {
       case 'purchase_receipt': {
         const valued = this.costed(qty, cost, e.la)
         // a receipt always has its line: unitCost is required, the line within LIMITS.lineAmount
-        this.flow('pr.amt', this.line(qty, cost!, e.la))
+        const amount = this.line(qty, cost!, e.la)
+        this.flow('pr.amt', amount)
         this.flow('pr.q', qty)
+        this.credit('ap', e, amount)
         if (e.due !== undefined) {
           this.flow('rc.due', 1)
           this.flow('rc.ot', onTime)
@@ -596,7 +641,10 @@ class Effects {
       case 'purchase_return': {
         this.flow('pt.q', qty)
         const valued = cost !== null || e.la !== undefined ? this.costed(qty, cost, e.la) : this.returnValue(qty, e, returnedIndex)
-        this.stock('out', qty, valued, f.flowTargets('pt.amt', at, mem))
+        // the amount returned (its line, or the value it left stock at) is also what it settles of the payables
+        const cT = f.flowTargets('pt.amt', at, mem)
+        if (e.os !== undefined) cT.push(...this.creditTargets('ap', e))
+        this.stock('out', qty, valued, cT)
         break
       }
       case 'sales_order':
@@ -605,8 +653,10 @@ class Effects {
         this.flow('so.q', qty)
         this.backlog(e, 'bs', qty)
         break
-      case 'sales_shipment':
-        this.flow('s.rev', this.line(qty, price!, e.la))
+      case 'sales_shipment': {
+        const revenue = this.line(qty, price!, e.la)
+        this.flow('s.rev', revenue)
+        this.credit('ar', e, revenue)
         this.flow('s.q', qty)
         if (e.due !== undefined) {
           this.flow('sh.due', 1)
@@ -615,8 +665,10 @@ class Effects {
         this.stock('out', qty, this.costed(qty, cost, e.lc), f.flowTargets('s.cogs', at, mem))
         this.backlog(e, 'bs', -qty)
         break
+      }
       case 'sales_return': {
         const refund = this.line(qty, price!, e.la)
+        this.credit('ar', e, refund)
         this.flow('s.rev', -refund)
         this.flow('s.ret', refund)
         this.flow('s.q', -qty)
@@ -698,12 +750,18 @@ class Effects {
         }
         break
       }
-      case 'payment_in':
-        this.flow('ci', roundMoney(amount!, this.money))
+      case 'payment_in': {
+        const paid = roundMoney(amount!, this.money)
+        this.flow('ci', paid)
+        this.credit('ar', e, paid)
         break
-      case 'payment_out':
-        this.flow('co', roundMoney(amount!, this.money))
+      }
+      case 'payment_out': {
+        const paid = roundMoney(amount!, this.money)
+        this.flow('co', paid)
+        this.credit('ap', e, paid)
         break
+      }
       case 'cancel':
         break
     }

@@ -5,10 +5,13 @@
  */
 import type { MetricName } from '../../protocol/metrics.ts'
 import { METRIC_NAMES } from '../../protocol/metrics.ts'
-import type { CounterCode, LevelCode, Scale } from './counters.ts'
+import { CREDIT } from './counters.ts'
+import type { CounterCode, CreditSide, LevelCode, Scale } from './counters.ts'
 
 /** Signed sum of counters: [[code, +1], [code, -1]] */
 export type Terms = readonly (readonly [CounterCode, 1 | -1])[]
+/** Signed sum of running levels */
+export type LevelTerms = readonly (readonly [LevelCode, 1 | -1])[]
 
 export type Formula =
   | { kind: 'flow'; scale: Scale; terms: Terms }
@@ -16,13 +19,44 @@ export type Formula =
   | { kind: 'ratio'; num: Terms; den: Terms; complement?: boolean }
   /** level at the end of each bucket: level now − changes after it */
   | { kind: 'closing'; scale: Scale; level: 'q' | 'v'; delta: 'sq' | 'sv' }
-  /** turnover = COGS / average daily closing value; days on hand = average value / daily COGS */
-  | { kind: 'turnover'; result: 'turnover' | 'daysOnHand' }
+  /**
+   * over the days of a period, a balance (levels now − `changes` after each day) against a flow:
+   * `turnover` = flow / average daily closing balance; `days` = average balance / daily flow
+   * over the period's complete business days (days on hand, DSO, DPO)
+   */
+  | { kind: 'turnover'; result: 'turnover' | 'days'; balance: LevelTerms; changes: Terms; flow: Terms }
   | { kind: 'level'; scale: Scale; level: LevelCode }
   | { kind: 'stockout' }
   | { kind: 'list'; list: 'belowSafety' | 'recent' }
+  /** receivables or payables now: invoiced − settled */
+  | { kind: 'balance'; side: CreditSide }
+  /** open items by age now (docs/metrics.md "Receivables and payables") */
+  | { kind: 'ageing'; side: CreditSide }
 
 const sum = (scale: Scale, ...codes: CounterCode[]): Formula => ({ kind: 'flow', scale, terms: codes.map((c) => [c, 1] as const) })
+const STOCK_VALUE = { balance: [['v', 1]], changes: [['sv', 1]], flow: [['s.cogs', 1]] } as const
+const RECEIVABLES = {
+  balance: [
+    ['ari', 1],
+    ['ars', -1],
+  ],
+  changes: [
+    ['ar.i', 1],
+    ['ar.s', -1],
+  ],
+  flow: [['ar.i', 1]],
+} as const
+const PAYABLES = {
+  balance: [
+    ['api', 1],
+    ['aps', -1],
+  ],
+  changes: [
+    ['ap.i', 1],
+    ['ap.s', -1],
+  ],
+  flow: [['ap.i', 1]],
+} as const
 
 export const FORMULAS: Record<MetricName, Formula> = {
   'sales.orderAmount': sum('money', 'so.amt'),
@@ -65,8 +99,8 @@ export const FORMULAS: Record<MetricName, Formula> = {
   'stock.stockoutRate': { kind: 'stockout' },
   'stock.closingQty': { kind: 'closing', scale: 'qty', level: 'q', delta: 'sq' },
   'stock.closingValue': { kind: 'closing', scale: 'money', level: 'v', delta: 'sv' },
-  'stock.turnover': { kind: 'turnover', result: 'turnover' },
-  'stock.daysOnHand': { kind: 'turnover', result: 'daysOnHand' },
+  'stock.turnover': { kind: 'turnover', result: 'turnover', ...STOCK_VALUE },
+  'stock.daysOnHand': { kind: 'turnover', result: 'days', ...STOCK_VALUE },
   'stock.accuracy': { kind: 'ratio', num: [['st.ok', 1]], den: [['st.n', 1]] },
   'stock.valueAccuracy': { kind: 'ratio', num: [['st.adv', 1]], den: [['st.bv', 1]], complement: true },
   'stock.countedLines': sum('count', 'st.n'),
@@ -89,6 +123,12 @@ export const FORMULAS: Record<MetricName, Formula> = {
   'fulfilment.onTimeRate': { kind: 'ratio', num: [['sh.ot', 1]], den: [['sh.due', 1]] },
   'fulfilment.shipmentsDue': sum('count', 'sh.due'),
   'supplier.onTimeRate': { kind: 'ratio', num: [['rc.ot', 1]], den: [['rc.due', 1]] },
+  'receivables.balance': { kind: 'balance', side: 'ar' },
+  'receivables.ageing': { kind: 'ageing', side: 'ar' },
+  'receivables.dso': { kind: 'turnover', result: 'days', ...RECEIVABLES },
+  'payables.balance': { kind: 'balance', side: 'ap' },
+  'payables.ageing': { kind: 'ageing', side: 'ap' },
+  'payables.dpo': { kind: 'turnover', result: 'days', ...PAYABLES },
 }
 
 /** Counter and level codes a metric reads. */
@@ -102,7 +142,10 @@ export function countersOf(metric: MetricName): string[] {
     case 'closing':
       return [f.level, f.delta]
     case 'turnover':
-      return ['s.cogs', 'v', 'sv']
+      return [...new Set([...f.flow, ...f.balance, ...f.changes].map(([c]) => c))]
+    case 'balance':
+    case 'ageing':
+      return [CREDIT[f.side].invoicedLevel, CREDIT[f.side].settledLevel]
     case 'level':
       return [f.level]
     case 'stockout':

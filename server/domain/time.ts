@@ -288,3 +288,25 @@ export function* bucketsIn(cal: BusinessCalendar, res: Resolution, from: number,
     t = end
   }
 }
+
+/** The business date (YYYY-MM-DD in the calendar's zone) an instant falls on. */
+export function businessDate(cal: BusinessCalendar, epochMs: number): string {
+  const p = cal.local(epochMs)
+  return `${String(p.year).padStart(4, '0')}-${pad2(p.month)}-${pad2(p.day)}`
+}
+
+/** Days since 1970-01-01 of a date YYYY-MM-DD: calendar days, whatever the zone's offset changes. */
+function dayNumber(date: string): number {
+  return Date.UTC(Number(date.slice(0, 4)), Number(date.slice(5, 7)) - 1, Number(date.slice(8, 10))) / 86_400_000
+}
+
+/** A date YYYY-MM-DD plus `days` calendar days. */
+export function addDays(date: string, days: number): string {
+  const d = new Date((dayNumber(date) + days) * 86_400_000)
+  return `${String(d.getUTCFullYear()).padStart(4, '0')}-${pad2(d.getUTCMonth() + 1)}-${pad2(d.getUTCDate())}`
+}
+
+/** Calendar days from date `a` to date `b` (YYYY-MM-DD): negative when b is before a. */
+export function daysBetween(a: string, b: string): number {
+  return dayNumber(b) - dayNumber(a)
+}

@@ -71,6 +71,7 @@ export const masterDataPlugin = fp(
       partner: (code) => cache.partners.get(code),
       categoryOf: (sku) => cache.skus.get(sku)?.category,
       regionOf: (wh) => cache.warehouses.get(wh)?.region,
+      termsOf: (partner) => cache.partners.get(partner)?.paymentTermsDays,
       names(dim, code) {
         const kind = Object.hasOwn(DIMENSION_KINDS, dim) ? DIMENSION_KINDS[dim as keyof typeof DIMENSION_KINDS] : undefined
         const record = kind ? cache[kind].get(code) : undefined

@@ -160,6 +160,8 @@ export interface StockPeriodRead {
   interval?: 'day' | 'month'
   /** resolutions the stock changes (sq/sv) are kept at for the dimension */
   deltaAllowed: readonly Resolution[]
+  /** change counters of the balance (stock: 1; receivables: invoiced and settled) @default 1 */
+  changeTerms?: number
   /** resolutions COGS is kept at for the dimension (turnover) */
   cogsAllowed: readonly Resolution[]
   /** fields read per hash: the filter's members, or 1 when whole hashes are read */
@@ -192,13 +194,14 @@ export function stockPeriodCost(cal: BusinessCalendar, s: StockPeriodRead): numb
   // the last segment: from the latest past boundary to the end of tomorrow (movements dated ahead)
   const endOfTomorrow = cal.nextStart('day', cal.nextStart('day', s.at))
   const tail = from < s.at ? tileBound(cal, cal.startOf('day', past), endOfTomorrow, s.deltaAllowed) : 0
-  let reads = 1 + inside + tail // the level now, the changes since each boundary
+  const terms = s.changeTerms ?? 1
+  let reads = terms * (1 + inside + tail) // the levels now, the changes since each boundary
   if (s.kind === 'turnover') {
     const cogs = readCost(cal, { period: s.period, allowed: s.cogsAllowed, terms: 1, members: 1 })
     // each point's COGS (without an interval: the whole period once more, as its one point)
     const series = s.interval === undefined ? cogs : readCost(cal, { period: s.period, allowed: s.cogsAllowed, interval: s.interval, terms: 1, members: 1 })
     reads += cogs + series
-    if (s.grouped) reads += 1 + inside + tail + cogs
+    if (s.grouped) reads += terms * (1 + inside + tail) + cogs
   }
   let cost = reads * s.members
   if (s.previous) cost += stockPeriodCost(cal, { ...s, period: s.previous, interval: undefined, grouped: false, previous: undefined })

@@ -15,6 +15,7 @@
  * - stockout.ts      stock-out rate now
  * - below-safety.ts  stock below safety now (rows)
  * - recent.ts        the latest movements (rows)
+ * - credit.ts        receivables and payables now: balances, open items by age
  * - shared.ts        the context a query runs in, filter → counters to read, kept resolutions,
  *                    the pipelined read of counter buckets, display names
  * - formulas.ts, period.ts, cost.ts  metric formulas, periods, cost and time limits
@@ -32,6 +33,7 @@ import type { BusinessCalendar } from '../domain/time.ts'
 import { CockpitError } from '../errors.ts'
 import type { Keys, Resolution } from '../redis/keys.ts'
 import { runBelowSafety } from './below-safety.ts'
+import { runAgeing, runBalance } from './credit.ts'
 import { runWithinLimits } from './cost.ts'
 import type { QueryBudget, QueryLimits } from './cost.ts'
 import { runFlow } from './flow.ts'
@@ -116,6 +118,8 @@ export function createQueryEngine(o: QueryEngineOptions): QueryEngine {
         throw new CockpitError('COCKPIT_ERR_UNSUPPORTED_QUERY', `${query.metric} is a figure "now": period, interval and compare do not apply`)
       }
       if (f.kind === 'stockout') return resultOf(query, at, undefined, await runStockout(ctx, query, at))
+      if (f.kind === 'balance') return resultOf(query, at, undefined, await runBalance(ctx, query))
+      if (f.kind === 'ageing') return resultOf(query, at, undefined, await runAgeing(ctx, query, at, budget))
       if (query.types && !(f.kind === 'list' && f.list === 'recent')) throw new CockpitError('COCKPIT_ERR_UNSUPPORTED_QUERY', 'types applies to movements.recent only')
       if (f.kind === 'level') return resultOf(query, at, undefined, await runLevel(ctx, query))
       const rows = f.kind === 'list' && f.list === 'recent' ? await runRecent(ctx, query) : await runBelowSafety(ctx, query)

@@ -38,7 +38,7 @@ export interface QueryContext {
  * unit, currency, period, asOf, interval, groupBy) around it; `from` narrows the period's start
  * to what was really covered.
  */
-export type QueryFigures = Pick<QueryResult, 'total'> & Partial<Pick<QueryResult, 'from' | 'series' | 'groups' | 'rows' | 'movements' | 'previous'>>
+export type QueryFigures = Pick<QueryResult, 'total'> & Partial<Pick<QueryResult, 'from' | 'series' | 'groups' | 'rows' | 'movements' | 'previous' | 'ageing'>>
 
 /** A query's filter with every value a list. */
 export type Filter = Partial<Record<Dimension, string[]>>
@@ -116,7 +116,21 @@ export async function collect<T>(budget: QueryBudget, items: Iterable<T>): Promi
  * past retention.
  */
 export function allowedFor(ctx: QueryContext, metric: Query['metric'], dim: Dimension | 'all', from: number, at: number): Resolution[] {
-  const codes = countersOf(metric).filter((c): c is CounterCode => Object.hasOwn(COUNTERS, c))
+  return allowedForCodes(
+    ctx,
+    metric,
+    countersOf(metric)
+      .filter((c): c is CounterCode => Object.hasOwn(COUNTERS, c))
+      .map((c) => [c, 1] as const),
+    dim,
+    from,
+    at,
+  )
+}
+
+/** resolutions at which every counter of `terms` is kept for `dim` over a period starting at `from` (allowedFor of a part of a metric) */
+export function allowedForCodes(ctx: QueryContext, metric: Query['metric'], terms: Terms, dim: Dimension | 'all', from: number, at: number): Resolution[] {
+  const codes = terms.map(([c]) => c)
   for (const code of codes) {
     if (!(COUNTERS[code].dims as readonly string[]).includes(dim)) {
       throw new CockpitError('COCKPIT_ERR_UNSUPPORTED_QUERY', `${metric} is not kept by ${dim}`)

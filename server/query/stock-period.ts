@@ -1,12 +1,11 @@
 /**
- * Stock figures over a period: closing stock (qty, value) at the end of the period and of each
- * point, and turnover / days on hand (COGS against the average daily closing value). A closing
- * level is the running level now minus the changes dated after it.
+ * Figures of a balance over a period: closing stock (qty, value) at the end of the period and of
+ * each point, and turnover / days on hand, DSO and DPO (a flow against the average daily closing
+ * balance). A closing balance is the running levels now minus the changes dated after it.
  */
 import type { Dimension } from '../../protocol/metrics.ts'
 import type { Query } from '../../protocol/query.ts'
-import { COUNTERS, DIM_RESOLUTIONS, STOCK_LEVEL_DIMS } from '../aggregate/counters.ts'
-import type { LevelCode } from '../aggregate/counters.ts'
+import { COUNTERS, DIM_RESOLUTIONS, LEVELS } from '../aggregate/counters.ts'
 import { bucketsIn, tilePeriod } from '../domain/time.ts'
 import type { Tile } from '../domain/time.ts'
 import { CockpitError } from '../errors.ts'
@@ -15,32 +14,35 @@ import type { Resolution } from '../redis/keys.ts'
 import { assertAnswerSize, assertCost, stockPeriodCost } from './cost.ts'
 import type { QueryBudget } from './cost.ts'
 import { FORMULAS } from '../aggregate/formulas.ts'
+import type { LevelTerms, Terms } from '../aggregate/formulas.ts'
 import { previousPeriod, resolvePeriod } from './period.ts'
 import type { Period } from './period.ts'
-import { allowedFor, collect, filterPlan, named, readFlow, scaleOut, sumMap } from './shared.ts'
+import { allowedForCodes, collect, filterPlan, named, readFlow, scaleOut, sumMap } from './shared.ts'
 import type { QueryContext, QueryFigures } from './shared.ts'
 
-/** members of a stock-level hash: all (`_`), every member of a dimension, or some members */
-async function readLevel(ctx: QueryContext, code: LevelCode, dim: Dimension | 'all', members: string[] | undefined): Promise<Map<string, number>> {
-  const key = ctx.keys.level(code, dim)
-  if (dim === 'all') {
-    const v = await ctx.redis.hget(key, ALL_FIELD)
-    return new Map(v === null ? [] : [[ALL_FIELD, Number(v)]])
+/** Σ ± running levels by members of a dimension: all (`_`), every member, or some members */
+export async function readBalance(ctx: QueryContext, terms: LevelTerms, dim: Dimension | 'all', members: string[] | undefined): Promise<Map<string, number>> {
+  const out = new Map<string, number>()
+  for (const [code, sign] of terms) {
+    const key = ctx.keys.level(code, dim)
+    let entries: [string, string | null][]
+    if (dim === 'all') entries = [[ALL_FIELD, await ctx.redis.hget(key, ALL_FIELD)]]
+    else if (members) {
+      const values = await ctx.redis.hmget(key, ...members)
+      entries = members.map((m, i) => [m, values[i] ?? null])
+    } else entries = Object.entries(await ctx.redis.hgetall(key))
+    for (const [m, v] of entries) if (v !== null) out.set(m, (out.get(m) ?? 0) + sign * Number(v))
   }
-  if (members) {
-    const values = await ctx.redis.hmget(key, ...members)
-    return new Map(members.flatMap((m, i) => (values[i] === null ? [] : [[m, Number(values[i])] as [string, number]])))
-  }
-  return new Map(Object.entries(await ctx.redis.hgetall(key)).map(([k, v]) => [k, Number(v)]))
+  return out
 }
 
-/** resolutions a stock change counter (`sq`/`sv`: day and month) is kept at for a dimension */
-function deltaResolutions(delta: 'sq' | 'sv', dim: Dimension | 'all'): Resolution[] {
-  return RESOLUTIONS.filter((res) => DIM_RESOLUTIONS[dim].includes(res) && (COUNTERS[delta].res as readonly Resolution[]).includes(res))
+/** resolutions every change counter of a balance (`sq`/`sv`, `ar.i`/`ar.s`…: day and month) is kept at for a dimension */
+function deltaResolutions(changes: Terms, dim: Dimension | 'all'): Resolution[] {
+  return RESOLUTIONS.filter((res) => DIM_RESOLUTIONS[dim].includes(res) && changes.every(([c]) => (COUNTERS[c].res as readonly Resolution[]).includes(res)))
 }
 
 /**
- * Stock level (units) at each boundary, per member: level now − changes dated at or after
+ * A balance (units) at each boundary, per member: levels now − changes dated at or after
  * the boundary (buckets of `delta`, up to tomorrow for movements dated slightly ahead).
  * Boundaries are taken at day starts: closing values are end-of-day figures. The changes are
  * read once per segment between consecutive boundaries, in whole months where the dimension
@@ -49,15 +51,15 @@ function deltaResolutions(delta: 'sq' | 'sv', dim: Dimension | 'all'): Resolutio
 async function closingAt(
   ctx: QueryContext,
   budget: QueryBudget,
-  level: 'q' | 'v',
-  delta: 'sq' | 'sv',
+  level: LevelTerms,
+  delta: Terms,
   dim: Dimension | 'all',
   members: string[] | undefined,
   boundaries: number[],
   at: number,
 ) {
   const cal = ctx.cal
-  const now = await readLevel(ctx, level, dim, members)
+  const now = await readBalance(ctx, level, dim, members)
   const end = cal.nextStart('day', cal.nextStart('day', at))
   // the first day whose changes come after a boundary
   const dayAfter = (b: number) => (cal.startOf('day', b) === b ? b : cal.nextStart('day', b))
@@ -74,7 +76,13 @@ async function closingAt(
     segments.push(tilePeriod(cal, starts[i]!, starts[i + 1] ?? end, { allowed }))
     await budget.pace()
   }
-  const changes = (await readFlow(ctx, budget, [[delta, 1]], segments, { dim, members })).map((sums) => sums[0]!)
+  const changes = (await readFlow(ctx, budget, delta, segments, { dim, members })).map((sums) => {
+    const signed = new Map<string, number>()
+    sums.forEach((sum, j) => {
+      for (const [m, v] of sum) signed.set(m, (signed.get(m) ?? 0) + delta[j]![1] * v)
+    })
+    return signed
+  })
   // from the last segment back: changes since each start, and the level then
   const levelAt = new Map<number, Map<string, number>>()
   const since = new Map<string, number>()
@@ -90,15 +98,24 @@ async function closingAt(
   return firstDays.map((d) => (d === Infinity ? now : levelAt.get(d)!))
 }
 
-/** closing stock and turnover / days on hand over `period`: read levels, value changes by day and COGS */
+/**
+ * closing stock, and turnover / days on hand / DSO / DPO over `period`: read levels, their
+ * changes by day and the flow they are set against. Days figures (`result: 'days'`) read the
+ * complete business days the period touches: today, not yet over, is left out, so a morning's
+ * flow is never stretched over a whole day.
+ */
 export async function runStockPeriod(ctx: QueryContext, q: Query, period: Period, at: number, budget: QueryBudget): Promise<QueryFigures> {
   const cal = ctx.cal
   const f = FORMULAS[q.metric]
   if (f.kind !== 'closing' && f.kind !== 'turnover') throw new Error('not a stock period metric')
   const plan = filterPlan(ctx, q)
   if (plan.keep) throw new CockpitError('COCKPIT_ERR_UNSUPPORTED_QUERY', `${q.metric} by sku cannot be filtered by category; filter on sku`)
-  if (!(STOCK_LEVEL_DIMS as readonly string[]).includes(plan.dim)) {
-    throw new CockpitError('COCKPIT_ERR_UNSUPPORTED_QUERY', `stock figures are kept by sku, category, warehouse and region, not ${plan.dim}`)
+  const flowAllowed = (from: number) => (f.kind === 'turnover' ? allowedForCodes(ctx, q.metric, f.flow, plan.dim, from, at) : [])
+  const balance: LevelTerms = f.kind === 'closing' ? [[f.level, 1]] : f.balance
+  const changes: Terms = f.kind === 'closing' ? [[f.delta, 1]] : f.changes
+  const kept = LEVELS[balance[0]![0]].dims.filter((d) => d !== 'all')
+  if (!(kept as readonly string[]).includes(plan.dim) && plan.dim !== 'all') {
+    throw new CockpitError('COCKPIT_ERR_UNSUPPORTED_QUERY', `${q.metric} is kept by ${kept.join(', ')}, not ${plan.dim}`)
   }
   if (q.interval && q.interval !== 'day' && q.interval !== 'month') {
     throw new CockpitError('COCKPIT_ERR_UNSUPPORTED_QUERY', `${q.metric} is computed from end-of-day figures: use interval day or month`)
@@ -108,14 +125,19 @@ export async function runStockPeriod(ctx: QueryContext, q: Query, period: Period
     period,
     at,
     interval: q.interval,
-    deltaAllowed: deltaResolutions(f.kind === 'closing' ? f.delta : 'sv', plan.dim),
-    cogsAllowed: f.kind === 'turnover' ? allowedFor(ctx, 'sales.cogs', plan.dim, period.from, at) : [],
+    deltaAllowed: deltaResolutions(changes, plan.dim),
+    changeTerms: changes.length,
+    cogsAllowed: f.kind === 'turnover' ? flowAllowed(period.from) : [],
     members: plan.members?.length ?? 1,
     grouped: q.groupBy !== undefined,
     previous: q.compare === 'previous' ? previousPeriod(period, q.window, cal) : undefined,
   })
   assertCost(cost, ctx.limits.maxCost)
-  const end = Math.min(period.to, at)
+  const completeDays = f.kind === 'turnover' && f.result === 'days'
+  const today = cal.startOf('day', at)
+  // turnover: the period up to now; days figures: the complete days it touches
+  const start = completeDays ? cal.startOf('day', period.from) : period.from
+  const end = completeDays ? Math.max(start, Math.min(cal.nextStart('day', period.to - 1), today)) : Math.min(period.to, at)
   const points = q.interval ? await collect(budget, bucketsIn(cal, q.interval, period.from, period.to)) : [{ start: period.from, end: period.to }]
   const figures: QueryFigures = { total: 0 }
 
@@ -123,18 +145,18 @@ export async function runStockPeriod(ctx: QueryContext, q: Query, period: Period
   let wholeValues: Map<string, number | null>
   let pointValues: Map<string, number | null>[]
   if (f.kind === 'closing') {
-    const closings = await closingAt(ctx, budget, f.level, f.delta, plan.dim, plan.members, [period.to, ...points.map((p) => Math.min(p.end, period.to))], at)
+    const closings = await closingAt(ctx, budget, balance, changes, plan.dim, plan.members, [period.to, ...points.map((p) => Math.min(p.end, period.to))], at)
     // kept in integer units until output, so totals over members are exact
     wholeValues = closings[0]!
     pointValues = closings.slice(1)
   } else {
     // end of each day of the period (today: now)
-    const days = await collect(budget, bucketsIn(cal, 'day', period.from, end))
+    const days = await collect(budget, bucketsIn(cal, 'day', start, end))
     const closings = await closingAt(
       ctx,
       budget,
-      'v',
-      'sv',
+      balance,
+      changes,
       plan.dim,
       plan.members,
       days.map((d) => Math.min(d.end, end)),
@@ -154,21 +176,32 @@ export async function runStockPeriod(ctx: QueryContext, q: Query, period: Period
     const span = (from: number, to: number) => {
       const idx: number[] = []
       for (let k = firstEndingAfter(from); k < days.length && days[k]!.start < to; k++) idx.push(k)
-      const tiles = tilePeriod(cal, from, Math.min(to, end), { allowed: allowedFor(ctx, 'sales.cogs', plan.dim, from, at), openEnd: to >= at })
-      return { idx, tiles, days: Math.max(0, Math.min(to, end) - from) / 86_400_000 }
+      const tiles = from < Math.min(to, end) ? tilePeriod(cal, from, Math.min(to, end), { allowed: flowAllowed(from), openEnd: to >= at }) : []
+      return { idx, tiles }
     }
-    const spans = [span(period.from, period.to)]
+    const spans = [span(start, period.to)]
     for (const p of points) {
-      spans.push(span(Math.max(p.start, period.from), Math.min(p.end, period.to)))
+      spans.push(span(Math.max(p.start, start), Math.min(p.end, period.to)))
       await budget.pace()
     }
-    const cogs = await readFlow(
-      ctx,
-      budget,
-      [['s.cogs', 1]],
-      spans.map((sp) => sp.tiles),
-      plan,
-    )
+    const cogs = (
+      await readFlow(
+        ctx,
+        budget,
+        f.flow,
+        spans.map((sp) => sp.tiles),
+        plan,
+      )
+    ).map((sums) => {
+      const signed = new Map<string, number>()
+      sums.forEach((sum, j) => {
+        for (const [m, v] of sum) signed.set(m, (signed.get(m) ?? 0) + f.flow[j]![1] * v)
+      })
+      return [signed]
+    })
+    // turnover = flow / average balance; days = average balance / flow per complete day
+    const ratio = (avg: number, flow: number, days: number): number | null =>
+      f.result === 'turnover' ? (avg > 0 ? flow / avg : null) : flow > 0 && days > 0 ? (avg * days) / flow : null
     const compute = (k: number) => {
       const sp = spans[k]!
       const c = cogs[k]![0]!
@@ -178,7 +211,7 @@ export async function runStockPeriod(ctx: QueryContext, q: Query, period: Period
       for (const m of keys) {
         const avg = sp.idx.length ? sp.idx.reduce((t, i) => t + (closings[i]!.get(m) ?? 0), 0) / sp.idx.length : 0
         const cg = c.get(m) ?? 0
-        out.set(m, f.result === 'turnover' ? (avg > 0 ? cg / avg : null) : cg > 0 ? (avg * sp.days) / cg : null)
+        out.set(m, ratio(avg, cg, sp.idx.length))
       }
       return out
     }
@@ -195,7 +228,7 @@ export async function runStockPeriod(ctx: QueryContext, q: Query, period: Period
         let cg = 0
         for (const v of cogs[k]![0]!.values()) cg += v
         const avg = sp.idx.length ? sp.idx.reduce((t, i) => t + [...closings[i]!.values()].reduce((a, b) => a + b, 0), 0) / sp.idx.length : 0
-        return new Map([[ALL_FIELD, f.result === 'turnover' ? (avg > 0 ? cg / avg : null) : cg > 0 ? (avg * sp.days) / cg : null]])
+        return new Map([[ALL_FIELD, ratio(avg, cg, sp.idx.length)]])
       }
       wholeValues = merge(0)
       pointValues = points.map((_, k) => merge(k + 1))

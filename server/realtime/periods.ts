@@ -81,8 +81,10 @@ export function nextRefreshAt(query: Query, now: number, rules: PeriodRules): nu
 
 function nextBoundary(query: Query, now: number, rules: PeriodRules): number | undefined {
   const { window } = query
-  if (window === undefined) return undefined
   const cal = rules.calendar
+  // open items age by the business date: their buckets move at midnight
+  if (FORMULAS[query.metric]?.kind === 'ageing') return cal.nextStart('day', now)
+  if (window === undefined) return undefined
   // the instant a point sliding with `now` crosses its next `res` boundary
   const sliding = (res: Resolution, point: number) => now + (cal.nextStart(res, point) - point)
   if (window === 'today' || window === 'yesterday' || window === 'thisMonth') {

@@ -31,6 +31,10 @@ export interface Keys {
   readonly recent: string
   /** open order qty per `ref|sku`: `bs` sales orders, `bp` purchase orders */
   backlog(kind: 'bs' | 'bp'): string
+  /** a partner's open items (receivables `ar`, payables `ap`): field `YYYY-MM-DD|document` (due date, invoice) → amount invoiced */
+  openItems(side: 'ar' | 'ap', partner: string): string
+  /** a partner's settlements: field document → amount paid or credited against it; field `` (empty) → not against a document */
+  settlements(side: 'ar' | 'ap', partner: string): string
   /** effect record of an applied movement: its idempotency key */
   effect(movementId: string): string
   /** master data hash of one kind: field = code, value = JSON */
@@ -67,6 +71,8 @@ export function createKeys(prefix: string): Keys {
     liveMoves: `${prefix}lv:moves`,
     recent: `${prefix}recent`,
     backlog: (kind) => `${prefix}bk:${kind}`,
+    openItems: (side, partner) => `${prefix}oi:${side}:${partner}`,
+    settlements: (side, partner) => `${prefix}os:${side}:${partner}`,
     effect: (id) => `${prefix}e:${id}`,
     master: (kind) => `${prefix}md:${kind}`,
     changed: `${prefix}changed`,

@@ -57,6 +57,9 @@ const line = fc.record({
 /** an order ref always belongs to one warehouse and partner, as in an ERP */
 const withRef = <T extends { warehouse: string; partner: string }>(m: T, k: number | null) => (k === null ? m : { ...m, ref: `${m.warehouse}-${m.partner}-${k}` })
 const ref = fc.option(fc.integer({ min: 1, max: 2 }), { nil: null, freq: 3 })
+/** a payment's document: the order ref of a line (`W1-P1-2`, see withRef) once the partner is known, or none */
+const paymentRef = fc.option(fc.tuple(fc.constantFrom('W1', 'W2'), fc.integer({ min: 1, max: 2 })), { nil: null, freq: 3 })
+const docOf = (r: [string, number] | null, partner: string) => (r === null ? {} : { ref: `${r[0]}-${partner}-${r[1]}` })
 const due = fc.option(fc.integer({ min: -600, max: 600 }), { nil: null, freq: 2 })
 const withDue = <T extends { occurredAt: string }>(m: T, minutes: number | null) =>
   minutes === null ? m : { ...m, dueAt: cal.format(Date.parse(m.occurredAt) + minutes * 60_000) }
@@ -65,14 +68,17 @@ const withDue = <T extends { occurredAt: string }>(m: T, minutes: number | null)
 const costed: fc.Arbitrary<Draft> = fc.oneof(
   fc.tuple(line, money, ref).map(([l, unitCost, r]) => withRef({ type: 'purchase_order', ...l, unitCost }, r)),
   fc.tuple(line, money, ref, due).map(([l, unitCost, r, d]) => withDue(withRef({ type: 'purchase_receipt', ...l, unitCost }, r), d)),
-  fc.tuple(line, money).map(([l, unitCost]) => ({ type: 'purchase_return', ...l, unitCost })),
+  fc.tuple(line, money, ref).map(([l, unitCost, r]) => withRef({ type: 'purchase_return', ...l, unitCost }, r)),
   fc.tuple(line, money, ref).map(([l, unitPrice, r]) => withRef({ type: 'sales_order', ...l, unitPrice }, r)),
   fc.tuple(line, money, money, ref, due).map(([l, unitPrice, unitCost, r, d]) => withDue(withRef({ type: 'sales_shipment', ...l, unitPrice, unitCost }, r), d)),
-  fc.tuple(line, money, money).map(([l, unitPrice, unitCost]) => ({ type: 'sales_return', ...l, unitPrice, unitCost })),
+  fc.tuple(line, money, money, ref).map(([l, unitPrice, unitCost, r]) => withRef({ type: 'sales_return', ...l, unitPrice, unitCost }, r)),
+  // payments and returns with a ref settle that document (receivables and payables ageing), without one the oldest
   fc
-    .tuple(at, fc.constantFrom(...PARTNERS), fc.constantFrom(...CHANNELS), money)
-    .map(([occurredAt, partner, channel, amount]) => ({ type: 'payment_in', occurredAt, partner, channel, amount })),
-  fc.tuple(at, fc.constantFrom(...PARTNERS), money).map(([occurredAt, partner, amount]) => ({ type: 'payment_out', occurredAt, partner, amount })),
+    .tuple(at, fc.constantFrom(...PARTNERS), fc.constantFrom(...CHANNELS), money, paymentRef)
+    .map(([occurredAt, partner, channel, amount, r]) => ({ type: 'payment_in', occurredAt, partner, channel, amount, ...docOf(r, partner) })),
+  fc
+    .tuple(at, fc.constantFrom(...PARTNERS), money, paymentRef)
+    .map(([occurredAt, partner, amount, r]) => ({ type: 'payment_out', occurredAt, partner, amount, ...docOf(r, partner) })),
 )
 
 /** Anything: outbound at the moving average, transfers, stocktakes. */

@@ -89,6 +89,8 @@ export async function resetFigures(app: FastifyInstance, prefix: string, movemen
   const buckets = new Set<string>()
   for (const m of movements) {
     names.add(keys.effect(m.id))
+    const partner = ('partner' in m && m.partner) || '-'
+    for (const side of ['ar', 'ap'] as const) names.add(keys.openItems(side, partner)).add(keys.settlements(side, partner))
     const ids = cal.buckets(Date.parse(m.occurredAt))
     for (const res of RESOLUTIONS) buckets.add(`${res} ${ids[res]}`)
   }

@@ -30,6 +30,14 @@ const SAMPLES: { [K in BuilderName]: Parameters<Keys[K]>[] } = {
     [...def.dims, ...(code === 'q' || code === 'v' ? ['pair' as const] : [])].map((dim): Parameters<Keys['level']> => [code, dim]),
   ),
   backlog: [['bs'], ['bp']],
+  openItems: [
+    ['ar', 'C1'],
+    ['ap', 'SUP1'],
+  ],
+  settlements: [
+    ['ar', 'C1'],
+    ['ap', 'SUP1'],
+  ],
   effect: [['mv-20260310-0001']],
   master: MASTER_KINDS.map((kind) => [kind]),
   screen: [['ops-wall']],
