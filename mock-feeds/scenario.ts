@@ -6,6 +6,9 @@
 import type { Category, Channel, Partner, Region, Sku, Warehouse } from '../protocol/master.ts'
 import type { DemandProfile, WorkWindow } from './profile.ts'
 
+/** Payment terms (账期) suppliers give, in days, taken in turn: a receipt is due that many days after it (master data `paymentTermsDays`). */
+export const SUPPLIER_TERMS_DAYS = [30, 60, 45] as const
+
 export interface SimSku extends Sku {
   /** list price, 2 decimals (0 for raw materials: never sold) */
   price: number

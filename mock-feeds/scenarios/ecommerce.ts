@@ -9,7 +9,7 @@
 import type { Partner } from '../../protocol/master.ts'
 import type { DemandProfile, WorkWindow } from '../profile.ts'
 import { createRandom } from '../random.ts'
-import { regionsOf, unitsPerSalesLine } from '../scenario.ts'
+import { regionsOf, SUPPLIER_TERMS_DAYS, unitsPerSalesLine } from '../scenario.ts'
 import type { Scenario, SimChannel, SimSku, SimStockPolicy, SimWarehouse } from '../scenario.ts'
 import type { ScenarioOptions } from './retail.ts'
 
@@ -115,7 +115,12 @@ const OFFICE: WorkWindow = { from: 9, to: 18, days: [0, 1, 2, 3, 4] }
 export function ecommerceScenario(seed = 42, opts: ScenarioOptions = {}): Scenario {
   const r = createRandom(seed ^ 0xec0)
   const linesPerMinute = ((opts.rate ?? ECOMMERCE_TYPICAL_RATE) / ECOMMERCE_MOVEMENTS_PER_SALE) * 60
-  const suppliers: Partner[] = SUPPLIERS.map((name, i) => ({ code: `SUP-${String(i + 1).padStart(3, '0')}`, name, kind: 'supplier' }))
+  const suppliers: Partner[] = SUPPLIERS.map((name, i) => ({
+    code: `SUP-${String(i + 1).padStart(3, '0')}`,
+    name,
+    kind: 'supplier',
+    paymentTermsDays: SUPPLIER_TERMS_DAYS[i % SUPPLIER_TERMS_DAYS.length]!,
+  }))
   const customers: Partner[] = Array.from({ length: 500 }, (_, i) => ({
     code: `BUY-${String(i + 1).padStart(5, '0')}`,
     name: `${r.pick(SURNAMES)}** (买家${i + 1})`,

@@ -15,7 +15,7 @@
 import type { Category, Partner } from '../../protocol/master.ts'
 import type { DemandProfile, WorkWindow } from '../profile.ts'
 import { createRandom } from '../random.ts'
-import { regionsOf, unitsPerSalesLine } from '../scenario.ts'
+import { regionsOf, SUPPLIER_TERMS_DAYS, unitsPerSalesLine } from '../scenario.ts'
 import type { Scenario, SimChannel, SimSku, SimStockPolicy, SimWarehouse } from '../scenario.ts'
 import type { ScenarioOptions } from './retail.ts'
 
@@ -198,12 +198,18 @@ const OFFICE: WorkWindow = { from: 9, to: 17.5, days: [0, 1, 2, 3, 4] }
 export function manufacturingScenario(seed = 42, opts: ScenarioOptions = {}): Scenario {
   const r = createRandom(seed ^ 0x3a7f)
   const linesPerMinute = ((opts.rate ?? MANUFACTURING_TYPICAL_RATE) / MANUFACTURING_MOVEMENTS_PER_SALE) * 60
-  const suppliers: Partner[] = SUPPLIERS.map((name, i) => ({ code: `SUP-${String(i + 1).padStart(3, '0')}`, name, kind: 'supplier' }))
+  const suppliers: Partner[] = SUPPLIERS.map((name, i) => ({
+    code: `SUP-${String(i + 1).padStart(3, '0')}`,
+    name,
+    kind: 'supplier',
+    paymentTermsDays: SUPPLIER_TERMS_DAYS[i % SUPPLIER_TERMS_DAYS.length]!,
+  }))
   const workshop: Partner = { code: 'WS-SZ-01', name: '深圳工厂总装车间', kind: 'supplier' }
   const customers: Partner[] = Array.from({ length: 80 }, (_, i) => ({
     code: `CUS-${String(i + 1).padStart(4, '0')}`,
     name: `${r.pick(CUSTOMER_PREFIX)}${r.pick(CUSTOMER_KIND)}有限公司 ${i + 1}`,
     kind: 'customer',
+    paymentTermsDays: 30,
   }))
   const warehouses: SimWarehouse[] = WAREHOUSES.map((w) => ({ ...w, traffic: TRAFFIC[w.code] ?? 0 }))
   const fg = ['FG-SZ', 'FG-SH', 'FG-BJ', 'FG-CD']

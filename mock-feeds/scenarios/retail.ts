@@ -5,7 +5,7 @@
 import type { Partner } from '../../protocol/master.ts'
 import type { DemandProfile, WorkWindow } from '../profile.ts'
 import { createRandom } from '../random.ts'
-import { regionsOf, unitsPerSalesLine } from '../scenario.ts'
+import { regionsOf, SUPPLIER_TERMS_DAYS, unitsPerSalesLine } from '../scenario.ts'
 import type { Scenario, SimChannel, SimSku, SimStockPolicy, SimWarehouse } from '../scenario.ts'
 
 const CATEGORIES: { code: string; name: string; nameEn: string; items: string[]; price: [number, number] }[] = [
@@ -132,7 +132,12 @@ export function retailScenario(seed = 42, opts: ScenarioOptions = {}): Scenario 
   const skuCount = opts.skuCount ?? 300
   const linesPerMinute = ((opts.rate ?? RETAIL_TYPICAL_RATE) / MOVEMENTS_PER_SALE) * 60
   const r = createRandom(seed ^ 0x5eed)
-  const suppliers: Partner[] = SUPPLIER_NAMES.map((name, i) => ({ code: `SUP-${String(i + 1).padStart(3, '0')}`, name, kind: 'supplier' }))
+  const suppliers: Partner[] = SUPPLIER_NAMES.map((name, i) => ({
+    code: `SUP-${String(i + 1).padStart(3, '0')}`,
+    name,
+    kind: 'supplier',
+    paymentTermsDays: SUPPLIER_TERMS_DAYS[i % SUPPLIER_TERMS_DAYS.length]!,
+  }))
   const customers: Partner[] = Array.from({ length: 200 }, (_, i) => ({
     code: `MEM-${String(i + 1).padStart(4, '0')}`,
     name: `${r.pick(SURNAMES)}${r.pick(['先生', '女士'])} (会员${i + 1})`,
