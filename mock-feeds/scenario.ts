@@ -6,8 +6,8 @@
 import type { Category, Channel, Partner, Region, Sku, Warehouse } from '../protocol/master.ts'
 import type { DemandProfile, WorkWindow } from './profile.ts'
 
-/** Payment terms (账期) suppliers give, in days, taken in turn: a receipt is due that many days after it (master data `paymentTermsDays`). */
-export const SUPPLIER_TERMS_DAYS = [30, 60, 45] as const
+/** Payment terms (账期) suppliers give, in days, taken in turn (0: paid on delivery): a receipt is due that many days after it (master data `paymentTermsDays`). */
+export const SUPPLIER_TERMS_DAYS = [30, 0, 60, 15] as const
 
 export interface SimSku extends Sku {
   /** list price, 2 decimals (0 for raw materials: never sold) */

@@ -156,6 +156,15 @@ export function createSimulator(opts: SimulatorOptions): Simulator {
   const counted = scenario.warehouses.filter((w) => w.kind === 'dc' || w.kind === 'store')
   const stockedSkus = new Map(counted.map((w) => [w.code, scenario.skus.filter((s) => scenario.stocks(s, w))]))
   const members = scenario.customers.filter((c) => c.code !== 'WALK-IN')
+  const termsOf = new Map([...scenario.suppliers, ...scenario.customers].map((p) => [p.code, p.paymentTermsDays ?? 0]))
+  /**
+   * When a partner on terms pays, or is paid: around its terms after `from` (as often a little early
+   * as late), in office hours; without terms, within hours.
+   */
+  const settleAt = (partner: string, from: number, hoursWithoutTerms: number): number => {
+    const days = termsOf.get(partner) ?? 0
+    return during(scenario.office, from + (days > 0 ? days * DAY * r.between(0.7, 1.3) : r.exponential(hoursWithoutTerms * HOUR)))
+  }
   const production = scenario.production
   const transferShare = scenario.transferShare ?? 0.15
   const purchaseReturnRate = scenario.purchaseReturnRate ?? 0.03
@@ -347,7 +356,7 @@ export function createSimulator(opts: SimulatorOptions): Simulator {
         st.onHand += lot
         st.onOrder -= lot
         if (last) open.delete(k)
-        const paid = during(scenario.office, when + r.exponential(12 * HOUR))
+        const paid = settleAt(s.supplier, when, 12)
         const amount = round2(lot * s.cost)
         at(paid, () => ({ id: id(), type: 'payment_out', occurredAt: formatCst(paid), amount, partner: s.supplier, ref }))
         if (r.chance(purchaseReturnRate)) {
@@ -586,14 +595,14 @@ export function createSimulator(opts: SimulatorOptions): Simulator {
         })
       }
       if (paid) {
-        const payAt = channel.payment === 'shipment' ? shipAt : channel.payment === 'prepaid' ? prepaidAt : during(scenario.office, t + r.exponential(6 * HOUR))
+        const payAt = channel.payment === 'shipment' ? shipAt : channel.payment === 'prepaid' ? prepaidAt : settleAt(customer, shipAt, 6)
         at(payAt, () => ({ id: id(), type: 'payment_in', occurredAt: formatCst(payAt), amount, partner: customer, channel: channel.code, ref }))
       }
       replenish(s, w, t)
       return [order]
     }
     if (paid) {
-      const payAt = channel.payment === 'credit' ? during(scenario.office, t + r.exponential(6 * HOUR)) : prepaidAt
+      const payAt = channel.payment === 'credit' ? settleAt(customer, t, 6) : prepaidAt
       at(payAt, () => ({ id: id(), type: 'payment_in', occurredAt: formatCst(payAt), amount, partner: customer, channel: channel.code, ref }))
     }
     return [order]

@@ -5,6 +5,7 @@
  */
 import type { WidgetManifest } from './define-widget.ts'
 import { cashFlow } from './cash-flow/manifest.ts'
+import { creditAgeing } from './credit-ageing/manifest.ts'
 import { gauge } from './gauge/manifest.ts'
 import { kpiCard } from './kpi-card/manifest.ts'
 import { marginByCategory } from './margin-by-category/manifest.ts'
@@ -29,6 +30,7 @@ export const MANIFESTS = {
   gauge: gauge,
   'stock-heatmap': stockHeatmap,
   'cash-flow': cashFlow,
+  'credit-ageing': creditAgeing,
   'purchase-pipeline': purchasePipeline,
   'supplier-scorecard': supplierScorecard,
   'transfer-flow': transferFlow,

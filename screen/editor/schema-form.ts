@@ -7,7 +7,8 @@ import { DIMENSIONS, INTERVALS, METRICS } from '../../protocol/metrics.ts'
 import type { Dimension, Interval } from '../../protocol/metrics.ts'
 import type { Locale, Titles } from '../../widgets/define-widget.ts'
 import { DIMENSION_TITLES } from '../../widgets/common/i18n.ts'
-import { message } from '../../widgets/common/messages.ts'
+import { MESSAGES, message } from '../../widgets/common/messages.ts'
+import type { MessageKey } from '../../widgets/common/messages.ts'
 import { optionLabel } from '../../widgets/common/option-labels.ts'
 
 type Json = Record<string, unknown>
@@ -68,6 +69,7 @@ export function valueLabel(value: string | number | boolean, locale: Locale): st
   if (Object.hasOwn(METRICS, key)) return METRICS[key as keyof typeof METRICS].title[locale]
   if ((DIMENSIONS as readonly string[]).includes(key)) return DIMENSION_TITLES[key as Dimension][locale]
   if ((INTERVALS as readonly string[]).includes(key)) return message(locale, `interval.${key as Interval}`)
+  if (Object.hasOwn(MESSAGES, `value.${key}`)) return message(locale, `value.${key}` as MessageKey)
   return key
 }
 

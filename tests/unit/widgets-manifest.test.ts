@@ -216,9 +216,9 @@ describe('widget logic', () => {
 })
 
 describe('templates', () => {
-  test('there is one for each business kind of the design', () => {
-    expect(TEMPLATES.map((t) => t.kind).sort()).toEqual(['ecommerce', 'manufacturing', 'retail'])
-    expect(new Set(TEMPLATES.map((t) => t.id)).size).toBe(3)
+  test('there is one for each business kind of the design, and the cash and trade-credit one', () => {
+    expect(TEMPLATES.map((t) => t.kind).sort()).toEqual(['ecommerce', 'finance', 'manufacturing', 'retail'])
+    expect(new Set(TEMPLATES.map((t) => t.id)).size).toBe(4)
   })
 
   test('together they show every palette group of business figures, with registered widgets only', () => {

@@ -181,6 +181,22 @@ export const MESSAGES = {
   'cashFlow.in': { 'zh-CN': '收款', en: 'In' },
   'cashFlow.out': { 'zh-CN': '付款', en: 'Out' },
   'cashFlow.net': { 'zh-CN': '净额', en: 'Net' },
+  // credit-ageing
+  'ageing.notDue': { 'zh-CN': '未到期', en: 'Not due' },
+  'ageing.0-30': { 'zh-CN': '0–30天', en: '0–30 d' },
+  'ageing.31-60': { 'zh-CN': '31–60天', en: '31–60 d' },
+  'ageing.61-90': { 'zh-CN': '61–90天', en: '61–90 d' },
+  'ageing.91-180': { 'zh-CN': '91–180天', en: '91–180 d' },
+  'ageing.180+': { 'zh-CN': '180天以上', en: '> 180 d' },
+  'ageing.receivables': { 'zh-CN': '应收余额', en: 'Receivables' },
+  'ageing.payables': { 'zh-CN': '应付余额', en: 'Payables' },
+  'ageing.overdue': { 'zh-CN': '逾期', en: 'Overdue' },
+  'ageing.credit': { 'zh-CN': '预收/预付', en: 'Advances' },
+  // option values the editor offers (widget manifests' literal unions)
+  'value.receivables': { 'zh-CN': '应收（客户）', en: 'Receivables (customers)' },
+  'value.payables': { 'zh-CN': '应付（供应商）', en: 'Payables (suppliers)' },
+  'value.buckets': { 'zh-CN': '按账龄', en: 'By age' },
+  'value.partners': { 'zh-CN': '按往来单位', en: 'By partner' },
   // stock-alerts
   'stockAlerts.summary': { 'zh-CN': '个 SKU × 仓库低于安全库存', en: 'SKU × warehouse pairs below safety stock' },
   'stockAlerts.sku': { 'zh-CN': '商品', en: 'Item' },
