@@ -449,7 +449,8 @@ export function createSimulator(opts: SimulatorOptions): Simulator {
   // day's), at a level drawn from the replenishment cycle the business is in — some pairs just
   // topped up, some near their reorder level with the purchase order or transfer on its way
   // (placed before the start, arriving after it) — so receipts and days on hand are steady from
-  // the first hour.
+  // the first hour. An opening balance names no supplier: it was bought and paid for before the
+  // cockpit, so it is no payable and no delivery of a supplier (an ERP's 期初库存).
   const openingAt = start - 1000
   const opening: { s: SimSku; w: SimWarehouse; qty: number }[] = []
   for (const w of counted) {
@@ -496,7 +497,6 @@ export function createSimulator(opts: SimulatorOptions): Simulator {
         warehouse: w.code,
         qty,
         unitCost: s.cost,
-        partner: s.supplier,
         category: s.category,
       }))
   }

@@ -47,7 +47,10 @@ export const Partner = Type.Object(
     code: Code,
     name: Name,
     nameEn: Type.Optional(NameEn),
-    kind: Type.Union([Type.Literal('supplier'), Type.Literal('customer'), Type.Literal('both')]),
+    /** `internal`: a unit of the company itself (a workshop booking production, another branch): what it delivers or takes is not trade credit */
+    kind: Type.Union([Type.Literal('supplier'), Type.Literal('customer'), Type.Literal('both'), Type.Literal('internal')], {
+      description: 'supplier, customer, both, or internal (a unit of the company itself: no receivables or payables)',
+    }),
     paymentTermsDays: Type.Optional(
       Type.Integer({ minimum: 0, maximum: 3650, description: 'payment terms (账期) in days: an invoice is due this many days after its shipment or receipt date' }),
     ),

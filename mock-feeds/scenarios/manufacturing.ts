@@ -204,7 +204,7 @@ export function manufacturingScenario(seed = 42, opts: ScenarioOptions = {}): Sc
     kind: 'supplier',
     paymentTermsDays: SUPPLIER_TERMS_DAYS[i % SUPPLIER_TERMS_DAYS.length]!,
   }))
-  const workshop: Partner = { code: 'WS-SZ-01', name: '深圳工厂总装车间', kind: 'supplier' }
+  const workshop: Partner = { code: 'WS-SZ-01', name: '深圳工厂总装车间', kind: 'internal' }
   const customers: Partner[] = Array.from({ length: 80 }, (_, i) => ({
     code: `CUS-${String(i + 1).padStart(4, '0')}`,
     name: `${r.pick(CUSTOMER_PREFIX)}${r.pick(CUSTOMER_KIND)}有限公司 ${i + 1}`,

@@ -31,6 +31,8 @@ export interface DimensionSource {
   regionOf(warehouse: string): string | undefined
   /** a partner's payment terms in days (master data `paymentTermsDays`); absent: due on the day */
   termsOf?(partner: string): number | undefined
+  /** true for a unit of the company itself (master data kind `internal`): its deliveries are no trade credit */
+  isInternal?(partner: string): boolean
 }
 
 export interface FoldOptions {
@@ -422,9 +424,11 @@ export function effectOf(n: NormalizedMovement, dims: DimensionSource, calendar:
   if (m.returnOf !== undefined) e.ro = m.returnOf
   if (returned !== undefined) e.rc = [returned.line, returned.qty]
   if (m.ref !== undefined) e.ref = m.ref
-  if (n.type === 'sales_shipment' || n.type === 'purchase_receipt') {
+  // trade credit needs a partner outside the company (docs/metrics.md "Receivables and payables")
+  const credit = m.partner !== undefined && !dims.isInternal?.(m.partner)
+  if (credit && (n.type === 'sales_shipment' || n.type === 'purchase_receipt')) {
     e.oi = [m.ref ?? n.m.id, addDays(businessDate(calendar, n.at), dims.termsOf?.(d.partner) ?? 0)]
-  } else if (n.type === 'payment_in' || n.type === 'payment_out' || n.type === 'sales_return' || n.type === 'purchase_return') {
+  } else if (credit && (n.type === 'payment_in' || n.type === 'payment_out' || n.type === 'sales_return' || n.type === 'purchase_return')) {
     e.os = m.ref ?? ''
   }
   if (m.toWarehouse !== undefined) {

@@ -72,6 +72,7 @@ export const masterDataPlugin = fp(
       categoryOf: (sku) => cache.skus.get(sku)?.category,
       regionOf: (wh) => cache.warehouses.get(wh)?.region,
       termsOf: (partner) => cache.partners.get(partner)?.paymentTermsDays,
+      isInternal: (partner) => cache.partners.get(partner)?.kind === 'internal',
       names(dim, code) {
         const kind = Object.hasOwn(DIMENSION_KINDS, dim) ? DIMENSION_KINDS[dim as keyof typeof DIMENSION_KINDS] : undefined
         const record = kind ? cache[kind].get(code) : undefined
