@@ -31,6 +31,11 @@ export interface Keys {
   readonly recent: string
   /** open order qty per `ref|sku`: `bs` sales orders, `bp` purchase orders */
   backlog(kind: 'bs' | 'bp'): string
+  /**
+   * open order qty per `ref|sku` of the lines also counted by sku|warehouse (`c:now:{bs|bp}:pair`):
+   * every line opened since open quantities are kept by pair; `backlog` keeps the lines opened before, until they close
+   */
+  pairBacklog(kind: 'bs' | 'bp'): string
   /** effect record of an applied movement: its idempotency key */
   effect(movementId: string): string
   /** master data hash of one kind: field = code, value = JSON */
@@ -67,6 +72,7 @@ export function createKeys(prefix: string): Keys {
     liveMoves: `${prefix}lv:moves`,
     recent: `${prefix}recent`,
     backlog: (kind) => `${prefix}bk:${kind}`,
+    pairBacklog: (kind) => `${prefix}bkp:${kind}`,
     effect: (id) => `${prefix}e:${id}`,
     master: (kind) => `${prefix}md:${kind}`,
     changed: `${prefix}changed`,
