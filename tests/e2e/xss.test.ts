@@ -303,6 +303,8 @@ describe('nothing stored runs in a browser', () => {
     await expect.poll(() => page.locator('[data-drill="warehouse"]').count(), { timeout: 5000 }).toBe(1)
     const title = (await page.locator('.drill-title').textContent()) ?? ''
     expect([IMG, SVG].some((name) => title.includes(name))).toBe(true)
+    // beside its alerts, its reorder list: hostile names again, as text
+    await expect.poll(() => page.locator('[data-instance="drill-reorder"] [data-testid="reorder-row"]').count(), { timeout: 10_000 }).toBeGreaterThan(0)
     await page.waitForTimeout(600)
     expect(await injection(page)).toEqual({ xss: undefined, found: [] })
     await screenshot(page, 'xss-tablet-drill-warehouse')

@@ -150,6 +150,7 @@ export const MESSAGES = {
   'drill.grossProfit': { 'zh-CN': '毛利', en: 'Gross profit' },
   'drill.qty': { 'zh-CN': '销售数量', en: 'Units sold' },
   'drill.stockAlerts': { 'zh-CN': '{name} 库存预警', en: 'Stock alerts · {name}' },
+  'drill.reorder': { 'zh-CN': '{name} 补货提醒', en: 'Reorder list · {name}' },
   'drill.skusByRevenue': { 'zh-CN': '{name} 商品销售额排行', en: 'SKUs of {name} by revenue' },
 
   // -- an embedded widget --------------------------------------------------------------------------
