@@ -23,7 +23,8 @@ export const Sku = Type.Object(
     category: Type.Optional(Code),
     unit: Type.Optional(Type.String({ minLength: 1, maxLength: 16, pattern: NAME_PATTERN })),
     safetyStock: Type.Optional(Type.Number({ minimum: 0, maximum: 1e9 })),
-    reorderPoint: Type.Optional(Type.Number({ minimum: 0, maximum: 1e9 })),
+    reorderPoint: Type.Optional(Type.Number({ minimum: 0, maximum: 1e9, description: 'reorder when projected qty (on hand + open purchase − open sales) falls to it' })),
+    reorderQty: Type.Optional(Type.Number({ minimum: 0, maximum: 1e9, description: 'the qty to reorder at least (ERPNext: warehouse_reorder_qty)' })),
   },
   { additionalProperties: false },
 )

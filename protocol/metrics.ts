@@ -81,6 +81,7 @@ export const METRICS = {
   'stock.qty': { kind: 'level', unit: 'qty', title: { 'zh-CN': '库存数量', en: 'Stock on hand' } },
   'stock.value': { kind: 'level', unit: 'money', title: { 'zh-CN': '库存金额', en: 'Stock value' } },
   'stock.belowSafety': { kind: 'list', unit: 'count', title: { 'zh-CN': '低于安全库存', en: 'Below safety stock' } },
+  'stock.reorder': { kind: 'list', unit: 'count', title: { 'zh-CN': '需补货', en: 'Reorder alerts' } },
   'movements.recent': { kind: 'list', unit: 'count', title: { 'zh-CN': '最新业务', en: 'Latest movements' } },
   'stock.stockoutRate': { kind: 'level', unit: 'ratio', title: { 'zh-CN': '缺货率', en: 'Stock-out rate' } },
   'stock.closingQty': { kind: 'closing', unit: 'qty', title: { 'zh-CN': '期末库存数量', en: 'Closing stock qty' } },

@@ -60,8 +60,8 @@ export interface GroupResult {
   series?: SeriesPoint[]
 }
 
-/** One row of a list metric (e.g. `stock.belowSafety`). */
-export interface AlertRow {
+/** The sku × warehouse pair a row of a stock list is about, with its names from master data. */
+export interface PairRow {
   sku: string
   /** names from master data, when known (`…En`: the English name) */
   skuName?: string
@@ -74,10 +74,36 @@ export interface AlertRow {
   /** the category's names, when master data has them (`PUT /api/v1/master/categories`) */
   categoryName?: string
   categoryNameEn?: string
+}
+
+/** One row of a list metric (e.g. `stock.belowSafety`). */
+export interface AlertRow extends PairRow {
   qty: number
   safetyStock: number
   /** qty / safetyStock (0 when out of stock) */
   coverage: number
+}
+
+/**
+ * One row of `stock.reorder`: a pair whose projected qty (on hand + open purchase − open sales) is
+ * at or below the SKU's reorder point (docs/metrics.md "Reorder alerts"). Quantities in stock units.
+ */
+export interface ReorderRow extends PairRow {
+  onHand: number
+  /** ordered from suppliers, not yet received (purchase order lines opened since open qty is kept by pair) */
+  openPurchase: number
+  /** ordered by customers, not yet shipped (likewise) */
+  openSales: number
+  /** onHand + openPurchase − openSales */
+  projected: number
+  /** the SKU's master-data reorder point */
+  reorderPoint: number
+  /** the SKU's master-data reorder qty, when it has one */
+  reorderQty?: number
+  /** the SKU's master-data safety stock, when it has one */
+  safetyStock?: number
+  /** what to order: the larger of the reorder qty (0 without one) and reorderPoint − projected (ERPNext's reorder rule) */
+  suggestedQty: number
 }
 
 /**
@@ -169,6 +195,8 @@ export interface QueryResult {
   groups?: GroupResult[]
   /** for `stock.belowSafety` */
   rows?: AlertRow[]
+  /** for `stock.reorder`, most urgent first */
+  reorder?: ReorderRow[]
   /** for `movements.recent`, newest first */
   movements?: MovementRow[]
   /** for `receivables.ageing` and `payables.ageing` */

@@ -12,6 +12,7 @@ import { marginByCategory } from './margin-by-category/manifest.ts'
 import { movementTicker } from './movement-ticker/manifest.ts'
 import { purchasePipeline } from './purchase-pipeline/manifest.ts'
 import { rankingBar } from './ranking-bar/manifest.ts'
+import { reorderList } from './reorder-list/manifest.ts'
 import { shareDonut } from './share-donut/manifest.ts'
 import { stockAlerts } from './stock-alerts/manifest.ts'
 import { stockHeatmap } from './stock-heatmap/manifest.ts'
@@ -26,6 +27,7 @@ export const MANIFESTS = {
   'trend-line': trendLine,
   'ranking-bar': rankingBar,
   'stock-alerts': stockAlerts,
+  'reorder-list': reorderList,
   'share-donut': shareDonut,
   gauge: gauge,
   'stock-heatmap': stockHeatmap,

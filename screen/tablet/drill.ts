@@ -1,6 +1,6 @@
 /**
  * What a tap on a member opens on the tablet: a category → its SKUs ranked by revenue in the
- * period; a warehouse → its stock alerts; any other member → its headline figures. Each view is a
+ * period; a warehouse → its stock alerts and what to reorder; any other member → its headline figures. Each view is a
  * few widget instances plus the filter that locks them to the member, rendered by WidgetHost.
  */
 import { MOVEMENT_DIMENSIONS } from '../../protocol/metrics.ts'
@@ -53,6 +53,20 @@ export function drillPlan(drill: WidgetDrill, locale: Locale): DrillPlan {
             id: 'drill-alerts',
             widget: 'stock-alerts',
             options: { limit: 100, scrollSeconds: 60, title: message(locale, 'drill.stockAlerts', { name }) },
+            x: 0,
+            y: 0,
+            w: 1,
+            h: 1,
+          },
+          span: 3,
+          height: 560,
+        },
+        {
+          // what to order for it before it runs short (projected stock at or below the reorder point)
+          instance: {
+            id: 'drill-reorder',
+            widget: 'reorder-list',
+            options: { limit: 100, scrollSeconds: 60, title: message(locale, 'drill.reorder', { name }) },
             x: 0,
             y: 0,
             w: 1,

@@ -103,7 +103,10 @@ export type CounterCode = keyof typeof COUNTERS
 export const LEVELS = {
   q: { scale: 'qty', dims: STOCK_DIMS },
   v: { scale: 'money', dims: STOCK_DIMS },
-  /** open order quantity (ordered − shipped / received against the same ref) */
+  /**
+   * open order quantity (ordered − shipped / received against the same ref); also kept by `pair`
+   * (sku|warehouse: projected stock, `stock.reorder`) for the lines opened since it is (fold.ts `backlog`)
+   */
   bs: { scale: 'qty', dims: BACKLOG_DIMS },
   bp: { scale: 'qty', dims: BACKLOG_DIMS },
   /** receivables and payables ever invoiced and ever settled: the balance is invoiced − settled */

@@ -260,6 +260,16 @@ class Folder {
     return into
   }
 
+  /** the sku|warehouse cell of a running level kept by pair in its own right (backlogs), as a target list */
+  pairLevelTargets(code: LevelCode, members: Members): number[] {
+    let k = this.levelCache.get(`${code} pair`)
+    if (k === undefined) {
+      k = [{ dim: 'pair', key: this.key(this.o.keys.level(code, 'pair'), 0) }]
+      this.levelCache.set(`${code} pair`, k)
+    }
+    return [this.target(k[0]!.key, members.pair)]
+  }
+
   /** cells of one running level for one movement, appended to `into` */
   levelTargets(code: LevelCode, members: Members, into: number[] = []): number[] {
     for (const r of this.levelRefs(code)) into.push(this.target(r.key, members[r.dim]!))
@@ -566,14 +576,27 @@ class Effects {
   /**
    * ordered − fulfilled qty against `ref` (+qty for an order, −qty for a receipt/shipment); the
    * backlog is what stays open. The level change depends on the other movements of the ref, so a
-   * cancel is the same operation with the opposite sign, evaluated by the script.
+   * cancel is the same operation with the opposite sign, evaluated by the script. The line is also
+   * counted under its sku|warehouse pair (projected stock, `stock.reorder`) unless it was opened
+   * before the cockpit kept lines by pair (docs/metrics.md "Order backlogs").
    */
   private backlog(e: EffectRecord, kind: 'bs' | 'bp', q: number): void {
     if (e.ref === undefined) return
     this.x() // keeps the outputs of later operations aligned
     const f = this.f
-    const cell = f.backlogCell(this.keys.backlog(kind), `${e.ref}|${e.d.sku}`)
-    f.ops.push({ i: this.i, k: 'bk', ...cell, q: this.sign * q, T: f.list(f.levelTargets(kind, this.mem)) })
+    const line = `${e.ref}|${e.d.sku}`
+    const cell = f.backlogCell(this.keys.backlog(kind), line)
+    const byPair = f.backlogCell(this.keys.pairBacklog(kind), line)
+    f.ops.push({
+      i: this.i,
+      k: 'bk',
+      ...cell,
+      q: this.sign * q,
+      T: f.list(f.levelTargets(kind, this.mem)),
+      ph: byPair.bh,
+      pf: byPair.bf,
+      pT: f.list(f.pairLevelTargets(kind, this.mem)),
+    })
   }
 
   /**

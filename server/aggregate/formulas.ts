@@ -27,11 +27,11 @@ export type Formula =
   | { kind: 'turnover'; result: 'turnover' | 'days'; balance: LevelTerms; changes: Terms; flow: Terms }
   | { kind: 'level'; scale: Scale; level: LevelCode }
   | { kind: 'stockout' }
-  | { kind: 'list'; list: 'belowSafety' | 'recent' }
   /** receivables or payables now: invoiced − settled */
   | { kind: 'balance'; side: CreditSide }
   /** open items by age now (docs/metrics.md "Receivables and payables") */
   | { kind: 'ageing'; side: CreditSide }
+  | { kind: 'list'; list: 'belowSafety' | 'reorder' | 'recent' }
 
 const sum = (scale: Scale, ...codes: CounterCode[]): Formula => ({ kind: 'flow', scale, terms: codes.map((c) => [c, 1] as const) })
 const STOCK_VALUE = { balance: [['v', 1]], changes: [['sv', 1]], flow: [['s.cogs', 1]] } as const
@@ -95,6 +95,7 @@ export const FORMULAS: Record<MetricName, Formula> = {
   'stock.qty': { kind: 'level', scale: 'qty', level: 'q' },
   'stock.value': { kind: 'level', scale: 'money', level: 'v' },
   'stock.belowSafety': { kind: 'list', list: 'belowSafety' },
+  'stock.reorder': { kind: 'list', list: 'reorder' },
   'movements.recent': { kind: 'list', list: 'recent' },
   'stock.stockoutRate': { kind: 'stockout' },
   'stock.closingQty': { kind: 'closing', scale: 'qty', level: 'q', delta: 'sq' },
@@ -152,7 +153,8 @@ export function countersOf(metric: MetricName): string[] {
       return ['q']
     case 'list':
       // 'mv': every applied batch (see RECENT_CODE in server/aggregate/fold.ts)
-      return f.list === 'recent' ? ['mv'] : ['q']
+      // reorder: on hand and the open order qty by pair (fed by the backlog ops of the same levels)
+      return f.list === 'recent' ? ['mv'] : f.list === 'reorder' ? ['q', 'bs', 'bp'] : ['q']
   }
 }
 

@@ -14,6 +14,8 @@
  * - level.ts         running levels now: stock on hand, its value, backlogs
  * - stockout.ts      stock-out rate now
  * - below-safety.ts  stock below safety now (rows)
+ * - reorder.ts       pairs to reorder now: projected stock at or below the reorder point (rows)
+ * - pair-rows.ts     what those two stock lists share: filters, virtual warehouses, names
  * - recent.ts        the latest movements (rows)
  * - credit.ts        receivables and payables now: balances, open items by age
  * - shared.ts        the context a query runs in, filter → counters to read, kept resolutions,
@@ -42,6 +44,7 @@ import { runLevel } from './level.ts'
 import { resolvePeriod } from './period.ts'
 import type { Period } from './period.ts'
 import { runRecent } from './recent.ts'
+import { runReorder } from './reorder.ts'
 import type { QueryContext, QueryFigures } from './shared.ts'
 import { runStockPeriod } from './stock-period.ts'
 import { runStockout } from './stockout.ts'
@@ -122,7 +125,8 @@ export function createQueryEngine(o: QueryEngineOptions): QueryEngine {
       if (f.kind === 'ageing') return resultOf(query, at, undefined, await runAgeing(ctx, query, at, budget))
       if (query.types && !(f.kind === 'list' && f.list === 'recent')) throw new CockpitError('COCKPIT_ERR_UNSUPPORTED_QUERY', 'types applies to movements.recent only')
       if (f.kind === 'level') return resultOf(query, at, undefined, await runLevel(ctx, query))
-      const rows = f.kind === 'list' && f.list === 'recent' ? await runRecent(ctx, query) : await runBelowSafety(ctx, query)
+      const list = f.kind === 'list' ? f.list : 'belowSafety'
+      const rows = list === 'recent' ? await runRecent(ctx, query) : list === 'reorder' ? await runReorder(ctx, query) : await runBelowSafety(ctx, query)
       return resultOf(query, at, undefined, rows)
     }
     if (query.top && !query.groupBy) throw new CockpitError('COCKPIT_ERR_INVALID_QUERY', 'top needs groupBy')

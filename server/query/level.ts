@@ -13,6 +13,24 @@ import type { QueryContext, QueryFigures } from './shared.ts'
 
 /** Dimensions a sku × warehouse level can be summed by (a SKU's category, a warehouse's region from master data). */
 const PAIR_DIMS: readonly Dimension[] = ['sku', 'category', 'warehouse', 'region']
+/** The same for backlogs: the dimensions they are kept by that a pair determines */
+const BACKLOG_PAIR_DIMS: readonly Dimension[] = ['sku', 'category', 'warehouse']
+
+/**
+ * Refuses a backlog query by two dimensions while order lines opened before backlogs were kept by
+ * pair are still open: the pair levels do not hold them, so the figures would not add up to the
+ * same query by one dimension (docs/metrics.md "Order backlogs").
+ */
+async function assertBacklogByPair(ctx: QueryContext, level: 'bs' | 'bp', metric: string): Promise<void> {
+  const key = ctx.keys.backlog(level)
+  if ((await ctx.redis.hlen(key)) === 0) return
+  const open = (await ctx.redis.hvals(key)).filter((v) => Number(v) > 0).length
+  if (open === 0) return
+  throw new CockpitError(
+    'COCKPIT_ERR_UNSUPPORTED_QUERY',
+    `${metric} by two dimensions at once needs every open order line kept by sku × warehouse; ${open} line(s) opened before this cockpit kept them so are still open: query one dimension (filter and groupBy the same) until they close`,
+  )
+}
 
 export async function runLevel(ctx: QueryContext, q: Query): Promise<QueryFigures> {
   const f = FORMULAS[q.metric]
@@ -27,16 +45,21 @@ export async function runLevel(ctx: QueryContext, q: Query): Promise<QueryFigure
     }
   }
   let members: Map<string, number>
+  const backlog = f.level === 'bs' || f.level === 'bp'
   // stock on hand by two dimensions at once (category × warehouse for a heat map, SKUs of a region…) is
-  // summed from the sku|warehouse levels, a SKU's category and a warehouse's region from master data
-  const pairOnly = (f.level === 'q' || f.level === 'v') && fdims.length > 0 && fdims.every((d) => PAIR_DIMS.includes(d)) && (!q.groupBy || PAIR_DIMS.includes(q.groupBy))
-  const sameDim = fdims.length === 1 && fdims[0] === q.groupBy
+  // summed from the sku|warehouse levels, a SKU's category and a warehouse's region from master data;
+  // backlogs likewise, from the open order lines kept by pair
+  const pairDims = backlog ? BACKLOG_PAIR_DIMS : PAIR_DIMS
+  const pairOnly = fdims.length > 0 && fdims.every((d) => pairDims.includes(d)) && (!q.groupBy || pairDims.includes(q.groupBy))
+  // a backlog filtered by one dimension reads that dimension's level: the same figure as its group
+  const sameDim = fdims.length === 1 && (fdims[0] === q.groupBy || (backlog && !q.groupBy))
   if (fdims.length === 0 || sameDim) {
-    const dim = q.groupBy ?? 'all'
+    const dim = q.groupBy ?? fdims[0] ?? 'all'
     const raw = await ctx.redis.hgetall(ctx.keys.level(f.level, dim))
     members = new Map(Object.entries(raw).map(([k, v]) => [k, Number(v)]))
     if (sameDim) for (const k of [...members.keys()]) if (!filter[fdims[0]!]!.includes(k)) members.delete(k)
   } else if (pairOnly) {
+    if (f.level === 'bs' || f.level === 'bp') await assertBacklogByPair(ctx, f.level, q.metric)
     const raw = await ctx.redis.hgetall(ctx.keys.level(f.level, 'pair'))
     members = new Map()
     const of: Record<string, string> = {}
@@ -50,6 +73,8 @@ export async function runLevel(ctx: QueryContext, q: Query): Promise<QueryFigure
       const key = q.groupBy ? of[q.groupBy]! : ALL_FIELD
       members.set(key, (members.get(key) ?? 0) + Number(v))
     }
+  } else if (backlog) {
+    throw new CockpitError('COCKPIT_ERR_UNSUPPORTED_QUERY', `${q.metric} can be grouped and filtered by sku, category and warehouse together; by partner only on its own`)
   } else {
     throw new CockpitError('COCKPIT_ERR_UNSUPPORTED_QUERY', 'stock levels can be grouped and filtered by sku, category, warehouse and region')
   }

@@ -70,7 +70,7 @@ export function subscriptionId(key: string): string {
 
 /** The part of a result that clients display: a push is needed only when this changes. */
 export function figuresOf(result: QueryResult): string {
-  return JSON.stringify([result.total, result.series, result.groups, result.rows, result.movements, result.previous?.total, result.from])
+  return JSON.stringify([result.total, result.series, result.groups, result.rows, result.reorder, result.movements, result.previous?.total, result.from])
 }
 
 /** Longest single wait of the refresh timer: it re-reads the clock, so a wall-clock jump is caught within this. */

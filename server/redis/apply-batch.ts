@@ -54,7 +54,7 @@ export interface ApplyBatchPayload {
   L: number[][]
   /** the sku|warehouse pairs the operations touch: their stock state is read and written in one go */
   P: string[]
-  /** backlog cells: [hashKey, field, field, …] per backlog hash (`bk:{bs|bp}`, field `ref|sku`) */
+  /** backlog cells: [hashKey, field, field, …] per backlog hash (`bk:{bs|bp}` and `bkp:{bs|bp}`, field `ref|sku`) */
   B: string[][]
   /** state-dependent operations, in arrival order */
   ops: ScriptOp[]
@@ -192,6 +192,11 @@ export interface BacklogOp {
   q: number
   /** target list of the backlog level cells (`c:now:{bs|bp}:{dim}`) */
   T: number
+  /** the same line's cell among the lines counted by pair (`bkp:{bs|bp}`): index into B, and its field */
+  ph: number
+  pf: number
+  /** target list of the pair's backlog level cell (`c:now:{bs|bp}:pair`), fed unless the line predates it */
+  pT: number
 }
 
 /**
@@ -246,7 +251,7 @@ export const APPLY_BATCH_FIELDS = {
   StockOp: fieldList<StockOp>()(['i', 'k', 'p', 'q', 'l?', 'rn?', 'rd?', 'ri?', 't', 'v', 'r', 'c?', 'cs?']),
   TransferOp: fieldList<TransferOp>()(['i', 'k', 'p', 'p2', 'q', 't', 'v', 'v2', 'r2']),
   StocktakeOp: fieldList<StocktakeOp>()(['i', 'k', 'p', 'q', 'b?', 't', 'qT', 'v', 'okT', 'adT', 'bvT', 'qpT', 'qnT', 'vpT', 'vnT']),
-  BacklogOp: fieldList<BacklogOp>()(['i', 'k', 'bh', 'bf', 'q', 'T']),
+  BacklogOp: fieldList<BacklogOp>()(['i', 'k', 'bh', 'bf', 'q', 'T', 'ph', 'pf', 'pT']),
   ReverseOp: fieldList<ReverseOp>()(['k', 'p', 'dq', 'l', 'rn?', 'rd?', 's?', 'v', 'r']),
 } as const
 

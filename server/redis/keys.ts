@@ -35,6 +35,11 @@ export interface Keys {
   openItems(side: 'ar' | 'ap', partner: string): string
   /** a partner's settlements: field document → amount paid or credited against it; field `` (empty) → not against a document */
   settlements(side: 'ar' | 'ap', partner: string): string
+  /**
+   * open order qty per `ref|sku` of the lines also counted by sku|warehouse (`c:now:{bs|bp}:pair`):
+   * every line opened since open quantities are kept by pair; `backlog` keeps the lines opened before, until they close
+   */
+  pairBacklog(kind: 'bs' | 'bp'): string
   /** effect record of an applied movement: its idempotency key */
   effect(movementId: string): string
   /** master data hash of one kind: field = code, value = JSON */
@@ -73,6 +78,7 @@ export function createKeys(prefix: string): Keys {
     backlog: (kind) => `${prefix}bk:${kind}`,
     openItems: (side, partner) => `${prefix}oi:${side}:${partner}`,
     settlements: (side, partner) => `${prefix}os:${side}:${partner}`,
+    pairBacklog: (kind) => `${prefix}bkp:${kind}`,
     effect: (id) => `${prefix}e:${id}`,
     master: (kind) => `${prefix}md:${kind}`,
     changed: `${prefix}changed`,

@@ -210,7 +210,7 @@ describe('the tablet', () => {
     await page.close()
   })
 
-  test('drill-down: a category to its SKUs, a warehouse to its alerts, back by button and by browser', async () => {
+  test('drill-down: a category to its SKUs, a warehouse to its alerts and reorder list, back by button and by browser', async () => {
     const page = await browser.context.newPage()
     await page.setViewportSize({ width: 1024, height: 768 })
     const sent = recordSubscriptions(page)
@@ -253,6 +253,9 @@ describe('the tablet', () => {
     await expect.poll(() => page.locator('[data-drill="warehouse"]').getAttribute('data-key'), { timeout: 5000 }).toBe('W1')
     await expect.poll(() => page.locator('[data-instance="drill-alerts"] [data-testid="alert-row"]').count(), { timeout: 10_000 }).toBeGreaterThan(0)
     expect(sent.some((q) => (q as { metric?: string }).metric === 'stock.belowSafety' && JSON.stringify(q).includes('"W1"'))).toBe(true)
+    // and what to reorder there, beside them
+    await expect.poll(() => page.locator('[data-instance="drill-reorder"]').count(), { timeout: 5000 }).toBe(1)
+    await expect.poll(() => sent.some((q) => (q as { metric?: string }).metric === 'stock.reorder' && JSON.stringify(q).includes('"W1"')), { timeout: 5000 }).toBe(true)
     await screenshot(page, 'tablet-drill-warehouse')
     await page.goBack()
     await expect.poll(() => page.locator('[data-drill]').count()).toBe(0)

@@ -70,9 +70,10 @@ const SCREEN: ScreenDefinition = {
     at('cash', 'cash-flow', { window: 'today', interval: 'hour' }, 3, 6, 3, 3),
     at('turnover', 'stock-turnover', { window: 'P30D', trend: 'stock.daysOnHand' }, 6, 6, 3, 3),
     at('heatmap', 'stock-heatmap', { metric: 'stock.qty', rows: 'sku', members: ['A1', 'B2', 'C3'], scale: 'row' }, 9, 6, 3, 3, 2),
-    at('alerts', 'stock-alerts', { limit: 20, scrollSeconds: 300 }, 0, 9, 4, 3, 2),
-    at('suppliers', 'supplier-scorecard', { window: 'P30D', top: 8, onTimeTarget: 0.9, returnLimit: 0.03 }, 4, 9, 4, 3),
-    at('ticker', 'movement-ticker', { limit: 30 }, 8, 9, 4, 3, 2),
+    at('alerts', 'stock-alerts', { limit: 20, scrollSeconds: 300 }, 0, 9, 3, 3, 2),
+    at('reorder', 'reorder-list', { limit: 20, scrollSeconds: 300 }, 3, 9, 3, 3),
+    at('suppliers', 'supplier-scorecard', { window: 'P30D', top: 8, onTimeTarget: 0.9, returnLimit: 0.03 }, 6, 9, 3, 3),
+    at('ticker', 'movement-ticker', { limit: 30 }, 9, 9, 3, 3, 2),
   ],
 }
 
@@ -94,8 +95,8 @@ beforeAll(async () => {
   const { url, adminKey, ingestKey } = server
   const put = (kind: string, records: unknown[]) => call(url, `/api/v1/master/${kind}`, records, adminKey, 'PUT')
   await put('skus', [
-    { code: 'A1', name: IMG, nameEn: SVG, category: 'drinks', safetyStock: 100 },
-    { code: 'B2', name: SCRIPT, nameEn: IMG, category: 'household', safetyStock: 500 },
+    { code: 'A1', name: IMG, nameEn: SVG, category: 'drinks', safetyStock: 100, reorderPoint: 400 },
+    { code: 'B2', name: SCRIPT, nameEn: IMG, category: 'household', safetyStock: 500, reorderPoint: 600, reorderQty: 1000 },
     { code: 'C3', name: SVG, category: 'household', safetyStock: 5 },
   ])
   await put('warehouses', [
@@ -260,6 +261,9 @@ describe('nothing stored runs in a browser', () => {
     await chartsDrawn(page, ['ranking-bar', 'share-donut', 'margin-by-category'])
     await expect.poll(() => page.locator('[data-widget="transfer-flow"] canvas').count(), { timeout: 10_000 }).toBe(1)
     await expect.poll(() => page.locator('[data-widget="stock-alerts"] [data-testid="alert-row"]').count(), { timeout: 10_000 }).toBeGreaterThan(0)
+    // A1 and B2 at both warehouses are at or below their reorder points, named with payloads
+    await expect.poll(() => page.locator('[data-widget="reorder-list"] [data-testid="reorder-row"]').count(), { timeout: 10_000 }).toBe(3)
+    for (const text of [IMG, SCRIPT, SVG]) expect((await page.locator('[data-widget="reorder-list"]').textContent()) ?? '').toContain(text)
     await expect.poll(() => page.locator('[data-widget="movement-ticker"] [data-testid="ticker-row"]').count(), { timeout: 10_000 }).toBeGreaterThan(0)
     await page.waitForTimeout(800) // first draws animate in
 
@@ -299,6 +303,8 @@ describe('nothing stored runs in a browser', () => {
     await expect.poll(() => page.locator('[data-drill="warehouse"]').count(), { timeout: 5000 }).toBe(1)
     const title = (await page.locator('.drill-title').textContent()) ?? ''
     expect([IMG, SVG].some((name) => title.includes(name))).toBe(true)
+    // beside its alerts, its reorder list: hostile names again, as text
+    await expect.poll(() => page.locator('[data-instance="drill-reorder"] [data-testid="reorder-row"]').count(), { timeout: 10_000 }).toBeGreaterThan(0)
     await page.waitForTimeout(600)
     expect(await injection(page)).toEqual({ xss: undefined, found: [] })
     await screenshot(page, 'xss-tablet-drill-warehouse')

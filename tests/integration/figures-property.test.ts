@@ -136,7 +136,7 @@ beforeAll(async () => {
   server = await startTestServer()
   const admin = { authorization: `Bearer ${server.adminKey}` }
   const master = {
-    skus: SKUS.map((code, i) => ({ code, name: `SKU ${code}`, category: i < 2 ? 'food' : 'tools', safetyStock: 5 })),
+    skus: SKUS.map((code, i) => ({ code, name: `SKU ${code}`, category: i < 2 ? 'food' : 'tools', safetyStock: 5, ...(i > 0 && { reorderPoint: 8 }) })),
     warehouses: WAREHOUSES.map((code, i) => ({ code, name: `Warehouse ${code}`, region: i === 0 ? 'east' : 'south' })),
     partners: PARTNERS.map((code) => ({ code, name: `Partner ${code}`, kind: 'both' })),
   }

@@ -25,10 +25,8 @@ const SAMPLES: { [K in BuilderName]: Parameters<Keys[K]>[] } = {
       (def.dims as readonly CounterDim[]).filter((dim) => DIM_RESOLUTIONS[dim].includes(res)).map((dim): Parameters<Keys['counter']> => [res, BUCKETS[res], code, dim]),
     ),
   ),
-  // every level by its dimensions, and the stock levels by pair (the apply script's KEYS)
-  level: Object.entries(LEVELS).flatMap(([code, def]) =>
-    [...def.dims, ...(code === 'q' || code === 'v' ? ['pair' as const] : [])].map((dim): Parameters<Keys['level']> => [code, dim]),
-  ),
+  // every level by its dimensions, and by pair: stock (the apply script's KEYS) and backlogs
+  level: Object.entries(LEVELS).flatMap(([code, def]) => [...def.dims, 'pair' as const].map((dim): Parameters<Keys['level']> => [code, dim])),
   backlog: [['bs'], ['bp']],
   openItems: [
     ['ar', 'C1'],
@@ -38,6 +36,7 @@ const SAMPLES: { [K in BuilderName]: Parameters<Keys[K]>[] } = {
     ['ar', 'C1'],
     ['ap', 'SUP1'],
   ],
+  pairBacklog: [['bs'], ['bp']],
   effect: [['mv-20260310-0001']],
   master: MASTER_KINDS.map((kind) => [kind]),
   screen: [['ops-wall']],

@@ -123,7 +123,7 @@ describe('drill-down plans', () => {
     expect(category.panels[3]!.instance.options).toMatchObject({ metric: 'sales.revenue', groupBy: 'sku' })
     const warehouse = drillPlan({ dimension: 'warehouse', key: 'W1' }, 'en')
     expect(warehouse.filter).toEqual({ warehouse: 'W1' })
-    expect(warehouse.panels.map((p) => p.instance.widget)).toEqual(['stock-alerts'])
+    expect(warehouse.panels.map((p) => p.instance.widget)).toEqual(['stock-alerts', 'reorder-list'])
     for (const plan of [category, warehouse, drillPlan({ dimension: 'channel', key: 'pos' }, 'en')]) {
       for (const p of plan.panels) {
         const m = MANIFESTS[p.instance.widget as keyof typeof MANIFESTS]
@@ -146,6 +146,9 @@ describe('drill-down plans', () => {
     expect(drillPlan({ dimension: 'channel', key: 'pos', labelEn: 'In-store POS' }, 'zh-CN').title).toBe('渠道 · pos')
     expect(drillPlan({ dimension: 'warehouse', key: 'W1', label: '上海中心仓', labelEn: 'Shanghai DC' }, 'en').panels[0]!.instance.options).toMatchObject({
       title: 'Stock alerts · Shanghai DC',
+    })
+    expect(drillPlan({ dimension: 'warehouse', key: 'W1', label: '上海中心仓', labelEn: 'Shanghai DC' }, 'zh-CN').panels[1]!.instance.options).toMatchObject({
+      title: '上海中心仓 补货提醒',
     })
     expect(drillQuery(baby)).toEqual({ drill: 'category', key: 'baby', label: '母婴', labelEn: 'Baby & kids' })
     expect(drillFromQuery(drillQuery(baby))).toEqual(baby)

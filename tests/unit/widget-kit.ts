@@ -130,6 +130,27 @@ export function hostileResult(q: Query): QueryResult {
     ]
     r.total = r.rows.length
   }
+  if (q.metric === 'stock.reorder') {
+    const figures = { onHand: 1, openPurchase: 2, openSales: 6, projected: -3, reorderPoint: 10, suggestedQty: 13 }
+    r.reorder = [
+      { sku: XSS.img, warehouse: XSS.svg, category: XSS.script, ...figures },
+      {
+        sku: 'S2',
+        skuName: XSS.script,
+        skuNameEn: XSS.svg,
+        warehouse: 'W2',
+        warehouseName: XSS.img,
+        warehouseNameEn: XSS.script,
+        category: 'C',
+        categoryName: XSS.svg,
+        categoryNameEn: XSS.img,
+        ...figures,
+        projected: 4,
+        suggestedQty: 6,
+      },
+    ]
+    r.total = r.reorder.length
+  }
   if (q.metric === 'movements.recent') {
     const at = '2026-11-25T13:30:00+08:00'
     const hostile = (id: string, type: MovementRow['type']): MovementRow => ({

@@ -6,6 +6,7 @@ import { nextTick } from 'vue'
 import { hours, mountWidget, result } from './widget-kit.ts'
 import KpiCard from '../../widgets/kpi-card/KpiCard.vue'
 import StockAlerts from '../../widgets/stock-alerts/StockAlerts.vue'
+import ReorderList from '../../widgets/reorder-list/ReorderList.vue'
 import StockHeatmap from '../../widgets/stock-heatmap/StockHeatmap.vue'
 import PurchasePipeline from '../../widgets/purchase-pipeline/PurchasePipeline.vue'
 import SupplierScorecard from '../../widgets/supplier-scorecard/SupplierScorecard.vue'
@@ -14,6 +15,7 @@ import TitleClock from '../../widgets/title-clock/TitleClock.vue'
 import RollingNumber from '../../widgets/common/RollingNumber.vue'
 import { kpiCard } from '../../widgets/kpi-card/manifest.ts'
 import { stockAlerts } from '../../widgets/stock-alerts/manifest.ts'
+import { reorderList } from '../../widgets/reorder-list/manifest.ts'
 import { stockHeatmap } from '../../widgets/stock-heatmap/manifest.ts'
 import { purchasePipeline } from '../../widgets/purchase-pipeline/manifest.ts'
 import { supplierScorecard } from '../../widgets/supplier-scorecard/manifest.ts'
@@ -201,6 +203,91 @@ describe('stock-alerts', () => {
     const w = mountWidget(StockAlerts, m(stockAlerts), { alerts: result({ metric: 'stock.belowSafety', unit: 'count', total: 0, rows: [] }) }, { locale: 'en' })
     expect(w.text()).toContain('SKU × warehouse pairs below safety stock')
     expect(w.text()).toContain('All stock above safety levels')
+  })
+})
+
+describe('reorder-list', () => {
+  const data = {
+    reorder: result({
+      metric: 'stock.reorder',
+      unit: 'count',
+      total: 7,
+      reorder: [
+        {
+          sku: 'SKU-1',
+          skuName: '矿泉水',
+          warehouse: 'ST-1',
+          warehouseName: '南京路店',
+          onHand: 0,
+          openPurchase: 0,
+          openSales: 3,
+          projected: -3,
+          reorderPoint: 10,
+          suggestedQty: 13,
+        },
+        { sku: 'SKU-2', warehouse: 'ST-2', onHand: 2, openPurchase: 0, openSales: 0, projected: 2, reorderPoint: 10, suggestedQty: 8 },
+        {
+          sku: 'SKU-3',
+          skuName: '纸尿裤 L',
+          skuNameEn: 'Diapers L',
+          warehouse: 'DC-SH',
+          warehouseName: '上海中心仓',
+          warehouseNameEn: 'Shanghai DC',
+          category: 'baby',
+          categoryName: '母婴',
+          categoryNameEn: 'Baby & kids',
+          onHand: 1500,
+          openPurchase: 200,
+          openSales: 100,
+          projected: 1600,
+          reorderPoint: 2000,
+          reorderQty: 5000,
+          suggestedQty: 5000,
+        },
+      ],
+    }),
+  }
+  const rowsOf = (w: ReturnType<typeof mount>) => w.findAll('[data-testid=reorder-row]')
+
+  test('the count, rows in the order given with their level, projected / reorder point and the qty to order', async () => {
+    const w = mountWidget(ReorderList, m(reorderList), data)
+    expect(w.find('[data-testid=reorder-count]').text()).toBe('7')
+    const rows = rowsOf(w)
+    expect(rows.map((r) => r.classes().find((c) => ['out', 'low', 'warn'].includes(c)))).toEqual(['out', 'low', 'warn'])
+    expect(rows.map((r) => r.find('.sku').text())).toEqual(['矿泉水', 'SKU-2', '纸尿裤 L · 母婴'])
+    expect(rows[0]!.findAll('.num')[0]!.text()).toBe('-3 / 10')
+    expect(rows.map((r) => r.find('[data-testid=reorder-qty]').text())).toEqual(['13', '8', '5,000'])
+    // how the projected qty is made up, on hover
+    expect(rows[2]!.attributes('title')).toBe('在库 1,500 + 在途 200 − 待发 100 = 预计 1,600')
+    // an empty bar below 0, 80 % of the reorder point for 1,600 / 2,000
+    expect(rows[0]!.find('.bar i').attributes('style')).toContain('width: 0%')
+    expect(rows[2]!.find('.bar i').attributes('style')).toContain('width: 80%')
+    await rows[0]!.trigger('click')
+    expect(w.emitted('drill')).toEqual([[{ dimension: 'warehouse', key: 'ST-1', label: '南京路店' }]])
+  })
+
+  test('in English: names, chrome and workings; narrow boxes put the warehouse under the SKU', () => {
+    const en = mountWidget(ReorderList, m(reorderList), data, { locale: 'en' })
+    expect(en.text()).toContain('SKU × warehouse pairs to reorder')
+    expect(en.find('.head').text()).toContain('Projected / reorder point')
+    const row = rowsOf(en)[2]!
+    expect(
+      row
+        .findAll('span')
+        .slice(0, 2)
+        .map((s) => s.text()),
+    ).toEqual(['Diapers L · Baby & kids', 'Shanghai DC'])
+    expect(row.attributes('title')).toBe('On hand 1.50K + on order 200 − to ship 100 = projected 1.60K')
+    const narrow = mountWidget(ReorderList, m(reorderList), data, { locale: 'en', width: 300 })
+    expect(rowsOf(narrow)[2]!.find('.sku').text()).toBe('Diapers L · Shanghai DC')
+    expect(rowsOf(narrow)[2]!.find('.wh').exists()).toBe(false)
+  })
+
+  test('waiting for data, then an all-clear message when nothing needs reordering', () => {
+    expect(mountWidget(ReorderList, m(reorderList), {}).text()).toContain('等待数据')
+    const w = mountWidget(ReorderList, m(reorderList), { reorder: result({ metric: 'stock.reorder', unit: 'count', total: 0, reorder: [] }) }, { locale: 'en' })
+    expect(w.text()).toContain('Projected stock above every reorder point')
+    expect(rowsOf(w)).toHaveLength(0)
   })
 })
 

@@ -184,6 +184,7 @@ describe.each(WIDGETS)('%s with names and codes that are HTML', (id) => {
 describe('what the widgets show from hostile data is literal text', () => {
   test.each([
     ['stock-alerts', XSS.img],
+    ['reorder-list', XSS.img],
     ['stock-heatmap', XSS.img],
     ['supplier-scorecard', XSS.script],
     ['movement-ticker', XSS.img],

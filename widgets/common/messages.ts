@@ -150,6 +150,7 @@ export const MESSAGES = {
   'drill.grossProfit': { 'zh-CN': '毛利', en: 'Gross profit' },
   'drill.qty': { 'zh-CN': '销售数量', en: 'Units sold' },
   'drill.stockAlerts': { 'zh-CN': '{name} 库存预警', en: 'Stock alerts · {name}' },
+  'drill.reorder': { 'zh-CN': '{name} 补货提醒', en: 'Reorder list · {name}' },
   'drill.skusByRevenue': { 'zh-CN': '{name} 商品销售额排行', en: 'SKUs of {name} by revenue' },
 
   // -- an embedded widget --------------------------------------------------------------------------
@@ -203,6 +204,17 @@ export const MESSAGES = {
   'stockAlerts.stock': { 'zh-CN': '库存 / 安全', en: 'On hand / safety' },
   'stockAlerts.empty': { 'zh-CN': '库存充足，暂无预警', en: 'All stock above safety levels' },
   'stockAlerts.loading': { 'zh-CN': '等待数据…', en: 'Waiting for data…' },
+  // reorder-list
+  'reorderList.summary': { 'zh-CN': '个 SKU × 仓库需补货', en: 'SKU × warehouse pairs to reorder' },
+  'reorderList.sku': { 'zh-CN': '商品', en: 'Item' },
+  'reorderList.projected': { 'zh-CN': '预计 / 补货点', en: 'Projected / reorder point' },
+  'reorderList.order': { 'zh-CN': '建议补货', en: 'Order' },
+  'reorderList.workings': {
+    'zh-CN': '在库 {onHand} + 在途 {openPurchase} − 待发 {openSales} = 预计 {projected}',
+    en: 'On hand {onHand} + on order {openPurchase} − to ship {openSales} = projected {projected}',
+  },
+  'reorderList.empty': { 'zh-CN': '预计库存充足，无需补货', en: 'Projected stock above every reorder point' },
+  'reorderList.loading': { 'zh-CN': '等待数据…', en: 'Waiting for data…' },
   // purchase-pipeline
   'pipeline.ordered': { 'zh-CN': '采购下单', en: 'Ordered' },
   'pipeline.received': { 'zh-CN': '到货入库', en: 'Received' },

@@ -1,6 +1,6 @@
 /**
  * Retail-chain template (mock-feeds/README.md "How big each business is"): POS sales across channels, store receipts, fast turnover,
- * frequent transfers between the distribution centres and the stores, real-time low-stock alerts.
+ * frequent transfers between the distribution centres and the stores, real-time low-stock alerts and what to reorder.
  * A screen is data (protocol/screen.ts), so templates are stored, edited and exchanged like any screen.
  */
 import type { ScreenDefinition } from '../../protocol/screen.ts'
@@ -105,7 +105,17 @@ export const retailTemplate: ScreenDefinition = {
       x: 9,
       y: 2,
       w: 3,
-      h: 10,
+      h: 5,
+    },
+    {
+      id: 'reorder',
+      widget: 'reorder-list',
+      options: { limit: 60, scrollSeconds: 45, title: '门店补货提醒（预计库存）' },
+      titles: { en: 'Store reorders (projected stock)' },
+      x: 9,
+      y: 7,
+      w: 3,
+      h: 5,
     },
     {
       id: 'top-skus',

@@ -98,6 +98,10 @@
 --   bf     its field, 1-based among the fields (B[bh][bf + 1])
 --   q      signed qty: + an order, - a receipt or shipment (a cancel sends the opposite sign)
 --   T      target list of the backlog level cells, fed the change of max(0, open)
+--   ph     the line's cell among the lines counted by pair (bkp:): backlog hash, index into B
+--   pf     its field, 1-based among the fields
+--   pT     target list of the pair's backlog level cell (c:now:{bs|bp}:pair): fed as T, except
+--          for a line still open since before lines were counted by pair (its cell in bh)
 -- ops[] k = 'rev' (ReverseOp): a cancelled movement's stock output taken back out of its pair
 --   k      'rev'
 --   p      pair, index into P
@@ -509,8 +513,10 @@ local function outboundAt(s, dq, l, rn, rd)
   return dv, add(dv, l)
 end
 
--- open order qty per backlog cell, read with one HMGET per hash
+-- open order qty per backlog cell, read with one HMGET per hash (and the cells as read: only
+-- the ones that change are written back)
 local backlogs = {}
+local backlogsRead = {}
 for h, cells in ipairs(P.B) do
   local fields = {}
   for j = 2, #cells do fields[j - 1] = cells[j] end
@@ -518,6 +524,7 @@ for h, cells in ipairs(P.B) do
   local open = {}
   for j = 1, #fields do open[j] = parse(values[j]) end
   backlogs[h] = open
+  backlogsRead[h] = values
 end
 
 -- amounts per target list; spread over the list's cells once, at the end
@@ -625,12 +632,26 @@ for _, op in ipairs(P.ops) do
   elseif k == 'bk' then
     -- ordered − fulfilled qty per ref|sku (an order adds, a receipt/shipment or a cancel of an
     -- order subtracts); the backlog counts what is still open, max(0, that): the same in any
-    -- arrival order, and a cancel (the same op with −q) restores it exactly
+    -- arrival order, and a cancel (the same op with −q) restores it exactly.
+    -- A line lives in the bkp: cells and feeds its pair's level too; a line still open in the
+    -- bk: cells was opened before lines were counted by pair: it feeds the other levels only,
+    -- until it is no longer open (then what is left of it, at or below 0, moves to bkp:)
     local cells = backlogs[op.bh]
-    local open = cells[op.bf]
-    local after = add(open, op.q)
-    local delta = sub(sgn(after) > 0 and after or 0, sgn(open) > 0 and open or 0)
-    cells[op.bf] = after
+    local legacy = cells[op.bf]
+    local delta
+    if sgn(legacy) > 0 then
+      local after = add(legacy, op.q)
+      delta = sub(sgn(after) > 0 and after or 0, legacy)
+      cells[op.bf] = after
+    else
+      local pcells = backlogs[op.ph]
+      local open = add(pcells[op.pf], legacy)
+      local after = add(open, op.q)
+      delta = sub(sgn(after) > 0 and after or 0, sgn(open) > 0 and open or 0)
+      cells[op.bf] = 0
+      pcells[op.pf] = after
+      feed(op.pT, delta)
+    end
     feed(op.T, delta)
     out(op.i, {delta})
   elseif k == 'rev' then
@@ -765,10 +786,15 @@ if #pairs_ > 0 then
 end
 for h, open in ipairs(backlogs) do
   local cells = P.B[h]
+  local read = backlogsRead[h]
   local set, del = {}, {}
   for j = 1, #open do
     local f = cells[j + 1]
-    if sgn(open[j]) == 0 then del[#del + 1] = f else set[#set + 1] = f; set[#set + 1] = text(open[j]) end
+    if sgn(open[j]) == 0 then
+      if read[j] then del[#del + 1] = f end
+    elseif cmp(open[j], parse(read[j])) ~= 0 then
+      set[#set + 1] = f; set[#set + 1] = text(open[j])
+    end
   end
   multi('HDEL', cells[1], del, 1)
   multi('HSET', cells[1], set, 2)
