@@ -165,10 +165,13 @@ server.once('exit', (code) => {
 })
 
 await waitReady(url, server)
-// history from the start of yesterday, so "today vs yesterday" has something to compare; the
+// history from the start of yesterday (DEMO_HISTORY_DAYS days back), so "today vs yesterday" has
+// something to compare and weeks of history give payments on terms and ageing their shape; the
 // simulator books its opening stock (weeks of demand) just before it, as a backfill would
 const cal = createCalendar(timeZone)
-const historyFrom = cal.startOf('day', cal.startOf('day', Date.now()) - 1)
+const historyDays = Math.max(1, Math.min(400, Math.floor(Number(process.env.DEMO_HISTORY_DAYS || 1)) || 1))
+let historyFrom = cal.startOf('day', Date.now())
+for (let d = 0; d < historyDays; d++) historyFrom = cal.startOf('day', historyFrom - 1)
 out('')
 out('  erp-cockpit demo')
 out(`  wall:        ${url}/wall`)

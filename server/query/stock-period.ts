@@ -136,8 +136,10 @@ export async function runStockPeriod(ctx: QueryContext, q: Query, period: Period
   const completeDays = f.kind === 'turnover' && f.result === 'days'
   const today = cal.startOf('day', at)
   // turnover: the period up to now; days figures: the complete days it touches
-  const start = completeDays ? cal.startOf('day', period.from) : period.from
+  let start = completeDays ? cal.startOf('day', period.from) : period.from
   const end = completeDays ? Math.max(start, Math.min(cal.nextStart('day', period.to - 1), today)) : Math.min(period.to, at)
+  // a period within today (`today`, `PT1H`) has no complete day yet: it reads the latest one, yesterday
+  if (completeDays && end <= start && period.to > today) start = cal.startOf('day', today - 1)
   const points = q.interval ? await collect(budget, bucketsIn(cal, q.interval, period.from, period.to)) : [{ start: period.from, end: period.to }]
   const figures: QueryFigures = { total: 0 }
 

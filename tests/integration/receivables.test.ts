@@ -17,14 +17,16 @@
  * | C1 pays 100.00 for SO-B | 3 | | | SO-B oldest first: the d−10 item |
  * | C1 returns 1 × 20.00 of SO-B | 2 | | | SO-B: the d+20 item (20 left) |
  * | C2 pays 50.00 for SO-X (unknown) | 1 | | | nothing of SO-X: oldest first, SO-C 30; 20.00 credit |
+ * | ship C1 SO-D 1 × 10.00 | 1 | 10.00 | d+29 | |
  *
- * Receivables now: C1 open SO-A 40.00 (70 days past due: 61–90) and SO-B 20.00 (not due):
- * balance 60.00 = 240 − (60 + 100 + 20). C2: nothing open, credit 20.00: balance −20.00.
- * Total 40.00 = 20 (not due) + 40 (61–90) − 20 (credit).
+ * Receivables now: C1 open SO-A 40.00 (70 days past due: 61–90), SO-B 20.00 and SO-D 10.00 (not
+ * due): balance 70.00 = 250 − (60 + 100 + 20). C2: nothing open, credit 20.00: balance −20.00.
+ * Total 50.00 = 30 (not due) + 40 (61–90) − 20 (credit).
  *
  * DSO over the 12 complete days d−12 … d−1: closing receivables 230, 230, 270 ×5 (the d−10
- * shipment), 210 ×2 (d−5), 110 (d−3), 90 (d−2), 40 (d−1): Σ 2,470, average 205.83; invoiced
- * 40.00 over those days, 3.33 a day: DSO = 2,470 / 40 = 61.75 days.
+ * shipment), 210 ×2 (d−5), 110 (d−3), 90 (d−2), 50 (d−1): Σ 2,480, average 206.67; invoiced
+ * 50.00 over those days: DSO = 2,480 / 50 = 49.6 days. Over `today` (no complete day yet) it is
+ * yesterday's: 50 / 10 = 5 days.
  *
  * Payables: receipt S1 PO-1 100 × 2.00 at d−90 (200.00, due d−30), PO-2 50 × 2.00 at d−10
  * (100.00, due d+50); return 10 × 2.00 of PO-1 at d−5 (20.00); return 10 of PO-2 at the
@@ -82,6 +84,7 @@ const receivables = [
   pay('payment_in', C1, 100, 3, 'SO-B'),
   { id: id(), type: 'sales_return', occurredAt: d(2), sku: SKU, warehouse: 'W1', qty: 1, unitPrice: 20, partner: C1, ref: 'SO-B' },
   pay('payment_in', C2, 50, 1, 'SO-X'),
+  ship(C1, 'SO-D', 1, 10, 1),
 ]
 const payables = [
   { id: id(), type: 'purchase_receipt', occurredAt: d(90), sku: `${SKU}-P`, warehouse: 'W1', qty: 100, unitCost: 2, partner: S1, ref: 'PO-1' },
@@ -128,22 +131,22 @@ afterAll(async () => {
 
 describe('receivables', () => {
   test('balance per partner and in total', async () => {
-    expect((await query({ metric: 'receivables.balance' })).total).toBe(40)
+    expect((await query({ metric: 'receivables.balance' })).total).toBe(50)
     const byPartner = await query({ metric: 'receivables.balance', groupBy: 'partner' })
     expect(byPartner.groups!.map((g) => [g.key, g.total, g.label])).toEqual([
-      [C1, 60, '华东商贸'],
+      [C1, 70, '华东商贸'],
       [C2, -20, 'C2'],
     ])
-    expect((await query({ metric: 'receivables.balance', filter: { partner: C1 } })).total).toBe(60)
+    expect((await query({ metric: 'receivables.balance', filter: { partner: C1 } })).total).toBe(70)
   })
 
   test('open items by age, credit apart', async () => {
     const r = await query({ metric: 'receivables.ageing', groupBy: 'partner' })
-    expect(r.total).toBe(40)
-    expect(bucketsOf(r)).toEqual({ notDue: 20, '0-30': 0, '31-60': 0, '61-90': 40, '91-180': 0, '180+': 0 })
+    expect(r.total).toBe(50)
+    expect(bucketsOf(r)).toEqual({ notDue: 30, '0-30': 0, '31-60': 0, '61-90': 40, '91-180': 0, '180+': 0 })
     expect(r.ageing!.credit).toBe(20)
     expect(r.ageing!.rows).toEqual([
-      { partner: C1, partnerName: '华东商贸', balance: 60, buckets: [20, 0, 0, 40, 0, 0], credit: 0, oldestDue: cal.format(today - 70 * DAY).slice(0, 10) },
+      { partner: C1, partnerName: '华东商贸', balance: 70, buckets: [30, 0, 0, 40, 0, 0], credit: 0, oldestDue: cal.format(today - 70 * DAY).slice(0, 10) },
       { partner: C2, partnerName: 'C2', balance: -20, buckets: [0, 0, 0, 0, 0, 0], credit: 20 },
     ])
     const one = await query({ metric: 'receivables.ageing', filter: { partner: C2 } })
@@ -152,26 +155,28 @@ describe('receivables', () => {
 
   test('DSO over the complete days of the period', async () => {
     const r = await query({ metric: 'receivables.dso', from: d(12, 0), to: d(0, 0) })
-    expect(r.total).toBeCloseTo(61.75, 10)
+    expect(r.total).toBeCloseTo(49.6, 10)
     // a period reaching into today reads the same complete days: today is left out
     const open = await query({ metric: 'receivables.dso', from: d(12, 0), to: d(-1, 0) })
-    expect(open.total).toBeCloseTo(61.75, 10)
-    // by partner: C1 alone, invoiced 40.00 and closing 200 ×2, 240 ×5, 180 ×2, 80, 60, 60 = 2,160
+    expect(open.total).toBeCloseTo(49.6, 10)
+    // by partner: C1 alone, invoiced 50.00 and closing 200 ×2, 240 ×5, 180 ×2, 80, 60, 70 = 2,170
     const byPartner = await query({ metric: 'receivables.dso', from: d(12, 0), to: d(0, 0), groupBy: 'partner' })
-    expect(byPartner.groups!.find((g) => g.key === C1)!.total).toBeCloseTo(2160 / 40, 10)
-    expect(byPartner.total).toBeCloseTo(61.75, 10)
+    expect(byPartner.groups!.find((g) => g.key === C1)!.total).toBeCloseTo(2170 / 50, 10)
+    expect(byPartner.total).toBeCloseTo(49.6, 10)
     // nothing invoiced in the period: no DSO
-    expect((await query({ metric: 'receivables.dso', from: d(3, 0), to: d(0, 0) })).total).toBeNull()
+    expect((await query({ metric: 'receivables.dso', from: d(9, 0), to: d(2, 0) })).total).toBeNull()
+    // today has no complete day: the latest one, yesterday (closing 50, invoiced 10)
+    expect((await query({ metric: 'receivables.dso', window: 'today' })).total).toBeCloseTo(5, 10)
   })
 
   test('a cancelled payment is open again', async () => {
     const cancel = { id: id(), type: 'cancel', occurredAt: d(0, 1), cancels: receivables[4]!.id }
     await send([cancel])
     const r = await query({ metric: 'receivables.ageing', filter: { partner: C1 } })
-    expect([r.total, bucketsOf(r)]).toEqual([120, { notDue: 20, '0-30': 0, '31-60': 0, '61-90': 100, '91-180': 0, '180+': 0 }])
-    expect((await query({ metric: 'receivables.balance', filter: { partner: C1 } })).total).toBe(120)
+    expect([r.total, bucketsOf(r)]).toEqual([130, { notDue: 30, '0-30': 0, '31-60': 0, '61-90': 100, '91-180': 0, '180+': 0 }])
+    expect((await query({ metric: 'receivables.balance', filter: { partner: C1 } })).total).toBe(130)
     // the d−5 payment no longer lowers the closings after it: +60 on d−5 … d−1
-    expect((await query({ metric: 'receivables.dso', from: d(12, 0), to: d(0, 0) })).total).toBeCloseTo((2470 + 5 * 60) / 40, 10)
+    expect((await query({ metric: 'receivables.dso', from: d(12, 0), to: d(0, 0) })).total).toBeCloseTo((2480 + 5 * 60) / 50, 10)
   })
 
   test('other dimensions are refused with a clear error', async () => {
