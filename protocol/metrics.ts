@@ -102,6 +102,17 @@ export const METRICS = {
   'fulfilment.onTimeRate': { kind: 'ratio', unit: 'ratio', title: { 'zh-CN': '订单发货及时率', en: 'On-time shipment rate' } },
   'fulfilment.shipmentsDue': { kind: 'flow', unit: 'count', title: { 'zh-CN': '有承诺日期的发货行', en: 'Shipments with a promised date' } },
   'supplier.onTimeRate': { kind: 'ratio', unit: 'ratio', title: { 'zh-CN': '供应商准时交货率', en: 'Supplier on-time rate' } },
+  'sales.returnRate': { kind: 'ratio', unit: 'ratio', title: { 'zh-CN': '销售退货率', en: 'Sales return rate' } },
+  'purchase.avgPrice': { kind: 'ratio', unit: 'money', title: { 'zh-CN': '采购均价', en: 'Average purchase price' } },
+  'supplier.leadTimeDays': { kind: 'ratio', unit: 'days', title: { 'zh-CN': '采购提前期', en: 'Supplier lead time' } },
+  'fulfilment.otif': { kind: 'ratio', unit: 'ratio', title: { 'zh-CN': '订单准时足额交付率', en: 'Sales OTIF' } },
+  'supplier.otif': { kind: 'ratio', unit: 'ratio', title: { 'zh-CN': '供应商准时足额交货率', en: 'Supplier OTIF' } },
+  'sales.openOrderValue': { kind: 'level', unit: 'money', title: { 'zh-CN': '销售未发货金额', en: 'Open sales order value' } },
+  'purchase.openOrderValue': { kind: 'level', unit: 'money', title: { 'zh-CN': '采购未到货金额', en: 'Open purchase order value' } },
+  'sales.overdueLines': { kind: 'level', unit: 'count', title: { 'zh-CN': '销售逾期未发货行数', en: 'Overdue sales order lines' } },
+  'sales.overdueValue': { kind: 'level', unit: 'money', title: { 'zh-CN': '销售逾期未发货金额', en: 'Overdue sales order value' } },
+  'purchase.overdueLines': { kind: 'level', unit: 'count', title: { 'zh-CN': '采购逾期未到货行数', en: 'Overdue purchase order lines' } },
+  'purchase.overdueValue': { kind: 'level', unit: 'money', title: { 'zh-CN': '采购逾期未到货金额', en: 'Overdue purchase order value' } },
 } as const satisfies Record<string, MetricInfo>
 
 export type MetricName = keyof typeof METRICS

@@ -41,6 +41,11 @@ const NO_PARTNER: readonly CounterDim[] = ['all', 'sku', 'category', 'warehouse'
 const STOCK_DIMS: readonly CounterDim[] = ['all', 'sku', 'category', 'warehouse', 'region']
 const BACKLOG_DIMS: readonly CounterDim[] = ['all', 'sku', 'category', 'warehouse', 'partner']
 const flow = (scale: Scale, dims = FLOW_DIMS): CounterDef => ({ scale, res: ALL_RES, dims })
+/** Resolutions of the order-line counters: the script builds their keys from day and month bucket ids. */
+export const LINE_RESOLUTIONS = ['day', 'month'] as const satisfies readonly Resolution[]
+/** The dimensions of an order line: those of the backlog (a line has one SKU, warehouse and partner). */
+export const LINE_DIMS = BACKLOG_DIMS
+const LINE_COUNTER: CounterDef = { scale: 'count', res: LINE_RESOLUTIONS, dims: BACKLOG_DIMS }
 
 export const COUNTERS = {
   /** sales order amount, lines, qty */
@@ -85,9 +90,34 @@ export const COUNTERS = {
   'adj.vn': flow('money', STOCK_DIMS),
   /** stock revaluation: what the valuation invariants changed beyond the lines' own values (docs/metrics.md "Valuation") */
   rv: flow('money', STOCK_DIMS),
+  /**
+   * Order lines (`ref|sku`), written by the apply script into the buckets of the line, not of the
+   * movement being applied (docs/metrics.md "Order lines"): lines with a promised date and those
+   * fulfilled in full on or before it, in the buckets of that date (sales `sl.*`, purchase `pl.*`);
+   * supplier lead time, seconds from the line's order to each receipt, and receipts timed, in the
+   * receipt's buckets. Day and month buckets only (LINE_RESOLUTIONS).
+   */
+  'sl.d': LINE_COUNTER,
+  'sl.k': LINE_COUNTER,
+  'pl.d': LINE_COUNTER,
+  'pl.k': LINE_COUNTER,
+  'lt.s': LINE_COUNTER,
+  'lt.n': LINE_COUNTER,
 } as const satisfies Record<string, CounterDef>
 
 export type CounterCode = keyof typeof COUNTERS
+
+/** Sides of the order lines: `s` sales orders and shipments, `p` purchase orders and receipts. */
+export type LineSide = 's' | 'p'
+
+/** Counter codes of each side's order lines: lines due, lines on time in full (and supplier lead time). */
+export const LINE_CODES = {
+  s: { due: 'sl.d', ok: 'sl.k', value: 'ovs' },
+  p: { due: 'pl.d', ok: 'pl.k', value: 'ovp' },
+} as const satisfies Record<LineSide, { due: CounterCode; ok: CounterCode; value: string }>
+
+/** Pseudo counter code a batch touches when it changes an order line of a side (overdue lines). */
+export const LINE_CHANGE_CODE: Record<LineSide, string> = { s: 'ln.s', p: 'ln.p' }
 
 /** Running levels ("now"): stock qty and value by dimension; `pair` is sku|warehouse. */
 export const LEVELS = {
@@ -96,6 +126,9 @@ export const LEVELS = {
   /** open order quantity (ordered − shipped / received against the same ref) */
   bs: { scale: 'qty', dims: BACKLOG_DIMS },
   bp: { scale: 'qty', dims: BACKLOG_DIMS },
+  /** open order value: Σ over lines of open qty × the line's ordered amount / ordered qty (sales, purchase) */
+  ovs: { scale: 'money', dims: BACKLOG_DIMS },
+  ovp: { scale: 'money', dims: BACKLOG_DIMS },
 } as const satisfies Record<string, { scale: Scale; dims: readonly CounterDim[] }>
 
 export type LevelCode = keyof typeof LEVELS

@@ -15,6 +15,7 @@
  * - stockout.ts      stock-out rate now
  * - below-safety.ts  stock below safety now (rows)
  * - recent.ts        the latest movements (rows)
+ * - order-lines.ts   overdue open order lines now; OTIF misses of a bucket not yet ended
  * - shared.ts        the context a query runs in, filter → counters to read, kept resolutions,
  *                    the pipelined read of counter buckets, display names
  * - formulas.ts, period.ts, cost.ts  metric formulas, periods, cost and time limits
@@ -39,6 +40,7 @@ import { FORMULAS } from '../aggregate/formulas.ts'
 import { runLevel } from './level.ts'
 import { resolvePeriod } from './period.ts'
 import type { Period } from './period.ts'
+import { runOverdue } from './order-lines.ts'
 import { runRecent } from './recent.ts'
 import type { QueryContext, QueryFigures } from './shared.ts'
 import { runStockPeriod } from './stock-period.ts'
@@ -78,7 +80,7 @@ export function createQueryEngine(o: QueryEngineOptions): QueryEngine {
   const now = o.now ?? Date.now
   const cal = o.calendar
   const limits = o.limits ?? DEFAULT_LIMITS
-  const ctx: QueryContext = { redis: o.redis, keys: o.keys, cal, masterData: o.masterData, retention: o.retention, limits, money: o.money ?? DEFAULT_MONEY }
+  const ctx: QueryContext = { redis: o.redis, keys: o.keys, cal, masterData: o.masterData, retention: o.retention, limits, money: o.money ?? DEFAULT_MONEY, now }
 
   function parse(input: unknown): Query {
     if (!queryValidator.Check(input)) {
@@ -118,6 +120,7 @@ export function createQueryEngine(o: QueryEngineOptions): QueryEngine {
       if (f.kind === 'stockout') return resultOf(query, at, undefined, await runStockout(ctx, query, at))
       if (query.types && !(f.kind === 'list' && f.list === 'recent')) throw new CockpitError('COCKPIT_ERR_UNSUPPORTED_QUERY', 'types applies to movements.recent only')
       if (f.kind === 'level') return resultOf(query, at, undefined, await runLevel(ctx, query))
+      if (f.kind === 'overdue') return resultOf(query, at, undefined, await runOverdue(ctx, query, budget, at))
       const rows = f.kind === 'list' && f.list === 'recent' ? await runRecent(ctx, query) : await runBelowSafety(ctx, query)
       return resultOf(query, at, undefined, rows)
     }

@@ -31,6 +31,12 @@ export interface Keys {
   readonly recent: string
   /** open order qty per `ref|sku`: `bs` sales orders, `bp` purchase orders */
   backlog(kind: 'bs' | 'bp'): string
+  /** order lines of a side (`s` sales, `p` purchase): hash `ref|sku` → the line's record (docs/metrics.md "Order lines") */
+  line(side: 's' | 'p'): string
+  /** lines of a side still open with a promised date: sorted set `ref|sku` scored by that date (epoch ms) */
+  lineOpen(side: 's' | 'p'): string
+  /** lines of a side fulfilled in full but late: sorted set `ref|sku` scored by the promised date, pruned after 62 days */
+  lineLate(side: 's' | 'p'): string
   /** effect record of an applied movement: its idempotency key */
   effect(movementId: string): string
   /** master data hash of one kind: field = code, value = JSON */
@@ -67,6 +73,9 @@ export function createKeys(prefix: string): Keys {
     liveMoves: `${prefix}lv:moves`,
     recent: `${prefix}recent`,
     backlog: (kind) => `${prefix}bk:${kind}`,
+    line: (side) => `${prefix}ln:${side}`,
+    lineOpen: (side) => `${prefix}ln:${side}:open`,
+    lineLate: (side) => `${prefix}ln:${side}:late`,
     effect: (id) => `${prefix}e:${id}`,
     master: (kind) => `${prefix}md:${kind}`,
     changed: `${prefix}changed`,
