@@ -121,6 +121,9 @@ export const RECENT_CODE = 'mv'
 /** How long a line fulfilled in full but late stays in its side's late set: two months cover any month bucket not yet ended. */
 export const LATE_LINES_KEPT_MS = 62 * 86_400_000
 
+/** Most lines with nothing open that one batch forgets per side (those whose movements can no longer be cancelled). */
+export const CLOSED_LINES_PRUNED = 200
+
 /** Key head of a counter hash of one resolution: `keys.counter(res, b, c, d)` is `head + b + ':' + c + ':' + d`. */
 export function counterKeyHead(keys: Keys, res: Resolution): string {
   return keys.counter(res, '\u0000', 'c', 'all').split('\u0000')[0]!
@@ -307,7 +310,16 @@ class Folder {
       const keys = this.o.keys
       const codes = LINE_CODES[side]
       h = {
-        nh: this.N.push({ h: keys.line(side), od: keys.lineOpen(side), ls: keys.lineLate(side), d: codes.due, k: codes.ok, lt: side === 'p' ? 1 : 0, f: [] }),
+        nh: this.N.push({
+          h: keys.line(side),
+          od: keys.lineOpen(side),
+          ls: keys.lineLate(side),
+          cl: keys.lineClosed(side),
+          d: codes.due,
+          k: codes.ok,
+          lt: side === 'p' ? 1 : 0,
+          f: [],
+        }),
         fields: new Map(),
       }
       this.lineIndex.set(side, h)
@@ -374,7 +386,16 @@ class Folder {
   private lineCellsSpec(): LineCells {
     const keys = this.o.keys
     const kept = (res: Resolution) => LINE_DIMS.filter((dim) => DIM_RESOLUTIONS[dim].includes(res))
-    return { kd: counterKeyHead(keys, 'day'), km: counterKeyHead(keys, 'month'), dd: kept('day'), dm: kept('month'), now: this.o.now, keep: LATE_LINES_KEPT_MS }
+    return {
+      kd: counterKeyHead(keys, 'day'),
+      km: counterKeyHead(keys, 'month'),
+      dd: kept('day'),
+      dm: kept('month'),
+      now: this.o.now,
+      keep: LATE_LINES_KEPT_MS,
+      forget: this.o.effectTtl * 1000,
+      prune: CLOSED_LINES_PRUNED,
+    }
   }
 
   payload(cancels: CancelMark[]): string {

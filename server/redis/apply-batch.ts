@@ -81,6 +81,8 @@ export interface LineHash {
   od: string
   /** sorted set of lines fulfilled in full after their promised date, scored by it */
   ls: string
+  /** sorted set of lines with nothing open, scored by when they may be forgotten (epoch ms) */
+  cl: string
   /** counter code of lines with a promised date (`sl.d`, `pl.d`) */
   d: string
   /** counter code of lines fulfilled in full on or before it (`sl.k`, `pl.k`) */
@@ -108,6 +110,10 @@ export interface LineCells {
   now: number
   /** how long (ms) a late line stays in the late set */
   keep: number
+  /** how long (ms) a line with nothing open is kept after its last change: the effect records' TTL, after which none of its movements can be cancelled */
+  forget: number
+  /** most forgotten lines one batch deletes per side */
+  prune: number
 }
 
 /** A cancel and the effect record it reverses. */
@@ -314,8 +320,8 @@ void everyReplyListed
  */
 export const APPLY_BATCH_FIELDS = {
   ApplyBatchPayload: fieldList<ApplyBatchPayload>()(['ttl', 'ms', 'rm', 'K', 'T', 'fixed', 'L', 'P', 'B', 'ops', 'exp', 'cx', 'rc', 'N', 'LC']),
-  LineHash: fieldList<LineHash>()(['h', 'od', 'ls', 'd', 'k', 'lt', 'f']),
-  LineCells: fieldList<LineCells>()(['kd', 'km', 'dd', 'dm', 'now', 'keep']),
+  LineHash: fieldList<LineHash>()(['h', 'od', 'ls', 'cl', 'd', 'k', 'lt', 'f']),
+  LineCells: fieldList<LineCells>()(['kd', 'km', 'dd', 'dm', 'now', 'keep', 'forget', 'prune']),
   CancelMark: fieldList<CancelMark>()(['t', 'e', 'c']),
   StockOp: fieldList<StockOp>()(['i', 'k', 'p', 'q', 'l?', 'rn?', 'rd?', 'ri?', 't', 'v', 'r', 'c?', 'cs?']),
   TransferOp: fieldList<TransferOp>()(['i', 'k', 'p', 'p2', 'q', 't', 'v', 'v2', 'r2']),

@@ -37,6 +37,8 @@ export interface Keys {
   lineOpen(side: 's' | 'p'): string
   /** lines of a side fulfilled in full but late: sorted set `ref|sku` scored by the promised date, pruned after 62 days */
   lineLate(side: 's' | 'p'): string
+  /** lines of a side with nothing open: sorted set `ref|sku` scored by when they may be forgotten (epoch ms) */
+  lineClosed(side: 's' | 'p'): string
   /** effect record of an applied movement: its idempotency key */
   effect(movementId: string): string
   /** master data hash of one kind: field = code, value = JSON */
@@ -76,6 +78,7 @@ export function createKeys(prefix: string): Keys {
     line: (side) => `${prefix}ln:${side}`,
     lineOpen: (side) => `${prefix}ln:${side}:open`,
     lineLate: (side) => `${prefix}ln:${side}:late`,
+    lineClosed: (side) => `${prefix}ln:${side}:closed`,
     effect: (id) => `${prefix}e:${id}`,
     master: (kind) => `${prefix}md:${kind}`,
     changed: `${prefix}changed`,

@@ -11,7 +11,12 @@ import { io as connect } from 'socket.io-client'
 import type { Socket } from 'socket.io-client'
 import type { ClientToServerEvents, ServerToClientEvents, SubscribeAck, UpdateMessage } from '../../protocol/events.ts'
 import type { Query, QueryResult } from '../../protocol/query.ts'
+import { foldBatch } from '../../server/aggregate/fold.ts'
+import { DEFAULT_MONEY } from '../../server/domain/money.ts'
 import { createCalendar } from '../../server/domain/time.ts'
+import { validateBatch } from '../../server/ingest/validate.ts'
+import { applyBatchKeys } from '../../server/redis/apply-batch.ts'
+import { createKeys } from '../../server/redis/keys.ts'
 import { startTestServer } from '../helpers/server.ts'
 import type { TestServer } from '../helpers/server.ts'
 
@@ -379,5 +384,53 @@ describe('today: promised instants passing', () => {
     } finally {
       s.close()
     }
+  })
+})
+
+describe('memory', () => {
+  let server: TestServer
+  let c: ReturnType<typeof client>
+  beforeAll(async () => {
+    server = await startTestServer()
+    c = client(server)
+  })
+  afterAll(async () => {
+    await server?.close()
+  })
+
+  test('a line with nothing open is forgotten once its movements can no longer be cancelled; an open one is kept', async () => {
+    const line = { sku: 'K1', warehouse: 'W1', partner: 'C1', unitPrice: 10 }
+    const at = new Date(Date.now() - 3600_000).toISOString()
+    const due = new Date(Date.now() - 60_000).toISOString()
+    await c.ingest([
+      { ...line, id: 'm-o1', type: 'sales_order', occurredAt: at, qty: 2, ref: 'SO-M1', dueAt: due },
+      { ...line, id: 'm-s1', type: 'sales_shipment', occurredAt: at, qty: 2, ref: 'SO-M1' },
+      { ...line, id: 'm-o2', type: 'sales_order', occurredAt: at, qty: 3, ref: 'SO-M2', dueAt: due },
+    ])
+    const lines = `${server.prefix}ln:s`
+    expect((await server.app.redis.hkeys(lines)).sort()).toEqual(['SO-M1|K1', 'SO-M2|K1'])
+    const otif = (await c.query({ metric: 'fulfilment.otif', window: 'P7D' })).total
+    // a batch applied as if the effect records' TTL (35 days) had passed: the closed line is forgotten
+    const later = Date.now() + 36 * 86_400_000
+    const { movements } = validateBatch([{ ...line, id: 'm-o3', type: 'sales_order', occurredAt: at, qty: 1, ref: 'SO-M3' }], { baseCurrency: 'CNY' })
+    const keys = createKeys(server.prefix)
+    const folded = foldBatch(movements, {
+      keys,
+      calendar: createCalendar('Asia/Shanghai'),
+      retention: { minute: 0, hour: 0, day: 0, month: 0 },
+      effectTtl: 35 * 86_400,
+      dims: { categoryOf: () => undefined, regionOf: () => undefined },
+      now: later,
+      expiring: new Set(),
+      money: DEFAULT_MONEY,
+    })
+    const redis = server.app.redis as unknown as { applyBatch(...args: string[]): Promise<unknown> }
+    expect(await redis.applyBatch(...applyBatchKeys(keys), folded.payload, keys.effect(''), ...folded.records)).toEqual(['ok', 1])
+    expect((await server.app.redis.hkeys(lines)).sort()).toEqual(['SO-M2|K1', 'SO-M3|K1'])
+    expect(await server.app.redis.zrange(`${server.prefix}ln:s:closed`, '0', '-1')).toEqual([])
+    // the figures the forgotten line fed stay; the open one is still overdue
+    expect((await c.query({ metric: 'fulfilment.otif', window: 'P7D' })).total).toBe(otif)
+    expect((await c.query({ metric: 'sales.overdueLines' })).total).toBe(1)
+    expect((await c.query({ metric: 'sales.openOrderValue' })).total).toBe(40)
   })
 })

@@ -33,6 +33,7 @@ const SAMPLES: { [K in BuilderName]: Parameters<Keys[K]>[] } = {
   line: [['s'], ['p']],
   lineOpen: [['s'], ['p']],
   lineLate: [['s'], ['p']],
+  lineClosed: [['s'], ['p']],
   effect: [['mv-20260310-0001']],
   master: MASTER_KINDS.map((kind) => [kind]),
   screen: [['ops-wall']],

@@ -44,6 +44,7 @@
 --   h      hash ref|sku -> line record (ln:{s|p})
 --   od     sorted set of lines still open with a promised date, scored by it (epoch ms)
 --   ls     sorted set of lines fulfilled in full after it, scored by it
+--   cl     sorted set of lines with nothing open, scored by when they may be forgotten (epoch ms)
 --   d      counter code of lines with a promised date
 --   k      counter code of lines fulfilled in full on or before it
 --   lt     1: receipts feed supplier lead time (lt.s seconds, lt.n receipts)
@@ -57,6 +58,8 @@
 --   dm     dimensions kept by month
 --   now    epoch ms: late lines promised before now - keep leave the late set
 --   keep   ms a late line stays in the late set
+--   forget ms a line with nothing open is kept after its last change (the effect records' TTL)
+--   prune  most forgotten lines one batch deletes per side
 -- cx[] (CancelMark):
 --   t      id of the movement being cancelled
 --   e      its effect record as read before folding (else the reply is `conflict`)
@@ -564,6 +567,7 @@ for h, spec in ipairs(P.N) do
   -- the sets must be sorted sets before anything is written (ZCARD fails on another type)
   redis.call('ZCARD', spec.od)
   redis.call('ZCARD', spec.ls)
+  redis.call('ZCARD', spec.cl)
   local values = hmget(spec.h, spec.f)
   local recs = {}
   for j = 1, #spec.f do recs[j] = {now = parseLine(values[j]), was = parseLine(values[j]), raw = values[j]} end
@@ -612,6 +616,7 @@ local function entryIdentity(e, isOrder)
   return encodeEntry(keep)
 end
 local function headOf(r)
+  if #r.o <= 1 then return r.o[1], #r.o end
   local best, bestKey, at = nil, nil, 0
   for j, e in ipairs(r.o) do
     local key = encodeEntry(e)
@@ -641,7 +646,7 @@ local function lineFigures(r)
   if due ~= nil then
     if sgn(open) > 0 then zone = 'od' elseif not hit then zone = 'ls' end
   end
-  return {value = value, head = head, due = due, hit = hit, zone = zone}
+  return {value = value, head = head, due = due, hit = hit, zone = zone, open = sgn(open) > 0}
 end
 
 -- counter cells of the order lines: key -> field -> delta, and key -> EXPIREAT
@@ -778,9 +783,10 @@ for _, op in ipairs(P.ops) do
     feed(op.T, delta)
     out(op.i, {delta})
   elseif k == 'ln' then
-    local r = lineRecs[op.nh][op.nf].now
+    local rec = lineRecs[op.nh][op.nf]
+    local r = rec.now
     local list = op.o == 1 and r.o or r.f
-    local before = lineFigures(r).value
+    local before = rec.value or lineFigures(r).value
     if op.s == 1 then
       list[#list + 1] = op.e
     else
@@ -791,7 +797,8 @@ for _, op in ipairs(P.ops) do
         if entryIdentity(e, op.o) == want then table.remove(list, j); break end
       end
     end
-    local delta = sub(lineFigures(r).value, before)
+    rec.value = lineFigures(r).value
+    local delta = sub(rec.value, before)
     feed(op.T, delta)
     out(op.i, {delta})
   elseif k == 'rev' then
@@ -835,7 +842,8 @@ end
 -- order lines: counters out as they were, in as they are; records and sets to write
 local lineWrites = {}
 for h, spec in ipairs(P.N) do
-  local set, del, zadd, zrem = {}, {}, {od = {}, ls = {}}, {od = {}, ls = {}}
+  local set, del, zadd, zrem = {}, {}, {od = {}, ls = {}, cl = {}}, {od = {}, ls = {}, cl = {}}
+  local forgetAt = string.format('%.0f', LC.now + LC.forget)
   for j, field in ipairs(spec.f) do
     local rec = lineRecs[h][j]
     local sku = string.match(field, '[^|]*$')
@@ -849,8 +857,10 @@ for h, spec in ipairs(P.N) do
       local z = zadd[now.zone]; z[#z + 1] = string.format('%.0f', now.due); z[#z + 1] = field
     end
     if #rec.now.o == 0 and #rec.now.f == 0 then
-      if rec.raw then del[#del + 1] = field end
+      if rec.raw then del[#del + 1] = field; zrem.cl[#zrem.cl + 1] = field end
     else
+      -- nothing open: forgotten once none of its movements can be cancelled any more
+      if now.open then zrem.cl[#zrem.cl + 1] = field else zadd.cl[#zadd.cl + 1] = forgetAt; zadd.cl[#zadd.cl + 1] = field end
       local parts = {}
       for _, e in ipairs(rec.now.o) do parts[#parts + 1] = encodeEntry(e) end
       local fparts = {}
@@ -994,7 +1004,16 @@ for h, w in ipairs(lineWrites) do
   multi('ZREM', spec.ls, w.zrem.ls, 1)
   multi('ZADD', spec.od, w.zadd.od, 2)
   multi('ZADD', spec.ls, w.zadd.ls, 2)
+  multi('ZREM', spec.cl, w.zrem.cl, 1)
+  multi('ZADD', spec.cl, w.zadd.cl, 2)
   redis.call('ZREMRANGEBYSCORE', spec.ls, '-inf', '(' .. string.format('%.0f', LC.now - LC.keep))
+  -- lines closed longer than the effect records live: a few a batch, never those just written
+  local gone = redis.call('ZRANGEBYSCORE', spec.cl, '-inf', '(' .. string.format('%.0f', LC.now), 'LIMIT', 0, LC.prune)
+  if #gone > 0 then
+    multi('HDEL', spec.h, gone, 1)
+    multi('ZREM', spec.ls, gone, 1)
+    multi('ZREM', spec.cl, gone, 1)
+  end
 end
 local exp = P.exp
 for j = 1, #exp, 2 do
