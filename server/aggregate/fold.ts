@@ -164,6 +164,8 @@ class Folder {
   private readonly backlogIndex = new Map<string, { bh: number; fields: Map<string, number> }>()
   private readonly N: LineHash[] = []
   private readonly lineIndex = new Map<LineSide, { nh: number; fields: Map<string, number> }>()
+  /** per minute: the day and month buckets of an instant and their expiry (lineBuckets) */
+  private readonly lineBucketCache = new Map<number, [string, string, number, number]>()
   readonly newlyExpiring: string[] = []
   readonly ops: ScriptOp[] = []
   readonly counters = new Set<string>()
@@ -337,9 +339,13 @@ class Folder {
 
   /** day and month bucket of an instant and their keys' expiry (unix s, 0: kept forever); '' when already past retention */
   lineBuckets(at: number): [day: string, month: string, dayExpiry: number, monthExpiry: number] {
+    const minute = Math.floor(at / 60_000)
+    const cached = this.lineBucketCache.get(minute)
+    if (cached !== undefined) return cached
     const { calendar, retention, now } = this.o
     const ids = calendar.buckets(at)
     const out: [string, string, number, number] = ['', '', 0, 0]
+    this.lineBucketCache.set(minute, out)
     LINE_RESOLUTIONS.forEach((res, j) => {
       const keep = retention[res]
       const expireAt = keep === 0 ? 0 : Math.ceil(calendar.nextStart(res, at) / 1000) + keep

@@ -27,8 +27,9 @@ const CHUNK = 500
  * the 1-based index of the head order (0: none).
  */
 interface LineRecord {
-  o: (number | string)[][]
-  f: (number | string)[][]
+  /** absent when empty */
+  o?: (number | string)[][]
+  f?: (number | string)[][]
   h: number
 }
 
@@ -41,16 +42,17 @@ interface ListedLine {
 
 function listed(ctx: QueryContext, field: string, raw: string): ListedLine | undefined {
   const r = JSON.parse(raw) as LineRecord
-  const head = r.o[r.h - 1]
+  const orders = r.o ?? []
+  const head = orders[r.h - 1]
   if (head === undefined) return undefined
   let ordered = 0n
   let amount = 0n
   let fulfilled = 0n
-  for (const e of r.o) {
+  for (const e of orders) {
     ordered += BigInt(e[1] as number)
     amount += BigInt(e[2] as string)
   }
-  for (const e of r.f) fulfilled += BigInt(e[1] as number)
+  for (const e of r.f ?? []) fulfilled += BigInt(e[1] as number)
   const open = ordered > fulfilled ? ordered - fulfilled : 0n
   // the script's rounding of the open value: open × amount / ordered, once, to the minor unit
   const value = open > 0n && ordered > 0n ? roundMoneyBig(open * amount, ordered, ctx.money) : 0n

@@ -615,6 +615,11 @@ local function entryIdentity(e, isOrder)
   else keep = {e[1], e[2]} end
   return encodeEntry(keep)
 end
+-- what tells a head order apart (entries of one line: same SKU; time, qty, amount, date, warehouse, partner)
+local function headKey(e)
+  if e == nil then return '' end
+  return table.concat({e[1], e[2], e[3], e[4], e[5], e[10], e[11]}, '|')
+end
 local function headOf(r)
   if #r.o <= 1 then return r.o[1], #r.o end
   local best, bestKey, at = nil, nil, 0
@@ -659,6 +664,21 @@ local function cellAdd(key, field, amount)
 end
 -- amount into `code` at the buckets of an entry (dayBucket at j, then monthBucket, dayExp,
 -- monthExp, category, warehouse, partner), by every dimension kept at each
+-- the keys of one code in one bucket, by dimension, built once per batch
+local keysOf = {}
+local function bucketKeys(head, dims, bucket, code)
+  local byBucket = keysOf[head]
+  if byBucket == nil then byBucket = {}; keysOf[head] = byBucket end
+  local byCode = byBucket[bucket]
+  if byCode == nil then byCode = {}; byBucket[bucket] = byCode end
+  local keys = byCode[code]
+  if keys == nil then
+    keys = {}
+    for d, dim in ipairs(dims) do keys[d] = head .. bucket .. ':' .. code .. ':' .. dim end
+    byCode[code] = keys
+  end
+  return keys
+end
 local function bucketsAdd(e, j, sku, code, amount)
   local members = {all = '_', sku = sku, category = e[j + 4], warehouse = e[j + 5], partner = e[j + 6]}
   for res = 0, 1 do
@@ -666,29 +686,29 @@ local function bucketsAdd(e, j, sku, code, amount)
     if bucket ~= '' then
       local head, dims, exp = LC.kd, LC.dd, e[j + 2 + res]
       if res == 1 then head, dims = LC.km, LC.dm end
-      for _, dim in ipairs(dims) do
-        local key = head .. bucket .. ':' .. code .. ':' .. dim
+      local keys = bucketKeys(head, dims, bucket, code)
+      for d, dim in ipairs(dims) do
+        local key = keys[d]
         cellAdd(key, members[dim], amount)
         if exp > 0 then lineExpire[key] = exp end
       end
     end
   end
 end
--- what a line feeds into its counters, with `sign`: its due line and whether it was in full on
--- time (at the head order's promised date), the lead time of each receipt (at the receipt's date)
-local function lineCounters(spec, sku, r, fig, sign)
-  local head = fig.head
+-- what a line feeds into its due counters, with `sign`: one line due, and one on time in full, at
+-- the head order's promised date
+local function dueCounters(spec, sku, fig, sign)
+  if fig.due == nil then return end
+  bucketsAdd(fig.head, 5, sku, spec.d, sign)
+  if fig.hit then bucketsAdd(fig.head, 5, sku, spec.k, sign) end
+end
+-- the lead time of receipts `entries` (seconds since the head order), at each receipt's date
+local function leadTimes(sku, head, entries, sign)
   if head == nil then return end
-  if fig.due ~= nil then
-    bucketsAdd(head, 5, sku, spec.d, sign)
-    if fig.hit then bucketsAdd(head, 5, sku, spec.k, sign) end
-  end
-  if spec.lt == 1 then
-    local ordered = math.floor(head[1] / 1000)
-    for _, e in ipairs(r.f) do
-      bucketsAdd(e, 3, sku, 'lt.s', sign * (math.floor(e[1] / 1000) - ordered))
-      bucketsAdd(e, 3, sku, 'lt.n', sign)
-    end
+  local ordered = math.floor(head[1] / 1000)
+  for _, e in ipairs(entries) do
+    bucketsAdd(e, 3, sku, 'lt.s', sign * (math.floor(e[1] / 1000) - ordered))
+    bucketsAdd(e, 3, sku, 'lt.n', sign)
   end
 end
 
@@ -787,14 +807,25 @@ for _, op in ipairs(P.ops) do
     local r = rec.now
     local list = op.o == 1 and r.o or r.f
     local before = rec.value or lineFigures(r).value
+    -- receipts added and removed, for their lead times (the others' stay as they are while the head does)
+    local moved = nil
+    if op.o == 0 then
+      moved = op.s == 1 and rec.added or rec.removed
+      if moved == nil then moved = {}; if op.s == 1 then rec.added = moved else rec.removed = moved end end
+    end
     if op.s == 1 then
       list[#list + 1] = op.e
+      if moved then moved[#moved + 1] = op.e end
     else
       -- a cancel takes out one entry equal to its original's (equal entries feed equal figures);
       -- buckets are left out of the comparison: whether one was past retention depends on when
       local want = entryIdentity(op.e, op.o)
       for j, e in ipairs(list) do
-        if entryIdentity(e, op.o) == want then table.remove(list, j); break end
+        if entryIdentity(e, op.o) == want then
+          table.remove(list, j)
+          if moved then moved[#moved + 1] = e end
+          break
+        end
       end
     end
     rec.value = lineFigures(r).value
@@ -848,8 +879,22 @@ for h, spec in ipairs(P.N) do
     local rec = lineRecs[h][j]
     local sku = string.match(field, '[^|]*$')
     local was, now = lineFigures(rec.was), lineFigures(rec.now)
-    lineCounters(spec, sku, rec.was, was, -1)
-    lineCounters(spec, sku, rec.now, now, 1)
+    -- only what changed is written: the due counters when the head, its date or the hit changed;
+    -- lead times of the receipts added and removed, or of all of them when the head changed
+    local sameHead = headKey(was.head) == headKey(now.head)
+    if not (sameHead and was.hit == now.hit) then
+      dueCounters(spec, sku, was, -1)
+      dueCounters(spec, sku, now, 1)
+    end
+    if spec.lt == 1 then
+      if sameHead then
+        leadTimes(sku, now.head, rec.added or {}, 1)
+        leadTimes(sku, now.head, rec.removed or {}, -1)
+      else
+        leadTimes(sku, was.head, rec.was.f, -1)
+        leadTimes(sku, now.head, rec.now.f, 1)
+      end
+    end
     if was.zone ~= nil and (was.zone ~= now.zone or was.due ~= now.due) then
       local z = zrem[was.zone]; z[#z + 1] = field
     end
@@ -861,13 +906,14 @@ for h, spec in ipairs(P.N) do
     else
       -- nothing open: forgotten once none of its movements can be cancelled any more
       if now.open then zrem.cl[#zrem.cl + 1] = field else zadd.cl[#zadd.cl + 1] = forgetAt; zadd.cl[#zadd.cl + 1] = field end
-      local parts = {}
-      for _, e in ipairs(rec.now.o) do parts[#parts + 1] = encodeEntry(e) end
-      local fparts = {}
-      for _, e in ipairs(rec.now.f) do fparts[#fparts + 1] = encodeEntry(e) end
+      -- cjson keeps 14 significant digits: times in ms, quantities and expiries are exact below
+      -- 1e14; amounts are strings. An empty list would be written as {}: it is left out instead
       local _, headAt = headOf(rec.now)
+      local out = {h = headAt}
+      if #rec.now.o > 0 then out.o = rec.now.o end
+      if #rec.now.f > 0 then out.f = rec.now.f end
       set[#set + 1] = field
-      set[#set + 1] = '{"o":[' .. table.concat(parts, ',') .. '],"f":[' .. table.concat(fparts, ',') .. '],"h":' .. headAt .. '}'
+      set[#set + 1] = cjson.encode(out)
     end
   end
   lineWrites[h] = {set = set, del = del, zadd = zadd, zrem = zrem}
