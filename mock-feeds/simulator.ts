@@ -612,6 +612,21 @@ export function createSimulator(opts: SimulatorOptions): Simulator {
   function dropShip(s: SimSku, w: SimWarehouse, channel: SimChannel, base: SaleLine, qty: number, t: number, due: number): void {
     const shipAt = t + r.exponential(channel.promiseMinutes * 0.7 * MINUTE)
     const ref = `DS-${base.ref}`
+    // the ERP raises a purchase order to the supplier with the customer's promised date (ERPNext's
+    // drop-ship "delivered by supplier" order): the order line the receipt fulfils, for backlog and supplier OTIF
+    at(t, () => ({
+      id: id(),
+      type: 'purchase_order',
+      occurredAt: formatCst(t),
+      sku: s.code,
+      warehouse: w.code,
+      qty,
+      unitCost: s.cost,
+      partner: s.supplier,
+      channel: 'dropship',
+      ref,
+      dueAt: formatCst(Math.max(due, t + 60_000)),
+    }))
     at(shipAt, () => ({
       id: id(),
       type: 'purchase_receipt',

@@ -109,6 +109,17 @@ export const METRICS = {
   'payables.balance': { kind: 'level', unit: 'money', title: { 'zh-CN': '应付账款余额', en: 'Payables' } },
   'payables.ageing': { kind: 'list', unit: 'money', title: { 'zh-CN': '应付账龄', en: 'Payables ageing' } },
   'payables.dpo': { kind: 'ratio', unit: 'days', title: { 'zh-CN': '应付账款周转天数', en: 'Days payables outstanding' } },
+  'sales.returnRate': { kind: 'ratio', unit: 'ratio', title: { 'zh-CN': '销售退货率', en: 'Sales return rate' } },
+  'purchase.avgPrice': { kind: 'ratio', unit: 'money', title: { 'zh-CN': '采购均价', en: 'Average purchase price' } },
+  'supplier.leadTimeDays': { kind: 'ratio', unit: 'days', title: { 'zh-CN': '采购提前期', en: 'Supplier lead time' } },
+  'fulfilment.otif': { kind: 'ratio', unit: 'ratio', title: { 'zh-CN': '订单准时足额交付率', en: 'Sales OTIF' } },
+  'supplier.otif': { kind: 'ratio', unit: 'ratio', title: { 'zh-CN': '供应商准时足额交货率', en: 'Supplier OTIF' } },
+  'sales.openOrderValue': { kind: 'level', unit: 'money', title: { 'zh-CN': '销售未发货金额', en: 'Open sales order value' } },
+  'purchase.openOrderValue': { kind: 'level', unit: 'money', title: { 'zh-CN': '采购未到货金额', en: 'Open purchase order value' } },
+  'sales.overdueLines': { kind: 'level', unit: 'count', title: { 'zh-CN': '销售逾期未发货行数', en: 'Overdue sales order lines' } },
+  'sales.overdueValue': { kind: 'level', unit: 'money', title: { 'zh-CN': '销售逾期未发货金额', en: 'Overdue sales order value' } },
+  'purchase.overdueLines': { kind: 'level', unit: 'count', title: { 'zh-CN': '采购逾期未到货行数', en: 'Overdue purchase order lines' } },
+  'purchase.overdueValue': { kind: 'level', unit: 'money', title: { 'zh-CN': '采购逾期未到货金额', en: 'Overdue purchase order value' } },
 } as const satisfies Record<string, MetricInfo>
 
 export type MetricName = keyof typeof METRICS

@@ -42,6 +42,11 @@ const STOCK_DIMS: readonly CounterDim[] = ['all', 'sku', 'category', 'warehouse'
 const BACKLOG_DIMS: readonly CounterDim[] = ['all', 'sku', 'category', 'warehouse', 'partner']
 const PARTNER_DIMS: readonly CounterDim[] = ['all', 'partner']
 const flow = (scale: Scale, dims = FLOW_DIMS): CounterDef => ({ scale, res: ALL_RES, dims })
+/** Resolutions of the order-line counters: the script builds their keys from day and month bucket ids. */
+export const LINE_RESOLUTIONS = ['day', 'month'] as const satisfies readonly Resolution[]
+/** The dimensions of an order line: those of the backlog (a line has one SKU, warehouse and partner). */
+export const LINE_DIMS = BACKLOG_DIMS
+const LINE_COUNTER: CounterDef = { scale: 'count', res: LINE_RESOLUTIONS, dims: BACKLOG_DIMS }
 
 export const COUNTERS = {
   /** sales order amount, lines, qty */
@@ -95,9 +100,34 @@ export const COUNTERS = {
   'ar.s': { scale: 'money', res: ['day', 'month'], dims: PARTNER_DIMS },
   'ap.i': { scale: 'money', res: ['day', 'month'], dims: PARTNER_DIMS },
   'ap.s': { scale: 'money', res: ['day', 'month'], dims: PARTNER_DIMS },
+  /**
+   * Order lines (`ref|sku`), written by the apply script into the buckets of the line, not of the
+   * movement being applied (docs/metrics.md "Order lines"): lines with a promised date and those
+   * fulfilled in full on or before it, in the buckets of that date (sales `sl.*`, purchase `pl.*`);
+   * supplier lead time, seconds from the line's order to each receipt, and receipts timed, in the
+   * receipt's buckets. Day and month buckets only (LINE_RESOLUTIONS).
+   */
+  'sl.d': LINE_COUNTER,
+  'sl.k': LINE_COUNTER,
+  'pl.d': LINE_COUNTER,
+  'pl.k': LINE_COUNTER,
+  'lt.s': LINE_COUNTER,
+  'lt.n': LINE_COUNTER,
 } as const satisfies Record<string, CounterDef>
 
 export type CounterCode = keyof typeof COUNTERS
+
+/** Sides of the order lines: `s` sales orders and shipments, `p` purchase orders and receipts. */
+export type LineSide = 's' | 'p'
+
+/** Counter codes of each side's order lines: lines due, lines on time in full (and supplier lead time). */
+export const LINE_CODES = {
+  s: { due: 'sl.d', ok: 'sl.k', value: 'ovs' },
+  p: { due: 'pl.d', ok: 'pl.k', value: 'ovp' },
+} as const satisfies Record<LineSide, { due: CounterCode; ok: CounterCode; value: string }>
+
+/** Pseudo counter code a batch touches when it changes an order line of a side (overdue lines). */
+export const LINE_CHANGE_CODE: Record<LineSide, string> = { s: 'ln.s', p: 'ln.p' }
 
 /** Running levels ("now"): stock qty and value by dimension; `pair` is sku|warehouse. */
 export const LEVELS = {
@@ -114,6 +144,9 @@ export const LEVELS = {
   ars: { scale: 'money', dims: PARTNER_DIMS },
   api: { scale: 'money', dims: PARTNER_DIMS },
   aps: { scale: 'money', dims: PARTNER_DIMS },
+  /** open order value: Σ over lines of open qty × the line's ordered amount / ordered qty (sales, purchase) */
+  ovs: { scale: 'money', dims: BACKLOG_DIMS },
+  ovp: { scale: 'money', dims: BACKLOG_DIMS },
 } as const satisfies Record<string, { scale: Scale; dims: readonly CounterDim[] }>
 
 export type LevelCode = keyof typeof LEVELS

@@ -20,10 +20,10 @@ import { addDays, businessDate } from '../domain/time.ts'
 import type { CounterDim, Keys, Resolution } from '../redis/keys.ts'
 import { ALL_FIELD, RESOLUTIONS } from '../redis/keys.ts'
 import type { NormalizedMovement } from '../ingest/validate.ts'
-import { COUNTERS, CREDIT, DIM_RESOLUTIONS, LEVELS, UNSPECIFIED, pairField } from './counters.ts'
-import type { CounterCode, CreditSide, LevelCode } from './counters.ts'
+import { COUNTERS, CREDIT, DIM_RESOLUTIONS, LEVELS, LINE_CHANGE_CODE, LINE_CODES, LINE_DIMS, LINE_RESOLUTIONS, UNSPECIFIED, pairField } from './counters.ts'
+import type { CounterCode, CreditSide, LevelCode, LineSide } from './counters.ts'
 import { metricsOfCounters } from './formulas.ts'
-import type { ApplyBatchPayload, CancelMark, Figure, ReverseOp, ScriptOp, StockOp } from '../redis/apply-batch.ts'
+import type { ApplyBatchPayload, CancelMark, Figure, LineCells, LineHash, ReverseOp, ScriptOp, StockOp } from '../redis/apply-batch.ts'
 
 /** Where master data fills dimensions a movement does not carry. */
 export interface DimensionSource {
@@ -127,6 +127,16 @@ const EXPIRING_LIMIT = 200_000
 export const RECENT_MOVEMENTS_KEPT = 500
 /** Pseudo counter code every batch touches: the metrics that read the `recent` list. */
 export const RECENT_CODE = 'mv'
+/** How long a line fulfilled in full but late stays in its side's late set: two months cover any month bucket not yet ended. */
+export const LATE_LINES_KEPT_MS = 62 * 86_400_000
+
+/** Most lines with nothing open that one batch forgets per side (those whose movements can no longer be cancelled). */
+export const CLOSED_LINES_PRUNED = 200
+
+/** Key head of a counter hash of one resolution: `keys.counter(res, b, c, d)` is `head + b + ':' + c + ':' + d`. */
+export function counterKeyHead(keys: Keys, res: Resolution): string {
+  return keys.counter(res, '\u0000', 'c', 'all').split('\u0000')[0]!
+}
 
 interface KeyRef {
   dim: CounterDim
@@ -161,6 +171,10 @@ class Folder {
   private readonly pairIndex = new Map<string, number>()
   private readonly B: string[][] = []
   private readonly backlogIndex = new Map<string, { bh: number; fields: Map<string, number> }>()
+  private readonly N: LineHash[] = []
+  private readonly lineIndex = new Map<LineSide, { nh: number; fields: Map<string, number> }>()
+  /** per minute: the day and month buckets of an instant and their expiry (lineBuckets) */
+  private readonly lineBucketCache = new Map<number, [string, string, number, number]>()
   readonly newlyExpiring: string[] = []
   readonly ops: ScriptOp[] = []
   readonly counters = new Set<string>()
@@ -315,6 +329,57 @@ class Folder {
     return { bh: h.bh, bf }
   }
 
+  /** the record of one order line (`ref|sku`) of a side, read and written by the script */
+  lineCell(side: LineSide, field: string): { nh: number; nf: number } {
+    let h = this.lineIndex.get(side)
+    if (h === undefined) {
+      const keys = this.o.keys
+      const codes = LINE_CODES[side]
+      h = {
+        nh: this.N.push({
+          h: keys.line(side),
+          od: keys.lineOpen(side),
+          ls: keys.lineLate(side),
+          cl: keys.lineClosed(side),
+          d: codes.due,
+          k: codes.ok,
+          lt: side === 'p' ? 1 : 0,
+          f: [],
+        }),
+        fields: new Map(),
+      }
+      this.lineIndex.set(side, h)
+      // the line counters are written in the line's buckets: listed so rooms reading them recompute
+      this.counters.add(codes.due).add(codes.ok).add(LINE_CHANGE_CODE[side])
+      if (side === 'p') this.counters.add('lt.s').add('lt.n')
+    }
+    let nf = h.fields.get(field)
+    if (nf === undefined) {
+      nf = this.N[h.nh - 1]!.f.push(field)
+      h.fields.set(field, nf)
+    }
+    return { nh: h.nh, nf }
+  }
+
+  /** day and month bucket of an instant and their keys' expiry (unix s, 0: kept forever); '' when already past retention */
+  lineBuckets(at: number): [day: string, month: string, dayExpiry: number, monthExpiry: number] {
+    const minute = Math.floor(at / 60_000)
+    const cached = this.lineBucketCache.get(minute)
+    if (cached !== undefined) return cached
+    const { calendar, retention, now } = this.o
+    const ids = calendar.buckets(at)
+    const out: [string, string, number, number] = ['', '', 0, 0]
+    this.lineBucketCache.set(minute, out)
+    LINE_RESOLUTIONS.forEach((res, j) => {
+      const keep = retention[res]
+      const expireAt = keep === 0 ? 0 : Math.ceil(calendar.nextStart(res, at) / 1000) + keep
+      if (keep !== 0 && expireAt * 1000 <= now) return
+      out[j] = ids[res]
+      out[j + 2] = expireAt
+    })
+    return out
+  }
+
   /** adds a delta to one target: exact at any size (a sum leaving the safe range goes on in BigInt) */
   private addTo(t: number, delta: number | bigint): void {
     if (typeof delta === 'number') {
@@ -348,6 +413,21 @@ class Folder {
     for (const r of this.levelRefs(code)) this.addTo(this.target(r.key, members[r.dim]!), delta)
   }
 
+  private lineCellsSpec(): LineCells {
+    const keys = this.o.keys
+    const kept = (res: Resolution) => LINE_DIMS.filter((dim) => DIM_RESOLUTIONS[dim].includes(res))
+    return {
+      kd: counterKeyHead(keys, 'day'),
+      km: counterKeyHead(keys, 'month'),
+      dd: kept('day'),
+      dm: kept('month'),
+      now: this.o.now,
+      keep: LATE_LINES_KEPT_MS,
+      forget: this.o.effectTtl * 1000,
+      prune: CLOSED_LINES_PRUNED,
+    }
+  }
+
   payload(cancels: CancelMark[]): string {
     const fixed: (number | string)[] = []
     for (let t = 1; t < this.fixed.length; t++) {
@@ -371,6 +451,8 @@ class Folder {
       exp: this.expire,
       cx: cancels,
       rc: RECENT_MOVEMENTS_KEPT,
+      N: this.N,
+      LC: this.lineCellsSpec(),
     }
     return JSON.stringify(payload)
   }
@@ -625,6 +707,30 @@ class Effects {
     this.f.add(this.creditTargets(side, e), this.sign * amount)
   }
 
+  /**
+   * An order or fulfilment entry of the order line `ref|sku` (docs/metrics.md "Order lines"): the
+   * script keeps the line's entries and derives its open value, promised date, OTIF and lead
+   * times from them, so a cancel removes the entry (the same op with sign −1).
+   */
+  private orderLine(e: EffectRecord, side: LineSide, order: boolean, amount: number): void {
+    if (e.ref === undefined) return
+    this.x() // keeps the outputs of later operations aligned
+    const f = this.f
+    const [qty] = e.n
+    const d = e.d
+    let entry: (number | string)[]
+    if (order) {
+      const due = e.due === undefined ? ['', '', 0, 0] : f.lineBuckets(e.due)
+      entry = [e.at, qty, String(amount), e.due ?? -1, ...due, d.category, d.warehouse, d.partner]
+    } else if (side === 'p') {
+      entry = [e.at, qty, ...f.lineBuckets(e.at), d.category, d.warehouse, d.partner]
+    } else {
+      entry = [e.at, qty]
+    }
+    const cell = f.lineCell(side, `${e.ref}|${d.sku}`)
+    f.ops.push({ i: this.i, k: 'ln', ...cell, s: this.sign, o: order ? 1 : 0, e: entry, T: f.list(f.levelTargets(LINE_CODES[side].value, this.mem)) })
+  }
+
   /** how a return without its own cost is valued: at the movement it returns, else at the pair's rate */
   private returnValue(qty: number, e: EffectRecord, batchIndex: number | undefined): Valued {
     if (e.rc) return this.returned(qty, e.rc)
@@ -645,11 +751,14 @@ class Effects {
     const [qty, price, cost, amount] = e.n
     const onTime = e.due !== undefined && at <= e.due ? 1 : 0
     switch (e.t) {
-      case 'purchase_order':
-        this.flow('po.amt', this.line(qty, cost!, e.la))
+      case 'purchase_order': {
+        const amount = this.line(qty, cost!, e.la)
+        this.flow('po.amt', amount)
         this.flow('po.q', qty)
         this.backlog(e, 'bp', qty)
+        this.orderLine(e, 'p', true, amount)
         break
+      }
       case 'purchase_receipt': {
         const valued = this.costed(qty, cost, e.la)
         // a receipt always has its line: unitCost is required, the line within LIMITS.lineAmount
@@ -663,6 +772,7 @@ class Effects {
         }
         this.stock('in', qty, valued)
         this.backlog(e, 'bp', -qty)
+        this.orderLine(e, 'p', false, 0)
         break
       }
       case 'purchase_return': {
@@ -674,12 +784,15 @@ class Effects {
         this.stock('out', qty, valued, cT)
         break
       }
-      case 'sales_order':
-        this.flow('so.amt', this.line(qty, price!, e.la))
+      case 'sales_order': {
+        const amount = this.line(qty, price!, e.la)
+        this.flow('so.amt', amount)
         this.flow('so.n', 1)
         this.flow('so.q', qty)
         this.backlog(e, 'bs', qty)
+        this.orderLine(e, 's', true, amount)
         break
+      }
       case 'sales_shipment': {
         const revenue = this.line(qty, price!, e.la)
         this.flow('s.rev', revenue)
@@ -691,6 +804,7 @@ class Effects {
         }
         this.stock('out', qty, this.costed(qty, cost, e.lc), f.flowTargets('s.cogs', at, mem))
         this.backlog(e, 'bs', -qty)
+        this.orderLine(e, 's', false, 0)
         break
       }
       case 'sales_return': {

@@ -5,8 +5,8 @@
  */
 import type { MetricName } from '../../protocol/metrics.ts'
 import { METRIC_NAMES } from '../../protocol/metrics.ts'
-import { CREDIT } from './counters.ts'
-import type { CounterCode, CreditSide, LevelCode, Scale } from './counters.ts'
+import { CREDIT, LINE_CHANGE_CODE, LINE_CODES } from './counters.ts'
+import type { CounterCode, CreditSide, LevelCode, LineSide, Scale } from './counters.ts'
 
 /** Signed sum of counters: [[code, +1], [code, -1]] */
 export type Terms = readonly (readonly [CounterCode, 1 | -1])[]
@@ -15,8 +15,15 @@ export type LevelTerms = readonly (readonly [LevelCode, 1 | -1])[]
 
 export type Formula =
   | { kind: 'flow'; scale: Scale; terms: Terms }
-  /** num / den, or 1 − num / den when `complement` */
-  | { kind: 'ratio'; num: Terms; den: Terms; complement?: boolean }
+  /**
+   * num / den, or 1 − num / den when `complement`; × `factor` when the terms are in different
+   * units (money units per qty unit, seconds per day). `settle`: OTIF of that side's order lines
+   * — a bucket not yet ended counts as due only the lines in full on time and those whose
+   * promised instant has passed (server/query/order-lines.ts)
+   */
+  | { kind: 'ratio'; num: Terms; den: Terms; complement?: boolean; factor?: number; settle?: LineSide }
+  /** order lines still open after their promised instant, now: how many, or their open value */
+  | { kind: 'overdue'; side: LineSide; result: 'count' | 'value' }
   /** level at the end of each bucket: level now − changes after it */
   | { kind: 'closing'; scale: Scale; level: 'q' | 'v'; delta: 'sq' | 'sv' }
   /**
@@ -130,6 +137,26 @@ export const FORMULAS: Record<MetricName, Formula> = {
   'payables.balance': { kind: 'balance', side: 'ap' },
   'payables.ageing': { kind: 'ageing', side: 'ap' },
   'payables.dpo': { kind: 'turnover', result: 'days', ...PAYABLES },
+  'sales.returnRate': {
+    kind: 'ratio',
+    num: [['sr.q', 1]],
+    // units shipped: s.q is shipped − returned
+    den: [
+      ['s.q', 1],
+      ['sr.q', 1],
+    ],
+  },
+  // money units (1e-4) per qty unit (1e-3): × 0.1 is currency per stock unit
+  'purchase.avgPrice': { kind: 'ratio', num: [['pr.amt', 1]], den: [['pr.q', 1]], factor: 0.1 },
+  'supplier.leadTimeDays': { kind: 'ratio', num: [['lt.s', 1]], den: [['lt.n', 1]], factor: 1 / 86_400 },
+  'fulfilment.otif': { kind: 'ratio', num: [[LINE_CODES.s.ok, 1]], den: [[LINE_CODES.s.due, 1]], settle: 's' },
+  'supplier.otif': { kind: 'ratio', num: [[LINE_CODES.p.ok, 1]], den: [[LINE_CODES.p.due, 1]], settle: 'p' },
+  'sales.openOrderValue': { kind: 'level', scale: 'money', level: 'ovs' },
+  'purchase.openOrderValue': { kind: 'level', scale: 'money', level: 'ovp' },
+  'sales.overdueLines': { kind: 'overdue', side: 's', result: 'count' },
+  'sales.overdueValue': { kind: 'overdue', side: 's', result: 'value' },
+  'purchase.overdueLines': { kind: 'overdue', side: 'p', result: 'count' },
+  'purchase.overdueValue': { kind: 'overdue', side: 'p', result: 'value' },
 }
 
 /** Counter and level codes a metric reads. */
@@ -139,7 +166,10 @@ export function countersOf(metric: MetricName): string[] {
     case 'flow':
       return f.terms.map(([c]) => c)
     case 'ratio':
-      return [...f.num, ...f.den].map(([c]) => c)
+      // OTIF also reads the open and late lines of its side (a line's promised instant passing)
+      return [...[...f.num, ...f.den].map(([c]) => c), ...(f.settle ? [LINE_CHANGE_CODE[f.settle]] : [])]
+    case 'overdue':
+      return [LINE_CHANGE_CODE[f.side]]
     case 'closing':
       return [f.level, f.delta]
     case 'turnover':

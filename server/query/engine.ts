@@ -18,6 +18,7 @@
  * - pair-rows.ts     what those two stock lists share: filters, virtual warehouses, names
  * - recent.ts        the latest movements (rows)
  * - credit.ts        receivables and payables now: balances, open items by age
+ * - order-lines.ts   overdue open order lines now; OTIF misses of a bucket not yet ended
  * - shared.ts        the context a query runs in, filter → counters to read, kept resolutions,
  *                    the pipelined read of counter buckets, display names
  * - formulas.ts, period.ts, cost.ts  metric formulas, periods, cost and time limits
@@ -43,6 +44,7 @@ import { FORMULAS } from '../aggregate/formulas.ts'
 import { runLevel } from './level.ts'
 import { resolvePeriod } from './period.ts'
 import type { Period } from './period.ts'
+import { runOverdue } from './order-lines.ts'
 import { runRecent } from './recent.ts'
 import { runReorder } from './reorder.ts'
 import type { QueryContext, QueryFigures } from './shared.ts'
@@ -83,7 +85,7 @@ export function createQueryEngine(o: QueryEngineOptions): QueryEngine {
   const now = o.now ?? Date.now
   const cal = o.calendar
   const limits = o.limits ?? DEFAULT_LIMITS
-  const ctx: QueryContext = { redis: o.redis, keys: o.keys, cal, masterData: o.masterData, retention: o.retention, limits, money: o.money ?? DEFAULT_MONEY }
+  const ctx: QueryContext = { redis: o.redis, keys: o.keys, cal, masterData: o.masterData, retention: o.retention, limits, money: o.money ?? DEFAULT_MONEY, now }
 
   function parse(input: unknown): Query {
     if (!queryValidator.Check(input)) {
@@ -125,6 +127,7 @@ export function createQueryEngine(o: QueryEngineOptions): QueryEngine {
       if (f.kind === 'ageing') return resultOf(query, at, undefined, await runAgeing(ctx, query, at, budget))
       if (query.types && !(f.kind === 'list' && f.list === 'recent')) throw new CockpitError('COCKPIT_ERR_UNSUPPORTED_QUERY', 'types applies to movements.recent only')
       if (f.kind === 'level') return resultOf(query, at, undefined, await runLevel(ctx, query))
+      if (f.kind === 'overdue') return resultOf(query, at, undefined, await runOverdue(ctx, query, budget, at))
       const list = f.kind === 'list' ? f.list : 'belowSafety'
       const rows = list === 'recent' ? await runRecent(ctx, query) : list === 'reorder' ? await runReorder(ctx, query) : await runBelowSafety(ctx, query)
       return resultOf(query, at, undefined, rows)

@@ -7,7 +7,8 @@ import type { Tile } from '../domain/time.ts'
 import { CockpitError } from '../errors.ts'
 import type { QueryBudget } from './cost.ts'
 import { FORMULAS } from '../aggregate/formulas.ts'
-import type { Terms } from '../aggregate/formulas.ts'
+import type { Formula, Terms } from '../aggregate/formulas.ts'
+import { missedLines } from './order-lines.ts'
 import { readFlow, scaleOut } from './shared.ts'
 import type { Plan, QueryContext } from './shared.ts'
 
@@ -41,17 +42,9 @@ export async function evaluate(ctx: QueryContext, budget: QueryBudget, metric: Q
     })
   }
   if (f.kind === 'ratio') {
-    const all = [...f.num, ...f.den]
-    const sums = await readFlow(ctx, budget, all, tileSets, plan)
-    return sums.map((s) => {
-      const num = s.slice(0, f.num.length)
-      const den = s.slice(f.num.length)
+    return (await ratioSums(ctx, budget, f, tileSets, plan)).map(({ num, den }) => {
       const out = new Map<string, number | null>()
-      for (const m of membersOf(s)) {
-        const d = combine(f.den, den, m)
-        const r = d === 0 ? null : combine(f.num, num, m) / d
-        out.set(m, r !== null && f.complement ? 1 - r : r)
-      }
+      for (const m of new Set([...num.keys(), ...den.keys()])) out.set(m, ratioOf(f, num.get(m) ?? 0, den.get(m) ?? 0))
       return out
     })
   }
@@ -62,15 +55,67 @@ export async function evaluate(ctx: QueryContext, budget: QueryBudget, metric: Q
 export async function filteredRatio(ctx: QueryContext, budget: QueryBudget, metric: Query['metric'], tiles: Tile[], plan: Plan): Promise<number | null> {
   const f = FORMULAS[metric]
   if (f.kind !== 'ratio') return null
-  const sums = (await readFlow(ctx, budget, [...f.num, ...f.den], [tiles], plan))[0]!
-  let num = 0
-  let den = 0
-  for (const m of membersOf(sums)) {
-    num += combine(f.num, sums.slice(0, f.num.length), m)
-    den += combine(f.den, sums.slice(f.num.length), m)
-  }
+  const { num, den } = (await ratioSums(ctx, budget, f, [tiles], plan))[0]!
+  let n = 0
+  let d = 0
+  for (const v of num.values()) n += v
+  for (const v of den.values()) d += v
+  return ratioOf(f, n, d)
+}
+
+type RatioFormula = Extract<Formula, { kind: 'ratio' }>
+
+/** num / den of a ratio formula (null when den is 0), complemented and scaled as it says */
+function ratioOf(f: RatioFormula, num: number, den: number): number | null {
   if (den === 0) return null
-  return f.complement ? 1 - num / den : num / den
+  const r = (num / den) * (f.factor ?? 1)
+  return f.complement ? 1 - r : r
+}
+
+/**
+ * Numerator and denominator per member, for each tile set. An OTIF formula (`settle`) reads a
+ * bucket that has ended as it is counted (lines due, lines in full on time); a bucket not yet
+ * ended counts as due only the lines in full on time and those whose promised instant has passed
+ * while open or late (server/query/order-lines.ts): a line promised later today is not yet a miss.
+ */
+async function ratioSums(
+  ctx: QueryContext,
+  budget: QueryBudget,
+  f: RatioFormula,
+  tileSets: Tile[][],
+  plan: Plan,
+): Promise<{ num: Map<string, number>; den: Map<string, number> }[]> {
+  const all = [...f.num, ...f.den]
+  const split = (s: Map<string, number>[]) => {
+    const num = new Map<string, number>()
+    const den = new Map<string, number>()
+    for (const m of membersOf(s)) {
+      num.set(m, combine(f.num, s.slice(0, f.num.length), m))
+      den.set(m, combine(f.den, s.slice(f.num.length), m))
+    }
+    return { num, den }
+  }
+  if (f.settle === undefined) return (await readFlow(ctx, budget, all, tileSets, plan)).map(split)
+  const now = ctx.now()
+  const ended = tileSets.map((tiles) => tiles.filter((t) => t.end <= now))
+  const running = tileSets.map((tiles) => tiles.filter((t) => t.end > now))
+  const settled = (await readFlow(ctx, budget, all, ended, plan)).map(split)
+  const hits = await readFlow(ctx, budget, f.num, running, plan)
+  for (let i = 0; i < tileSets.length; i++) {
+    const { num, den } = settled[i]!
+    for (const m of membersOf(hits[i]!)) {
+      const n = combine(f.num, hits[i]!, m)
+      num.set(m, (num.get(m) ?? 0) + n)
+      den.set(m, (den.get(m) ?? 0) + n)
+    }
+    for (const t of running[i]!) {
+      for (const [m, missed] of await missedLines(ctx, budget, f.settle, t.start, Math.min(t.end, now), plan)) {
+        den.set(m, (den.get(m) ?? 0) + missed)
+        if (!num.has(m)) num.set(m, 0)
+      }
+    }
+  }
+  return settled
 }
 
 /** a flow's integer units → its output number; ratios pass through */

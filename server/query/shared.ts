@@ -31,6 +31,8 @@ export interface QueryContext {
   /** seconds each resolution is kept after its bucket closes; 0 = forever */
   retention: Record<Resolution, number>
   limits: QueryLimits
+  /** the time figures are computed at (OTIF of a bucket not yet ended, overdue lines) */
+  now: () => number
 }
 
 /**

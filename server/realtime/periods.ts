@@ -13,6 +13,8 @@ import type { Query } from '../../protocol/query.ts'
 import type { RetentionConfig } from '../config.ts'
 import type { BusinessCalendar } from '../domain/time.ts'
 import type { Resolution } from '../redis/keys.ts'
+import { COUNTERS, LINE_RESOLUTIONS } from '../aggregate/counters.ts'
+import type { CounterCode } from '../aggregate/counters.ts'
 import { FORMULAS } from '../aggregate/formulas.ts'
 import { durationMs, previousPeriod, resolvePeriod } from '../query/period.ts'
 
@@ -61,6 +63,26 @@ function readsHistory(query: Query): boolean {
   return kind === 'closing' || kind === 'turnover'
 }
 
+const LINE_COUNTER_CODES: ReadonlySet<string> = new Set(Object.keys(COUNTERS).filter((code) => (COUNTERS[code as CounterCode].res as readonly string[]) === LINE_RESOLUTIONS))
+
+/**
+ * Order-line figures (OTIF, lead time) are written in the buckets of the line — its promised
+ * date, its receipts — not of the movement that changed it: any change of the metric may move them.
+ */
+function readsOrderLines(query: Query): boolean {
+  const f = FORMULAS[query.metric]
+  return f?.kind === 'ratio' && [...f.num, ...f.den].some(([c]) => LINE_COUNTER_CODES.has(c))
+}
+
+/**
+ * Figures that move as time passes without ingest: open lines become overdue at their promised
+ * instant (overdue lines; OTIF of a bucket not yet ended). Refreshed every minute.
+ */
+function passesDueDates(query: Query): boolean {
+  const f = FORMULAS[query.metric]
+  return f?.kind === 'overdue' || (f?.kind === 'ratio' && f.settle !== undefined)
+}
+
 /**
  * The next instant after `now` at which a rolling window's figures can change without ingest,
  * or undefined when they cannot (fixed ranges, figures "now": only ingest moves them).
@@ -73,7 +95,8 @@ function readsHistory(query: Query): boolean {
  *   then hour, then day).
  */
 export function nextRefreshAt(query: Query, now: number, rules: PeriodRules): number | undefined {
-  const next = nextBoundary(query, now, rules)
+  let next = nextBoundary(query, now, rules)
+  if (passesDueDates(query)) next = Math.min(next ?? Infinity, rules.calendar.nextStart('minute', now))
   // at a boundary's very instant a window ending there holds no part of the new bucket yet
   // (tilePeriod covers [from, to)): read it a millisecond later
   return next === undefined || !Number.isFinite(next) ? undefined : next + 1
@@ -123,7 +146,7 @@ interface Bounds {
 const UNBOUNDED: Bounds = { lo: -Infinity, hi: Infinity, until: Infinity }
 
 function boundsOf(query: Query, now: number, rules: PeriodRules): Bounds {
-  if (!hasPeriod(query)) return UNBOUNDED
+  if (!hasPeriod(query) || readsOrderLines(query)) return UNBOUNDED
   const cal = rules.calendar
   let period
   let prev

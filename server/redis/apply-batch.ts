@@ -64,6 +64,56 @@ export interface ApplyBatchPayload {
   cx: CancelMark[]
   /** how many of the latest movements the `recent` list keeps (LTRIM) */
   rc: number
+  /** order-line hashes the `ln` operations touch, with the fields they touch (read in one HMGET each) */
+  N: LineHash[]
+  /** how the script builds the keys of the order-line counters (written in the line's buckets) */
+  LC: LineCells
+}
+
+/**
+ * One side's order lines (docs/metrics.md "Order lines"): the hash of line records, the sorted
+ * sets of open and late lines, the counter codes the side's lines feed, and the fields touched.
+ */
+export interface LineHash {
+  /** hash `ref|sku` → line record (`ln:{s|p}`) */
+  h: string
+  /** sorted set of lines still open with a promised date, scored by it (epoch ms) */
+  od: string
+  /** sorted set of lines fulfilled in full after their promised date, scored by it */
+  ls: string
+  /** sorted set of lines with nothing open, scored by when they may be forgotten (epoch ms) */
+  cl: string
+  /** counter code of lines with a promised date (`sl.d`, `pl.d`) */
+  d: string
+  /** counter code of lines fulfilled in full on or before it (`sl.k`, `pl.k`) */
+  k: string
+  /** 1: receipts feed supplier lead time (`lt.s`, `lt.n`) */
+  lt: 0 | 1
+  /** the `ref|sku` fields the batch touches */
+  f: string[]
+}
+
+/**
+ * Keys of the order-line counters: `kd .. dayBucket .. ':' .. code .. ':' .. dim` (and `km` for
+ * months), field the member; written at the buckets a line's entries carry.
+ */
+export interface LineCells {
+  /** key head of a day bucket's counter hash (server/redis/keys.ts counter('day', …) up to the bucket) */
+  kd: string
+  /** key head of a month bucket's counter hash */
+  km: string
+  /** dimensions kept at day resolution, in LINE_DIMS order */
+  dd: string[]
+  /** dimensions kept at month resolution */
+  dm: string[]
+  /** now, epoch ms: late lines promised more than `keep` ms before it leave the late set */
+  now: number
+  /** how long (ms) a late line stays in the late set */
+  keep: number
+  /** how long (ms) a line with nothing open is kept after its last change: the effect records' TTL, after which none of its movements can be cancelled */
+  forget: number
+  /** most forgotten lines one batch deletes per side */
+  prune: number
 }
 
 /** A cancel and the effect record it reverses. */
@@ -200,6 +250,34 @@ export interface BacklogOp {
 }
 
 /**
+ * An order (`o` 1) or a fulfilment (`o` 0) entry added to (`s` 1) or removed from (`s` −1, a
+ * cancel) one order line. The script recomputes the line from its entries: the change of its open
+ * value feeds `T`; its counters in the buckets its entries carry and its place in the open and
+ * late sets follow the line (docs/metrics.md "Order lines"). Outputs: [change of open value].
+ * An order entry: [t ms, qty, amount, due ms (−1: none), due day bucket, due month bucket, day
+ * key expiry, month key expiry (unix s, 0: none), category, warehouse, partner]; a receipt: [t,
+ * qty, day bucket, month bucket, day expiry, month expiry, category, warehouse, partner]; a
+ * shipment: [t, qty]. A bucket '' is not written (past retention).
+ */
+export interface LineOp {
+  /** 1-based movement index whose effect record gets the outputs */
+  i: number
+  k: 'ln'
+  /** line hash, index into N */
+  nh: number
+  /** its field, 1-based among N[nh].f */
+  nf: number
+  /** 1: add the entry; −1: remove it (a cancel) */
+  s: 1 | -1
+  /** 1: an order entry; 0: a fulfilment */
+  o: 0 | 1
+  /** the entry */
+  e: (number | string)[]
+  /** target list of the open-value level cells (`c:now:{ovs|ovp}:{dim}`) */
+  T: number
+}
+
+/**
  * One StockOutput of a cancelled movement taken back out of its pair, under the same valuation
  * rules as any movement (the counters that did not depend on state are reversed as fixed
  * deltas). No outputs.
@@ -224,7 +302,7 @@ export interface ReverseOp {
 }
 
 /** One state-dependent operation of the payload's `ops`, told apart by `k`. */
-export type ScriptOp = StockOp | TransferOp | StocktakeOp | BacklogOp | ReverseOp
+export type ScriptOp = StockOp | TransferOp | StocktakeOp | BacklogOp | ReverseOp | LineOp
 
 /**
  * What the script answers; it writes nothing unless it answers `ok`.
@@ -246,13 +324,16 @@ void everyReplyListed
  * header lists each under the same name, in the same order.
  */
 export const APPLY_BATCH_FIELDS = {
-  ApplyBatchPayload: fieldList<ApplyBatchPayload>()(['ttl', 'ms', 'rm', 'K', 'T', 'fixed', 'L', 'P', 'B', 'ops', 'exp', 'cx', 'rc']),
+  ApplyBatchPayload: fieldList<ApplyBatchPayload>()(['ttl', 'ms', 'rm', 'K', 'T', 'fixed', 'L', 'P', 'B', 'ops', 'exp', 'cx', 'rc', 'N', 'LC']),
+  LineHash: fieldList<LineHash>()(['h', 'od', 'ls', 'cl', 'd', 'k', 'lt', 'f']),
+  LineCells: fieldList<LineCells>()(['kd', 'km', 'dd', 'dm', 'now', 'keep', 'forget', 'prune']),
   CancelMark: fieldList<CancelMark>()(['t', 'e', 'c']),
   StockOp: fieldList<StockOp>()(['i', 'k', 'p', 'q', 'l?', 'rn?', 'rd?', 'ri?', 't', 'v', 'r', 'c?', 'cs?']),
   TransferOp: fieldList<TransferOp>()(['i', 'k', 'p', 'p2', 'q', 't', 'v', 'v2', 'r2']),
   StocktakeOp: fieldList<StocktakeOp>()(['i', 'k', 'p', 'q', 'b?', 't', 'qT', 'v', 'okT', 'adT', 'bvT', 'qpT', 'qnT', 'vpT', 'vnT']),
   BacklogOp: fieldList<BacklogOp>()(['i', 'k', 'bh', 'bf', 'q', 'T', 'ph', 'pf', 'pT']),
   ReverseOp: fieldList<ReverseOp>()(['k', 'p', 'dq', 'l', 'rn?', 'rd?', 's?', 'v', 'r']),
+  LineOp: fieldList<LineOp>()(['i', 'k', 'nh', 'nf', 's', 'o', 'e', 'T']),
 } as const
 
 /** The record type of each operation kind `k`. */
@@ -263,4 +344,5 @@ export const OP_RECORD: Record<ScriptOp['k'], keyof typeof APPLY_BATCH_FIELDS> =
   set: 'StocktakeOp',
   bk: 'BacklogOp',
   rev: 'ReverseOp',
+  ln: 'LineOp',
 }

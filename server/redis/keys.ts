@@ -40,6 +40,14 @@ export interface Keys {
    * every line opened since open quantities are kept by pair; `backlog` keeps the lines opened before, until they close
    */
   pairBacklog(kind: 'bs' | 'bp'): string
+  /** order lines of a side (`s` sales, `p` purchase): hash `ref|sku` → the line's record (docs/metrics.md "Order lines") */
+  line(side: 's' | 'p'): string
+  /** lines of a side still open with a promised date: sorted set `ref|sku` scored by that date (epoch ms) */
+  lineOpen(side: 's' | 'p'): string
+  /** lines of a side fulfilled in full but late: sorted set `ref|sku` scored by the promised date, pruned after 62 days */
+  lineLate(side: 's' | 'p'): string
+  /** lines of a side with nothing open: sorted set `ref|sku` scored by when they may be forgotten (epoch ms) */
+  lineClosed(side: 's' | 'p'): string
   /** effect record of an applied movement: its idempotency key */
   effect(movementId: string): string
   /** master data hash of one kind: field = code, value = JSON */
@@ -79,6 +87,10 @@ export function createKeys(prefix: string): Keys {
     openItems: (side, partner) => `${prefix}oi:${side}:${partner}`,
     settlements: (side, partner) => `${prefix}os:${side}:${partner}`,
     pairBacklog: (kind) => `${prefix}bkp:${kind}`,
+    line: (side) => `${prefix}ln:${side}`,
+    lineOpen: (side) => `${prefix}ln:${side}:open`,
+    lineLate: (side) => `${prefix}ln:${side}:late`,
+    lineClosed: (side) => `${prefix}ln:${side}:closed`,
     effect: (id) => `${prefix}e:${id}`,
     master: (kind) => `${prefix}md:${kind}`,
     changed: `${prefix}changed`,

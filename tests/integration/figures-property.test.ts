@@ -64,12 +64,16 @@ const due = fc.option(fc.integer({ min: -600, max: 600 }), { nil: null, freq: 2 
 const withDue = <T extends { occurredAt: string }>(m: T, minutes: number | null) =>
   minutes === null ? m : { ...m, dueAt: cal.format(Date.parse(m.occurredAt) + minutes * 60_000) }
 
+/** an order's promised instant: before today, so whether a line is overdue cannot change between two runs */
+const withOrderDue = <T extends { occurredAt: string }>(m: T, minutes: number | null) =>
+  minutes === null ? m : { ...m, dueAt: cal.format(Math.min(Date.parse(m.occurredAt) + minutes * 60_000, today - 60_000)) }
+
 /** Movements whose every figure is known from the movement itself (all outbound carry unitCost). */
 const costed: fc.Arbitrary<Draft> = fc.oneof(
-  fc.tuple(line, money, ref).map(([l, unitCost, r]) => withRef({ type: 'purchase_order', ...l, unitCost }, r)),
+  fc.tuple(line, money, ref, due).map(([l, unitCost, r, d]) => withOrderDue(withRef({ type: 'purchase_order', ...l, unitCost }, r), d)),
   fc.tuple(line, money, ref, due).map(([l, unitCost, r, d]) => withDue(withRef({ type: 'purchase_receipt', ...l, unitCost }, r), d)),
   fc.tuple(line, money, ref).map(([l, unitCost, r]) => withRef({ type: 'purchase_return', ...l, unitCost }, r)),
-  fc.tuple(line, money, ref).map(([l, unitPrice, r]) => withRef({ type: 'sales_order', ...l, unitPrice }, r)),
+  fc.tuple(line, money, ref, due).map(([l, unitPrice, r, d]) => withOrderDue(withRef({ type: 'sales_order', ...l, unitPrice }, r), d)),
   fc.tuple(line, money, money, ref, due).map(([l, unitPrice, unitCost, r, d]) => withDue(withRef({ type: 'sales_shipment', ...l, unitPrice, unitCost }, r), d)),
   fc.tuple(line, money, money, ref).map(([l, unitPrice, unitCost, r]) => withRef({ type: 'sales_return', ...l, unitPrice, unitCost }, r)),
   // payments and returns with a ref settle that document (receivables and payables ageing), without one the oldest

@@ -9,6 +9,7 @@ import type { Dimension, MetricName } from '../../protocol/metrics.ts'
 import type { Movement } from '../../protocol/movement.ts'
 import type { Query, QueryResult } from '../../protocol/query.ts'
 import { COUNTERS, LEVELS } from '../../server/aggregate/counters.ts'
+import { endOfBusinessDate } from '../../server/aggregate/fold.ts'
 import { createCalendar } from '../../server/domain/time.ts'
 import { RESOLUTIONS, createKeys } from '../../server/redis/keys.ts'
 import type { CounterDim, Resolution } from '../../server/redis/keys.ts'
@@ -85,14 +86,19 @@ export async function resetFigures(app: FastifyInstance, prefix: string, movemen
   const cal = createCalendar(timeZone)
   const dims: CounterDim[] = ['all', ...DIMENSIONS, 'pair']
   const names = new Set<string>([keys.avgCost, keys.lastMoved, keys.liveMoves, keys.backlog('bs'), keys.backlog('bp'), keys.pairBacklog('bs'), keys.pairBacklog('bp')])
+  for (const side of ['s', 'p'] as const) names.add(keys.line(side)).add(keys.lineOpen(side)).add(keys.lineLate(side)).add(keys.lineClosed(side))
   for (const code of Object.keys(LEVELS)) for (const dim of dims) names.add(keys.level(code, dim))
   const buckets = new Set<string>()
   for (const m of movements) {
     names.add(keys.effect(m.id))
     const partner = ('partner' in m && m.partner) || '-'
     for (const side of ['ar', 'ap'] as const) names.add(keys.openItems(side, partner)).add(keys.settlements(side, partner))
-    const ids = cal.buckets(Date.parse(m.occurredAt))
-    for (const res of RESOLUTIONS) buckets.add(`${res} ${ids[res]}`)
+    // order lines also write in the buckets of their promised date
+    const due = 'dueAt' in m && m.dueAt ? Date.parse(m.dueAt) : 'dueDate' in m && m.dueDate ? endOfBusinessDate(cal, m.dueDate) : undefined
+    for (const at of [Date.parse(m.occurredAt), ...(due === undefined ? [] : [due])]) {
+      const ids = cal.buckets(at)
+      for (const res of RESOLUTIONS) buckets.add(`${res} ${ids[res]}`)
+    }
   }
   for (const b of buckets) {
     const [res, bucket] = b.split(' ') as [Resolution, string]

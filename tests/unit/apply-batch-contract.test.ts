@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs'
 import { describe, expect, test } from 'vitest'
-import { foldBatch } from '../../server/aggregate/fold.ts'
+import { counterKeyHead, foldBatch } from '../../server/aggregate/fold.ts'
 import type { CancelTarget, EffectRecord } from '../../server/aggregate/fold.ts'
 import { validateBatch } from '../../server/ingest/validate.ts'
 import { DEFAULT_MONEY } from '../../server/domain/money.ts'
@@ -122,6 +122,19 @@ describe('the encoder writes the contract', () => {
       'rev.s?',
       'set.b?',
     ])
+  })
+
+  test('the script builds order-line counter keys as keys.ts does', () => {
+    for (const res of ['day', 'month'] as const) {
+      expect(keys.counter(res, '20260310', 'pl.k', 'partner')).toBe(`${counterKeyHead(keys, res)}20260310:pl.k:partner`)
+    }
+    expect(payload.LC).toMatchObject({
+      kd: counterKeyHead(keys, 'day'),
+      km: counterKeyHead(keys, 'month'),
+      dd: ['all', 'sku', 'category', 'warehouse', 'partner'],
+      dm: ['all', 'category', 'warehouse'],
+    })
+    expect(payload.N.map((n) => [n.h, n.f])).toEqual([[keys.line('p'), ['PO-1|S']]])
   })
 
   test('the records after the payload: id, effect record (a JSON object), … in arrival order', () => {
