@@ -102,6 +102,8 @@ export const METRICS = {
   'fulfilment.onTimeRate': { kind: 'ratio', unit: 'ratio', title: { 'zh-CN': '订单发货及时率', en: 'On-time shipment rate' } },
   'fulfilment.shipmentsDue': { kind: 'flow', unit: 'count', title: { 'zh-CN': '有承诺日期的发货行', en: 'Shipments with a promised date' } },
   'supplier.onTimeRate': { kind: 'ratio', unit: 'ratio', title: { 'zh-CN': '供应商准时交货率', en: 'Supplier on-time rate' } },
+  'stock.ageing': { kind: 'level', unit: 'money', title: { 'zh-CN': '库龄分布', en: 'Stock ageing' } },
+  'stock.slowMoving': { kind: 'list', unit: 'count', title: { 'zh-CN': '呆滞库存', en: 'Slow-moving stock' } },
 } as const satisfies Record<string, MetricInfo>
 
 export type MetricName = keyof typeof METRICS

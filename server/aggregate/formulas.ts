@@ -20,7 +20,9 @@ export type Formula =
   | { kind: 'turnover'; result: 'turnover' | 'daysOnHand' }
   | { kind: 'level'; scale: Scale; level: LevelCode }
   | { kind: 'stockout' }
-  | { kind: 'list'; list: 'belowSafety' | 'recent' }
+  | { kind: 'list'; list: 'belowSafety' | 'recent' | 'slowMoving' }
+  /** stock by age bucket from the FIFO layers (server/query/ageing.ts) */
+  | { kind: 'ageing' }
 
 const sum = (scale: Scale, ...codes: CounterCode[]): Formula => ({ kind: 'flow', scale, terms: codes.map((c) => [c, 1] as const) })
 
@@ -89,6 +91,8 @@ export const FORMULAS: Record<MetricName, Formula> = {
   'fulfilment.onTimeRate': { kind: 'ratio', num: [['sh.ot', 1]], den: [['sh.due', 1]] },
   'fulfilment.shipmentsDue': sum('count', 'sh.due'),
   'supplier.onTimeRate': { kind: 'ratio', num: [['rc.ot', 1]], den: [['rc.due', 1]] },
+  'stock.ageing': { kind: 'ageing' },
+  'stock.slowMoving': { kind: 'list', list: 'slowMoving' },
 }
 
 /** Counter and level codes a metric reads. */
@@ -107,6 +111,9 @@ export function countersOf(metric: MetricName): string[] {
       return [f.level]
     case 'stockout':
       return ['q']
+    case 'ageing':
+      // layers move with qty; a value change alone (revaluation) moves the bucket values
+      return ['q', 'v']
     case 'list':
       // 'mv': every applied batch (see RECENT_CODE in server/aggregate/fold.ts)
       return f.list === 'recent' ? ['mv'] : ['q']

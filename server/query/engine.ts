@@ -15,6 +15,7 @@
  * - stockout.ts      stock-out rate now
  * - below-safety.ts  stock below safety now (rows)
  * - recent.ts        the latest movements (rows)
+ * - ageing.ts        stock ageing by FIFO layer and slow-moving stock now
  * - shared.ts        the context a query runs in, filter → counters to read, kept resolutions,
  *                    the pipelined read of counter buckets, display names
  * - formulas.ts, period.ts, cost.ts  metric formulas, periods, cost and time limits
@@ -31,6 +32,7 @@ import type { MasterLookup } from '../domain/master-lookup.ts'
 import type { BusinessCalendar } from '../domain/time.ts'
 import { CockpitError } from '../errors.ts'
 import type { Keys, Resolution } from '../redis/keys.ts'
+import { runAgeing, runSlowMoving } from './ageing.ts'
 import { runBelowSafety } from './below-safety.ts'
 import { runWithinLimits } from './cost.ts'
 import type { QueryBudget, QueryLimits } from './cost.ts'
@@ -117,12 +119,17 @@ export function createQueryEngine(o: QueryEngineOptions): QueryEngine {
       }
       if (f.kind === 'stockout') return resultOf(query, at, undefined, await runStockout(ctx, query, at))
       if (query.types && !(f.kind === 'list' && f.list === 'recent')) throw new CockpitError('COCKPIT_ERR_UNSUPPORTED_QUERY', 'types applies to movements.recent only')
+      if (query.days !== undefined && !(f.kind === 'list' && f.list === 'slowMoving'))
+        throw new CockpitError('COCKPIT_ERR_UNSUPPORTED_QUERY', 'days applies to stock.slowMoving only')
+      if (f.kind === 'ageing') return resultOf(query, at, undefined, await runAgeing(ctx, query, at))
+      if (f.kind === 'list' && f.list === 'slowMoving') return resultOf(query, at, undefined, await runSlowMoving(ctx, query, at))
       if (f.kind === 'level') return resultOf(query, at, undefined, await runLevel(ctx, query))
       const rows = f.kind === 'list' && f.list === 'recent' ? await runRecent(ctx, query) : await runBelowSafety(ctx, query)
       return resultOf(query, at, undefined, rows)
     }
     if (query.top && !query.groupBy) throw new CockpitError('COCKPIT_ERR_INVALID_QUERY', 'top needs groupBy')
     if (query.types) throw new CockpitError('COCKPIT_ERR_UNSUPPORTED_QUERY', 'types applies to movements.recent only')
+    if (query.days !== undefined) throw new CockpitError('COCKPIT_ERR_UNSUPPORTED_QUERY', 'days applies to stock.slowMoving only')
     const period = resolvePeriod(query, cal, at)
     const figures = f.kind === 'closing' || f.kind === 'turnover' ? await runStockPeriod(ctx, query, period, at, budget) : await runFlow(ctx, query, period, at, budget)
     return resultOf(query, at, period, figures)

@@ -55,6 +55,12 @@ function hasPeriod(query: Query): boolean {
   return query.window !== undefined || query.from !== undefined || query.to !== undefined
 }
 
+/** Figures "now" that age with the calendar (stock ageing, slow-moving stock). */
+function agesWithCalendar(query: Query): boolean {
+  const f = FORMULAS[query.metric]
+  return f?.kind === 'ageing' || (f?.kind === 'list' && f.list === 'slowMoving')
+}
+
 /** Closing stock and turnover read running levels: a change at any time before the period's end moves them. */
 function readsHistory(query: Query): boolean {
   const kind = FORMULAS[query.metric]?.kind
@@ -81,8 +87,10 @@ export function nextRefreshAt(query: Query, now: number, rules: PeriodRules): nu
 
 function nextBoundary(query: Query, now: number, rules: PeriodRules): number | undefined {
   const { window } = query
-  if (window === undefined) return undefined
   const cal = rules.calendar
+  // ages are counted in business days: stock ageing and slow-moving stock move at midnight
+  if (agesWithCalendar(query)) return cal.nextStart('day', now)
+  if (window === undefined) return undefined
   // the instant a point sliding with `now` crosses its next `res` boundary
   const sliding = (res: Resolution, point: number) => now + (cal.nextStart(res, point) - point)
   if (window === 'today' || window === 'yesterday' || window === 'thisMonth') {

@@ -84,7 +84,7 @@ export async function resetFigures(app: FastifyInstance, prefix: string, movemen
   const keys = createKeys(prefix)
   const cal = createCalendar(timeZone)
   const dims: CounterDim[] = ['all', ...DIMENSIONS, 'pair']
-  const names = new Set<string>([keys.avgCost, keys.lastMoved, keys.liveMoves, keys.backlog('bs'), keys.backlog('bp')])
+  const names = new Set<string>([keys.avgCost, keys.lastMoved, keys.liveMoves, keys.layers, keys.backlog('bs'), keys.backlog('bp')])
   for (const code of Object.keys(LEVELS)) for (const dim of dims) names.add(keys.level(code, dim))
   const buckets = new Set<string>()
   for (const m of movements) {
