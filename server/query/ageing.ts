@@ -19,6 +19,9 @@ const STOCK_DIMS = ['sku', 'warehouse', 'category', 'region'] as const
 type StockDim = (typeof STOCK_DIMS)[number]
 /** values are split in cents: what the API shows of a value (docs/metrics.md "Rounding") */
 const CENT = 100n
+const SAFE = BigInt(Number.MAX_SAFE_INTEGER)
+/** qty (1e-3) as the API shows it: a safe integer divides exactly once */
+const qtyOf = (milli: bigint) => qtyOut(milli <= SAFE && milli >= -SAFE ? Number(milli) : milli)
 
 /** One pair with stock on hand: its members, qty (1e-3) and value (money units) per age bucket. */
 interface PairAgeing {
@@ -96,10 +99,10 @@ function figuresOf(list: readonly PairAgeing[]): AgeingFigures {
   }
   const totalQty = qty.reduce((a, b) => a + b, 0n)
   const totalCents = cents.reduce((a, b) => a + b, 0n)
-  const buckets: AgeBucketFigures[] = AGE_BUCKETS.map((key, j) => ({ key, qty: qtyOut(qty[j]!), value: Number(cents[j]!) / 100 }))
+  const buckets: AgeBucketFigures[] = AGE_BUCKETS.map((key, j) => ({ key, qty: qtyOf(qty[j]!), value: Number(cents[j]!) / 100 }))
   // ERPNext get_average_age: Σ age × qty / Σ qty, to 2 decimals
   const averageAge = totalQty > 0n ? Number((ageQty * 100n + totalQty / 2n) / totalQty) / 100 : null
-  return { qty: qtyOut(totalQty), value: Number(totalCents) / 100, buckets, averageAge, oldestAge: totalQty > 0n ? oldest : null }
+  return { qty: qtyOf(totalQty), value: Number(totalCents) / 100, buckets, averageAge, oldestAge: totalQty > 0n ? oldest : null }
 }
 
 /** `stock.ageing`: qty and value per age bucket, in all and per group. */
@@ -153,7 +156,7 @@ export async function runSlowMoving(ctx: QueryContext, q: Query, at: number): Pr
     const row: SlowMovingRow = {
       sku: p.sku,
       warehouse: p.warehouse,
-      qty: qtyOut(p.qty.reduce((a, b) => a + b, 0n)),
+      qty: qtyOf(p.qty.reduce((a, b) => a + b, 0n)),
       value: Number(p.cents.reduce((a, b) => a + b, 0n)) / 100,
       lastOutbound: lastOut === undefined ? null : dayDate(lastOut),
       idleDays,

@@ -77,6 +77,7 @@ function readsHistory(query: Query): boolean {
  * - durations (`PT15M`, `P7D`): when the start (now − length) or the end (now) crosses a boundary
  *   of the finest resolution kept that far back (minute up to 2 days with the default retention,
  *   then hour, then day).
+ * - stock ageing and slow-moving stock ("now", but aged in business days): the next midnight.
  */
 export function nextRefreshAt(query: Query, now: number, rules: PeriodRules): number | undefined {
   const next = nextBoundary(query, now, rules)
