@@ -517,8 +517,9 @@ end
 local function encodeLayers(f)
   if sgn(f.d) == 0 and #f.l == 0 and #f.o == 0 then return nil end
   local l, o = {}, {}
-  for j, x in ipairs(f.l) do l[j] = string.format('%.0f', x[1]) .. ':' .. text(x[2]) end
-  for j, x in ipairs(f.o) do o[j] = string.format('%.0f', x[1]) .. ':' .. string.format('%.0f', x[2]) end
+  -- days and counts are small integers: tostring prints them exactly (%.14g)
+  for j, x in ipairs(f.l) do l[j] = tostring(x[1]) .. ':' .. text(x[2]) end
+  for j, x in ipairs(f.o) do o[j] = tostring(x[1]) .. ':' .. tostring(x[2]) end
   return text(f.d) .. '|' .. table.concat(l, ',') .. '|' .. table.concat(o, ',')
 end
 local function approx(x)
