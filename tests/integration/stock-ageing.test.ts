@@ -8,7 +8,10 @@
  * figure and the stored layers exactly, and an effect record from before layers still reverses.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
-import type { QueryResult } from '../../protocol/query.ts'
+import { io as connect } from 'socket.io-client'
+import type { Socket } from 'socket.io-client'
+import type { ClientToServerEvents, ServerToClientEvents, SubscribeAck, UpdateMessage } from '../../protocol/events.ts'
+import type { Query, QueryResult } from '../../protocol/query.ts'
 import { createCalendar } from '../../server/domain/time.ts'
 import { createKeys } from '../../server/redis/keys.ts'
 import { startTestServer } from '../helpers/server.ts'
@@ -214,5 +217,46 @@ describe('cancels', () => {
     const w2 = (await ask({ metric: 'stock.ageing', groupBy: 'warehouse' })).ageing!.groups!.find((g) => g.key === 'W2')!
     // the unit comes back dated at the shipment's day
     expect(w2.buckets.map((b) => b.qty)).toEqual([1, 0, 0, 3, 0])
+  })
+})
+
+describe('live', () => {
+  test('a subscription to the ageing and one to the slow-moving list are pushed when stock moves, and back on its cancel', async () => {
+    const socket: Socket<ServerToClientEvents, ClientToServerEvents> = connect(server.url, { transports: ['websocket'], reconnection: false })
+    try {
+      const subscribe = (query: Query) => new Promise<SubscribeAck>((resolve) => socket.emit('subscribe', query, resolve))
+      const next = (subscription: string) =>
+        new Promise<UpdateMessage>((resolve, reject) => {
+          const timer = setTimeout(() => reject(new Error('no update in time')), 5000)
+          const on = (m: UpdateMessage) => {
+            if (m.subscription !== subscription) return
+            clearTimeout(timer)
+            socket.off('update', on)
+            resolve(m)
+          }
+          socket.on('update', on)
+        })
+      const ageing = await subscribe({ metric: 'stock.ageing', groupBy: 'warehouse' })
+      const slow = await subscribe({ metric: 'stock.slowMoving', days: 60 })
+      if (!ageing.ok || !slow.ok) throw new Error('subscribe refused')
+      const w2 = (r: QueryResult) => r.ageing!.groups!.find((g) => g.key === 'W2')!.buckets.map((b) => b.qty)
+      const before = w2(ageing.result)
+      expect(slow.result.slowMoving!.some((r) => r.sku === 'A' && r.warehouse === 'W2')).toBe(true)
+
+      // a shipment from W2: its oldest units leave, and W2 is no longer idle
+      const ageingMoved = next(ageing.subscription)
+      const slowMoved = next(slow.subscription)
+      const [id] = await post({ type: 'sales_shipment', occurredAt: daysAgo(0), sku: 'A', warehouse: 'W2', qty: 1, unitPrice: 15 })
+      expect(w2((await ageingMoved).result)).toEqual([before[0], 0, 0, before[3]! - 1, 0])
+      expect((await slowMoved).result.slowMoving!.some((r) => r.sku === 'A' && r.warehouse === 'W2')).toBe(false)
+
+      const ageingBack = next(ageing.subscription)
+      const slowBack = next(slow.subscription)
+      await post({ type: 'cancel', occurredAt: daysAgo(0), cancels: id })
+      expect(w2((await ageingBack).result)).toEqual(before)
+      expect((await slowBack).result.slowMoving!.some((r) => r.sku === 'A' && r.warehouse === 'W2')).toBe(true)
+    } finally {
+      socket.close()
+    }
   })
 })
