@@ -51,12 +51,18 @@ function checkDims(q: Query, dims: readonly (string | undefined)[]): void {
  * movement, as the apply script dates it when the pair next moves.
  */
 async function agedPairs(ctx: QueryContext, filter: Filter, today: number): Promise<PairAgeing[]> {
-  const [qty, value, layers, last] = await Promise.all([
+  const [qty, value, layers] = await Promise.all([
     ctx.redis.hgetall(ctx.keys.level('q', 'pair')),
     ctx.redis.hgetall(ctx.keys.level('v', 'pair')),
     ctx.redis.hgetall(ctx.keys.layers),
-    ctx.redis.hgetall(ctx.keys.lastMoved),
   ])
+  // the last movement of the pairs holding stock from before layers were kept (none once every pair has moved since)
+  const legacy = Object.keys(qty).filter((pair) => layers[pair] === undefined && BigInt(qty[pair]!) > 0n)
+  const lastOf = new Map<string, string | null>()
+  if (legacy.length > 0) {
+    const times = await ctx.redis.hmget(ctx.keys.lastMoved, ...legacy)
+    legacy.forEach((pair, j) => lastOf.set(pair, times[j] ?? null))
+  }
   const out: PairAgeing[] = []
   for (const [pair, q] of Object.entries(qty)) {
     if (BigInt(q) <= 0n) continue
@@ -67,7 +73,8 @@ async function agedPairs(ctx: QueryContext, filter: Filter, today: number): Prom
     const member: Record<StockDim, string> = { sku, warehouse, category: ctx.masterData.sku(sku)?.category ?? '-', region: wh?.region ?? '-' }
     if (Object.entries(filter).some(([d, values]) => !values!.includes(member[d as StockDim] ?? ''))) continue
     const raw = layers[pair]
-    const held: PairLayers = raw === undefined ? { deficit: 0n, layers: [[businessDay(ctx.cal, Number(last[pair] ?? '0') * 1000), BigInt(q)]], outDays: [] } : parseLayers(raw)
+    const held: PairLayers =
+      raw === undefined ? { deficit: 0n, layers: [[businessDay(ctx.cal, Number(lastOf.get(pair) ?? '0') * 1000), BigInt(q)]], outDays: [] } : parseLayers(raw)
     const bucketQty = AGE_BUCKETS.map(() => 0n)
     let ageQty = 0n
     let oldestAge = 0

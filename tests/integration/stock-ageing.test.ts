@@ -260,3 +260,20 @@ describe('live', () => {
     }
   })
 })
+
+describe('stock from before layers were kept', () => {
+  test('is one layer dated at the pair’s last movement, in the query and once the pair moves again', async () => {
+    const keys = createKeys(server.prefix)
+    await post({ type: 'purchase_receipt', occurredAt: daysAgo(150), sku: 'B', warehouse: 'W9', qty: 10, unitCost: 2 })
+    await post({ type: 'purchase_receipt', occurredAt: daysAgo(45), sku: 'B', warehouse: 'W9', qty: 6, unitCost: 2 })
+    // as a cockpit that kept no layers left it: stock on hand, no layer text
+    await server.app.redis.hdel(keys.layers, 'B|W9')
+    const w9 = async () => (await ask({ metric: 'stock.ageing', filter: { warehouse: 'W9' } })).ageing!
+    // all 16 dated at the last movement (45 days ago)
+    expect((await w9()).buckets.map((b) => b.qty)).toEqual([0, 16, 0, 0, 0])
+    // a shipment: the script dates that stock the same way, then takes 4 of it
+    await post({ type: 'sales_shipment', occurredAt: daysAgo(1), sku: 'B', warehouse: 'W9', qty: 4, unitPrice: 5 })
+    expect((await w9()).buckets.map((b) => b.qty)).toEqual([0, 12, 0, 0, 0])
+    expect(await server.app.redis.hget(keys.layers, 'B|W9')).toMatch(/^0\|\d+:12000\|\d+:1$/)
+  })
+})
