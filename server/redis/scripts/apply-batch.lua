@@ -633,11 +633,21 @@ local function unOutDay(f, day)
     end
   end
 end
--- the layer change output: {k, day, qty, ...}
+-- a figure as JSON, cheaply for the small integers layer changes mostly hold (tostring prints
+-- those exactly: %.14g)
+local function jsonSmall(x)
+  if type(x) == 'number' and x < 1e14 and x > -1e14 then
+    if x == 0 then return '0' end -- never "-0"
+    return tostring(x)
+  end
+  return json(x)
+end
+-- the layer change output {k, day, qty, ...}, as its JSON text (built once: an effect record
+-- holds it as it is)
 local function layerOut(k, list)
-  local t = {k}
-  for j = 1, #list do t[j + 1] = list[j] end
-  return {layers = t}
+  local t = {jsonSmall(k)}
+  for j = 1, #list do t[j + 1] = jsonSmall(list[j]) end
+  return {layers = '[' .. table.concat(t, ',') .. ']'}
 end
 -- inbound qty x on day into pair s; returns its layer change
 local function inLayers(s, day, x)
@@ -645,13 +655,16 @@ local function inLayers(s, day, x)
   local filled = put(layersOf(s, day), day, x, added)
   return layerOut(filled, added)
 end
--- outbound qty x from pair s on day; returns its layer change
+-- outbound qty x from pair s on day; returns its layer change (and, for a transfer, what it
+-- consumed, {day, qty, ...}, and the deficit it opened)
 local function outLayers(s, day, x, counts)
   local f = layersOf(s, day)
   local taken = {}
   local opened = take(f, x, taken)
   if counts then outDay(f, day) end
-  return layerOut(opened, taken)
+  local lc = layerOut(opened, taken)
+  lc.taken, lc.opened = taken, opened
+  return lc
 end
 
 -- inbound qty dq > 0, line value l at rate rn/rd; returns dv, rv. Into stock at or below zero,
@@ -728,9 +741,7 @@ local function out(i, values)
   for j = 1, #values do
     local v = values[j]
     if type(v) == 'table' and v.layers ~= nil then
-      local inner = {}
-      for k = 1, #v.layers do inner[k] = json(v.layers[k]) end
-      parts[j] = '[' .. table.concat(inner, ',') .. ']'
+      parts[j] = v.layers
     else
       parts[j] = json(v)
     end
@@ -799,10 +810,10 @@ for _, op in ipairs(P.ops) do
     local dv2, rv2 = inbound(d, op.q, cost, cost, op.q)
     local fd = layersOf(d, op.d)
     local added = {}
-    local moved = gone.layers
+    local moved, opened = gone.taken, gone.opened
     local filled = 0
-    for j = 2, #moved, 2 do filled = add(filled, put(fd, moved[j], moved[j + 1], added)) end
-    if sgn(moved[1]) > 0 then filled = add(filled, put(fd, op.d, moved[1], added)) end
+    for j = 1, #moved, 2 do filled = add(filled, put(fd, moved[j], moved[j + 1], added)) end
+    if sgn(opened) > 0 then filled = add(filled, put(fd, op.d, opened, added)) end
     stockOut(op.i, cost, op.q, dv2, rv2, before2, layerOut(filled, added))
     feed(op.v2, dv2)
     feed(op.r2, rv2)
