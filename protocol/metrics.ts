@@ -120,6 +120,8 @@ export const METRICS = {
   'sales.overdueValue': { kind: 'level', unit: 'money', title: { 'zh-CN': '销售逾期未发货金额', en: 'Overdue sales order value' } },
   'purchase.overdueLines': { kind: 'level', unit: 'count', title: { 'zh-CN': '采购逾期未到货行数', en: 'Overdue purchase order lines' } },
   'purchase.overdueValue': { kind: 'level', unit: 'money', title: { 'zh-CN': '采购逾期未到货金额', en: 'Overdue purchase order value' } },
+  'stock.ageing': { kind: 'level', unit: 'money', title: { 'zh-CN': '库龄分布', en: 'Stock ageing' } },
+  'stock.slowMoving': { kind: 'list', unit: 'count', title: { 'zh-CN': '呆滞库存', en: 'Slow-moving stock' } },
 } as const satisfies Record<string, MetricInfo>
 
 export type MetricName = keyof typeof METRICS

@@ -16,6 +16,11 @@ import type { MovementType } from './movement.ts'
  */
 export const WINDOW_PATTERN = '^(today|yesterday|thisMonth|P(\\d{1,3}D)?(T(\\d{1,4}H)?(\\d{1,5}M)?)?)$'
 
+/** `stock.slowMoving`: a pair is slow-moving after this many days without an outbound movement, unless the query's `days` says otherwise. */
+export const DEFAULT_IDLE_DAYS = 90
+/** the largest `days` a query may ask for (ten years) */
+export const MAX_IDLE_DAYS = 3650
+
 /** a member code (≤ 64 characters; a route `FROM→TO` joins two: ≤ 129), with the pattern every stored code has (protocol/codes.ts) */
 const Member = (dim: string) => Type.String({ minLength: 1, maxLength: dim === 'route' ? 2 * MAX_CODE_LENGTH + 1 : MAX_CODE_LENGTH, pattern: CODE_PATTERN })
 const Filter = Type.Object(Object.fromEntries(DIMENSIONS.map((d) => [d, Type.Optional(Type.Union([Member(d), Type.Array(Member(d), { minItems: 1, maxItems: 100 })]))])), {
@@ -36,6 +41,9 @@ export const Query = Type.Object(
     compare: Type.Optional(Type.Literal('previous', { description: 'also compute the total of the previous period of equal length' })),
     types: Type.Optional(
       Type.Array(Type.Enum(MOVEMENT_TYPES), { minItems: 1, maxItems: MOVEMENT_TYPES.length, description: 'movements.recent only: only movements of these types' }),
+    ),
+    days: Type.Optional(
+      Type.Integer({ minimum: 1, maximum: MAX_IDLE_DAYS, description: `stock.slowMoving only: pairs with no outbound movement for this many days (default ${DEFAULT_IDLE_DAYS})` }),
     ),
   },
   { additionalProperties: false },
@@ -147,19 +155,19 @@ export interface MovementRow {
 /**
  * Age buckets of receivables and payables (`receivables.ageing`, `payables.ageing`): days past an
  * open item's due date, in the business time zone. `notDue`: not yet due; `0-30`: due today up to
- * 30 days ago; … `180+`: more than 180 days past due.
+ * 30 days ago; … `181+`: more than 180 days past due.
  */
-export const AGEING_BUCKETS = ['notDue', '0-30', '31-60', '61-90', '91-180', '180+'] as const
-export type AgeingBucket = (typeof AGEING_BUCKETS)[number]
+export const CREDIT_AGE_BUCKETS = ['notDue', '0-30', '31-60', '61-90', '91-180', '181+'] as const
+export type CreditAgeBucket = (typeof CREDIT_AGE_BUCKETS)[number]
 
 /** One partner's open items by age. Amounts in the base currency. */
-export interface AgeingRow {
+export interface CreditAgeingRow {
   partner: string
   partnerName?: string
   partnerNameEn?: string
   /** open items − unapplied credit: the partner's receivable (payable) balance */
   balance: number
-  /** what is still open of its invoices, by AGEING_BUCKETS (same order) */
+  /** what is still open of its invoices, by CREDIT_AGE_BUCKETS (same order) */
   buckets: number[]
   /** payments and returns not matched to any open item (an advance): never negative */
   credit: number
@@ -168,13 +176,67 @@ export interface AgeingRow {
 }
 
 /** Receivables or payables by age now. */
-export interface AgeingResult {
-  /** the buckets' amounts over every partner selected, in AGEING_BUCKETS order */
-  buckets: { key: AgeingBucket; amount: number }[]
+export interface CreditAgeingResult {
+  /** the buckets' amounts over every partner selected, in CREDIT_AGE_BUCKETS order */
+  buckets: { key: CreditAgeBucket; amount: number }[]
   /** unapplied credit over every partner selected */
   credit: number
   /** with `groupBy: "partner"`: one row per partner with a balance or credit, largest balance first (`top` keeps the first N) */
-  rows?: AgeingRow[]
+  rows?: CreditAgeingRow[]
+}
+
+/** One age bucket of `stock.ageing`: stock received that many days before today (`0-30` … `181+`). */
+export interface AgeBucketFigures {
+  /** `0-30`, `31-60`, `61-90`, `91-180` or `181+` (days, both ends inclusive) */
+  key: '0-30' | '31-60' | '61-90' | '91-180' | '181+'
+  qty: number
+  /** the bucket's share of the stock value: qty × the pair's rate, rounded so the buckets add up to `stock.value` exactly */
+  value: number
+}
+
+/** Stock ageing of all pairs (or of one group): buckets youngest first, and ERPNext's age figures. */
+export interface AgeingFigures {
+  qty: number
+  value: number
+  buckets: AgeBucketFigures[]
+  /** qty-weighted mean age in days (2 decimals); null when nothing is on hand */
+  averageAge: number | null
+  /** age of the oldest layer on hand, days; null when nothing is on hand */
+  oldestAge: number | null
+}
+
+export interface AgeingGroup extends AgeingFigures {
+  key: string
+  label?: string
+  labelEn?: string
+}
+
+/** `stock.ageing`: the whole, and with `groupBy` each group (sorted by value, descending). */
+export interface AgeingResult extends AgeingFigures {
+  /** the business date ages are counted to (today in the business time zone), YYYY-MM-DD */
+  date: string
+  groups?: AgeingGroup[]
+}
+
+/** One row of `stock.slowMoving`: a sku × warehouse with stock and no outbound movement for `days` days. */
+export interface SlowMovingRow {
+  sku: string
+  skuName?: string
+  skuNameEn?: string
+  warehouse: string
+  warehouseName?: string
+  warehouseNameEn?: string
+  category?: string
+  categoryName?: string
+  categoryNameEn?: string
+  qty: number
+  value: number
+  /** business date of the latest outbound movement (shipment, purchase return, transfer out), or null: none on record */
+  lastOutbound: string | null
+  /** days since the latest outbound movement, or, when there is none, since the oldest stock on hand arrived */
+  idleDays: number
+  /** age of the oldest stock on hand, days */
+  oldestAge: number
 }
 
 export interface QueryResult {
@@ -200,7 +262,13 @@ export interface QueryResult {
   /** for `movements.recent`, newest first */
   movements?: MovementRow[]
   /** for `receivables.ageing` and `payables.ageing` */
+  creditAgeing?: CreditAgeingResult
+  /** for `stock.ageing` */
   ageing?: AgeingResult
+  /** for `stock.slowMoving`, largest value first */
+  slowMoving?: SlowMovingRow[]
+  /** for `stock.slowMoving`: the days without outbound it was asked for (the query's `days`, else 90) */
+  days?: number
   /** with `compare: "previous"` */
   previous?: { from: string; to: string; total: number | null }
   /** when the result was computed, RFC 3339 */

@@ -21,6 +21,8 @@ import { supplierScorecard } from './supplier-scorecard/manifest.ts'
 import { titleClock } from './title-clock/manifest.ts'
 import { transferFlow } from './transfer-flow/manifest.ts'
 import { trendLine } from './trend-line/manifest.ts'
+import { stockAgeing } from './stock-ageing/manifest.ts'
+import { slowMoving } from './slow-moving/manifest.ts'
 
 export const MANIFESTS = {
   'kpi-card': kpiCard,
@@ -40,6 +42,8 @@ export const MANIFESTS = {
   'stock-turnover': stockTurnover,
   'movement-ticker': movementTicker,
   'title-clock': titleClock,
+  'stock-ageing': stockAgeing,
+  'slow-moving': slowMoving,
 } as const satisfies { readonly [id: string]: WidgetManifest }
 
 export type WidgetId = keyof typeof MANIFESTS

@@ -23,7 +23,8 @@ import type { NormalizedMovement } from '../ingest/validate.ts'
 import { COUNTERS, CREDIT, DIM_RESOLUTIONS, LEVELS, LINE_CHANGE_CODE, LINE_CODES, LINE_DIMS, LINE_RESOLUTIONS, UNSPECIFIED, pairField } from './counters.ts'
 import type { CounterCode, CreditSide, LevelCode, LineSide } from './counters.ts'
 import { metricsOfCounters } from './formulas.ts'
-import type { ApplyBatchPayload, CancelMark, Figure, LineCells, LineHash, ReverseOp, ScriptOp, StockOp } from '../redis/apply-batch.ts'
+import type { ApplyBatchPayload, CancelMark, Figure, LayerChange, LineCells, LineHash, ReverseOp, ScriptOp, StockOp } from '../redis/apply-batch.ts'
+import { zoneOffsetSeconds } from './ageing.ts'
 
 /** Where master data fills dimensions a movement does not carry. */
 export interface DimensionSource {
@@ -81,7 +82,10 @@ export interface EffectRecord {
   oi?: [doc: string, due: string]
   /** a settlement (payment, return): the document it is against, `` for none */
   os?: string
-  /** outputs of the script's operations for this movement, in order (a figure past 2^53 is a decimal string) */
+  /**
+   * outputs of the script's operations for this movement, in order (a figure past 2^53 is a
+   * decimal string); a stock output's 8th element is a list, its LayerChange
+   */
   x?: Figure[][]
   /** id of the cancel that reversed it */
   c?: string
@@ -182,6 +186,7 @@ class Folder {
   private readonly refCache = new Map<number, Map<string, KeyRef[]>>()
   private readonly levelCache = new Map<string, KeyRef[]>()
   private readonly bucketCache = new Map<number, BucketRef[]>()
+  private readonly dayCache = new Map<number, number>()
 
   constructor(private readonly o: FoldOptions) {}
 
@@ -263,6 +268,18 @@ class Folder {
       this.counters.add(code)
     }
     return refs
+  }
+
+  /** the business day (days since 1970-01-01 in the business zone) an instant falls on: the date of a FIFO layer */
+  day(at: number): number {
+    const minute = Math.floor(at / 60_000)
+    let d = this.dayCache.get(minute)
+    if (d === undefined) {
+      const id = this.o.calendar.bucketId('day', at)
+      d = Math.floor(Date.UTC(Number(id.slice(0, 4)), Number(id.slice(4, 6)) - 1, Number(id.slice(6, 8))) / 86_400_000)
+      this.dayCache.set(minute, d)
+    }
+    return d
   }
 
   /** cells of one flow counter for one movement, appended to `into` */
@@ -453,6 +470,7 @@ class Folder {
       rc: RECENT_MOVEMENTS_KEPT,
       N: this.N,
       LC: this.lineCellsSpec(),
+      tz: zoneOffsetSeconds(this.o.calendar, this.o.now),
     }
     return JSON.stringify(payload)
   }
@@ -552,10 +570,20 @@ function plus(a: Figure, b: Figure): Figure {
  * A stock output of an effect record (StockOutput). Records written before the valuation
  * invariants kept [cost, dq, dv] per stock line: they reverse without the state they started from.
  */
-function stockOutput(x: readonly Figure[] | undefined): { line: Figure; dq: Figure; restore?: Figure[] } {
+function stockOutput(x: readonly Figure[] | undefined): { line: Figure; dq: Figure; restore?: Figure[]; layers?: LayerChange } {
   const [line = 0, dq = 0, dv = 0, , q0, v0, a0] = x ?? []
-  if (q0 === undefined || v0 === undefined || a0 === undefined) return { line, dq }
-  return { line, dq, restore: [q0, v0, a0, plus(q0, dq), plus(v0, dv)] }
+  const o: { line: Figure; dq: Figure; restore?: Figure[]; layers?: LayerChange } = { line, dq }
+  if (q0 !== undefined && v0 !== undefined && a0 !== undefined) o.restore = [q0, v0, a0, plus(q0, dq), plus(v0, dv)]
+  // the 8th output is the layer change (records from before stock ageing have none)
+  const layers = layerChangeOf(x)
+  if (layers) o.layers = layers
+  return o
+}
+
+/** The LayerChange an output carries as its 8th element (a list inside the list of figures), if any. */
+function layerChangeOf(x: readonly Figure[] | undefined): LayerChange | undefined {
+  const layers = (x as readonly unknown[] | undefined)?.[7]
+  return Array.isArray(layers) ? (layers as LayerChange) : undefined
 }
 
 /**
@@ -567,6 +595,8 @@ class Effects {
   private mem!: Members
   private at = 0
   private t = 0
+  /** business day of the movement (FIFO layers) */
+  private d = 0
   private sign: 1 | -1 = 1
   private i = 0
   private known: Figure[][] | undefined
@@ -613,11 +643,14 @@ class Effects {
     return { l: typeof l === 'bigint' ? l.toString() : l, rn: line, rd: q }
   }
 
-  /** the script's reversal of one stock output of the original (see stockOutput) */
-  private reverse(pair: number, x: readonly Figure[] | undefined, inbound: boolean, rate: Valued | undefined, vT: number[], rT: number[]): void {
+  /**
+   * the script's reversal of one stock output of the original (see stockOutput); `outbound`:
+   * the original recorded an outbound day (slow-moving), which the reversal takes back
+   */
+  private reverse(pair: number, x: readonly Figure[] | undefined, inbound: boolean, rate: Valued | undefined, vT: number[], rT: number[], outbound = false): void {
     const f = this.f
     const o = stockOutput(x)
-    if (figure(o.dq) === 0 && figure(o.line) === 0 && o.restore === undefined) return
+    if (figure(o.dq) === 0 && figure(o.line) === 0 && o.restore === undefined && o.layers === undefined) return
     // the original's line value change: +line in, −line out
     const op: ReverseOp = {
       k: 'rev',
@@ -628,6 +661,9 @@ class Effects {
       ...(o.restore && { s: o.restore }),
       v: f.list(vT),
       r: f.list(rT),
+      d: this.d,
+      ...(o.layers && { y: o.layers }),
+      ...(outbound && { o: 1 as const }),
     }
     f.ops.push(op)
   }
@@ -642,7 +678,7 @@ class Effects {
     const pair = f.pair(mem.pair)
     if (this.sign === 1) {
       // valued's fields are in StockOp's order: l?, rn?, rd?, ri?
-      const op: StockOp = { i: this.i, k, p: pair, q: qty, ...valued, t: this.t, v: f.list(vT), r: f.list(rT) }
+      const op: StockOp = { i: this.i, k, p: pair, q: qty, ...valued, t: this.t, d: this.d, v: f.list(vT), r: f.list(rT) }
       if (cT) {
         op.c = f.list(cT)
         if (cs !== 1) op.cs = cs
@@ -652,7 +688,7 @@ class Effects {
     }
     const x = this.x()
     if (cT) f.add(cT, cs === 1 ? negate(x?.[0] ?? 0) : (x?.[0] ?? 0))
-    this.reverse(pair, x, k === 'in', valued.l !== undefined ? valued : undefined, vT, rT)
+    this.reverse(pair, x, k === 'in', valued.l !== undefined ? valued : undefined, vT, rT, k === 'out')
   }
 
   /**
@@ -744,6 +780,7 @@ class Effects {
     const mem = (this.mem = members(e.d, route))
     const at = (this.at = e.at)
     this.t = Math.floor(at / 1000)
+    this.d = f.day(at)
     this.sign = sign
     this.i = i
     this.known = known
@@ -830,16 +867,16 @@ class Effects {
         const src = f.pair(mem.pair)
         const dst = f.pair(dest.pair)
         if (sign === 1) {
-          f.ops.push({ i, k: 'xfer', p: src, p2: dst, q: qty, t: this.t, v: f.list(vT), v2: f.list(vT2), r2: f.list(rT2) })
+          f.ops.push({ i, k: 'xfer', p: src, p2: dst, q: qty, t: this.t, d: this.d, v: f.list(vT), v2: f.list(vT2), r2: f.list(rT2) })
         } else {
           const first = this.x()
           if (first !== undefined && first.length === 5) {
             // a transfer recorded before the valuation invariants: [cost, −q, −cost, q, dv2]
             const [c = 0, dq = 0, dv = 0, dq2 = 0, dv2 = 0] = first
-            this.reverse(src, [c, dq, dv], false, undefined, vT, rT)
+            this.reverse(src, [c, dq, dv], false, undefined, vT, rT, true)
             this.reverse(dst, [c, dq2, dv2], true, undefined, vT2, rT2)
           } else {
-            this.reverse(src, first, false, undefined, vT, rT)
+            this.reverse(src, first, false, undefined, vT, rT, true)
             this.reverse(dst, this.x(), true, undefined, vT2, rT2)
           }
         }
@@ -864,6 +901,7 @@ class Effects {
             q: qty,
             ...(e.bq !== undefined && { b: e.bq }),
             t: this.t,
+            d: this.d,
             qT: f.list(qT),
             v: f.list(vT),
             okT: f.list(okT),
@@ -887,6 +925,9 @@ class Effects {
           f.add(dvN > 0 ? vpT : vnT, dvN > 0 ? negate(dv) : dv)
           // the count's value change was its line: reversed as a line of that value
           const asLine: Figure[] = q0 === undefined ? [dvN < 0 ? negate(dv) : dv, dq, dv] : [dvN < 0 ? negate(dv) : dv, dq, dv, 0, q0, v0!, a0!]
+          // the count's layer change rides along as the 8th output (absent in records from before stock ageing)
+          const layers = layerChangeOf(x)
+          if (q0 !== undefined && layers) (asLine as unknown[]).push(layers)
           this.reverse(f.pair(mem.pair), asLine, dvN >= 0, undefined, vT, f.flowTargets('rv', at, mem))
         }
         break

@@ -37,8 +37,10 @@ export type Formula =
   /** receivables or payables now: invoiced − settled */
   | { kind: 'balance'; side: CreditSide }
   /** open items by age now (docs/metrics.md "Receivables and payables") */
-  | { kind: 'ageing'; side: CreditSide }
-  | { kind: 'list'; list: 'belowSafety' | 'reorder' | 'recent' }
+  | { kind: 'creditAgeing'; side: CreditSide }
+  | { kind: 'list'; list: 'belowSafety' | 'reorder' | 'recent' | 'slowMoving' }
+  /** stock by age bucket from the FIFO layers (server/query/ageing.ts) */
+  | { kind: 'ageing' }
 
 const sum = (scale: Scale, ...codes: CounterCode[]): Formula => ({ kind: 'flow', scale, terms: codes.map((c) => [c, 1] as const) })
 const STOCK_VALUE = { balance: [['v', 1]], changes: [['sv', 1]], flow: [['s.cogs', 1]] } as const
@@ -132,10 +134,10 @@ export const FORMULAS: Record<MetricName, Formula> = {
   'fulfilment.shipmentsDue': sum('count', 'sh.due'),
   'supplier.onTimeRate': { kind: 'ratio', num: [['rc.ot', 1]], den: [['rc.due', 1]] },
   'receivables.balance': { kind: 'balance', side: 'ar' },
-  'receivables.ageing': { kind: 'ageing', side: 'ar' },
+  'receivables.ageing': { kind: 'creditAgeing', side: 'ar' },
   'receivables.dso': { kind: 'turnover', result: 'days', ...RECEIVABLES },
   'payables.balance': { kind: 'balance', side: 'ap' },
-  'payables.ageing': { kind: 'ageing', side: 'ap' },
+  'payables.ageing': { kind: 'creditAgeing', side: 'ap' },
   'payables.dpo': { kind: 'turnover', result: 'days', ...PAYABLES },
   'sales.returnRate': {
     kind: 'ratio',
@@ -157,6 +159,8 @@ export const FORMULAS: Record<MetricName, Formula> = {
   'sales.overdueValue': { kind: 'overdue', side: 's', result: 'value' },
   'purchase.overdueLines': { kind: 'overdue', side: 'p', result: 'count' },
   'purchase.overdueValue': { kind: 'overdue', side: 'p', result: 'value' },
+  'stock.ageing': { kind: 'ageing' },
+  'stock.slowMoving': { kind: 'list', list: 'slowMoving' },
 }
 
 /** Counter and level codes a metric reads. */
@@ -175,12 +179,15 @@ export function countersOf(metric: MetricName): string[] {
     case 'turnover':
       return [...new Set([...f.flow, ...f.balance, ...f.changes].map(([c]) => c))]
     case 'balance':
-    case 'ageing':
+    case 'creditAgeing':
       return [CREDIT[f.side].invoicedLevel, CREDIT[f.side].settledLevel]
     case 'level':
       return [f.level]
     case 'stockout':
       return ['q']
+    case 'ageing':
+      // layers move with qty; a value change alone (revaluation) moves the bucket values
+      return ['q', 'v']
     case 'list':
       // 'mv': every applied batch (see RECENT_CODE in server/aggregate/fold.ts)
       // reorder: on hand and the open order qty by pair (fed by the backlog ops of the same levels)

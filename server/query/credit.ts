@@ -10,8 +10,8 @@
  * order in which ERPNext offers outstanding invoices to a payment, erpnext/accounts/utils.py
  * `get_outstanding_invoices`). What still remains is unapplied credit (an advance).
  */
-import { AGEING_BUCKETS } from '../../protocol/query.ts'
-import type { AgeingBucket, AgeingResult, AgeingRow, Query } from '../../protocol/query.ts'
+import { CREDIT_AGE_BUCKETS } from '../../protocol/query.ts'
+import type { CreditAgeBucket, CreditAgeingResult, CreditAgeingRow, Query } from '../../protocol/query.ts'
 import { CREDIT } from '../aggregate/counters.ts'
 import type { CreditSide } from '../aggregate/counters.ts'
 import { FORMULAS } from '../aggregate/formulas.ts'
@@ -30,7 +30,7 @@ const BUCKET_LIMITS = [30, 60, 90, 180] as const
 export function ageingBucket(age: number): number {
   if (age < 0) return 0
   const k = BUCKET_LIMITS.findIndex((limit) => age <= limit)
-  return k === -1 ? AGEING_BUCKETS.length - 1 : k + 1
+  return k === -1 ? CREDIT_AGE_BUCKETS.length - 1 : k + 1
 }
 
 interface OpenItem {
@@ -117,14 +117,14 @@ export async function runBalance(ctx: QueryContext, q: Query): Promise<QueryFigu
 }
 
 /** `receivables.ageing`, `payables.ageing`: open items by age now, in total and (groupBy partner) per partner */
-export async function runAgeing(ctx: QueryContext, q: Query, at: number, budget: QueryBudget): Promise<QueryFigures> {
+export async function runCreditAgeing(ctx: QueryContext, q: Query, at: number, budget: QueryBudget): Promise<QueryFigures> {
   const f = FORMULAS[q.metric]
-  if (f.kind !== 'ageing') throw new Error('not an ageing metric')
+  if (f.kind !== 'creditAgeing') throw new Error('not a receivables or payables ageing metric')
   const partners = await partnersOf(ctx, f.side, checkDims(q))
   const today = businessDate(ctx.cal, at)
-  const totals = AGEING_BUCKETS.map(() => 0)
+  const totals = CREDIT_AGE_BUCKETS.map(() => 0)
   let creditTotal = 0
-  const rows: { row: AgeingRow; units: number }[] = []
+  const rows: { row: CreditAgeingRow; units: number }[] = []
   // 100 partners (200 hashes) per round trip
   for (let i = 0; i < partners.length; i += 100) {
     const chunk = partners.slice(i, i + 100)
@@ -142,7 +142,7 @@ export async function runAgeing(ctx: QueryContext, q: Query, at: number, budget:
       budget.spend(Object.keys(its).length + Object.keys(sts).length)
       const { open, credit } = settle(its, sts)
       if (open.length === 0 && credit === 0) continue
-      const buckets = AGEING_BUCKETS.map(() => 0)
+      const buckets = CREDIT_AGE_BUCKETS.map(() => 0)
       let openUnits = 0
       for (const item of open) {
         buckets[ageingBucket(daysBetween(item.due, today))]! += item.amount
@@ -152,7 +152,7 @@ export async function runAgeing(ctx: QueryContext, q: Query, at: number, budget:
       creditTotal += credit
       const partner = chunk[k]!
       const names = ctx.masterData.names('partner', partner)
-      const row: AgeingRow = {
+      const row: CreditAgeingRow = {
         partner,
         ...(names && { partnerName: names.name, ...(names.nameEn !== undefined && { partnerNameEn: names.nameEn }) }),
         balance: moneyOut(openUnits - credit),
@@ -164,8 +164,8 @@ export async function runAgeing(ctx: QueryContext, q: Query, at: number, budget:
     }
     await budget.pace()
   }
-  const ageing: AgeingResult = {
-    buckets: AGEING_BUCKETS.map((key: AgeingBucket, b) => ({ key, amount: moneyOut(totals[b]!) })),
+  const ageing: CreditAgeingResult = {
+    buckets: CREDIT_AGE_BUCKETS.map((key: CreditAgeBucket, b) => ({ key, amount: moneyOut(totals[b]!) })),
     credit: moneyOut(creditTotal),
   }
   if (q.groupBy) {
@@ -173,5 +173,5 @@ export async function runAgeing(ctx: QueryContext, q: Query, at: number, budget:
     ageing.rows = (q.top ? rows.slice(0, q.top) : rows).map((r) => r.row)
   }
   const total = totals.reduce((a, b) => a + b, 0) - creditTotal
-  return { total: moneyOut(total), ageing }
+  return { total: moneyOut(total), creditAgeing: ageing }
 }

@@ -19,6 +19,7 @@
  * - recent.ts        the latest movements (rows)
  * - credit.ts        receivables and payables now: balances, open items by age
  * - order-lines.ts   overdue open order lines now; OTIF misses of a bucket not yet ended
+ * - ageing.ts        stock ageing by FIFO layer and slow-moving stock now
  * - shared.ts        the context a query runs in, filter → counters to read, kept resolutions,
  *                    the pipelined read of counter buckets, display names
  * - formulas.ts, period.ts, cost.ts  metric formulas, periods, cost and time limits
@@ -35,8 +36,9 @@ import type { MasterLookup } from '../domain/master-lookup.ts'
 import type { BusinessCalendar } from '../domain/time.ts'
 import { CockpitError } from '../errors.ts'
 import type { Keys, Resolution } from '../redis/keys.ts'
+import { runAgeing, runSlowMoving } from './ageing.ts'
 import { runBelowSafety } from './below-safety.ts'
-import { runAgeing, runBalance } from './credit.ts'
+import { runBalance, runCreditAgeing } from './credit.ts'
 import { runWithinLimits } from './cost.ts'
 import type { QueryBudget, QueryLimits } from './cost.ts'
 import { runFlow } from './flow.ts'
@@ -124,8 +126,12 @@ export function createQueryEngine(o: QueryEngineOptions): QueryEngine {
       }
       if (f.kind === 'stockout') return resultOf(query, at, undefined, await runStockout(ctx, query, at))
       if (f.kind === 'balance') return resultOf(query, at, undefined, await runBalance(ctx, query))
-      if (f.kind === 'ageing') return resultOf(query, at, undefined, await runAgeing(ctx, query, at, budget))
+      if (f.kind === 'creditAgeing') return resultOf(query, at, undefined, await runCreditAgeing(ctx, query, at, budget))
       if (query.types && !(f.kind === 'list' && f.list === 'recent')) throw new CockpitError('COCKPIT_ERR_UNSUPPORTED_QUERY', 'types applies to movements.recent only')
+      if (query.days !== undefined && !(f.kind === 'list' && f.list === 'slowMoving'))
+        throw new CockpitError('COCKPIT_ERR_UNSUPPORTED_QUERY', 'days applies to stock.slowMoving only')
+      if (f.kind === 'ageing') return resultOf(query, at, undefined, await runAgeing(ctx, query, at))
+      if (f.kind === 'list' && f.list === 'slowMoving') return resultOf(query, at, undefined, await runSlowMoving(ctx, query, at))
       if (f.kind === 'level') return resultOf(query, at, undefined, await runLevel(ctx, query))
       if (f.kind === 'overdue') return resultOf(query, at, undefined, await runOverdue(ctx, query, budget, at))
       const list = f.kind === 'list' ? f.list : 'belowSafety'
@@ -134,6 +140,7 @@ export function createQueryEngine(o: QueryEngineOptions): QueryEngine {
     }
     if (query.top && !query.groupBy) throw new CockpitError('COCKPIT_ERR_INVALID_QUERY', 'top needs groupBy')
     if (query.types) throw new CockpitError('COCKPIT_ERR_UNSUPPORTED_QUERY', 'types applies to movements.recent only')
+    if (query.days !== undefined) throw new CockpitError('COCKPIT_ERR_UNSUPPORTED_QUERY', 'days applies to stock.slowMoving only')
     const period = resolvePeriod(query, cal, at)
     const figures = f.kind === 'closing' || f.kind === 'turnover' ? await runStockPeriod(ctx, query, period, at, budget) : await runFlow(ctx, query, period, at, budget)
     return resultOf(query, at, period, figures)

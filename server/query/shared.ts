@@ -40,7 +40,8 @@ export interface QueryContext {
  * unit, currency, period, asOf, interval, groupBy) around it; `from` narrows the period's start
  * to what was really covered.
  */
-export type QueryFigures = Pick<QueryResult, 'total'> & Partial<Pick<QueryResult, 'from' | 'series' | 'groups' | 'rows' | 'reorder' | 'movements' | 'previous' | 'ageing'>>
+export type QueryFigures = Pick<QueryResult, 'total'> &
+  Partial<Pick<QueryResult, 'from' | 'series' | 'groups' | 'rows' | 'reorder' | 'movements' | 'previous' | 'ageing' | 'creditAgeing' | 'slowMoving' | 'days'>>
 
 /** A query's filter with every value a list. */
 export type Filter = Partial<Record<Dimension, string[]>>

@@ -57,6 +57,12 @@ function hasPeriod(query: Query): boolean {
   return query.window !== undefined || query.from !== undefined || query.to !== undefined
 }
 
+/** Figures "now" that age with the calendar (stock ageing, slow-moving stock). */
+function agesWithCalendar(query: Query): boolean {
+  const f = FORMULAS[query.metric]
+  return f?.kind === 'ageing' || f?.kind === 'creditAgeing' || (f?.kind === 'list' && f.list === 'slowMoving')
+}
+
 /** Closing stock and turnover read running levels: a change at any time before the period's end moves them. */
 function readsHistory(query: Query): boolean {
   const kind = FORMULAS[query.metric]?.kind
@@ -93,6 +99,7 @@ function passesDueDates(query: Query): boolean {
  * - durations (`PT15M`, `P7D`): when the start (now − length) or the end (now) crosses a boundary
  *   of the finest resolution kept that far back (minute up to 2 days with the default retention,
  *   then hour, then day).
+ * - stock ageing and slow-moving stock ("now", but aged in business days): the next midnight.
  */
 export function nextRefreshAt(query: Query, now: number, rules: PeriodRules): number | undefined {
   let next = nextBoundary(query, now, rules)
@@ -105,8 +112,8 @@ export function nextRefreshAt(query: Query, now: number, rules: PeriodRules): nu
 function nextBoundary(query: Query, now: number, rules: PeriodRules): number | undefined {
   const { window } = query
   const cal = rules.calendar
-  // open items age by the business date: their buckets move at midnight
-  if (FORMULAS[query.metric]?.kind === 'ageing') return cal.nextStart('day', now)
+  // ages are counted in business days: stock ageing, slow-moving stock and open items move at midnight
+  if (agesWithCalendar(query)) return cal.nextStart('day', now)
   if (window === undefined) return undefined
   // the instant a point sliding with `now` crosses its next `res` boundary
   const sliding = (res: Resolution, point: number) => now + (cal.nextStart(res, point) - point)

@@ -12,7 +12,7 @@ import type { Keys } from './keys.ts'
 import { fieldList } from './script-fields.ts'
 
 /** The script's KEYS, in order: the stock state of every sku|warehouse pair and the ticker list. */
-export const APPLY_BATCH_KEYS = ['stockQty', 'stockValue', 'avgCost', 'lastMoved', 'liveMoves', 'recent'] as const
+export const APPLY_BATCH_KEYS = ['stockQty', 'stockValue', 'avgCost', 'lastMoved', 'liveMoves', 'recent', 'layers'] as const
 export type ApplyBatchKeyName = (typeof APPLY_BATCH_KEYS)[number]
 
 const KEY_OF: Record<ApplyBatchKeyName, (keys: Keys) => string> = {
@@ -22,6 +22,7 @@ const KEY_OF: Record<ApplyBatchKeyName, (keys: Keys) => string> = {
   lastMoved: (keys) => keys.lastMoved,
   liveMoves: (keys) => keys.liveMoves,
   recent: (keys) => keys.recent,
+  layers: (keys) => keys.layers,
 }
 
 /** The KEYS of one call, in the order of APPLY_BATCH_KEYS. */
@@ -68,6 +69,8 @@ export interface ApplyBatchPayload {
   N: LineHash[]
   /** how the script builds the keys of the order-line counters (written in the line's buckets) */
   LC: LineCells
+  /** the business time zone's offset from UTC now, seconds: dates the layer of stock held before layers were kept */
+  tz: number
 }
 
 /**
@@ -132,7 +135,15 @@ export interface CancelMark {
  * change − line value change), and the pair's state before it, so that a cancel arriving
  * before anything else moved the pair restores that state exactly.
  */
-export type StockOutput = [line: Figure, dq: Figure, dv: Figure, rv: Figure, qBefore: Figure, vBefore: Figure, aBefore: Figure]
+export type StockOutput = [line: Figure, dq: Figure, dv: Figure, rv: Figure, qBefore: Figure, vBefore: Figure, aBefore: Figure, layers: LayerChange]
+
+/**
+ * What a stock line did to the pair's FIFO layers (docs/metrics.md "Stock ageing"), flat:
+ * `[k, day, qty, day, qty, …]` (days: business days since 1970-01-01, qty 1e-3). Inbound: k is
+ * the deficit it filled, the pairs the layers it added; outbound: k is the deficit it opened,
+ * the pairs the layers it consumed, oldest first. Records written before layers have none.
+ */
+export type LayerChange = Figure[]
 
 /**
  * An inbound (`in`) or outbound (`out`) stock movement of qty `q` for pair `p`. Outputs one
@@ -155,6 +166,8 @@ export interface StockOp {
   ri?: number
   /** occurredAt, unix seconds (last movement time of the pair) */
   t: number
+  /** business day of occurredAt (days since 1970-01-01 in the business zone): an inbound line's layer date, an outbound line's outbound day */
+  d: number
   /** target list (index into L) of the pair's stock value cells */
   v: number
   /** target list of the pair's revaluation cells */
@@ -181,6 +194,8 @@ export interface TransferOp {
   q: number
   /** occurredAt, unix seconds */
   t: number
+  /** business day of occurredAt: the source's outbound day; the destination gets the source's consumed layers with their days */
+  d: number
   /** target list of the source's stock value cells */
   v: number
   /** target list of the destination's stock value cells */
@@ -206,6 +221,8 @@ export interface StocktakeOp {
   b?: number
   /** occurredAt, unix seconds */
   t: number
+  /** business day of occurredAt: a gain's layer date */
+  d: number
   /** target list the qty difference feeds (stock qty level and flow) */
   qT: number
   /** target list the value difference feeds (stock value level and flow) */
@@ -299,6 +316,12 @@ export interface ReverseOp {
   v: number
   /** target list of the pair's revaluation cells */
   r: number
+  /** business day of the original movement */
+  d: number
+  /** the original's LayerChange, undone; absent (records from before layers): the qty is put back at `d` or taken oldest first */
+  y?: LayerChange
+  /** 1: the original recorded an outbound day (`d`, slow-moving), taken back */
+  o?: 1
 }
 
 /** One state-dependent operation of the payload's `ops`, told apart by `k`. */
@@ -324,15 +347,15 @@ void everyReplyListed
  * header lists each under the same name, in the same order.
  */
 export const APPLY_BATCH_FIELDS = {
-  ApplyBatchPayload: fieldList<ApplyBatchPayload>()(['ttl', 'ms', 'rm', 'K', 'T', 'fixed', 'L', 'P', 'B', 'ops', 'exp', 'cx', 'rc', 'N', 'LC']),
+  ApplyBatchPayload: fieldList<ApplyBatchPayload>()(['ttl', 'ms', 'rm', 'K', 'T', 'fixed', 'L', 'P', 'B', 'ops', 'exp', 'cx', 'rc', 'N', 'LC', 'tz']),
   LineHash: fieldList<LineHash>()(['h', 'od', 'ls', 'cl', 'd', 'k', 'lt', 'f']),
   LineCells: fieldList<LineCells>()(['kd', 'km', 'dd', 'dm', 'now', 'keep', 'forget', 'prune']),
   CancelMark: fieldList<CancelMark>()(['t', 'e', 'c']),
-  StockOp: fieldList<StockOp>()(['i', 'k', 'p', 'q', 'l?', 'rn?', 'rd?', 'ri?', 't', 'v', 'r', 'c?', 'cs?']),
-  TransferOp: fieldList<TransferOp>()(['i', 'k', 'p', 'p2', 'q', 't', 'v', 'v2', 'r2']),
-  StocktakeOp: fieldList<StocktakeOp>()(['i', 'k', 'p', 'q', 'b?', 't', 'qT', 'v', 'okT', 'adT', 'bvT', 'qpT', 'qnT', 'vpT', 'vnT']),
+  StockOp: fieldList<StockOp>()(['i', 'k', 'p', 'q', 'l?', 'rn?', 'rd?', 'ri?', 't', 'd', 'v', 'r', 'c?', 'cs?']),
+  TransferOp: fieldList<TransferOp>()(['i', 'k', 'p', 'p2', 'q', 't', 'd', 'v', 'v2', 'r2']),
+  StocktakeOp: fieldList<StocktakeOp>()(['i', 'k', 'p', 'q', 'b?', 't', 'd', 'qT', 'v', 'okT', 'adT', 'bvT', 'qpT', 'qnT', 'vpT', 'vnT']),
   BacklogOp: fieldList<BacklogOp>()(['i', 'k', 'bh', 'bf', 'q', 'T', 'ph', 'pf', 'pT']),
-  ReverseOp: fieldList<ReverseOp>()(['k', 'p', 'dq', 'l', 'rn?', 'rd?', 's?', 'v', 'r']),
+  ReverseOp: fieldList<ReverseOp>()(['k', 'p', 'dq', 'l', 'rn?', 'rd?', 's?', 'v', 'r', 'd', 'y?', 'o?']),
   LineOp: fieldList<LineOp>()(['i', 'k', 'nh', 'nf', 's', 'o', 'e', 'T']),
 } as const
 

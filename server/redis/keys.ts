@@ -29,6 +29,8 @@ export interface Keys {
   readonly liveMoves: string
   /** list of the latest movements applied, newest first: `id TAB effect record` */
   readonly recent: string
+  /** FIFO receipt layers, deficit and outbound days per sku|warehouse (stock ageing, slow-moving; server/aggregate/ageing.ts) */
+  readonly layers: string
   /** open order qty per `ref|sku`: `bs` sales orders, `bp` purchase orders */
   backlog(kind: 'bs' | 'bp'): string
   /** a partner's open items (receivables `ar`, payables `ap`): field `YYYY-MM-DD|document` (due date, invoice) → amount invoiced */
@@ -83,6 +85,7 @@ export function createKeys(prefix: string): Keys {
     lastMoved: `${prefix}lv:last`,
     liveMoves: `${prefix}lv:moves`,
     recent: `${prefix}recent`,
+    layers: `${prefix}lv:layers`,
     backlog: (kind) => `${prefix}bk:${kind}`,
     openItems: (side, partner) => `${prefix}oi:${side}:${partner}`,
     settlements: (side, partner) => `${prefix}os:${side}:${partner}`,

@@ -10,7 +10,7 @@
  */
 import { randomUUID } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
-import type { Page } from 'playwright-core'
+import type { Locator, Page } from 'playwright-core'
 import type { ScreenDefinition, WidgetInstance } from '../../protocol/screen.ts'
 import { COMPONENTS } from '../../widgets/registry.ts'
 import { validateMovement } from '../../server/ingest/validate.ts'
@@ -23,7 +23,7 @@ import { call, cst, storeScreen } from './wall-support.ts'
 
 const SECRET = `xss-e2e-${randomUUID()}-${randomUUID()}`
 /** charts with a tooltip formatter of their own (the others' tooltips are built and escaped by ECharts), hovered at least */
-const CHARTS = ['trend-line', 'ranking-bar', 'share-donut', 'margin-by-category', 'transfer-flow']
+const CHARTS = ['trend-line', 'ranking-bar', 'share-donut', 'margin-by-category', 'transfer-flow', 'stock-ageing']
 /** each bumps window.__xss if it ever runs */
 const IMG = '<img src=x onerror="window.__xss=(window.__xss||0)+1">'
 const SCRIPT = '<script>window.__xss=(window.__xss||0)+1</script>'
@@ -49,14 +49,15 @@ const at = (id: string, widget: string, options: Record<string, unknown>, x: num
   ...(optionsVersion ? { optionsVersion } : {}),
 })
 
-/** one of every widget type, in four bands */
+/** one of every widget type, in five bands */
 const SCREEN: ScreenDefinition = {
   id: SCREEN_ID,
   title: `XSS ${IMG}`,
-  design: { width: 1920, height: 1080 },
+  // five bands of 270 px each: the widgets keep the size they have on a 1080 px wall of four bands
+  design: { width: 1920, height: 1350 },
   theme: 'dark',
   fit: 'fit',
-  grid: { columns: 12, rows: 12 },
+  grid: { columns: 12, rows: 15 },
   widgets: [
     at('clock', 'title-clock', { heading: SVG, timeZone: 'Asia/Shanghai', showDate: true, showSeconds: true }, 0, 0, 3, 3),
     at('revenue', 'kpi-card', { metric: 'sales.revenue', window: 'today', compare: true, sparkline: true }, 3, 0, 3, 3),
@@ -74,6 +75,9 @@ const SCREEN: ScreenDefinition = {
     at('reorder', 'reorder-list', { limit: 20, scrollSeconds: 300 }, 3, 9, 3, 3),
     at('suppliers', 'supplier-scorecard', { window: 'P30D', top: 8, onTimeTarget: 0.9, returnLimit: 0.03 }, 6, 9, 3, 3),
     at('ticker', 'movement-ticker', { limit: 30 }, 9, 9, 3, 3, 2),
+    at('ageing', 'stock-ageing', { groupBy: 'warehouse', measure: 'value', top: 8 }, 0, 12, 4, 3),
+    at('slow', 'slow-moving', { days: 90, limit: 20, scrollSeconds: 300 }, 4, 12, 4, 3),
+    at('credit', 'credit-ageing', { side: 'receivables', view: 'partners', top: 8 }, 8, 12, 4, 3),
   ],
 }
 
@@ -135,6 +139,10 @@ beforeAll(async () => {
       { id: id(), type: 'transfer', occurredAt: ago(10), sku: 'C3', warehouse: 'W2', toWarehouse: 'W1', qty: 5 },
       { id: id(), type: 'payment_in', occurredAt: ago(5), amount: 500, partner: 'C1' },
       { id: id(), type: 'payment_out', occurredAt: ago(5), amount: 200, partner: 'P1' },
+      // stock received 120 days ago and never shipped: old in the ageing, slow-moving (above its safety stock: no alert)
+      { id: id(), type: 'purchase_receipt', occurredAt: ago(120 * 1440), sku: 'C3', warehouse: 'W1', qty: 7, unitCost: 3, partner: 'P1' },
+      // a fourth channel, a cent: the donut draws four slices in its box of this screen, legend or none, the others as they were
+      { id: id(), type: 'sales_shipment', occurredAt: ago(12), sku: 'C3', warehouse: 'W2', qty: 1, unitPrice: 0.01, channel: 'app' },
     ],
     ingestKey,
   )
@@ -216,19 +224,46 @@ function injection(page: Page): Promise<Injection> {
 
 const tooltips = (page: Page) => page.evaluate(() => [...(window as unknown as Watched).__tooltips])
 
-/** moves the mouse over a grid of points across every chart, so every bar, slice, node and point shows its tooltip */
+/**
+ * moves the mouse over a grid of points across every chart, so every bar, slice, node and point
+ * shows its tooltip. Widgets are visited one by one, each scrolled into view first: the tablet
+ * mounts only the widgets near the viewport, so a chart far down the page exists once it is near.
+ */
 async function hoverEveryChart(page: Page, columns = 14, rows = 8, scope = 'body'): Promise<string[]> {
-  const charts = page.locator(`${scope} [_echarts_instance_]`)
-  const n = await charts.count()
   const hovered: string[] = []
-  for (let i = 0; i < n; i++) {
-    const chart = charts.nth(i)
-    if (!(await chart.isVisible())) continue
-    await chart.scrollIntoViewIfNeeded()
+  const hover = async (chart: Locator, widget: string | null) => {
     const box = await chart.boundingBox()
-    if (!box || box.width < 10 || box.height < 10) continue
-    hovered.push((await chart.evaluate((el) => el.closest('[data-widget]')?.getAttribute('data-widget'))) ?? '?')
+    if (!box || box.width < 10 || box.height < 10) return
+    hovered.push(widget ?? '?')
     for (let c = 0; c < columns; c++) for (let r = 0; r < rows; r++) await page.mouse.move(box.x + (box.width * (c + 0.5)) / columns, box.y + (box.height * (r + 0.5)) / rows)
+  }
+  // widgets by id, the scope itself included: the tablet's cells (`data-cell`) exist before their widget does
+  const ids = await page.locator(scope).evaluateAll((roots) => {
+    const found = new Set<string>()
+    for (const root of roots) {
+      for (const el of [root, ...root.querySelectorAll('[data-cell], [data-instance]')]) {
+        const id = el.getAttribute('data-cell') ?? el.getAttribute('data-instance')
+        if (id) found.add(id)
+      }
+    }
+    return [...found]
+  })
+  if (ids.length === 0) {
+    // a page of one widget without a host (the embed): its charts as they are
+    const charts = page.locator(`${scope} [_echarts_instance_]`)
+    for (let i = 0; i < (await charts.count()); i++)
+      await hover(charts.nth(i), await charts.nth(i).evaluate((el) => el.closest('[data-widget]')?.getAttribute('data-widget') ?? null))
+  }
+  for (const id of ids) {
+    const cell = page.locator(`[data-cell="${id}"]`)
+    const host = page.locator(`[data-instance="${id}"]`).first()
+    // not Playwright's scrollIntoViewIfNeeded: it waits for the box to stand still, and a scrolling list never does
+    await ((await cell.count()) ? cell.first() : host).evaluate((el) => el.scrollIntoView({ block: 'center' }))
+    if (!(await host.count()) || !(await host.isVisible())) continue
+    const chart = host.locator('[_echarts_instance_]')
+    // a widget mounted by the scroll draws its chart in a moment; a DOM widget has none
+    if (!(await chart.count())) await page.waitForTimeout(300)
+    if (await chart.count()) await hover(chart.first(), await host.getAttribute('data-widget'))
   }
   // an <img src=x> would have failed to load by now
   await page.waitForTimeout(600)
@@ -247,7 +282,8 @@ async function open(path: string, viewport = { width: 1920, height: 1080 }): Pro
 
 /** these SVG-drawn charts drew their data (bars, slices) */
 async function chartsDrawn(page: Page, widgets: string[]): Promise<void> {
-  for (const w of widgets) await expect.poll(() => page.locator(`[data-widget="${w}"] [_echarts_instance_] path`).count(), { timeout: 10_000 }).toBeGreaterThan(3)
+  for (const w of widgets)
+    await expect.poll(() => page.locator(`[data-widget="${w}"] [_echarts_instance_] path`).count(), { timeout: 10_000, message: `${w} drew its data` }).toBeGreaterThan(3)
 }
 
 describe('nothing stored runs in a browser', () => {
@@ -256,10 +292,16 @@ describe('nothing stored runs in a browser', () => {
   })
 
   test('the wall: names, codes and titles are shown as text, every tooltip included', async () => {
-    const { page, errors } = await open(`/wall/${SCREEN_ID}`)
+    // the screen's own size: every widget as big as on a 1080 px wall of four bands
+    const { page, errors } = await open(`/wall/${SCREEN_ID}`, { width: 1920, height: 1350 })
     await expect.poll(() => page.locator('[data-testid="screen-title"]').first().textContent(), { timeout: 10_000 }).toContain(IMG)
     await chartsDrawn(page, ['ranking-bar', 'share-donut', 'margin-by-category'])
+    // the ageing: a bar per warehouse, the old stock of W2 in a bucket of its own
+    await expect.poll(() => page.locator('[data-widget="stock-ageing"] [_echarts_instance_] path').count(), { timeout: 10_000 }).toBeGreaterThanOrEqual(3)
     await expect.poll(() => page.locator('[data-widget="transfer-flow"] canvas').count(), { timeout: 10_000 }).toBe(1)
+    await expect.poll(() => page.locator('[data-widget="slow-moving"] [data-testid="slow-row"]').count(), { timeout: 10_000 }).toBeGreaterThan(0)
+    // the slow-moving row names its SKU and warehouse by their HTML names, as text
+    expect(await page.locator('[data-widget="slow-moving"] [data-testid="slow-row"]').first().textContent()).toContain(SVG)
     await expect.poll(() => page.locator('[data-widget="stock-alerts"] [data-testid="alert-row"]').count(), { timeout: 10_000 }).toBeGreaterThan(0)
     // A1 and B2 at both warehouses are at or below their reorder points, named with payloads
     await expect.poll(() => page.locator('[data-widget="reorder-list"] [data-testid="reorder-row"]').count(), { timeout: 10_000 }).toBe(3)

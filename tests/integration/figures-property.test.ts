@@ -162,8 +162,11 @@ afterAll(async () => {
 /** runs per property: moderate for CI; FIGURES_RUNS=200 for a deeper search */
 const RUNS = { numRuns: Number(process.env.FIGURES_RUNS ?? 12), endOnFailure: true } as const
 
-/** figures that depend on the order stock crosses zero in (the revaluation it takes) */
-const ORDER_DEPENDENT = ['stock.value', 'stock.closingValue', 'stock.revaluation', 'stock.turnover', 'stock.daysOnHand']
+/**
+ * figures that depend on the order stock crosses zero in (the revaluation it takes), and stock
+ * ageing: outbound consumes the oldest layers held when it arrives (docs/metrics.md "Stock ageing")
+ */
+const ORDER_DEPENDENT = ['stock.value', 'stock.closingValue', 'stock.revaluation', 'stock.turnover', 'stock.daysOnHand', 'stock.ageing', 'stock.slowMoving']
 
 /** stock value less revaluation, by warehouse and SKU: the sum of the lines' own values, the same in any order */
 async function valueOfLines(): Promise<Record<string, number>> {

@@ -85,7 +85,7 @@ export async function resetFigures(app: FastifyInstance, prefix: string, movemen
   const keys = createKeys(prefix)
   const cal = createCalendar(timeZone)
   const dims: CounterDim[] = ['all', ...DIMENSIONS, 'pair']
-  const names = new Set<string>([keys.avgCost, keys.lastMoved, keys.liveMoves, keys.backlog('bs'), keys.backlog('bp'), keys.pairBacklog('bs'), keys.pairBacklog('bp')])
+  const names = new Set<string>([keys.avgCost, keys.lastMoved, keys.liveMoves, keys.layers, keys.backlog('bs'), keys.backlog('bp'), keys.pairBacklog('bs'), keys.pairBacklog('bp')])
   for (const side of ['s', 'p'] as const) names.add(keys.line(side)).add(keys.lineOpen(side)).add(keys.lineLate(side)).add(keys.lineClosed(side))
   for (const code of Object.keys(LEVELS)) for (const dim of dims) names.add(keys.level(code, dim))
   const buckets = new Set<string>()

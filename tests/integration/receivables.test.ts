@@ -105,7 +105,7 @@ async function query(q: object): Promise<QueryResult> {
   return res.json() as QueryResult
 }
 
-const bucketsOf = (r: QueryResult) => Object.fromEntries(r.ageing!.buckets.map((b) => [b.key, b.amount]))
+const bucketsOf = (r: QueryResult) => Object.fromEntries(r.creditAgeing!.buckets.map((b) => [b.key, b.amount]))
 
 beforeAll(async () => {
   s = await startTestServer()
@@ -143,14 +143,14 @@ describe('receivables', () => {
   test('open items by age, credit apart', async () => {
     const r = await query({ metric: 'receivables.ageing', groupBy: 'partner' })
     expect(r.total).toBe(50)
-    expect(bucketsOf(r)).toEqual({ notDue: 30, '0-30': 0, '31-60': 0, '61-90': 40, '91-180': 0, '180+': 0 })
-    expect(r.ageing!.credit).toBe(20)
-    expect(r.ageing!.rows).toEqual([
+    expect(bucketsOf(r)).toEqual({ notDue: 30, '0-30': 0, '31-60': 0, '61-90': 40, '91-180': 0, '181+': 0 })
+    expect(r.creditAgeing!.credit).toBe(20)
+    expect(r.creditAgeing!.rows).toEqual([
       { partner: C1, partnerName: '华东商贸', balance: 70, buckets: [30, 0, 0, 40, 0, 0], credit: 0, oldestDue: cal.format(today - 70 * DAY).slice(0, 10) },
       { partner: C2, partnerName: 'C2', balance: -20, buckets: [0, 0, 0, 0, 0, 0], credit: 20 },
     ])
     const one = await query({ metric: 'receivables.ageing', filter: { partner: C2 } })
-    expect([one.total, one.ageing!.rows, one.ageing!.credit]).toEqual([-20, undefined, 20])
+    expect([one.total, one.creditAgeing!.rows, one.creditAgeing!.credit]).toEqual([-20, undefined, 20])
   })
 
   test('DSO over the complete days of the period', async () => {
@@ -173,7 +173,7 @@ describe('receivables', () => {
     const cancel = { id: id(), type: 'cancel', occurredAt: d(0, 1), cancels: receivables[4]!.id }
     await send([cancel])
     const r = await query({ metric: 'receivables.ageing', filter: { partner: C1 } })
-    expect([r.total, bucketsOf(r)]).toEqual([130, { notDue: 30, '0-30': 0, '31-60': 0, '61-90': 100, '91-180': 0, '180+': 0 }])
+    expect([r.total, bucketsOf(r)]).toEqual([130, { notDue: 30, '0-30': 0, '31-60': 0, '61-90': 100, '91-180': 0, '181+': 0 }])
     expect((await query({ metric: 'receivables.balance', filter: { partner: C1 } })).total).toBe(130)
     // the d−5 payment no longer lowers the closings after it: +60 on d−5 … d−1
     expect((await query({ metric: 'receivables.dso', from: d(12, 0), to: d(0, 0) })).total).toBeCloseTo((2480 + 5 * 60) / 50, 10)
@@ -190,8 +190,8 @@ describe('payables', () => {
   test('returns and payments settle the supplier’s documents', async () => {
     expect((await query({ metric: 'payables.balance' })).total).toBe(110)
     const r = await query({ metric: 'payables.ageing', groupBy: 'partner' })
-    expect(bucketsOf(r)).toEqual({ notDue: 80, '0-30': 30, '31-60': 0, '61-90': 0, '91-180': 0, '180+': 0 })
-    expect(r.ageing!.rows!.map((row) => [row.partner, row.balance, row.credit])).toEqual([[S1, 110, 0]])
+    expect(bucketsOf(r)).toEqual({ notDue: 80, '0-30': 30, '31-60': 0, '61-90': 0, '91-180': 0, '181+': 0 })
+    expect(r.creditAgeing!.rows!.map((row) => [row.partner, row.balance, row.credit])).toEqual([[S1, 110, 0]])
   })
 
   test('DPO: average closing payables over the purchases of the period', async () => {

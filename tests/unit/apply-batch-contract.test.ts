@@ -72,8 +72,10 @@ describe('the encoder writes the contract', () => {
     { baseCurrency: 'CNY', now },
   )
   const shipment = JSON.parse(foldBatch([movements[3]!], opts).records[1]!) as EffectRecord
-  // a StockOutput: line 2.00, qty −1, value −2.00, no revaluation, from 5 units worth 10.00
-  shipment.x = [[20_000, -1000, -20_000, 0, 5000, 100_000, 2_000_000]]
+  // a StockOutput: line 2.00, qty −1, value −2.00, no revaluation, from 5 units worth 10.00, and
+  // its LayerChange: no deficit opened, 1 unit consumed from the layer of business day 20522
+  const output: unknown[] = [20_000, -1000, -20_000, 0, 5000, 100_000, 2_000_000, [0, 20_522, 1000]]
+  shipment.x = [output as number[]]
   const target: CancelTarget = { id: 'sh', raw: JSON.stringify(shipment), effect: shipment }
   const folded = foldBatch(movements, opts, new Map([['cx', target]]))
   const payload = JSON.parse(folded.payload) as ApplyBatchPayload
@@ -117,9 +119,11 @@ describe('the encoder writes the contract', () => {
       'out.rd?',
       'out.ri?',
       'out.rn?',
+      'rev.o?',
       'rev.rd?',
       'rev.rn?',
       'rev.s?',
+      'rev.y?',
       'set.b?',
     ])
   })

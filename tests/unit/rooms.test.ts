@@ -334,6 +334,13 @@ describe('rolling schedule', () => {
     expect(next({ metric: 'stock.qty' })).toBeUndefined()
   })
 
+  test('stock ageing and slow-moving stock age with the calendar: refreshed at the next business midnight', () => {
+    expect(next({ metric: 'stock.ageing' })).toBe('2026-11-26T00:00:00.001+08:00')
+    expect(next({ metric: 'stock.ageing', groupBy: 'warehouse' })).toBe('2026-11-26T00:00:00.001+08:00')
+    expect(next({ metric: 'stock.slowMoving', days: 30 })).toBe('2026-11-26T00:00:00.001+08:00')
+    expect(next({ metric: 'stock.slowMoving' }, at('2026-11-25T23:59:59.999+08:00'))).toBe('2026-11-26T00:00:00.001+08:00')
+  })
+
   test("between two refreshes a window's tiles do not move (checked against tilePeriod)", () => {
     for (const window of ['PT15M', 'PT1H', 'PT24H', 'P2D', 'P7D', 'P3DT40M', 'P30D', 'P120D']) {
       let t = now

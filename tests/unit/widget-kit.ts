@@ -6,7 +6,7 @@
 import { mount } from '@vue/test-utils'
 import type { Component } from 'vue'
 import { METRICS } from '../../protocol/metrics.ts'
-import type { MovementRow, Query, QueryResult } from '../../protocol/query.ts'
+import type { AgeBucketFigures, MovementRow, Query, QueryResult } from '../../protocol/query.ts'
 import type { Locale } from '../../widgets/define-widget.ts'
 import type { WidgetManifest } from '../../widgets/define-widget.ts'
 
@@ -82,6 +82,8 @@ export const XSS = {
   svg: '"><svg onload="window.__xss=(window.__xss||0)+1">',
 } as const
 export const XSS_PAYLOADS: readonly string[] = Object.values(XSS)
+/** the age buckets of `stock.ageing`, youngest first */
+const AGE_KEYS: AgeBucketFigures['key'][] = ['0-30', '31-60', '61-90', '91-180', '181+']
 
 /**
  * A result for any query a widget derives, every name and code in it hostile: groups keyed by
@@ -150,6 +152,52 @@ export function hostileResult(q: Query): QueryResult {
       },
     ]
     r.total = r.reorder.length
+  }
+  if (q.metric === 'stock.ageing') {
+    const buckets = (scale: number) => AGE_KEYS.map((key, j) => ({ key, qty: scale * (j + 1), value: scale * 10 * (j + 1) }))
+    const keys = [q.filter?.[q.groupBy ?? 'warehouse']].flat().filter((k): k is string => k !== undefined)
+    const members = keys.length ? keys : [XSS.img, 'K2', 'K3']
+    r.ageing = {
+      date: '2026-11-25',
+      qty: 45,
+      value: 450,
+      buckets: buckets(3),
+      averageAge: 48.5,
+      oldestAge: 400,
+      groups: members.map((key, i) => ({
+        key,
+        ...(i === 0 ? {} : { label: XSS_PAYLOADS[i % 3]!, labelEn: XSS_PAYLOADS[(i + 1) % 3]! }),
+        qty: 15,
+        value: 150,
+        buckets: buckets(1),
+        averageAge: 40,
+        oldestAge: 200,
+      })),
+    }
+    r.total = 450
+  }
+  if (q.metric === 'stock.slowMoving') {
+    r.days = q.days ?? 90
+    r.slowMoving = [
+      { sku: XSS.img, warehouse: XSS.svg, category: XSS.script, qty: 4, value: 400, lastOutbound: null, idleDays: 300, oldestAge: 300 },
+      {
+        sku: 'S2',
+        skuName: XSS.script,
+        skuNameEn: XSS.svg,
+        warehouse: 'W2',
+        warehouseName: XSS.img,
+        warehouseNameEn: XSS.script,
+        category: 'C',
+        categoryName: XSS.svg,
+        categoryNameEn: XSS.img,
+        qty: 2,
+        value: 20,
+        lastOutbound: '2026-06-01',
+        idleDays: 177,
+        oldestAge: 240,
+      },
+    ]
+    r.total = r.slowMoving.length
   }
   if (q.metric === 'movements.recent') {
     const at = '2026-11-25T13:30:00+08:00'

@@ -11,6 +11,7 @@ import CashFlow from '../../widgets/cash-flow/CashFlow.vue'
 import MarginByCategory from '../../widgets/margin-by-category/MarginByCategory.vue'
 import StockTurnover from '../../widgets/stock-turnover/StockTurnover.vue'
 import TransferFlow from '../../widgets/transfer-flow/TransferFlow.vue'
+import StockAgeing from '../../widgets/stock-ageing/StockAgeing.vue'
 import { trendLine } from '../../widgets/trend-line/manifest.ts'
 import { rankingBar } from '../../widgets/ranking-bar/manifest.ts'
 import { shareDonut } from '../../widgets/share-donut/manifest.ts'
@@ -19,6 +20,7 @@ import { cashFlow } from '../../widgets/cash-flow/manifest.ts'
 import { marginByCategory } from '../../widgets/margin-by-category/manifest.ts'
 import { stockTurnover } from '../../widgets/stock-turnover/manifest.ts'
 import { ROUTE_DIMENSION, transferFlow } from '../../widgets/transfer-flow/manifest.ts'
+import { stockAgeing } from '../../widgets/stock-ageing/manifest.ts'
 import type { WidgetManifest } from '../../widgets/define-widget.ts'
 
 vi.mock('../../widgets/common/charts/echarts.ts', async () => (await import('./widget-kit.ts')).echartsStandIn)
@@ -506,5 +508,88 @@ describe('transfer-flow', () => {
   test('a period without transfers says so', () => {
     const w = mountWidget(TransferFlow, m(transferFlow), { routes: result({ metric: 'transfer.qty', unit: 'qty', groups: [] }) })
     expect(w.find('[data-testid=no-data]').text()).toBe('本期暂无调拨')
+  })
+})
+
+describe('stock-ageing', () => {
+  const bucket = (key: '0-30' | '31-60' | '61-90' | '91-180' | '181+', qty: number, value: number) => ({ key, qty, value })
+  const figures = (buckets: ReturnType<typeof bucket>[]) => ({
+    qty: buckets.reduce((s, b) => s + b.qty, 0),
+    value: buckets.reduce((s, b) => s + b.value, 0),
+    buckets,
+    averageAge: 45.68,
+    oldestAge: 100,
+  })
+  const w1 = figures([bucket('0-30', 7, 68.53), bucket('31-60', 30, 352.89), bucket('61-90', 0, 0), bucket('91-180', 3, 35.29), bucket('181+', 0, 0)])
+  const w2 = figures([bucket('0-30', 0, 0), bucket('31-60', 0, 0), bucket('61-90', 0, 0), bucket('91-180', 4, 43.43), bucket('181+', 0, 0)])
+  const data = {
+    ageing: result({
+      metric: 'stock.ageing',
+      unit: 'money',
+      groupBy: 'warehouse',
+      total: 500.14,
+      ageing: {
+        date: '2026-12-06',
+        ...figures([]),
+        groups: [
+          { key: 'W1', label: '一号仓', labelEn: 'Warehouse 1', ...w1 },
+          { key: 'W2', ...w2 },
+        ],
+      },
+    }),
+  }
+
+  test('one stacked bar per member, largest on top, a series per bucket from young to old', () => {
+    mountWidget(StockAgeing, m(stockAgeing), data)
+    const o = charts[0]!.option
+    expect(o.yAxis.data).toEqual(['W2', '一号仓'])
+    expect(o.series.map((s: { name: string; stack: string }) => [s.name, s.stack])).toEqual([
+      ['0–30 天', 'age'],
+      ['31–60 天', 'age'],
+      ['61–90 天', 'age'],
+      ['91–180 天', 'age'],
+      ['180 天以上', 'age'],
+    ])
+    expect(o.series.map((s: { data: { value: number }[] }) => s.data.map((d) => d.value))).toEqual([
+      [0, 68.53],
+      [0, 352.89],
+      [0, 0],
+      [43.43, 35.29],
+      [0, 0],
+    ])
+    // the oldest stock in the alarming colour
+    expect(o.series[4].itemStyle.color).toBe('#ff6b6b')
+    expect(charts[0]!.renderer).toBe('svg')
+  })
+
+  test('in qty, and in English; the tooltip lists the buckets, the total and the average age', () => {
+    mountWidget(StockAgeing, m(stockAgeing), data, { options: { measure: 'qty' }, locale: 'en' })
+    const o = charts[0]!.option
+    expect(o.yAxis.data).toEqual(['W2', 'Warehouse 1'])
+    expect(o.series.map((s: { name: string }) => s.name)).toEqual(['0–30 days', '31–60 days', '61–90 days', '91–180 days', 'Over 180 days'])
+    expect(o.series[1].data[1].value).toBe(30)
+    const tip = o.tooltip.formatter(o.series.map((s: { name: string; data: { value: number }[] }) => ({ dataIndex: 1, seriesName: s.name, value: s.data[1]!.value })))
+    expect(tip).toBe(
+      'Warehouse 1<br/>0–30 days <b>7</b><br/>31–60 days <b>30</b><br/>61–90 days <b>0</b><br/>91–180 days <b>3</b><br/>Over 180 days <b>0</b><br/>Total <b>40</b><br/>Average age 45.68 days',
+    )
+  })
+
+  test('tapping a bar drills into its warehouse or category', () => {
+    const w = mountWidget(StockAgeing, m(stockAgeing), data)
+    charts[0]!.handlers.get('click')!({ data: charts[0]!.option.series[0].data[1] })
+    expect(w.emitted('drill')).toEqual([[{ dimension: 'warehouse', key: 'W1', label: '一号仓', labelEn: 'Warehouse 1' }]])
+  })
+
+  test('a short box drops the legend and keeps the bars that fit; nothing on hand says so', () => {
+    mountWidget(StockAgeing, m(stockAgeing), data, { height: 20 })
+    expect(charts[0]!.option.legend.show).toBe(false)
+    expect(charts[0]!.option.yAxis.data).toEqual(['一号仓'])
+    const empty = mountWidget(
+      StockAgeing,
+      m(stockAgeing),
+      { ageing: result({ metric: 'stock.ageing', unit: 'money', total: 0, ageing: { date: '2026-12-06', ...figures([]), groups: [] } }) },
+      { locale: 'en' },
+    )
+    expect(empty.find('[data-testid=no-data]').text()).toBe('No data yet')
   })
 })

@@ -12,6 +12,7 @@ import PurchasePipeline from '../../widgets/purchase-pipeline/PurchasePipeline.v
 import SupplierScorecard from '../../widgets/supplier-scorecard/SupplierScorecard.vue'
 import MovementTicker from '../../widgets/movement-ticker/MovementTicker.vue'
 import TitleClock from '../../widgets/title-clock/TitleClock.vue'
+import SlowMoving from '../../widgets/slow-moving/SlowMoving.vue'
 import RollingNumber from '../../widgets/common/RollingNumber.vue'
 import { kpiCard } from '../../widgets/kpi-card/manifest.ts'
 import { stockAlerts } from '../../widgets/stock-alerts/manifest.ts'
@@ -21,6 +22,7 @@ import { purchasePipeline } from '../../widgets/purchase-pipeline/manifest.ts'
 import { supplierScorecard } from '../../widgets/supplier-scorecard/manifest.ts'
 import { movementTicker } from '../../widgets/movement-ticker/manifest.ts'
 import { titleClock } from '../../widgets/title-clock/manifest.ts'
+import { slowMoving } from '../../widgets/slow-moving/manifest.ts'
 import { migrateOptions } from '../../widgets/define-widget.ts'
 import type { WidgetManifest } from '../../widgets/define-widget.ts'
 
@@ -598,5 +600,58 @@ describe('title-clock', () => {
     const w = mountWidget(TitleClock, m(titleClock), {}, { options: { timeZone: 'Mars/Olympus', showSeconds: false, showDate: false } })
     expect(w.find('[data-testid=clock-time]').text()).toBe('13:45')
     expect(w.find('[data-testid=clock-date]').exists()).toBe(false)
+  })
+})
+
+describe('slow-moving', () => {
+  const data = {
+    slow: result({
+      metric: 'stock.slowMoving',
+      unit: 'count',
+      total: 7,
+      days: 60,
+      slowMoving: [
+        {
+          sku: 'A',
+          skuName: '甲',
+          skuNameEn: 'Alpha',
+          warehouse: 'W1',
+          warehouseName: '一号仓',
+          category: 'food',
+          categoryName: '食品',
+          qty: 35,
+          value: 411.71,
+          lastOutbound: '2026-09-27',
+          idleDays: 70,
+          oldestAge: 100,
+        },
+        { sku: 'A', warehouse: 'W2', qty: 4, value: 43.43, lastOutbound: null, idleDays: 130, oldestAge: 130 },
+      ],
+    }),
+  }
+
+  test('the count with its N, rows largest value first with value, qty and idle days; a tap drills into the warehouse', async () => {
+    const w = mountWidget(SlowMoving, m(slowMoving), data, { options: { days: 60 } })
+    expect(w.find('[data-testid=slow-count]').text()).toBe('7')
+    expect(w.text()).toContain('个 SKU × 仓库超过 60 天无出库')
+    const rows = w.findAll('[data-testid=slow-row]')
+    expect(rows.map((r) => r.findAll('span').map((s) => s.text()))).toEqual([
+      ['甲 · 食品', '一号仓', '¥411.7135', '70 天'],
+      ['A', 'W2', '¥43.434', '130 天从未出库'],
+    ])
+    // idle for twice N or more: the alarming colour
+    expect(rows.map((r) => r.classes().find((c) => ['idle', 'old'].includes(c)))).toEqual(['idle', 'old'])
+    expect(rows[0]!.find('.sku').attributes('title')).toBe('A · 食品 · 35 · 末次出库 2026-09-27')
+    await rows[1]!.trigger('click')
+    expect(w.emitted('drill')).toEqual([[{ dimension: 'warehouse', key: 'W2' }]])
+  })
+
+  test('English names and chrome; nothing idle says so', () => {
+    const en = mountWidget(SlowMoving, m(slowMoving), data, { locale: 'en', options: { days: 60 } })
+    expect(en.text()).toContain('SKU × warehouse pairs without outbound for 60 days')
+    expect(en.findAll('[data-testid=slow-row]')[1]!.text()).toContain('Never shipped')
+    expect(en.find('[data-testid=slow-row] .sku').text()).toBe('Alpha · 食品')
+    const none = mountWidget(SlowMoving, m(slowMoving), { slow: result({ metric: 'stock.slowMoving', unit: 'count', total: 0, days: 90, slowMoving: [] }) }, { locale: 'en' })
+    expect(none.text()).toContain('No slow-moving stock')
   })
 })

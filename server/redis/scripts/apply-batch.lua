@@ -18,6 +18,8 @@
 --   liveMoves   hash pair -> stock movements applied and not cancelled (lv:moves)
 --   recent      list of the latest movements applied, newest first (recent): `id TAB effect
 --               record`, capped at `rc`
+--   layers      hash pair -> FIFO receipt layers and outbound days (lv:layers), text
+--               `deficit|day:qty,day:qty,...|day:count,...` (below, "Stock ageing")
 -- ARGV[1]     JSON payload, below (numbers and short strings only)
 -- ARGV[2]     effect key prefix: a movement's effect record is ARGV[2] .. id
 -- ARGV[3], ARGV[4], ...  movement id, its effect record (a JSON object), id, record, ... in
@@ -40,6 +42,8 @@
 --   rc     how many of the latest movements KEYS[6] keeps
 --   N      order-line hashes the `ln` operations touch (record below)
 --   LC     how order-line counter keys are built (record below)
+--   tz     the business time zone's offset from UTC, seconds: dates stock held before layers
+--          were kept (its layer is dated at the pair's last movement's business day)
 -- N[] (LineHash): one side's order lines (docs/metrics.md "Order lines")
 --   h      hash ref|sku -> line record (ln:{s|p})
 --   od     sorted set of lines still open with a promised date, scored by it (epoch ms)
@@ -71,7 +75,9 @@
 -- revaluation, fed to `stock.revaluation`.
 -- Every operation but `rev` names its movement (`i`) and appends its outputs to that movement's
 -- effect record as "x": [[outputs of its 1st op], ...]; a cancel reads them back to reverse it.
--- A stock output is {line value C, dq, dv, rv, q before, v before, a before}.
+-- A stock output is {line value C, dq, dv, rv, q before, v before, a before, layer change}.
+-- A layer change is {k, day, qty, day, qty, ...}: inbound, k = the deficit it filled and the
+-- layers it added; outbound, k = the deficit it opened and the layers it consumed.
 -- ops[] k = 'in' | 'out' (StockOp): one stock output
 --   i      1-based movement index
 --   k      'in' or 'out'
@@ -83,6 +89,8 @@
 --   ri?    a return costed at an earlier movement of this batch: its index; the line is then
 --          q x that movement's line value / its qty (l is absent)
 --   t      occurredAt, unix seconds
+--   d      business day of occurredAt (days since 1970-01-01 in the business zone): the date
+--          of the layer an inbound line adds, the outbound day an outbound line records
 --   v      target list (index into L) of the pair's stock value cells
 --   r      target list of the pair's revaluation cells
 --   c?     target list the line value feeds (COGS, a purchase return's amount)
@@ -94,16 +102,20 @@
 --   p2     destination pair, index into P (enters at exactly that value)
 --   q      qty, > 0
 --   t      occurredAt, unix seconds
+--   d      business day of occurredAt (the source's outbound day; the destination receives the
+--          source's consumed layers with their days, what the source did not hold at d)
 --   v      target list of the source's stock value cells
 --   v2     target list of the destination's stock value cells
 --   r2     target list of the destination's revaluation cells
--- ops[] k = 'set' (StocktakeOp): a stocktake; outputs {dv, dq, ok, book value, q, v, a before}
+-- ops[] k = 'set' (StocktakeOp): a stocktake; outputs {dv, dq, ok, book value, q, v, a before,
+--          layer change}
 --   i      1-based movement index
 --   k      'set'
 --   p      pair, index into P
 --   q      counted qty
 --   b?     the ERP's book qty at count time; absent: the pair's qty now
 --   t      occurredAt, unix seconds
+--   d      business day of occurredAt: a gain's layer date (a loss consumes the oldest)
 --   qT     target list the qty difference feeds
 --   v      target list the value difference feeds
 --   okT    target list fed 1 when the count was exact
@@ -149,6 +161,11 @@
 --          still exactly as the original left it, it returns exactly to what it was before
 --   v      target list of the pair's stock value cells
 --   r      target list of the pair's revaluation cells
+--   d      business day of the original movement
+--   y?     the original's layer change: its layers go back (an outbound's to their own days,
+--          its deficit part at d; an inbound's taken from its own days first, then the
+--          oldest). Absent (a record from before layers): qty put back at d, or taken oldest first
+--   o?     1: the original recorded an outbound day (d), which it takes back
 --
 -- Returns (ApplyBatchReply):
 --   {"ok", applied}      every movement applied
@@ -469,8 +486,12 @@ local state = {}
 if #pairs_ > 0 then
   local q, v, a, n = hmget(KEYS[1], pairs_), hmget(KEYS[2], pairs_), hmget(KEYS[3], pairs_), hmget(KEYS[5], pairs_)
   local last = hmget(KEYS[4], pairs_)
+  local layers = hmget(KEYS[7], pairs_)
   for j = 1, #pairs_ do
     state[j] = {
+      -- FIFO layers, parsed on first use (layersOf)
+      raw = layers[j],
+      q0 = parse(q[j]),
       q = parse(q[j]),
       v = parse(v[j]),
       -- while q ~= 0 the rate is v/q; `a` matters only at 0, where it is the rate the pair kept
@@ -499,6 +520,192 @@ local function keepRate(s, q0, v0)
   if sgn(q0) ~= 0 then s.a = mulDivRound(v0, 100000, q0) end
 end
 local function snapshot(s) return {s.q, s.v, s.a} end
+
+---------------------------------------------------------------------------------------------
+-- Stock ageing (docs/metrics.md "Stock ageing", ERPNext stock_ageing.py FIFOSlots): per pair,
+-- receipt layers {day, qty > 0} sorted by business day (one per day), a deficit (qty issued
+-- beyond the layers: negative stock, which later inbound fills first) and the business days of
+-- its outbound movements (slow-moving). Invariant: sum of layers - deficit = the pair's qty;
+-- a deficit exists only while there are no layers.
+---------------------------------------------------------------------------------------------
+local MAX_LAYERS = 40
+local MAX_OUT_DAYS = 8
+local TZ = P.tz or 0
+
+local function layersOf(s, day)
+  local f = s.L
+  if f ~= nil then return f end
+  f = {d = 0, l = {}, o = {}}
+  local raw = s.raw
+  if raw then
+    local a, b = string.find(raw, '|', 1, true)
+    local c = string.find(raw, '|', b + 1, true)
+    f.d = parse(string.sub(raw, 1, a - 1))
+    for dd, qq in string.gmatch(string.sub(raw, b + 1, c - 1), '(%-?%d+):(%d+)') do f.l[#f.l + 1] = {tonumber(dd), parse(qq)} end
+    for dd, n in string.gmatch(string.sub(raw, c + 1), '(%-?%d+):(%d+)') do f.o[#f.o + 1] = {tonumber(dd), tonumber(n)} end
+  elseif sgn(s.q0) > 0 then
+    -- stock held before layers were kept: one layer, dated at the pair's last movement
+    local at = day
+    if s.last > 0 then at = math.floor((s.last + TZ) / 86400) end
+    f.l[1] = {at, s.q0}
+  elseif sgn(s.q0) < 0 then
+    f.d = neg(s.q0)
+  end
+  s.L = f
+  return f
+end
+local function encodeLayers(f)
+  if sgn(f.d) == 0 and #f.l == 0 and #f.o == 0 then return nil end
+  local l, o = {}, {}
+  -- days and counts are small integers: tostring prints them exactly (%.14g)
+  for j, x in ipairs(f.l) do l[j] = tostring(x[1]) .. ':' .. text(x[2]) end
+  for j, x in ipairs(f.o) do o[j] = tostring(x[1]) .. ':' .. tostring(x[2]) end
+  return text(f.d) .. '|' .. table.concat(l, ',') .. '|' .. table.concat(o, ',')
+end
+local function approx(x)
+  if type(x) == 'number' then return x end
+  return tonumber(text(x))
+end
+-- more layers than MAX_LAYERS: the two adjacent layers closest in date become one, at their
+-- qty-weighted mean day (rounded down: never younger), which keeps the average age
+local function boundLayers(l)
+  while #l > MAX_LAYERS do
+    local best, gap = 1, math.huge
+    for j = 1, #l - 1 do
+      local g = l[j + 1][1] - l[j][1]
+      if g < gap then best, gap = j, g end
+    end
+    local a, b = l[best], l[best + 1]
+    local q1, q2 = approx(a[2]), approx(b[2])
+    a[1] = a[1] + math.floor(gap * q2 / (q1 + q2))
+    a[2] = add(a[2], b[2])
+    table.remove(l, best + 1)
+  end
+end
+-- adds qty x > 0 as a layer of `day` (merged into that day's layer)
+local function addLayer(f, day, x)
+  local l = f.l
+  local j = #l
+  while j >= 1 and l[j][1] > day do j = j - 1 end
+  if j >= 1 and l[j][1] == day then
+    l[j][2] = add(l[j][2], x)
+  else
+    table.insert(l, j + 1, {day, x})
+    boundLayers(l)
+  end
+end
+-- inbound qty x > 0 at `day`: fills the deficit first (ERPNext: a negative slot is neutralised
+-- by the next inward entry), the rest is a layer; appends {day, qty} of what it added to `added`,
+-- returns the deficit filled
+local function put(f, day, x, added)
+  local filled = 0
+  if sgn(f.d) > 0 then
+    filled = cmp(f.d, x) < 0 and f.d or x
+    f.d = sub(f.d, filled)
+    x = sub(x, filled)
+  end
+  if sgn(x) > 0 then
+    addLayer(f, day, x)
+    if added ~= nil then added[#added + 1] = day; added[#added + 1] = x end
+  end
+  return filled
+end
+-- outbound qty x > 0: consumes the oldest layers first; what they do not hold opens a deficit.
+-- Appends {day, qty} of what it consumed to `taken`, returns the deficit opened
+local function take(f, x, taken)
+  local l = f.l
+  while sgn(x) > 0 and #l > 0 do
+    local first = l[1]
+    local part = first[2]
+    if cmp(part, x) > 0 then
+      part = x
+      first[2] = sub(first[2], x)
+    else
+      table.remove(l, 1)
+    end
+    x = sub(x, part)
+    if taken ~= nil then taken[#taken + 1] = first[1]; taken[#taken + 1] = part end
+  end
+  if sgn(x) > 0 then f.d = add(f.d, x) end
+  return x
+end
+-- takes qty x > 0 out of the layer of `day` first, the rest oldest first (a cancelled inbound)
+local function takeOwn(f, day, x)
+  local l = f.l
+  for j = 1, #l do
+    if l[j][1] == day then
+      local part = l[j][2]
+      if cmp(part, x) > 0 then
+        l[j][2] = sub(part, x)
+        return
+      end
+      table.remove(l, j)
+      x = sub(x, part)
+      break
+    end
+  end
+  if sgn(x) > 0 then take(f, x) end
+end
+-- an outbound movement on `day` (slow-moving): counted per day, the MAX_OUT_DAYS latest days
+-- kept (past that the two oldest merge into the later one, with both counts)
+local function outDay(f, day)
+  local o = f.o
+  local j = #o
+  while j >= 1 and o[j][1] > day do j = j - 1 end
+  if j >= 1 and o[j][1] == day then
+    o[j][2] = o[j][2] + 1
+    return
+  end
+  table.insert(o, j + 1, {day, 1})
+  if #o > MAX_OUT_DAYS then
+    o[2][2] = o[2][2] + o[1][2]
+    table.remove(o, 1)
+  end
+end
+-- a cancelled outbound of `day`: one fewer on that day (or the merged day that holds it)
+local function unOutDay(f, day)
+  local o = f.o
+  for j = 1, #o do
+    if o[j][1] >= day then
+      o[j][2] = o[j][2] - 1
+      if o[j][2] <= 0 then table.remove(o, j) end
+      return
+    end
+  end
+end
+-- a figure as JSON, cheaply for the small integers layer changes mostly hold (tostring prints
+-- those exactly: %.14g)
+local function jsonSmall(x)
+  if type(x) == 'number' and x < 1e14 and x > -1e14 then
+    if x == 0 then return '0' end -- never "-0"
+    return tostring(x)
+  end
+  return json(x)
+end
+-- the layer change output {k, day, qty, ...}, as its JSON text (built once: an effect record
+-- holds it as it is)
+local function layerOut(k, list)
+  local t = {jsonSmall(k)}
+  for j = 1, #list do t[j + 1] = jsonSmall(list[j]) end
+  return {layers = '[' .. table.concat(t, ',') .. ']'}
+end
+-- inbound qty x on day into pair s; returns its layer change
+local function inLayers(s, day, x)
+  local added = {}
+  local filled = put(layersOf(s, day), day, x, added)
+  return layerOut(filled, added)
+end
+-- outbound qty x from pair s on day; returns its layer change (and, for a transfer, what it
+-- consumed, {day, qty, ...}, and the deficit it opened)
+local function outLayers(s, day, x, counts)
+  local f = layersOf(s, day)
+  local taken = {}
+  local opened = take(f, x, taken)
+  if counts then outDay(f, day) end
+  local lc = layerOut(opened, taken)
+  lc.taken, lc.opened = taken, opened
+  return lc
+end
 
 -- inbound qty dq > 0, line value l at rate rn/rd; returns dv, rv. Into stock at or below zero,
 -- the rate becomes the line's and the value qty-after x that rate (ERPNext
@@ -592,16 +799,23 @@ end
 local xs = {}
 local function out(i, values)
   local parts = {}
-  for j = 1, #values do parts[j] = json(values[j]) end
+  for j = 1, #values do
+    local v = values[j]
+    if type(v) == 'table' and v.layers ~= nil then
+      parts[j] = v.layers
+    else
+      parts[j] = json(v)
+    end
+  end
   local t = '[' .. table.concat(parts, ',') .. ']'
   local list = xs[i]
   if list == nil then xs[i] = {t} else list[#list + 1] = t end
 end
 -- each movement's first line value and qty: what a return of it in the same batch is costed at
 local firstLine = {}
-local function stockOut(i, l, dq, dv, rv, before)
+local function stockOut(i, l, dq, dv, rv, before, lc)
   if firstLine[i] == nil then firstLine[i] = {l, sgn(dq) < 0 and neg(dq) or dq} end
-  out(i, {l, dq, dv, rv, before[1], before[2], before[3]})
+  out(i, {l, dq, dv, rv, before[1], before[2], before[3], lc})
 end
 
 -- order lines (docs/metrics.md "Order lines"). Entry fields: see LineOp. A line's head order is
@@ -744,7 +958,7 @@ for _, op in ipairs(P.ops) do
         rn, rd = l, q
       end
       dv, rv = inbound(s, q, l, rn, rd)
-      stockOut(op.i, l, q, dv, rv, before)
+      stockOut(op.i, l, q, dv, rv, before, inLayers(s, op.d, q))
     else
       if l == nil then
         l = outboundAtRate(s, q)
@@ -753,7 +967,7 @@ for _, op in ipairs(P.ops) do
         if rn == nil then rn, rd = l, q end
         dv, rv = outboundAt(s, q, l, rn, rd)
       end
-      stockOut(op.i, l, -q, dv, rv, before)
+      stockOut(op.i, l, -q, dv, rv, before, outLayers(s, op.d, q, true))
     end
     feed(op.v, dv)
     feed(op.r, rv)
@@ -764,11 +978,19 @@ for _, op in ipairs(P.ops) do
     touch(d, op.t)
     local before = snapshot(s)
     local cost = outboundAtRate(s, op.q)
-    stockOut(op.i, cost, -op.q, neg(cost), 0, before)
+    -- the source's oldest layers move with their days; what it did not hold arrives dated d
+    local gone = outLayers(s, op.d, op.q, true)
+    stockOut(op.i, cost, -op.q, neg(cost), 0, before, gone)
     feed(op.v, neg(cost))
     local before2 = snapshot(d)
     local dv2, rv2 = inbound(d, op.q, cost, cost, op.q)
-    stockOut(op.i, cost, op.q, dv2, rv2, before2)
+    local fd = layersOf(d, op.d)
+    local added = {}
+    local moved, opened = gone.taken, gone.opened
+    local filled = 0
+    for j = 1, #moved, 2 do filled = add(filled, put(fd, moved[j], moved[j + 1], added)) end
+    if sgn(opened) > 0 then filled = add(filled, put(fd, op.d, opened, added)) end
+    stockOut(op.i, cost, op.q, dv2, rv2, before2, layerOut(filled, added))
     feed(op.v2, dv2)
     feed(op.r2, rv2)
   elseif k == 'set' then
@@ -790,6 +1012,10 @@ for _, op in ipairs(P.ops) do
     local dv = sub(v1, s.v)
     s.q, s.v = q1, v1
     local ok = sgn(dq) == 0 and 1 or 0
+    -- a gain is a layer of the count's day, a loss consumes the oldest (ERPNext: a
+    -- reconciliation's qty shift is an inward or outward entry); a loss is no outbound
+    local lc
+    if sgn(dq) > 0 then lc = inLayers(s, op.d, dq) elseif sgn(dq) < 0 then lc = outLayers(s, op.d, neg(dq), false) else lc = layerOut(0, {}) end
     feed(op.qT, dq)
     feed(op.v, dv)
     feed(op.okT, ok)
@@ -797,7 +1023,7 @@ for _, op in ipairs(P.ops) do
     feed(op.bvT, book)
     if sgn(dq) > 0 then feed(op.qpT, dq) elseif sgn(dq) < 0 then feed(op.qnT, neg(dq)) end
     if sgn(dv) > 0 then feed(op.vpT, dv) elseif sgn(dv) < 0 then feed(op.vnT, neg(dv)) end
-    out(op.i, {dv, dq, ok, book, before[1], before[2], before[3]})
+    out(op.i, {dv, dq, ok, book, before[1], before[2], before[3], lc})
   elseif k == 'bk' then
     -- ordered − fulfilled qty per ref|sku (an order adds, a receipt/shipment or a cancel of an
     -- order subtracts); the backlog counts what is still open, max(0, that): the same in any
@@ -883,9 +1109,27 @@ for _, op in ipairs(P.ops) do
         rv = sub(dv, l)
       end
     end
+    -- layers: an outbound's go back to their days (its deficit part at d), an inbound's leave
+    -- its own day first
+    local f = layersOf(s, op.d)
+    local y = op.y
+    local sd = sgn(dq)
+    if y == nil then
+      if sd > 0 then put(f, op.d, dq) elseif sd < 0 then take(f, neg(dq)) end
+    elseif sd > 0 then
+      if sgn(parse(y[1])) > 0 then put(f, op.d, parse(y[1])) end
+      for j = 2, #y, 2 do put(f, y[j], parse(y[j + 1])) end
+    elseif sd < 0 then
+      for j = #y - 1, 2, -2 do takeOwn(f, y[j], parse(y[j + 1])) end
+      if sgn(parse(y[1])) > 0 then take(f, parse(y[1])) end
+    end
+    if op.o == 1 then unOutDay(f, op.d) end
     -- every stock movement of the pair cancelled: forgotten at once, its rate with it, so the
     -- rest of the batch sees it as never moved (as a later batch does)
-    if s.n <= 0 and not s.legacy and sgn(s.q) == 0 and sgn(s.v) == 0 then s.a = 0 end
+    if s.n <= 0 and not s.legacy and sgn(s.q) == 0 and sgn(s.v) == 0 then
+      s.a = 0
+      s.L = {d = 0, l = {}, o = {}}
+    end
     feed(op.v, dv)
     feed(op.r, rv)
   end
@@ -1030,6 +1274,7 @@ for _, w in ipairs(writes) do multi('HSET', w[1], w[2], 2) end
 -- stock state, live movement counts and last-moved times, one HSET per hash
 if #pairs_ > 0 then
   local q, v, a, n, last, gone = {}, {}, {}, {}, {}, {}
+  local lay, noLayers = {}, {}
   for j, s in ipairs(state) do
     local p = pairs_[j]
     if s.n <= 0 and not s.legacy and sgn(s.q) == 0 and sgn(s.v) == 0 then
@@ -1043,8 +1288,16 @@ if #pairs_ > 0 then
       if not s.legacy then n[#n + 1] = p; n[#n + 1] = string.format('%.0f', s.n) end
       if s.t > s.last then last[#last + 1] = p; last[#last + 1] = string.format('%.0f', s.t) end
     end
+    if s.L ~= nil then
+      local text_ = encodeLayers(s.L)
+      if text_ == nil then noLayers[#noLayers + 1] = p
+      elseif text_ ~= s.raw then lay[#lay + 1] = p; lay[#lay + 1] = text_ end
+    end
   end
   for k = 1, 5 do multi('HDEL', KEYS[k], gone, 1) end
+  multi('HDEL', KEYS[7], gone, 1)
+  multi('HDEL', KEYS[7], noLayers, 1)
+  multi('HSET', KEYS[7], lay, 2)
   multi('HSET', KEYS[1], q, 2)
   multi('HSET', KEYS[2], v, 2)
   multi('HSET', KEYS[3], a, 2)
