@@ -64,6 +64,14 @@ interface Effect {
   cashIn: bigint
   cashOut: bigint
   receiptAmount: bigint
+  /** change of the partner's receivable (shipments +, returns and payments −) and payable (receipts +, returns and payments −) */
+  partner: string
+  ar: bigint
+  ap: bigint
+  /** units shipped, returned by customers and received (1e-3) */
+  shippedQty: bigint
+  returnedQty: bigint
+  receivedQty: bigint
   /** shipments with a promised date, and those on time */
   due: number
   onTime: number
@@ -134,6 +142,13 @@ function ledger(movements: readonly Movement[], categoryOf: (sku: string) => str
       cashIn: 0n,
       cashOut: 0n,
       receiptAmount: 0n,
+      // trade credit needs a partner (docs/metrics.md "Receivables and payables")
+      partner: ('partner' in m && m.partner) || '',
+      ar: 0n,
+      ap: 0n,
+      shippedQty: 0n,
+      returnedQty: 0n,
+      receivedQty: 0n,
       due: 0,
       onTime: 0,
       stock: [],
@@ -144,12 +159,16 @@ function ledger(movements: readonly Movement[], categoryOf: (sku: string) => str
       case 'purchase_receipt': {
         const q = milli(m.qty)
         e.receiptAmount = line(q, micro(m.unitCost))
+        e.ap = e.receiptAmount
+        e.receivedQty = q
         e.stock.push({ warehouse: m.warehouse, dq: q, dv: inbound(pair(m.sku, m.warehouse), q, micro(m.unitCost)) })
         break
       }
       case 'sales_shipment': {
         const q = milli(m.qty)
         e.rev = line(q, micro(m.unitPrice))
+        e.ar = e.rev
+        e.shippedQty = q
         e.cogs = outbound(pair(m.sku, m.warehouse), q, m.unitCost === undefined ? undefined : micro(m.unitCost))
         e.stock.push({ warehouse: m.warehouse, dq: -q, dv: -e.cogs })
         if (m.dueAt !== undefined) {
@@ -163,6 +182,8 @@ function ledger(movements: readonly Movement[], categoryOf: (sku: string) => str
         const p = pair(m.sku, m.warehouse)
         const unit = m.unitCost === undefined ? p.a : micro(m.unitCost)
         e.rev = -line(q, micro(m.unitPrice))
+        e.ar = e.rev
+        e.returnedQty = q
         e.cogs = -line(q, unit)
         e.stock.push({ warehouse: m.warehouse, dq: q, dv: inbound(p, q, unit) })
         break
@@ -188,13 +209,17 @@ function ledger(movements: readonly Movement[], categoryOf: (sku: string) => str
       }
       case 'payment_in':
         e.cashIn = units(m.amount)
+        e.ar = -e.cashIn
         break
       case 'payment_out':
         e.cashOut = units(m.amount)
+        e.ap = -e.cashOut
         break
       case 'purchase_return': {
         const q = milli(m.qty)
         const cost = outbound(pair(m.sku, m.warehouse), q, m.unitCost === undefined ? undefined : micro(m.unitCost))
+        // the supplier is owed that much less: the return's line, else the value it left stock at
+        e.ap = -cost
         e.stock.push({ warehouse: m.warehouse, dq: -q, dv: -cost })
         break
       }
@@ -252,6 +277,14 @@ function ledger(movements: readonly Movement[], categoryOf: (sku: string) => str
       diffValue: stocktakes.reduce((t, e) => t + e.stocktake!.diffValue, 0n),
       bookValue: stocktakes.reduce((t, e) => t + e.stocktake!.bookValue, 0n),
     },
+    receivables: sumBy(
+      (e) => e.partner,
+      (e) => (e.partner ? e.ar : 0n),
+    ),
+    payables: sumBy(
+      (e) => e.partner,
+      (e) => (e.partner ? e.ap : 0n),
+    ),
     salesBacklog: backlog('sales_order', 'sales_shipment'),
     purchaseBacklog: backlog('purchase_order', 'purchase_receipt'),
   }
@@ -456,6 +489,34 @@ describe(`replay of ${COUNT.toLocaleString('en')} simulated movements`, () => {
     expect((await query(period({ metric: 'stock.countedLines' }))).total).toBe(a.lines)
     expect((await query(period({ metric: 'stock.accuracy' }))).total).toBeCloseTo(a.exact / a.lines, 12)
     expect((await query(period({ metric: 'stock.valueAccuracy' }))).total).toBeCloseTo(1 - Number(a.diffValue) / Number(a.bookValue), 12)
+  })
+
+  test('receivables and payables per partner, and their ageing', async () => {
+    for (const [metric, ageing, want] of [
+      ['receivables.balance', 'receivables.ageing', expected.receivables],
+      ['payables.balance', 'payables.ageing', expected.payables],
+    ] as const) {
+      const owed = [...want].filter(([partner, v]) => partner !== '' && v !== 0n)
+      expect(owed.length, metric).toBeGreaterThan(0)
+      const r = await query({ metric, groupBy: 'partner' })
+      expect(Object.fromEntries(r.groups!.map((g) => [g.key, g.total])), metric).toEqual(Object.fromEntries(owed.map(([k, v]) => [k, cents(v)])))
+      const sum = owed.reduce((t, [, v]) => t + v, 0n)
+      expect(r.total, metric).toBe(cents(sum))
+      // the open items by age less advances are the balance, in total and per partner
+      const a = await query({ metric: ageing, groupBy: 'partner' })
+      expect(a.total, ageing).toBe(cents(sum))
+      const open = a.creditAgeing!.buckets.reduce((t, b) => t + Math.round(b.amount * 100), 0)
+      expect(open - Math.round(a.creditAgeing!.credit * 100), ageing).toBe(Math.round(cents(sum) * 100))
+      for (const row of a.creditAgeing!.rows!) expect(row.balance, `${ageing} ${row.partner}`).toBe(cents(want.get(row.partner) ?? 0n))
+    }
+  })
+
+  test('sales return rate and average purchase price', async () => {
+    const returnRate = await query(period({ metric: 'sales.returnRate' }))
+    const returned = expected.total((e) => e.returnedQty)
+    expect(returnRate.total).toBeCloseTo(Number(returned) / Number(expected.total((e) => e.shippedQty)), 12)
+    const avgPrice = await query(period({ metric: 'purchase.avgPrice' }))
+    expect(avgPrice.total).toBeCloseTo(Number(expected.total((e) => e.receiptAmount)) / 10 / Number(expected.total((e) => e.receivedQty)), 9)
   })
 
   test('open order backlogs', async () => {
