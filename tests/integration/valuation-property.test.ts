@@ -189,6 +189,57 @@ describe('the rate a pair keeps at qty 0', () => {
   })
 })
 
+describe('a cancel that cannot restore its pair', () => {
+  // The shape of a failure the property found (seed 565500776, path 392): a return costed by the
+  // server (at the pair's rate, or at a shipment of its own batch) is cancelled once the pair has
+  // moved, and its reversal takes the pair below 0, where the value is qty × the line's rate. The
+  // line's rate is the one it was costed at (1/3 here), not its rounded value ÷ qty (0.33).
+  test('reverses a return it costed at the rate that return was costed at', async () => {
+    await reset()
+    const tag = `${runTag}c${++run}`
+    const skus = LEDGER_SKUS.map((s) => `${tag}${s}`)
+    const at = (minute: number) => ({ occurredAt: time(minute) })
+    const W = 'W1'
+    const batches: ModelMovement[][] = [
+      [
+        // A: 3 for 1.00, then 1 returned at the pair's rate 1/3: 0.33
+        { id: 'a1', ...at(1), type: 'purchase_receipt', sku: 'A', warehouse: W, qty: 3, unitCost: 0.333333, lineAmount: 1 },
+        { id: 'a2', ...at(2), type: 'sales_return', sku: 'A', warehouse: W, qty: 1, unitPrice: 1 },
+        // B: 3 for 1.00, all shipped at the rate (cost 1.00)
+        { id: 'b1', ...at(3), type: 'purchase_receipt', sku: 'B', warehouse: W, qty: 3, unitCost: 0.333333, lineAmount: 1 },
+      ],
+      [
+        // B: 3 shipped at the rate (1.00), 1 of them returned in the same batch at 1.00 / 3: 0.33
+        { id: 'b2', ...at(4), type: 'sales_shipment', sku: 'B', warehouse: W, qty: 3, unitPrice: 1 },
+        { id: 'b3', ...at(5), type: 'sales_return', sku: 'B', warehouse: W, qty: 1, unitPrice: 1, returnOf: 'b2' },
+      ],
+      [
+        // both left at 0.2 on hand by shipments at their own cost
+        { id: 'a3', ...at(6), type: 'sales_shipment', sku: 'A', warehouse: W, qty: 3.8, unitPrice: 1, unitCost: 0.3 },
+        { id: 'b4', ...at(7), type: 'sales_shipment', sku: 'B', warehouse: W, qty: 0.8, unitPrice: 1, unitCost: 0.1 },
+      ],
+      [
+        { id: 'a4', ...at(8), type: 'cancel', cancels: 'a2' },
+        { id: 'b5', ...at(9), type: 'cancel', cancels: 'b3' },
+      ],
+    ]
+    const model = new ValuationModel()
+    for (const [i, batch] of batches.map((b) => relabel(b, tag)).entries()) {
+      const res = await post(batch)
+      expect(res.statusCode, res.body).toBe(200)
+      expect(model.applyBatch(batch)).toEqual({ status: 200, accepted: batch.length, duplicates: 0 })
+      await compare(model, skus, `after batch ${i + 1}`)
+    }
+    // by hand: A 0.2 on hand worth 1.33 − 1.14 = 0.19, B 0.2 worth 0.33 − 0.08 = 0.25; each
+    // cancel takes out 1 from 0.2: −0.8 × 1/3 = −0.2667 → −0.27 (at 0.33 it would be −0.26)
+    const value = await ask({ metric: 'stock.value', groupBy: 'sku', filter: { warehouse: W, sku: [...skus] } })
+    for (const sku of skus) {
+      expect(model.pair(sku, W)).toMatchObject({ q: -800n, v: -2_700n })
+      expect(groupTotal(value, sku), sku).toBe(-0.27)
+    }
+  })
+})
+
 /** What a line over the limit breaks, and how it is put right. */
 const OVER = [
   { type: 'purchase_receipt', field: 'unitCost' },

@@ -75,7 +75,9 @@
 -- revaluation, fed to `stock.revaluation`.
 -- Every operation but `rev` names its movement (`i`) and appends its outputs to that movement's
 -- effect record as "x": [[outputs of its 1st op], ...]; a cancel reads them back to reverse it.
--- A stock output is {line value C, dq, dv, rv, q before, v before, a before, layer change}.
+-- A stock output is {line value C, dq, dv, rv, q before, v before, a before, layer change}, and for
+-- an inbound line the script costed (at the pair's rate, or a return costed by `ri`) its rate
+-- rn, rd after those: a cancel that cannot restore the pair reverses the line at that rate.
 -- A layer change is {k, day, qty, day, qty, ...}: inbound, k = the deficit it filled and the
 -- layers it added; outbound, k = the deficit it opened and the layers it consumed.
 -- ops[] k = 'in' | 'out' (StockOp): one stock output
@@ -813,9 +815,14 @@ local function out(i, values)
 end
 -- each movement's first line value and qty: what a return of it in the same batch is costed at
 local firstLine = {}
-local function stockOut(i, l, dq, dv, rv, before, lc)
+-- rn, rd: the rate of a line the script costed itself, recorded for its reversal (else nil)
+local function stockOut(i, l, dq, dv, rv, before, lc, rn, rd)
   if firstLine[i] == nil then firstLine[i] = {l, sgn(dq) < 0 and neg(dq) or dq} end
-  out(i, {l, dq, dv, rv, before[1], before[2], before[3], lc})
+  if rn ~= nil then
+    out(i, {l, dq, dv, rv, before[1], before[2], before[3], lc, rn, rd})
+  else
+    out(i, {l, dq, dv, rv, before[1], before[2], before[3], lc})
+  end
 end
 
 -- order lines (docs/metrics.md "Order lines"). Entry fields: see LineOp. A line's head order is
@@ -950,6 +957,8 @@ for _, op in ipairs(P.ops) do
       l = R(q, rn, rd)
     end
     if k == 'in' then
+      -- costed here (not by the payload): the rate goes into the output for a cancel
+      local costed = op.l == nil
       if l == nil then
         -- at the pair's rate: v/q, or the rate it kept at 0
         if sgn(s.q) ~= 0 then rn, rd = s.v, s.q else rn, rd = s.a, 100000 end
@@ -958,7 +967,11 @@ for _, op in ipairs(P.ops) do
         rn, rd = l, q
       end
       dv, rv = inbound(s, q, l, rn, rd)
-      stockOut(op.i, l, q, dv, rv, before, inLayers(s, op.d, q))
+      if costed then
+        stockOut(op.i, l, q, dv, rv, before, inLayers(s, op.d, q), rn, rd)
+      else
+        stockOut(op.i, l, q, dv, rv, before, inLayers(s, op.d, q))
+      end
     else
       if l == nil then
         l = outboundAtRate(s, q)
