@@ -581,9 +581,9 @@ function stockOutput(x: readonly Figure[] | undefined): { line: Figure; dq: Figu
 }
 
 /**
- * The rate of an inbound line the script costed itself (at the pair's rate, or a return costed
- * at a movement of its batch), as its output records it after the LayerChange: its reversal
- * goes out at that rate, not at the rounded line value / qty. Records without it: undefined.
+ * The rate of a line the script costed itself (an inbound at the pair's rate, a return costed at
+ * a movement of its batch), as its output records it after the LayerChange: its reversal goes at
+ * that rate, not at the rounded line value / qty. Records without it: undefined.
  */
 function costedRate(x: readonly Figure[] | undefined): Valued | undefined {
   const rn = x?.[8]
@@ -699,9 +699,9 @@ class Effects {
     }
     const x = this.x()
     if (cT) f.add(cT, cs === 1 ? negate(x?.[0] ?? 0) : (x?.[0] ?? 0))
-    // a line costed by the script reverses at the rate it recorded (an inbound); an outbound at
-    // the rate, at its cost / qty, the rate the script takes when none is given
-    const rate = valued.l !== undefined ? valued : k === 'in' ? costedRate(x) : undefined
+    // a line costed by the script reverses at the rate it recorded; an outbound at the rate
+    // records none: its cost / qty, the rate the script takes when none is given
+    const rate = valued.l !== undefined ? valued : costedRate(x)
     this.reverse(pair, x, k === 'in', rate, vT, rT, k === 'out')
   }
 

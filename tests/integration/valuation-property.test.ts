@@ -191,9 +191,11 @@ describe('the rate a pair keeps at qty 0', () => {
 
 describe('a cancel that cannot restore its pair', () => {
   // The shape of a failure the property found (seed 565500776, path 392): a return costed by the
-  // server (at the pair's rate, or at a shipment of its own batch) is cancelled once the pair has
-  // moved, and its reversal takes the pair below 0, where the value is qty × the line's rate. The
+  // server (at the pair's rate, or at a movement of its own batch) is cancelled once the pair has
+  // moved, and its reversal takes the pair across 0, where the value is qty × the line's rate. The
   // line's rate is the one it was costed at (1/3 here), not its rounded value ÷ qty (0.33).
+  // Seeds 667130084 (path 856), -1842401465 (528) and -647357936 (489) found the supplier return
+  // of a receipt of its own batch, up to 52,893.04 off at 6.4e8 units.
   test('reverses a return it costed at the rate that return was costed at', async () => {
     await reset()
     const tag = `${runTag}c${++run}`
@@ -207,6 +209,9 @@ describe('a cancel that cannot restore its pair', () => {
         { id: 'a2', ...at(2), type: 'sales_return', sku: 'A', warehouse: W, qty: 1, unitPrice: 1 },
         // B: 3 for 1.00, all shipped at the rate (cost 1.00)
         { id: 'b1', ...at(3), type: 'purchase_receipt', sku: 'B', warehouse: W, qty: 3, unitCost: 0.333333, lineAmount: 1 },
+        // A in W2: 3 for 1.00 and 1 of them returned to the supplier in the same batch at 1/3: 0.33
+        { id: 'c1', ...at(1), type: 'purchase_receipt', sku: 'A', warehouse: 'W2', qty: 3, unitCost: 0.333333, lineAmount: 1 },
+        { id: 'c2', ...at(2), type: 'purchase_return', sku: 'A', warehouse: 'W2', qty: 1, returnOf: 'c1' },
       ],
       [
         // B: 3 shipped at the rate (1.00), 1 of them returned in the same batch at 1.00 / 3: 0.33
@@ -217,10 +222,13 @@ describe('a cancel that cannot restore its pair', () => {
         // both left at 0.2 on hand by shipments at their own cost
         { id: 'a3', ...at(6), type: 'sales_shipment', sku: 'A', warehouse: W, qty: 3.8, unitPrice: 1, unitCost: 0.3 },
         { id: 'b4', ...at(7), type: 'sales_shipment', sku: 'B', warehouse: W, qty: 0.8, unitPrice: 1, unitCost: 0.1 },
+        // A in W2 left at −0.2 (worth −0.02) by a shipment at its own cost
+        { id: 'c3', ...at(6), type: 'sales_shipment', sku: 'A', warehouse: 'W2', qty: 2.2, unitPrice: 1, unitCost: 0.1 },
       ],
       [
         { id: 'a4', ...at(8), type: 'cancel', cancels: 'a2' },
         { id: 'b5', ...at(9), type: 'cancel', cancels: 'b3' },
+        { id: 'c4', ...at(10), type: 'cancel', cancels: 'c2' },
       ],
     ]
     const model = new ValuationModel()
@@ -237,6 +245,10 @@ describe('a cancel that cannot restore its pair', () => {
       expect(model.pair(sku, W)).toMatchObject({ q: -800n, v: -2_700n })
       expect(groupTotal(value, sku), sku).toBe(-0.27)
     }
+    // A in W2: the supplier return's cancel puts 1 back into −0.2: 0.8 × 1/3 = 0.2667 → 0.27
+    expect(model.pair(skus[0]!, 'W2')).toMatchObject({ q: 800n, v: 2_700n })
+    const w2 = await ask({ metric: 'stock.value', groupBy: 'sku', filter: { warehouse: 'W2', sku: [...skus] } })
+    expect(groupTotal(w2, skus[0]!)).toBe(0.27)
   })
 })
 
