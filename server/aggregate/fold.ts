@@ -580,6 +580,17 @@ function stockOutput(x: readonly Figure[] | undefined): { line: Figure; dq: Figu
   return o
 }
 
+/**
+ * The rate of a line the script costed itself (an inbound at the pair's rate, a return costed at
+ * a movement of its batch), as its output records it after the LayerChange: its reversal goes at
+ * that rate, not at the rounded line value / qty. Records without it: undefined.
+ */
+function costedRate(x: readonly Figure[] | undefined): Valued | undefined {
+  const rn = x?.[8]
+  const rd = x?.[9]
+  return rn === undefined || rd === undefined ? undefined : { rn, rd }
+}
+
 /** The LayerChange an output carries as its 8th element (a list inside the list of figures), if any. */
 function layerChangeOf(x: readonly Figure[] | undefined): LayerChange | undefined {
   const layers = (x as readonly unknown[] | undefined)?.[7]
@@ -688,7 +699,10 @@ class Effects {
     }
     const x = this.x()
     if (cT) f.add(cT, cs === 1 ? negate(x?.[0] ?? 0) : (x?.[0] ?? 0))
-    this.reverse(pair, x, k === 'in', valued.l !== undefined ? valued : undefined, vT, rT, k === 'out')
+    // a line costed by the script reverses at the rate it recorded; an outbound at the rate
+    // records none: its cost / qty, the rate the script takes when none is given
+    const rate = valued.l !== undefined ? valued : costedRate(x)
+    this.reverse(pair, x, k === 'in', rate, vT, rT, k === 'out')
   }
 
   /**

@@ -133,9 +133,13 @@ export interface CancelMark {
  * What a stock operation leaves in its movement's effect record (`x`): the line's value (its
  * cost for an outbound line), the qty and value changes of the pair, the revaluation (value
  * change − line value change), and the pair's state before it, so that a cancel arriving
- * before anything else moved the pair restores that state exactly.
+ * before anything else moved the pair restores that state exactly. A line the script costed
+ * itself (an inbound at the pair's rate, a return costed by `ri`) also records its rate rn / rd:
+ * a cancel that cannot restore the pair reverses the line at that rate (docs/metrics.md "Valuation").
  */
-export type StockOutput = [line: Figure, dq: Figure, dv: Figure, rv: Figure, qBefore: Figure, vBefore: Figure, aBefore: Figure, layers: LayerChange]
+export type StockOutput =
+  | [line: Figure, dq: Figure, dv: Figure, rv: Figure, qBefore: Figure, vBefore: Figure, aBefore: Figure, layers: LayerChange]
+  | [line: Figure, dq: Figure, dv: Figure, rv: Figure, qBefore: Figure, vBefore: Figure, aBefore: Figure, layers: LayerChange, rn: Figure, rd: Figure]
 
 /**
  * What a stock line did to the pair's FIFO layers (docs/metrics.md "Stock ageing"), flat:

@@ -79,6 +79,19 @@ describe('exact integers in the apply script', () => {
     await check(cases, 'half-even')
   })
 
+  test('the operands of a large outbound at a kept rate (valuation property, seed 228860720)', async () => {
+    // a pair of A counted to 0 at v = 49,999,996,313.7650 for q = 621,447,619.551 keeps the rate
+    // v·1e5/q = 80,457,297.99… → 80,457,298 (1e-6 per unit); 623,934,246.751 units then leave at
+    // it: the value is q·a/1e5 to the cent (the step 100 mu), −50,200,063,623.25. The script's
+    // figures were right; the model had kept the exact v/q (50,200,063,619.39 there).
+    const keep: Case = ['muldiv', 499_999_963_137_650n, 100_000n, 621_447_619_551n]
+    const out: Case = ['muldiv', -623_934_246_751n, 80_457_298n, 100_000n * 100n]
+    expect(expected(keep, 'half-away')).toBe(80_457_298n)
+    expect(expected(out, 'half-away') * 100n).toBe(-502_000_636_232_500n)
+    await check([keep, out], 'half-away')
+    await check([keep, out], 'half-even')
+  })
+
   test('sums and products past 2^52 and past int64 stay exact', async () => {
     await fc.assert(
       fc.asyncProperty(

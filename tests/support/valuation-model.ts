@@ -9,7 +9,8 @@
  * half-to-even with COCKPIT_MONEY_ROUNDING=half-even. A line of qty q at price p is R(q·p / 1e5).
  *
  * Per pair: q, v and a (the last rate, read only when q = 0). rate = v/q when q ≠ 0, else a; rates
- * are kept as exact fractions (mu per milli).
+ * are exact fractions (mu per milli), except the rate a pair keeps at q = 0: that one is rounded to
+ * 1e-6 of the currency per unit, as docs/metrics.md "Valuation" keeps it (see `kept`).
  *
  * Decisions where the rules leave room (each one is this model's, and a server that decides
  * otherwise fails the tests that exercise it):
@@ -52,6 +53,10 @@
  * 13. A pair whose every stock line has been cancelled, left at qty 0 and value 0, is forgotten as
  *     if it never moved (docs/metrics.md "Valuation"): the rate it kept goes with it, so the next
  *     movement at the average finds rate 0, as for a pair never seen.
+ * 14. The rate kept at q = 0 (docs/metrics.md "Valuation": "the rate a pair keeps at 0 is that
+ *     rounded figure", 1e-6 of the currency per unit, as ERPNext keeps a valuation rate to 6
+ *     decimals) is rounded like money, half away from zero or half to even. At large quantities
+ *     this is not a rounding cent: 6.2e8 units out at a kept rate 0.5e-6 off move ~300.
  */
 
 import fc from 'fast-check'
@@ -131,6 +136,8 @@ export const EXACT_MU = BigInt(Number.MAX_SAFE_INTEGER)
 
 const LINE_DIVISOR = 100_000n
 const ZERO_RATE: Rate = { n: 0n, d: 1n }
+/** a rate kept at qty 0 is a whole number of 1e-6 of the currency per unit: n / 1e5 mu per milli */
+const KEPT_RATE_SCALE = 100_000n
 
 /** A decimal as an exact integer of `decimals` places; throws when it has more. */
 export function toUnits(value: number, decimals: number, field = 'value'): bigint {
@@ -310,6 +317,14 @@ export class ValuationModel {
     return p.q !== 0n ? rate(p.v, p.q) : p.a
   }
 
+  /**
+   * The rate a pair keeps for when its qty is 0: rounded to 1e-6 of the currency per unit (the
+   * displayed average, ERPNext's valuation-rate precision of 6), as the money is rounded.
+   */
+  private kept(r: Rate): Rate {
+    return { n: roundDiv(r.n * KEPT_RATE_SCALE, r.d, this.rounding), d: KEPT_RATE_SCALE }
+  }
+
   private valueAt(qty: bigint, r: Rate): bigint {
     return qty === 0n ? 0n : this.round(qty * r.n, r.d)
   }
@@ -317,7 +332,7 @@ export class ValuationModel {
   /** dq > 0 in, with line value L and line rate r */
   private inbound(p: PairState, dq: bigint, L: bigint, r: Rate): Outcome {
     const q = p.q + dq
-    const after = p.q <= 0n ? { q, v: this.valueAt(q, r), a: r } : { q, v: p.v + L, a: p.a }
+    const after = p.q <= 0n ? { q, v: this.valueAt(q, r), a: this.kept(r) } : { q, v: p.v + L, a: p.a }
     return { after, rv: after.v - p.v - L }
   }
 
@@ -325,7 +340,7 @@ export class ValuationModel {
   private outboundAtAverage(p: PairState, dq: bigint): Outcome & { cost: bigint } {
     const before = this.rateOf(p)
     const q = p.q - dq
-    const after = { q, v: this.valueAt(q, before), a: q === 0n ? before : p.a }
+    const after = { q, v: this.valueAt(q, before), a: q === 0n ? this.kept(before) : p.a }
     return { after, rv: 0n, cost: p.v - after.v }
   }
 
@@ -333,9 +348,9 @@ export class ValuationModel {
   private outboundWithCost(p: PairState, dq: bigint, L: bigint, r: Rate): Outcome {
     const q = p.q - dq
     let after: PairState
-    if (q === 0n) after = { q, v: 0n, a: r }
+    if (q === 0n) after = { q, v: 0n, a: this.kept(r) }
     else if (q > 0n) after = { q, v: p.v - L, a: p.a }
-    else if (p.q >= 0n) after = { q, v: this.valueAt(q, r), a: r }
+    else if (p.q >= 0n) after = { q, v: this.valueAt(q, r), a: this.kept(r) }
     else after = { q, v: this.valueAt(q, rate(p.v, p.q)), a: p.a }
     return { after, rv: after.v - p.v + L }
   }
@@ -445,7 +460,7 @@ export class ValuationModel {
         const dq = counted - book
         const before = this.rateOf(p)
         const q = p.q + dq
-        const after = { q, v: this.valueAt(q, before), a: q === 0n && p.q !== 0n ? before : p.a }
+        const after = { q, v: this.valueAt(q, before), a: q === 0n && p.q !== 0n ? this.kept(before) : p.a }
         // the server also counts the book value (stock.valueAccuracy): it must stay a figure a double holds
         if (m.bookQty !== undefined) this.see(this.valueAt(book, before))
         const dv = after.v - p.v

@@ -248,6 +248,26 @@ describe('rules the hand-worked ledgers do not reach', () => {
     expect(m.totals['purchase.receiptAmount']).toBe(0n)
   })
 
+  test('the rate kept at qty 0 is rounded to 1e-6 per unit like money: 1,000,000 out at it', () => {
+    // 20,000 units for 0.01: rate 0.0000005 per unit, a tie of 1e-6, kept as 0.000001 half away
+    // from zero, 0 half to even; 1,000,000 units then shipped at the rate cost 1.00, or 0.00
+    const run = (opts?: ValuationOptions) =>
+      ledger(
+        [
+          [mv({ type: 'purchase_receipt', sku: 'K', warehouse: 'W1', qty: 20_000, unitCost: 0, lineAmount: 0.01 })],
+          [mv({ type: 'sales_shipment', sku: 'K', warehouse: 'W1', qty: 20_000, unitPrice: 1 })],
+          [mv({ type: 'sales_shipment', sku: 'K', warehouse: 'W1', qty: 1_000_000, unitPrice: 1 })],
+        ],
+        opts,
+      )
+    const away = run()
+    expect(away.pair('K', 'W1')).toMatchObject({ q: milli(-1_000_000), v: mu(-1) })
+    expect(away.totals['sales.cogs']).toBe(mu(1.01))
+    const even = run({ rounding: 'half-even' })
+    expect(even.pair('K', 'W1')).toMatchObject({ q: milli(-1_000_000), v: 0n })
+    expect(even.totals['sales.cogs']).toBe(mu(0.01))
+  })
+
   test('re-sent ids are duplicates and change nothing; a cancel in its movement’s batch is outside the rules', () => {
     const r = mv({ type: 'purchase_receipt', sku: 'D', warehouse: 'W1', qty: 1, unitCost: 1 })
     const m = ledger([[r]])

@@ -75,7 +75,9 @@
 -- revaluation, fed to `stock.revaluation`.
 -- Every operation but `rev` names its movement (`i`) and appends its outputs to that movement's
 -- effect record as "x": [[outputs of its 1st op], ...]; a cancel reads them back to reverse it.
--- A stock output is {line value C, dq, dv, rv, q before, v before, a before, layer change}.
+-- A stock output is {line value C, dq, dv, rv, q before, v before, a before, layer change}, and for
+-- a line the script costed (an inbound at the pair's rate, a return costed by `ri`) its rate
+-- rn, rd after those: a cancel that cannot restore the pair reverses the line at that rate.
 -- A layer change is {k, day, qty, day, qty, ...}: inbound, k = the deficit it filled and the
 -- layers it added; outbound, k = the deficit it opened and the layers it consumed.
 -- ops[] k = 'in' | 'out' (StockOp): one stock output
@@ -813,9 +815,14 @@ local function out(i, values)
 end
 -- each movement's first line value and qty: what a return of it in the same batch is costed at
 local firstLine = {}
-local function stockOut(i, l, dq, dv, rv, before, lc)
+-- rn, rd: the rate of a line the script costed itself, recorded for its reversal (else nil)
+local function stockOut(i, l, dq, dv, rv, before, lc, rn, rd)
   if firstLine[i] == nil then firstLine[i] = {l, sgn(dq) < 0 and neg(dq) or dq} end
-  out(i, {l, dq, dv, rv, before[1], before[2], before[3], lc})
+  if rn ~= nil then
+    out(i, {l, dq, dv, rv, before[1], before[2], before[3], lc, rn, rd})
+  else
+    out(i, {l, dq, dv, rv, before[1], before[2], before[3], lc})
+  end
 end
 
 -- order lines (docs/metrics.md "Order lines"). Entry fields: see LineOp. A line's head order is
@@ -945,12 +952,17 @@ for _, op in ipairs(P.ops) do
     local rn, rd = op.rn, op.rd
     if rn ~= nil then rn, rd = parse(rn), parse(rd) end
     local returned = op.ri ~= nil and firstLine[op.ri] or nil
+    -- a line costed here (a return at its original, an inbound at the pair's rate), not by the
+    -- payload: its rate goes into the output, for a cancel
+    local costed = false
     if returned ~= nil and sgn(returned[2]) ~= 0 then
       rn, rd = returned[1], returned[2]
       l = R(q, rn, rd)
+      costed = true
     end
     if k == 'in' then
       if l == nil then
+        costed = true
         -- at the pair's rate: v/q, or the rate it kept at 0
         if sgn(s.q) ~= 0 then rn, rd = s.v, s.q else rn, rd = s.a, 100000 end
         l = R(q, rn, rd)
@@ -958,7 +970,11 @@ for _, op in ipairs(P.ops) do
         rn, rd = l, q
       end
       dv, rv = inbound(s, q, l, rn, rd)
-      stockOut(op.i, l, q, dv, rv, before, inLayers(s, op.d, q))
+      if costed then
+        stockOut(op.i, l, q, dv, rv, before, inLayers(s, op.d, q), rn, rd)
+      else
+        stockOut(op.i, l, q, dv, rv, before, inLayers(s, op.d, q))
+      end
     else
       if l == nil then
         l = outboundAtRate(s, q)
@@ -967,7 +983,11 @@ for _, op in ipairs(P.ops) do
         if rn == nil then rn, rd = l, q end
         dv, rv = outboundAt(s, q, l, rn, rd)
       end
-      stockOut(op.i, l, -q, dv, rv, before, outLayers(s, op.d, q, true))
+      if costed then
+        stockOut(op.i, l, -q, dv, rv, before, outLayers(s, op.d, q, true), rn, rd)
+      else
+        stockOut(op.i, l, -q, dv, rv, before, outLayers(s, op.d, q, true))
+      end
     end
     feed(op.v, dv)
     feed(op.r, rv)
