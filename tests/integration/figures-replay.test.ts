@@ -249,6 +249,25 @@ function ledger(movements: readonly Movement[], categoryOf: (sku: string) => str
     return [...open.values()].reduce((t, v) => t + max0(v), 0n)
   }
 
+  /** Σ over order lines (ref|sku) of open × ordered amount ÷ ordered qty, each line rounded once to the cent */
+  const openValue = (order: Movement['type'], fulfil: Movement['type']) => {
+    const lines = new Map<string, { ordered: bigint; amount: bigint; fulfilled: bigint }>()
+    for (const { m } of live) {
+      if (!('ref' in m) || m.ref === undefined || !('qty' in m) || (m.type !== order && m.type !== fulfil)) continue
+      const key = `${m.ref}|${m.sku}`
+      const l = lines.get(key) ?? { ordered: 0n, amount: 0n, fulfilled: 0n }
+      const q = milli(m.qty)
+      if (m.type === order) {
+        l.ordered += q
+        l.amount += line(q, micro('unitPrice' in m ? m.unitPrice : (m as { unitCost: number }).unitCost))
+      } else l.fulfilled += q
+      lines.set(key, l)
+    }
+    let total = 0n
+    for (const l of lines.values()) if (l.ordered > 0n) total += div(max0(l.ordered - l.fulfilled) * l.amount, l.ordered * 100n) * 100n
+    return total
+  }
+
   const stockBy = (pick: (s: Effect['stock'][number]) => bigint) => {
     const out = new Map<string, bigint>()
     for (const e of live) for (const s of e.stock) out.set(s.warehouse, (out.get(s.warehouse) ?? 0n) + pick(s))
@@ -285,6 +304,8 @@ function ledger(movements: readonly Movement[], categoryOf: (sku: string) => str
       (e) => e.partner,
       (e) => (e.partner ? e.ap : 0n),
     ),
+    salesOpenValue: openValue('sales_order', 'sales_shipment'),
+    purchaseOpenValue: openValue('purchase_order', 'purchase_receipt'),
     salesBacklog: backlog('sales_order', 'sales_shipment'),
     purchaseBacklog: backlog('purchase_order', 'purchase_receipt'),
   }
@@ -509,6 +530,13 @@ describe(`replay of ${COUNT.toLocaleString('en')} simulated movements`, () => {
       expect(open - Math.round(a.creditAgeing!.credit * 100), ageing).toBe(Math.round(cents(sum) * 100))
       for (const row of a.creditAgeing!.rows!) expect(row.balance, `${ageing} ${row.partner}`).toBe(cents(want.get(row.partner) ?? 0n))
     }
+  })
+
+  test('open order value, sales and purchase', async () => {
+    const sales = await query({ metric: 'sales.openOrderValue' })
+    const purchase = await query({ metric: 'purchase.openOrderValue' })
+    expect(expected.salesOpenValue).toBeGreaterThan(0n)
+    expect([sales.total, purchase.total]).toEqual([cents(expected.salesOpenValue), cents(expected.purchaseOpenValue)])
   })
 
   test('sales return rate and average purchase price', async () => {
