@@ -1,22 +1,9 @@
 /**
- * Stock ageing (库龄) and slow-moving stock (呆滞): the business-day arithmetic and the codec of
+ * Stock ageing (库龄) and slow-moving stock (呆滞): the codec of
  * the per-pair FIFO layers the apply script keeps (`lv:layers`, server/redis/scripts/apply-batch.lua
  * "Stock ageing"), and the rules that turn them into age buckets (docs/metrics.md "Stock ageing").
  */
 import type { BusinessCalendar } from '../domain/time.ts'
-
-const DAY_MS = 86_400_000
-
-/** The business day an instant falls on, as days since 1970-01-01 (the local date in the business zone). */
-export function businessDay(calendar: BusinessCalendar, at: number): number {
-  const p = calendar.local(at)
-  return Math.floor(Date.UTC(p.year, p.month - 1, p.day) / DAY_MS)
-}
-
-/** A business day number → `YYYY-MM-DD`. */
-export function dayDate(day: number): string {
-  return new Date(day * DAY_MS).toISOString().slice(0, 10)
-}
 
 /** The offset of the business zone from UTC at an instant, seconds (the script dates legacy stock with it). */
 export function zoneOffsetSeconds(calendar: BusinessCalendar, at: number): number {

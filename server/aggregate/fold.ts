@@ -16,7 +16,7 @@ import type { MovementType } from '../../protocol/movement.ts'
 import { LINE_DIVISOR, lineMoney, roundMoney, roundMoneyBig } from '../domain/money.ts'
 import type { MoneyRules } from '../domain/money.ts'
 import type { BusinessCalendar } from '../domain/time.ts'
-import { addDays, businessDate } from '../domain/time.ts'
+import { addDays, businessDate, businessDay } from '../domain/time.ts'
 import type { CounterDim, Keys, Resolution } from '../redis/keys.ts'
 import { ALL_FIELD, RESOLUTIONS } from '../redis/keys.ts'
 import type { NormalizedMovement } from '../ingest/validate.ts'
@@ -275,8 +275,7 @@ class Folder {
     const minute = Math.floor(at / 60_000)
     let d = this.dayCache.get(minute)
     if (d === undefined) {
-      const id = this.o.calendar.bucketId('day', at)
-      d = Math.floor(Date.UTC(Number(id.slice(0, 4)), Number(id.slice(4, 6)) - 1, Number(id.slice(6, 8))) / 86_400_000)
+      d = businessDay(this.o.calendar, at)
       this.dayCache.set(minute, d)
     }
     return d

@@ -289,21 +289,32 @@ export function* bucketsIn(cal: BusinessCalendar, res: Resolution, from: number,
   }
 }
 
-/** The business date (YYYY-MM-DD in the calendar's zone) an instant falls on. */
-export function businessDate(cal: BusinessCalendar, epochMs: number): string {
+const DAY_MS = 86_400_000
+
+/** The business day an instant falls on, as days since 1970-01-01 (its local date in the calendar's zone). */
+export function businessDay(cal: BusinessCalendar, epochMs: number): number {
   const p = cal.local(epochMs)
-  return `${String(p.year).padStart(4, '0')}-${pad2(p.month)}-${pad2(p.day)}`
+  return Math.floor(Date.UTC(p.year, p.month - 1, p.day) / DAY_MS)
 }
 
-/** Days since 1970-01-01 of a date YYYY-MM-DD: calendar days, whatever the zone's offset changes. */
+/** A day number (days since 1970-01-01) → `YYYY-MM-DD`. */
+export function dayDate(day: number): string {
+  return new Date(day * DAY_MS).toISOString().slice(0, 10)
+}
+
+/** `YYYY-MM-DD` → its day number (days since 1970-01-01): calendar days, whatever the zone's offset changes. */
 function dayNumber(date: string): number {
-  return Date.UTC(Number(date.slice(0, 4)), Number(date.slice(5, 7)) - 1, Number(date.slice(8, 10))) / 86_400_000
+  return Date.UTC(Number(date.slice(0, 4)), Number(date.slice(5, 7)) - 1, Number(date.slice(8, 10))) / DAY_MS
+}
+
+/** The business date (YYYY-MM-DD in the calendar's zone) an instant falls on. */
+export function businessDate(cal: BusinessCalendar, epochMs: number): string {
+  return dayDate(businessDay(cal, epochMs))
 }
 
 /** A date YYYY-MM-DD plus `days` calendar days. */
 export function addDays(date: string, days: number): string {
-  const d = new Date((dayNumber(date) + days) * 86_400_000)
-  return `${String(d.getUTCFullYear()).padStart(4, '0')}-${pad2(d.getUTCMonth() + 1)}-${pad2(d.getUTCDate())}`
+  return dayDate(dayNumber(date) + days)
 }
 
 /** Calendar days from date `a` to date `b` (YYYY-MM-DD): negative when b is before a. */

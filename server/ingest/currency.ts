@@ -18,6 +18,7 @@ import type { FieldError, RejectedMovement } from '../../protocol/movement.ts'
 import { PRICE_SCALE, roundMoneyBig, toScaled } from '../domain/money.ts'
 import type { MoneyRules } from '../domain/money.ts'
 import type { BusinessCalendar } from '../domain/time.ts'
+import { businessDate } from '../domain/time.ts'
 import { LINE_MAX, lineErrors } from './validate.ts'
 import type { NormalizedMovement } from './validate.ts'
 
@@ -67,12 +68,6 @@ export function convertScaled(value: number, rate: number): number {
   const a = neg ? -p : p
   const q = (a * 2n + RATE_SCALE_N) / (RATE_SCALE_N * 2n)
   return Number(neg ? -q : q)
-}
-
-/** The business date (YYYY-MM-DD) of an instant. */
-export function businessDate(calendar: BusinessCalendar, epochMs: number): string {
-  const p = calendar.local(epochMs)
-  return `${String(p.year).padStart(4, '0')}-${String(p.month).padStart(2, '0')}-${String(p.day).padStart(2, '0')}`
 }
 
 /** Scaled rate → the decimal the API shows. */

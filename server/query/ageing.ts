@@ -6,7 +6,8 @@
  */
 import type { AgeBucketFigures, AgeingFigures, AgeingGroup, Query, SlowMovingRow } from '../../protocol/query.ts'
 import { DEFAULT_IDLE_DAYS } from '../../protocol/query.ts'
-import { AGE_BUCKETS, allocateValue, bucketOf, businessDay, dayDate, parseLayers } from '../aggregate/ageing.ts'
+import { AGE_BUCKETS, allocateValue, bucketOf, parseLayers } from '../aggregate/ageing.ts'
+import { businessDay, dayDate } from '../domain/time.ts'
 import type { PairLayers } from '../aggregate/ageing.ts'
 import { qtyOut } from '../domain/money.ts'
 import { CockpitError } from '../errors.ts'

@@ -12,6 +12,7 @@
  */
 import { CREDIT_AGE_BUCKETS } from '../../protocol/query.ts'
 import type { CreditAgeBucket, CreditAgeingResult, CreditAgeingRow, Query } from '../../protocol/query.ts'
+import { bucketOf } from '../aggregate/ageing.ts'
 import { CREDIT } from '../aggregate/counters.ts'
 import type { CreditSide } from '../aggregate/counters.ts'
 import { FORMULAS } from '../aggregate/formulas.ts'
@@ -23,14 +24,9 @@ import { named, normalizeFilter } from './shared.ts'
 import type { QueryContext, QueryFigures } from './shared.ts'
 import { readBalance } from './stock-period.ts'
 
-/** Upper bound (days past due, inclusive) of each bucket after `notDue`; the last has none. */
-const BUCKET_LIMITS = [30, 60, 90, 180] as const
-
-/** The bucket of an item `age` days past its due date (negative: not yet due), as ERPNext's ageing ranges: age ≤ limit. */
+/** The bucket of an item `age` days past its due date: `notDue` before it, else the ranges of stock ageing (ERPNext's age ≤ limit). */
 export function ageingBucket(age: number): number {
-  if (age < 0) return 0
-  const k = BUCKET_LIMITS.findIndex((limit) => age <= limit)
-  return k === -1 ? CREDIT_AGE_BUCKETS.length - 1 : k + 1
+  return age < 0 ? 0 : 1 + bucketOf(age)
 }
 
 interface OpenItem {

@@ -36,6 +36,15 @@ export async function readBalance(ctx: QueryContext, terms: LevelTerms, dim: Dim
   return out
 }
 
+/** per member, Σ ± the terms' sums (readFlow gives one map per term) */
+function signedSum(sums: readonly Map<string, number>[], terms: Terms): Map<string, number> {
+  const out = new Map<string, number>()
+  sums.forEach((sum, j) => {
+    for (const [m, v] of sum) out.set(m, (out.get(m) ?? 0) + terms[j]![1] * v)
+  })
+  return out
+}
+
 /** resolutions every change counter of a balance (`sq`/`sv`, `ar.i`/`ar.s`…: day and month) is kept at for a dimension */
 function deltaResolutions(changes: Terms, dim: Dimension | 'all'): Resolution[] {
   return RESOLUTIONS.filter((res) => DIM_RESOLUTIONS[dim].includes(res) && changes.every(([c]) => (COUNTERS[c].res as readonly Resolution[]).includes(res)))
@@ -76,13 +85,7 @@ async function closingAt(
     segments.push(tilePeriod(cal, starts[i]!, starts[i + 1] ?? end, { allowed }))
     await budget.pace()
   }
-  const changes = (await readFlow(ctx, budget, delta, segments, { dim, members })).map((sums) => {
-    const signed = new Map<string, number>()
-    sums.forEach((sum, j) => {
-      for (const [m, v] of sum) signed.set(m, (signed.get(m) ?? 0) + delta[j]![1] * v)
-    })
-    return signed
-  })
+  const changes = (await readFlow(ctx, budget, delta, segments, { dim, members })).map((sums) => signedSum(sums, delta))
   // from the last segment back: changes since each start, and the level then
   const levelAt = new Map<number, Map<string, number>>()
   const since = new Map<string, number>()
@@ -194,13 +197,7 @@ export async function runStockPeriod(ctx: QueryContext, q: Query, period: Period
         spans.map((sp) => sp.tiles),
         plan,
       )
-    ).map((sums) => {
-      const signed = new Map<string, number>()
-      sums.forEach((sum, j) => {
-        for (const [m, v] of sum) signed.set(m, (signed.get(m) ?? 0) + f.flow[j]![1] * v)
-      })
-      return [signed]
-    })
+    ).map((sums) => [signedSum(sums, f.flow)])
     // turnover = flow / average balance; days = average balance / flow per complete day
     const ratio = (avg: number, flow: number, days: number): number | null =>
       f.result === 'turnover' ? (avg > 0 ? flow / avg : null) : flow > 0 && days > 0 ? (avg * days) / flow : null

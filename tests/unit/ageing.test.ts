@@ -1,6 +1,7 @@
 /** The business-day arithmetic, layer codec, buckets and value split behind stock ageing (server/aggregate/ageing.ts). */
 import { describe, expect, test } from 'vitest'
-import { AGE_BUCKETS, allocateValue, bucketOf, businessDay, dayDate, parseLayers } from '../../server/aggregate/ageing.ts'
+import { AGE_BUCKETS, allocateValue, bucketOf, parseLayers } from '../../server/aggregate/ageing.ts'
+import { businessDay, dayDate } from '../../server/domain/time.ts'
 import { createCalendar } from '../../server/domain/time.ts'
 
 describe('business days', () => {

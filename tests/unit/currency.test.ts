@@ -2,7 +2,8 @@ import { DEFAULT_MONEY } from '../../server/domain/money.ts'
 import { describe, expect, test } from 'vitest'
 import { createCalendar } from '../../server/domain/time.ts'
 import { validateBatch, validateMovement } from '../../server/ingest/validate.ts'
-import { RATE_SCALE, buildRateTable, businessDate, convertBatch, convertScaled, parseRateList, rateOn, validateRates } from '../../server/ingest/currency.ts'
+import { RATE_SCALE, buildRateTable, convertBatch, convertScaled, parseRateList, rateOn, validateRates } from '../../server/ingest/currency.ts'
+import { businessDate } from '../../server/domain/time.ts'
 
 const cal = createCalendar('Asia/Shanghai')
 const table = buildRateTable([
