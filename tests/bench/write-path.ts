@@ -2,7 +2,9 @@
  * `npx tsx tests/bench/write-path.ts` — CPU cost of each stage of the write path, in one
  * process, without HTTP: JSON.parse of a batch body, validation, fold, and the
  * apply-batch script (Redis CPU from INFO cpu). The same simulated retail movements as
- * `npm run bench`, through the real code, into a private redis-server. Use it to see where a
+ * `npm run bench`, cancels included, through the real applier (server/aggregate/applier.ts),
+ * into a private redis-server. WP_LUA=<file> runs a profiling build of apply-batch.lua that adds
+ * each phase's microseconds into `prof:<phase>` hashes (field `us`); they are printed per movement. Use it to see where a
  * change moves the cost; `npm run bench` gives the end-to-end figures. Compare runs made one
  * after the other (the machine is shared). BENCH_BATCH (default 500) sets the batch size:
  * 2000 shows what grouping four concurrent 500-movement requests saves; BENCH_BATCHES
@@ -18,10 +20,10 @@ import { createSimulator } from '../../mock-feeds/simulator.ts'
 import { retailScenario } from '../../mock-feeds/scenarios/retail.ts'
 import type { Movement } from '../../protocol/movement.ts'
 import { validateBatch } from '../../server/ingest/validate.ts'
-import { foldBatch, rememberExpiring } from '../../server/aggregate/fold.ts'
+import * as fold from '../../server/aggregate/fold.ts'
+import { createApplier } from '../../server/aggregate/applier.ts'
 import { createCalendar } from '../../server/domain/time.ts'
 import { createKeys } from '../../server/redis/keys.ts'
-import { APPLY_BATCH_KEYS, applyBatchKeys } from '../../server/redis/apply-batch.ts'
 import { loadConfig } from '../../server/config.ts'
 
 const BATCH = Number(process.env.BENCH_BATCH ?? 500)
@@ -47,10 +49,32 @@ await redis.ping()
 const config = loadConfig({ COCKPIT_KEY_PREFIX: 'wp:', COCKPIT_INGEST_KEYS: 'x', COCKPIT_ADMIN_KEY: 'y' })
 const keys = createKeys(config.keyPrefix)
 const calendar = createCalendar(config.timeZone)
-const lua = readFileSync(new URL('../../server/redis/scripts/apply-batch.lua', import.meta.url), 'utf8')
-const sha = (await redis.script('LOAD', lua)) as string
 const dims = { categoryOf: () => undefined, regionOf: () => undefined }
-const expiring = new Set<string>()
+// the fold is timed where the applier calls it
+let foldMs = 0
+let payloadBytes = 0
+let cells = 0
+const timedFold: typeof fold.foldBatch = (...args) => {
+  const s = performance.now()
+  const folded = fold.foldBatch(...args)
+  foldMs += performance.now() - s
+  payloadBytes += folded.payload.length
+  cells += (JSON.parse(folded.payload) as { T: unknown[] }).T.length / 2
+  return folded
+}
+const applier = createApplier({
+  redis,
+  keys,
+  calendar,
+  retention: config.retention,
+  effectTtl: config.effectTtl,
+  money: config.money,
+  dims,
+  fold: timedFold,
+  // WP_LUA: a build of apply-batch.lua that adds its phases' times into prof:* hashes (printed below)
+  script: process.env.WP_LUA ? readFileSync(process.env.WP_LUA, 'utf8') : undefined,
+})
+await applier.loadScript()
 
 const sim = createSimulator({
   scenario: retailScenario(42, { rate: 400 }),
@@ -74,15 +98,14 @@ async function redisCpu(): Promise<number> {
   return f('used_cpu_user') + f('used_cpu_sys')
 }
 
-const t = { parse: 0, validate: 0, fold: 0, evalsha: 0 }
-let payloadBytes = 0
-let cells = 0
+const t = { parse: 0, validate: 0, apply: 0 }
 const warm = 20
 let redisStart = 0
 let n = 0
 for (let b = 0; b < bodies.length; b++) {
   if (b === warm) {
     for (const k of Object.keys(t) as (keyof typeof t)[]) t[k] = 0
+    foldMs = 0
     payloadBytes = 0
     cells = 0
     n = 0
@@ -96,15 +119,11 @@ for (let b = 0; b < bodies.length; b++) {
   t.validate += performance.now() - s
   if (v.rejected.length) throw new Error(JSON.stringify(v.rejected[0]))
   s = performance.now()
-  const folded = foldBatch(v.movements, { keys, calendar, retention: config.retention, effectTtl: config.effectTtl, dims, now: Date.now(), expiring, money: config.money })
-  t.fold += performance.now() - s
-  payloadBytes += folded.payload.length
-  cells += (JSON.parse(folded.payload) as { T: unknown[] }).T.length / 2
-  s = performance.now()
-  const reply = (await redis.evalsha(sha, APPLY_BATCH_KEYS.length, ...applyBatchKeys(keys), folded.payload, keys.effect(''), ...folded.records)) as [string]
-  t.evalsha += performance.now() - s
-  if (reply[0] !== 'ok') throw new Error(String(reply))
-  rememberExpiring(expiring, folded.expiring)
+  // cancels go in a batch of their own, as a sender must send them (after what they cancel)
+  const cancels = v.movements.filter((m) => m.type === 'cancel')
+  await applier.apply(v.movements.filter((m) => m.type !== 'cancel'))
+  if (cancels.length > 0) await applier.apply(cancels)
+  t.apply += performance.now() - s
   n += v.movements.length
 }
 const redisUs = ((await redisCpu()) - redisStart) * 1e6
@@ -112,8 +131,9 @@ const us = (ms: number) => ((ms * 1000) / n).toFixed(2).padStart(7)
 out(`per movement over ${n} movements (µs):`)
 out(`  JSON.parse     ${us(t.parse)}`)
 out(`  validate       ${us(t.validate)}`)
-out(`  fold           ${us(t.fold)}`)
-out(`  EVALSHA (wall) ${us(t.evalsha)}`)
+out(`  fold           ${us(foldMs)}`)
+out(`  script (wall)  ${us(t.apply - foldMs)}  (apply, resolving cancels and returns included, less the fold)`)
 out(`  Redis CPU      ${(redisUs / n).toFixed(2).padStart(7)}`)
 out(`payload ${(payloadBytes / (n / BATCH) / 1024).toFixed(0)} KiB per batch, ${(cells / (n / BATCH)).toFixed(0)} distinct cells per batch`)
+if (process.env.WP_LUA) for (const k of await redis.keys('prof:*')) out(`  ${k.padEnd(28)} ${(Number(await redis.hget(k, 'us')) / n).toFixed(2)}`)
 process.exit(0)
