@@ -10,9 +10,9 @@
  * 2000 shows what grouping four concurrent 500-movement requests saves; BENCH_BATCHES
  * (default 400) how many batches are applied.
  */
-import { spawn } from 'node:child_process'
+import { execFileSync, spawn } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Redis } from 'ioredis'
@@ -32,12 +32,18 @@ const out = (s = '') => process.stdout.write(`${s}\n`)
 
 const redisPort = 29000 + Math.floor(Math.random() * 1000)
 const redisDir = mkdtempSync(join(tmpdir(), 'cockpit-wp-redis-'))
-const redisProc = spawn(
-  'redis-server',
-  ['--port', String(redisPort), '--bind', '127.0.0.1', '--dir', redisDir, '--save', '', '--appendonly', 'yes', '--appendfsync', 'everysec', '--hash-max-listpack-entries', '32'],
-  { stdio: 'ignore' },
-)
-const redis = new Redis(`redis://127.0.0.1:${redisPort}`, { retryStrategy: (n) => (n > 50 ? null : 100) })
+// WP_CALLGRIND=1: Redis runs under callgrind and its instructions per movement are printed: a
+// count, not a time, so it does not move with whatever else the shared machine is doing
+const callgrind = process.env.WP_CALLGRIND === '1'
+const redisArgs = ['--port', String(redisPort), '--bind', '127.0.0.1', '--dir', redisDir, '--save', '', '--hash-max-listpack-entries', '32']
+const redisProc = callgrind
+  ? spawn('valgrind', ['--tool=callgrind', `--callgrind-out-file=${join(redisDir, 'cg.out')}`, 'redis-server', ...redisArgs, '--appendonly', 'no'], { stdio: 'ignore' })
+  : spawn('redis-server', [...redisArgs, '--appendonly', 'yes', '--appendfsync', 'everysec'], { stdio: 'ignore' })
+const redis = new Redis(`redis://127.0.0.1:${redisPort}`, {
+  retryStrategy: (n) => (n > 300 ? null : 100),
+  maxRetriesPerRequest: null,
+  commandTimeout: callgrind ? 600_000 : undefined,
+})
 redis.on('error', () => {})
 process.on('exit', () => {
   redis.disconnect()
@@ -99,7 +105,7 @@ async function redisCpu(): Promise<number> {
 }
 
 const t = { parse: 0, validate: 0, apply: 0 }
-const warm = 20
+const warm = Number(process.env.BENCH_WARM ?? 20)
 let redisStart = 0
 let n = 0
 for (let b = 0; b < bodies.length; b++) {
@@ -110,6 +116,7 @@ for (let b = 0; b < bodies.length; b++) {
     cells = 0
     n = 0
     redisStart = await redisCpu()
+    if (callgrind) execFileSync('callgrind_control', ['-z', String(redisProc.pid)], { stdio: 'ignore' })
   }
   let s = performance.now()
   const items = JSON.parse(bodies[b]!) as unknown[]
@@ -127,6 +134,20 @@ for (let b = 0; b < bodies.length; b++) {
   n += v.movements.length
 }
 const redisUs = ((await redisCpu()) - redisStart) * 1e6
+if (callgrind) {
+  execFileSync('callgrind_control', ['-d', String(redisProc.pid)], { stdio: 'ignore' })
+  // the dump is written when valgrind next schedules Redis: wait for it
+  let dumps: string[] = []
+  for (let k = 0; k < 100 && dumps.length === 0; k++) {
+    await redis.ping()
+    await new Promise((r) => setTimeout(r, 100))
+    dumps = readdirSync(redisDir).filter((f) => f.startsWith('cg.out'))
+  }
+  const totals = dumps.map((f) => Number(/^(?:summary|totals): (\d+)/m.exec(readFileSync(join(redisDir, f), 'utf8'))?.[1] ?? 0))
+  const kept = join(tmpdir(), 'write-path.callgrind')
+  copyFileSync(join(redisDir, dumps[totals.indexOf(Math.max(...totals))]!), kept)
+  out(`Redis instructions per movement (callgrind): ${(Math.max(...totals) / n).toFixed(0)}; by function: callgrind_annotate --inclusive=yes ${kept}`)
+}
 const us = (ms: number) => ((ms * 1000) / n).toFixed(2).padStart(7)
 out(`per movement over ${n} movements (µs):`)
 out(`  JSON.parse     ${us(t.parse)}`)

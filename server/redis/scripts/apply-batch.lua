@@ -1255,10 +1255,20 @@ for k, cells in pairs(byKey) do
   local now = hmget(K[k], fields)
   local set = {}
   for j = 1, #cells do
-    local value = add(parse(now[j]), delta[cells[j]])
-    if not inInt64(value) then return {'range', K[k], fields[j]} end
-    set[#set + 1] = fields[j]
-    set[#set + 1] = text(value)
+    local d, raw = delta[cells[j]], now[j]
+    -- the common case inline: a stored value of at most 15 digits and a delta below 2^52 sum
+    -- exactly (below 2^53) and are passed as a number, which Redis writes as its integer digits
+    -- (never "-0": the delta is not 0, so a zero sum is +0)
+    local c = raw == false and 0 or (#raw <= 15 and tonumber(raw) or nil)
+    if c ~= nil and type(d) == 'number' then
+      set[#set + 1] = fields[j]
+      set[#set + 1] = c + d
+    else
+      local value = add(parse(raw), d)
+      if not inInt64(value) then return {'range', K[k], fields[j]} end
+      set[#set + 1] = fields[j]
+      set[#set + 1] = text(value)
+    end
   end
   writes[#writes + 1] = {K[k], set}
 end
