@@ -23,7 +23,7 @@ import type { NormalizedMovement } from '../ingest/validate.ts'
 import { COUNTERS, CREDIT, DIM_RESOLUTIONS, LEVELS, LINE_CHANGE_CODE, LINE_CODES, LINE_DIMS, LINE_RESOLUTIONS, UNSPECIFIED, pairField } from './counters.ts'
 import type { CounterCode, CreditSide, LevelCode, LineSide } from './counters.ts'
 import { metricsOfCounters } from './formulas.ts'
-import type { ApplyBatchPayload, CancelMark, Figure, LayerChange, LineCells, LineHash, ReverseOp, ScriptOp, StockOp } from '../redis/apply-batch.ts'
+import type { ApplyBatchPayload, CancelMark, CreditTouch, Figure, LayerChange, LineCells, LineHash, ReverseOp, ScriptOp, StockOp } from '../redis/apply-batch.ts'
 import { zoneOffsetSeconds } from './ageing.ts'
 
 /** Where master data fills dimensions a movement does not carry. */
@@ -176,6 +176,8 @@ class Folder {
   private readonly B: string[][] = []
   private readonly backlogIndex = new Map<string, { bh: number; fields: Map<string, number> }>()
   private readonly N: LineHash[] = []
+  /** per side, the `partner|document` members the batch invoiced or settled */
+  private readonly creditTouched = new Map<CreditSide, Set<string>>()
   private readonly lineIndex = new Map<LineSide, { nh: number; fields: Map<string, number> }>()
   /** per minute: the day and month buckets of an instant and their expiry (lineBuckets) */
   private readonly lineBucketCache = new Map<number, [string, string, number, number]>()
@@ -304,6 +306,14 @@ class Folder {
   levelTargets(code: LevelCode, members: Members, into: number[] = []): number[] {
     for (const r of this.levelRefs(code)) into.push(this.target(r.key, members[r.dim]!))
     return into
+  }
+
+  /** a document of a side invoiced or settled by the batch (`doc` '': a settlement against none, never compacted) */
+  creditTouch(side: CreditSide, partner: string, doc: string): void {
+    if (doc === '') return
+    let set = this.creditTouched.get(side)
+    if (set === undefined) this.creditTouched.set(side, (set = new Set()))
+    set.add(`${partner}|${doc}`)
   }
 
   /** the target of one field of a key kept forever (open items, settlements) */
@@ -470,6 +480,7 @@ class Folder {
       N: this.N,
       LC: this.lineCellsSpec(),
       tz: zoneOffsetSeconds(this.o.calendar, this.o.now),
+      CR: [...this.creditTouched].map(([side, members]): CreditTouch => ({ k: this.o.keys.creditChanged(side), t: this.o.now, m: [...members] })),
     }
     return JSON.stringify(payload)
   }
@@ -743,10 +754,12 @@ class Effects {
     if (e.oi !== undefined) {
       const into = f.flowTargets(c.invoiced, this.at, this.mem, f.levelTargets(c.invoicedLevel, this.mem))
       into.push(f.cell(this.keys.openItems(side, partner), `${e.oi[1]}|${e.oi[0]}`))
+      f.creditTouch(side, partner, e.oi[0])
       return into
     }
     const into = f.flowTargets(c.settled, this.at, this.mem, f.levelTargets(c.settledLevel, this.mem))
     into.push(f.cell(this.keys.settlements(side, partner), e.os ?? ''))
+    f.creditTouch(side, partner, e.os ?? '')
     return into
   }
 

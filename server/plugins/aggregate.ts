@@ -1,12 +1,13 @@
 /**
  * The aggregator as a Fastify service: the applier (server/aggregate/applier.ts) on the
- * server's Redis connection, its script reloaded whenever Redis comes back, and one change
- * notice published per applied group.
+ * server's Redis connection, its script reloaded whenever Redis comes back, one change notice
+ * published per applied group, and the periodic credit compaction (server/aggregate/credit-compaction.ts).
  */
 import fp from 'fastify-plugin'
 import { createCalendar } from '../domain/time.ts'
 import type { BusinessCalendar } from '../domain/time.ts'
 import { createApplier } from '../aggregate/applier.ts'
+import { scheduleCreditCompaction } from '../aggregate/credit-compaction.ts'
 import type { ApplyResult } from '../aggregate/applier.ts'
 import type { NormalizedMovement } from '../ingest/validate.ts'
 
@@ -74,6 +75,21 @@ export const aggregatePlugin = fp(
       apply: (movements) => applier.apply(movements),
     }
     fastify.decorate('aggregator', aggregator)
+
+    // open items and settlements of documents settled in full, past the cancel window, compacted
+    // every 10 minutes by one process (docs/metrics.md "Receivables and payables")
+    const compaction = scheduleCreditCompaction({
+      redis,
+      keys,
+      effectTtl: config.effectTtl,
+      intervalMs: 600_000,
+      firstMs: 60_000,
+      onRun: (r) => {
+        if (r.compacted > 0 || r.listed > 0) fastify.log.info(r, 'credit compaction')
+      },
+      onError: (err) => fastify.log.warn({ err }, 'credit compaction failed; retried in 10 minutes'),
+    })
+    fastify.addHook('onClose', async () => compaction.stop())
   },
   { name: 'aggregate', dependencies: ['redis', 'changes', 'master-data'] },
 )

@@ -71,6 +71,18 @@ export interface ApplyBatchPayload {
   LC: LineCells
   /** the business time zone's offset from UTC now, seconds: dates the layer of stock held before layers were kept */
   tz: number
+  /** documents the batch invoiced or settled, per side: each member gets the batch's time in its sorted set */
+  CR: CreditTouch[]
+}
+
+/** The documents of one side a batch invoiced or settled (docs/metrics.md "Receivables and payables"). */
+export interface CreditTouch {
+  /** sorted set `partner|document` → when last changed (`cr:{ar|ap}`) */
+  k: string
+  /** the batch's time, epoch ms */
+  t: number
+  /** members `partner|document` */
+  m: string[]
 }
 
 /**
@@ -351,7 +363,8 @@ void everyReplyListed
  * header lists each under the same name, in the same order.
  */
 export const APPLY_BATCH_FIELDS = {
-  ApplyBatchPayload: fieldList<ApplyBatchPayload>()(['ttl', 'ms', 'rm', 'K', 'T', 'fixed', 'L', 'P', 'B', 'ops', 'exp', 'cx', 'rc', 'N', 'LC', 'tz']),
+  ApplyBatchPayload: fieldList<ApplyBatchPayload>()(['ttl', 'ms', 'rm', 'K', 'T', 'fixed', 'L', 'P', 'B', 'ops', 'exp', 'cx', 'rc', 'N', 'LC', 'tz', 'CR']),
+  CreditTouch: fieldList<CreditTouch>()(['k', 't', 'm']),
   LineHash: fieldList<LineHash>()(['h', 'od', 'ls', 'cl', 'd', 'k', 'lt', 'f']),
   LineCells: fieldList<LineCells>()(['kd', 'km', 'dd', 'dm', 'now', 'keep', 'forget', 'prune']),
   CancelMark: fieldList<CancelMark>()(['t', 'e', 'c']),

@@ -38,6 +38,16 @@ export interface Keys {
   /** a partner's settlements: field document → amount paid or credited against it; field `` (empty) → not against a document */
   settlements(side: 'ar' | 'ap', partner: string): string
   /**
+   * documents of a side by when a batch last invoiced or settled them: sorted set `partner|document` scored by that
+   * time (epoch ms). Documents settled in full and unchanged for longer than effect records live are compacted away
+   * (server/aggregate/credit-compaction.ts)
+   */
+  creditChanged(side: 'ar' | 'ap'): string
+  /** set once the documents stored before `creditChanged` was kept have been listed in it */
+  readonly creditListed: string
+  /** a lease held by the one process that runs a periodic task (`SET NX PX`): value the holder's id */
+  lease(task: string): string
+  /**
    * open order qty per `ref|sku` of the lines also counted by sku|warehouse (`c:now:{bs|bp}:pair`):
    * every line opened since open quantities are kept by pair; `backlog` keeps the lines opened before, until they close
    */
@@ -89,6 +99,9 @@ export function createKeys(prefix: string): Keys {
     backlog: (kind) => `${prefix}bk:${kind}`,
     openItems: (side, partner) => `${prefix}oi:${side}:${partner}`,
     settlements: (side, partner) => `${prefix}os:${side}:${partner}`,
+    creditChanged: (side) => `${prefix}cr:${side}`,
+    creditListed: `${prefix}cr:listed`,
+    lease: (task) => `${prefix}lease:${task}`,
     pairBacklog: (kind) => `${prefix}bkp:${kind}`,
     line: (side) => `${prefix}ln:${side}`,
     lineOpen: (side) => `${prefix}ln:${side}:open`,

@@ -36,6 +36,8 @@ const SAMPLES: { [K in BuilderName]: Parameters<Keys[K]>[] } = {
     ['ar', 'C1'],
     ['ap', 'SUP1'],
   ],
+  creditChanged: [['ar'], ['ap']],
+  lease: [['credit-compaction']],
   pairBacklog: [['bs'], ['bp']],
   line: [['s'], ['p']],
   lineOpen: [['s'], ['p']],

@@ -44,6 +44,7 @@
 --   LC     how order-line counter keys are built (record below)
 --   tz     the business time zone's offset from UTC, seconds: dates stock held before layers
 --          were kept (its layer is dated at the pair's last movement's business day)
+--   CR     documents the batch invoiced or settled, per side (record below)
 -- N[] (LineHash): one side's order lines (docs/metrics.md "Order lines")
 --   h      hash ref|sku -> line record (ln:{s|p})
 --   od     sorted set of lines still open with a promised date, scored by it (epoch ms)
@@ -55,6 +56,11 @@
 --   f      the fields the batch touches
 -- A line's counter cell is the key kd .. dayBucket .. ':' .. code .. ':' .. dim (km for a month
 -- bucket), field the member of dim.
+-- CR[] (CreditTouch): one side's documents the batch invoiced or settled; each member gets the
+--          batch's time (server/aggregate/credit-compaction.ts compacts the ones settled in full)
+--   k      sorted set partner|document -> epoch ms of its last change (cr:{ar|ap})
+--   t      the batch's time, epoch ms
+--   m      members partner|document
 -- LC (LineCells): how order-line counter keys are built
 --   kd     key head of a day bucket
 --   km     key head of a month bucket
@@ -463,6 +469,8 @@ for _, cx in ipairs(P.cx) do
 end
 -- the ticker list must be a list before anything is written (LLEN fails on another type)
 redis.call('LLEN', KEYS[6])
+-- the documents' sorted sets likewise (ZCARD fails on another type)
+for _, cr in ipairs(P.CR) do redis.call('ZCARD', cr.k) end
 
 local K, T, L = P.K, P.T, P.L
 
@@ -1369,6 +1377,12 @@ for h, w in ipairs(lineWrites) do
     multi('ZREM', spec.ls, gone, 1)
     multi('ZREM', spec.cl, gone, 1)
   end
+end
+-- documents invoiced or settled: when they last changed
+for _, cr in ipairs(P.CR) do
+  local args = {}
+  for j, m in ipairs(cr.m) do args[2 * j - 1] = cr.t; args[2 * j] = m end
+  multi('ZADD', cr.k, args, 2)
 end
 local exp = P.exp
 for j = 1, #exp, 2 do
