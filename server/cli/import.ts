@@ -1,11 +1,11 @@
 /**
  * npm run import -- <file> [--url http://127.0.0.1:3000] [--key <ingest key>] [--format ndjson|csv]
- *                  [--report <file>.rejected.ndjson] [--batch 5000] [--limit N] [--restart]
+ *                  [--report <file>.rejected.ndjson] [--batch 5000] [--concurrency 2] [--limit N] [--restart]
  *
  * Backfill: loads movement history from NDJSON or CSV into a cockpit through the ingest API, like
  * any ERP connector (docs/import.md). Streams the file (constant memory), validates each line
  * locally with the server's own validation so bad lines are reported instead of blocking good
- * ones, posts batches of up to 5000 (each atomic and idempotent by id), retries 503s with
+ * ones, posts batches of up to 5000 (each atomic and idempotent by id; two in flight by default), retries 503s with
  * backoff, and keeps a checkpoint next to the input so an interrupted import resumes where it
  * stopped. Re-running is safe anyway: ids are idempotency keys.
  */
@@ -36,6 +36,8 @@ export interface ImportOptions {
   report?: string
   /** movements per POST, ≤ 5000 @default 5000 */
   batchSize?: number
+  /** batches in flight at once (1: one after the other) @default 2 */
+  concurrency?: number
   /** stop after this many lines in this run (the checkpoint keeps the place) */
   limit?: number
   /** ignore an existing checkpoint and start from the first line @default false */
@@ -295,6 +297,9 @@ export async function runImport(o: ImportOptions): Promise<ImportResult> {
   const format = formatOf(o.file, o.format)
   const batchSize = Math.min(o.batchSize ?? MAX_JSON_BATCH, MAX_JSON_BATCH)
   if (!(batchSize >= 1)) throw new ImportError('--batch must be between 1 and 5000')
+  if (o.concurrency !== undefined && !(Number.isInteger(o.concurrency) && o.concurrency >= 1 && o.concurrency <= 16)) {
+    throw new ImportError('--concurrency must be a whole number between 1 and 16')
+  }
   const report = o.report ?? `${o.file}.rejected.ndjson`
   const cpPath = checkpointPath(o.file)
   const totalBytes = (await stat(o.file)).size
@@ -328,46 +333,74 @@ export async function runImport(o: ImportOptions): Promise<ImportResult> {
   let batchLines = 0
   const now = Date.now()
 
-  /** posts the batch, writes its rejected lines, then the checkpoint at `end` */
-  async function flush(end: number, after: number): Promise<void> {
-    let items = batch
+  /** a batch's movements posted until none is rejected; the lines the cockpit rejected */
+  async function post(items: { m: unknown; line: number; id: string }[]): Promise<{ accepted: number; duplicates: number; report: ReportLine[] }> {
+    const report: ReportLine[] = []
     while (items.length > 0) {
       const r = await postBatch(
         o,
         items.map((x) => x.m),
         stats,
       )
-      if (r.rejected.length === 0) {
-        stats.accepted += r.accepted
-        stats.duplicates += r.duplicates
-        break
-      }
+      if (r.rejected.length === 0) return { accepted: r.accepted, duplicates: r.duplicates, report }
       // the server knows what a line cannot (unknown cancel target, no exchange rate): report those, resend the rest
       const bad = new Set<number>()
       for (const rej of r.rejected) {
         const item = items[rej.index]
         if (!item || bad.has(rej.index)) continue
         bad.add(rej.index)
-        reportLines.push({ line: item.line, id: item.id, errors: rej.errors })
+        report.push({ line: item.line, id: item.id, errors: rej.errors })
       }
       if (bad.size === 0) throw new ImportError('the cockpit named rejected movements that are not in the batch')
       items = items.filter((_, i) => !bad.has(i))
     }
-    if (reportLines.length > 0) {
-      reportLines.sort((a, b) => a.line - b.line)
-      await appendFile(report, reportLines.map((l) => `${JSON.stringify(l)}\n`).join(''))
-    }
-    stats.rejected += reportLines.length
-    stats.lines += batchLines
-    offset = end
-    nextLine = after
-    await writeCheckpoint(cpPath, { v: 1, format, offset, nextLine, ...(columns ? { columns } : {}), fingerprint: await fingerprint(o.file, offset), stats })
+    return { accepted: 0, duplicates: 0, report }
+  }
+
+  /*
+   * Up to `concurrency` batches are in flight, so reading and validating the next ones, the
+   * network and the cockpit's own work overlap. Their results are committed in file order (the
+   * rejected lines, then the checkpoint after the batch's last line), so a stop or a failure
+   * leaves a checkpoint before every batch not yet applied. A batch that needs earlier movements
+   * applied (a cancel, a return naming what it returns) waits until every batch before it is.
+   */
+  const concurrency = o.concurrency ?? 2
+  let committed: Promise<void> = Promise.resolve()
+  const inFlight: Promise<void>[] = []
+
+  /** sends the batch read so far; its rejected lines and the checkpoint at `end` follow the batches before it */
+  async function flush(end: number, after: number): Promise<void> {
+    const items = batch
+    const lines = batchLines
+    const early = reportLines
+    const needsEarlier = items.some((x) => {
+      const m = x.m as { type?: unknown; returnOf?: unknown }
+      return m.type === 'cancel' || m.returnOf !== undefined
+    })
     batch = []
     ids = new Set()
     reportLines = []
     batchLines = 0
-    const linesPerSecond = Math.round(((stats.lines - linesBefore) * 1000) / Math.max(1, Date.now() - started))
-    o.onProgress?.({ ...stats, bytes: offset, totalBytes, linesPerSecond })
+    if (needsEarlier) await committed
+    while (inFlight.length >= concurrency) await inFlight.shift()
+    const sent = post(items)
+    // awaited in order below; a failure is reported there, not as an unhandled rejection here
+    sent.catch(() => {})
+    committed = committed.then(async () => {
+      const r = await sent
+      stats.accepted += r.accepted
+      stats.duplicates += r.duplicates
+      const report_ = [...early, ...r.report].sort((a, b) => a.line - b.line)
+      if (report_.length > 0) await appendFile(report, report_.map((l) => `${JSON.stringify(l)}\n`).join(''))
+      stats.rejected += report_.length
+      stats.lines += lines
+      offset = end
+      nextLine = after
+      await writeCheckpoint(cpPath, { v: 1, format, offset, nextLine, ...(columns ? { columns } : {}), fingerprint: await fingerprint(o.file, offset), stats })
+      const linesPerSecond = Math.round(((stats.lines - linesBefore) * 1000) / Math.max(1, Date.now() - started))
+      o.onProgress?.({ ...stats, bytes: offset, totalBytes, linesPerSecond })
+    })
+    inFlight.push(committed)
   }
 
   let read = 0
@@ -398,6 +431,7 @@ export async function runImport(o: ImportOptions): Promise<ImportResult> {
     if (batch.length >= batchSize) await flush(last.end, last.nextLine)
   }
   if (batchLines > 0 || batch.length > 0) await flush(last.end, last.nextLine)
+  await committed
   if (complete) await rm(cpPath, { force: true })
   return { ...stats, complete, startLine, resumed, report, checkpoint: cpPath, elapsedMs: Date.now() - started }
 }
@@ -411,6 +445,7 @@ async function main(): Promise<void> {
       format: { type: 'string' },
       report: { type: 'string' },
       batch: { type: 'string', default: String(MAX_JSON_BATCH) },
+      concurrency: { type: 'string', default: '2' },
       limit: { type: 'string' },
       restart: { type: 'boolean', default: false },
       quiet: { type: 'boolean', default: false },
@@ -420,7 +455,7 @@ async function main(): Promise<void> {
   if (!file || !values.key) {
     process.stderr.write(
       'usage: npm run import -- <file.ndjson|file.csv> --key <ingest key> [--url http://127.0.0.1:3000] [--format ndjson|csv]\n' +
-        '                         [--report <file>.rejected.ndjson] [--batch 5000] [--limit N] [--restart] [--quiet]\n' +
+        '                         [--report <file>.rejected.ndjson] [--batch 5000] [--concurrency 2] [--limit N] [--restart] [--quiet]\n' +
         '       (the key may also come from COCKPIT_INGEST_KEY, the URL from COCKPIT_URL; see docs/import.md)\n',
     )
     process.exit(2)
@@ -452,6 +487,7 @@ async function main(): Promise<void> {
       ...(values.format ? { format: formatOf(file, values.format) } : {}),
       ...(values.report ? { report: values.report } : {}),
       batchSize: Number(values.batch),
+      concurrency: Number(values.concurrency),
       ...(values.limit ? { limit: Number(values.limit) } : {}),
       restart: values.restart,
       signal: controller.signal,

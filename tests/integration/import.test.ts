@@ -164,6 +164,35 @@ describe('npm run import', () => {
     expect(await monthTotals('cash.in')).toEqual(h.cashIn)
   })
 
+  test('several batches in flight: the same figures, report and checkpoints as one at a time', async () => {
+    const other = await startTestServer({ COCKPIT_FX_RATES: `USD:${YEAR}-01-01:7` })
+    try {
+      const h = history('cc')
+      const file = join(dir, 'concurrent.ndjson')
+      writeFileSync(file, `${h.lines.join('\n')}\n`)
+      // small batches, many in flight: cancels land batches after what they cancel
+      const opts = { file, url: other.url, key: other.ingestKey, batchSize: 7, concurrency: 8, report: join(dir, 'concurrent-rejected.ndjson') }
+      const first = await runImport({ ...opts, limit: 333 })
+      expect(first.complete).toBe(false)
+      const second = await runImport(opts)
+      expect(second).toMatchObject({ complete: true, resumed: true, accepted: h.good, duplicates: h.repeats, rejected: h.bad.length })
+      expect(readReport(opts.report).map((r) => r.line)).toEqual(h.bad)
+      const totals = async (metric: string) => {
+        const res = await fetch(`${other.url}/api/v1/query`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ metric, from: `${YEAR}-01-01T00:00:00+08:00`, to: `${YEAR + 1}-01-01T00:00:00+08:00`, interval: 'month' }),
+        })
+        return ((await res.json()) as { series: { value: number }[] }).series.map((p) => Math.round(p.value * 100))
+      }
+      expect(await totals('cash.in')).toEqual(h.cashIn)
+      expect(await totals('sales.revenue')).toEqual(h.revenue)
+      await expect(runImport({ ...opts, concurrency: 0 })).rejects.toThrow(/--concurrency must be/)
+    } finally {
+      await other.close()
+    }
+  })
+
   test('CSV: header names the fields, numbers parsed, empty cells omitted; resumed from the middle', async () => {
     const h = history('csv')
     const file = join(dir, 'history.csv')
