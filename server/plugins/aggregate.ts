@@ -207,6 +207,8 @@ export const aggregatePlugin = fp(
           changes
             .publish({ metrics: folded.metrics, from: calendar.format(folded.from), to: calendar.format(folded.to) })
             .catch((err: unknown) => fastify.log.warn({ err }, 'change notice not published'))
+          // COCKPIT_REDIS_WAIT_REPLICAS: acknowledged only once enough replicas have it (else 503, a retry is idempotent)
+          if (fastify.replicas.wanted > 0) await fastify.replicas.confirm(redis)
           return results
         }
         if (reply[0] === 'dup') {
