@@ -188,7 +188,11 @@ export const aggregatePlugin = fp(
         const { targets, done, rejected } = await resolveCancels(candidates)
         if (rejected.length > 0) throw new RejectedMovementsError(rejected)
         if (done.size > 0) keep((n) => done.has(n.m.id))
-        if (candidates.length === 0) return results
+        if (candidates.length === 0) {
+          // only duplicates: what they repeat may still wait for its replicas (COCKPIT_REDIS_WAIT_REPLICAS)
+          if (fastify.replicas.wanted > 0) await fastify.replicas.confirm()
+          return results
+        }
         const { returns, rejected: badReturns } = await resolveReturns(candidates)
         if (badReturns.length > 0) throw new RejectedMovementsError(badReturns)
         const options = { keys, calendar, retention: config.retention, effectTtl: config.effectTtl, dims: masterData, now: Date.now(), expiring, money: config.money }
@@ -208,7 +212,7 @@ export const aggregatePlugin = fp(
             .publish({ metrics: folded.metrics, from: calendar.format(folded.from), to: calendar.format(folded.to) })
             .catch((err: unknown) => fastify.log.warn({ err }, 'change notice not published'))
           // COCKPIT_REDIS_WAIT_REPLICAS: acknowledged only once enough replicas have it (else 503, a retry is idempotent)
-          if (fastify.replicas.wanted > 0) await fastify.replicas.confirm(redis)
+          if (fastify.replicas.wanted > 0) await fastify.replicas.confirm()
           return results
         }
         if (reply[0] === 'dup') {

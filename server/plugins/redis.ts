@@ -47,24 +47,41 @@ export interface ReplicaWait {
   /** replicas that must acknowledge; 0 = no WAIT */
   readonly wanted: number
   /**
-   * WAIT on `connection` (the one that ran the write: WAIT covers that connection's writes);
-   * throws 503 COCKPIT_ERR_NOT_REPLICATED when fewer replicas acknowledged within the timeout
+   * resolves once `wanted` replicas have every write the primary had when it was called — the
+   * batch just applied, or the earlier one a batch of duplicates repeats, whichever process wrote it;
+   * throws 503 COCKPIT_ERR_NOT_REPLICATED when fewer confirmed within the timeout
    */
-  confirm(connection: Redis): Promise<void>
+  confirm(): Promise<void>
+  close(): Promise<void>
 }
 
-export function createReplicaWait(wanted: number, timeoutMs: number): ReplicaWait {
+/**
+ * WAIT counts replicas that have the *calling connection's* last write, and blocks that connection
+ * meanwhile. So it runs on a connection of its own (the command connection keeps serving), which
+ * first publishes on a channel nobody hears: Redis replicates a PUBLISH, so that connection's last
+ * write is then the primary's newest — after every batch applied so far, by any process.
+ */
+export function createReplicaWait(o: { wanted: number; timeoutMs: number; connect: () => Redis; mark: string }): ReplicaWait {
+  // opened with the others, so it is connected by the time the server is ready
+  const connection = o.wanted > 0 ? o.connect() : undefined
   return {
-    wanted,
-    async confirm(connection) {
-      if (wanted === 0) return
-      const acknowledged = await connection.wait(wanted, timeoutMs)
-      if (acknowledged < wanted) {
+    wanted: o.wanted,
+    async confirm() {
+      if (connection === undefined) return
+      const replies = (await connection.pipeline().publish(o.mark, '').wait(o.wanted, o.timeoutMs).exec()) ?? []
+      const failed = replies.find(([err]) => err)?.[0]
+      if (failed || replies.length !== 2) throw failed ?? new Error('Connection is closed')
+      const acknowledged = replies[1]![1]
+      if ((acknowledged as number) < o.wanted) {
         throw new CockpitError(
           'COCKPIT_ERR_NOT_REPLICATED',
-          `the batch is applied on the Redis primary, but only ${acknowledged} of the ${wanted} replicas required (COCKPIT_REDIS_WAIT_REPLICAS) confirmed it within ${timeoutMs} ms, so a fail-over could lose it: retry the batch (a retry never applies it twice)`,
+          `the batch is applied on the Redis primary, but only ${String(acknowledged)} of the ${o.wanted} replicas required (COCKPIT_REDIS_WAIT_REPLICAS) confirmed it within ${o.timeoutMs} ms, so a fail-over could lose it: retry the batch (a retry never applies it twice)`,
         )
       }
+    },
+    async close() {
+      await connection?.quit().catch(() => undefined)
+      connection?.disconnect()
     },
   }
 }
@@ -83,11 +100,11 @@ export const redisPlugin = fp(
     const { config } = opts
     const redis = connectRedis(config.redis, redisOptions('cockpit'))
     const redisSub = connectRedis(config.redis, redisOptions('cockpit-sub'))
+    const keys = createKeys(config.keyPrefix)
     const state = new Reachability()
-    for (const client of [redis, redisSub]) {
-      // ioredis logs unhandled 'error' events itself; we log once per state change instead
-      client.on('error', () => {})
-    }
+    // ioredis logs unhandled 'error' events itself; we log once per state change instead
+    const attach = (client: Redis) => client.on('error', () => {})
+    for (const client of [redis, redisSub]) attach(client)
     redis.on('ready', () => {
       fastify.log.info({ redis: describeTopology(config.redis) }, 'redis reachable')
       state.set(true)
@@ -98,14 +115,21 @@ export const redisPlugin = fp(
     })
 
     fastify.decorate('config', config)
-    fastify.decorate('keys', createKeys(config.keyPrefix))
+    fastify.decorate('keys', keys)
     fastify.decorate('redis', redis)
     fastify.decorate('redisSub', redisSub)
     fastify.decorate('redisState', state as RedisState)
-    fastify.decorate('replicas', createReplicaWait(config.redisWait.replicas, config.redisWait.timeoutMs))
+    const replicas = createReplicaWait({
+      wanted: config.redisWait.replicas,
+      timeoutMs: config.redisWait.timeoutMs,
+      // WAIT may block its connection up to the timeout: its commands must not time out first
+      connect: () => attach(connectRedis(config.redis, { ...redisOptions('cockpit-wait'), commandTimeout: config.redisWait.timeoutMs + 5000 })),
+      mark: keys.replicationMark,
+    })
+    fastify.decorate('replicas', replicas)
 
     fastify.addHook('onClose', async () => {
-      await Promise.allSettled([redis.quit(), redisSub.quit()])
+      await Promise.allSettled([redis.quit(), redisSub.quit(), replicas.close()])
       redis.disconnect()
       redisSub.disconnect()
     })

@@ -12,7 +12,7 @@ import type { Socket } from 'socket.io-client'
 import type { ClientToServerEvents, ServerToClientEvents, SubscribeAck } from '../../protocol/events.ts'
 import { startTestServer } from '../helpers/server.ts'
 import type { TestServer } from '../helpers/server.ts'
-import { ask, startSentinelSet } from '../helpers/redis-topology.ts'
+import { ask, redisNode, startSentinelSet } from '../helpers/redis-topology.ts'
 import type { SentinelSet } from '../helpers/redis-topology.ts'
 
 const BATCH = 20
@@ -135,4 +135,47 @@ describe('Sentinel fail-over during ingest', () => {
     expect(pushed).toBe(before + tally.acknowledged)
     expect((await server.app.inject({ method: 'GET', url: '/readyz' })).statusCode).toBe(200)
   }, 150_000)
+})
+
+describe('COCKPIT_REDIS_WAIT_REPLICAS', () => {
+  test('no replica to confirm: 503 COCKPIT_ERR_NOT_REPLICATED, also for the retry, until a replica has it', async () => {
+    const primary = await redisNode((dir, port) => ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', ''])
+    const replica = await redisNode((dir, port) => ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--replicaof', '127.0.0.1', String(primary.port)])
+    for (const deadline = Date.now() + 10_000; !/master_link_status:up/.test(String(await ask(replica.port, 'INFO', 'replication')));) {
+      if (Date.now() > deadline) throw new Error('the replica did not sync')
+      await new Promise((r) => setTimeout(r, 100))
+    }
+    const alone = await startTestServer({ REDIS_URL: `redis://127.0.0.1:${primary.port}`, COCKPIT_REDIS_WAIT_REPLICAS: '1', COCKPIT_REDIS_WAIT_TIMEOUT_MS: '200' })
+    try {
+      const post = (batch: object[]) =>
+        fetch(`${alone.url}/api/v1/movements`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${alone.ingestKey}`, 'content-type': 'application/json' },
+          body: JSON.stringify(batch),
+        })
+      const batch = [{ id: randomUUID(), type: 'payment_in', occurredAt: new Date().toISOString(), amount: 3 }]
+      expect((await post([{ ...batch[0], id: randomUUID() }])).status).toBe(200)
+      // the replica stops: nothing can be confirmed
+      replica.child!.kill('SIGSTOP')
+      const refused = await post(batch)
+      expect(refused.status).toBe(503)
+      expect(refused.headers.get('retry-after')).toBe('1')
+      expect(((await refused.json()) as { error: string }).error).toBe('COCKPIT_ERR_NOT_REPLICATED')
+      // the retry finds the batch applied on the primary, but is not acknowledged before a replica has it either
+      const retried = await post(batch)
+      expect(retried.status).toBe(503)
+      expect(((await retried.json()) as { error: string }).error).toBe('COCKPIT_ERR_NOT_REPLICATED')
+      replica.child!.kill('SIGCONT')
+      let res: Response | undefined
+      for (const deadline = Date.now() + 10_000; res?.status !== 200 && Date.now() < deadline;) res = await post(batch)
+      expect(res!.status).toBe(200)
+      expect(await res!.json()).toEqual({ accepted: 0, duplicates: 1 })
+      // applied once
+      expect(String(await ask(replica.port, 'EXISTS', `${alone.prefix}e:${batch[0]!.id}`))).toBe('1')
+    } finally {
+      replica.child?.kill('SIGCONT')
+      await alone.app.close()
+      await Promise.all([primary.kill('SIGKILL'), replica.kill('SIGKILL')])
+    }
+  }, 60_000)
 })
