@@ -198,6 +198,7 @@ export async function startCluster(): Promise<ClusterSet> {
       )
     }
     const create = spawnSync('redis-cli', ['--cluster', 'create', ...nodes.map((n) => `127.0.0.1:${n.port}`), '--cluster-replicas', '0', '--cluster-yes'], { encoding: 'utf8' })
+    if (create.error) throw new Error(`redis-cli could not be run (${create.error.message}): it comes with redis-server (Debian: redis-tools)`)
     if (create.status !== 0) throw new Error(`redis-cli --cluster create failed (${create.status}): ${create.stderr || create.stdout}`)
     for (const n of nodes) {
       await until('cluster_state:ok', 15_000, async () => (/cluster_state:ok/.test(String(await ask(n.port, 'CLUSTER', 'INFO'))) ? true : undefined))
