@@ -25,7 +25,11 @@ export function useSocket(): CockpitSocket {
     const token = new URLSearchParams(window.location.search).get('token')
     const s: CockpitSocket = io({
       path: SOCKET_PATH,
-      transports: ['websocket'],
+      // WebSocket first: one connection to one server process, so it works against worker processes
+      // (COCKPIT_WORKERS) and load balancers without sticky sessions. Where a proxy blocks WebSocket, HTTP
+      // long-polling is tried next (a single server process accepts it; workers refuse it).
+      transports: ['websocket', 'polling'],
+      tryAllTransports: true,
       reconnectionDelay: 500,
       reconnectionDelayMax: 5000,
       ...(token ? { auth: { token } } : {}),

@@ -9,6 +9,8 @@ import { parseRateList } from './ingest/currency.ts'
 import type { ScaledRate } from './ingest/currency.ts'
 import { MIN_SECRET_LENGTH } from './auth/tokens.ts'
 import { normalizeOrigin } from './auth/origin.ts'
+import { hashTagOf } from './redis/connect.ts'
+import type { HostPort, RedisAuth, RedisTopology } from './redis/connect.ts'
 
 export interface RetentionConfig {
   /** seconds a minute bucket is kept after it closes @default 2 days */
@@ -25,6 +27,15 @@ export interface CockpitConfig {
   port: number
   host: string
   redisUrl: string
+  /** how to reach Redis: REDIS_URL, or Sentinels (REDIS_SENTINELS, REDIS_SENTINEL_NAME), or a Cluster (REDIS_CLUSTER) @default REDIS_URL */
+  redis: RedisTopology
+  /**
+   * after each applied batch, WAIT until this many replicas have it (or `timeoutMs` passed: then 503
+   * COCKPIT_ERR_NOT_REPLICATED) before acknowledging @default 0: no WAIT (COCKPIT_REDIS_WAIT_REPLICAS, COCKPIT_REDIS_WAIT_TIMEOUT_MS)
+   */
+  redisWait: { replicas: number; timeoutMs: number }
+  /** server processes sharing the port (node:cluster); 1 = one process, no cluster @default 1 (COCKPIT_WORKERS, `--workers`) */
+  workers: number
   /** prefix of every Redis key and channel @default "cockpit:" */
   keyPrefix: string
   ingestKeys: string[]
@@ -89,6 +100,12 @@ function int(env: NodeJS.ProcessEnv, name: string, fallback: number, min = 0): n
   return n
 }
 
+function intIn(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
+  const n = int(env, name, fallback, min)
+  if (n > max) throw new CockpitError('COCKPIT_ERR_CONFIG', `${name} must be at most ${max}, got ${n}`)
+  return n
+}
+
 function list(raw: string | undefined): string[] {
   return (raw ?? '')
     .split(',')
@@ -126,11 +143,17 @@ function tokenSecret(env: NodeJS.ProcessEnv): string | undefined {
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): CockpitConfig {
   const currency = env.COCKPIT_CURRENCY || 'CNY'
   if (!/^[A-Z]{3}$/.test(currency)) throw new CockpitError('COCKPIT_ERR_CONFIG', `COCKPIT_CURRENCY must be an ISO 4217 code, got "${currency}"`)
+  const redisUrl = env.REDIS_URL || 'redis://127.0.0.1:6379'
+  const keyPrefix = env.COCKPIT_KEY_PREFIX ?? 'cockpit:'
+  const redis = redisTopology(env, redisUrl, keyPrefix)
   return {
     port: int(env, 'PORT', 3000),
     host: env.HOST || '127.0.0.1',
-    redisUrl: env.REDIS_URL || 'redis://127.0.0.1:6379',
-    keyPrefix: env.COCKPIT_KEY_PREFIX ?? 'cockpit:',
+    redisUrl,
+    redis,
+    redisWait: redisWait(env, redis),
+    workers: intIn(env, 'COCKPIT_WORKERS', 1, 1, MAX_WORKERS),
+    keyPrefix,
     ingestKeys: list(env.COCKPIT_INGEST_KEYS),
     adminKey: env.COCKPIT_ADMIN_KEY || undefined,
     viewerToken: env.COCKPIT_VIEWER_TOKEN || undefined,
@@ -200,4 +223,75 @@ function fxRates(raw: string | undefined, currency: string): ScaledRate[] {
   } catch (err) {
     throw new CockpitError('COCKPIT_ERR_CONFIG', `COCKPIT_FX_RATES: ${(err as Error).message}`)
   }
+}
+
+/** Most server processes COCKPIT_WORKERS may ask for (a process per core is the useful most). */
+export const MAX_WORKERS = 64
+/** Most COCKPIT_REDIS_WAIT_TIMEOUT_MS: WAIT holds the command connection, whose commands time out at 10 s. */
+export const MAX_WAIT_TIMEOUT_MS = 5000
+
+/** `host:port` or `[v6]:port` → HostPort; the variable is named in the error. */
+function hostPorts(name: string, raw: string): HostPort[] {
+  const nodes = list(raw).map((item) => {
+    const m = /^(?:\[([0-9A-Fa-f:.]+)\]|([^:\s[\]]+)):(\d{1,5})$/.exec(item)
+    const port = m ? Number(m[3]) : NaN
+    if (!m || port < 1 || port > 65535) throw new CockpitError('COCKPIT_ERR_CONFIG', `${name}: "${item}" is not host:port (e.g. 10.0.0.5:26379)`)
+    return { host: m[1] ?? m[2]!, port }
+  })
+  if (nodes.length === 0) throw new CockpitError('COCKPIT_ERR_CONFIG', `${name} is set but lists no host:port`)
+  return nodes
+}
+
+/** user, password and database of REDIS_URL: with Sentinels or a Cluster they apply to the data nodes (its host is not used). */
+function redisAuth(url: string): RedisAuth {
+  let u: URL
+  try {
+    u = new URL(url)
+  } catch {
+    throw new CockpitError('COCKPIT_ERR_CONFIG', 'REDIS_URL is not a URL like redis://[user:password@]host:port[/db]')
+  }
+  const db = u.pathname.length > 1 ? Number(u.pathname.slice(1)) : 0
+  if (!Number.isInteger(db) || db < 0) throw new CockpitError('COCKPIT_ERR_CONFIG', `REDIS_URL: "${u.pathname.slice(1)}" is not a database number`)
+  return {
+    ...(u.username ? { username: decodeURIComponent(u.username) } : {}),
+    ...(u.password ? { password: decodeURIComponent(u.password) } : {}),
+    db,
+  }
+}
+
+function redisTopology(env: NodeJS.ProcessEnv, url: string, prefix: string): RedisTopology {
+  const sentinels = env.REDIS_SENTINELS || undefined
+  const cluster = env.REDIS_CLUSTER || undefined
+  if (sentinels && cluster) throw new CockpitError('COCKPIT_ERR_CONFIG', 'REDIS_SENTINELS and REDIS_CLUSTER exclude each other: a Cluster fails over by itself')
+  if (sentinels) {
+    const name = env.REDIS_SENTINEL_NAME
+    if (!name)
+      throw new CockpitError('COCKPIT_ERR_CONFIG', 'REDIS_SENTINELS needs REDIS_SENTINEL_NAME: the name the Sentinels monitor the primary under (`sentinel monitor <name> …`)')
+    return { kind: 'sentinel', sentinels: hostPorts('REDIS_SENTINELS', sentinels), name, auth: redisAuth(url) }
+  }
+  if (env.REDIS_SENTINEL_NAME) throw new CockpitError('COCKPIT_ERR_CONFIG', 'REDIS_SENTINEL_NAME is set without REDIS_SENTINELS')
+  if (cluster) {
+    const nodes = hostPorts('REDIS_CLUSTER', cluster)
+    if (hashTagOf(prefix) === undefined) {
+      throw new CockpitError(
+        'COCKPIT_ERR_CONFIG',
+        `REDIS_CLUSTER needs a hash tag in COCKPIT_KEY_PREFIX (e.g. "cockpit:{acme}:"), got "${prefix}": every key of one cockpit must be in one slot, since one script applies a batch to all of them`,
+      )
+    }
+    const auth = redisAuth(url)
+    if (auth.db !== 0) throw new CockpitError('COCKPIT_ERR_CONFIG', `REDIS_URL names database ${auth.db}, but a Redis Cluster has only database 0`)
+    return { kind: 'cluster', nodes, auth }
+  }
+  redisAuth(url)
+  return { kind: 'standalone', url }
+}
+
+function redisWait(env: NodeJS.ProcessEnv, topology: RedisTopology): { replicas: number; timeoutMs: number } {
+  const replicas = int(env, 'COCKPIT_REDIS_WAIT_REPLICAS', 0, 0)
+  const timeoutMs = intIn(env, 'COCKPIT_REDIS_WAIT_TIMEOUT_MS', 1000, 1, MAX_WAIT_TIMEOUT_MS)
+  if (replicas > 0 && topology.kind === 'cluster') {
+    // WAIT counts the replicas of the node the connection wrote to; a Cluster client sends a key-less command to any node
+    throw new CockpitError('COCKPIT_ERR_CONFIG', 'COCKPIT_REDIS_WAIT_REPLICAS is not supported with REDIS_CLUSTER (see docs/operations.md "Redis Cluster")')
+  }
+  return { replicas, timeoutMs }
 }

@@ -25,6 +25,8 @@ export const ERROR_CODES = {
   /** the query ran longer than config.security.queryTimeoutMs and was stopped */
   COCKPIT_ERR_QUERY_TIMEOUT: 408,
   COCKPIT_ERR_REDIS_UNAVAILABLE: 503,
+  /** the batch is applied on the Redis primary but fewer replicas than COCKPIT_REDIS_WAIT_REPLICAS confirmed it in time: retry (idempotent) */
+  COCKPIT_ERR_NOT_REPLICATED: 503,
   COCKPIT_ERR_CONFLICT: 409,
   /** a batch would take a counter out of the int64 range Redis keeps: refused whole, nothing applied */
   COCKPIT_ERR_COUNTER_RANGE: 422,

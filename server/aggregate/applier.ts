@@ -47,6 +47,11 @@ export interface ApplierOptions {
   fold?: typeof foldBatch
   /** the apply-batch script's text (default the file): the write-path bench passes a profiling build */
   script?: string
+  /**
+   * awaited before a group is answered, once it is applied (or found applied before: a retry):
+   * COCKPIT_REDIS_WAIT_REPLICAS waits for replicas there, and throws when too few have it
+   */
+  confirm?: () => Promise<void>
 }
 
 export interface Applier {
@@ -187,7 +192,11 @@ export function createApplier(o: ApplierOptions): Applier {
       const { targets, done, rejected } = await resolveCancels(candidates)
       if (rejected.length > 0) throw new RejectedMovementsError(rejected)
       if (done.size > 0) keep((n) => done.has(n.m.id))
-      if (candidates.length === 0) return results
+      if (candidates.length === 0) {
+        // only duplicates: what they repeat may still be waiting for its replicas
+        await o.confirm?.()
+        return results
+      }
       const { returns, rejected: badReturns } = await resolveReturns(candidates)
       if (badReturns.length > 0) throw new RejectedMovementsError(badReturns)
       const options = { keys, calendar, retention: o.retention, effectTtl: o.effectTtl, dims: o.dims, now: Date.now(), expiring, money: o.money }
@@ -203,6 +212,7 @@ export function createApplier(o: ApplierOptions): Applier {
         rememberExpiring(expiring, folded.expiring)
         for (const owner of owners) results[owner]!.accepted++
         o.onApplied?.(folded)
+        await o.confirm?.()
         return results
       }
       if (reply[0] === 'dup') {

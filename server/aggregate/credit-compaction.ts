@@ -11,7 +11,7 @@
  */
 import { randomUUID } from 'node:crypto'
 import { readFileSync } from 'node:fs'
-import type { Redis } from 'ioredis'
+import type { Cluster, Redis } from 'ioredis'
 import type { CreditSide } from './counters.ts'
 import type { Keys } from '../redis/keys.ts'
 
@@ -54,19 +54,23 @@ async function listStored(redis: Redis, keys: Keys, now: number): Promise<number
   ] as const) {
     for (const side of SIDES) {
       const head = kind === 'oi' ? keys.openItems(side, '') : keys.settlements(side, '')
-      let cursor = '0'
-      do {
-        const [next, found] = await redis.scan(cursor, 'MATCH', `${head}*`, 'COUNT', 500)
-        cursor = next
-        for (const key of found) {
-          const partner = key.slice(head.length)
-          const docs = (await redis.hkeys(key)).map(fieldDoc).filter((d) => d !== '')
-          if (docs.length === 0) continue
-          const args: (string | number)[] = []
-          for (const d of new Set(docs)) args.push(now, `${partner}|${d}`)
-          listed += await redis.zadd(keys.creditChanged(side), 'NX', ...args)
-        }
-      } while (cursor !== '0')
+      // a Cluster client sends SCAN to any one node: scan every primary (the cockpit's keys are all on one)
+      const nodes = 'nodes' in redis && typeof redis.nodes === 'function' ? (redis as unknown as Cluster).nodes('master') : [redis]
+      for (const node of nodes) {
+        let cursor = '0'
+        do {
+          const [next, found] = await node.scan(cursor, 'MATCH', `${head}*`, 'COUNT', 500)
+          cursor = next
+          for (const key of found) {
+            const partner = key.slice(head.length)
+            const docs = (await redis.hkeys(key)).map(fieldDoc).filter((d) => d !== '')
+            if (docs.length === 0) continue
+            const args: (string | number)[] = []
+            for (const d of new Set(docs)) args.push(now, `${partner}|${d}`)
+            listed += await redis.zadd(keys.creditChanged(side), 'NX', ...args)
+          }
+        } while (cursor !== '0')
+      }
     }
   }
   await redis.set(keys.creditListed, String(now))

@@ -41,6 +41,8 @@ export const aggregatePlugin = fp(
       effectTtl: config.effectTtl,
       money: config.money,
       dims: masterData,
+      // COCKPIT_REDIS_WAIT_REPLICAS: acknowledged only once enough replicas have it (else 503; a retry is idempotent)
+      ...(fastify.replicas.wanted > 0 && { confirm: () => fastify.replicas.confirm() }),
       onApplied(folded) {
         // the batch is applied: a lost notice only delays screens until their next refresh
         changes

@@ -8,7 +8,7 @@ import { CockpitError } from '../errors.ts'
 /** True for errors meaning "Redis cannot be reached now" (as opposed to a bug in a command). */
 export function isRedisUnavailable(err: unknown): boolean {
   if (!(err instanceof Error)) return false
-  if (err.name === 'ReplyError') return /^(LOADING|BUSY|MASTERDOWN|READONLY|TRYAGAIN|CLUSTERDOWN)/.test(err.message)
+  if (err.name === 'ReplyError') return /^(LOADING|BUSY|MASTERDOWN|READONLY|TRYAGAIN|CLUSTERDOWN|NOREPLICAS)/.test(err.message)
   return (
     /Connection is closed|enableOfflineQueue|Stream isn't writeable|ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT|Command timed out|max retries per request/i.test(err.message) ||
     err.name === 'MaxRetriesPerRequestError'

@@ -7,7 +7,9 @@ import type { FastifyInstance } from 'fastify'
 import Type from 'typebox'
 
 export async function healthRoutes(fastify: FastifyInstance): Promise<void> {
-  fastify.get('/healthz', { schema: { response: { 200: Type.Object({ ok: Type.Boolean() }) } } }, async () => ({ ok: true }))
+  // pid: which server process answered (with COCKPIT_WORKERS several share the port)
+  const Health = Type.Object({ ok: Type.Boolean(), pid: Type.Integer() })
+  fastify.get('/healthz', { schema: { response: { 200: Health } } }, async () => ({ ok: true, pid: process.pid }))
   const Ready = Type.Object({ ready: Type.Boolean(), redis: Type.Boolean() })
   fastify.get('/readyz', { schema: { response: { 200: Ready, 503: Ready } } }, async (_req, reply) => {
     const redis = fastify.redisState.up

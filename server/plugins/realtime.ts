@@ -13,7 +13,6 @@
  * flooders and not `/healthz`. docs/operations.md ("Live queries and sockets") gives the figures.
  */
 import fp from 'fastify-plugin'
-import { Redis } from 'ioredis'
 import { Server } from 'socket.io'
 import { WebSocketServer } from 'ws'
 import type { ServerOptions as WebSocketServerOptions } from 'ws'
@@ -32,6 +31,7 @@ import { countsAsFailure } from './auth.ts'
 import { assertMayRead, expiresAtOf, scopeOf } from '../auth/scope.ts'
 import type { Principal } from '../auth/scope.ts'
 import { originAllowed } from '../auth/origin.ts'
+import { connectRedis } from '../redis/connect.ts'
 
 /** Subscriptions one socket may hold (a screen has a few dozen widgets at most). */
 export const MAX_SUBSCRIPTIONS_PER_SOCKET = 64
@@ -102,6 +102,9 @@ function throttled<A extends unknown[]>(ms: number, fn: (...args: A) => void): (
   }
 }
 
+/** Response header of a Socket.IO handshake naming the server process that took the connection (docs/api.md). */
+export const PROCESS_HEADER = 'X-Cockpit-Pid'
+
 export type CockpitIo = Server<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>
 
 declare module 'fastify' {
@@ -157,6 +160,10 @@ export const realtimePlugin = fp(
       path: SOCKET_PATH,
       serveClient: false,
       wsEngine: TurnTakingWebSocketServer,
+      // Worker processes on one port (COCKPIT_WORKERS) take connections in turn, with no sticky sessions: the
+      // requests of an HTTP long-polling session would land on processes that do not know it. A WebSocket is one
+      // connection to one process, so there only WebSocket is offered and a polling handshake is refused at once.
+      transports: config.workers > 1 ? ['websocket'] : ['polling', 'websocket'],
       // CORS headers only for configured origins (their pages may poll); the origin rule itself is allowRequest's
       cors: { origin: security.allowedOrigins.length > 0 ? [...security.allowedOrigins] : false },
       // every handshake (WebSocket upgrade or first poll): a page of another origin may not read live figures
@@ -170,9 +177,15 @@ export const realtimePlugin = fp(
       },
     })
 
-    // the adapter's own connections: they may queue while Redis is away, unlike ingest's
-    const pub = new Redis(config.redisUrl, { connectionName: 'cockpit-sio-pub', maxRetriesPerRequest: null, retryStrategy: (n) => Math.min(50 * n, 1000) })
-    const sub = pub.duplicate({ connectionName: 'cockpit-sio-sub' })
+    // which process took the connection (operators and tests tell the workers apart by it)
+    io.engine.on('initial_headers', (headers: Record<string, string>) => {
+      headers[PROCESS_HEADER] = String(process.pid)
+    })
+
+    // the adapter's own connections (same topology as every other: Sentinels, Cluster): they may
+    // queue while Redis is away, unlike ingest's
+    const pub = connectRedis(config.redis, { connectionName: 'cockpit-sio-pub', queueWhileDown: true })
+    const sub = connectRedis(config.redis, { connectionName: 'cockpit-sio-sub', queueWhileDown: true })
     for (const c of [pub, sub]) c.on('error', () => {})
     // requestsTimeout bounds cross-process questions (wall control counts a wall's sockets)
     io.adapter(createAdapter(pub, sub, { key: fastify.keys.socketIo, requestsTimeout: 3000 }))

@@ -66,6 +66,11 @@ export interface Keys {
   master(kind: string): string
   /** pub/sub channel of change notices */
   readonly changed: string
+  /**
+   * pub/sub channel nobody listens to: publishing on it (which Redis replicates) moves a connection's
+   * replication offset to the current one before WAIT (server/plugins/redis.ts, ReplicaWait)
+   */
+  readonly replicationMark: string
   /** key prefix of the Socket.IO Redis adapter channels */
   readonly socketIo: string
   /** hash of one stored screen: `def` (definition JSON), `version`, `updatedAt`, `title`, `kind` */
@@ -110,6 +115,7 @@ export function createKeys(prefix: string): Keys {
     effect: (id) => `${prefix}e:${id}`,
     master: (kind) => `${prefix}md:${kind}`,
     changed: `${prefix}changed`,
+    replicationMark: `${prefix}replicated`,
     socketIo: `${prefix}sio`,
     screen: (id) => `${prefix}screen:${id}`,
     screenIndex: `${prefix}screens`,
