@@ -30,7 +30,7 @@ beforeAll(async () => {
     COCKPIT_REDIS_WAIT_REPLICAS: '1',
     COCKPIT_REDIS_WAIT_TIMEOUT_MS: '500',
   })
-}, 60_000)
+}, 120_000)
 
 afterAll(async () => {
   client?.disconnect()
@@ -177,5 +177,5 @@ describe('COCKPIT_REDIS_WAIT_REPLICAS', () => {
       await alone.app.close()
       await Promise.all([primary.kill('SIGKILL'), replica.kill('SIGKILL')])
     }
-  }, 60_000)
+  }, 120_000)
 })
