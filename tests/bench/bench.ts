@@ -400,7 +400,7 @@ if (history && history.sizes.length > 0) {
   const slowest = sizes.reduce((a, b) => (b.importer.rate < a.importer.rate ? b : a))
   summary.push([
     'backfill of 4-year history (npm run import)',
-    `${sizes.map((s) => `${fmt(s.importer.rate)} at ${sizeLabel(s.size)}`).join(', ')} movements/s; at ${sizeLabel(last.size)} server ${fmt(last.cpu.serverUs, 1)} · Redis ${fmt(last.cpu.redisUs, 1)} · importer ${fmt(last.cpu.importerUs, 1)} µs per movement`,
+    `movements/s ${sizes.map((s) => `${fmt(s.importer.rate)} at ${sizeLabel(s.size)}`).join(', ')}; at ${sizeLabel(last.size)} server ${fmt(last.cpu.serverUs, 1)} · Redis ${fmt(last.cpu.redisUs, 1)} · importer ${fmt(last.cpu.importerUs, 1)} µs per movement`,
     '≥ 100,000 movements/s',
     met(slowest.importer.rate >= TARGETS.backfillPerSecond),
   ])
