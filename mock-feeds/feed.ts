@@ -8,6 +8,7 @@ import type { Movement, RejectedMovement } from '../protocol/movement.ts'
 import { createSimulator } from './simulator.ts'
 import type { Scenario } from './scenario.ts'
 import { API_PREFIX } from '../protocol/api.ts'
+import type { MasterKind } from '../protocol/master.ts'
 
 export interface FeedOptions {
   url: string
@@ -105,10 +106,15 @@ async function putMaster(o: FeedOptions): Promise<void> {
     regions: scenario.regions,
     channels: [...scenario.channels.map(({ code, name, nameEn }) => ({ code, name, nameEn })), ...(scenario.otherChannels ?? [])],
   }
+  await putMasterRecords(o.url, o.adminKey!, bodies)
+}
+
+/** Upserts master data as a connector does: one `PUT /api/v1/master/:kind` per kind given (at most 10,000 records each). */
+export async function putMasterRecords(url: string, adminKey: string, bodies: Partial<Record<MasterKind, readonly unknown[]>>): Promise<void> {
   for (const [kind, body] of Object.entries(bodies)) {
-    const res = await fetch(`${o.url}${API_PREFIX}/master/${kind}`, {
+    const res = await fetch(`${url}${API_PREFIX}/master/${kind}`, {
       method: 'PUT',
-      headers: { authorization: `Bearer ${o.adminKey}`, 'content-type': 'application/json' },
+      headers: { authorization: `Bearer ${adminKey}`, 'content-type': 'application/json' },
       body: JSON.stringify(body),
     })
     if (res.status !== 200) throw new Error(`master data ${kind}: ${res.status} ${await res.text()}`)

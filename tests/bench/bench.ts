@@ -6,7 +6,11 @@
  *     small batches posted at a steady rate, each carrying a known amount; latency is from
  *     just before the POST to each client's receipt of the update that includes it —
  *     on a quiet server and while the throughput load runs;
- *  3. server memory (RSS) and the number of clients.
+ *  3. server memory (RSS) and the number of clients;
+ *  4. multi-year history (tests/bench/history.ts): backfill through `npm run import`, the wall's queries against
+ *     30 k → 3 M movements beside a PostgreSQL peer, Redis bytes per movement (BENCH_HISTORY=0 skips it,
+ *     BENCH_HISTORY_SIZES sets the sizes);
+ * and ends with the targets of issue #11 and what the run reached.
  * The server runs as its own process on a private redis-server with the settings
  * docs/operations.md recommends. Figures are printed, never asserted: compare ratios within
  * one run (the machine is shared).
@@ -17,12 +21,14 @@ import type { ChildProcess } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Redis } from 'ioredis'
 import { createSimulator } from '../../mock-feeds/simulator.ts'
 import { retailScenario } from '../../mock-feeds/scenarios/retail.ts'
 import type { Movement } from '../../protocol/movement.ts'
+import { QUERY_NAMES, QUERY_TITLES, TARGETS, historyReport, parseSizes, runHistoryBench, sizeLabel, targetRows } from './history.ts'
+import type { HistoryBenchResult } from './history.ts'
 
 const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 200)
 const SENDERS = Number(process.env.BENCH_SENDERS ?? 4)
@@ -149,7 +155,10 @@ const server = spawn(process.execPath, [...(profileDir ? ['--cpu-prof', `--cpu-p
 // assigned once the server is up; cleanup may run before that
 // eslint-disable-next-line prefer-const
 let clientsProc: ChildProcess | undefined
+let cleanedUp = false
 const cleanup = () => {
+  if (cleanedUp) return
+  cleanedUp = true
   clientsProc?.kill('SIGKILL')
   // a profiled server must exit by itself to write its profile
   server.kill(profileDir ? 'SIGTERM' : 'SIGKILL')
@@ -343,8 +352,91 @@ const rows: [string, string, string][] = [
   ['Redis used memory', `${fmt(Number(/used_memory:(\d+)/.exec(await redis.info('memory'))?.[1] ?? 0) / 1048576)} MB`, ''],
 ]
 out('')
-out(`erp-cockpit bench — ${new Date().toISOString()} — node ${process.version}, redis-server ${redisArgs.slice(6).join(' ')}`)
+out(
+  `erp-cockpit bench — ${new Date().toISOString()} — node ${process.version}, redis-server ${redisArgs.slice(6).join(' ')}; load average ${loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' ')}`,
+)
 const w0 = Math.max(...rows.map((r) => r[0].length))
 const w1 = Math.max(...rows.map((r) => r[1].length))
 for (const [a, b, c] of rows) out(`${a.padEnd(w0)}  ${b.padEnd(w1)}  ${c}`)
+
+// --- 4. multi-year history: backfill, refresh against history, the SQL peer (tests/bench/history.ts), on a
+// fresh Redis and server of its own: the live run's processes are stopped first so they take no CPU
+const live = {
+  rate: tp.applied / tp.elapsed,
+  serverUs: perMovement('server'),
+  redisUs: perMovement('redis'),
+  serverBusy: (cpuAfter.server - cpuBefore.server) / tp.elapsed,
+  redisBusy: (cpuAfter.redis - cpuBefore.redis) / tp.elapsed,
+  clients: ready,
+  p99Busy: percentile(lb, 99),
+}
+cleanup()
+let history: HistoryBenchResult | undefined
+if (process.env.BENCH_HISTORY !== '0') {
+  const sizes = parseSizes(process.env.BENCH_HISTORY_SIZES ?? '30000,300000,3000000')
+  out('')
+  out(`multi-year history: ${sizes.map(sizeLabel).join(', ')} movements, loaded one on top of the other (BENCH_HISTORY=0 skips it, BENCH_HISTORY_SIZES sets the sizes)…`)
+  history = await runHistoryBench({ sizes, runs: Number(process.env.BENCH_HISTORY_RUNS ?? 20), log: (l) => out(`  ${l}`) })
+  out('')
+  for (const line of historyReport(history)) out(line)
+}
+
+// --- the targets of issue #11, what this run reached
+const met = (ok: boolean | undefined) => (ok === undefined ? 'n/a' : ok ? 'met' : 'NOT met')
+const summary: [string, string, string, string][] = [
+  [
+    'live ingest (HTTP, 4 senders × 500)',
+    `${fmt(live.rate)} movements/s; CPU per movement server ${fmt(live.serverUs, 1)} µs (${fmt(live.serverBusy * 100)} % busy), Redis ${fmt(live.redisUs, 1)} µs (${fmt(live.redisBusy * 100)} %)`,
+    '≥ 150,000 movements/s',
+    met(live.rate >= 150_000),
+  ],
+]
+const skipped = 'skipped (BENCH_HISTORY=0)'
+if (history && history.sizes.length > 0) {
+  const sizes = history.sizes
+  const last = sizes.at(-1)!
+  const slowest = sizes.reduce((a, b) => (b.importer.rate < a.importer.rate ? b : a))
+  summary.push([
+    'backfill of 4-year history (npm run import)',
+    `movements/s ${sizes.map((s) => `${fmt(s.importer.rate)} at ${sizeLabel(s.size)}`).join(', ')}; at ${sizeLabel(last.size)} server ${fmt(last.cpu.serverUs, 1)} · Redis ${fmt(last.cpu.redisUs, 1)} · importer ${fmt(last.cpu.importerUs, 1)} µs per movement`,
+    '≥ 100,000 movements/s',
+    met(slowest.importer.rate >= TARGETS.backfillPerSecond),
+  ])
+  const rows = targetRows(history)
+  for (const q of QUERY_NAMES) {
+    const worst = Math.max(...sizes.map((s) => (s.queries[q].error ? Infinity : s.queries[q].p99)))
+    const row = rows.find((r) => r.figure.startsWith(QUERY_TITLES[q]))!
+    summary.push([`refresh: ${QUERY_TITLES[q]}`, `p50 ${row.cockpit}; worst p99 ${fmt(worst, 1)} ms`, `≤ ${TARGETS.queryMs} ms, flat in history`, met(row.met)])
+  }
+  const refresh = rows.find((r) => r.figure.startsWith('one wall refresh'))!
+  summary.push([`${refresh.figure} vs SQL peer`, `${refresh.cockpit} vs ${refresh.sql}: ${refresh.ratio}`, refresh.target, met(refresh.met)])
+  summary.push([
+    'Redis memory per movement',
+    `${sizes.map((s) => `${fmt(s.redis.perMovement)} B at ${sizeLabel(s.size)}`).join(', ')}; largest family ${last.redis.families[0]?.family ?? '—'} ${fmt((last.redis.families[0]?.bytes ?? NaN) / last.size)} B`,
+    `≤ ${TARGETS.bytesPerMovement} B per movement`,
+    met(last.redis.perMovement <= TARGETS.bytesPerMovement),
+  ])
+  summary.push([
+    'figures cockpit = SQL peer',
+    sizes.every((s) => s.mismatches.length === 0) ? 'yes, to the cent, at every size' : 'NO (see above)',
+    'exact',
+    met(sizes.every((s) => s.mismatches.length === 0)),
+  ])
+} else {
+  for (const figure of ['backfill of 4-year history (npm run import)', 'refresh ≤ 5 ms, flat in history', 'vs SQL peer at 3 M', 'Redis memory per movement'])
+    summary.push([figure, skipped, '', 'n/a'])
+}
+summary.push([
+  'clients, ingest → client p99',
+  `${fmt(live.clients)} clients, one process: p99 ${fmt(live.p99Busy, 1)} ms under a continuous feed (across workers: tests/bench/workers.ts)`,
+  '20,000 clients at p99 ≤ 250 ms over workers',
+  met(live.clients >= 20_000 && live.p99Busy <= 250),
+])
+out('')
+out('issue #11 targets — what this run reached:')
+const sw = [0, 1, 2].map((i) => Math.max(...summary.map((r) => r[i]!.length), ['figure', 'reached', 'target'][i]!.length))
+out(`${'figure'.padEnd(sw[0]!)}  ${'reached'.padEnd(sw[1]!)}  ${'target'.padEnd(sw[2]!)}  met`)
+for (const r of summary) out(`${r[0].padEnd(sw[0]!)}  ${r[1].padEnd(sw[1]!)}  ${r[2].padEnd(sw[2]!)}  ${r[3]}`)
 process.exit(0)
