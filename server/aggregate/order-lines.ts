@@ -110,6 +110,8 @@ export interface LineFigures {
 }
 
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER)
+/** an entry's buckets: day (0) then month (1) */
+const RESOLUTION_INDEXES = [0, 1] as const
 
 function norm(b: bigint): Exact {
   return b <= MAX_SAFE && b >= -MAX_SAFE ? Number(b) : b
@@ -226,10 +228,15 @@ export function headOf(orders: readonly LineEntry[]): [LineEntry | undefined, nu
   return [best, at]
 }
 
-/** What tells two head orders apart for the due counters: time, qty, amount, date, due day, warehouse, partner. */
-function headKey(e: LineEntry | undefined): string {
-  if (e === undefined) return ''
-  return [e[0], e[1], e[2], e[3], e[4], e[9], e[10]].map(String).join('|')
+/** Fields that tell two head orders apart for the due counters: time, qty, amount, date, due day, warehouse, partner. */
+const HEAD_FIELDS = [0, 1, 2, 3, 4, 9, 10] as const
+
+/** whether two heads feed the due counters alike (fields compared as text, as the script's `table.concat` key did) */
+function sameHead(a: LineEntry | undefined, b: LineEntry | undefined): boolean {
+  if (a === b) return true
+  if (a === undefined || b === undefined) return false
+  for (const k of HEAD_FIELDS) if (a[k] !== b[k] && String(a[k]) !== String(b[k])) return false
+  return true
 }
 
 /** The entry without its buckets (they depend on when it was folded): what a cancel finds its original by. */
@@ -303,6 +310,8 @@ export class OrderLines {
   private readonly sides = new Map<LineSide, Map<string, Line>>()
   /** counter cells: key → [expireAt, field → delta] */
   private readonly cells = new Map<string, [number, Map<string, number>]>()
+  /** per resolution (day, month): bucket → code → keys by dimension */
+  private readonly keyCache: [Map<string, Map<string, string[]>>, Map<string, Map<string, string[]>>] = [new Map(), new Map()]
 
   /**
    * `snapshot`: the records read (a line missing from it is an error); absent: Redis is known to
@@ -376,16 +385,38 @@ export class OrderLines {
     c[1].set(field, (c[1].get(field) ?? 0) + amount)
   }
 
+  /** the keys of one code in one bucket (res 0 day, 1 month), by dimension, built once per batch */
+  private keysOf(res: 0 | 1, bucket: string, code: string): string[] {
+    const byBucket = this.keyCache[res]
+    let byCode = byBucket.get(bucket)
+    if (byCode === undefined) {
+      byCode = new Map()
+      byBucket.set(bucket, byCode)
+    }
+    let keys = byCode.get(code)
+    if (keys === undefined) {
+      const head = res === 0 ? this.keys.kd : this.keys.km
+      keys = (res === 0 ? this.keys.dd : this.keys.dm).map((dim) => `${head}${bucket}:${code}:${dim}`)
+      byCode.set(code, keys)
+    }
+    return keys
+  }
+
   /** `amount` into `code` at the day and month buckets an entry carries from index j, by every dimension kept at each */
   private bucketsAdd(e: LineEntry, j: number, sku: string, code: string, amount: number): void {
-    const members: Record<string, string> = { all: ALL_FIELD, sku, category: e[j + 4] as string, warehouse: e[j + 5] as string, partner: e[j + 6] as string }
-    for (let res = 0; res <= 1; res++) {
+    for (const res of RESOLUTION_INDEXES) {
       const bucket = e[j + res] as string
       if (bucket === '') continue
-      const head = res === 0 ? this.keys.kd : this.keys.km
+      const keys = this.keysOf(res, bucket, code)
       const dims = res === 0 ? this.keys.dd : this.keys.dm
       const exp = e[j + 2 + res] as number
-      for (const dim of dims) this.cellAdd(`${head}${bucket}:${code}:${dim}`, exp, members[dim]!, amount)
+      for (let d = 0; d < dims.length; d++) {
+        const dim = dims[d]
+        // members: the entry's category, warehouse and partner follow its buckets and expiries
+        const member = dim === 'all' ? ALL_FIELD : dim === 'sku' ? sku : dim === 'category' ? e[j + 4] : dim === 'warehouse' ? e[j + 5] : dim === 'partner' ? e[j + 6] : undefined
+        if (member === undefined) throw new Error(`order lines are not kept by ${dim}`)
+        this.cellAdd(keys[d]!, exp, member as string, amount)
+      }
     }
   }
 
@@ -424,13 +455,13 @@ export class OrderLines {
         const is = lineFigures(line.now, this.money)
         // only what changed: the due counters when the head, its date or the hit changed; lead
         // times of the receipts added and removed, or of all of them when the head changed
-        const sameHead = headKey(was.head) === headKey(is.head)
-        if (!(sameHead && was.hit === is.hit)) {
+        const kept = sameHead(was.head, is.head)
+        if (!(kept && was.hit === is.hit)) {
           this.dueCounters(codes, line.sku, was, -1)
           this.dueCounters(codes, line.sku, is, 1)
         }
         if (codes.leadTime) {
-          if (sameHead) {
+          if (kept) {
             this.leadTimes(line.sku, is.head, line.added ?? [], 1)
             this.leadTimes(line.sku, is.head, line.removed ?? [], -1)
           } else {
