@@ -8,7 +8,7 @@
  * that every record is still the one read (compare-and-set: else it answers `conflict` and the
  * applier reads again) and writes.
  *
- * Entries, as LineOp of server/redis/apply-batch.ts used to carry them: an order [t ms, qty,
+ * Entries, as the fold builds them (fold.ts `orderLine`): an order [t ms, qty,
  * amount, due ms (−1: none), due day bucket, due month bucket, day key expiry, month key expiry
  * (unix s, 0: none), category, warehouse, partner]; a receipt [t, qty, day bucket, month bucket,
  * day expiry, month expiry, category, warehouse, partner]; a shipment [t, qty]. A bucket '' is not
