@@ -17,13 +17,22 @@ import { APPLY_BATCH_KEYS, applyBatchKeys } from '../redis/apply-batch.ts'
 import type { ApplyBatchReply } from '../redis/apply-batch.ts'
 import type { Keys } from '../redis/keys.ts'
 import type { NormalizedMovement } from '../ingest/validate.ts'
+import { UNSPECIFIED } from './counters.ts'
 import { foldBatch, rememberExpiring } from './fold.ts'
 import type { CancelTarget, DimensionSource, EffectRecord, FoldedBatch, ReturnCost } from './fold.ts'
+import { linesTouched } from './order-lines.ts'
+import type { LineRef, LineSnapshot } from './order-lines.ts'
 
 const APPLY_BATCH_LUA = readFileSync(new URL('../redis/scripts/apply-batch.lua', import.meta.url), 'utf8')
 
 /** Attempts before giving up when concurrent batches keep applying the same ids first. */
 const MAX_ATTEMPTS = 5
+/**
+ * Attempts before giving up when other processes keep changing the order lines a batch touches
+ * between its read and its script: each such conflict means another batch was applied, so the
+ * write path as a whole progresses; a short random pause spreads the contenders apart.
+ */
+const MAX_LINE_ATTEMPTS = 40
 /** Most movements one script call applies when concurrent requests are grouped. */
 const MAX_GROUP = MAX_JSON_BATCH
 
@@ -154,6 +163,32 @@ export function createApplier(o: ApplierOptions): Applier {
   }
 
   /**
+   * Reads the records of the order lines the batch touches (docs/metrics.md "Order lines"), one
+   * HMGET per side in one round trip: the fold works the lines out from them and the script
+   * checks they are still the same (compare-and-set) before it writes.
+   */
+  async function readLines(batch: readonly NormalizedMovement[], targets: ReadonlyMap<string, CancelTarget>): Promise<LineSnapshot> {
+    const refs: LineRef[] = []
+    for (const n of batch) {
+      if (n.type === 'cancel') {
+        const e = targets.get(n.m.id)?.effect
+        if (e !== undefined) refs.push({ type: e.t, ref: e.ref, sku: e.d.sku })
+      } else {
+        const m = n.m as { ref?: string; sku?: string }
+        refs.push({ type: n.type, ref: m.ref, sku: m.sku ?? UNSPECIFIED })
+      }
+    }
+    const touched = linesTouched(refs)
+    const read = async (side: 's' | 'p') => {
+      const fields = touched[side]
+      const values = fields.length === 0 ? [] : await redis.hmget(keys.line(side), ...fields)
+      return new Map(fields.map((f, j) => [f, values[j] ?? null]))
+    }
+    const [s, p] = await Promise.all([read('s'), read('p')])
+    return { s, p }
+  }
+
+  /**
    * Applies the batches of several requests with one script call (group commit): all of
    * them or none, so each request's batch stays atomic. Each request gets its own counts.
    * Only a group of one may hold cancels or returns naming `returnOf` (their refusals are per request).
@@ -188,6 +223,7 @@ export function createApplier(o: ApplierOptions): Applier {
       candidates = next
       owners = nextOwners
     }
+    let lineConflicts = 0
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
       const { targets, done, rejected } = await resolveCancels(candidates)
       if (rejected.length > 0) throw new RejectedMovementsError(rejected)
@@ -200,7 +236,8 @@ export function createApplier(o: ApplierOptions): Applier {
       const { returns, rejected: badReturns } = await resolveReturns(candidates)
       if (badReturns.length > 0) throw new RejectedMovementsError(badReturns)
       const options = { keys, calendar, retention: o.retention, effectTtl: o.effectTtl, dims: o.dims, now: Date.now(), expiring, money: o.money }
-      const folded = fold(candidates, options, targets, returns)
+      const lines = await readLines(candidates, targets)
+      const folded = fold(candidates, options, targets, returns, lines)
       const reply = await redis.applyBatch(...scriptKeys, folded.payload, effectPrefix, ...folded.records)
       if (reply[0] === 'range') {
         throw new CockpitError(
@@ -219,7 +256,12 @@ export function createApplier(o: ApplierOptions): Applier {
         const dup = new Set(reply.slice(1).map(Number))
         keep((_, i) => dup.has(i + 1))
       }
-      // 'conflict': a movement being cancelled changed meanwhile; read the targets again
+      if (reply[0] === 'conflict' && reply.length === 3 && ++lineConflicts < MAX_LINE_ATTEMPTS) {
+        // an order line changed between the read and the script: read again, not counted as an attempt
+        attempt--
+        if (lineConflicts > 1) await new Promise((r) => setTimeout(r, Math.random() * Math.min(20, 2 ** lineConflicts)))
+      }
+      // 'conflict': a movement being cancelled (or an order line) changed meanwhile; read again
     }
     throw new CockpitError('COCKPIT_ERR_CONFLICT', 'the same movements are being applied or cancelled concurrently; retry the batch')
   }

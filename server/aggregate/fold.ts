@@ -23,8 +23,10 @@ import type { NormalizedMovement } from '../ingest/validate.ts'
 import { COUNTERS, CREDIT, DIM_RESOLUTIONS, LEVELS, LINE_CHANGE_CODE, LINE_CODES, LINE_DIMS, LINE_RESOLUTIONS, UNSPECIFIED, pairField } from './counters.ts'
 import type { CounterCode, CreditSide, LevelCode, LineSide } from './counters.ts'
 import { metricsOfCounters } from './formulas.ts'
-import type { ApplyBatchPayload, CancelMark, CreditTouch, Figure, LayerChange, LineCells, LineHash, ReverseOp, ScriptOp, StockOp } from '../redis/apply-batch.ts'
+import type { ApplyBatchPayload, CancelMark, CreditTouch, Figure, LayerChange, LineHash, LineUpkeep, ReverseOp, ScriptOp, StockOp } from '../redis/apply-batch.ts'
 import { zoneOffsetSeconds } from './ageing.ts'
+import { OrderLines, lineOutput } from './order-lines.ts'
+import type { Exact, LineEntry, LineSnapshot } from './order-lines.ts'
 
 /** Where master data fills dimensions a movement does not carry. */
 export interface DimensionSource {
@@ -175,10 +177,10 @@ class Folder {
   private readonly pairIndex = new Map<string, number>()
   private readonly B: string[][] = []
   private readonly backlogIndex = new Map<string, { bh: number; fields: Map<string, number> }>()
-  private readonly N: LineHash[] = []
   /** per side, the `partner|document` members the batch invoiced or settled */
   private readonly creditTouched = new Map<CreditSide, Set<string>>()
-  private readonly lineIndex = new Map<LineSide, { nh: number; fields: Map<string, number> }>()
+  /** the order lines the batch touches, replayed on the records read before folding */
+  private readonly lines: OrderLines
   /** per minute: the day and month buckets of an instant and their expiry (lineBuckets) */
   private readonly lineBucketCache = new Map<number, [string, string, number, number]>()
   readonly newlyExpiring: string[] = []
@@ -190,7 +192,18 @@ class Folder {
   private readonly bucketCache = new Map<number, BucketRef[]>()
   private readonly dayCache = new Map<number, number>()
 
-  constructor(private readonly o: FoldOptions) {}
+  constructor(
+    private readonly o: FoldOptions,
+    lines: LineSnapshot | undefined,
+  ) {
+    const kept = (res: Resolution) => LINE_DIMS.filter((dim) => DIM_RESOLUTIONS[dim].includes(res))
+    const cellKeys = { kd: counterKeyHead(o.keys, 'day'), km: counterKeyHead(o.keys, 'month'), dd: kept('day'), dm: kept('month') }
+    const codes = {
+      s: { due: LINE_CODES.s.due, ok: LINE_CODES.s.ok, leadTime: false },
+      p: { due: LINE_CODES.p.due, ok: LINE_CODES.p.ok, leadTime: true },
+    }
+    this.lines = new OrderLines(o.money, cellKeys, codes, lines)
+  }
 
   private key(key: string, expireAt: number): number {
     let k = this.keyIndex.get(key)
@@ -355,36 +368,16 @@ class Folder {
     return { bh: h.bh, bf }
   }
 
-  /** the record of one order line (`ref|sku`) of a side, read and written by the script */
-  lineCell(side: LineSide, field: string): { nh: number; nf: number } {
-    let h = this.lineIndex.get(side)
-    if (h === undefined) {
-      const keys = this.o.keys
-      const codes = LINE_CODES[side]
-      h = {
-        nh: this.N.push({
-          h: keys.line(side),
-          od: keys.lineOpen(side),
-          ls: keys.lineLate(side),
-          cl: keys.lineClosed(side),
-          d: codes.due,
-          k: codes.ok,
-          lt: side === 'p' ? 1 : 0,
-          f: [],
-        }),
-        fields: new Map(),
-      }
-      this.lineIndex.set(side, h)
-      // the line counters are written in the line's buckets: listed so rooms reading them recompute
-      this.counters.add(codes.due).add(codes.ok).add(LINE_CHANGE_CODE[side])
-      if (side === 'p') this.counters.add('lt.s').add('lt.n')
-    }
-    let nf = h.fields.get(field)
-    if (nf === undefined) {
-      nf = this.N[h.nh - 1]!.f.push(field)
-      h.fields.set(field, nf)
-    }
-    return { nh: h.nh, nf }
+  /**
+   * An entry added to (`sign` 1) or removed from (−1) the order line `field` of a side; returns
+   * the change of the line's open value (./order-lines.ts).
+   */
+  orderLine(side: LineSide, field: string, isOrder: boolean, sign: 1 | -1, entry: LineEntry): Exact {
+    const codes = LINE_CODES[side]
+    // the line counters are written in the line's buckets: listed so rooms reading them recompute
+    this.counters.add(codes.due).add(codes.ok).add(LINE_CHANGE_CODE[side])
+    if (side === 'p') this.counters.add('lt.s').add('lt.n')
+    return this.lines.change(side, field, isOrder, sign, entry)
   }
 
   /** day and month bucket of an instant and their keys' expiry (unix s, 0: kept forever); '' when already past retention */
@@ -439,22 +432,22 @@ class Folder {
     for (const r of this.levelRefs(code)) this.addTo(this.target(r.key, members[r.dim]!), delta)
   }
 
-  private lineCellsSpec(): LineCells {
+  /**
+   * The order lines' part of the payload: their counter changes join the fixed deltas (range-checked
+   * and written with the other cells), the rest is per side what the script checks and writes.
+   */
+  private lineHashes(): LineHash[] {
     const keys = this.o.keys
-    const kept = (res: Resolution) => LINE_DIMS.filter((dim) => DIM_RESOLUTIONS[dim].includes(res))
-    return {
-      kd: counterKeyHead(keys, 'day'),
-      km: counterKeyHead(keys, 'month'),
-      dd: kept('day'),
-      dm: kept('month'),
-      now: this.o.now,
-      keep: LATE_LINES_KEPT_MS,
-      forget: this.o.effectTtl * 1000,
-      prune: CLOSED_LINES_PRUNED,
-    }
+    const writes = this.lines.finish(this.o.now, this.o.effectTtl * 1000, (key, expireAt, field, delta) => this.addTo(this.target(this.key(key, expireAt), field), delta))
+    return [...writes].map(([side, w]) => ({ h: keys.line(side), od: keys.lineOpen(side), ls: keys.lineLate(side), cl: keys.lineClosed(side), ...w }))
+  }
+
+  private lineUpkeep(): LineUpkeep {
+    return { now: this.o.now, keep: LATE_LINES_KEPT_MS, prune: CLOSED_LINES_PRUNED }
   }
 
   payload(cancels: CancelMark[]): string {
+    const N = this.lineHashes()
     const fixed: (number | string)[] = []
     for (let t = 1; t < this.fixed.length; t++) {
       const v = this.fixed[t]!
@@ -477,8 +470,8 @@ class Folder {
       exp: this.expire,
       cx: cancels,
       rc: RECENT_MOVEMENTS_KEPT,
-      N: this.N,
-      LC: this.lineCellsSpec(),
+      N,
+      LC: this.lineUpkeep(),
       tz: zoneOffsetSeconds(this.o.calendar, this.o.now),
       CR: [...this.creditTouched].map(([side, members]): CreditTouch => ({ k: this.o.keys.creditChanged(side), t: this.o.now, m: [...members] })),
     }
@@ -771,8 +764,10 @@ class Effects {
 
   /**
    * An order or fulfilment entry of the order line `ref|sku` (docs/metrics.md "Order lines"): the
-   * script keeps the line's entries and derives its open value, promised date, OTIF and lead
-   * times from them, so a cancel removes the entry (the same op with sign −1).
+   * line keeps its entries and its open value, promised date, OTIF and lead times are derived from
+   * them (./order-lines.ts), so a cancel removes the entry (sign −1). The change of the open value
+   * feeds the open-value levels and is kept in the effect record (an `lnx` op keeps its place among
+   * the movement's outputs).
    */
   private orderLine(e: EffectRecord, side: LineSide, order: boolean, amount: number): void {
     if (e.ref === undefined) return
@@ -780,7 +775,7 @@ class Effects {
     const f = this.f
     const [qty] = e.n
     const d = e.d
-    let entry: (number | string)[]
+    let entry: LineEntry
     if (order) {
       const due = e.due === undefined ? ['', '', 0, 0] : f.lineBuckets(e.due)
       entry = [e.at, qty, String(amount), e.due ?? -1, ...due, d.category, d.warehouse, d.partner]
@@ -789,8 +784,9 @@ class Effects {
     } else {
       entry = [e.at, qty]
     }
-    const cell = f.lineCell(side, `${e.ref}|${d.sku}`)
-    f.ops.push({ i: this.i, k: 'ln', ...cell, s: this.sign, o: order ? 1 : 0, e: entry, T: f.list(f.levelTargets(LINE_CODES[side].value, this.mem)) })
+    const delta = f.orderLine(side, `${e.ref}|${d.sku}`, order, this.sign, entry)
+    f.add(f.levelTargets(LINE_CODES[side].value, this.mem), delta)
+    f.ops.push({ i: this.i, k: 'lnx', x: lineOutput(delta) })
   }
 
   /** how a return without its own cost is valued: at the movement it returns, else at the pair's rate */
@@ -979,15 +975,18 @@ class Effects {
 /**
  * Folds movements (deduplicated within the batch) into one apply-batch payload.
  * `cancels` maps a cancel's id to the effect record it reverses (read beforehand); `returns`
- * maps a return's id to the cost of the movement it returns (`returnOf`, read beforehand).
+ * maps a return's id to the cost of the movement it returns (`returnOf`, read beforehand);
+ * `lines` holds the records of the order lines the batch touches, as read (./order-lines.ts
+ * linesTouched; absent: Redis holds none of them — the script refuses the batch if it does).
  */
 export function foldBatch(
   movements: readonly NormalizedMovement[],
   o: FoldOptions,
   cancels: ReadonlyMap<string, CancelTarget> = new Map(),
   returns: ReadonlyMap<string, ReturnCost> = new Map(),
+  lines?: LineSnapshot,
 ): FoldedBatch {
-  const f = new Folder(o)
+  const f = new Folder(o, lines)
   const fx = new Effects(f, o.keys, o.money)
   const ids: string[] = []
   const records: string[] = []

@@ -65,10 +65,10 @@ export interface ApplyBatchPayload {
   cx: CancelMark[]
   /** how many of the latest movements the `recent` list keeps (LTRIM) */
   rc: number
-  /** order-line hashes the `ln` operations touch, with the fields they touch (read in one HMGET each) */
+  /** per side of the order lines the batch touches: the records as read (compare-and-set), what to write */
   N: LineHash[]
-  /** how the script builds the keys of the order-line counters (written in the line's buckets) */
-  LC: LineCells
+  /** upkeep of the order lines' sorted sets: late lines leaving, closed lines forgotten */
+  LC: LineUpkeep
   /** the business time zone's offset from UTC now, seconds: dates the layer of stock held before layers were kept */
   tz: number
   /** documents the batch invoiced or settled, per side: each member gets the batch's time in its sorted set */
@@ -86,8 +86,10 @@ export interface CreditTouch {
 }
 
 /**
- * One side's order lines (docs/metrics.md "Order lines"): the hash of line records, the sorted
- * sets of open and late lines, the counter codes the side's lines feed, and the fields touched.
+ * One side's order lines (docs/metrics.md "Order lines"), worked out by the fold
+ * (server/aggregate/order-lines.ts) from the records it read: the script checks each record is
+ * still the one read — else it answers `conflict` and writes nothing — then writes the records and
+ * the sorted sets. Scores are epoch ms as decimal strings.
  */
 export interface LineHash {
   /** hash `ref|sku` → line record (`ln:{s|p}`) */
@@ -98,35 +100,34 @@ export interface LineHash {
   ls: string
   /** sorted set of lines with nothing open, scored by when they may be forgotten (epoch ms) */
   cl: string
-  /** counter code of lines with a promised date (`sl.d`, `pl.d`) */
-  d: string
-  /** counter code of lines fulfilled in full on or before it (`sl.k`, `pl.k`) */
-  k: string
-  /** 1: receipts feed supplier lead time (`lt.s`, `lt.n`) */
-  lt: 0 | 1
   /** the `ref|sku` fields the batch touches */
   f: string[]
+  /** their records as the fold read them, in the order of `f` (false: none) */
+  r: (string | false)[]
+  /** flat field, record, …: records to write (HSET) */
+  set: string[]
+  /** fields whose record goes (HDEL): every entry cancelled */
+  del: string[]
+  /** flat score, field, …: ZADD to `od` */
+  ao: string[]
+  /** flat score, field, …: ZADD to `ls` */
+  al: string[]
+  /** flat score, field, …: ZADD to `cl` (when it may be forgotten) */
+  ac: string[]
+  /** fields to ZREM from `od` */
+  ro: string[]
+  /** fields to ZREM from `ls` */
+  rl: string[]
+  /** fields to ZREM from `cl` */
+  rc: string[]
 }
 
-/**
- * Keys of the order-line counters: `kd .. dayBucket .. ':' .. code .. ':' .. dim` (and `km` for
- * months), field the member; written at the buckets a line's entries carry.
- */
-export interface LineCells {
-  /** key head of a day bucket's counter hash (server/redis/keys.ts counter('day', …) up to the bucket) */
-  kd: string
-  /** key head of a month bucket's counter hash */
-  km: string
-  /** dimensions kept at day resolution, in LINE_DIMS order */
-  dd: string[]
-  /** dimensions kept at month resolution */
-  dm: string[]
-  /** now, epoch ms: late lines promised more than `keep` ms before it leave the late set */
+/** Upkeep of the order lines' sorted sets, done by the script on every batch that touches a side. */
+export interface LineUpkeep {
+  /** now, epoch ms: late lines promised more than `keep` ms before it leave the late set; closed lines scored before it are forgotten */
   now: number
   /** how long (ms) a late line stays in the late set */
   keep: number
-  /** how long (ms) a line with nothing open is kept after its last change: the effect records' TTL, after which none of its movements can be cancelled */
-  forget: number
   /** most forgotten lines one batch deletes per side */
   prune: number
 }
@@ -283,31 +284,16 @@ export interface BacklogOp {
 }
 
 /**
- * An order (`o` 1) or a fulfilment (`o` 0) entry added to (`s` 1) or removed from (`s` −1, a
- * cancel) one order line. The script recomputes the line from its entries: the change of its open
- * value feeds `T`; its counters in the buckets its entries carry and its place in the open and
- * late sets follow the line (docs/metrics.md "Order lines"). Outputs: [change of open value].
- * An order entry: [t ms, qty, amount, due ms (−1: none), due day bucket, due month bucket, day
- * key expiry, month key expiry (unix s, 0: none), category, warehouse, partner]; a receipt: [t,
- * qty, day bucket, month bucket, day expiry, month expiry, category, warehouse, partner]; a
- * shipment: [t, qty]. A bucket '' is not written (past retention).
+ * The output of an order-line change, worked out by the fold (server/aggregate/order-lines.ts):
+ * kept in its place among the movement's outputs. Its figures (the open value's change, the line's
+ * counters) travel as fixed deltas.
  */
-export interface LineOp {
-  /** 1-based movement index whose effect record gets the outputs */
+export interface LineOutputOp {
+  /** 1-based movement index whose effect record gets the output */
   i: number
-  k: 'ln'
-  /** line hash, index into N */
-  nh: number
-  /** its field, 1-based among N[nh].f */
-  nf: number
-  /** 1: add the entry; −1: remove it (a cancel) */
-  s: 1 | -1
-  /** 1: an order entry; 0: a fulfilment */
-  o: 0 | 1
-  /** the entry */
-  e: (number | string)[]
-  /** target list of the open-value level cells (`c:now:{ovs|ovp}:{dim}`) */
-  T: number
+  k: 'lnx'
+  /** the output as JSON text: `[change of open value]` (a figure past 2^53 as a decimal string) */
+  x: string
 }
 
 /**
@@ -341,16 +327,18 @@ export interface ReverseOp {
 }
 
 /** One state-dependent operation of the payload's `ops`, told apart by `k`. */
-export type ScriptOp = StockOp | TransferOp | StocktakeOp | BacklogOp | ReverseOp | LineOp
+export type ScriptOp = StockOp | TransferOp | StocktakeOp | BacklogOp | ReverseOp | LineOutputOp
 
 /**
  * What the script answers; it writes nothing unless it answers `ok`.
  * - `['ok', applied]`: every movement of the batch applied
  * - `['dup', i, …]`: 1-based indexes of movements whose effect record exists (applied before)
  * - `['conflict', id]`: the effect record of a movement being cancelled changed since it was read
+ * - `['conflict', key, field]`: the record of an order line (hash `key`, field `ref|sku`) changed since it was read
  * - `['range', key, field]`: that counter cell (or the pair's stock state) would leave int64
  */
-export type ApplyBatchReply = ['ok', applied: number] | ['dup', ...indexes: number[]] | ['conflict', id: string] | ['range', key: string, field: string]
+export type ApplyBatchReply =
+  ['ok', applied: number] | ['dup', ...indexes: number[]] | ['conflict', id: string] | ['conflict', lineKey: string, field: string] | ['range', key: string, field: string]
 
 /** The kinds of reply, in the order the script's header lists them. */
 export const APPLY_BATCH_REPLIES = ['ok', 'dup', 'conflict', 'range'] as const satisfies readonly ApplyBatchReply[0][]
@@ -365,15 +353,15 @@ void everyReplyListed
 export const APPLY_BATCH_FIELDS = {
   ApplyBatchPayload: fieldList<ApplyBatchPayload>()(['ttl', 'ms', 'rm', 'K', 'T', 'fixed', 'L', 'P', 'B', 'ops', 'exp', 'cx', 'rc', 'N', 'LC', 'tz', 'CR']),
   CreditTouch: fieldList<CreditTouch>()(['k', 't', 'm']),
-  LineHash: fieldList<LineHash>()(['h', 'od', 'ls', 'cl', 'd', 'k', 'lt', 'f']),
-  LineCells: fieldList<LineCells>()(['kd', 'km', 'dd', 'dm', 'now', 'keep', 'forget', 'prune']),
+  LineHash: fieldList<LineHash>()(['h', 'od', 'ls', 'cl', 'f', 'r', 'set', 'del', 'ao', 'al', 'ac', 'ro', 'rl', 'rc']),
+  LineUpkeep: fieldList<LineUpkeep>()(['now', 'keep', 'prune']),
   CancelMark: fieldList<CancelMark>()(['t', 'e', 'c']),
   StockOp: fieldList<StockOp>()(['i', 'k', 'p', 'q', 'l?', 'rn?', 'rd?', 'ri?', 't', 'd', 'v', 'r', 'c?', 'cs?']),
   TransferOp: fieldList<TransferOp>()(['i', 'k', 'p', 'p2', 'q', 't', 'd', 'v', 'v2', 'r2']),
   StocktakeOp: fieldList<StocktakeOp>()(['i', 'k', 'p', 'q', 'b?', 't', 'd', 'qT', 'v', 'okT', 'adT', 'bvT', 'qpT', 'qnT', 'vpT', 'vnT']),
   BacklogOp: fieldList<BacklogOp>()(['i', 'k', 'bh', 'bf', 'q', 'T', 'ph', 'pf', 'pT']),
   ReverseOp: fieldList<ReverseOp>()(['k', 'p', 'dq', 'l', 'rn?', 'rd?', 's?', 'v', 'r', 'd', 'y?', 'o?']),
-  LineOp: fieldList<LineOp>()(['i', 'k', 'nh', 'nf', 's', 'o', 'e', 'T']),
+  LineOutputOp: fieldList<LineOutputOp>()(['i', 'k', 'x']),
 } as const
 
 /** The record type of each operation kind `k`. */
@@ -384,5 +372,5 @@ export const OP_RECORD: Record<ScriptOp['k'], keyof typeof APPLY_BATCH_FIELDS> =
   set: 'StocktakeOp',
   bk: 'BacklogOp',
   rev: 'ReverseOp',
-  ln: 'LineOp',
+  lnx: 'LineOutputOp',
 }

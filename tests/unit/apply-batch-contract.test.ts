@@ -128,17 +128,25 @@ describe('the encoder writes the contract', () => {
     ])
   })
 
-  test('the script builds order-line counter keys as keys.ts does', () => {
+  test('order lines: each side has the fields of LineHash, the upkeep those of LineUpkeep, in order', () => {
+    expect(payload.N.map((n) => [n.h, n.f, n.r])).toEqual([[keys.line('p'), ['PO-1|S'], [false]]])
+    for (const n of payload.N) expect(Object.keys(n)).toEqual([...APPLY_BATCH_FIELDS.LineHash])
+    expect(Object.keys(payload.LC)).toEqual([...APPLY_BATCH_FIELDS.LineUpkeep])
+  })
+
+  test('order-line counters are fixed deltas in keys built as keys.ts builds them', () => {
     for (const res of ['day', 'month'] as const) {
       expect(keys.counter(res, '20260310', 'pl.k', 'partner')).toBe(`${counterKeyHead(keys, res)}20260310:pl.k:partner`)
     }
-    expect(payload.LC).toMatchObject({
-      kd: counterKeyHead(keys, 'day'),
-      km: counterKeyHead(keys, 'month'),
-      dd: ['all', 'sku', 'category', 'warehouse', 'partner'],
-      dm: ['all', 'category', 'warehouse'],
-    })
-    expect(payload.N.map((n) => [n.h, n.f])).toEqual([[keys.line('p'), ['PO-1|S']]])
+    // PO-1 is received at the instant it was ordered: one receipt timed, a lead time of 0 s (no cell)
+    const cells = new Map<string, number>()
+    for (let j = 0; j < payload.fixed.length; j += 2) {
+      const t = payload.fixed[j] as number
+      cells.set(`${payload.K[(payload.T[2 * t - 2] as number) - 1]} ${payload.T[2 * t - 1]}`, Number(payload.fixed[j + 1]))
+    }
+    expect(cells.get(`${keys.counter('day', '20260310', 'lt.n', 'partner')} -`)).toBe(1)
+    expect(cells.get(`${keys.counter('month', '202603', 'lt.n', 'all')} _`)).toBe(1)
+    expect(cells.has(`${keys.counter('day', '20260310', 'lt.s', 'all')} _`)).toBe(false)
   })
 
   test('the records after the payload: id, effect record (a JSON object), … in arrival order', () => {

@@ -40,35 +40,36 @@
 --   exp    flat {keyIndex, unixSeconds, ...}: EXPIREAT for counter keys new to this process
 --   cx     cancels: the effect records they mark (record below)
 --   rc     how many of the latest movements KEYS[6] keeps
---   N      order-line hashes the `ln` operations touch (record below)
---   LC     how order-line counter keys are built (record below)
+--   N      per side of the order lines the batch touches: records as read, what to write (record below)
+--   LC     upkeep of the order lines' sorted sets (record below)
 --   tz     the business time zone's offset from UTC, seconds: dates stock held before layers
 --          were kept (its layer is dated at the pair's last movement's business day)
 --   CR     documents the batch invoiced or settled, per side (record below)
--- N[] (LineHash): one side's order lines (docs/metrics.md "Order lines")
+-- N[] (LineHash): one side's order lines (docs/metrics.md "Order lines"), worked out by the fold
+--        (server/aggregate/order-lines.ts) from the records it read; their counters are in `fixed`
 --   h      hash ref|sku -> line record (ln:{s|p})
 --   od     sorted set of lines still open with a promised date, scored by it (epoch ms)
 --   ls     sorted set of lines fulfilled in full after it, scored by it
 --   cl     sorted set of lines with nothing open, scored by when they may be forgotten (epoch ms)
---   d      counter code of lines with a promised date
---   k      counter code of lines fulfilled in full on or before it
---   lt     1: receipts feed supplier lead time (lt.s seconds, lt.n receipts)
 --   f      the fields the batch touches
--- A line's counter cell is the key kd .. dayBucket .. ':' .. code .. ':' .. dim (km for a month
--- bucket), field the member of dim.
+--   r      their records as the fold read them (false: none): any other is a `conflict`
+--   set    flat field, record, ...: records to write
+--   del    fields whose record goes (every entry cancelled)
+--   ao     flat score, field, ...: ZADD to od
+--   al     flat score, field, ...: ZADD to ls
+--   ac     flat score, field, ...: ZADD to cl
+--   ro     fields to ZREM from od
+--   rl     fields to ZREM from ls
+--   rc     fields to ZREM from cl
 -- CR[] (CreditTouch): one side's documents the batch invoiced or settled; each member gets the
 --          batch's time (server/aggregate/credit-compaction.ts compacts the ones settled in full)
 --   k      sorted set partner|document -> epoch ms of its last change (cr:{ar|ap})
 --   t      the batch's time, epoch ms
 --   m      members partner|document
--- LC (LineCells): how order-line counter keys are built
---   kd     key head of a day bucket
---   km     key head of a month bucket
---   dd     dimensions kept by day
---   dm     dimensions kept by month
---   now    epoch ms: late lines promised before now - keep leave the late set
+-- LC (LineUpkeep): done on every side a batch touches
+--   now    epoch ms: late lines promised before now - keep leave the late set; closed lines
+--          scored before now are forgotten
 --   keep   ms a late line stays in the late set
---   forget ms a line with nothing open is kept after its last change (the effect records' TTL)
 --   prune  most forgotten lines one batch deletes per side
 -- cx[] (CancelMark):
 --   t      id of the movement being cancelled
@@ -144,20 +145,10 @@
 --   pf     its field, 1-based among the fields
 --   pT     target list of the pair's backlog level cell (c:now:{bs|bp}:pair): fed as T, except
 --          for a line still open since before lines were counted by pair (its cell in bh)
--- An order line is recomputed from its entries: open = max(0, ordered - fulfilled), open value =
--- open x ordered amount / ordered qty; its head order (earliest) gives the promised date, the
--- members and the buckets of its due counters; those counters, the lead time of its receipts and
--- its place in the open and late sets are taken out as they were and put back as they are once
--- per batch, so a line's figures depend only on its live entries, in any arrival order.
--- ops[] k = 'ln' (LineOp): an entry added to or removed from one order line; outputs {change of open value}
+-- ops[] k = 'lnx' (LineOutputOp): the output of an order-line change, worked out by the fold
 --   i      1-based movement index
---   k      'ln'
---   nh     line hash, index into N
---   nf     its field, 1-based among N[nh].f
---   s      1 add the entry, -1 remove it (a cancel)
---   o      1 an order entry, 0 a fulfilment
---   e      the entry (server/redis/apply-batch.ts LineOp)
---   T      target list of the open-value level cells, fed the change of the open value
+--   k      'lnx'
+--   x      the output as JSON text, {change of open value}
 -- ops[] k = 'rev' (ReverseOp): a cancelled movement's stock output taken back out of its pair
 --   k      'rev'
 --   p      pair, index into P
@@ -178,7 +169,8 @@
 -- Returns (ApplyBatchReply):
 --   {"ok", applied}      every movement applied
 --   {"dup", i, ...}      writes nothing: 1-based indexes of movements already applied
---   {"conflict", id}     writes nothing: a cancelled movement's record changed since it was read
+--   {"conflict", id}     writes nothing: a cancelled movement's record changed since it was read,
+--                        or {"conflict", key, field}: an order line's record (N[].r) did
 --   {"range", key, field} writes nothing: that counter cell would leave the int64 range
 -- The script reads and computes everything before its first write, and every write it then
 -- makes cannot fail (the keys were read with their type's command first; Redis lets a script
@@ -780,22 +772,18 @@ for h, cells in ipairs(P.B) do
   backlogsRead[h] = values
 end
 
--- order lines: records decoded once, the figures they had kept to be taken out at the end
-local lineRecs = {}
-local function parseLine(raw)
-  if raw == false or raw == nil then return {o = {}, f = {}} end
-  local r = cjson.decode(raw)
-  return {o = r.o or {}, f = r.f or {}}
-end
-for h, spec in ipairs(P.N) do
+-- order lines (worked out by the fold from the records it read): each record must still be the
+-- one read, else nothing is written and the applier reads again (compare-and-set)
+for _, spec in ipairs(P.N) do
   -- the sets must be sorted sets before anything is written (ZCARD fails on another type)
   redis.call('ZCARD', spec.od)
   redis.call('ZCARD', spec.ls)
   redis.call('ZCARD', spec.cl)
   local values = hmget(spec.h, spec.f)
-  local recs = {}
-  for j = 1, #spec.f do recs[j] = {now = parseLine(values[j]), was = parseLine(values[j]), raw = values[j]} end
-  lineRecs[h] = recs
+  local read = spec.r
+  for j = 1, #spec.f do
+    if values[j] ~= read[j] then return {'conflict', spec.h, spec.f[j]} end
+  end
 end
 
 -- amounts per target list; spread over the list's cells once, at the end
@@ -830,121 +818,6 @@ local function stockOut(i, l, dq, dv, rv, before, lc, rn, rd)
     out(i, {l, dq, dv, rv, before[1], before[2], before[3], lc, rn, rd})
   else
     out(i, {l, dq, dv, rv, before[1], before[2], before[3], lc})
-  end
-end
-
--- order lines (docs/metrics.md "Order lines"). Entry fields: see LineOp. A line's head order is
--- its earliest order entry (then the smallest encoding): the same whatever the arrival order.
-local function encodeEntry(e)
-  local parts = {}
-  for j = 1, #e do
-    local x = e[j]
-    if type(x) == 'string' then parts[j] = cjson.encode(x) else parts[j] = json(x) end
-  end
-  return '[' .. table.concat(parts, ',') .. ']'
-end
--- an entry without its buckets: time, qty (an order: amount and due), members
-local function entryIdentity(e, isOrder)
-  local keep
-  if isOrder == 1 then keep = {e[1], e[2], e[3], e[4], e[9], e[10], e[11]}
-  elseif #e > 2 then keep = {e[1], e[2], e[7], e[8], e[9]}
-  else keep = {e[1], e[2]} end
-  return encodeEntry(keep)
-end
--- what tells a head order apart (entries of one line: same SKU; time, qty, amount, date, warehouse, partner)
-local function headKey(e)
-  if e == nil then return '' end
-  return table.concat({e[1], e[2], e[3], e[4], e[5], e[10], e[11]}, '|')
-end
-local function headOf(r)
-  if #r.o <= 1 then return r.o[1], #r.o end
-  local best, bestKey, at = nil, nil, 0
-  for j, e in ipairs(r.o) do
-    local key = encodeEntry(e)
-    if best == nil or e[1] < best[1] or (e[1] == best[1] and key < bestKey) then best, bestKey, at = e, key, j end
-  end
-  return best, at
-end
--- ordered qty and amount, fulfilled qty, open qty and value, head, whether in full on time
-local function lineFigures(r)
-  local q, a, f = 0, 0, 0
-  for _, e in ipairs(r.o) do q = add(q, e[2]); a = add(a, parse(e[3])) end
-  for _, e in ipairs(r.f) do f = add(f, e[2]) end
-  local open = sub(q, f)
-  if sgn(open) < 0 then open = 0 end
-  local value = 0
-  if sgn(open) > 0 and sgn(q) > 0 then value = R(open, a, q) end
-  local head = headOf(r)
-  local due = head ~= nil and head[4] >= 0 and head[4] or nil
-  local hit = false
-  if due ~= nil and sgn(q) > 0 then
-    local onTime = 0
-    for _, e in ipairs(r.f) do if e[1] <= due then onTime = add(onTime, e[2]) end end
-    hit = cmp(onTime, q) >= 0
-  end
-  -- where the line is listed: open with a promised date, or in full but late
-  local zone = nil
-  if due ~= nil then
-    if sgn(open) > 0 then zone = 'od' elseif not hit then zone = 'ls' end
-  end
-  return {value = value, head = head, due = due, hit = hit, zone = zone, open = sgn(open) > 0}
-end
-
--- counter cells of the order lines: key -> field -> delta, and key -> EXPIREAT
-local lineCells, lineExpire = {}, {}
-local LC = P.LC
-local function cellAdd(key, field, amount)
-  local cells = lineCells[key]
-  if cells == nil then cells = {}; lineCells[key] = cells end
-  cells[field] = add(cells[field] or 0, amount)
-end
--- amount into `code` at the buckets of an entry (dayBucket at j, then monthBucket, dayExp,
--- monthExp, category, warehouse, partner), by every dimension kept at each
--- the keys of one code in one bucket, by dimension, built once per batch
-local keysOf = {}
-local function bucketKeys(head, dims, bucket, code)
-  local byBucket = keysOf[head]
-  if byBucket == nil then byBucket = {}; keysOf[head] = byBucket end
-  local byCode = byBucket[bucket]
-  if byCode == nil then byCode = {}; byBucket[bucket] = byCode end
-  local keys = byCode[code]
-  if keys == nil then
-    keys = {}
-    for d, dim in ipairs(dims) do keys[d] = head .. bucket .. ':' .. code .. ':' .. dim end
-    byCode[code] = keys
-  end
-  return keys
-end
-local function bucketsAdd(e, j, sku, code, amount)
-  local members = {all = '_', sku = sku, category = e[j + 4], warehouse = e[j + 5], partner = e[j + 6]}
-  for res = 0, 1 do
-    local bucket = e[j + res]
-    if bucket ~= '' then
-      local head, dims, exp = LC.kd, LC.dd, e[j + 2 + res]
-      if res == 1 then head, dims = LC.km, LC.dm end
-      local keys = bucketKeys(head, dims, bucket, code)
-      for d, dim in ipairs(dims) do
-        local key = keys[d]
-        cellAdd(key, members[dim], amount)
-        if exp > 0 then lineExpire[key] = exp end
-      end
-    end
-  end
-end
--- what a line feeds into its due counters, with `sign`: one line due, and one on time in full, at
--- the head order's promised date
-local function dueCounters(spec, sku, fig, sign)
-  if fig.due == nil then return end
-  bucketsAdd(fig.head, 5, sku, spec.d, sign)
-  if fig.hit then bucketsAdd(fig.head, 5, sku, spec.k, sign) end
-end
--- the lead time of receipts `entries` (seconds since the head order), at each receipt's date
-local function leadTimes(sku, head, entries, sign)
-  if head == nil then return end
-  local ordered = math.floor(head[1] / 1000)
-  for _, e in ipairs(entries) do
-    bucketsAdd(e, 3, sku, 'lt.s', sign * (math.floor(e[1] / 1000) - ordered))
-    bucketsAdd(e, 3, sku, 'lt.n', sign)
   end
 end
 
@@ -1077,36 +950,10 @@ for _, op in ipairs(P.ops) do
     end
     feed(op.T, delta)
     out(op.i, {delta})
-  elseif k == 'ln' then
-    local rec = lineRecs[op.nh][op.nf]
-    local r = rec.now
-    local list = op.o == 1 and r.o or r.f
-    local before = rec.value or lineFigures(r).value
-    -- receipts added and removed, for their lead times (the others' stay as they are while the head does)
-    local moved = nil
-    if op.o == 0 then
-      moved = op.s == 1 and rec.added or rec.removed
-      if moved == nil then moved = {}; if op.s == 1 then rec.added = moved else rec.removed = moved end end
-    end
-    if op.s == 1 then
-      list[#list + 1] = op.e
-      if moved then moved[#moved + 1] = op.e end
-    else
-      -- a cancel takes out one entry equal to its original's (equal entries feed equal figures);
-      -- buckets are left out of the comparison: whether one was past retention depends on when
-      local want = entryIdentity(op.e, op.o)
-      for j, e in ipairs(list) do
-        if entryIdentity(e, op.o) == want then
-          table.remove(list, j)
-          if moved then moved[#moved + 1] = e end
-          break
-        end
-      end
-    end
-    rec.value = lineFigures(r).value
-    local delta = sub(rec.value, before)
-    feed(op.T, delta)
-    out(op.i, {delta})
+  elseif k == 'lnx' then
+    -- an order line's output, worked out by the fold, in its place among the movement's outputs
+    local list = xs[op.i]
+    if list == nil then xs[op.i] = {op.x} else list[#list + 1] = op.x end
   elseif k == 'rev' then
     local s = state[op.p]
     s.n = s.n - 1
@@ -1160,74 +1007,6 @@ for _, op in ipairs(P.ops) do
     end
     feed(op.v, dv)
     feed(op.r, rv)
-  end
-end
-
--- order lines: counters out as they were, in as they are; records and sets to write
-local lineWrites = {}
-for h, spec in ipairs(P.N) do
-  local set, del, zadd, zrem = {}, {}, {od = {}, ls = {}, cl = {}}, {od = {}, ls = {}, cl = {}}
-  local forgetAt = string.format('%.0f', LC.now + LC.forget)
-  for j, field in ipairs(spec.f) do
-    local rec = lineRecs[h][j]
-    local sku = string.match(field, '[^|]*$')
-    local was, now = lineFigures(rec.was), lineFigures(rec.now)
-    -- only what changed is written: the due counters when the head, its date or the hit changed;
-    -- lead times of the receipts added and removed, or of all of them when the head changed
-    local sameHead = headKey(was.head) == headKey(now.head)
-    if not (sameHead and was.hit == now.hit) then
-      dueCounters(spec, sku, was, -1)
-      dueCounters(spec, sku, now, 1)
-    end
-    if spec.lt == 1 then
-      if sameHead then
-        leadTimes(sku, now.head, rec.added or {}, 1)
-        leadTimes(sku, now.head, rec.removed or {}, -1)
-      else
-        leadTimes(sku, was.head, rec.was.f, -1)
-        leadTimes(sku, now.head, rec.now.f, 1)
-      end
-    end
-    if was.zone ~= nil and (was.zone ~= now.zone or was.due ~= now.due) then
-      local z = zrem[was.zone]; z[#z + 1] = field
-    end
-    if now.zone ~= nil then
-      local z = zadd[now.zone]; z[#z + 1] = string.format('%.0f', now.due); z[#z + 1] = field
-    end
-    if #rec.now.o == 0 and #rec.now.f == 0 then
-      if rec.raw then del[#del + 1] = field; zrem.cl[#zrem.cl + 1] = field end
-    else
-      -- nothing open: forgotten once none of its movements can be cancelled any more
-      if now.open then zrem.cl[#zrem.cl + 1] = field else zadd.cl[#zadd.cl + 1] = forgetAt; zadd.cl[#zadd.cl + 1] = field end
-      -- cjson keeps 14 significant digits: times in ms, quantities and expiries are exact below
-      -- 1e14; amounts are strings. An empty list would be written as {}: it is left out instead
-      local _, headAt = headOf(rec.now)
-      local out = {h = headAt}
-      if #rec.now.o > 0 then out.o = rec.now.o end
-      if #rec.now.f > 0 then out.f = rec.now.f end
-      set[#set + 1] = field
-      set[#set + 1] = cjson.encode(out)
-    end
-  end
-  lineWrites[h] = {set = set, del = del, zadd = zadd, zrem = zrem}
-end
--- the line counters are checked with the others: read, summed, kept inside int64
-local lineSets = {}
-for key, cells in pairs(lineCells) do
-  local fields, deltas = {}, {}
-  for field, d in pairs(cells) do
-    if sgn(d) ~= 0 then fields[#fields + 1] = field; deltas[#deltas + 1] = d end
-  end
-  if #fields > 0 then
-    local now = hmget(key, fields)
-    local set = {}
-    for j = 1, #fields do
-      local value = add(parse(now[j]), deltas[j])
-      if not inInt64(value) then return {'range', key, fields[j]} end
-      set[#set + 1] = fields[j]
-      set[#set + 1] = text(value)
-    end
-    lineSets[#lineSets + 1] = {key, set}
   end
 end
 
@@ -1357,18 +1136,16 @@ for h, open in ipairs(backlogs) do
   multi('HDEL', cells[1], del, 1)
   multi('HSET', cells[1], set, 2)
 end
-for _, w in ipairs(lineSets) do multi('HSET', w[1], w[2], 2) end
-for key, at in pairs(lineExpire) do redis.call('EXPIREAT', key, at) end
-for h, w in ipairs(lineWrites) do
-  local spec = P.N[h]
-  multi('HDEL', spec.h, w.del, 1)
-  multi('HSET', spec.h, w.set, 2)
-  multi('ZREM', spec.od, w.zrem.od, 1)
-  multi('ZREM', spec.ls, w.zrem.ls, 1)
-  multi('ZADD', spec.od, w.zadd.od, 2)
-  multi('ZADD', spec.ls, w.zadd.ls, 2)
-  multi('ZREM', spec.cl, w.zrem.cl, 1)
-  multi('ZADD', spec.cl, w.zadd.cl, 2)
+local LC = P.LC
+for _, spec in ipairs(P.N) do
+  multi('HDEL', spec.h, spec.del, 1)
+  multi('HSET', spec.h, spec.set, 2)
+  multi('ZREM', spec.od, spec.ro, 1)
+  multi('ZREM', spec.ls, spec.rl, 1)
+  multi('ZADD', spec.od, spec.ao, 2)
+  multi('ZADD', spec.ls, spec.al, 2)
+  multi('ZREM', spec.cl, spec.rc, 1)
+  multi('ZADD', spec.cl, spec.ac, 2)
   redis.call('ZREMRANGEBYSCORE', spec.ls, '-inf', '(' .. string.format('%.0f', LC.now - LC.keep))
   -- lines closed longer than the effect records live: a few a batch, never those just written
   local gone = redis.call('ZRANGEBYSCORE', spec.cl, '-inf', '(' .. string.format('%.0f', LC.now), 'LIMIT', 0, LC.prune)
