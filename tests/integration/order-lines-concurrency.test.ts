@@ -118,7 +118,9 @@ async function dump(redis: Redis, prefix: string, anyOrder: boolean): Promise<Re
         .map(([f, v]) => [f, anyOrder && lineHashes.has(key) ? canonicalLine(v) : v])
       if (fields.length > 0) out[name] = fields
     } else if (type === 'zset') {
-      out[name] = key.endsWith(':closed') ? (await redis.zrange(key, '0', '-1')).sort() : await redis.zrange(key, '0', '-1', 'WITHSCORES')
+      // closed lines and the documents' last changes are scored by when they were applied: members only
+      const byApplyTime = key.endsWith(':closed') || key === keys.creditChanged('ar') || key === keys.creditChanged('ap')
+      out[name] = byApplyTime ? (await redis.zrange(key, '0', '-1')).sort() : await redis.zrange(key, '0', '-1', 'WITHSCORES')
     } else if (type === 'list') {
       out[name] = await redis.lrange(key, 0, -1)
     } else {
