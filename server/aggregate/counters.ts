@@ -13,7 +13,7 @@ export interface CounterDef {
   dims: readonly CounterDim[]
 }
 
-const ALL_RES: readonly Resolution[] = ['minute', 'hour', 'day', 'month']
+const ALL_RES: readonly Resolution[] = ['minute', 'hour', 'day', 'month', 'year']
 
 /**
  * Resolutions kept per dimension. Every distinct (bucket, counter, dimension, member) costs one
@@ -28,8 +28,8 @@ export const DIM_RESOLUTIONS: Record<CounterDim, readonly Resolution[]> = {
   warehouse: ALL_RES,
   region: ALL_RES,
   channel: ALL_RES,
-  sku: ['hour', 'day'],
-  partner: ['day'],
+  sku: ['hour', 'day', 'year'],
+  partner: ['day', 'year'],
   /** transfers between warehouses: few members (routes actually used), like warehouses */
   route: ALL_RES,
   pair: [],

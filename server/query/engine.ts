@@ -1,7 +1,7 @@
 /**
  * The query engine: one query object (docs/api.md "POST /api/v1/query") → one result, read from counters with
- * pipelined round trips. Cost depends on the number of buckets the period tiles into (months,
- * days, hours, minutes), never on the number of movements behind them; it is estimated from the
+ * pipelined round trips. Cost depends on the number of buckets the period tiles into (years,
+ * months, days, hours, minutes), never on the number of movements behind them; it is estimated from the
  * request and bounded before anything is read, and a query runs under a time limit
  * (server/query/cost.ts).
  *
@@ -10,6 +10,7 @@
  * that module computed. The modules of server/query/:
  * - flow.ts          flow and ratio metrics over a period: total, series, ranked groups, previous
  * - evaluate.ts      flow and ratio formulas over tile sets; ratios of sums over several members
+ * - top-groups.ts    ranked groups and sums over every member, summed in Redis (one script call)
  * - stock-period.ts  closing stock, turnover and days on hand over a period
  * - level.ts         running levels now: stock on hand, its value, backlogs
  * - stockout.ts      stock-out rate now

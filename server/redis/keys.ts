@@ -9,7 +9,7 @@ import type { Resolution } from '../domain/time.ts'
 export type { Resolution } from '../domain/time.ts'
 export { RESOLUTIONS } from '../domain/time.ts'
 
-const RES_CODE: Record<Resolution, string> = { minute: 'm', hour: 'h', day: 'd', month: 'M' }
+const RES_CODE: Record<Resolution, string> = { minute: 'm', hour: 'h', day: 'd', month: 'M', year: 'Y' }
 
 /** Counter dimension: `all` (the total, field `_`) or a dimension; `pair` is sku|warehouse for levels. */
 export type CounterDim = 'all' | Dimension | 'pair'
