@@ -8,6 +8,7 @@ import type { Redis } from 'ioredis'
 import { createCalendar } from '../domain/time.ts'
 import type { BusinessCalendar } from '../domain/time.ts'
 import { foldBatch, rememberExpiring } from '../aggregate/fold.ts'
+import { markYearBuckets } from '../aggregate/years.ts'
 import type { CancelTarget, EffectRecord, ReturnCost } from '../aggregate/fold.ts'
 import type { NormalizedMovement } from '../ingest/validate.ts'
 import { MAX_JSON_BATCH } from '../../protocol/movement.ts'
@@ -64,6 +65,8 @@ export const aggregatePlugin = fp(
     const loadScripts = async () => {
       try {
         await redis.script('LOAD', APPLY_BATCH_LUA)
+        // before the first batch: a cockpit without figures yet has year buckets from the start
+        await markYearBuckets(redis, keys, calendar, Date.now())
         ready = true
       } catch (err) {
         fastify.log.warn({ err }, 'script load failed; retried on reconnect')

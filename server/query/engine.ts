@@ -83,12 +83,34 @@ export interface QueryEngineOptions {
 
 const queryValidator = Compile(Query)
 const DEFAULT_LIMITS: QueryLimits = { maxCost: 200_000, timeoutMs: 5_000 }
+/** How often the engine reads again from when year buckets hold every movement. */
+const YEARS_RECHECK_MS = 10_000
 
 export function createQueryEngine(o: QueryEngineOptions): QueryEngine {
   const now = o.now ?? Date.now
   const cal = o.calendar
   const limits = o.limits ?? DEFAULT_LIMITS
-  const ctx: QueryContext = { redis: o.redis, keys: o.keys, cal, masterData: o.masterData, retention: o.retention, limits, money: o.money ?? DEFAULT_MONEY, now }
+  // from when year buckets hold every movement (server/aggregate/years.ts): read again every few seconds,
+  // so a finished roll-up is used without a restart
+  let yearsFrom = Infinity
+  let yearsReadAt = -Infinity
+  async function refreshYears(): Promise<void> {
+    if (performance.now() - yearsReadAt < YEARS_RECHECK_MS) return
+    const v = await o.redis.get(o.keys.yearsFrom)
+    yearsFrom = v === null ? Infinity : Number(v)
+    yearsReadAt = performance.now()
+  }
+  const ctx: QueryContext = {
+    redis: o.redis,
+    keys: o.keys,
+    cal,
+    masterData: o.masterData,
+    retention: o.retention,
+    limits,
+    money: o.money ?? DEFAULT_MONEY,
+    now,
+    yearsFrom: () => yearsFrom,
+  }
 
   function parse(input: unknown): Query {
     if (!queryValidator.Check(input)) {
@@ -152,6 +174,10 @@ export function createQueryEngine(o: QueryEngineOptions): QueryEngine {
     key: queryKey,
     // every query runs under the cost and time limits, whoever asks: HTTP, a socket's subscribe,
     // a room's recomputation, a screen's dry run (all call run)
-    run: (query) => runWithinLimits(limits, (budget) => dispatch(query, budget)),
+    run: (query) =>
+      runWithinLimits(limits, async (budget) => {
+        await refreshYears()
+        return dispatch(query, budget)
+      }),
   }
 }

@@ -10,6 +10,12 @@
  * REFRESH_SIZES (default `30000,300000,3000000`) sets the history sizes, loaded one after the
  * other into the same Redis; REFRESH_RUNS (default 30) how many times each query is timed (the
  * median and the slowest are printed). Movements are seeded: two runs load the same history.
+ *
+ * REFRESH_BEFORE=<dir> also times each query through the query engine of another tree of the
+ * project (e.g. `git archive <commit> | tar -x -C <dir>`, with node_modules linked), on the same
+ * data: the read path before and after a change, in one run. The data is written by this tree's
+ * write path, which keeps every key the older engine reads.
+ * Queries run with a 120 s time limit so that slow ones are measured rather than refused.
  */
 import { spawn } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
@@ -19,6 +25,7 @@ import { join } from 'node:path'
 import { Redis } from 'ioredis'
 import type { Query, QueryResult } from '../../protocol/query.ts'
 import { foldBatch, rememberExpiring } from '../../server/aggregate/fold.ts'
+import { markYearBuckets } from '../../server/aggregate/years.ts'
 import { loadConfig } from '../../server/config.ts'
 import type { MasterLookup } from '../../server/domain/master-lookup.ts'
 import { createCalendar } from '../../server/domain/time.ts'
@@ -132,7 +139,15 @@ const sha = (await redis.script('LOAD', readFileSync(new URL('../../server/redis
 const dims = { categoryOf: () => undefined, regionOf: () => undefined }
 const expiring = new Set<string>()
 const noMasterData: MasterLookup = { sku: () => undefined, warehouse: () => undefined, names: () => undefined }
-const engine = createQueryEngine({ redis, keys, calendar, masterData: noMasterData, currency: config.currency, money: config.money, retention: config.retention })
+// a new cockpit: year buckets hold every movement from the start (server/aggregate/years.ts)
+await markYearBuckets(redis, keys, calendar, Date.now())
+const limits = { maxCost: 200_000, timeoutMs: 120_000 }
+const engineOptions = { redis, keys, calendar, masterData: noMasterData, currency: config.currency, money: config.money, retention: config.retention, limits }
+const engine = createQueryEngine(engineOptions)
+type Engine = Pick<typeof engine, 'run'>
+const before: Engine | undefined = process.env.REFRESH_BEFORE
+  ? ((await import(`${process.env.REFRESH_BEFORE}/server/query/engine.ts`)) as { createQueryEngine: (o: typeof engineOptions) => Engine }).createQueryEngine(engineOptions)
+  : undefined
 
 async function load(count: number): Promise<number> {
   const started = performance.now()
@@ -158,20 +173,26 @@ const QUERIES: { name: string; q: Query }[] = [
   { name: '(gross margin by category, 2017)', q: { metric: 'sales.grossMargin', from: '2017-01-01T00:00:00+08:00', to: '2018-01-01T00:00:00+08:00', groupBy: 'category' } },
 ]
 
-async function time(q: Query): Promise<{ median: number; max: number; result: QueryResult }> {
-  let result = await engine.run(q)
-  for (let i = 0; i < 3; i++) result = await engine.run(q)
+async function time(e: Engine, q: Query): Promise<{ median: number; max: number; result: QueryResult }> {
+  let result = await e.run(q)
+  for (let i = 0; i < 3; i++) result = await e.run(q)
   const ms: number[] = []
-  for (let i = 0; i < RUNS; i++) {
+  // slow queries are timed fewer times, so a run over a large history still ends
+  for (let i = 0, spent = 0; i < RUNS && (i < 3 || spent < 20_000); i++) {
     const s = performance.now()
-    result = await engine.run(q)
+    result = await e.run(q)
     ms.push(performance.now() - s)
+    spent += ms.at(-1)!
   }
   ms.sort((a, b) => a - b)
   return { median: ms[Math.floor(ms.length / 2)]!, max: ms[ms.length - 1]!, result }
 }
 
-out(`refresh vs history: ${SKUS} SKUs, ${CATEGORIES} categories, ${WAREHOUSES.length} warehouses, 2014–2017; each query ${RUNS}× (median / slowest, ms)`)
+/** the answer without `asOf`: two engines must give the same figures */
+const figures = (r: QueryResult) => JSON.stringify({ ...r, asOf: undefined })
+
+out(`refresh vs history: ${SKUS} SKUs, ${CATEGORIES} categories, ${WAREHOUSES.length} warehouses, 2014–2017; each query up to ${RUNS}× (median / slowest, ms)`)
+if (before) out(`columns: before (${process.env.REFRESH_BEFORE}) median / slowest, then this tree's median / slowest`)
 let loaded = 0
 for (const size of SIZES) {
   const secs = await load(size - loaded)
@@ -179,13 +200,22 @@ for (const size of SIZES) {
   loaded = size
   const mem = Number(/used_memory:(\d+)/.exec(await redis.info('memory'))?.[1] ?? 0)
   out(`\n${size.toLocaleString('en-US')} movements (loaded ${rate.toLocaleString('en-US')}/s; Redis ${(mem / 2 ** 20).toFixed(0)} MiB)`)
-  let wall = 0
+  const wall = { before: 0, after: 0 }
   for (const { name, q } of QUERIES) {
-    const { median, max, result } = await time(q)
-    if (!name.startsWith('(')) wall += median
-    const top = result.groups?.[0]
-    out(`  ${name.padEnd(44)} ${median.toFixed(2).padStart(8)} ${max.toFixed(2).padStart(8)}   ${result.groups?.length ?? 0} groups, first ${top?.key ?? '-'} ${top?.total ?? ''}`)
+    const cols: string[] = []
+    let old: Awaited<ReturnType<typeof time>> | undefined
+    if (before) {
+      old = await time(before, q)
+      if (!name.startsWith('(')) wall.before += old.median
+      cols.push(old.median.toFixed(2).padStart(9), old.max.toFixed(2).padStart(9), '  |')
+    }
+    const now = await time(engine, q)
+    if (!name.startsWith('(')) wall.after += now.median
+    cols.push(now.median.toFixed(2).padStart(9), now.max.toFixed(2).padStart(9))
+    if (old && figures(old.result) !== figures(now.result)) throw new Error(`${name}: the two engines disagree\n${figures(old.result)}\n${figures(now.result)}`)
+    const top = now.result.groups?.[0]
+    out(`  ${name.padEnd(42)} ${cols.join(' ')}   ${now.result.groups?.length ?? 0} groups, first ${top?.key ?? '-'} ${top?.total ?? ''}`)
   }
-  out(`  ${'wall refresh (the three queries)'.padEnd(44)} ${wall.toFixed(2).padStart(8)}`)
+  out(`  ${'wall refresh (the three queries)'.padEnd(42)} ${before ? `${wall.before.toFixed(2).padStart(9)} ${''.padStart(9)}   | ` : ''}${wall.after.toFixed(2).padStart(9)}`)
 }
 process.exit(0)
