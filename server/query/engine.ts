@@ -90,15 +90,28 @@ export function createQueryEngine(o: QueryEngineOptions): QueryEngine {
   const now = o.now ?? Date.now
   const cal = o.calendar
   const limits = o.limits ?? DEFAULT_LIMITS
-  // from when year buckets hold every movement (server/aggregate/years.ts): read again every few seconds,
-  // so a finished roll-up is used without a restart
+  // from when year buckets hold every movement (server/aggregate/years.ts), read beside the queries
+  // every few seconds, so a finished roll-up is used without a restart. Never awaited: until it is
+  // known (the first query of a process) years are not read, which costs time, never a figure.
   let yearsFrom = Infinity
   let yearsReadAt = -Infinity
-  async function refreshYears(): Promise<void> {
-    if (performance.now() - yearsReadAt < YEARS_RECHECK_MS) return
-    const v = await o.redis.get(o.keys.yearsFrom)
-    yearsFrom = v === null ? Infinity : Number(v)
-    yearsReadAt = performance.now()
+  let yearsReading = false
+  function refreshYears(): void {
+    if (yearsReading || performance.now() - yearsReadAt < YEARS_RECHECK_MS) return
+    yearsReading = true
+    o.redis
+      .get(o.keys.yearsFrom)
+      .then(
+        (v) => {
+          yearsFrom = v === null ? Infinity : Number(v)
+          yearsReadAt = performance.now()
+        },
+        // Redis unreachable: the query itself fails and says so; this keeps what was known and tries again
+        () => undefined,
+      )
+      .finally(() => {
+        yearsReading = false
+      })
   }
   const ctx: QueryContext = {
     redis: o.redis,
@@ -175,8 +188,8 @@ export function createQueryEngine(o: QueryEngineOptions): QueryEngine {
     // every query runs under the cost and time limits, whoever asks: HTTP, a socket's subscribe,
     // a room's recomputation, a screen's dry run (all call run)
     run: (query) =>
-      runWithinLimits(limits, async (budget) => {
-        await refreshYears()
+      runWithinLimits(limits, (budget) => {
+        refreshYears()
         return dispatch(query, budget)
       }),
   }
