@@ -66,23 +66,39 @@ for i = 1, #KEYS do
   else
     flat = call('HGETALL', KEYS[i])
   end
-  for k = 1, #flat, 2 do
-    local m = flat[k]
-    local v = tonumber(flat[k + 1])
-    local a = sumA[m]
-    if a == nil then
-      n = n + 1
-      order[n] = m
-      sumA[m] = wa * v
-      sumB[m] = wb * v
-    else
-      sumA[m] = a + wa * v
-      if wb ~= 0 then
+  if wb == 0 then
+    -- a flow, or a ratio's numerator: the common case, kept to the bare sums
+    for k = 1, #flat, 2 do
+      local m = flat[k]
+      local v = tonumber(flat[k + 1]) * wa
+      local a = sumA[m]
+      if a == nil then
+        n = n + 1
+        order[n] = m
+        sumA[m] = v
+        sumB[m] = 0
+      else
+        sumA[m] = a + v
+      end
+      totalA = totalA + v
+    end
+  else
+    for k = 1, #flat, 2 do
+      local m = flat[k]
+      local v = tonumber(flat[k + 1])
+      local a = sumA[m]
+      if a == nil then
+        n = n + 1
+        order[n] = m
+        sumA[m] = wa * v
+        sumB[m] = wb * v
+      else
+        sumA[m] = a + wa * v
         sumB[m] = sumB[m] + wb * v
       end
+      totalA = totalA + wa * v
+      totalB = totalB + wb * v
     end
-    totalA = totalA + wa * v
-    totalB = totalB + wb * v
   end
 end
 
