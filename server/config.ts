@@ -21,6 +21,8 @@ export interface RetentionConfig {
   day: number
   /** 0 = forever @default 0 */
   month: number
+  /** 0 = forever @default 0 */
+  year: number
 }
 
 export interface CockpitConfig {
@@ -167,6 +169,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): CockpitConfig 
       hour: int(env, 'COCKPIT_RETAIN_HOUR_S', 90 * DAY, DAY),
       day: int(env, 'COCKPIT_RETAIN_DAY_S', 0),
       month: int(env, 'COCKPIT_RETAIN_MONTH_S', 0),
+      year: int(env, 'COCKPIT_RETAIN_YEAR_S', 0),
     },
     effectTtl: int(env, 'COCKPIT_EFFECT_TTL_S', 35 * DAY, 60),
     pushIntervalMs: int(env, 'COCKPIT_PUSH_INTERVAL_MS', 250, 50),

@@ -1,12 +1,16 @@
 /**
- * Calendar maths in the business time zone: which minute/hour/day/month bucket an instant
+ * Calendar maths in the business time zone: which minute/hour/day/month/year bucket an instant
  * falls in, where a bucket starts and ends, and how to tile a period with the fewest buckets.
  * Pure functions (plus memo caches); DST-safe because offsets are looked up per instant.
  */
 
-/** Time resolutions of counters, finest first; `now` holds running levels (stock on hand). */
-export type Resolution = 'minute' | 'hour' | 'day' | 'month'
-export const RESOLUTIONS: readonly Resolution[] = ['minute', 'hour', 'day', 'month']
+/**
+ * Time resolutions of counters, finest first; `now` holds running levels (stock on hand). Years
+ * are pre-summed buckets for long periods: four years read 4 buckets, not 48 months or 1,461 days
+ * (docs/architecture.md "Reading long periods"); they are not a query interval.
+ */
+export type Resolution = 'minute' | 'hour' | 'day' | 'month' | 'year'
+export const RESOLUTIONS: readonly Resolution[] = ['minute', 'hour', 'day', 'month', 'year']
 
 export interface LocalParts {
   year: number
@@ -21,6 +25,7 @@ export interface BucketIds {
   hour: string
   day: string
   month: string
+  year: string
 }
 
 const MINUTE = 60_000
@@ -35,7 +40,7 @@ export interface BusinessCalendar {
   /** offset of the zone from UTC at an instant, in minutes */
   offsetMinutes(epochMs: number): number
   local(epochMs: number): LocalParts
-  /** the four bucket ids (YYYYMMDDHHmm, YYYYMMDDHH, YYYYMMDD, YYYYMM) an instant falls in */
+  /** the bucket ids (YYYYMMDDHHmm, YYYYMMDDHH, YYYYMMDD, YYYYMM, YYYY) an instant falls in */
   buckets(epochMs: number): BucketIds
   /** instant of a local wall-clock time (the earlier instant when ambiguous) */
   fromLocal(p: LocalParts): number
@@ -100,10 +105,11 @@ export function createCalendar(timeZone: string): BusinessCalendar {
     let ids = bucketCache.get(minuteSlot)
     if (ids === undefined) {
       const p = local(epochMs)
-      const month = `${p.year}${pad2(p.month)}`
+      const year = String(p.year)
+      const month = `${year}${pad2(p.month)}`
       const day = `${month}${pad2(p.day)}`
       const hour = `${day}${pad2(p.hour)}`
-      ids = { month, day, hour, minute: `${hour}${pad2(p.minute)}` }
+      ids = { year, month, day, hour, minute: `${hour}${pad2(p.minute)}` }
       if (bucketCache.size > 50_000) bucketCache.clear()
       bucketCache.set(minuteSlot, ids)
     }
@@ -129,6 +135,8 @@ export function createCalendar(timeZone: string): BusinessCalendar {
         return fromLocal({ ...p, hour: 0, minute: 0 })
       case 'month':
         return fromLocal({ ...p, day: 1, hour: 0, minute: 0 })
+      case 'year':
+        return fromLocal({ ...p, month: 1, day: 1, hour: 0, minute: 0 })
     }
   }
 
@@ -150,6 +158,8 @@ export function createCalendar(timeZone: string): BusinessCalendar {
         const d = new Date(Date.UTC(p.year, p.month, 1))
         return fromLocal({ year: d.getUTCFullYear(), month: d.getUTCMonth() + 1, day: 1, hour: 0, minute: 0 })
       }
+      case 'year':
+        return fromLocal({ year: p.year + 1, month: 1, day: 1, hour: 0, minute: 0 })
     }
   }
 
@@ -183,10 +193,10 @@ export interface Tile {
   end: number
 }
 
-const COARSE_TO_FINE: readonly Resolution[] = ['month', 'day', 'hour', 'minute']
+const COARSE_TO_FINE: readonly Resolution[] = ['year', 'month', 'day', 'hour', 'minute']
 
 export interface TileOptions {
-  /** resolutions that exist for the data read @default all four */
+  /** resolutions that exist for the data read @default all five */
   allowed?: readonly Resolution[]
   /**
    * true when nothing can have happened after `to` (a rolling window ending now): the bucket
@@ -197,8 +207,8 @@ export interface TileOptions {
 }
 
 /**
- * Covers [from, to) with whole buckets, coarsest first (a year = 12 month buckets, not 525,600
- * minutes): the reason a wall refresh costs the same whatever the history size.
+ * Covers [from, to) with whole buckets, coarsest first (a year = 1 year bucket, not 12 months or
+ * 525,600 minutes): the reason a wall refresh costs the same whatever the history size.
  * Ends that are not on a boundary of the finest allowed resolution widen to it; the tiles say
  * what was really covered.
  */
@@ -243,7 +253,7 @@ function tileStepper(cal: BusinessCalendar, from: number, to: number, opts: Tile
 /**
  * How many buckets of one resolution intersect [from, to): `bucketsOf(…).length` by arithmetic on
  * the two ends, without building them, so a query's cost is known before anything is allocated.
- * Minutes, days and months are exact. Hours are counted in absolute hours: a range holding the
+ * Minutes, days, months and years are exact. Hours are counted in absolute hours: a range holding the
  * hour the clocks go back (where bucketsOf steps over one bucket of two hours) counts up to two
  * more — an upper bound, as a cost estimate needs.
  */
@@ -266,6 +276,8 @@ export function countBuckets(cal: BusinessCalendar, res: Resolution, from: numbe
       const b = cal.local(last)
       return (b.year - a.year) * 12 + b.month - a.month + 1
     }
+    case 'year':
+      return cal.local(last).year - cal.local(from).year + 1
   }
 }
 

@@ -9,6 +9,7 @@ import type { BusinessCalendar } from '../domain/time.ts'
 import { createApplier } from '../aggregate/applier.ts'
 import { scheduleCreditCompaction } from '../aggregate/credit-compaction.ts'
 import type { ApplyResult } from '../aggregate/applier.ts'
+import { markYearBuckets } from '../aggregate/years.ts'
 import type { NormalizedMovement } from '../ingest/validate.ts'
 
 export type { ApplyResult } from '../aggregate/applier.ts'
@@ -55,6 +56,8 @@ export const aggregatePlugin = fp(
     const loadScripts = async () => {
       try {
         await applier.loadScript()
+        // before the first batch: a cockpit without figures yet has year buckets from the start
+        await markYearBuckets(redis, keys, calendar, Date.now())
         ready = true
       } catch (err) {
         fastify.log.warn({ err }, 'script load failed; retried on reconnect')

@@ -5,6 +5,7 @@
  * building the buckets, which is what a hostile period would make expensive. docs/api.md
  * ("Query limits") states the rules to clients, docs/operations.md ("Query cost") to operators.
  */
+import { INTERVALS } from '../../protocol/metrics.ts'
 import type { Interval } from '../../protocol/metrics.ts'
 import { countBuckets } from '../domain/time.ts'
 import type { BusinessCalendar } from '../domain/time.ts'
@@ -59,13 +60,15 @@ const COARSE_TO_FINE: readonly Resolution[] = [...RESOLUTIONS].reverse()
 /**
  * Most buckets of a finer resolution (key) inside one bucket of a coarser one: a month has at
  * most 31 days, a day 25 hours (the day clocks go back), an hour at most 120 minutes (where the
- * clocks go back, tilePeriod takes the repeated hour and the one before as one bucket).
+ * clocks go back, tilePeriod takes the repeated hour and the one before as one bucket), a year
+ * 12 months, 366 days.
  */
 const MOST_INSIDE: Readonly<Record<Resolution, Partial<Record<Resolution, number>>>> = {
-  minute: { hour: 120, day: 1_500, month: 44_700 },
-  hour: { day: 25, month: 745 },
-  day: { month: 31 },
-  month: {},
+  minute: { hour: 120, day: 1_500, month: 44_700, year: 527_100 },
+  hour: { day: 25, month: 745, year: 8_785 },
+  day: { month: 31, year: 366 },
+  month: { year: 12 },
+  year: {},
 }
 
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US')
@@ -83,7 +86,7 @@ export function assertInBusinessRange(field: 'from' | 'to', epochMs: number): vo
 export function assertPoints(interval: Interval, points: number): void {
   const max = MAX_POINTS[interval]
   if (points <= max) return
-  const coarser = RESOLUTIONS.filter((r) => RANK(r) > RANK(interval))
+  const coarser = INTERVALS.filter((r) => RANK(r) > RANK(interval))
   const hint = coarser.length ? `use a coarser interval (${coarser.join(', ')}) or a shorter range` : 'use a shorter range'
   const message = `${fmt(points)} ${interval} points is more than the ${fmt(max)} a series by ${interval} may have (about ${MAX_RANGE[interval]}): ${hint}`
   throw new CockpitError('COCKPIT_ERR_QUERY_TOO_COSTLY', message, [{ path: '/interval', message }])

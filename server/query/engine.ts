@@ -1,7 +1,7 @@
 /**
  * The query engine: one query object (docs/api.md "POST /api/v1/query") → one result, read from counters with
- * pipelined round trips. Cost depends on the number of buckets the period tiles into (months,
- * days, hours, minutes), never on the number of movements behind them; it is estimated from the
+ * pipelined round trips. Cost depends on the number of buckets the period tiles into (years,
+ * months, days, hours, minutes), never on the number of movements behind them; it is estimated from the
  * request and bounded before anything is read, and a query runs under a time limit
  * (server/query/cost.ts).
  *
@@ -10,6 +10,7 @@
  * that module computed. The modules of server/query/:
  * - flow.ts          flow and ratio metrics over a period: total, series, ranked groups, previous
  * - evaluate.ts      flow and ratio formulas over tile sets; ratios of sums over several members
+ * - top-groups.ts    ranked groups and sums over every member, summed in Redis (one script call)
  * - stock-period.ts  closing stock, turnover and days on hand over a period
  * - level.ts         running levels now: stock on hand, its value, backlogs
  * - stockout.ts      stock-out rate now
@@ -82,12 +83,47 @@ export interface QueryEngineOptions {
 
 const queryValidator = Compile(Query)
 const DEFAULT_LIMITS: QueryLimits = { maxCost: 200_000, timeoutMs: 5_000 }
+/** How often the engine reads again from when year buckets hold every movement. */
+const YEARS_RECHECK_MS = 10_000
 
 export function createQueryEngine(o: QueryEngineOptions): QueryEngine {
   const now = o.now ?? Date.now
   const cal = o.calendar
   const limits = o.limits ?? DEFAULT_LIMITS
-  const ctx: QueryContext = { redis: o.redis, keys: o.keys, cal, masterData: o.masterData, retention: o.retention, limits, money: o.money ?? DEFAULT_MONEY, now }
+  // from when year buckets hold every movement (server/aggregate/years.ts), read beside the queries
+  // every few seconds, so a finished roll-up is used without a restart. Never awaited: until it is
+  // known (the first query of a process) years are not read, which costs time, never a figure.
+  let yearsFrom = Infinity
+  let yearsReadAt = -Infinity
+  let yearsReading = false
+  function refreshYears(): void {
+    if (yearsReading || performance.now() - yearsReadAt < YEARS_RECHECK_MS) return
+    yearsReading = true
+    o.redis
+      .get(o.keys.yearsFrom)
+      .then(
+        (v) => {
+          yearsFrom = v === null ? Infinity : Number(v)
+          yearsReadAt = performance.now()
+        },
+        // Redis unreachable: the query itself fails and says so; this keeps what was known and tries again
+        () => undefined,
+      )
+      .finally(() => {
+        yearsReading = false
+      })
+  }
+  const ctx: QueryContext = {
+    redis: o.redis,
+    keys: o.keys,
+    cal,
+    masterData: o.masterData,
+    retention: o.retention,
+    limits,
+    money: o.money ?? DEFAULT_MONEY,
+    now,
+    yearsFrom: () => yearsFrom,
+  }
 
   function parse(input: unknown): Query {
     if (!queryValidator.Check(input)) {
@@ -151,6 +187,10 @@ export function createQueryEngine(o: QueryEngineOptions): QueryEngine {
     key: queryKey,
     // every query runs under the cost and time limits, whoever asks: HTTP, a socket's subscribe,
     // a room's recomputation, a screen's dry run (all call run)
-    run: (query) => runWithinLimits(limits, (budget) => dispatch(query, budget)),
+    run: (query) =>
+      runWithinLimits(limits, (budget) => {
+        refreshYears()
+        return dispatch(query, budget)
+      }),
   }
 }

@@ -66,7 +66,7 @@ export async function filteredRatio(ctx: QueryContext, budget: QueryBudget, metr
 type RatioFormula = Extract<Formula, { kind: 'ratio' }>
 
 /** num / den of a ratio formula (null when den is 0), complemented and scaled as it says */
-function ratioOf(f: RatioFormula, num: number, den: number): number | null {
+export function ratioOf(f: RatioFormula, num: number, den: number): number | null {
   if (den === 0) return null
   const r = (num / den) * (f.factor ?? 1)
   return f.complement ? 1 - r : r

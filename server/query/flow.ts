@@ -13,12 +13,14 @@ import { ALL_FIELD, RESOLUTIONS } from '../redis/keys.ts'
 import type { Resolution } from '../redis/keys.ts'
 import { assertAnswerSize, assertCost, assertPoints, readCost } from './cost.ts'
 import type { PeriodRead, QueryBudget } from './cost.ts'
-import { evaluate, filteredRatio, outputOf } from './evaluate.ts'
+import { evaluate, filteredRatio, outputOf, ratioOf } from './evaluate.ts'
 import { FORMULAS } from '../aggregate/formulas.ts'
 import { previousPeriod } from './period.ts'
 import type { Period } from './period.ts'
 import { allowedFor, collect, filterPlan, named, sumMap } from './shared.ts'
 import type { Plan, QueryContext, QueryFigures } from './shared.ts'
+import { isSummable, sumGroupsInRedis } from './top-groups.ts'
+import type { SummableFormula } from './top-groups.ts'
 
 /**
  * Counter fields runFlow will read, estimated from the request (server/query/cost.ts): the
@@ -85,8 +87,10 @@ export async function runFlow(ctx: QueryContext, q: Query, period: Period, at: n
   const points = q.interval ? await seriesPoints(ctx, budget, q.interval, period, allowed, openEnd) : []
   // report the period really covered (ends widen to the finest bucket kept)
   const figures: QueryFigures = { from: cal.format(whole[0]?.start ?? period.from), total: 0 }
+  const f = FORMULAS[q.metric]
+  const ranked = q.groupBy && q.top && isSummable(f) ? await topInRedis(ctx, budget, q.metric, f, q.top, whole, points, plan) : undefined
   const tileSets = [whole, ...points.map((p) => p.tiles)]
-  const values = await evaluate(ctx, budget, q.metric, tileSets, plan)
+  const values = ranked ? ranked.values : await evaluate(ctx, budget, q.metric, tileSets, plan)
   const totals = values[0]!
 
   if (q.groupBy) {
@@ -102,11 +106,15 @@ export async function runFlow(ctx: QueryContext, q: Query, period: Period, at: n
       return g
     })
     if (isRatio) {
-      const allTiles = await collect(budget, tilesOf(cal, period.from, period.to, { allowed: allowedFor(ctx, q.metric, 'all', period.from, at), openEnd }))
-      const all = await evaluate(ctx, budget, q.metric, [allTiles], { dim: 'all', members: undefined })
-      figures.total = plan.members || plan.keep ? await filteredRatio(ctx, budget, q.metric, whole, plan) : (all[0]!.get(ALL_FIELD) ?? null)
+      if (ranked && (plan.members || plan.keep)) {
+        figures.total = ratioOf(f as Extract<SummableFormula, { kind: 'ratio' }>, ranked.a, ranked.b)
+      } else {
+        const allTiles = await collect(budget, tilesOf(cal, period.from, period.to, { allowed: allowedFor(ctx, q.metric, 'all', period.from, at), openEnd }))
+        const all = await evaluate(ctx, budget, q.metric, [allTiles], { dim: 'all', members: undefined })
+        figures.total = plan.members || plan.keep ? await filteredRatio(ctx, budget, q.metric, whole, plan) : (all[0]!.get(ALL_FIELD) ?? null)
+      }
     } else {
-      figures.total = out(sumMap(totals))
+      figures.total = out(ranked ? ranked.a : sumMap(totals))
     }
   } else {
     const pick = (m: Map<string, number | null>): number | null => out(plan.dim === 'all' ? (m.get(ALL_FIELD) ?? (isRatio ? null : 0)) : sumMap(m))
@@ -123,10 +131,65 @@ export async function runFlow(ctx: QueryContext, q: Query, period: Period, at: n
   if (q.compare === 'previous') {
     const prev = previousPeriod(period, q.window, cal)
     const prevTiles = await collect(budget, tilesOf(cal, prev.from, prev.to, { allowed: allowedFor(ctx, q.metric, plan.dim, prev.from, at) }))
-    const pv = plan.dim === 'all' || !isRatio ? (await evaluate(ctx, budget, q.metric, [prevTiles], plan))[0]! : undefined
-    const prevTotal =
-      pv === undefined ? await filteredRatio(ctx, budget, q.metric, prevTiles, plan) : out(plan.dim === 'all' ? (pv.get(ALL_FIELD) ?? (isRatio ? null : 0)) : sumMap(pv))
+    // the previous period's total over every member: summed in Redis when it can be
+    const summed = plan.dim !== 'all' && isSummable(f) ? await sumGroupsInRedis(ctx, budget, f, prevTiles, plan, 0) : undefined
+    let prevTotal: number | null
+    if (summed) prevTotal = f.kind === 'ratio' ? ratioOf(f, summed.a, summed.b) : out(summed.a)
+    else {
+      const pv = plan.dim === 'all' || !isRatio ? (await evaluate(ctx, budget, q.metric, [prevTiles], plan))[0]! : undefined
+      prevTotal =
+        pv === undefined ? await filteredRatio(ctx, budget, q.metric, prevTiles, plan) : out(plan.dim === 'all' ? (pv.get(ALL_FIELD) ?? (isRatio ? null : 0)) : sumMap(pv))
+    }
     figures.previous = { from: cal.format(prev.from), to: cal.format(prev.to), total: prevTotal }
   }
   return figures
+}
+
+/** What topInRedis found: the figures of the top groups as evaluate gives them, and the sums over every member. */
+interface RankedInRedis {
+  /** [whole period, each point]: member → figure, for the members that can rank */
+  values: Map<string, number | null>[]
+  /** Σ over every member of the flow (its numerator for a ratio), and of a ratio's denominator */
+  a: number
+  b: number
+}
+
+/**
+ * The top groups of a flow or ratio over a period, summed in Redis (server/query/top-groups.ts):
+ * only the members that can rank, and the series of those alone. Undefined when the answer could
+ * differ from ranking every member — then runFlow reads every member as before:
+ * - the read is too large for one script call;
+ * - the plan keeps members by master data (a category's SKUs);
+ * - with a series, a member may rank without a figure over the whole period (it moved only within
+ *   it), which can only happen when the top N's last figure is not above 0 (flows) or is null (ratios).
+ */
+async function topInRedis(
+  ctx: QueryContext,
+  budget: QueryBudget,
+  metric: Query['metric'],
+  f: SummableFormula,
+  top: number,
+  whole: Tile[],
+  points: { start: string; tiles: Tile[] }[],
+  plan: Plan,
+): Promise<RankedInRedis | undefined> {
+  const sums = await sumGroupsInRedis(ctx, budget, f, whole, plan, top)
+  if (!sums) return undefined
+  const totals = new Map<string, number | null>()
+  for (const c of sums.candidates) totals.set(c.member, f.kind === 'ratio' ? ratioOf(f, c.a, c.b) : c.a)
+  const keys = [...totals.keys()].sort((x, y) => (totals.get(y) ?? -Infinity) - (totals.get(x) ?? -Infinity) || (x < y ? -1 : 1)).slice(0, top)
+  if (points.length > 0) {
+    const last = keys.length === top ? totals.get(keys[top - 1]!) : undefined
+    if (last === undefined || last === null || (f.kind === 'flow' && last <= 0)) return undefined
+  }
+  const kept = new Map(keys.map((k) => [k, totals.get(k)!]))
+  if (points.length === 0 || keys.length === 0) return { values: [kept, ...points.map(() => new Map<string, number | null>())], a: sums.a, b: sums.b }
+  const series = await evaluate(
+    ctx,
+    budget,
+    metric,
+    points.map((p) => p.tiles),
+    { dim: plan.dim, members: keys },
+  )
+  return { values: [kept, ...series], a: sums.a, b: sums.b }
 }

@@ -33,6 +33,8 @@ export interface QueryContext {
   limits: QueryLimits
   /** the time figures are computed at (OTIF of a bucket not yet ended, overdue lines) */
   now: () => number
+  /** epoch ms from which year buckets hold every movement (`keys.yearsFrom`; Infinity: not known, years are not read) */
+  yearsFrom: () => number
 }
 
 /**
@@ -115,8 +117,8 @@ export async function collect<T>(budget: QueryBudget, items: Iterable<T>): Promi
 
 /**
  * Resolutions that hold the data a metric needs by a dimension for a period starting at
- * `from`: kept for that dimension (DIM_RESOLUTIONS), by every counter read, and not yet
- * past retention.
+ * `from`: kept for that dimension (DIM_RESOLUTIONS), by every counter read, not yet past
+ * retention — and years only when they hold every movement from `from` on (ctx.yearsFrom).
  */
 export function allowedFor(ctx: QueryContext, metric: Query['metric'], dim: Dimension | 'all', from: number, at: number): Resolution[] {
   return allowedForCodes(
@@ -141,7 +143,12 @@ export function allowedForCodes(ctx: QueryContext, metric: Query['metric'], term
   }
   const allowed = RESOLUTIONS.filter((res) => {
     const keep = ctx.retention[res]
-    return DIM_RESOLUTIONS[dim].includes(res) && codes.every((c) => (COUNTERS[c].res as readonly Resolution[]).includes(res)) && (keep === 0 || from >= at - keep * 1000)
+    return (
+      DIM_RESOLUTIONS[dim].includes(res) &&
+      codes.every((c) => (COUNTERS[c].res as readonly Resolution[]).includes(res)) &&
+      (keep === 0 || from >= at - keep * 1000) &&
+      (res !== 'year' || from >= ctx.yearsFrom())
+    )
   })
   if (allowed.length === 0) throw new CockpitError('COCKPIT_ERR_UNSUPPORTED_QUERY', `no figures of ${metric} by ${dim} are kept for a period starting then`)
   return allowed

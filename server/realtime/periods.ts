@@ -29,7 +29,7 @@ export interface ChangeSpan {
   to: number
 }
 
-const FINE_TO_COARSE: readonly Resolution[] = ['minute', 'hour', 'day', 'month']
+const FINE_TO_COARSE: readonly Resolution[] = ['minute', 'hour', 'day', 'month', 'year']
 
 /**
  * Finest resolution retention still keeps for data starting at `start` — the engine's own rule
@@ -41,15 +41,17 @@ function finestKept(retention: RetentionConfig, start: number, now: number): Res
     const keep = retention[res]
     if (keep === 0 || start >= now - keep * 1000) return res
   }
-  return 'month'
+  return 'year'
 }
 
 /**
  * Coarsest resolution the engine may widen a period's ends to: day buckets exist for every
- * counter and dimension, so only an expired day retention leaves month buckets.
+ * counter and dimension, so only an expired day retention leaves month buckets (and an expired
+ * month retention year buckets).
  */
-function widestUnit(retention: RetentionConfig, start: number, now: number): 'day' | 'month' {
-  return retention.day === 0 || start >= now - retention.day * 1000 ? 'day' : 'month'
+function widestUnit(retention: RetentionConfig, start: number, now: number): 'day' | 'month' | 'year' {
+  if (retention.day === 0 || start >= now - retention.day * 1000) return 'day'
+  return retention.month === 0 || start >= now - retention.month * 1000 ? 'month' : 'year'
 }
 
 /** Figures "now" (levels, lists, stock-out): no period; any listed change may move them. */
@@ -165,7 +167,8 @@ function boundsOf(query: Query, now: number, rules: PeriodRules): Bounds {
   }
   const start = Math.min(period.from, prev?.from ?? Infinity)
   const unit = widestUnit(rules.retention, start, now)
-  let until = rules.retention.day > 0 && unit === 'day' ? start + rules.retention.day * 1000 : Infinity
+  const keep = unit === 'year' ? 0 : rules.retention[unit]
+  let until = keep > 0 ? start + keep * 1000 : Infinity
   const lo = readsHistory(query) ? -Infinity : cal.startOf(unit, start)
   // a period that ends now (or later) reads its last bucket whole, up to a month ahead: anything later may count
   const openEnd = period.to >= now

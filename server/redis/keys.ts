@@ -9,7 +9,7 @@ import type { Resolution } from '../domain/time.ts'
 export type { Resolution } from '../domain/time.ts'
 export { RESOLUTIONS } from '../domain/time.ts'
 
-const RES_CODE: Record<Resolution, string> = { minute: 'm', hour: 'h', day: 'd', month: 'M' }
+const RES_CODE: Record<Resolution, string> = { minute: 'm', hour: 'h', day: 'd', month: 'M', year: 'Y' }
 
 /** Counter dimension: `all` (the total, field `_`) or a dimension; `pair` is sku|warehouse for levels. */
 export type CounterDim = 'all' | Dimension | 'pair'
@@ -87,6 +87,12 @@ export interface Keys {
   session(idDigest: string): string
   /** prefix of the failed-authentication counters, one per client IP (@fastify/rate-limit appends the IP) */
   readonly authFailures: string
+  /**
+   * epoch ms from which year buckets hold every movement (0: all of them; absent: not known yet,
+   * years are not read): a cockpit that ran before year buckets existed has them from the next
+   * New Year on, and from the start once `npm run years:rollup` summed its older months and days
+   */
+  readonly yearsFrom: string
   /** key pattern that matches everything of this cockpit (for cleanup in tests) */
   readonly all: string
 }
@@ -124,6 +130,7 @@ export function createKeys(prefix: string): Keys {
     screensSeeded: `${prefix}screens:seeded`,
     session: (digest) => `${prefix}session:${digest}`,
     authFailures: `${prefix}authfail:`,
+    yearsFrom: `${prefix}meta:years`,
     all: `${prefix}*`,
   }
 }

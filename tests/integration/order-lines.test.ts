@@ -417,7 +417,7 @@ describe('memory', () => {
     const folded = foldBatch(movements, {
       keys,
       calendar: createCalendar('Asia/Shanghai'),
-      retention: { minute: 0, hour: 0, day: 0, month: 0 },
+      retention: { minute: 0, hour: 0, day: 0, month: 0, year: 0 },
       effectTtl: 35 * 86_400,
       dims: { categoryOf: () => undefined, regionOf: () => undefined },
       now: later,

@@ -48,7 +48,7 @@ describe('the encoder writes the contract', () => {
   const opts = {
     keys,
     calendar: createCalendar('Asia/Shanghai'),
-    retention: { minute: 0, hour: 0, day: 0, month: 0 },
+    retention: { minute: 0, hour: 0, day: 0, month: 0, year: 0 },
     effectTtl: 60,
     dims: { categoryOf: () => undefined, regionOf: () => undefined },
     now,

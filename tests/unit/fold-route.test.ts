@@ -11,7 +11,7 @@ const now = Date.parse('2026-03-20T12:00:00+08:00')
 const opts = {
   keys: createKeys('t:'),
   calendar: createCalendar('Asia/Shanghai'),
-  retention: { minute: 0, hour: 0, day: 0, month: 0 },
+  retention: { minute: 0, hour: 0, day: 0, month: 0, year: 0 },
   effectTtl: 60,
   dims: { categoryOf: () => undefined, regionOf: () => undefined },
   now,

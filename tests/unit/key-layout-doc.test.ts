@@ -15,7 +15,7 @@ const keys = createKeys(PREFIX)
 type BuilderName = { [K in keyof Keys]: Keys[K] extends (...args: never[]) => string ? K : never }[keyof Keys]
 type ValueName = Exclude<keyof Keys, BuilderName>
 
-const BUCKETS = { minute: '202603100900', hour: '2026031009', day: '20260310', month: '202603' } as const
+const BUCKETS = { minute: '202603100900', hour: '2026031009', day: '20260310', month: '202603', year: '2026' } as const
 
 /** Sample arguments of every builder: a builder added to keys.ts does not compile here until it gets some. */
 const SAMPLES: { [K in BuilderName]: Parameters<Keys[K]>[] } = {

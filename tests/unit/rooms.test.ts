@@ -16,7 +16,7 @@ import type { Resolution } from '../../server/redis/keys.ts'
 
 const calendar = createCalendar('Asia/Shanghai')
 const DAY_S = 86_400
-const rules: PeriodRules = { calendar, retention: { minute: 2 * DAY_S, hour: 90 * DAY_S, day: 0, month: 0 } }
+const rules: PeriodRules = { calendar, retention: { minute: 2 * DAY_S, hour: 90 * DAY_S, day: 0, month: 0, year: 0 } }
 const at = (s: string) => Date.parse(s)
 const fmt = (ms: number | undefined) => (ms === undefined ? undefined : calendar.format(ms))
 const result = (total: number): QueryResult => ({ metric: 'sales.revenue', unit: 'money', currency: 'CNY', total, asOf: '' })
@@ -296,8 +296,8 @@ describe('room registry', () => {
 function windowTiles(window: string, now: number): Tile[] {
   const length = durationMs(window)!
   const from = now - length
-  const keep: Record<Resolution, number> = { minute: rules.retention.minute, hour: rules.retention.hour, day: 0, month: 0 }
-  const allowed = (['minute', 'hour', 'day', 'month'] as const).filter((r) => keep[r] === 0 || from >= now - keep[r] * 1000)
+  const keep: Record<Resolution, number> = { minute: rules.retention.minute, hour: rules.retention.hour, day: 0, month: 0, year: 0 }
+  const allowed = (['minute', 'hour', 'day', 'month', 'year'] as const).filter((r) => keep[r] === 0 || from >= now - keep[r] * 1000)
   return tilePeriod(calendar, from, now, { allowed, openEnd: true })
 }
 

@@ -8,11 +8,12 @@ const at = (s: string) => Date.parse(s)
 
 describe('business calendar', () => {
   test('an instant falls in the buckets of its business-zone wall clock', () => {
-    expect(sh.buckets(at('2026-11-25T23:59:59+08:00'))).toEqual({ month: '202611', day: '20261125', hour: '2026112523', minute: '202611252359' })
+    expect(sh.buckets(at('2026-11-25T23:59:59+08:00'))).toEqual({ year: '2026', month: '202611', day: '20261125', hour: '2026112523', minute: '202611252359' })
     // 16:00Z is midnight in Shanghai: the next day, whatever offset the ERP wrote
-    expect(sh.buckets(at('2026-11-25T16:00:00Z'))).toEqual({ month: '202611', day: '20261126', hour: '2026112600', minute: '202611260000' })
+    expect(sh.buckets(at('2026-11-25T16:00:00Z'))).toEqual({ year: '2026', month: '202611', day: '20261126', hour: '2026112600', minute: '202611260000' })
     expect(sh.buckets(at('2026-12-31T23:59:59+08:00')).month).toBe('202612')
     expect(sh.buckets(at('2026-12-31T16:00:00Z')).month).toBe('202701')
+    expect(sh.buckets(at('2026-12-31T16:00:00Z')).year).toBe('2027')
   })
 
   test('bucket starts and ends in the business zone', () => {
@@ -24,6 +25,10 @@ describe('business calendar', () => {
     expect(sh.format(sh.nextStart('day', t))).toBe('2026-11-26T00:00:00+08:00')
     expect(sh.format(sh.nextStart('month', at('2026-12-15T00:00:00+08:00')))).toBe('2027-01-01T00:00:00+08:00')
     expect(sh.format(sh.nextStart('month', at('2028-02-10T00:00:00+08:00')))).toBe('2028-03-01T00:00:00+08:00')
+    expect(sh.format(sh.startOf('year', t))).toBe('2026-01-01T00:00:00+08:00')
+    expect(sh.format(sh.nextStart('year', t))).toBe('2027-01-01T00:00:00+08:00')
+    // New Year in the business zone, not in UTC
+    expect(sh.format(sh.startOf('year', at('2026-12-31T16:00:00Z')))).toBe('2027-01-01T00:00:00+08:00')
   })
 
   test('daylight saving: days are 23 or 25 hours long and hours still step by one', () => {
@@ -48,6 +53,16 @@ describe('tilePeriod', () => {
     for (let i = 1; i < tiles.length; i++) expect(tiles[i]!.start).toBe(tiles[i - 1]!.end)
   })
 
+  test('whole years inside a period are one bucket each; the ends are months, then days', () => {
+    const tiles = tilePeriod(sh, at('2014-03-15T00:00:00+08:00'), at('2017-10-20T00:00:00+08:00'))
+    const count = (res: string) => tiles.filter((t) => t.res === res).length
+    expect([count('year'), count('month'), count('day')]).toEqual([2, 9 + 9, 17 + 19])
+    expect(tiles.filter((t) => t.res === 'year').map((t) => t.bucket)).toEqual(['2015', '2016'])
+    for (let i = 1; i < tiles.length; i++) expect(tiles[i]!.start).toBe(tiles[i - 1]!.end)
+    const fourYears = tilePeriod(sh, at('2014-01-01T00:00:00+08:00'), at('2018-01-01T00:00:00+08:00'))
+    expect(fourYears.map((t) => `${t.res}:${t.bucket}`)).toEqual(['year:2014', 'year:2015', 'year:2016', 'year:2017'])
+  })
+
   test('a rolling window reads its last bucket whole', () => {
     const now = at('2026-11-25T13:37:20+08:00')
     const today = tilePeriod(sh, sh.startOf('day', now), now, { openEnd: true })
@@ -68,13 +83,19 @@ describe('tilePeriod', () => {
 describe('countBuckets', () => {
   const zones = ['Asia/Shanghai', 'America/New_York', 'Europe/London', 'Asia/Kolkata', 'Australia/Adelaide'].map(createCalendar)
   /** longest range tried per resolution, so that bucketsOf stays small */
-  const longest: Record<Resolution, number> = { minute: 3 * 86_400_000, hour: 120 * 86_400_000, day: 6 * 365 * 86_400_000, month: 60 * 365 * 86_400_000 }
+  const longest: Record<Resolution, number> = {
+    minute: 3 * 86_400_000,
+    hour: 120 * 86_400_000,
+    day: 6 * 365 * 86_400_000,
+    month: 60 * 365 * 86_400_000,
+    year: 120 * 365 * 86_400_000,
+  }
 
   test('equals the number of buckets bucketsOf builds (hours: at most two more), in zones with and without daylight saving', () => {
     fc.assert(
       fc.property(
         fc.constantFrom(...zones),
-        fc.constantFrom<Resolution>('minute', 'hour', 'day', 'month'),
+        fc.constantFrom<Resolution>('minute', 'hour', 'day', 'month', 'year'),
         fc.integer({ min: Date.UTC(1970, 0, 1), max: Date.UTC(2090, 0, 1) }),
         fc.double({ min: 0, max: 1, noNaN: true }),
         (cal, res, from, share) => {
@@ -93,6 +114,7 @@ describe('countBuckets', () => {
     const t = performance.now()
     expect(countBuckets(sh, 'minute', at('2026-01-01T00:00:00+08:00'), at('2099-01-01T00:00:00+08:00'))).toBe(38_394_720)
     expect(countBuckets(sh, 'month', at('1970-01-01T00:00:00+08:00'), at('2100-01-01T00:00:00+08:00'))).toBe(1_560)
+    expect(countBuckets(sh, 'year', at('1970-01-01T00:00:00+08:00'), at('2100-01-01T00:00:00+08:00'))).toBe(130)
     expect(performance.now() - t).toBeLessThan(50)
     expect(countBuckets(sh, 'day', 10, 10)).toBe(0)
     expect(countBuckets(sh, 'day', 10, 5)).toBe(0)

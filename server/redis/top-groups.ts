@@ -1,0 +1,67 @@
+/**
+ * The contract of server/redis/scripts/top-groups.lua, run by the query engine
+ * (server/query/top-groups.ts): its ARGV as a record, the call the encoder builds and the reply.
+ * The script's header lists the same fields in the same order; tests/unit/top-groups-contract.test.ts
+ * fails when they drift apart.
+ */
+import { createHash } from 'node:crypto'
+import { readFileSync } from 'node:fs'
+import { fieldList } from './script-fields.ts'
+
+/** The script's text and SHA-1 (EVALSHA, with EVAL when Redis has not seen it yet). */
+export const TOP_GROUPS_LUA = readFileSync(new URL('./scripts/top-groups.lua', import.meta.url), 'utf8')
+export const TOP_GROUPS_SHA = createHash('sha1').update(TOP_GROUPS_LUA).digest('hex')
+
+/** ARGV of top-groups.lua, before the member fields and the weight pairs. */
+export interface TopGroupsArgs {
+  /** how many groups to rank (0: only the sums over every member) */
+  top: number
+  /** 1: rank by a·factor/b (b = 0 ranks last), 0: by a */
+  ratio: 0 | 1
+  /** a ratio's factor (1 when it has none) */
+  factor: number
+  /** 1: a ratio ranks by 1 − a·factor/b */
+  complement: 0 | 1
+  /** the script reads nothing and answers `too-many` when the hashes hold more fields */
+  maxFields: number
+  /** how many member fields follow (0: every member of each hash) */
+  members: number
+}
+
+export const TOP_GROUPS_FIELDS = {
+  TopGroupsArgs: fieldList<TopGroupsArgs>()(['top', 'ratio', 'factor', 'complement', 'maxFields', 'members']),
+} as const
+
+/** One hash to sum, with the weights its values count into the two sums. */
+export interface WeightedKey {
+  key: string
+  /** weight into the `a` sum (a flow's value, a ratio's numerator) */
+  a: number
+  /** weight into the `b` sum (a ratio's denominator) */
+  b: number
+}
+
+/** `numkeys, key…, arg…` for EVALSHA. */
+export function topGroupsCall(hashes: readonly WeightedKey[], args: Omit<TopGroupsArgs, 'members'>, members: readonly string[] | undefined): (string | number)[] {
+  const record: TopGroupsArgs = { ...args, members: members?.length ?? 0 }
+  return [hashes.length, ...hashes.map((h) => h.key), ...TOP_GROUPS_FIELDS.TopGroupsArgs.map((f) => record[f]), ...(members ?? []), ...hashes.flatMap((h) => [h.a, h.b])]
+}
+
+/** A member the script answered with: its two sums. */
+export interface TopCandidate {
+  member: string
+  a: number
+  b: number
+}
+
+/** What the script answers: the sums over every member and the candidates for the top, or that the hashes hold too many fields. */
+export type TopGroupsReply = { ok: true; fields: number; a: number; b: number; candidates: TopCandidate[] } | { ok: false; fields: number }
+
+export function parseTopGroupsReply(reply: unknown): TopGroupsReply {
+  const r = reply as (string | number)[]
+  if (r[0] === 'too-many') return { ok: false, fields: Number(r[1]) }
+  if (r[0] !== 'ok') throw new Error(`top-groups.lua answered ${String(r[0])}`)
+  const candidates: TopCandidate[] = []
+  for (let i = 4; i < r.length; i += 3) candidates.push({ member: String(r[i]), a: Number(r[i + 1]), b: Number(r[i + 2]) })
+  return { ok: true, fields: Number(r[1]), a: Number(r[2]), b: Number(r[3]), candidates }
+}
