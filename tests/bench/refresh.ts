@@ -244,7 +244,7 @@ for (const size of SIZES) {
     out(`  ${name.padEnd(42)} ${cols.join(' ')}   ${now.result.groups?.length ?? 0} groups, first ${top?.key ?? '-'} ${top?.total ?? ''}`)
   }
   out(
-    `  ${'wall refresh (the three queries)'.padEnd(42)} ${before ? `${wall.before.toFixed(2).padStart(9)} ${wall.beforeCpu.toFixed(2).padStart(9)}   | ` : ''}${wall.after.toFixed(2).padStart(9)} ${wall.afterCpu.toFixed(2).padStart(9)}`,
+    `  ${'wall refresh (the three queries)'.padEnd(42)} ${before ? `${(Number.isNaN(wall.before) ? 'refused' : wall.before.toFixed(2)).padStart(9)} ${wall.beforeCpu.toFixed(2).padStart(9)}   | ` : ''}${wall.after.toFixed(2).padStart(9)} ${wall.afterCpu.toFixed(2).padStart(9)}`,
   )
 }
 process.exit(0)
