@@ -52,23 +52,35 @@ export const aggregatePlugin = fp(
       },
     })
     let ready = false
+    // each connection (re)gained starts one attempt; an attempt of an older connection stops
+    let connection = 0
+    let retry: NodeJS.Timeout | undefined
 
-    const loadScripts = async () => {
+    const loadScripts = async (attempt = connection) => {
       try {
         await applier.loadScript()
         // before the first batch: a cockpit without figures yet has year buckets from the start
         await markYearBuckets(redis, keys, calendar, Date.now())
-        ready = true
+        if (attempt === connection) ready = true
       } catch (err) {
-        fastify.log.warn({ err }, 'script load failed; retried on reconnect')
+        // e.g. a replica just promoted by a fail-over, still answering LOADING or READONLY: try
+        // again while the connection lasts, not only at the next reconnect
+        fastify.log.warn({ err }, 'script load failed; retried in 1 s')
+        if (attempt === connection && fastify.redisState.up) {
+          retry = setTimeout(() => void loadScripts(attempt), 1000)
+          retry.unref()
+        }
       }
     }
     fastify.redisState.on('change', (up) => {
       ready = false
+      connection++
+      clearTimeout(retry)
       // a restarted Redis has neither our scripts nor, possibly, the keys we gave a TTL
       applier.reset()
       if (up) void loadScripts()
     })
+    fastify.addHook('onClose', async () => clearTimeout(retry))
     if (fastify.redisState.up) await loadScripts()
 
     const aggregator: Aggregator = {
