@@ -29,6 +29,7 @@ import { retailScenario } from '../../mock-feeds/scenarios/retail.ts'
 import type { Movement } from '../../protocol/movement.ts'
 import { QUERY_NAMES, QUERY_TITLES, TARGETS, historyReport, parseSizes, runHistoryBench, sizeLabel, targetRows } from './history.ts'
 import type { HistoryBenchResult } from './history.ts'
+import { redisCpuSeconds } from '../helpers/private-redis.ts'
 
 const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 200)
 const SENDERS = Number(process.env.BENCH_SENDERS ?? 4)
@@ -57,13 +58,6 @@ function processCpu(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / 100
 }
 
-/** CPU seconds Redis has used (INFO cpu: user + system, microsecond precision) */
-async function redisCpu(): Promise<number> {
-  const info = await redis.info('cpu')
-  const field = (name: string) => Number(new RegExp(`${name}:([\\d.]+)`).exec(info)?.[1] ?? NaN)
-  return field('used_cpu_user') + field('used_cpu_sys')
-}
-
 /** apply-batch script calls so far (EVALSHA, or EVAL after a script flush) */
 async function scriptCalls(): Promise<number> {
   const stats = await redis.info('commandstats')
@@ -80,7 +74,7 @@ interface CpuSample {
 }
 async function cpuSample(): Promise<CpuSample> {
   const u = process.cpuUsage()
-  return { server: processCpu(server.pid!), redis: await redisCpu(), bench: (u.user + u.system) / 1e6, scripts: await scriptCalls() }
+  return { server: processCpu(server.pid!), redis: await redisCpuSeconds(redis), bench: (u.user + u.system) / 1e6, scripts: await scriptCalls() }
 }
 
 function percentile(sorted: number[], p: number): number {

@@ -20,7 +20,6 @@ import type { ChildProcess } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
 import { chmodSync, createWriteStream, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import type { WriteStream } from 'node:fs'
-import { createServer } from 'node:net'
 import { loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
@@ -30,6 +29,7 @@ import { SLICE_MOVEMENTS, createSuperstore, historyPeriod, writeHistory } from '
 import { putMasterRecords } from '../../mock-feeds/feed.ts'
 import { API_PREFIX } from '../../protocol/api.ts'
 import type { Movement } from '../../protocol/movement.ts'
+import { freePort, redisCpuSeconds } from '../helpers/private-redis.ts'
 
 const root = new URL('../../', import.meta.url).pathname
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
@@ -136,27 +136,10 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer()
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number }
-      srv.close(() => resolve(port))
-    })
-    srv.on('error', reject)
-  })
-}
-
 function processCpu(pid: number): number {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
   return (Number(fields[11]) + Number(fields[12])) / 100
-}
-
-async function redisCpu(redis: Redis): Promise<number> {
-  const info = await redis.info('cpu')
-  const f = (n: string) => Number(new RegExp(`${n}:([\\d.]+)`).exec(info)?.[1] ?? NaN)
-  return f('used_cpu_user') + f('used_cpu_sys')
 }
 
 /** script calls so far (EVALSHA, EVAL; the apply script is one per applied group) */
@@ -503,9 +486,9 @@ export async function runHistoryBench(o: HistoryBenchOptions): Promise<HistoryBe
 
       // 2. backfill through `npm run import`
       log(`history ${size.toLocaleString('en-US')}: importing ${gen.movements.toLocaleString('en-US')} movements with npm run import…`)
-      const cpu0 = { server: processCpu(server.pid!), redis: await redisCpu(redis), scripts: await scriptCalls(redis) }
+      const cpu0 = { server: processCpu(server.pid!), redis: await redisCpuSeconds(redis), scripts: await scriptCalls(redis) }
       const imp = await runImportCli(ndjson, url, ingestKey)
-      const cpu1 = { server: processCpu(server.pid!), redis: await redisCpu(redis), scripts: await scriptCalls(redis) }
+      const cpu1 = { server: processCpu(server.pid!), redis: await redisCpuSeconds(redis), scripts: await scriptCalls(redis) }
       // the summary the importer prints at the end (its progress bar also says "accepted N")
       const tail = imp.output.slice(Math.max(0, imp.output.lastIndexOf('import complete'), imp.output.lastIndexOf('import stopped')))
       const summary = (label: string) => Number(new RegExp(`^\\s*${label}\\s+(\\d+(?:\\.\\d+)?)`, 'm').exec(tail)?.[1] ?? NaN)

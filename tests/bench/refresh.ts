@@ -19,7 +19,6 @@
  */
 import { spawn } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Redis } from 'ioredis'
@@ -33,6 +32,7 @@ import { validateBatch } from '../../server/ingest/validate.ts'
 import { createQueryEngine } from '../../server/query/engine.ts'
 import { APPLY_BATCH_KEYS, applyBatchKeys } from '../../server/redis/apply-batch.ts'
 import { createKeys } from '../../server/redis/keys.ts'
+import { freePort, redisCpuSeconds } from '../helpers/private-redis.ts'
 
 const SIZES = (process.env.REFRESH_SIZES ?? '30000,300000,3000000').split(',').map(Number)
 const RUNS = Number(process.env.REFRESH_RUNS ?? 30)
@@ -109,17 +109,6 @@ function movement(atMs: number): Record<string, unknown> {
   }
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer()
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number }
-      srv.close(() => resolve(port))
-    })
-    srv.on('error', reject)
-  })
-}
-
 const port = await freePort()
 const dir = mkdtempSync(join(tmpdir(), 'cockpit-refresh-redis-'))
 const redisProc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no'], { stdio: 'ignore' })
@@ -173,13 +162,6 @@ const QUERIES: { name: string; q: Query }[] = [
   { name: '(gross margin by category, 2017)', q: { metric: 'sales.grossMargin', from: '2017-01-01T00:00:00+08:00', to: '2018-01-01T00:00:00+08:00', groupBy: 'category' } },
 ]
 
-/** CPU seconds the private redis-server has used (it serves this bench alone) */
-async function redisCpu(): Promise<number> {
-  const info = await redis.info('cpu')
-  const f = (n: string) => Number(new RegExp(`${n}:([\\d.]+)`).exec(info)?.[1] ?? NaN)
-  return f('used_cpu_user') + f('used_cpu_sys')
-}
-
 /**
  * Median wall time of a query, and the CPU it costs (this process + Redis, per query): on a
  * shared machine the wall time depends on what else runs, the CPU much less.
@@ -189,7 +171,7 @@ async function time(e: Engine, q: Query): Promise<{ median: number; cpu: number;
   for (let i = 0; i < 3; i++) result = await e.run(q)
   const ms: number[] = []
   const cpu0 = process.cpuUsage()
-  const redis0 = await redisCpu()
+  const redis0 = await redisCpuSeconds(redis)
   // slow queries are timed fewer times, so a run over a large history still ends
   for (let i = 0, spent = 0; i < RUNS && (i < 3 || spent < 20_000); i++) {
     const s = performance.now()
@@ -198,7 +180,7 @@ async function time(e: Engine, q: Query): Promise<{ median: number; cpu: number;
     spent += ms.at(-1)!
   }
   const node = process.cpuUsage(cpu0)
-  const redisMs = ((await redisCpu()) - redis0) * 1000
+  const redisMs = ((await redisCpuSeconds(redis)) - redis0) * 1000
   ms.sort((a, b) => a - b)
   return { median: ms[Math.floor(ms.length / 2)]!, cpu: ((node.user + node.system) / 1000 + redisMs) / ms.length, result }
 }

@@ -25,6 +25,7 @@ import { createApplier } from '../../server/aggregate/applier.ts'
 import { createCalendar } from '../../server/domain/time.ts'
 import { createKeys } from '../../server/redis/keys.ts'
 import { loadConfig } from '../../server/config.ts'
+import { redisCpuSeconds } from '../helpers/private-redis.ts'
 
 const BATCH = Number(process.env.BENCH_BATCH ?? 500)
 const BATCHES = Number(process.env.BENCH_BATCHES ?? 400)
@@ -98,12 +99,6 @@ for (let i = 0; i + BATCH <= movements.length && bodies.length < BATCHES; i += B
 movements.length = 0
 out(`${bodies.length} batches of ${BATCH}`)
 
-async function redisCpu(): Promise<number> {
-  const info = await redis.info('cpu')
-  const f = (n: string) => Number(new RegExp(`${n}:([\\d.]+)`).exec(info)?.[1] ?? NaN)
-  return f('used_cpu_user') + f('used_cpu_sys')
-}
-
 const t = { parse: 0, validate: 0, apply: 0 }
 const warm = Number(process.env.BENCH_WARM ?? 20)
 let redisStart = 0
@@ -115,7 +110,7 @@ for (let b = 0; b < bodies.length; b++) {
     payloadBytes = 0
     cells = 0
     n = 0
-    redisStart = await redisCpu()
+    redisStart = await redisCpuSeconds(redis)
     if (callgrind) execFileSync('callgrind_control', ['-z', String(redisProc.pid)], { stdio: 'ignore' })
   }
   let s = performance.now()
@@ -133,7 +128,7 @@ for (let b = 0; b < bodies.length; b++) {
   t.apply += performance.now() - s
   n += v.movements.length
 }
-const redisUs = ((await redisCpu()) - redisStart) * 1e6
+const redisUs = ((await redisCpuSeconds(redis)) - redisStart) * 1e6
 if (callgrind) {
   execFileSync('callgrind_control', ['-d', String(redisProc.pid)], { stdio: 'ignore' })
   // the dump is written when valgrind next schedules Redis: wait for it

@@ -4,7 +4,6 @@
  * re-subscribes by itself and shows new movements again.
  */
 import { randomUUID } from 'node:crypto'
-import { createServer } from 'node:net'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import type { FastifyInstance } from 'fastify'
 import { buildApp } from '../../server/app.ts'
@@ -13,6 +12,7 @@ import { launchChromium, screenshot } from '../helpers/chromium.ts'
 import type { Browser } from '../helpers/chromium.ts'
 import { deletePrefix } from '../helpers/redis-prefix.ts'
 import { SCREEN_DIR } from '../helpers/server.ts'
+import { freePort } from '../helpers/private-redis.ts'
 import { call, kpiText, seed, shipment } from './wall-support.ts'
 
 const prefix = `test:${randomUUID().slice(0, 8)}:`
@@ -21,17 +21,6 @@ const adminKey = `ak_${randomUUID()}`
 let port = 0
 let app: FastifyInstance | undefined
 let browser: Browser
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer()
-    srv.listen(0, '127.0.0.1', () => {
-      const { port: p } = srv.address() as { port: number }
-      srv.close(() => resolve(p))
-    })
-    srv.on('error', reject)
-  })
-}
 
 async function startServer(): Promise<FastifyInstance> {
   const a = await buildApp({

@@ -16,7 +16,8 @@ export interface PrivateRedis {
   destroy(): Promise<void>
 }
 
-async function freePort(): Promise<number> {
+/** a TCP port free on 127.0.0.1 now */
+export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = createServer()
     srv.listen(0, '127.0.0.1', () => {
@@ -25,6 +26,13 @@ async function freePort(): Promise<number> {
     })
     srv.on('error', reject)
   })
+}
+
+/** CPU seconds a Redis has used (INFO cpu: user + system, microsecond precision) */
+export async function redisCpuSeconds(redis: Redis): Promise<number> {
+  const info = await redis.info('cpu')
+  const field = (name: string) => Number(new RegExp(`${name}:([\\d.]+)`).exec(info)?.[1] ?? NaN)
+  return field('used_cpu_user') + field('used_cpu_sys')
 }
 
 async function ping(url: string): Promise<boolean> {
