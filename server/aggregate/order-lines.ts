@@ -18,6 +18,7 @@ import type { MoneyRules } from '../domain/money.ts'
 import { moneyStep, roundMoneyBig } from '../domain/money.ts'
 import type { LineSide } from './counters.ts'
 import { ALL_FIELD } from '../redis/keys.ts'
+import type { LineWrites } from '../redis/apply-batch.ts'
 
 /** One entry of a line record (see the module comment). */
 export type LineEntry = (number | string)[]
@@ -48,26 +49,6 @@ export interface LineCodes {
   ok: string
   /** receipts feed supplier lead time (`lt.s`, `lt.n`) */
   leadTime: boolean
-}
-
-/** What one side's lines leave for the script: the compare-and-set, the records and the sorted sets. */
-export interface LineWrites {
-  /** the fields read */
-  f: string[]
-  /** their records as read, false: none (the script answers `conflict` if one differs) */
-  r: (string | false)[]
-  /** flat field, record, …: records to write */
-  set: string[]
-  /** fields whose record goes (its last entry was cancelled) */
-  del: string[]
-  /** flat score, field, …: ZADD to the open lines (`od`), the late lines (`ls`), the closed lines (`cl`) */
-  ao: string[]
-  al: string[]
-  ac: string[]
-  /** fields to ZREM from the open, late and closed lines */
-  ro: string[]
-  rl: string[]
-  rc: string[]
 }
 
 /** A counter cell change: key, its EXPIREAT (unix s, 0: none), field, delta. */

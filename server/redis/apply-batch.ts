@@ -85,21 +85,8 @@ export interface CreditTouch {
   m: string[]
 }
 
-/**
- * One side's order lines (docs/metrics.md "Order lines"), worked out by the fold
- * (server/aggregate/order-lines.ts) from the records it read: the script checks each record is
- * still the one read — else it answers `conflict` and writes nothing — then writes the records and
- * the sorted sets. Scores are epoch ms as decimal strings.
- */
-export interface LineHash {
-  /** hash `ref|sku` → line record (`ln:{s|p}`) */
-  h: string
-  /** sorted set of lines still open with a promised date, scored by it (epoch ms) */
-  od: string
-  /** sorted set of lines fulfilled in full after their promised date, scored by it */
-  ls: string
-  /** sorted set of lines with nothing open, scored by when they may be forgotten (epoch ms) */
-  cl: string
+/** What the fold (server/aggregate/order-lines.ts) leaves the script for one side's lines: the compare-and-set, the records and the sorted sets. */
+export interface LineWrites {
   /** the `ref|sku` fields the batch touches */
   f: string[]
   /** their records as the fold read them, in the order of `f` (false: none) */
@@ -120,6 +107,23 @@ export interface LineHash {
   rl: string[]
   /** fields to ZREM from `cl` */
   rc: string[]
+}
+
+/**
+ * One side's order lines (docs/metrics.md "Order lines"), worked out by the fold
+ * (server/aggregate/order-lines.ts) from the records it read: the script checks each record is
+ * still the one read — else it answers `conflict` and writes nothing — then writes the records and
+ * the sorted sets. Scores are epoch ms as decimal strings.
+ */
+export interface LineHash extends LineWrites {
+  /** hash `ref|sku` → line record (`ln:{s|p}`) */
+  h: string
+  /** sorted set of lines still open with a promised date, scored by it (epoch ms) */
+  od: string
+  /** sorted set of lines fulfilled in full after their promised date, scored by it */
+  ls: string
+  /** sorted set of lines with nothing open, scored by when they may be forgotten (epoch ms) */
+  cl: string
 }
 
 /** Upkeep of the order lines' sorted sets, done by the script on every batch that touches a side. */

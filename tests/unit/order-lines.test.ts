@@ -7,7 +7,8 @@ import { describe, expect, test } from 'vitest'
 import { DEFAULT_MONEY, roundMoneyBig } from '../../server/domain/money.ts'
 import type { MoneyRules } from '../../server/domain/money.ts'
 import { OrderLines, encodeEntry, headOf, lineFigures, lineOutput, linesTouched, roundedShare } from '../../server/aggregate/order-lines.ts'
-import type { LineEntry, LineSnapshot, LineWrites } from '../../server/aggregate/order-lines.ts'
+import type { LineEntry, LineSnapshot } from '../../server/aggregate/order-lines.ts'
+import type { LineWrites } from '../../server/redis/apply-batch.ts'
 
 const KEYS = { kd: 'c:d:', km: 'c:M:', dd: ['all', 'sku', 'category', 'warehouse', 'partner'], dm: ['all', 'category', 'warehouse'] }
 const CODES = { s: { due: 'sl.d', ok: 'sl.k', leadTime: false }, p: { due: 'pl.d', ok: 'pl.k', leadTime: true } }
