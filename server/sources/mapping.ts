@@ -1,0 +1,94 @@
+/**
+ * The contract between a database source's runner and an ERP mapping (docs/connectors.md).
+ *
+ * A mapping knows one ERP's tables: how to read each of them a page at a time after a watermark,
+ * and how each row becomes movements. The runner knows everything else: connections, paging,
+ * the watermark kept in Redis, the lease, applying movements through the applier, counting,
+ * back-off. A mapping is pure: no I/O, no clock, no global state, so it is tested row by row.
+ *
+ * Reading by watermark: rows are read in (modified, key) order strictly after the last applied
+ * (modified, key) pair, never by time alone (two rows may share a timestamp; a page may end
+ * between them). A row that changes later (cancelled, amended, soft-deleted) gets a new
+ * modification time and is read again; movement ids derived from the ERP's own line id make the
+ * re-read a duplicate, and a row now cancelled maps to a `cancel` of that id.
+ */
+import type { Movement } from '../../protocol/movement.ts'
+import type { MasterKind } from '../../protocol/master.ts'
+
+/** SQL dialect of the ERP database: the driver the runner uses (`pg` or `mysql2`). */
+export type Dialect = 'postgres' | 'mysql'
+
+/** ERPs with a ready-made mapping. */
+export type ErpKind = 'erpnext' | 'odoo' | 'jsherp'
+
+/**
+ * Position after the last row applied: the row's modification time as the database returns it,
+ * normalised to an RFC 3339 string in UTC with milliseconds, and its primary key as text.
+ */
+export interface Watermark {
+  modified: string
+  key: string
+}
+
+/** A parameterised query for the dialect's driver: `$1…` placeholders for postgres, `?` for mysql. */
+export interface SqlQuery {
+  text: string
+  values: unknown[]
+}
+
+/** What the mapping may read from the source's configuration. */
+export interface MapContext {
+  /** IANA business time zone (COCKPIT_TZ): ERP timestamps without an offset are local times there */
+  tz: string
+  /** base currency of the cockpit (ISO 4217) */
+  baseCurrency: string
+  /** the ERP's company (ERPNext `company`, Odoo `company_id`, jshERP `tenant_id`) when the source is limited to one */
+  company?: string
+  /** prefix for every movement id and code this source produces, so two ERPs never collide @default '' */
+  idPrefix: string
+}
+
+/**
+ * What one row stands for now.
+ * - `movements`: the movements of the row in its current state, including `cancel`s of the
+ *   row's earlier movements when the ERP cancelled or amended it. Ids are derived from the
+ *   ERP's line id (and nothing that changes on re-read), so applying them twice is harmless.
+ * - `skip`: the row carries nothing for the cockpit (a draft, a service item…), with the reason.
+ * - `reject`: the row should carry something but cannot be mapped; recorded with the reason.
+ */
+export type RowResult = { movements: Movement[] } | { skip: string } | { reject: string }
+
+/** One ERP table (or join) read incrementally. */
+export interface StreamMapping<Row = Record<string, unknown>> {
+  /** unique within the mapping, e.g. `stock-ledger`; names the watermark kept in Redis */
+  readonly name: string
+  /**
+   * One page of rows strictly after `after` in (modified, key) order, at most `limit` rows.
+   * `since` (YYYY-MM-DD, business date) bounds the first backfill: rows of documents dated before
+   * it are not read.
+   */
+  page(after: Watermark | null, limit: number, since: string | undefined, ctx: MapContext): SqlQuery
+  /** the watermark of a row the page returned */
+  watermark(row: Row): Watermark
+  /** what the row stands for */
+  map(row: Row, ctx: MapContext): RowResult
+}
+
+/** Master data read from the ERP (items, warehouses, partners), upserted through the master-data service. */
+export interface MasterStream<Row = Record<string, unknown>> {
+  readonly name: string
+  readonly kind: MasterKind
+  page(after: Watermark | null, limit: number, ctx: MapContext): SqlQuery
+  watermark(row: Row): Watermark
+  /** the master record (the shape `PUT /api/v1/master/:kind` takes), or a reason it is skipped */
+  map(row: Row, ctx: MapContext): { record: Record<string, unknown> } | { skip: string }
+}
+
+export interface ErpMapping {
+  readonly erp: ErpKind
+  readonly dialect: Dialect
+  /** movement streams, read in this order each poll */
+  readonly streams: readonly StreamMapping[]
+  /** master-data streams, read before the movement streams */
+  readonly master: readonly MasterStream[]
+}
