@@ -9,6 +9,7 @@ import { parseRateList } from './ingest/currency.ts'
 import type { ScaledRate } from './ingest/currency.ts'
 import { MIN_SECRET_LENGTH } from './auth/tokens.ts'
 import { normalizeOrigin } from './auth/origin.ts'
+import { FINAL_GRACE_S } from './aggregate/fold.ts'
 import { hashTagOf } from './redis/connect.ts'
 import type { HostPort, RedisAuth, RedisTopology } from './redis/connect.ts'
 
@@ -56,6 +57,13 @@ export interface CockpitConfig {
   retention: RetentionConfig
   /** seconds an effect record (dedupe id) is kept @default 35 days */
   effectTtl: number
+  /**
+   * seconds after which a movement is final when it arrives (COCKPIT_FINAL_AFTER_S): one that occurred longer ago
+   * keeps only an id marker, not an effect record, so it cannot be cancelled; 0: never @default effectTtl
+   */
+  finalAfter: number
+  /** seconds a final movement's effect record is still kept (COCKPIT_FINAL_GRACE_S) @default 600 (FINAL_GRACE_S) */
+  finalGrace: number
   /** minimum milliseconds between two pushes of one subscription @default 250 */
   pushIntervalMs: number
   /** largest request body in bytes (NDJSON) @default 64 MiB */
@@ -172,6 +180,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): CockpitConfig 
       year: int(env, 'COCKPIT_RETAIN_YEAR_S', 0),
     },
     effectTtl: int(env, 'COCKPIT_EFFECT_TTL_S', 35 * DAY, 60),
+    finalAfter: int(env, 'COCKPIT_FINAL_AFTER_S', int(env, 'COCKPIT_EFFECT_TTL_S', 35 * DAY, 60)),
+    finalGrace: int(env, 'COCKPIT_FINAL_GRACE_S', FINAL_GRACE_S, 1),
     pushIntervalMs: int(env, 'COCKPIT_PUSH_INTERVAL_MS', 250, 50),
     bodyLimit: int(env, 'COCKPIT_BODY_LIMIT', 64 * 1024 * 1024, 1024),
     screenDir: env.COCKPIT_SCREEN_DIR || undefined,

@@ -18,7 +18,7 @@ import type { ApplyBatchReply } from '../redis/apply-batch.ts'
 import type { Keys } from '../redis/keys.ts'
 import type { NormalizedMovement } from '../ingest/validate.ts'
 import { UNSPECIFIED } from './counters.ts'
-import { foldBatch, rememberExpiring } from './fold.ts'
+import { FINAL_GRACE_S, foldBatch, rememberExpiring } from './fold.ts'
 import type { CancelTarget, DimensionSource, EffectRecord, FoldedBatch, ReturnCost } from './fold.ts'
 import { linesTouched } from './order-lines.ts'
 import type { LineRef, LineSnapshot } from './order-lines.ts'
@@ -47,6 +47,10 @@ export interface ApplierOptions {
   calendar: BusinessCalendar
   retention: Record<Resolution, number>
   effectTtl: number
+  /** seconds after which an arriving movement is final (config.finalAfter); 0 or absent: never */
+  finalAfter?: number
+  /** seconds a final movement's effect record is still kept (config.finalGrace) @default FINAL_GRACE_S */
+  finalGrace?: number
   money: MoneyRules
   /** members of the dimensions a movement does not name (category, region): master data */
   dims: DimensionSource
@@ -102,15 +106,23 @@ export function createApplier(o: ApplierOptions): Applier {
     if (cancels.length === 0) return { targets, done, rejected }
     const targetIds = cancels.map((n) => (n.m as { cancels: string }).cancels)
     const raws = await redis.mget(...cancels.map((n) => keys.effect(n.m.id)), ...targetIds.map((id) => keys.effect(id)))
+    // a cancel or a target without an effect record may be a final movement (an id marker instead)
+    const unknown = [...cancels.map((n, k) => (raws[k] === null ? n.m.id : undefined)), ...targetIds.map((id, k) => (raws[cancels.length + k] === null ? id : undefined))]
+    const marked = await markedIds(unknown.filter((id): id is string => id !== undefined))
     const inBatch = new Set(batch.map((n) => n.m.id))
     const claimed = new Map<string, string>()
     cancels.forEach((n, k) => {
       const target = targetIds[k]!
       const refuse = (message: string) => rejected.push({ index: n.index, id: n.m.id, errors: [{ path: '/cancels', message }] })
-      if (raws[k] !== null) return void done.add(n.m.id)
+      if (raws[k] !== null || marked.has(n.m.id)) return void done.add(n.m.id)
       const raw = raws[cancels.length + k] ?? null
       if (raw === null) {
         if (inBatch.has(target)) return void refuse('cancels a movement of the same batch: send the cancel in a later batch')
+        if (marked.has(target)) {
+          return void refuse(
+            `"${target}" is final: it had occurred before the cancel window when it arrived (COCKPIT_FINAL_AFTER_S), and its effect record is kept only ${o.finalGrace ?? FINAL_GRACE_S} s (COCKPIT_FINAL_GRACE_S): it can no longer be cancelled`,
+          )
+        }
         return void refuse(`unknown movement id "${target}", or its effect record expired (kept ${o.effectTtl} s)`)
       }
       const effect = JSON.parse(raw) as EffectRecord
@@ -122,6 +134,15 @@ export function createApplier(o: ApplierOptions): Applier {
       targets.set(n.m.id, { id: target, raw, effect })
     })
     return { targets, done, rejected }
+  }
+
+  /** Which of `ids` were applied as final movements (they left an id marker, not an effect record). */
+  async function markedIds(ids: readonly string[]): Promise<Set<string>> {
+    if (ids.length === 0) return new Set()
+    const pipe = redis.pipeline()
+    for (const id of ids) pipe.hexists(keys.marker(id), id)
+    const replies = (await pipe.exec()) ?? []
+    return new Set(ids.filter((_, j) => replies[j]?.[1] === 1))
   }
 
   /**
@@ -235,7 +256,9 @@ export function createApplier(o: ApplierOptions): Applier {
       }
       const { returns, rejected: badReturns } = await resolveReturns(candidates)
       if (badReturns.length > 0) throw new RejectedMovementsError(badReturns)
-      const options = { keys, calendar, retention: o.retention, effectTtl: o.effectTtl, dims: o.dims, now: Date.now(), expiring, money: o.money }
+      const now = Date.now()
+      const finalBefore = o.finalAfter ? now - o.finalAfter * 1000 : undefined
+      const options = { keys, calendar, retention: o.retention, effectTtl: o.effectTtl, finalBefore, finalGrace: o.finalGrace, dims: o.dims, now, expiring, money: o.money }
       const lines = await readLines(candidates, targets)
       const folded = fold(candidates, options, targets, returns, lines)
       const reply = await redis.applyBatch(...scriptKeys, folded.payload, effectPrefix, ...folded.records)

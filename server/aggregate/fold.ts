@@ -44,6 +44,13 @@ export interface FoldOptions {
   /** seconds each resolution is kept after its bucket closes; 0 = forever */
   retention: Record<Resolution, number>
   effectTtl: number
+  /**
+   * movements that occurred before this instant (epoch ms) are final: they keep an id marker instead of an effect record
+   * (docs/architecture.md "Effect records and final movements") @default none
+   */
+  finalBefore?: number
+  /** seconds a final movement's effect record is kept (its cancel or return in the same import finds it) @default FINAL_GRACE_S */
+  finalGrace?: number
   dims: DimensionSource
   now: number
   /** counter keys this process already gave a TTL (see rememberExpiring) */
@@ -438,7 +445,10 @@ class Folder {
    */
   private lineHashes(): LineHash[] {
     const keys = this.o.keys
-    const writes = this.lines.finish(this.o.now, this.o.effectTtl * 1000, (key, expireAt, field, delta) => this.addTo(this.target(this.key(key, expireAt), field), delta))
+    const writes = this.lines.finish(
+      (latest) => lineForgetAt(this.o, latest),
+      (key, expireAt, field, delta) => this.addTo(this.target(this.key(key, expireAt), field), delta),
+    )
     return [...writes].map(([side, w]) => ({ h: keys.line(side), od: keys.lineOpen(side), ls: keys.lineLate(side), cl: keys.lineClosed(side), ...w }))
   }
 
@@ -446,7 +456,7 @@ class Folder {
     return { now: this.o.now, keep: LATE_LINES_KEPT_MS, prune: CLOSED_LINES_PRUNED }
   }
 
-  payload(cancels: CancelMark[]): string {
+  payload(cancels: CancelMark[], final: number[]): string {
     const N = this.lineHashes()
     const fixed: (number | string)[] = []
     for (let t = 1; t < this.fixed.length; t++) {
@@ -474,6 +484,10 @@ class Folder {
       LC: this.lineUpkeep(),
       tz: zoneOffsetSeconds(this.o.calendar, this.o.now),
       CR: [...this.creditTouched].map(([side, members]): CreditTouch => ({ k: this.o.keys.creditChanged(side), t: this.o.now, m: [...members] })),
+      F: final,
+      mk: this.o.keys.marker(''),
+      day: Math.floor(this.o.now / 86_400_000),
+      fg: Math.min(this.o.finalGrace ?? FINAL_GRACE_S, this.o.effectTtl),
     }
     return JSON.stringify(payload)
   }
@@ -496,6 +510,25 @@ function members(d: Record<MovementDimension, string>, route: string | undefined
 }
 
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER)
+
+/** Seconds a final movement's effect record is kept by default (COCKPIT_FINAL_GRACE_S). */
+export const FINAL_GRACE_S = 600
+
+/**
+ * When a line with nothing open may be forgotten (epoch ms): once none of its movements can be cancelled. An
+ * effect record lives at most COCKPIT_EFFECT_TTL_S after its movement arrived, and a movement that was not final
+ * when it arrived arrived at most COCKPIT_FINAL_AFTER_S after it occurred; a final one keeps its record the grace
+ * only. So a line whose newest entry occurred `latest` is safe to forget at latest + final-after + ttl, never before
+ * the grace of the movements just applied, never later than ttl from now (docs/architecture.md "Effect records and
+ * final movements").
+ */
+export function lineForgetAt(o: Pick<FoldOptions, 'now' | 'effectTtl' | 'finalBefore' | 'finalGrace'>, latest: number): number {
+  const ttl = o.effectTtl * 1000
+  const window = o.now + ttl
+  if (o.finalBefore === undefined) return window
+  const grace = o.now + Math.min(o.finalGrace ?? FINAL_GRACE_S, o.effectTtl) * 1000
+  return Math.max(grace, Math.min(window, latest + (o.now - o.finalBefore) + ttl))
+}
 
 /** A figure of an effect record or a payload: a number while it is safe, else a bigint. */
 export function figure(x: Figure | bigint): number | bigint {
@@ -991,6 +1024,9 @@ export function foldBatch(
   const ids: string[] = []
   const records: string[] = []
   const marks: CancelMark[] = []
+  /** indexes of the final movements */
+  const final: number[] = []
+  const finalBefore = o.finalBefore ?? -Infinity
   /** index of each movement of the batch so far, by id: a return of one of them is costed by the script */
   const indexOf = new Map<string, number>()
   f.counters.add(RECENT_CODE)
@@ -1000,6 +1036,7 @@ export function foldBatch(
     const id = n.m.id
     const i = ids.push(id)
     let at = n.at
+    if (n.at < finalBefore) final.push(i)
     if (n.type === 'cancel') {
       const target = cancels.get(id)
       if (!target) throw new Error(`cancel ${id} was folded without its target`)
@@ -1017,7 +1054,7 @@ export function foldBatch(
     if (at > to) to = at
   }
   return {
-    payload: f.payload(marks),
+    payload: f.payload(marks, final),
     records,
     ids,
     metrics: metricsOfCounters(f.counters),

@@ -420,12 +420,11 @@ export class OrderLines {
 
   /**
    * What the batch leaves per side: counters taken out as they were and put back as they are
-   * (into `cell`, only those that change), records and sorted sets. `now`: epoch ms; a line with
-   * nothing open may be forgotten `forget` ms after it.
+   * (into `cell`, only those that change), records and sorted sets. A line with nothing open may
+   * be forgotten at `forgetAt(latest)` (epoch ms), `latest` the time its newest entry occurred.
    */
-  finish(now: number, forget: number, cell: LineCellSink): Map<LineSide, LineWrites> {
+  finish(forgetAt: (latest: number) => number, cell: LineCellSink): Map<LineSide, LineWrites> {
     const out = new Map<LineSide, LineWrites>()
-    const forgetAt = String(now + forget)
     for (const [side, lines] of this.sides) {
       const codes = this.codes[side]
       const w: LineWrites = { f: [], r: [], set: [], del: [], ao: [], al: [], ac: [], ro: [], rl: [], rc: [] }
@@ -460,7 +459,7 @@ export class OrderLines {
         } else {
           // nothing open: forgotten once none of its movements can be cancelled any more
           if (is.open) w.rc.push(field)
-          else w.ac.push(forgetAt, field)
+          else w.ac.push(String(forgetAt(newestEntry(line.now))), field)
           const text = encodeRecord(is.headAt, line.now)
           if (text !== line.raw) w.set.push(field, text)
         }
@@ -472,6 +471,14 @@ export class OrderLines {
     }
     return out
   }
+}
+
+/** When the newest entry of a line occurred, epoch ms. */
+function newestEntry(r: { o: readonly LineEntry[]; f: readonly LineEntry[] }): number {
+  let t = -Infinity
+  for (const e of r.o) if ((e[0] as number) > t) t = e[0] as number
+  for (const e of r.f) if ((e[0] as number) > t) t = e[0] as number
+  return t
 }
 
 /** The change of an open value as an effect record output: `[delta]`, a figure past 2^53 as a decimal string. */

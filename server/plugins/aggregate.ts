@@ -40,6 +40,8 @@ export const aggregatePlugin = fp(
       calendar,
       retention: config.retention,
       effectTtl: config.effectTtl,
+      finalAfter: config.finalAfter,
+      finalGrace: config.finalGrace,
       money: config.money,
       dims: masterData,
       // COCKPIT_REDIS_WAIT_REPLICAS: acknowledged only once enough replicas have it (else 503; a retry is idempotent)

@@ -73,6 +73,14 @@ export interface ApplyBatchPayload {
   tz: number
   /** documents the batch invoiced or settled, per side: each member gets the batch's time in its sorted set */
   CR: CreditTouch[]
+  /** 1-based indexes of the final movements: they keep an id marker instead of an effect record */
+  F: number[]
+  /** id marker key prefix (`dd:`): the script appends the id's shard (keys.ts markerShard) */
+  mk: string
+  /** the batch's arrival day, epoch days: the value of the markers it writes */
+  day: number
+  /** seconds a final movement's effect record is kept before only its marker remains */
+  fg: number
 }
 
 /** The documents of one side a batch invoiced or settled (docs/metrics.md "Receivables and payables"). */
@@ -355,7 +363,7 @@ void everyReplyListed
  * header lists each under the same name, in the same order.
  */
 export const APPLY_BATCH_FIELDS = {
-  ApplyBatchPayload: fieldList<ApplyBatchPayload>()(['ttl', 'ms', 'rm', 'K', 'T', 'fixed', 'L', 'P', 'B', 'ops', 'exp', 'cx', 'rc', 'N', 'LC', 'tz', 'CR']),
+  ApplyBatchPayload: fieldList<ApplyBatchPayload>()(['ttl', 'ms', 'rm', 'K', 'T', 'fixed', 'L', 'P', 'B', 'ops', 'exp', 'cx', 'rc', 'N', 'LC', 'tz', 'CR', 'F', 'mk', 'day', 'fg']),
   CreditTouch: fieldList<CreditTouch>()(['k', 't', 'm']),
   LineHash: fieldList<LineHash>()(['h', 'od', 'ls', 'cl', 'f', 'r', 'set', 'del', 'ao', 'al', 'ac', 'ro', 'rl', 'rc']),
   LineUpkeep: fieldList<LineUpkeep>()(['now', 'keep', 'prune']),

@@ -2,12 +2,24 @@
  * The one place that builds Redis key names and channels (BullMQ's queue-keys habit).
  * Layout and the reasons for it: docs/architecture.md#redis-key-layout.
  */
+import { createHash } from 'node:crypto'
 import type { Dimension } from '../../protocol/metrics.ts'
 import type { Resolution } from '../domain/time.ts'
 
 // The calendar owns resolutions; key builders take one, so their callers find it here too.
 export type { Resolution } from '../domain/time.ts'
 export { RESOLUTIONS } from '../domain/time.ts'
+
+/**
+ * Shards of the final movements' id markers (docs/architecture.md "Effect records and final movements"): enough that a
+ * shard holds at most ~128 markers (Redis keeps such a hash as one compact listpack) up to ~30 M markers in the window.
+ */
+export const MARKER_SHARDS = 262_144
+
+/** The shard of a movement id's marker: the first 20 bits of its SHA-1, modulo MARKER_SHARDS (apply-batch.lua markerKey does the same). */
+export function markerShard(id: string): number {
+  return Number.parseInt(createHash('sha1').update(id).digest('hex').slice(0, 5), 16) % MARKER_SHARDS
+}
 
 const RES_CODE: Record<Resolution, string> = { minute: 'm', hour: 'h', day: 'd', month: 'M', year: 'Y' }
 
@@ -62,6 +74,13 @@ export interface Keys {
   lineClosed(side: 's' | 'p'): string
   /** effect record of an applied movement: its idempotency key */
   effect(movementId: string): string
+  /**
+   * hash holding the id marker of a final movement (one that keeps no effect record): field id → arrival day
+   * (epoch days); `marker('')` is the prefix the apply script extends with the shard (see markerShard)
+   */
+  marker(movementId: string): string
+  /** exists while any id marker may (`marker('')` + `on`: the apply script builds it from that prefix) */
+  readonly markersOn: string
   /** master data hash of one kind: field = code, value = JSON */
   master(kind: string): string
   /** pub/sub channel of change notices */
@@ -119,6 +138,8 @@ export function createKeys(prefix: string): Keys {
     lineLate: (side) => `${prefix}ln:${side}:late`,
     lineClosed: (side) => `${prefix}ln:${side}:closed`,
     effect: (id) => `${prefix}e:${id}`,
+    marker: (id) => (id === '' ? `${prefix}dd:` : `${prefix}dd:${markerShard(id)}`),
+    markersOn: `${prefix}dd:on`,
     master: (kind) => `${prefix}md:${kind}`,
     changed: `${prefix}changed`,
     replicationMark: `${prefix}replicated`,

@@ -1,5 +1,5 @@
 /**
- * The contract between a database source's runner and an ERP mapping (docs/connectors.md).
+ * The contract between a database source's runner and an ERP mapping.
  *
  * A mapping knows one ERP's tables: how to read each of them a page at a time after a watermark,
  * and how each row becomes movements. The runner knows everything else: connections, paging,

@@ -43,7 +43,10 @@ function run(
   const lines = new OrderLines(money, KEYS, CODES, snapshot)
   const deltas = changes.map(([side, field, isOrder, sign, entry]) => lines.change(side, field, isOrder, sign, entry))
   const cells: Cells = new Map()
-  const writes = lines.finish(T0 + 1000 * H, 35 * 86_400_000, (key, _exp, field, delta) => cells.set(`${key} ${field}`, delta))
+  const writes = lines.finish(
+    () => T0 + 1000 * H + 35 * 86_400_000,
+    (key, _exp, field, delta) => cells.set(`${key} ${field}`, delta),
+  )
   return { deltas, writes, cells }
 }
 const snap = (s: Record<string, string | null> = {}, p: Record<string, string | null> = {}): LineSnapshot => ({ s: new Map(Object.entries(s)), p: new Map(Object.entries(p)) })

@@ -45,6 +45,12 @@
 --   tz     the business time zone's offset from UTC, seconds: dates stock held before layers
 --          were kept (its layer is dated at the pair's last movement's business day)
 --   CR     documents the batch invoiced or settled, per side (record below)
+--   F      1-based indexes of the final movements: they occurred before the cancel window, so
+--          they keep no effect record, only an id marker (below, "Final movements")
+--   mk     id marker key prefix: a final movement's marker is field id of mk .. shard(id)
+--   day    the batch's arrival day, epoch days: the value of the markers it writes
+--   fg     seconds a final movement's effect record is kept (its cancels and returns in the
+--          same import find it), then only its marker remains
 -- N[] (LineHash): one side's order lines (docs/metrics.md "Order lines"), worked out by the fold
 --        (server/aggregate/order-lines.ts) from the records it read; their counters are in `fixed`
 --   h      hash ref|sku -> line record (ln:{s|p})
@@ -76,6 +82,13 @@
 --   e      its effect record as read before folding (else the reply is `conflict`)
 --   c      id of the cancel, written into that record as "c"
 --
+-- Final movements (docs/architecture.md "Effect records and final movements"): a movement that
+-- occurred longer than COCKPIT_FINAL_AFTER_S before it arrives keeps its effect record only
+-- `fg` seconds (COCKPIT_FINAL_GRACE_S), then cannot be cancelled; for idempotency it also
+-- leaves a marker, field id = its arrival day (epoch days), in one of
+-- MARKER_SHARDS small hashes picked by the id's SHA-1 (server/redis/keys.ts markerShard), each
+-- kept `ttl` after its last write; mk .. 'on' exists while any marker may. Idempotency checks
+-- both the effect records and, while markers exist, the markers.
 -- Valuation (docs/metrics.md "Valuation", ERPNext's stock_ledger.py): per pair, qty q, value v
 -- and the rate a pair at qty 0 keeps. The rate is v/q while q ~= 0. Whenever the rules below
 -- make the value differ from the line's own value, the difference is the movement's
@@ -185,6 +198,11 @@ local n = (#ARGV - 2) / 2
 local CHUNK = 2000
 
 local function id(i) return ARGV[1 + 2 * i] end
+
+-- final movements' id markers (header, "Final movements"); keep in step with server/redis/keys.ts
+local MARKER_SHARDS = 262144
+local markerPrefix = P.mk
+local function markerKey(mid) return markerPrefix .. (tonumber(string.sub(redis.sha1hex(mid), 1, 5), 16) % MARKER_SHARDS) end
 
 ---------------------------------------------------------------------------------------------
 -- Exact integers. A value is a Lua number while |x| < 2^52 (every operation on two of them is
@@ -449,10 +467,21 @@ for from = 1, n, CHUNK do
   for i = from, math.min(n, from + CHUNK - 1) do names[#names + 1] = effectPrefix .. id(i) end
   seen = seen + redis.call('EXISTS', unpack(names))
 end
+-- final movements applied earlier left markers, not effect records
+local markers = #P.F > 0 or redis.call('EXISTS', markerPrefix .. 'on') == 1
+local marked = {}
+if markers then
+  for i = 1, n do
+    if redis.call('HEXISTS', markerKey(id(i)), id(i)) == 1 then
+      marked[i] = true
+      seen = seen + 1
+    end
+  end
+end
 if seen > 0 then
   local dups = {'dup'}
   for i = 1, n do
-    if redis.call('EXISTS', effectPrefix .. id(i)) == 1 then dups[#dups + 1] = i end
+    if marked[i] or redis.call('EXISTS', effectPrefix .. id(i)) == 1 then dups[#dups + 1] = i end
   end
   return dups
 end
@@ -1069,14 +1098,24 @@ end
 
 -- effect records: the idempotency keys, and what a cancel reverses
 local ttl = P.ttl
+local final = {}
+for _, i in ipairs(P.F) do final[i] = true end
 local recent, firstRecent = {}, n - P.rc + 1
 for i = 1, n do
   local e = ARGV[2 + 2 * i]
   local list = xs[i]
   if list ~= nil then e = string.sub(e, 1, -2) .. ',"x":[' .. table.concat(list, ',') .. ']}' end
-  redis.call('SET', effectPrefix .. id(i), e, 'EX', ttl)
+  if final[i] then
+    local key = markerKey(id(i))
+    redis.call('HSET', key, id(i), P.day)
+    redis.call('EXPIRE', key, ttl)
+    redis.call('SET', effectPrefix .. id(i), e, 'EX', P.fg)
+  else
+    redis.call('SET', effectPrefix .. id(i), e, 'EX', ttl)
+  end
   if i >= firstRecent then recent[#recent + 1] = id(i) .. '\t' .. e end
 end
+if #P.F > 0 then redis.call('SET', markerPrefix .. 'on', '1', 'EX', ttl) end
 -- the latest movements, in arrival order (LPUSH puts the last one first)
 if #recent > 0 then
   multi('LPUSH', KEYS[6], recent, 1)
