@@ -185,7 +185,13 @@ class Folder {
   private readonly B: string[][] = []
   private readonly backlogIndex = new Map<string, { bh: number; fields: Map<string, number> }>()
   /** per side, the `partner|document` members the batch invoiced or settled */
-  private readonly creditTouched = new Map<CreditSide, Set<string>>()
+  /** per side, `partner|document` → when the cancel window of its latest change began (epoch ms) */
+  private readonly creditTouched = new Map<CreditSide, Map<string, number>>()
+  /**
+   * when the cancel window of the movement being folded begins, as credit compaction counts it: now, or for a final
+   * movement (its effect record kept only the grace) as long before now as makes the window end after the grace
+   */
+  touchAt = 0
   /** the order lines the batch touches, replayed on the records read before folding */
   private readonly lines: OrderLines
   /** per minute: the day and month buckets of an instant and their expiry (lineBuckets) */
@@ -331,9 +337,10 @@ class Folder {
   /** a document of a side invoiced or settled by the batch (`doc` '': a settlement against none, never compacted) */
   creditTouch(side: CreditSide, partner: string, doc: string): void {
     if (doc === '') return
-    let set = this.creditTouched.get(side)
-    if (set === undefined) this.creditTouched.set(side, (set = new Set()))
-    set.add(`${partner}|${doc}`)
+    let docs = this.creditTouched.get(side)
+    if (docs === undefined) this.creditTouched.set(side, (docs = new Map()))
+    const member = `${partner}|${doc}`
+    docs.set(member, Math.max(docs.get(member) ?? -Infinity, this.touchAt))
   }
 
   /** the target of one field of a key kept forever (open items, settlements) */
@@ -456,6 +463,21 @@ class Folder {
     return { now: this.o.now, keep: LATE_LINES_KEPT_MS, prune: CLOSED_LINES_PRUNED }
   }
 
+  /** the documents touched, per side and time (a batch of history and live movements has two times a side) */
+  private creditTouches(): CreditTouch[] {
+    const out: CreditTouch[] = []
+    for (const [side, docs] of this.creditTouched) {
+      const byTime = new Map<number, string[]>()
+      for (const [member, t] of docs) {
+        const list = byTime.get(t)
+        if (list === undefined) byTime.set(t, [member])
+        else list.push(member)
+      }
+      for (const [t, m] of byTime) out.push({ k: this.o.keys.creditChanged(side), t, m })
+    }
+    return out
+  }
+
   payload(cancels: CancelMark[], final: number[]): string {
     const N = this.lineHashes()
     const fixed: (number | string)[] = []
@@ -483,11 +505,11 @@ class Folder {
       N,
       LC: this.lineUpkeep(),
       tz: zoneOffsetSeconds(this.o.calendar, this.o.now),
-      CR: [...this.creditTouched].map(([side, members]): CreditTouch => ({ k: this.o.keys.creditChanged(side), t: this.o.now, m: [...members] })),
+      CR: this.creditTouches(),
       F: final,
       mk: this.o.keys.marker(''),
       day: Math.floor(this.o.now / 86_400_000),
-      fg: Math.min(this.o.finalGrace ?? FINAL_GRACE_S, this.o.effectTtl),
+      fg: finalGraceOf(this.o),
     }
     return JSON.stringify(payload)
   }
@@ -514,6 +536,11 @@ const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER)
 /** Seconds a final movement's effect record is kept by default (COCKPIT_FINAL_GRACE_S). */
 export const FINAL_GRACE_S = 600
 
+/** Seconds a final movement's effect record is kept: the grace, at most the effect TTL. */
+function finalGraceOf(o: Pick<FoldOptions, 'effectTtl' | 'finalGrace'>): number {
+  return Math.min(o.finalGrace ?? FINAL_GRACE_S, o.effectTtl)
+}
+
 /**
  * When a line with nothing open may be forgotten (epoch ms): once none of its movements can be cancelled. An
  * effect record lives at most COCKPIT_EFFECT_TTL_S after its movement arrived, and a movement that was not final
@@ -526,7 +553,7 @@ export function lineForgetAt(o: Pick<FoldOptions, 'now' | 'effectTtl' | 'finalBe
   const ttl = o.effectTtl * 1000
   const window = o.now + ttl
   if (o.finalBefore === undefined) return window
-  const grace = o.now + Math.min(o.finalGrace ?? FINAL_GRACE_S, o.effectTtl) * 1000
+  const grace = o.now + finalGraceOf(o) * 1000
   return Math.max(grace, Math.min(window, latest + (o.now - o.finalBefore) + ttl))
 }
 
@@ -1036,7 +1063,10 @@ export function foldBatch(
     const id = n.m.id
     const i = ids.push(id)
     let at = n.at
-    if (n.at < finalBefore) final.push(i)
+    const isFinal = n.at < finalBefore
+    if (isFinal) final.push(i)
+    // credit compaction counts a document's window from this time: a final movement's ends with its grace
+    f.touchAt = isFinal && n.type !== 'cancel' ? o.now - (o.effectTtl - finalGraceOf(o)) * 1000 : o.now
     if (n.type === 'cancel') {
       const target = cancels.get(id)
       if (!target) throw new Error(`cancel ${id} was folded without its target`)

@@ -87,7 +87,7 @@ export interface ApplyBatchPayload {
 export interface CreditTouch {
   /** sorted set `partner|document` → when last changed (`cr:{ar|ap}`) */
   k: string
-  /** the batch's time, epoch ms */
+  /** when the cancel window of the members' latest change began, epoch ms: the batch's time, or for final movements as long before it as makes the window end after their grace (ZADD GT) */
   t: number
   /** members `partner|document` */
   m: string[]

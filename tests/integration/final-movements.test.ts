@@ -123,3 +123,33 @@ describe('order lines of final movements', () => {
     expect(Number(await redis.zscore(closed, 'SO-NEW|LN'))).toBeGreaterThan(now + 34 * DAY)
   })
 })
+
+describe('documents of final movements', () => {
+  test('a document invoiced and settled by history may be compacted after the grace; one live change keeps the window', async () => {
+    const redis = server.app.redis
+    const changed = server.app.keys.creditChanged('ar')
+    const ship = (id: string, occurredAt: string, ref: string) => ({
+      id,
+      type: 'sales_shipment',
+      occurredAt,
+      sku: 'CR',
+      warehouse: 'W',
+      qty: 1,
+      unitPrice: 10,
+      partner: 'CUST',
+      ref,
+    })
+    const pay = (id: string, occurredAt: string, ref: string) => ({ id, type: 'payment_in', occurredAt, partner: 'CUST', amount: 10, ref })
+    expect((await ingest(server, [ship('cs-1', daysAgo(300), 'INV-OLD'), pay('cp-1', daysAgo(290), 'INV-OLD')])).status).toBe(200)
+    expect((await ingest(server, [ship('cs-2', daysAgo(300), 'INV-MIX')])).status).toBe(200)
+    expect((await ingest(server, [pay('cp-2', daysAgo(1), 'INV-MIX')])).status).toBe(200)
+    // history after a live change: the later, earlier time does not shorten the live window
+    expect((await ingest(server, [pay('cp-3', daysAgo(280), 'INV-MIX')])).status).toBe(200)
+    const now = Date.now()
+    const ttl = server.app.config.effectTtl * 1000
+    const old = Number(await redis.zscore(changed, 'CUST|INV-OLD'))
+    expect(old + ttl).toBeLessThanOrEqual(now + 1000 + 1000)
+    expect(old + ttl).toBeGreaterThan(now - 60_000)
+    expect(Number(await redis.zscore(changed, 'CUST|INV-MIX'))).toBeGreaterThan(now - 60_000)
+  })
+})

@@ -70,7 +70,8 @@
 -- CR[] (CreditTouch): one side's documents the batch invoiced or settled; each member gets the
 --          batch's time (server/aggregate/credit-compaction.ts compacts the ones settled in full)
 --   k      sorted set partner|document -> epoch ms of its last change (cr:{ar|ap})
---   t      the batch's time, epoch ms
+--   t      when the cancel window of the members' latest change began, epoch ms: the batch's time,
+--          or for final movements as long before it as makes the window end after their grace
 --   m      members partner|document
 -- LC (LineUpkeep): done on every side a batch touches
 --   now    epoch ms: late lines promised before now - keep leave the late set; closed lines
@@ -1194,11 +1195,14 @@ for _, spec in ipairs(P.N) do
     multi('ZREM', spec.cl, gone, 1)
   end
 end
--- documents invoiced or settled: when they last changed
+-- documents invoiced or settled: when their latest change's cancel window began (GT: a final
+-- movement's earlier time never shortens the window of a live one)
 for _, cr in ipairs(P.CR) do
   local args = {}
   for j, m in ipairs(cr.m) do args[2 * j - 1] = cr.t; args[2 * j] = m end
-  multi('ZADD', cr.k, args, 2)
+  for from = 1, #args, CHUNK * 2 do
+    redis.call('ZADD', cr.k, 'GT', unpack(args, from, math.min(#args, from + CHUNK * 2 - 1)))
+  end
 end
 local exp = P.exp
 for j = 1, #exp, 2 do
