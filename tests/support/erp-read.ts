@@ -12,8 +12,8 @@ export type RunQuery = (q: SqlQuery) => Promise<Record<string, unknown>[]>
 export interface StreamRead {
   /** the keys of the rows, in the order the pages returned them */
   keys: string[]
-  /** what each row stood for, in reading order */
-  results: { key: string; result: RowResult }[]
+  /** what each row stood for, in reading order, with the row's `modified` */
+  results: { key: string; modified: string; result: RowResult }[]
   pages: number
   /** where the next read starts */
   watermark: Watermark | null
@@ -41,7 +41,7 @@ export async function readStream(stream: StreamMapping, run: RunQuery, ctx: MapC
         throw new Error(`${stream.name}: row ${wm.key} (${wm.modified}) is not after ${watermark.key} (${watermark.modified})`)
       watermark = wm
       read.keys.push(wm.key)
-      read.results.push({ key: wm.key, result: stream.map(row, ctx) })
+      read.results.push({ key: wm.key, modified: wm.modified, result: stream.map(row, ctx) })
     }
     read.watermark = watermark
     if (rows.length < opts.limit) return read
