@@ -50,6 +50,13 @@ function cyclePredicate(values: unknown[], idExpr: string, after: Watermark | nu
   return `(${idExpr} > CAST(? AS UNSIGNED) OR (? < ${cycleSql(seconds)} AND ${rescan}))`
 }
 
+/** The source's `company` as a jshERP `tenant_id`; a value that is not one is a configuration error. */
+export function jsherpTenant(ctx: MapContext): string | undefined {
+  if (ctx.company === undefined || ctx.company === '') return undefined
+  if (!/^\d{1,19}$/.test(ctx.company)) throw new Error(`company must be a jshERP tenant_id (an integer), not ${JSON.stringify(ctx.company)}`)
+  return ctx.company
+}
+
 const watermarkOf = (row: Row): Watermark => ({ modified: String(row.wm_modified), key: String(row.wm_key) })
 const localTime = (expr: string) => `DATE_FORMAT(${expr}, '%Y-%m-%d %H:%i:%s')`
 /** jshERP's own test for "not deleted": `ifnull(delete_flag,'0') != '1'` */
@@ -69,9 +76,10 @@ export const jsherpDepotLines: StreamMapping = {
       where.push('h.oper_time >= ?')
       values.push(`${since} 00:00:00`)
     }
-    if (ctx.company) {
+    const tenant = jsherpTenant(ctx)
+    if (tenant) {
       where.push('h.tenant_id = ?')
-      values.push(ctx.company)
+      values.push(tenant)
     }
     values.push(limit)
     const text = `
@@ -230,9 +238,10 @@ export const jsherpAccountPayments: StreamMapping = {
       where.push('a.bill_time >= ?')
       values.push(`${since} 00:00:00`)
     }
-    if (ctx.company) {
+    const tenant = jsherpTenant(ctx)
+    if (tenant) {
       where.push('a.tenant_id = ?')
-      values.push(ctx.company)
+      values.push(tenant)
     }
     values.push(limit)
     const text = `
@@ -281,9 +290,10 @@ export const jsherpBillPayments: StreamMapping = {
       where.push('h.oper_time >= ?')
       values.push(`${since} 00:00:00`)
     }
-    if (ctx.company) {
+    const tenant = jsherpTenant(ctx)
+    if (tenant) {
       where.push('h.tenant_id = ?')
-      values.push(ctx.company)
+      values.push(tenant)
     }
     values.push(limit)
     const text = `
@@ -323,9 +333,10 @@ export function mapBillPayment(row: Row, ctx: MapContext): RowResult {
 function masterPage(select: string, from: string, idExpr: string, after: Watermark | null, limit: number, ctx: MapContext, tenantExpr: string): SqlQuery {
   const values: unknown[] = []
   const where = [cyclePredicate(values, idExpr, after, 'TRUE', MASTER_CYCLE_SECONDS)]
-  if (ctx.company) {
+  const tenant = jsherpTenant(ctx)
+  if (tenant) {
     where.push(`${tenantExpr} = ?`)
-    values.push(ctx.company)
+    values.push(tenant)
   }
   values.push(limit)
   return {

@@ -66,6 +66,13 @@ const orderAndLimit = (q: PgQuery, modifiedExpr: string, keyExpr: string, limit:
 /** The first instant of business date `since` in the business zone, as Odoo's naive UTC. */
 const sinceUtc = (q: PgQuery, since: string, tz: string) => `((${q.$(since)}::date::timestamp AT TIME ZONE ${q.$(tz)}) AT TIME ZONE 'UTC')`
 
+/** The source's `company` as a `res_company.id`; a value that is not one is a configuration error. */
+export function odooCompany(ctx: MapContext): string | undefined {
+  if (ctx.company === undefined || ctx.company === '') return undefined
+  if (!/^\d{1,10}$/.test(ctx.company)) throw new Error(`company must be an Odoo res_company id (an integer), not ${JSON.stringify(ctx.company)}`)
+  return ctx.company
+}
+
 const watermarkOf = (row: Row): Watermark => ({ modified: String(row.wm_modified), key: String(row.wm_key) })
 
 /** Where stock is held: an internal location, or a transit location between warehouses. */
@@ -122,7 +129,8 @@ export const odooStockMoves: StreamMapping = {
     const q = new PgQuery()
     const where = [pagePredicate(q, MOVE_MODIFIED, 'm.id', after)]
     if (since) where.push(`m.date >= ${sinceUtc(q, since, ctx.tz)}`)
-    if (ctx.company) where.push(`m.company_id = ${q.$(ctx.company)}::integer`)
+    const company = odooCompany(ctx)
+    if (company) where.push(`m.company_id = ${q.$(company)}::integer`)
     const text = `
 SELECT ${wmText(MOVE_MODIFIED)} AS wm_modified, m.id::text AS wm_key,
   m.id, m.state, m.reference, ${tsText('m.date')} AS date, m.quantity::text AS quantity,
@@ -290,7 +298,8 @@ export const odooSaleOrderLines: StreamMapping = {
     const q = new PgQuery()
     const where = [pagePredicate(q, SOL_MODIFIED, 'l.id', after)]
     if (since) where.push(`o.date_order >= ${sinceUtc(q, since, ctx.tz)}`)
-    if (ctx.company) where.push(`o.company_id = ${q.$(ctx.company)}::integer`)
+    const company = odooCompany(ctx)
+    if (company) where.push(`o.company_id = ${q.$(company)}::integer`)
     const text = `
 SELECT ${wmText(SOL_MODIFIED)} AS wm_modified, l.id::text AS wm_key,
   l.id, l.display_type, o.name AS order_name, o.state, ${tsText('o.date_order')} AS date_order,
@@ -325,7 +334,8 @@ export const odooPurchaseOrderLines: StreamMapping = {
     const q = new PgQuery()
     const where = [pagePredicate(q, POL_MODIFIED, 'l.id', after)]
     if (since) where.push(`o.date_order >= ${sinceUtc(q, since, ctx.tz)}`)
-    if (ctx.company) where.push(`o.company_id = ${q.$(ctx.company)}::integer`)
+    const company = odooCompany(ctx)
+    if (company) where.push(`o.company_id = ${q.$(company)}::integer`)
     const text = `
 SELECT ${wmText(POL_MODIFIED)} AS wm_modified, l.id::text AS wm_key,
   l.id, l.display_type, o.name AS order_name, o.state, ${tsText('o.date_order')} AS date_order,
@@ -397,7 +407,8 @@ export const odooPayments: StreamMapping = {
     const q = new PgQuery()
     const where = [pagePredicate(q, PAY_MODIFIED, 'p.id', after)]
     if (since) where.push(`am.date >= ${q.$(since)}::date`)
-    if (ctx.company) where.push(`am.company_id = ${q.$(ctx.company)}::integer`)
+    const company = odooCompany(ctx)
+    if (company) where.push(`am.company_id = ${q.$(company)}::integer`)
     const text = `
 SELECT ${wmText(PAY_MODIFIED)} AS wm_modified, p.id::text AS wm_key,
   p.id, p.payment_type, p.partner_type, p.amount::text AS amount, p.is_internal_transfer,
@@ -457,7 +468,8 @@ export const odooProducts: MasterStream = {
   kind: 'skus',
   page(after, limit, ctx) {
     const q = new PgQuery()
-    const extra = ctx.company ? [`(pt.company_id IS NULL OR pt.company_id = ${q.$(ctx.company)}::integer)`] : []
+    const company = odooCompany(ctx)
+    const extra = company ? [`(pt.company_id IS NULL OR pt.company_id = ${q.$(company)}::integer)`] : []
     return masterPage(
       q,
       `pp.id, pp.default_code, ${NAME_SQL('pt.name')} AS name, pt.name->>'en_US' AS name_en, pt.type AS product_type, pt.categ_id, ${NAME_SQL('u.name')} AS unit`,
@@ -502,7 +514,8 @@ export const odooWarehouses: MasterStream = {
   kind: 'warehouses',
   page(after, limit, ctx) {
     const q = new PgQuery()
-    const extra = ctx.company ? [`w.company_id = ${q.$(ctx.company)}::integer`] : []
+    const company = odooCompany(ctx)
+    const extra = company ? [`w.company_id = ${q.$(company)}::integer`] : []
     return masterPage(q, 'w.id, w.code, w.name', 'stock_warehouse w', 'COALESCE(w.write_date, w.create_date)', 'w.id', after, limit, extra)
   },
   watermark: watermarkOf,

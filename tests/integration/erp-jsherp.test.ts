@@ -208,6 +208,15 @@ describe('jshERP mapping against MariaDB', () => {
     expect((await readStream(jsherpDepotLines, run, ctx, { after: reads.get('depot-lines')!.watermark, limit: LIMIT })).keys).toEqual([])
   })
 
+  test('a backfill from a date reads the bills of that local day on; another tenant reads nothing', async () => {
+    const from1 = await readStream(jsherpDepotLines, run, ctx, { limit: LIMIT, since: '2026-10-01' })
+    const from2 = await readStream(jsherpDepotLines, run, ctx, { limit: LIMIT, since: '2026-10-02' })
+    expect(from1.keys).toContain(String(doc.backdated))
+    expect(from2.keys).not.toContain(String(doc.backdated))
+    expect(from2.keys).toHaveLength(from1.keys.length - 1)
+    expect((await readStream(jsherpDepotLines, run, { ...ctx, company: '64' }, { limit: LIMIT })).keys).toEqual([])
+  })
+
   test('the movements give the stock jshERP computes and the sums SQL computes', async () => {
     await expectFiguresMatchSql()
     const live = foldResults(reads.get('depot-lines')!.results).live

@@ -123,6 +123,17 @@ describe('Odoo 17 mapping against PostgreSQL', () => {
     for (const stream of odooMapping.streams) expect((await readStream(stream, run, ctx, { after: reads.get(stream.name)!.watermark, limit: LIMIT })).keys).toEqual([])
   })
 
+  test('a backfill from a date reads the moves of that business day on, in the business zone', async () => {
+    // the back-dated receipt is 2026-10-15 16:30 UTC = 2026-10-16 00:30 in Shanghai
+    const from16 = await readStream(odooStockMoves, run, ctx, { limit: LIMIT, since: '2026-10-16' })
+    const from17 = await readStream(odooStockMoves, run, ctx, { limit: LIMIT, since: '2026-10-17' })
+    expect(from16.keys).toContain(String(doc.backdated))
+    expect(from17.keys).not.toContain(String(doc.backdated))
+    expect(from17.keys).toHaveLength(from16.keys.length - 1)
+    const other = await readStream(odooStockMoves, run, { ...ctx, company: String(erp.ids.company + 1) }, { limit: LIMIT })
+    expect(other.keys).toEqual([])
+  })
+
   test('the movements sum to what SQL sums from the same tables', async () => {
     const moves = foldResults(reads.get('stock-moves')!.results)
     expect(moves.rejected).toEqual([])

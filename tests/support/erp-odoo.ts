@@ -89,6 +89,10 @@ export class OdooErp {
     }
     const url = urlOf(ODOO_ADMIN_URL, name)
     const pool = new pg.Pool({ connectionString: url, max: 3 })
+    // dropping the database terminates idle clients (57P01): expected then, an error otherwise
+    pool.on('error', (err: Error & { code?: string }) => {
+      if (err.code !== '57P01') throw err
+    })
     await pool.query(DDL)
     const ids = await seed(pool)
     return new OdooErp(name, url, pool, ids)

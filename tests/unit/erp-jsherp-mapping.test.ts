@@ -249,6 +249,10 @@ describe('page queries and the cycle watermark', () => {
     expect(q.values).toEqual(['313', '2026-12-06T10:01:00.000Z', '2026-11-01 00:00:00', '63', 100])
   })
 
+  test('a company that is not a tenant_id is a configuration error, named', () => {
+    expect(() => jsherpDepotLines.page(null, 10, undefined, { ...ctx, company: "63'; --" })).toThrow('company must be a jshERP tenant_id (an integer)')
+  })
+
   test('the watermark of a row is its cycle and id', () => {
     expect(jsherpDepotLines.watermark(line())).toEqual({ modified: '2026-12-06T10:01:00.000Z', key: '313' })
   })

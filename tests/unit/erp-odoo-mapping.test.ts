@@ -245,6 +245,10 @@ describe('page queries', () => {
     expect(q.values).toEqual(['2026-12-01T01:00:00.123Z', '41', '2026-11-01', 'Asia/Shanghai', '1', 500])
   })
 
+  test('a company that is not a res_company id is a configuration error, named', () => {
+    expect(() => odooStockMoves.page(null, 10, undefined, { ...ctx, company: 'ACME' })).toThrow('company must be an Odoo res_company id (an integer), not "ACME"')
+  })
+
   test('the first page has no watermark condition', () => {
     const q = odooStockMoves.page(null, 10, undefined, ctx)
     expect(q.values).toEqual([10])
