@@ -9,7 +9,9 @@
  * in `DepotItemService.java` and `DepotItemMapperEx.xml`: 入库 adds `basic_number` (the qty in the
  * material's base unit), 出库 takes it, 调拨 takes it from `depot_id` and adds it to
  * `another_depot_id`, 组装单/拆卸单 add or take by `material_type` (组合件 / 普通子件), 盘点复盘 adds its
- * signed `basic_number`; other 其它 documents (orders, 盘点录入, 请购单) move no stock.
+ * signed `basic_number`; other 其它 documents (orders, 盘点录入, 请购单) move no stock. A line
+ * counts while neither it nor its bill is deleted and, when the tenant's 强审核 switch is on, while
+ * the bill is approved; otherwise it is the cancel of its movement.
  *
  * **Watermark.** jshERP keeps no modification time on its documents; ids only grow, and a bill is
  * approved, un-approved or soft-deleted (`delete_flag = '1'`) in place. So a row's `modified` is the
@@ -64,6 +66,20 @@ const deleted = (v: unknown) => text(v) === '1'
 /** Approved: 1 已审核; orders also 2 完成采购|销售 and 3 部分采购|销售. 0 未审核 and 9 审核中 are not. */
 const APPROVED = new Set(['1', '2', '3'])
 
+/**
+ * The tenant's 强审核 switch (`jsh_system_config.force_approval_flag`, read as
+ * `SystemConfigService.getForceApprovalFlag` does: the first undeleted row, '1' is on). On, jshERP's
+ * stock and reports count approved bills only; off (jshERP's default), every bill that is not deleted.
+ */
+const forceApprovalSql = (tenantExpr: string) =>
+  `(SELECT sc.force_approval_flag FROM jsh_system_config sc WHERE sc.tenant_id <=> ${tenantExpr} AND IFNULL(sc.delete_flag, '0') != '1' ORDER BY sc.id LIMIT 1)`
+
+/** Whether a bill counts now: not deleted, and approved when the tenant's 强审核 is on. */
+function counts(row: Row, deletedFlags: unknown[]): boolean {
+  if (deletedFlags.some(deleted)) return false
+  return text(row.force_approval_flag) !== '1' || APPROVED.has(text(row.status) ?? '')
+}
+
 // ---------------------------------------------------------------------------------------------
 // document lines
 
@@ -85,7 +101,7 @@ export const jsherpDepotLines: StreamMapping = {
     const text = `
 SELECT ${cycleSql(CYCLE_SECONDS)} AS wm_modified, CAST(i.id AS CHAR) AS wm_key,
   i.id, i.header_id, h.type, h.sub_type, h.number, h.link_number, ${localTime('h.oper_time')} AS oper_time,
-  h.status, h.delete_flag AS head_delete_flag, i.delete_flag AS item_delete_flag, h.organ_id,
+  h.status, ${forceApprovalSql('h.tenant_id')} AS force_approval_flag, h.delete_flag AS head_delete_flag, i.delete_flag AS item_delete_flag, h.organ_id,
   i.material_id, i.material_type, CAST(i.oper_number AS CHAR) AS oper_number, CAST(i.basic_number AS CHAR) AS basic_number,
   CAST(i.all_price AS CHAR) AS all_price, CAST(i.purchase_unit_price AS CHAR) AS purchase_unit_price,
   i.depot_id, i.another_depot_id
@@ -162,7 +178,7 @@ export function mapDepotLine(row: Row, ctx: MapContext): RowResult {
   if (!occurredAt) return { reject: `unreadable oper_time ${JSON.stringify(row.oper_time)}` }
   const kind = depotLineKind(text(row.type), text(row.sub_type), text(row.material_type))
   if ('skip' in kind) return kind
-  if (deleted(row.head_delete_flag) || deleted(row.item_delete_flag) || !APPROVED.has(text(row.status) ?? '')) return cancelsOf([id], occurredAt)
+  if (!counts(row, [row.head_delete_flag, row.item_delete_flag])) return cancelsOf([id], occurredAt)
 
   const basic = num(row.basic_number)
   if (basic === undefined) return { reject: 'basic_number missing' }
@@ -247,7 +263,7 @@ export const jsherpAccountPayments: StreamMapping = {
     const text = `
 SELECT ${cycleSql(CYCLE_SECONDS)} AS wm_modified, CAST(a.id AS CHAR) AS wm_key,
   a.id, a.type, a.organ_id, CAST(a.change_amount AS CHAR) AS change_amount, a.bill_no, ${localTime('a.bill_time')} AS bill_time,
-  a.status, a.delete_flag
+  a.status, ${forceApprovalSql('a.tenant_id')} AS force_approval_flag, a.delete_flag
 FROM jsh_account_head a
 WHERE ${where.join(' AND ')}
 ORDER BY a.id
@@ -267,7 +283,7 @@ export function mapAccountPayment(row: Row, ctx: MapContext): RowResult {
   if (!id) return { reject: 'account head id cannot be a movement id' }
   const occurredAt = rfc3339(row.bill_time, ctx.tz, ctx.tz)
   if (!occurredAt) return { reject: `unreadable bill_time ${JSON.stringify(row.bill_time)}` }
-  if (deleted(row.delete_flag) || !APPROVED.has(text(row.status) ?? '')) return cancelsOf([id], occurredAt)
+  if (!counts(row, [row.delete_flag])) return cancelsOf([id], occurredAt)
   const amount = num(row.change_amount)
   if (amount === undefined) return { reject: 'change_amount missing' }
   if (roundMoney(Math.abs(amount)) === 0) return { skip: 'amount 0' }
@@ -299,7 +315,7 @@ export const jsherpBillPayments: StreamMapping = {
     const text = `
 SELECT ${cycleSql(CYCLE_SECONDS)} AS wm_modified, CAST(h.id AS CHAR) AS wm_key,
   h.id, h.type, h.sub_type, h.number, h.organ_id, CAST(h.change_amount AS CHAR) AS change_amount,
-  ${localTime('h.oper_time')} AS oper_time, h.status, h.delete_flag
+  ${localTime('h.oper_time')} AS oper_time, h.status, ${forceApprovalSql('h.tenant_id')} AS force_approval_flag, h.delete_flag
 FROM jsh_depot_head h
 WHERE ${where.join(' AND ')}
 ORDER BY h.id
@@ -322,7 +338,7 @@ export function mapBillPayment(row: Row, ctx: MapContext): RowResult {
   if (!id) return { reject: 'bill id cannot be a movement id' }
   const occurredAt = rfc3339(row.oper_time, ctx.tz, ctx.tz)
   if (!occurredAt) return { reject: `unreadable oper_time ${JSON.stringify(row.oper_time)}` }
-  if (deleted(row.delete_flag) || !APPROVED.has(text(row.status) ?? '')) return cancelsOf([id], occurredAt)
+  if (!counts(row, [row.delete_flag])) return cancelsOf([id], occurredAt)
   const ref = text(row.number) ? idOf(p, String(row.number)) : undefined
   return ok({ type: amount > 0 ? 'payment_in' : 'payment_out', id, occurredAt, amount: roundMoney(Math.abs(amount)), partner: codeOf(p, row.organ_id), ref })
 }

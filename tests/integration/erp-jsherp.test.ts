@@ -112,10 +112,10 @@ async function readAll(stream: StreamMapping, after?: Watermark | null) {
 
 const allIds = async (table: string) => (await erp.rows<{ k: string }>(`SELECT CAST(id AS CHAR) AS k FROM ${table} ORDER BY id`)).map((r) => r.k)
 
-/** jshERP's stock by material × depot for approved, undeleted bills (DepotItemMapperEx.xml). */
-async function jsherpStock(): Promise<Map<string, number>> {
-  const live = `IFNULL(h.delete_flag,'0') != '1' AND IFNULL(i.delete_flag,'0') != '1' AND h.status IN ('1','2','3')`
-  const rows = await erp.rows<{ m: number; d: number; q: string }>(`
+/** jshERP's stock by material × depot (DepotItemMapperEx.xml): undeleted bills, approved ones only when 强审核 is on. */
+async function jsherpStock(db: JsherpErp = erp, forceApproval = true): Promise<Map<string, number>> {
+  const live = `IFNULL(h.delete_flag,'0') != '1' AND IFNULL(i.delete_flag,'0') != '1'${forceApproval ? ` AND h.status IN ('1','2','3')` : ''}`
+  const rows = await db.rows<{ m: number; d: number; q: string }>(`
     SELECT m, d, SUM(q) AS q FROM (
       SELECT i.material_id AS m, i.depot_id AS d, CASE
         WHEN h.type = '入库' THEN i.basic_number
@@ -249,6 +249,31 @@ describe('jshERP mapping against MariaDB', () => {
     await expectFiguresMatchSql()
     const folded = foldResults(reads.get('depot-lines')!.results)
     expect(folded.cancelled.size).toBeGreaterThanOrEqual(5)
+  })
+
+  test("with 强审核 off (jshERP's default) every bill that is not deleted counts, approved or not", async () => {
+    const db = await JsherpErp.create()
+    try {
+      await db.setForceApproval('0')
+      const { depot1, supplier, customer, materials } = db.ids
+      await db.bill({ type: '入库', subType: '采购', number: 'CGRK101', operTime: '2026-12-05 09:00:00', organ: supplier, status: '0' }, [
+        { material: materials['绿茶']!, qty: 40, unitPrice: 2, depot: depot1 },
+      ])
+      await db.bill({ type: '出库', subType: '销售', number: 'XSCK101', operTime: '2026-12-05 10:00:00', organ: customer, status: '0' }, [
+        { material: materials['绿茶']!, qty: 15, unitPrice: 3, purchaseUnitPrice: 2, depot: depot1 },
+      ])
+      const gone = await db.bill({ type: '出库', subType: '销售', number: 'XSCK102', operTime: '2026-12-05 11:00:00', organ: customer, status: '0' }, [
+        { material: materials['绿茶']!, qty: 5, unitPrice: 3, depot: depot1 },
+      ])
+      await db.deleteBill(gone.head)
+      const runDb: RunQuery = async (q) => (await db.pool.query(q.text, q.values))[0] as Record<string, unknown>[]
+      const read = await readStream(jsherpDepotLines, runDb, ctx, { limit: LIMIT })
+      const folded = foldResults(read.results)
+      expect(cockpitStock(folded.live)).toEqual(await jsherpStock(db, false))
+      expect(cockpitStock(folded.live)).toEqual(new Map([[`j1:${materials['绿茶']}|j1:${depot1}`, 25]]))
+    } finally {
+      await db.drop()
+    }
   })
 
   test('master data: materials with category and base unit, depots, suppliers, customers and members', async () => {

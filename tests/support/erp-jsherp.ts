@@ -132,6 +132,11 @@ export class JsherpErp {
     return ids
   }
 
+  /** 强审核 on ('1': only approved bills count) or off ('0', jshERP's default: every bill that is not deleted). */
+  async setForceApproval(flag: '0' | '1'): Promise<void> {
+    await this.pool.execute('UPDATE jsh_system_config SET force_approval_flag = ? WHERE tenant_id = ?', [flag, TENANT])
+  }
+
   /** 审核 / 反审核: the head's status. */
   async setStatus(head: number, status: '0' | '1'): Promise<void> {
     await this.pool.execute('UPDATE jsh_depot_head SET status = ? WHERE id = ?', [status, head])
@@ -170,6 +175,8 @@ export class JsherpErp {
 
 async function seed(pool: Pool): Promise<JsherpIds> {
   const insert = async (sql: string, values: unknown[]) => ((await pool.execute<ResultSetHeader>(sql, values as never[]))[0] as ResultSetHeader).insertId
+  // 强审核 on: approval decides what counts (the tests switch it off to see jshERP's default)
+  await insert(`INSERT INTO jsh_system_config (company_name, force_approval_flag, tenant_id, delete_flag) VALUES ('公司', '1', ?, '0')`, [TENANT])
   const category = await insert(`INSERT INTO jsh_material_category (name, tenant_id, delete_flag) VALUES ('饮料', ?, '0')`, [TENANT])
   const unitBox = await insert(`INSERT INTO jsh_unit (name, basic_unit, other_unit, ratio, tenant_id, delete_flag) VALUES ('个/(箱=12个)', '个', '箱', 12, ?, '0')`, [TENANT])
   const material = (name: string, unitId: number | null) =>

@@ -47,6 +47,7 @@ const line = (over: Record<string, unknown> = {}): Record<string, unknown> => ({
   link_number: 'CGDD00000000630',
   oper_time: '2026-12-02 10:00:00',
   status: '1',
+  force_approval_flag: '1',
   head_delete_flag: '0',
   item_delete_flag: '0',
   organ_id: 57,
@@ -163,6 +164,10 @@ describe('bill lines', () => {
     expect(movements(mapDepotLine(line({ item_delete_flag: '1' }), ctx))).toEqual(cancel)
     expect(movements(mapDepotLine(line({ status: '0' }), ctx))).toEqual(cancel)
     expect(movements(mapDepotLine(line({ status: '9' }), ctx))).toEqual(cancel)
+    // with 强审核 off (jshERP's default) an un-approved bill counts; a deleted one never does
+    expect(one(mapDepotLine(line({ status: '0', force_approval_flag: '0' }), ctx)).type).toBe('purchase_receipt')
+    expect(one(mapDepotLine(line({ status: '0', force_approval_flag: null }), ctx)).type).toBe('purchase_receipt')
+    expect(movements(mapDepotLine(line({ force_approval_flag: '0', item_delete_flag: '1' }), ctx))).toEqual(cancel)
     // orders completed or partly fulfilled (2, 3) are approved
     expect(one(mapDepotLine(line({ type: '其它', sub_type: '销售订单', status: '2' }), ctx)).type).toBe('sales_order')
   })
@@ -194,6 +199,7 @@ describe('payments', () => {
     bill_no: 'SK00000000653',
     bill_time: '2026-12-04 10:00:00',
     status: '1',
+    force_approval_flag: '1',
     delete_flag: '0',
     ...over,
   })
@@ -218,12 +224,24 @@ describe('payments', () => {
       { type: 'cancel', id: 'j:ah:125:x', occurredAt: '2026-12-04T10:00:00+08:00', cancels: 'j:ah:125' },
     ])
     expect(movements(mapAccountPayment(head({ status: '0' }), ctx))).toHaveLength(1)
+    expect(one(mapAccountPayment(head({ status: '0', force_approval_flag: '0' }), ctx)).type).toBe('payment_in')
     expect(mapAccountPayment(head({ change_amount: null }), ctx)).toEqual({ reject: 'change_amount missing' })
     expect(mapAccountPayment(head({ change_amount: '0' }), ctx)).toEqual({ skip: 'amount 0' })
   })
 
   test('the payment a bill carries (现付): its sign says in or out', () => {
-    const bill = { id: 259, type: '入库', sub_type: '采购', number: 'CGRK1', organ_id: 57, change_amount: '-110', oper_time: '2026-12-02 10:00:00', status: '1', delete_flag: '0' }
+    const bill = {
+      id: 259,
+      type: '入库',
+      sub_type: '采购',
+      number: 'CGRK1',
+      organ_id: 57,
+      change_amount: '-110',
+      oper_time: '2026-12-02 10:00:00',
+      status: '1',
+      force_approval_flag: '1',
+      delete_flag: '0',
+    }
     expect(one(mapBillPayment(bill, ctx))).toEqual({ type: 'payment_out', id: 'j:dp:259', occurredAt: '2026-12-02T10:00:00+08:00', amount: 110, partner: 'j:57', ref: 'j:CGRK1' })
     expect(one(mapBillPayment({ ...bill, change_amount: '44' }, ctx))).toMatchObject({ type: 'payment_in', amount: 44 })
     expect(mapBillPayment({ ...bill, change_amount: '0' }, ctx)).toEqual({ skip: 'no payment with the bill' })
