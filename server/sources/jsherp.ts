@@ -120,6 +120,7 @@ type LineKind =
   | { kind: 'purchase_receipt' | 'purchase_return' | 'sales_shipment' | 'sales_return' | 'purchase_order' | 'sales_order' | 'transfer'; channel?: string }
   | { kind: 'adjustment'; sign: 1 | -1 | 0 }
   | { skip: string }
+  | { reject: string }
 
 /** What a line of (type, sub_type) is, after jshERP's stock query (see the file comment). */
 export function depotLineKind(type: string | undefined, subType: string | undefined, materialType: string | undefined): LineKind {
@@ -164,7 +165,8 @@ export function depotLineKind(type: string | undefined, subType: string | undefi
     case '其它/盘点录入':
       return { skip: `${subType}: moves no stock` }
     default:
-      if (type === '入库' || type === '出库') return { skip: `${type}/${subType ?? ''}: a sub-type jshERP's stock query counts but the mapping does not know` }
+      // jshERP's stock query counts every 入库/出库 line: one the mapping cannot place must be seen
+      if (type === '入库' || type === '出库') return { reject: `${type}/${subType ?? ''}: a sub-type jshERP's stock query counts but the mapping does not know` }
       return { skip: `${type ?? '?'}/${subType ?? '?'}: moves no stock` }
   }
 }
@@ -177,7 +179,7 @@ export function mapDepotLine(row: Row, ctx: MapContext): RowResult {
   const occurredAt = rfc3339(row.oper_time, ctx.tz, ctx.tz)
   if (!occurredAt) return { reject: `unreadable oper_time ${JSON.stringify(row.oper_time)}` }
   const kind = depotLineKind(text(row.type), text(row.sub_type), text(row.material_type))
-  if ('skip' in kind) return kind
+  if ('skip' in kind || 'reject' in kind) return kind
   if (!counts(row, [row.head_delete_flag, row.item_delete_flag])) return cancelsOf([id], occurredAt)
 
   const basic = num(row.basic_number)

@@ -155,7 +155,12 @@ describe('bill lines', () => {
     expect(mapDepotLine(line({ type: '其它', sub_type: '盘点录入' }), ctx)).toEqual({ skip: '盘点录入: moves no stock' })
     expect(mapDepotLine(line({ type: '其它', sub_type: '请购单' }), ctx)).toEqual({ skip: '请购单: moves no stock' })
     expect(mapDepotLine(line({ type: '其它', sub_type: '组装单', material_type: null }), ctx)).toEqual({ skip: '组装单 line of material_type none' })
-    expect(depotLineKind('入库', '生产入库', undefined)).toEqual({ skip: "入库/生产入库: a sub-type jshERP's stock query counts but the mapping does not know" })
+    expect(depotLineKind('其它', '新单据', undefined)).toEqual({ skip: '其它/新单据: moves no stock' })
+  })
+
+  test('an 入库 or 出库 sub-type the mapping does not know is rejected: jshERP counts it in stock', () => {
+    expect(depotLineKind('入库', '生产入库', undefined)).toEqual({ reject: "入库/生产入库: a sub-type jshERP's stock query counts but the mapping does not know" })
+    expect(mapDepotLine(line({ sub_type: '生产入库' }), ctx)).toEqual({ reject: "入库/生产入库: a sub-type jshERP's stock query counts but the mapping does not know" })
   })
 
   test('deleted heads or lines, un-approved and in-review bills are cancels of the line movement', () => {
