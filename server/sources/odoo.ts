@@ -98,8 +98,10 @@ function locationWarehouse(prefix: string, usage: string | undefined, warehouseC
 export function toProductUnit(qty: number, fromFactor: number, toFactor: number, toRounding: number | undefined): number {
   let q = (qty / fromFactor) * toFactor
   if (toRounding !== undefined && toRounding > 0) {
-    const decimals = Math.max(0, Math.round(-Math.log10(toRounding)))
-    q = roundTo(Math.round(q / toRounding + 1e-9 * Math.sign(q)) * toRounding, decimals)
+    // float_round HALF-UP: to a multiple of the rounding, ties away from zero
+    const steps = Math.floor(Math.abs(q) / toRounding + 0.5 + 1e-9)
+    const decimals = (toRounding.toString().split('.')[1] ?? '').length || Math.max(0, Math.ceil(-Math.log10(toRounding) - 1e-9))
+    q = Math.sign(q) * roundTo(steps * toRounding, Math.min(decimals, 10))
   }
   return roundQty(q)
 }

@@ -116,6 +116,9 @@ describe('stock moves', () => {
     expect(toProductUnit(1500, 1000, 1, 0.001)).toBe(1.5) // grams (factor 1000) to kg
     expect(toProductUnit(1, 1, 1 / 12, 0.01)).toBe(0.08) // one unit is 0.0833 dozen → 0.08
     expect(toProductUnit(1.005, 1, 1, 0.01)).toBe(1.01)
+    expect(toProductUnit(2.3, 1, 1, 0.5)).toBe(2.5) // a unit counted in halves
+    expect(toProductUnit(2.2, 1, 1, 0.25)).toBe(2.25)
+    expect(toProductUnit(7, 1, 1, 1)).toBe(7)
   })
 
   test('without a valuation layer the cost is the move price_unit; without either the receipt is rejected', () => {
