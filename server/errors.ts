@@ -38,6 +38,8 @@ export const ERROR_CODES = {
   COCKPIT_ERR_VERSION_NOT_FOUND: 404,
   /** the screen has no draft to read or publish */
   COCKPIT_ERR_DRAFT_NOT_FOUND: 404,
+  /** a snapshot's size, language, format or widget is not one the cockpit renders */
+  COCKPIT_ERR_INVALID_SNAPSHOT: 400,
   /** snapshots need Chromium on the server (Debian package `chromium`, or COCKPIT_CHROMIUM_PATH) */
   COCKPIT_ERR_CHROMIUM_MISSING: 501,
   /** the snapshot queue is full: retry after `Retry-After` */
