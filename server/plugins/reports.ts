@@ -83,7 +83,8 @@ export const reportsPlugin = fp(
       return `http://${host}:${address.port}`
     }
     const renderer = createSnapshotRenderer({ ...config.snapshots, baseUrl, log: fastify.log.child({ module: 'snapshots' }) })
-    fastify.addHook('onClose', () => renderer.close())
+    // before the HTTP server waits for in-flight requests: a render in progress would hold its request open until its time-out
+    fastify.addHook('preClose', () => renderer.close())
 
     const ownToken = config.readingOpen ? undefined : (config.viewerToken ?? config.adminKey)
 

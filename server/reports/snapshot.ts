@@ -121,6 +121,7 @@ export function createSnapshotRenderer(opts: SnapshotRendererOptions): SnapshotR
 
   /** the browser of this process, launched on first use and after it closed or crashed */
   function getBrowser(): Promise<Browser> {
+    if (closed) return Promise.reject(new CockpitError('COCKPIT_ERR_RENDER_BUSY', 'the server is shutting down'))
     if (!browser) {
       const launching = (async () => {
         const { chromium } = await import('playwright-core')
@@ -156,6 +157,7 @@ export function createSnapshotRenderer(opts: SnapshotRendererOptions): SnapshotR
   }
 
   async function renderNow(request: SnapshotRequest): Promise<Buffer> {
+    if (closed) throw new CockpitError('COCKPIT_ERR_RENDER_BUSY', 'the server is shutting down')
     if (!(await executable(opts.chromiumPath))) {
       throw new CockpitError(
         'COCKPIT_ERR_CHROMIUM_MISSING',
@@ -223,10 +225,11 @@ export function createSnapshotRenderer(opts: SnapshotRendererOptions): SnapshotR
       tail = turn.catch(() => undefined)
       return turn
     },
+    // shutting down does not wait for the queue (up to queueLimit × timeoutMs): the browser goes
+    // now, the render in progress fails, the waiting ones are refused
     async close() {
       closed = true
       if (idleTimer) clearTimeout(idleTimer)
-      await tail
       await closeBrowser()
     },
   }

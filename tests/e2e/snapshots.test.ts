@@ -155,6 +155,23 @@ describe('refusals', () => {
   })
 })
 
+describe('shutdown', () => {
+  test('closing the server during a render ends it at once and closes the browser', async () => {
+    const s = await otherServer({ COCKPIT_SNAPSHOT_TIMEOUT_MS: '60000' })
+    const rendering = get('/api/v1/screens/snap/snapshot.png', null, s).catch(() => undefined)
+    await expect.poll(() => s.app.snapshots.renderer.browserOpen, { timeout: 10_000, interval: 50 }).toBe(true)
+    const started = Date.now()
+    await s.app.close()
+    expect(Date.now() - started).toBeLessThan(10_000)
+    expect(s.app.snapshots.renderer.browserOpen).toBe(false)
+    await rendering
+    // and it renders nothing more
+    const request = { screen: 'snap', width: 400, height: 300, locale: 'zh-CN', format: 'png', widgets: 3 } as const
+    await expect(s.app.snapshots.renderer.render(request)).rejects.toMatchObject({ code: 'COCKPIT_ERR_RENDER_BUSY' })
+    expect(s.app.snapshots.renderer.browserOpen).toBe(false)
+  })
+})
+
 describe('closed reading', () => {
   // without the caller's token handed on, the page could not load the screen, no widget would load and the render would time out
   test('needs a reading credential; the page then reads with it', async () => {
