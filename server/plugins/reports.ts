@@ -19,6 +19,7 @@ import type { Locale } from '../../protocol/screen.ts'
 import { CockpitError } from '../errors.ts'
 import { DEFAULT_SNAPSHOT_SIZE, RenderBusyError, SNAPSHOT_SIZE, createSnapshotRenderer } from '../reports/snapshot.ts'
 import type { SnapshotFormat, SnapshotRenderer } from '../reports/snapshot.ts'
+import { headlineFigures, summaryLine } from '../reports/summary.ts'
 
 export interface RenderSnapshotOptions {
   /** screen id */
@@ -47,6 +48,11 @@ export interface Snapshot {
 export interface SnapshotService {
   /** validates (400 COCKPIT_ERR_INVALID_SNAPSHOT naming the field, 404 no such screen), queues and renders */
   renderSnapshot(options: RenderSnapshotOptions): Promise<Snapshot>
+  /**
+   * The one-line summary of the screen's KPI cards and gauges, as the screen formats them
+   * (`销售收入 ¥4,305（▲ 12.5%） · 毛利率 32.1%`); '' when it has none. Read with the server's rights.
+   */
+  summarize(screen: string, lang?: string): Promise<string>
   readonly renderer: SnapshotRenderer
 }
 
@@ -90,6 +96,22 @@ export const reportsPlugin = fp(
 
     const service: SnapshotService = {
       renderer,
+      async summarize(id, lang) {
+        const locale = localeOf(lang)
+        const screen = await fastify.screens.get(id)
+        if (!screen) throw new CockpitError('COCKPIT_ERR_SCREEN_NOT_FOUND', `no screen "${id}"`)
+        const figures = await Promise.all(
+          headlineFigures(screen, locale).map(async (f) => ({
+            title: f.title,
+            // a figure the engine refuses (or that times out) is left out of the line, not the whole report
+            result: await fastify.queryEngine.run(fastify.queryEngine.parse(f.query)).catch((err: unknown) => {
+              fastify.log.warn({ err, screen: id, widget: f.instance.id }, 'summary figure left out')
+              return undefined
+            }),
+          })),
+        )
+        return summaryLine(figures, locale)
+      },
       async renderSnapshot(o) {
         const locale = localeOf(o.lang)
         const format = o.format ?? 'png'
@@ -117,7 +139,7 @@ export const reportsPlugin = fp(
     }
     fastify.decorate('snapshots', service)
   },
-  { name: 'reports', dependencies: ['screens', 'aggregate'] },
+  { name: 'reports', dependencies: ['screens', 'aggregate', 'query'] },
 )
 
 const ErrorBody = Type.Object({ error: Type.String(), message: Type.String(), errors: Type.Optional(Type.Array(Type.Object({ path: Type.String(), message: Type.String() }))) })
