@@ -21,7 +21,7 @@ export default tseslint.config(
       // a leading underscore marks a value left unused on purpose (a skipped tuple slot, a required parameter)
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_', caughtErrors: 'none' }],
       // route views and widgets are named after what they show; none of these names is an HTML element
-      'vue/multi-word-component-names': ['error', { ignores: ['Editor', 'Embed', 'Tablet', 'Wall', 'Gauge', 'Sparkline'] }],
+      'vue/multi-word-component-names': ['error', { ignores: ['Editor', 'Embed', 'Snapshot', 'Tablet', 'Wall', 'Gauge', 'Sparkline'] }],
     },
   },
   {

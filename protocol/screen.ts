@@ -107,3 +107,23 @@ export interface ScreenSummary {
   updatedAt: string
   kind?: string
 }
+
+/** How many saved versions of a screen are kept (docs/reports.md "Screen history"). */
+export const SCREEN_HISTORY_LENGTH = 50
+
+/** `GET /api/v1/screens/:id/versions` rows, newest first. */
+export interface ScreenVersionSummary {
+  version: number
+  /** when this version was saved, RFC 3339 */
+  updatedAt: string
+  title: string
+  /** true for the version walls show now */
+  current: boolean
+}
+
+/**
+ * A screen's draft (`GET/PUT /api/v1/screens/:id/draft`): the definition, the published version it
+ * was started from (`version`, 0 for a screen not published yet) and when it was last saved.
+ * Walls keep showing the published screen until `POST /api/v1/screens/:id/publish`.
+ */
+export type StoredDraft = ScreenDefinition & { version: number; updatedAt: string }

@@ -8,6 +8,7 @@ export const router = createRouter({
     { path: '/tablet/:id?', component: () => import('./views/Tablet.vue') },
     { path: '/embed', component: () => import('./views/Embed.vue') },
     { path: '/editor/:id?', component: () => import('./views/Editor.vue') },
+    { path: '/snapshot/:id/:widget', component: () => import('./views/Snapshot.vue') },
     { path: '/:pathMatch(.*)*', redirect: (to) => ({ path: '/wall', query: to.query }) },
   ],
 })

@@ -25,6 +25,7 @@ import { screenStatic } from './plugins/screen-static.ts'
 import { tokensRoutes } from './plugins/tokens.ts'
 import { screensPlugin, screensRoutes } from './plugins/screens.ts'
 import { wallsRoutes } from './plugins/walls.ts'
+import { reportsPlugin, reportsRoutes } from './plugins/reports.ts'
 import { securityPlugin } from './plugins/security.ts'
 import { proxyTrust } from './auth/address.ts'
 import { sessionPlugin, sessionRoutes } from './plugins/session.ts'
@@ -118,6 +119,7 @@ export async function buildApp({ config, logger }: BuildAppOptions): Promise<Fas
   // the socket gateway; screens announce their changes through it
   await app.register(realtimePlugin)
   await app.register(screensPlugin)
+  await app.register(reportsPlugin)
   // routes, each in its own scope: they see the services above and add nothing to them
   await app.register(healthRoutes)
   await app.register(apiRoutes, { prefix: API_PREFIX })
@@ -141,4 +143,5 @@ async function apiRoutes(api: FastifyInstance): Promise<void> {
   await api.register(tokensRoutes)
   await api.register(screensRoutes)
   await api.register(wallsRoutes)
+  await api.register(reportsRoutes)
 }

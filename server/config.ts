@@ -74,6 +74,21 @@ export interface CockpitConfig {
   /** exchange rates seeded at start from COCKPIT_FX_RATES (`USD:2026-01-01:7.12,…`) @default [] */
   fxRates: ScaledRate[]
   security: SecurityConfig
+  snapshots: SnapshotConfig
+}
+
+/** Screen snapshots rendered in headless Chromium (docs/reports.md "Snapshots"). */
+export interface SnapshotConfig {
+  /** the Chromium executable @default "/usr/bin/chromium" (COCKPIT_CHROMIUM_PATH; Debian package `chromium`) */
+  chromiumPath: string
+  /** a render still running after this is stopped: 504 @default 30,000 (COCKPIT_SNAPSHOT_TIMEOUT_MS) */
+  timeoutMs: number
+  /** renders that may wait behind the running one; one more is 503 with Retry-After @default 4 (COCKPIT_SNAPSHOT_QUEUE) */
+  queueLimit: number
+  /** the browser is closed after this long without a render @default 60,000 (COCKPIT_SNAPSHOT_IDLE_MS) */
+  idleMs: number
+  /** where Chromium opens the screen @default the server's own address (COCKPIT_SNAPSHOT_BASE_URL) */
+  baseUrl: string | undefined
 }
 
 /** Limits and protections against hostile input (docs/operations.md, "Security"). */
@@ -199,7 +214,26 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): CockpitConfig 
       sessionTtl: int(env, 'COCKPIT_SESSION_TTL_S', 12 * 3600, 60),
       trustProxy: trustProxy(env.COCKPIT_TRUST_PROXY),
     },
+    snapshots: {
+      chromiumPath: env.COCKPIT_CHROMIUM_PATH || '/usr/bin/chromium',
+      timeoutMs: int(env, 'COCKPIT_SNAPSHOT_TIMEOUT_MS', 30_000, 1000),
+      queueLimit: int(env, 'COCKPIT_SNAPSHOT_QUEUE', 4, 0),
+      idleMs: int(env, 'COCKPIT_SNAPSHOT_IDLE_MS', 60_000, 1000),
+      baseUrl: snapshotBaseUrl(env.COCKPIT_SNAPSHOT_BASE_URL),
+    },
   }
+}
+
+function snapshotBaseUrl(raw: string | undefined): string | undefined {
+  if (!raw) return undefined
+  let url: URL
+  try {
+    url = new URL(raw)
+  } catch {
+    throw new CockpitError('COCKPIT_ERR_CONFIG', `COCKPIT_SNAPSHOT_BASE_URL must be an http(s) URL, got "${raw}"`)
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new CockpitError('COCKPIT_ERR_CONFIG', `COCKPIT_SNAPSHOT_BASE_URL must be an http(s) URL, got "${raw}"`)
+  return url.origin
 }
 
 /** COCKPIT_MONEY_DECIMALS (0–4, default 2) and COCKPIT_MONEY_ROUNDING (half-away | half-even) */

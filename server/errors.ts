@@ -34,6 +34,20 @@ export const ERROR_CODES = {
   COCKPIT_ERR_INVALID_SCREEN: 400,
   COCKPIT_ERR_SCREEN_NOT_FOUND: 404,
   COCKPIT_ERR_SCREEN_CONFLICT: 409,
+  /** the screen has no such version among the ones kept (docs/reports.md "Screen history") */
+  COCKPIT_ERR_VERSION_NOT_FOUND: 404,
+  /** the screen has no draft to read or publish */
+  COCKPIT_ERR_DRAFT_NOT_FOUND: 404,
+  /** a snapshot's size, language, format or widget is not one the cockpit renders */
+  COCKPIT_ERR_INVALID_SNAPSHOT: 400,
+  /** snapshots need Chromium on the server (Debian package `chromium`, or COCKPIT_CHROMIUM_PATH) */
+  COCKPIT_ERR_CHROMIUM_MISSING: 501,
+  /** the snapshot queue is full: retry after `Retry-After` */
+  COCKPIT_ERR_RENDER_BUSY: 503,
+  /** the snapshot did not render in time (COCKPIT_SNAPSHOT_TIMEOUT_MS) */
+  COCKPIT_ERR_RENDER_TIMEOUT: 504,
+  /** Chromium failed while rendering */
+  COCKPIT_ERR_RENDER_FAILED: 500,
   COCKPIT_ERR_INVALID_TOKEN_REQUEST: 400,
   COCKPIT_ERR_TOKENS_DISABLED: 501,
 } as const

@@ -3,7 +3,7 @@
  * built-in templates), list templates, save with the version an edit was based on. Errors keep the
  * server's code, status and body so the views can explain a 409 or a 400 precisely.
  */
-import type { ScreenDefinition, ScreenSummary, StoredScreen } from '../../protocol/screen.ts'
+import type { ScreenDefinition, ScreenSummary, ScreenVersionSummary, StoredDraft, StoredScreen } from '../../protocol/screen.ts'
 import { API_PREFIX } from '../../protocol/api.ts'
 import { TEMPLATES } from '../../widgets/templates/index.ts'
 import type { Category, Channel, MasterKind, Partner, Region, Sku, Warehouse } from '../../protocol/master.ts'
@@ -26,6 +26,7 @@ export const SCREEN_NOT_FOUND = 'COCKPIT_ERR_SCREEN_NOT_FOUND'
 export const SCREEN_CONFLICT = 'COCKPIT_ERR_SCREEN_CONFLICT'
 export const INVALID_SCREEN = 'COCKPIT_ERR_INVALID_SCREEN'
 export const UNAUTHORIZED = 'COCKPIT_ERR_UNAUTHORIZED'
+export const DRAFT_NOT_FOUND = 'COCKPIT_ERR_DRAFT_NOT_FOUND'
 
 /** A screen as the app holds it: stored ones carry their version; a template or a new screen has version 0. */
 export type LoadedScreen = ScreenDefinition & { version: number; updatedAt?: string; source: 'server' | 'template' }
@@ -112,6 +113,44 @@ export async function saveScreen(screen: ScreenDefinition, baseVersion: number):
   return request<StoredScreen>(`${API_PREFIX}/screens/${encodeURIComponent(screen.id)}`, {
     method: 'PUT',
     body: JSON.stringify({ ...screen, version: baseVersion }),
+  })
+}
+
+/** The kept versions of a screen, newest first (admin). */
+export async function listVersions(id: string): Promise<ScreenVersionSummary[]> {
+  return request<ScreenVersionSummary[]>(`${API_PREFIX}/screens/${encodeURIComponent(id)}/versions`)
+}
+
+/** One kept version, to preview it (admin). */
+export async function loadVersion(id: string, version: number): Promise<StoredScreen> {
+  return request<StoredScreen>(`${API_PREFIX}/screens/${encodeURIComponent(id)}/versions/${version}`)
+}
+
+/** Saves a kept version again as the newest (admin); walls show it at once. */
+export async function rollbackScreen(id: string, version: number): Promise<StoredScreen> {
+  return request<StoredScreen>(`${API_PREFIX}/screens/${encodeURIComponent(id)}/rollback`, { method: 'POST', body: JSON.stringify({ version }) })
+}
+
+/** The screen's draft, or undefined when it has none (admin). */
+export async function loadDraft(id: string): Promise<StoredDraft | undefined> {
+  try {
+    return await request<StoredDraft>(`${API_PREFIX}/screens/${encodeURIComponent(id)}/draft`)
+  } catch (err) {
+    if (err instanceof ApiError && err.code === DRAFT_NOT_FOUND) return undefined
+    throw err
+  }
+}
+
+/** Keeps the edit as the screen's draft, started from `baseVersion` (admin): walls do not see it. */
+export async function saveDraft(screen: ScreenDefinition, baseVersion: number): Promise<StoredDraft> {
+  return request<StoredDraft>(`${API_PREFIX}/screens/${encodeURIComponent(screen.id)}/draft`, { method: 'PUT', body: JSON.stringify({ ...screen, version: baseVersion }) })
+}
+
+/** Publishes the draft as the next version (admin); `overVersion` publishes over a screen that moved on. 409 like a save. */
+export async function publishDraft(id: string, overVersion?: number): Promise<StoredScreen> {
+  return request<StoredScreen>(`${API_PREFIX}/screens/${encodeURIComponent(id)}/publish`, {
+    method: 'POST',
+    ...(overVersion !== undefined ? { body: JSON.stringify({ version: overVersion }) } : {}),
   })
 }
 

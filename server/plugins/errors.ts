@@ -26,7 +26,8 @@ export const errorsPlugin = fp(
     fastify.setErrorHandler((err, request, reply) => {
       const known = toCockpitError(err)
       if (known) {
-        if (known.statusCode === 503) reply.header('Retry-After', '1')
+        // a route that knows better (a full snapshot queue) sets its own Retry-After before throwing
+        if (known.statusCode === 503 && !reply.hasHeader('Retry-After')) reply.header('Retry-After', '1')
         // a query stopped at its time limit (408) is worth an operator's look, like a 5xx
         if (known.statusCode >= 500 || known.code === 'COCKPIT_ERR_QUERY_TIMEOUT') request.log.warn({ err }, known.message)
         return reply.status(known.statusCode).send({ error: known.code, message: known.message, ...(known.errors ? { errors: known.errors } : {}) })

@@ -96,6 +96,10 @@ export interface Keys {
   screen(id: string): string
   /** sorted set of screen ids, scored by creation time (the order GET /api/v1/screens lists) */
   readonly screenIndex: string
+  /** list of a screen's saved versions, newest first, each JSON {version, updatedAt, title, def} (the last SCREEN_HISTORY_LENGTH) */
+  screenVersions(id: string): string
+  /** a screen's draft: JSON {def, baseVersion, updatedAt}, edited without changing what walls show until published */
+  screenDraft(id: string): string
   /** exchange rates: field `CUR|YYYY-MM-DD` → rate × 1e10 (server/ingest/currency.ts) */
   readonly fxRates: string
   /** incremented on every rate change: processes reload their rate cache when it moves */
@@ -146,6 +150,8 @@ export function createKeys(prefix: string): Keys {
     socketIo: `${prefix}sio`,
     screen: (id) => `${prefix}screen:${id}`,
     screenIndex: `${prefix}screens`,
+    screenVersions: (id) => `${prefix}screen:${id}:versions`,
+    screenDraft: (id) => `${prefix}screen:${id}:draft`,
     fxRates: `${prefix}fx:rates`,
     fxVersion: `${prefix}fx:ver`,
     screensSeeded: `${prefix}screens:seeded`,

@@ -13,6 +13,10 @@ export interface ScreenKeys {
   screen: string
   /** sorted set of screen ids by creation time, epoch ms (`screens`) */
   screenIndex: string
+  /** list of the saved versions, newest first (`screen:{id}:versions`) */
+  versions: string
+  /** the screen's draft, JSON (`screen:{id}:draft`) */
+  draft: string
 }
 
 /** ARGV of screen-save.lua. */
@@ -31,6 +35,10 @@ export interface ScreenSaveArgs {
   kind: string
   /** index score of a new screen: creation time, epoch ms */
   createdAt: number
+  /** how many versions the history keeps */
+  keep: number
+  /** the stored draft (its JSON) this save publishes: deleted when it is still the stored one; '' = none */
+  draft: string
 }
 
 /** `['ok', version]` saved; `['conflict', version, definition, updatedAt]` the screen as it stands. */
@@ -71,8 +79,8 @@ export interface SeedTemplate {
 
 /** Every record of the screen scripts, fields in the order the encoders write them. */
 export const SCREEN_SCRIPT_FIELDS = {
-  ScreenKeys: fieldList<ScreenKeys>()(['screen', 'screenIndex']),
-  ScreenSaveArgs: fieldList<ScreenSaveArgs>()(['baseVersion', 'definition', 'updatedAt', 'id', 'title', 'kind', 'createdAt']),
+  ScreenKeys: fieldList<ScreenKeys>()(['screen', 'screenIndex', 'versions', 'draft']),
+  ScreenSaveArgs: fieldList<ScreenSaveArgs>()(['baseVersion', 'definition', 'updatedAt', 'id', 'title', 'kind', 'createdAt', 'keep', 'draft']),
   ScreenDeleteArgs: fieldList<ScreenDeleteArgs>()(['id']),
   ScreensSeedKeys: fieldList<ScreensSeedKeys>()(['seeded', 'screenIndex']),
   ScreensSeedArgs: fieldList<ScreensSeedArgs>()(['updatedAt', 'baseScore']),
@@ -94,7 +102,7 @@ function values<T>(fields: readonly string[], record: T): (string | number)[] {
 }
 
 function screenKeys(keys: Keys, id: string): ScreenKeys {
-  return { screen: keys.screen(id), screenIndex: keys.screenIndex }
+  return { screen: keys.screen(id), screenIndex: keys.screenIndex, versions: keys.screenVersions(id), draft: keys.screenDraft(id) }
 }
 
 export function screenSaveCall(keys: Keys, args: ScreenSaveArgs): ScriptCall {

@@ -49,6 +49,7 @@ const SERVER_LAYERS: readonly { name: string; paths: readonly string[] }[] = [
   { name: 'config', paths: ['server/config.ts'] },
   { name: 'sources', paths: ['server/sources/', 'server/intake/'] },
   { name: 'realtime', paths: ['server/realtime/'] },
+  { name: 'reports', paths: ['server/reports/'] },
   { name: 'plugins', paths: ['server/plugins/'] },
   { name: 'app', paths: ['server/app.ts'] },
   { name: 'entry points', paths: ['server/main.ts', 'server/cli/'] },

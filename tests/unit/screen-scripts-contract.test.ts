@@ -25,12 +25,19 @@ describe.each(scripts)('%s.lua header ↔ server/redis/screen-scripts.ts', (scri
 
 describe('the encoders write the fields in the order of the contract', () => {
   test('screen-save: numkeys, KEYS, ARGV', () => {
-    const args = { baseVersion: 3, definition: '{"id":"w"}', updatedAt: '2026-03-10 09:00', id: 'w', title: 'Wall', kind: '', createdAt: 1_700_000_000_000 }
-    expect(screenSaveCall(keys, args)).toEqual([2, 't:screen:w', 't:screens', ...SCREEN_SCRIPT_FIELDS.ScreenSaveArgs.map((f) => args[f])])
+    const args = { baseVersion: 3, definition: '{"id":"w"}', updatedAt: '2026-03-10 09:00', id: 'w', title: 'Wall', kind: '', createdAt: 1_700_000_000_000, keep: 50, draft: '' }
+    expect(screenSaveCall(keys, args)).toEqual([
+      4,
+      't:screen:w',
+      't:screens',
+      't:screen:w:versions',
+      't:screen:w:draft',
+      ...SCREEN_SCRIPT_FIELDS.ScreenSaveArgs.map((f) => args[f]),
+    ])
   })
 
   test('screen-delete: numkeys, KEYS, ARGV', () => {
-    expect(screenDeleteCall(keys, { id: 'w' })).toEqual([2, 't:screen:w', 't:screens', 'w'])
+    expect(screenDeleteCall(keys, { id: 'w' })).toEqual([4, 't:screen:w', 't:screens', 't:screen:w:versions', 't:screen:w:draft', 'w'])
   })
 
   test('screens-seed: numkeys, KEYS then a hash per template, ARGV then each template', () => {

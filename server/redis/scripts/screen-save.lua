@@ -1,10 +1,12 @@
--- Saves a screen with optimistic concurrency, atomically (PUT /api/v1/screens/:id).
+-- Saves a screen with optimistic concurrency, atomically (PUT /api/v1/screens/:id, publish, rollback).
 -- Contract typed in server/redis/screen-scripts.ts: each list below, headed by a name in
 -- parentheses, mirrors that file's record of the name field by field, in order
 -- (tests/unit/screen-scripts-contract.test.ts fails when they drift apart).
 -- KEYS (ScreenKeys):
 --   screen       hash of the screen: def, version, updatedAt, title, kind (screen:{id})
 --   screenIndex  sorted set of screen ids by creation time, epoch ms (screens)
+--   versions     list of the saved versions, newest first (screen:{id}:versions)
+--   draft        the screen's draft, JSON (screen:{id}:draft)
 -- ARGV (ScreenSaveArgs):
 --   baseVersion  the version the edit started from
 --   definition   the screen definition, JSON
@@ -13,8 +15,11 @@
 --   title        its title, listed without reading the definition
 --   kind         its kind; '' = none
 --   createdAt    index score of a new screen: creation time, epoch ms
+--   keep         how many versions the history keeps
+--   draft        the draft this save publishes, deleted when it is still the stored one; '' = none
 -- A present screen is replaced only when its version equals the base version; an absent one
 -- is created (version 1) whatever the base: there is nothing an edit could overwrite.
+-- Every saved version is pushed on the history, which keeps the last `keep`.
 -- Returns (ScreenSaveReply) {'ok', version} or {'conflict', version, definition, updatedAt}.
 local current = redis.call('HGET', KEYS[1], 'version')
 if current and tonumber(current) ~= tonumber(ARGV[1]) then
@@ -24,4 +29,9 @@ end
 local version = (current and tonumber(current) or 0) + 1
 redis.call('HSET', KEYS[1], 'version', version, 'def', ARGV[2], 'updatedAt', ARGV[3], 'title', ARGV[5], 'kind', ARGV[6])
 redis.call('ZADD', KEYS[2], 'NX', ARGV[7], ARGV[4])
+redis.call('LPUSH', KEYS[3], cjson.encode({ version = version, updatedAt = ARGV[3], title = ARGV[5], def = ARGV[2] }))
+redis.call('LTRIM', KEYS[3], 0, tonumber(ARGV[8]) - 1)
+if ARGV[9] ~= '' and redis.call('GET', KEYS[4]) == ARGV[9] then
+  redis.call('DEL', KEYS[4])
+end
 return { 'ok', tostring(version) }
