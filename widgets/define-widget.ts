@@ -69,11 +69,17 @@ export interface WidgetProps<O> {
   locale?: Locale
   /** colour scheme of the surrounding screen @default "dark" */
   theme?: 'dark' | 'light'
+  /**
+   * members picked by a linked filter on a dimension this widget groups by (docs/views.md
+   * "Linked widgets"): it shows them selected, the others dimmed @default none
+   */
+  selected?: Readonly<Partial<Record<WidgetDrill['dimension'], string>>>
 }
 
 /**
- * What a widget may emit: `drill` when the user taps a member (a category bar, a warehouse row);
- * the tablet answers with a drill-down view, the wall ignores it.
+ * What a widget may emit: `drill` when the user clicks or taps a member (a category bar, a
+ * warehouse row). The wall, the tablet and the editor's canvas answer with a linked filter on
+ * that member (docs/views.md "Linked widgets"); the tablet's chip then opens its drill-down.
  */
 export interface WidgetDrill {
   dimension: 'sku' | 'category' | 'warehouse' | 'partner' | 'region' | 'channel'
