@@ -4,7 +4,7 @@
  * compared to the sums of the movements sent), shows a chip and puts the filter in the URL; the
  * widgets that cannot take it say so; reload keeps it; a second click on the same bar and the
  * chip's × clear it. On a touch tablet a tap does the same and the chip opens the drill-down; a
- * screen with linking off ignores clicks; the editor's preview links its canvas.
+ * screen with linking off ignores clicks; a click in the editor's preview links its canvas.
  */
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -239,7 +239,32 @@ describe('linked widgets on the retail wall', () => {
   })
 })
 
-describe('linked widgets on a touch tablet and in the editor', () => {
+describe('linked widgets in the editor', () => {
+  test('a click in the preview of the selected widget filters the canvas; the chip clears it', async () => {
+    const page = await browser.context.newPage()
+    await page.setViewportSize({ width: 1600, height: 1000 })
+    await page.goto(`${server.url}/editor/retail?lang=zh-CN`)
+    const canvasKpi = () => page.locator('[data-item="revenue"] [data-testid="kpi-value"] [data-value]').first().getAttribute('data-value')
+    await expect.poll(canvasKpi, { timeout: 10_000 }).toBe(`¥${DRINKS.revenue + SNACKS.revenue}`)
+    await page.locator('[data-item="category-margin"] .hit').click()
+    const preview = page.locator('[data-testid="preview"]')
+    await expect.poll(() => preview.count(), { timeout: 5000 }).toBe(1)
+    const label = preview.locator('svg text', { hasText: '饮料' }).first()
+    await expect.poll(() => label.count(), { timeout: 10_000 }).toBe(1)
+    await page.waitForTimeout(700)
+    const box = (await label.boundingBox())!
+    await page.mouse.click(box.x + box.width / 2, box.y - 6)
+    await expect.poll(() => new URL(page.url()).searchParams.get('f.category'), { timeout: 5000 }).toBe('drinks')
+    await expect.poll(() => chips(page)).toEqual(['品类: 饮料'])
+    await expect.poll(canvasKpi, { timeout: 10_000 }).toBe(`¥${DRINKS.revenue}`)
+    await screenshot(page, 'linked-editor')
+    await page.locator('[data-testid="link-clear"]').click()
+    await expect.poll(canvasKpi, { timeout: 10_000 }).toBe(`¥${DRINKS.revenue + SNACKS.revenue}`)
+    await page.close()
+  })
+})
+
+describe('linked widgets on a touch tablet', () => {
   let touch: BrowserContext
   let profile: string
   beforeAll(async () => {
