@@ -36,6 +36,23 @@ export const MESSAGES = {
   'link.unfilteredHint': { 'zh-CN': '此组件不能按{dimensions}筛选，显示的是全部数据', en: 'This widget cannot be filtered by {dimensions}: it shows every one' },
   'link.off': { 'zh-CN': '此大屏已关闭点击联动', en: 'Linking by click is off on this screen' },
 
+  // -- source-status: the ERP sources feeding the cockpit -----------------------------------------------
+  'sources.state.running': { 'zh-CN': '运行中', en: 'Running' },
+  'sources.state.backfilling': { 'zh-CN': '回填中', en: 'Backfilling' },
+  'sources.state.failing': { 'zh-CN': '故障', en: 'Failing' },
+  'sources.state.paused': { 'zh-CN': '已暂停', en: 'Paused' },
+  'sources.state.idle': { 'zh-CN': '未运行', en: 'Idle' },
+  'sources.summary': { 'zh-CN': '个数据源，{failing} 个故障', en: 'sources, {failing} failing' },
+  'sources.source': { 'zh-CN': '数据源', en: 'Source' },
+  'sources.lag': { 'zh-CN': '延迟', en: 'Lag' },
+  'sources.rows': { 'zh-CN': '已应用 / 读取', en: 'Applied / read' },
+  'sources.rejected': { 'zh-CN': '拒收 {count}', en: '{count} rejected' },
+  'sources.backfill': { 'zh-CN': '回填 {rows} 行', en: 'backfill {rows} rows' },
+  'sources.lastError': { 'zh-CN': '最近错误 {time}：{message}', en: 'Last error {time}: {message}' },
+  'sources.none': { 'zh-CN': '尚未配置数据源', en: 'No sources configured' },
+  'sources.loading': { 'zh-CN': '读取数据源…', en: 'Reading the sources…' },
+  'sources.failed': { 'zh-CN': '无法读取数据源：{reason}', en: 'Cannot read the sources: {reason}' },
+
   // -- the layout editor ---------------------------------------------------------------------------
   'editor.fromTemplate': { 'zh-CN': '“{id}” 尚未保存过：从同名模板开始。', en: '“{id}” has not been saved yet: starting from its template.' },
   'editor.newScreen': { 'zh-CN': '新大屏 “{id}”：从调色板添加组件，或从模板开始。', en: 'New screen “{id}”: add widgets from the palette or start from a template.' },
