@@ -84,6 +84,12 @@ export const ScreenDefinition = Type.Object(
     widgets: Type.Array(WidgetInstance, { maxItems: MAX_WIDGETS }),
     /** seconds this screen stays up in a carousel @default 30 */
     dwellSeconds: Type.Optional(Type.Integer({ minimum: 5, maximum: 86_400 })),
+    /**
+     * whether a click on a member (a category bar, a warehouse row) on the wall filters the whole
+     * screen (docs/views.md "Linked widgets"); off for unattended walls. Filters in the URL apply
+     * either way, and the tablet and the editor always link @default true
+     */
+    linking: Type.Optional(Type.Boolean()),
     /** the business kind of a template: manufacturing, retail, ecommerce */
     kind: Type.Optional(Type.String({ maxLength: 32 })),
   },

@@ -57,6 +57,30 @@ export interface WidgetManifest<S extends TSchema = TSchema> {
   readonly migrations: Readonly<Record<number, (old: Record<string, unknown>) => Record<string, unknown>>>
   /** the queries this widget needs, by name; their results arrive as `data[name]` */
   queries(options: Static<S>): Record<string, Query>
+  /**
+   * status endpoints of the cockpit's own API this widget reads (figures that are not queries, such
+   * as the ERP sources' state), by name; the host polls each and hands the answers over as
+   * `polled[name]` @default none
+   */
+  readonly polls?: (options: Static<S>) => Record<string, WidgetPoll>
+}
+
+/** An endpoint of the cockpit's API a widget's host reads again and again. */
+export interface WidgetPoll {
+  /** path under `/api/v1`, starting with `/` (e.g. `/sources`): only the cockpit's own API */
+  readonly path: string
+  /** time between two reads, ms */
+  readonly everyMs: number
+}
+
+/** The last answer of a polled endpoint. */
+export interface PolledResult {
+  /** the JSON body of the last successful read */
+  body?: unknown
+  /** why the last read failed (`HTTP 404`, the server's error code, a network error) */
+  error?: string
+  /** when the body was last read, ms since epoch */
+  at?: number
 }
 
 /** Props every widget component receives. */
@@ -69,11 +93,19 @@ export interface WidgetProps<O> {
   locale?: Locale
   /** colour scheme of the surrounding screen @default "dark" */
   theme?: 'dark' | 'light'
+  /**
+   * members picked by a linked filter on a dimension this widget groups by (docs/views.md
+   * "Linked widgets"): it shows them selected, the others dimmed @default none
+   */
+  selected?: Readonly<Partial<Record<WidgetDrill['dimension'], string>>>
+  /** the answers of the endpoints the manifest's `polls` names, by name @default none */
+  polled?: Readonly<Record<string, PolledResult>>
 }
 
 /**
- * What a widget may emit: `drill` when the user taps a member (a category bar, a warehouse row);
- * the tablet answers with a drill-down view, the wall ignores it.
+ * What a widget may emit: `drill` when the user clicks or taps a member (a category bar, a
+ * warehouse row). The wall, the tablet and the editor's canvas answer with a linked filter on
+ * that member (docs/views.md "Linked widgets"); the tablet's chip then opens its drill-down.
  */
 export interface WidgetDrill {
   dimension: 'sku' | 'category' | 'warehouse' | 'partner' | 'region' | 'channel'

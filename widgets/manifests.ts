@@ -23,6 +23,7 @@ import { transferFlow } from './transfer-flow/manifest.ts'
 import { trendLine } from './trend-line/manifest.ts'
 import { stockAgeing } from './stock-ageing/manifest.ts'
 import { slowMoving } from './slow-moving/manifest.ts'
+import { sourceStatus } from './source-status/manifest.ts'
 
 export const MANIFESTS = {
   'kpi-card': kpiCard,
@@ -44,6 +45,7 @@ export const MANIFESTS = {
   'title-clock': titleClock,
   'stock-ageing': stockAgeing,
   'slow-moving': slowMoving,
+  'source-status': sourceStatus,
 } as const satisfies { readonly [id: string]: WidgetManifest }
 
 export type WidgetId = keyof typeof MANIFESTS

@@ -38,8 +38,19 @@ export function screenErrors(screen: ScreenDefinition, locale: Locale): Instance
 
 /** The JSON a screen is exported as: the definition only (no server version). */
 export function exportScreen(screen: ScreenDefinition): string {
-  const { id, title, kind, design, theme, fit, dwellSeconds, grid, widgets } = screen
-  const clean: ScreenDefinition = { id, title, ...(kind ? { kind } : {}), design, theme, ...(fit ? { fit } : {}), ...(dwellSeconds ? { dwellSeconds } : {}), grid, widgets }
+  const { id, title, kind, design, theme, fit, dwellSeconds, linking, grid, widgets } = screen
+  const clean: ScreenDefinition = {
+    id,
+    title,
+    ...(kind ? { kind } : {}),
+    design,
+    theme,
+    ...(fit ? { fit } : {}),
+    ...(dwellSeconds ? { dwellSeconds } : {}),
+    ...(linking !== undefined ? { linking } : {}),
+    grid,
+    widgets,
+  }
   return `${JSON.stringify(clean, null, 2)}\n`
 }
 

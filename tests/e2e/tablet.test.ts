@@ -2,7 +2,8 @@
  * The executive tablet in Chromium against the real server: a stored screen reflowed at
  * 768×1024 portrait and 1024×768 landscape without horizontal scrolling, the period switcher
  * changing what every widget asks for (and the figures), and drill-down from a category to its
- * SKUs and from a warehouse to its stock alerts, with the back button and the browser's back.
+ * SKUs and from a warehouse to its stock alerts (a tap links the screen to the member, its chip
+ * opens the drill-down), with the back button and the browser's back.
  */
 import { randomUUID } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
@@ -224,6 +225,9 @@ describe('the tablet', () => {
     const box = (await chart.boundingBox())!
     // a top 5 gives each bar a fifth of the box, from the top, however many categories there are
     await page.mouse.click(box.x + box.width * 0.55, box.y + 2 + (box.height - 4) / 10)
+    // the tap links the screen to the category (a chip); the chip's details open its drill-down
+    await expect.poll(() => page.locator('[data-testid="link-chip"]').getAttribute('data-key'), { timeout: 5000 }).toBe('household')
+    await page.locator('[data-testid="link-details"]').click()
 
     await expect.poll(() => page.locator('[data-drill="category"]').getAttribute('data-key'), { timeout: 5000 }).toBe('household')
     expect(new URL(page.url()).searchParams.get('drill')).toBe('category')
@@ -240,16 +244,20 @@ describe('the tablet', () => {
     await expect.poll(() => page.locator('[data-instance="drill-skus"] svg text').allTextContents(), { timeout: 10_000 }).toContain('洗衣液 2kg')
     await screenshot(page, 'tablet-drill-category')
 
-    // back button → the overview
+    // back button → the overview, still linked to the category; its chip clears it
     await page.locator('[data-testid="drill-back"]').click()
     await expect.poll(() => page.locator('[data-drill]').count()).toBe(0)
+    await expect.poll(() => kpi(page, 'revenue'), { timeout: 10_000 }).toBe('¥4,200')
+    await page.locator('[data-testid="link-clear"]').click()
     await expect.poll(() => kpi(page, 'revenue'), { timeout: 10_000 }).toBe('¥4,525')
     expect(new URL(page.url()).searchParams.get('period')).toBe('P7D')
 
-    // a warehouse from the alert list → its alerts; the browser's back returns
+    // a warehouse from the alert list → its chip → its alerts; the browser's back returns
     const row = page.locator('[data-instance="alerts"] [data-testid="alert-row"]').first()
     await expect.poll(() => row.count(), { timeout: 10_000 }).toBe(1)
     await row.click()
+    await expect.poll(() => page.locator('[data-testid="link-chip"]').getAttribute('data-key'), { timeout: 5000 }).toBe('W1')
+    await page.locator('[data-testid="link-details"]').click()
     await expect.poll(() => page.locator('[data-drill="warehouse"]').getAttribute('data-key'), { timeout: 5000 }).toBe('W1')
     await expect.poll(() => page.locator('[data-instance="drill-alerts"] [data-testid="alert-row"]').count(), { timeout: 10_000 }).toBeGreaterThan(0)
     expect(sent.some((q) => (q as { metric?: string }).metric === 'stock.belowSafety' && JSON.stringify(q).includes('"W1"'))).toBe(true)
@@ -259,6 +267,8 @@ describe('the tablet', () => {
     await screenshot(page, 'tablet-drill-warehouse')
     await page.goBack()
     await expect.poll(() => page.locator('[data-drill]').count()).toBe(0)
+    // the overview linked to the warehouse: all of this screen's sales were there
+    expect(new URL(page.url()).searchParams.get('f.warehouse')).toBe('W1')
     await expect.poll(() => kpi(page, 'revenue'), { timeout: 10_000 }).toBe('¥4,525')
     await page.close()
   })

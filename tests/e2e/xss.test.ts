@@ -75,9 +75,10 @@ const SCREEN: ScreenDefinition = {
     at('reorder', 'reorder-list', { limit: 20, scrollSeconds: 300 }, 3, 9, 3, 3),
     at('suppliers', 'supplier-scorecard', { window: 'P30D', top: 8, onTimeTarget: 0.9, returnLimit: 0.03 }, 6, 9, 3, 3),
     at('ticker', 'movement-ticker', { limit: 30 }, 9, 9, 3, 3, 2),
-    at('ageing', 'stock-ageing', { groupBy: 'warehouse', measure: 'value', top: 8 }, 0, 12, 4, 3),
-    at('slow', 'slow-moving', { days: 90, limit: 20, scrollSeconds: 300 }, 4, 12, 4, 3),
-    at('credit', 'credit-ageing', { side: 'receivables', view: 'partners', top: 8 }, 8, 12, 4, 3),
+    at('ageing', 'stock-ageing', { groupBy: 'warehouse', measure: 'value', top: 8 }, 0, 12, 3, 3),
+    at('slow', 'slow-moving', { days: 90, limit: 20, scrollSeconds: 300 }, 3, 12, 3, 3),
+    at('credit', 'credit-ageing', { side: 'receivables', view: 'partners', top: 8 }, 6, 12, 3, 3),
+    at('sources', 'source-status', { everySeconds: 5, limit: 12 }, 9, 12, 3, 3),
   ],
 }
 
@@ -156,6 +157,25 @@ beforeAll(async () => {
   ])
   await storeScreen(url, adminKey, SCREEN)
   browser = await launchChromium()
+  // the ERP sources' state (served by the sources service), with an id and an error message holding HTML
+  await browser.context.route('**/api/v1/sources', (route) =>
+    route.fulfill({
+      contentType: 'application/json',
+      body: JSON.stringify({
+        sources: [
+          {
+            id: IMG,
+            kind: SCRIPT,
+            state: 'failing',
+            lagMs: 60_000,
+            rows: { read: 10, applied: 9, duplicate: 0, skipped: 0, rejected: 1 },
+            lastError: { message: `${SCRIPT} ${SVG}`, at: new Date().toISOString() },
+            backfill: {},
+          },
+        ],
+      }),
+    }),
+  )
 }, 120_000)
 
 afterAll(async () => {
@@ -307,6 +327,9 @@ describe('nothing stored runs in a browser', () => {
     await expect.poll(() => page.locator('[data-widget="reorder-list"] [data-testid="reorder-row"]').count(), { timeout: 10_000 }).toBe(3)
     for (const text of [IMG, SCRIPT, SVG]) expect((await page.locator('[data-widget="reorder-list"]').textContent()) ?? '').toContain(text)
     await expect.poll(() => page.locator('[data-widget="movement-ticker"] [data-testid="ticker-row"]').count(), { timeout: 10_000 }).toBeGreaterThan(0)
+    // the ERP sources: an id and an error message holding HTML, as text
+    await expect.poll(() => page.locator('[data-widget="source-status"] [data-testid="source-row"]').textContent(), { timeout: 10_000 }).toContain(IMG)
+    for (const text of [SCRIPT, SVG]) expect((await page.locator('[data-widget="source-status"]').textContent()) ?? '').toContain(text)
     await page.waitForTimeout(800) // first draws animate in
 
     const body = (await page.locator('body').textContent()) ?? ''
@@ -338,10 +361,13 @@ describe('nothing stored runs in a browser', () => {
     expect(await injection(page)).toEqual({ xss: undefined, found: [] })
     expect((await tooltips(page)).some((s) => s.includes(IMG))).toBe(true)
 
-    // a warehouse tapped in the stock alerts: the drill is titled with its HTML name, as text
+    // a warehouse tapped in the stock alerts: its chip names it as text; the chip's drill is titled with its HTML name, as text
     const row = page.locator('[data-widget="stock-alerts"] [data-testid="alert-row"]').first()
     await row.scrollIntoViewIfNeeded()
     await row.click()
+    await expect.poll(() => page.locator('[data-testid="link-chip"] .text').textContent(), { timeout: 5000 }).toMatch(/<svg|<img/)
+    expect(await injection(page)).toEqual({ xss: undefined, found: [] })
+    await page.locator('[data-testid="link-details"]').click()
     await expect.poll(() => page.locator('[data-drill="warehouse"]').count(), { timeout: 5000 }).toBe(1)
     const title = (await page.locator('.drill-title').textContent()) ?? ''
     expect([IMG, SVG].some((name) => title.includes(name))).toBe(true)

@@ -26,6 +26,33 @@ export const MESSAGES = {
   next: { 'zh-CN': '下一屏', en: 'Next screen' },
   fullscreen: { 'zh-CN': '全屏', en: 'Full screen' },
 
+  // -- linked widgets (联动): the filter chips and the mark of a widget that does not follow them --
+  'link.filters': { 'zh-CN': '联动筛选', en: 'Linked filters' },
+  'link.clear': { 'zh-CN': '清除筛选 {dimension}: {name}', en: 'Clear the filter {dimension}: {name}' },
+  'link.clearAll': { 'zh-CN': '全部清除', en: 'Clear all' },
+  'link.details': { 'zh-CN': '明细', en: 'Details' },
+  'link.detailsOf': { 'zh-CN': '查看 {name} 的明细', en: 'Details of {name}' },
+  'link.unfiltered': { 'zh-CN': '未筛选', en: 'Unfiltered' },
+  'link.unfilteredHint': { 'zh-CN': '此组件不能按{dimensions}筛选，显示的是全部数据', en: 'This widget cannot be filtered by {dimensions}: it shows every one' },
+  'link.off': { 'zh-CN': '此大屏已关闭点击联动', en: 'Linking by click is off on this screen' },
+
+  // -- source-status: the ERP sources feeding the cockpit -----------------------------------------------
+  'sources.state.running': { 'zh-CN': '运行中', en: 'Running' },
+  'sources.state.backfilling': { 'zh-CN': '回填中', en: 'Backfilling' },
+  'sources.state.failing': { 'zh-CN': '故障', en: 'Failing' },
+  'sources.state.paused': { 'zh-CN': '已暂停', en: 'Paused' },
+  'sources.state.idle': { 'zh-CN': '未运行', en: 'Idle' },
+  'sources.summary': { 'zh-CN': '个数据源，{failing} 个故障', en: 'sources, {failing} failing' },
+  'sources.source': { 'zh-CN': '数据源', en: 'Source' },
+  'sources.lag': { 'zh-CN': '延迟', en: 'Lag' },
+  'sources.rows': { 'zh-CN': '已应用 / 读取', en: 'Applied / read' },
+  'sources.rejected': { 'zh-CN': '拒收 {count}', en: '{count} rejected' },
+  'sources.backfill': { 'zh-CN': '回填 {rows} 行', en: 'backfill {rows} rows' },
+  'sources.lastError': { 'zh-CN': '最近错误 {time}：{message}', en: 'Last error {time}: {message}' },
+  'sources.none': { 'zh-CN': '尚未配置数据源', en: 'No sources configured' },
+  'sources.loading': { 'zh-CN': '读取数据源…', en: 'Reading the sources…' },
+  'sources.failed': { 'zh-CN': '无法读取数据源：{reason}', en: 'Cannot read the sources: {reason}' },
+
   // -- the layout editor ---------------------------------------------------------------------------
   'editor.fromTemplate': { 'zh-CN': '“{id}” 尚未保存过：从同名模板开始。', en: '“{id}” has not been saved yet: starting from its template.' },
   'editor.newScreen': { 'zh-CN': '新大屏 “{id}”：从调色板添加组件，或从模板开始。', en: 'New screen “{id}”: add widgets from the palette or start from a template.' },
@@ -122,6 +149,11 @@ export const MESSAGES = {
   'settings.theme': { 'zh-CN': '主题', en: 'Theme' },
   'settings.fit': { 'zh-CN': '适配方式', en: 'Fit mode' },
   'settings.dwell': { 'zh-CN': '轮播停留（秒）', en: 'Carousel dwell (s)' },
+  'settings.linking': { 'zh-CN': '大屏点击联动', en: 'Link widgets by click on the wall' },
+  'settings.linkingHint': {
+    'zh-CN': '点击图表中的品类、仓库、区域、渠道、往来单位或商品，筛选整个大屏；无人值守的大屏可关闭',
+    en: 'A click on a category, warehouse, region, channel, partner or SKU filters the whole screen; turn off for unattended walls',
+  },
   'settings.columns': { 'zh-CN': '网格列数', en: 'Grid columns' },
   'settings.rows': { 'zh-CN': '网格行数', en: 'Grid rows' },
   'fit.fit': { 'zh-CN': '等比适配（留边）', en: 'Fit (letterbox)' },
