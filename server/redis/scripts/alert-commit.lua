@@ -1,0 +1,37 @@
+-- Commits one evaluation of an alert rule, atomically (server/alerts/evaluator.ts): the new
+-- state, its transitions and one outbox entry per transition × channel, only while the caller
+-- still holds the rule's lease, then gives the lease back. A process whose lease ran out (it
+-- stalled) commits nothing: the holder of the new lease evaluates from the stored state, so a
+-- transition is recorded, and queued for delivery, once.
+-- KEYS:
+--   lease        the rule's lease (lease:alert:{id}), value the holder's id
+--   state        the rule's state (alert:state:{id})
+--   transitions  list of the latest transitions (alert:transitions)
+--   outbox       sorted set delivery id → due, epoch ms (alert:outbox)
+--   pending      hash delivery id → delivery JSON (alert:pending)
+-- ARGV:
+--   holder       the caller's lease value
+--   state        the new state, JSON
+--   keep         most transitions kept in the list
+--   count        number of transitions that follow
+--   then count transition JSONs, then triples (delivery id, delivery JSON, due epoch ms)
+-- Returns 1 committed, 0 the lease is not the caller's (nothing written).
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then
+  return 0
+end
+redis.call('SET', KEYS[2], ARGV[2])
+local count = tonumber(ARGV[4])
+for i = 1, count do
+  redis.call('LPUSH', KEYS[3], ARGV[4 + i])
+end
+if count > 0 then
+  redis.call('LTRIM', KEYS[3], 0, tonumber(ARGV[3]) - 1)
+end
+local i = 5 + count
+while i + 2 <= #ARGV do
+  redis.call('HSET', KEYS[5], ARGV[i], ARGV[i + 1])
+  redis.call('ZADD', KEYS[4], ARGV[i + 2], ARGV[i])
+  i = i + 3
+end
+redis.call('DEL', KEYS[1])
+return 1
