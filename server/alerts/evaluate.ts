@@ -175,6 +175,7 @@ export function evaluateRule(rule: AlertRuleDefinition, result: QueryResult | un
       if (o.cleared) {
         next = entry('resolved', now)
         resolved.push(brief)
+        nextCheckAt = Math.min(nextCheckAt, now + RESOLVED_KEPT_MS)
       } else next = entry('firing', before!.since)
     } else if (was === 'pending') {
       if (!o.breached) next = undefined

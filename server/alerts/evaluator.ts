@@ -36,6 +36,8 @@ export const RULE_LEASE_MS = 30_000
 export const SWEEP_MS = 5_000
 /** A rule whose lease another process holds is tried again after this. */
 const BUSY_RETRY_MS = 250
+/** After a master data notice, rules are evaluated this much later (the master data cache reloads first). */
+const MASTER_DATA_SETTLE_MS = 300
 /** Rules are read again from Redis when older than this (a rule saved by another process). */
 const RULES_MAX_AGE_MS = 2_000
 
@@ -128,7 +130,12 @@ export class AlertEvaluator {
       const q = rule.query
       const moved = notice.masterData ? q.metric.startsWith('stock.') : metrics.has(q.metric) && (span === undefined || this.touches(q, span, now))
       if (!moved) continue
-      if (!notice.masterData) this.dataAt.set(rule.id, now)
+      if (notice.masterData) {
+        // every process reloads master data on this notice too: read thresholds once it has
+        setTimeout(() => this.request(rule.id), MASTER_DATA_SETTLE_MS).unref()
+        continue
+      }
+      this.dataAt.set(rule.id, now)
       this.request(rule.id)
     }
   }
