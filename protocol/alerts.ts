@@ -95,7 +95,7 @@ export const AlertRuleDefinition = Type.Object(
     /** the screen the message links to */
     screen: Type.Optional(Type.String({ pattern: ALERT_ID_PATTERN, description: 'screen id the message links to' })),
     /** @default "warning" */
-    severity: Type.Optional(Type.Union(SEVERITIES.map((s) => Type.Literal(s)))),
+    severity: Type.Optional(Type.Enum(SEVERITIES)),
     /** false: kept, not evaluated @default true */
     enabled: Type.Optional(Type.Boolean()),
   },
@@ -116,7 +116,7 @@ const EnvName = (description: string) => Type.String({ pattern: ENV_NAME_PATTERN
 export const AlertChannelDefinition = Type.Object(
   {
     id: Type.String({ pattern: ALERT_ID_PATTERN }),
-    kind: Type.Union(CHANNEL_KINDS.map((k) => Type.Literal(k))),
+    kind: Type.Enum(CHANNEL_KINDS),
     title: Type.Optional(Type.String({ maxLength: 80 })),
     /** environment variable holding the webhook URL (it carries the bot's key or token): wecom, dingtalk, feishu, webhook */
     urlEnv: Type.Optional(EnvName('environment variable holding the webhook URL')),

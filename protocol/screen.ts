@@ -84,6 +84,8 @@ export const ScreenDefinition = Type.Object(
     widgets: Type.Array(WidgetInstance, { maxItems: MAX_WIDGETS }),
     /** seconds this screen stays up in a carousel @default 30 */
     dwellSeconds: Type.Optional(Type.Integer({ minimum: 5, maximum: 86_400 })),
+    /** the wall shows firing alerts in a ticker along its bottom (docs/alerts.md) @default true */
+    alertBanner: Type.Optional(Type.Boolean({ description: 'show firing alerts in a ticker on the wall' })),
     /** the business kind of a template: manufacturing, retail, ecommerce */
     kind: Type.Optional(Type.String({ maxLength: 32 })),
   },

@@ -8,6 +8,7 @@ export const router = createRouter({
     { path: '/tablet/:id?', component: () => import('./views/Tablet.vue') },
     { path: '/embed', component: () => import('./views/Embed.vue') },
     { path: '/editor/:id?', component: () => import('./views/Editor.vue') },
+    { path: '/alerts', component: () => import('./views/AlertRules.vue') },
     { path: '/:pathMatch(.*)*', redirect: (to) => ({ path: '/wall', query: to.query }) },
   ],
 })

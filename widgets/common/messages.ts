@@ -99,6 +99,7 @@ export const MESSAGES = {
   'settings.theme': { 'zh-CN': '主题', en: 'Theme' },
   'settings.fit': { 'zh-CN': '适配方式', en: 'Fit mode' },
   'settings.dwell': { 'zh-CN': '轮播停留（秒）', en: 'Carousel dwell (s)' },
+  'settings.alertBanner': { 'zh-CN': '大屏显示告警滚动条', en: 'Show firing alerts on the wall' },
   'settings.columns': { 'zh-CN': '网格列数', en: 'Grid columns' },
   'settings.rows': { 'zh-CN': '网格行数', en: 'Grid rows' },
   'fit.fit': { 'zh-CN': '等比适配（留边）', en: 'Fit (letterbox)' },
