@@ -23,7 +23,6 @@ import type { Keys } from '../redis/keys.ts'
 import type { BusinessCalendar } from '../domain/time.ts'
 import type { PeriodRules } from '../realtime/periods.ts'
 import { createChangeMatcher, nextRefreshAt, spanOf } from '../realtime/periods.ts'
-import type { ChangeNotice } from '../plugins/changes.ts'
 import { emptyMemory, evaluateRule, quietUntil } from './evaluate.ts'
 import type { RuleMemory } from './evaluate.ts'
 import { LIST_METRICS } from './validate.ts'
@@ -47,6 +46,14 @@ type Reply = [Error | null, string | null]
 export interface StoredState extends RuleMemory {
   nextCheckAt?: number
   ruleVersion: number
+}
+
+/** What the evaluator reads of a change notice (server/plugins/changes.ts `ChangeNotice`, a layer above). */
+export interface ChangeNotice {
+  metrics: readonly string[]
+  from?: string
+  to?: string
+  masterData?: boolean
 }
 
 /** One delivery in the outbox: a transition for one channel. */

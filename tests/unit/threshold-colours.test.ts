@@ -9,11 +9,7 @@ import { thresholdColor } from '../../widgets/common/thresholds.ts'
 import type { WidgetManifest } from '../../widgets/define-widget.ts'
 import { Compile } from 'typebox/compile'
 
-const STEPS = [
-  { value: 0.9, color: '#2fd27a' },
-  { value: 0, color: '#ff5a5a' },
-  { value: 0.8, color: '#ffc14d' },
-]
+const STEPS = ['0.9:#2fd27a', '0:#ff5a5a', '0.8:#ffc14d']
 
 describe('threshold steps', () => {
   test.each([
@@ -31,7 +27,8 @@ describe('threshold steps', () => {
     for (const m of [kpiCard, gauge]) {
       const check = Compile(m.options)
       expect(check.Check({ ...m.defaults, thresholds: STEPS })).toBe(true)
-      expect(check.Check({ ...m.defaults, thresholds: [{ value: 1, color: 'red;background:url(x)' }] })).toBe(false)
+      expect(check.Check({ ...m.defaults, thresholds: ['1:red;background:url(x)'] })).toBe(false)
+      expect(check.Check({ ...m.defaults, thresholds: ['1e3:#ffffff'] })).toBe(false)
     }
   })
 })
