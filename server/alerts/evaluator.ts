@@ -35,6 +35,8 @@ export const RULE_LEASE_MS = 30_000
 export const SWEEP_MS = 5_000
 /** A rule whose lease another process holds is tried again after this. */
 const BUSY_RETRY_MS = 250
+/** Least time between two evaluations of one rule by one process (COCKPIT_PUSH_INTERVAL_MS' default for live queries). */
+export const MIN_INTERVAL_MS = 250
 /** After a master data notice, rules are evaluated this much later (the master data cache reloads first). */
 const MASTER_DATA_SETTLE_MS = 300
 /** Rules are read again from Redis when older than this (a rule saved by another process). */
@@ -76,7 +78,7 @@ export interface EvaluatorOptions {
   /** every stored rule (read from Redis) */
   loadRules(): Promise<StoredAlertRule[]>
   /** after a commit with transitions: announce them and wake the delivery worker */
-  onTransitions(transitions: AlertTransition[]): void
+  onTransitions(transitions: AlertTransition[], rule: AlertRuleDefinition): void
 }
 
 /** The query a rule runs: lists fetch every row, `change` needs the previous period. */
@@ -96,12 +98,17 @@ export class AlertEvaluator {
   private readonly running = new Set<string>()
   private readonly again = new Set<string>()
   private readonly timers = new Map<string, NodeJS.Timeout>()
+  /** rules waiting for a deferred evaluation (lease busy, or too soon after the last one) */
+  private readonly deferred = new Map<string, NodeJS.Timeout>()
+  /** when this process last started evaluating each rule, epoch ms */
+  private readonly startedAt = new Map<string, number>()
   /** latest change notice per rule seen by this process, epoch ms (noData) */
   private readonly dataAt = new Map<string, number>()
   private readonly touches: ReturnType<typeof createChangeMatcher>
   private sweeper: NodeJS.Timeout | undefined
   private stopped = false
   private seq = 0
+  private lastWarnAt = -Infinity
 
   constructor(private readonly o: EvaluatorOptions) {
     this.touches = createChangeMatcher(o.periodRules)
@@ -116,8 +123,9 @@ export class AlertEvaluator {
   stop(): void {
     this.stopped = true
     if (this.sweeper) clearInterval(this.sweeper)
-    for (const t of this.timers.values()) clearTimeout(t)
+    for (const t of [...this.timers.values(), ...this.deferred.values()]) clearTimeout(t)
     this.timers.clear()
+    this.deferred.clear()
   }
 
   /** forget the cached rules (one was saved or deleted here) and evaluate `id` now */
@@ -181,17 +189,29 @@ export class AlertEvaluator {
         if (!state || state.ruleVersion !== rule.version || (state.nextCheckAt !== undefined && state.nextCheckAt <= now)) this.request(id)
       })
     } catch (err) {
-      this.o.log.warn({ err }, 'alert sweep failed; retried at the next')
+      // Redis away: one line a minute
+      const now = Date.now()
+      if (now - this.lastWarnAt > 60_000) {
+        this.lastWarnAt = now
+        this.o.log.warn({ err }, 'alert sweep failed; retried at the next')
+      }
     }
   }
 
-  /** evaluates a rule soon: at most one evaluation per rule at a time in this process, one more queued */
+  /**
+   * evaluates a rule soon: at most one evaluation per rule at a time in this process, one more
+   * queued, and starts at least MIN_INTERVAL_MS apart (a burst of notices is one evaluation, as a
+   * burst of ingest is one push of a live query); a deferred rule waits for its timer
+   */
   request(id: string): void {
-    if (this.stopped) return
+    if (this.stopped || this.deferred.has(id)) return
     if (this.running.has(id)) {
       this.again.add(id)
       return
     }
+    const wait = (this.startedAt.get(id) ?? -Infinity) + MIN_INTERVAL_MS - Date.now()
+    if (wait > 0) return this.defer(id, wait)
+    this.startedAt.set(id, Date.now())
     this.running.add(id)
     void this.evaluate(id)
       .catch((err: unknown) => this.o.log.warn({ err, rule: id }, 'alert evaluation failed'))
@@ -199,6 +219,17 @@ export class AlertEvaluator {
         this.running.delete(id)
         if (this.again.delete(id)) this.request(id)
       })
+  }
+
+  /** evaluates `id` after `ms` (once, however often it is asked for meanwhile) */
+  private defer(id: string, ms: number): void {
+    if (this.deferred.has(id) || this.stopped) return
+    const timer = setTimeout(() => {
+      this.deferred.delete(id)
+      this.request(id)
+    }, ms)
+    timer.unref()
+    this.deferred.set(id, timer)
   }
 
   private arm(id: string, at: number | undefined): void {
@@ -222,7 +253,7 @@ export class AlertEvaluator {
     const token = `${this.holder}:${++this.seq}`
     if ((await redis.set(lease, token, 'PX', RULE_LEASE_MS, 'NX')) !== 'OK') {
       // another process evaluates it now, perhaps from figures older than this notice's: look again shortly
-      setTimeout(() => this.request(id), BUSY_RETRY_MS).unref()
+      this.defer(id, BUSY_RETRY_MS)
       return []
     }
     let committed = false
@@ -268,11 +299,11 @@ export class AlertEvaluator {
       committed = true
       if (ok !== 1) {
         this.o.log.warn({ rule: id }, 'alert rule lease lost during evaluation; nothing committed, evaluated again')
-        setTimeout(() => this.request(id), BUSY_RETRY_MS).unref()
+        this.defer(id, BUSY_RETRY_MS)
         return []
       }
       this.arm(id, state.nextCheckAt)
-      if (transitions.length > 0) this.o.onTransitions(transitions)
+      if (transitions.length > 0) this.o.onTransitions(transitions, rule)
       return transitions
     } finally {
       // the commit gives the lease back; without one (nothing to do, an error) it is given back here if still ours

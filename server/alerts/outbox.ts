@@ -42,6 +42,7 @@ export class DeliveryWorker {
   private again = false
   private timer: NodeJS.Timeout | undefined
   private stopped = false
+  private lastWarnAt = -Infinity
 
   constructor(private readonly o: OutboxOptions) {}
 
@@ -64,8 +65,13 @@ export class DeliveryWorker {
     this.running = true
     void this.drain()
       .catch((err: unknown) => {
-        this.o.log.warn({ err }, 'alert delivery worker failed; retried shortly')
-        this.wakeAt(Date.now() + 1000)
+        // Redis away: one line a minute, and a look every few seconds until it is back
+        const now = Date.now()
+        if (now - this.lastWarnAt > 60_000) {
+          this.lastWarnAt = now
+          this.o.log.warn({ err }, 'alert delivery worker failed; retried shortly')
+        }
+        this.wakeAt(now + 5000)
       })
       .finally(() => {
         this.running = false

@@ -30,6 +30,15 @@ import { describeCondition, describePeriod } from '../alerts/evaluate.ts'
 import { checkChannelBody, checkRuleBody } from '../alerts/validate.ts'
 import type { Checked } from '../alerts/validate.ts'
 import { EMBED_SOCKETS_ROOM } from './realtime.ts'
+import { scopeOf, scopeViolation } from '../auth/scope.ts'
+import type { TokenScope } from '../../protocol/tokens.ts'
+import type { Query } from '../../protocol/query.ts'
+
+/** What `alert:events` carries: the transitions of one commit and their rule's query (for scopes). */
+interface AlertEvents {
+  transitions: AlertTransition[]
+  query: Query
+}
 
 const script = (name: string) => readFileSync(new URL(`../redis/scripts/${name}.lua`, import.meta.url), 'utf8')
 // rules and channels are saved and deleted exactly as screens are: a hash with def/version and an index
@@ -48,7 +57,8 @@ export interface AlertService {
   getChannel(id: string): Promise<StoredAlertChannel | undefined>
   saveChannel(id: string, body: unknown): Promise<SaveResult<AlertChannelDefinition>>
   removeChannel(id: string): Promise<boolean>
-  overview(): Promise<AlertsOverview>
+  /** every rule's state and the latest transitions; with a scope, only the rules whose query lies inside it */
+  overview(scope?: TokenScope): Promise<AlertsOverview>
   deliveries(): Promise<{ attempts: DeliveryAttempt[]; queued: number }>
   /** sends a sample transition through a channel now; resolves with the platform's answer */
   test(id: string): Promise<string>
@@ -137,10 +147,31 @@ export const alertsPlugin = fp(
       }
     }
 
-    const announce = (transitions: AlertTransition[]) => {
-      for (const t of transitions) fastify.io.except(EMBED_SOCKETS_ROOM).emit('alert', t)
+    // transitions reach every process through Redis; each tells its own sockets the ones their scope covers
+    // (a warehouse manager's wall hears of its warehouses' alerts only; embed tokens hear of none)
+    const announce = (transitions: AlertTransition[], query: Query) => {
       worker.kick()
+      redis.publish(keys.alertEvents, JSON.stringify({ transitions, query } satisfies AlertEvents)).catch((err: unknown) => fastify.log.warn({ err }, 'alert event not published'))
     }
+    const tellSockets = ({ transitions, query }: AlertEvents) => {
+      for (const socket of fastify.io.of('/').sockets.values()) {
+        if (socket.rooms.has(EMBED_SOCKETS_ROOM)) continue
+        if (socket.data.scope && scopeViolation(socket.data.scope, query)) continue
+        for (const t of transitions) socket.emit('alert', t)
+      }
+    }
+    fastify.redisSub.on('message', (channel: string, message: string) => {
+      if (channel !== keys.alertEvents) return
+      try {
+        tellSockets(JSON.parse(message) as AlertEvents)
+      } catch (err) {
+        fastify.log.error({ err }, 'malformed alert event ignored')
+      }
+    })
+    const subscribe = () =>
+      void fastify.redisSub.subscribe(keys.alertEvents).catch((err: unknown) => fastify.log.warn({ err }, 'alert events subscribe failed; retried on reconnect'))
+    fastify.redisSub.on('ready', subscribe)
+    if (fastify.redisSub.status === 'ready') subscribe()
 
     const worker = new DeliveryWorker({ redis, keys, log: fastify.log, config: config.alerts, calendar })
     const evaluator = new AlertEvaluator({
@@ -152,7 +183,7 @@ export const alertsPlugin = fp(
       periodRules: { calendar, retention: config.retention },
       run: (q) => queryEngine.run(q),
       loadRules: () => list<AlertRuleDefinition>('rule'),
-      onTransitions: announce,
+      onTransitions: (transitions, rule) => announce(transitions, rule.query),
     })
 
     const service: AlertService = {
@@ -179,8 +210,9 @@ export const alertsPlugin = fp(
       async removeChannel(id) {
         return (await redis.eval(DELETE_LUA, 2, keys.alertChannel(id), keys.alertChannels, id)) === 1
       },
-      async overview() {
-        const rules = await service.listRules()
+      async overview(scope) {
+        const rules = (await service.listRules()).filter((r) => !scope || scopeViolation(scope, r.query) === undefined)
+        const shown = new Set(rules.map((r) => r.id))
         const [states, transitions] = await Promise.all([
           rules.length > 0 ? redis.mget(...rules.map((r) => keys.alertState(r.id))) : Promise.resolve([] as (string | null)[]),
           redis.lrange(keys.alertTransitions, 0, MAX_TRANSITIONS - 1),
@@ -207,7 +239,7 @@ export const alertsPlugin = fp(
             evaluatedAt: s ? calendar.format(s.evaluatedAt) : '',
           }
         })
-        return { states: out, transitions: transitions.map((t) => JSON.parse(t) as AlertTransition) }
+        return { states: out, transitions: transitions.map((t) => JSON.parse(t) as AlertTransition).filter((t) => shown.has(t.rule)) }
       },
       async deliveries() {
         const [attempts, queued] = await Promise.all([redis.lrange(keys.alertLog, 0, MAX_TRANSITIONS - 1), redis.zcard(keys.alertOutbox)])
@@ -368,7 +400,8 @@ export async function alertsRoutes(fastify: FastifyInstance): Promise<void> {
   fastify.get(
     '/alerts',
     { onRequest: reading, schema: { description: 'Current state of every rule and the latest 1,000 transitions, newest first', response: { 200: Anything, ...errors } } },
-    async () => alerts.overview(),
+    // a scoped token (a warehouse manager) sees the rules whose query lies inside its scope
+    async (request) => alerts.overview(request.principal ? scopeOf(request.principal) : undefined),
   )
 
   fastify.get(

@@ -111,6 +111,8 @@ export interface Keys {
   readonly alertPending: string
   /** list of delivery attempts (JSON), newest first, at most 1,000 */
   readonly alertLog: string
+  /** pub/sub channel of committed alert transitions: each process tells its own sockets, within their scope */
+  readonly alertEvents: string
   /** key pattern that matches everything of this cockpit (for cleanup in tests) */
   readonly all: string
 }
@@ -158,6 +160,7 @@ export function createKeys(prefix: string): Keys {
     alertOutbox: `${prefix}alert:outbox`,
     alertPending: `${prefix}alert:pending`,
     alertLog: `${prefix}alert:log`,
+    alertEvents: `${prefix}alert:events`,
     all: `${prefix}*`,
   }
 }

@@ -108,6 +108,7 @@ beforeAll(async () => {
     TEST_HOOK_SECRET: HOOK_SECRET,
     TEST_FLAKY_URL: `${hook.base}/flaky`,
     TEST_SMTP_URL: mail.url,
+    COCKPIT_TOKEN_SECRET: 'alerts-test-secret-0123456789abcdef0123',
   }
   server = await startTestServer(env)
 })
@@ -359,6 +360,40 @@ describe('conditions on totals', () => {
     await waitFor(async () => (await stateOf('silent'))?.state === 'firing', 'firing after the silence', 10_000)
     const [t] = await transitionsOf('silent')
     expect(t).toMatchObject({ to: 'firing', condition: 'no data for 1 min' })
+  })
+})
+
+describe('scopes', () => {
+  test('a scoped viewer hears of and lists only the rules inside its scope; embed tokens hear of none', async () => {
+    const rule = (id: string, warehouse: string) =>
+      call('PUT', `/api/v1/alert-rules/${id}`, {
+        title: id,
+        query: { metric: 'sales.qty', window: 'today', filter: { warehouse } },
+        condition: { kind: 'above', threshold: 0 },
+        channels: [],
+      })
+    expect((await rule('scoped-in', 'SC-IN')).status).toBe(200)
+    expect((await rule('scoped-out', 'SC-OUT')).status).toBe(200)
+    const minted = await call('POST', '/api/v1/tokens', { kind: 'viewer', scope: { warehouse: ['SC-IN'] }, expiresIn: 3600 })
+    expect(minted.status, JSON.stringify(minted.body)).toBe(200)
+    const token = minted.body.token as string
+    const listen = (auth?: { token: string }) => {
+      const s: Socket<ServerToClientEvents, ClientToServerEvents> = connect(server.url, { transports: ['websocket'], ...(auth ? { auth } : {}) })
+      sockets.push(s)
+      const heard: string[] = []
+      s.on('alert', (t) => heard.push(t.rule))
+      return { s, heard, connected: new Promise<void>((r) => s.on('connect', () => r())) }
+    }
+    const scoped = listen({ token })
+    const open = listen()
+    await Promise.all([scoped.connected, open.connected])
+    await ingest([receipt('SC-1', 'SC-IN', 5), shipment('SC-1', 'SC-IN', 1), receipt('SC-1', 'SC-OUT', 5), shipment('SC-1', 'SC-OUT', 1)])
+    await waitFor(() => open.heard.includes('scoped-in') && open.heard.includes('scoped-out'), 'both events on the open socket')
+    await new Promise((r) => setTimeout(r, 300))
+    expect(scoped.heard).toEqual(['scoped-in'])
+    const listed = (await call('GET', '/api/v1/alerts', undefined, token)).body as AlertsOverview
+    expect(listed.states.map((st) => st.rule)).toEqual(['scoped-in'])
+    expect(new Set(listed.transitions.map((t) => t.rule))).toEqual(new Set(['scoped-in']))
   })
 })
 
