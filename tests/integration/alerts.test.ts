@@ -298,6 +298,49 @@ describe('a rule on stock below safety stock', () => {
   })
 })
 
+describe('the outbox', () => {
+  test('two processes draining one outbox send each delivery once; a claim left by a dead process is sent after its lease', async () => {
+    const second = extra[0] ?? (await startTestServer({ ...env }))
+    if (!extra.includes(second)) extra.push(second)
+    expect((await call('PUT', '/api/v1/alert-channels/outbox-hook', { kind: 'webhook', urlEnv: 'TEST_HOOK_URL' })).status).toBe(200)
+    const { redis, keys } = server.app
+    const ids = Array.from({ length: 12 }, () => randomUUID())
+    const now = Date.now()
+    const tx = redis.multi()
+    ids.forEach((id, i) => {
+      const transition = {
+        id: `t-${id}`,
+        rule: 'outbox',
+        title: 'Outbox',
+        severity: 'info',
+        metric: 'sales.qty',
+        to: 'firing',
+        groups: [],
+        condition: '> 0',
+        period: 'today',
+        at: new Date().toISOString(),
+      }
+      tx.hset(keys.alertPending, id, JSON.stringify({ id, channel: 'outbox-hook', transition, attempts: 0 }))
+      // the last one was claimed by a process that died: its lease ran out a moment ago
+      tx.zadd(keys.alertOutbox, i === ids.length - 1 ? now - 1 : now, id)
+    })
+    await tx.exec()
+    for (let i = 0; i < 5; i++) {
+      server.app.alerts.worker.kick()
+      second.app.alerts.worker.kick()
+    }
+    const sent = () => hook.at('/hook').filter((h) => h.body.rule === 'outbox')
+    await waitFor(() => sent().length >= ids.length, 'every delivery')
+    await new Promise((r) => setTimeout(r, 500))
+    expect(
+      sent()
+        .map((h) => h.body.id)
+        .sort(),
+    ).toEqual(ids.map((id) => `t-${id}`).sort())
+    expect(await redis.zcard(keys.alertOutbox)).toBe(0)
+  })
+})
+
 describe('conditions on totals', () => {
   test('above with hysteresis and quiet hours: notifications are held, states still tracked', async () => {
     await call('PUT', '/api/v1/alert-channels/hook', { kind: 'webhook', urlEnv: 'TEST_HOOK_URL', secretEnv: 'TEST_HOOK_SECRET' })
@@ -342,6 +385,23 @@ describe('conditions on totals', () => {
     expect(got.headers['x-cockpit-signature']).toBe(expected)
     expect(got.body).toMatchObject({ rule: 'surge', to: 'firing', metric: 'sales.qty', period: 'PT1H', condition: 'change >50 %' })
     expect(got.body.groups[0].value).toBe(400)
+  })
+
+  test('any supplier whose on-time rate falls below 90 %: only that supplier fires', async () => {
+    const put = await call('PUT', '/api/v1/alert-rules/suppliers', {
+      title: '供应商准时率低于 90 %',
+      query: { metric: 'supplier.onTimeRate', window: 'today', groupBy: 'partner' },
+      condition: { kind: 'anyGroup', op: 'below', threshold: 0.9, clear: 0.92 },
+      channels: ['hook'],
+    })
+    expect(put.status, JSON.stringify(put.body)).toBe(200)
+    const due = (ms: number) => new Date(Date.now() + ms).toISOString()
+    const onTime = (partner: string) => ({ ...receipt('SUP-1', 'SUPPLY', 1), partner, dueAt: due(3600_000) })
+    const late = (partner: string) => ({ ...receipt('SUP-1', 'SUPPLY', 1), partner, dueAt: due(-3600_000) })
+    await ingest([onTime('SUP-A'), onTime('SUP-A'), onTime('SUP-B'), late('SUP-B')])
+    const got = await waitFor(() => hook.at('/hook').find((h) => h.body.rule === 'suppliers'), 'the webhook')
+    expect(got.body.groups).toEqual([{ key: 'SUP-B', value: 0.5, threshold: 0.9 }])
+    expect((await stateOf('suppliers'))?.groups.map((g) => [g.key, g.state])).toEqual([['SUP-B', 'firing']])
   })
 
   test('no data for N minutes fires without any change', async () => {
