@@ -10,8 +10,11 @@ import { Query } from './query.ts'
 
 /** Rule and channel ids are URL-safe slugs, like screen ids: `low-stock`, `wecom-ops`. */
 export const ALERT_ID_PATTERN = '^[a-z0-9][a-z0-9_-]{0,63}$'
-/** Environment variable names (the only way a secret reaches the server): `WECOM_OPS_KEY`. */
-export const ENV_NAME_PATTERN = '^[A-Z_][A-Z0-9_]{0,127}$'
+/**
+ * Environment variable names (the only way a secret reaches the server): `WECOM_OPS_KEY`. Not the
+ * cockpit's own (`COCKPIT_…`, `REDIS_…`): a channel must not send the admin key or the Redis password anywhere.
+ */
+export const ENV_NAME_PATTERN = '^(?!COCKPIT_|REDIS_)[A-Z_][A-Z0-9_]{0,127}$'
 /** `HH:MM`, 24-hour clock. */
 export const CLOCK_PATTERN = '^([01][0-9]|2[0-3]):[0-5][0-9]$'
 /** Most transitions `GET /api/v1/alerts` keeps and lists, newest first. */

@@ -155,9 +155,24 @@ function requireEnv(ctx: SendContext, name: string | undefined, what: string, ch
   return value
 }
 
+/** The webhook URL a channel's variable holds; a value that is not an http(s) URL is refused without being quoted (it may be a secret). */
+function webhookUrl(ctx: SendContext, channel: AlertChannelDefinition): string {
+  const url = requireEnv(ctx, channel.urlEnv, 'webhook URL', channel)
+  let parsed: URL | undefined
+  try {
+    parsed = new URL(url)
+  } catch {
+    parsed = undefined
+  }
+  if (!parsed || (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')) {
+    throw new DeliveryError(`environment variable ${channel.urlEnv} (webhook URL of channel "${channel.id}") does not hold an http(s) URL`, false)
+  }
+  return url
+}
+
 /** The HTTP request a webhook-kind channel makes for a transition. */
 export function channelRequest(channel: AlertChannelDefinition, t: AlertTransition, ctx: SendContext): ChannelRequest {
-  const url = requireEnv(ctx, channel.urlEnv, 'webhook URL', channel)
+  const url = webhookUrl(ctx, channel)
   const secret = channel.secretEnv ? requireEnv(ctx, channel.secretEnv, 'signing secret', channel) : undefined
   const json = { 'content-type': 'application/json' }
   switch (channel.kind) {
@@ -215,8 +230,10 @@ export async function sendThrough(channel: AlertChannelDefinition, t: AlertTrans
   try {
     res = await fetch(req.url, { method: 'POST', headers: req.headers, body: req.body, signal: AbortSignal.timeout(ctx.timeoutMs), redirect: 'error' })
   } catch (err) {
-    // the URL holds the bot's key: only the error's kind is told
-    throw new DeliveryError(`request failed: ${(err as Error).name === 'TimeoutError' ? `no answer within ${ctx.timeoutMs} ms` : (err as Error).message.slice(0, 120)}`, true)
+    // the URL holds the bot's key: it is never quoted, only the kind of failure (timeout, refused, DNS)
+    const e = err as Error & { cause?: { code?: unknown } }
+    const why = e.name === 'TimeoutError' ? `no answer within ${ctx.timeoutMs} ms` : typeof e.cause?.code === 'string' ? e.cause.code : e.name
+    throw new DeliveryError(`request failed: ${why}`, true)
   }
   const text = (await res.text()).slice(0, 2000)
   if (!res.ok) throw new DeliveryError(`HTTP ${res.status}`, res.status >= 500 || res.status === 429 || res.status === 408)

@@ -512,11 +512,16 @@ describe('channels in their own formats', () => {
     expect(m.source).toContain('SAMPLE-SKU')
   })
 
-  test('a channel whose variable is unset fails with a message naming the variable, never its value', async () => {
+  test('a channel whose variable is unset or not a URL fails with a message naming the variable, never its value', async () => {
     await call('PUT', '/api/v1/alert-channels/unset', { kind: 'wecom', urlEnv: 'TEST_NOT_SET' })
     const res = await test1('unset')
     expect(res.status).toBe(502)
     expect(res.body.message).toContain('TEST_NOT_SET')
+    await call('PUT', '/api/v1/alert-channels/not-url', { kind: 'webhook', urlEnv: 'TEST_HOOK_SECRET' })
+    const notUrl = await test1('not-url')
+    expect(notUrl.status).toBe(502)
+    expect(notUrl.body.message).toContain('TEST_HOOK_SECRET')
+    expect(JSON.stringify(await deliveries())).not.toContain(HOOK_SECRET)
   })
 
   test('a failing receiver is retried with back-off; every attempt is in the delivery log', async () => {

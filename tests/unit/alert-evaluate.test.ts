@@ -245,5 +245,8 @@ describe('rule and channel bodies: a 400 names the field', () => {
     expect(paths(checkChannelBody({ kind: 'email', smtpEnv: 'SMTP_URL' }, 'ops'))).toEqual(['/to'])
     expect(paths(checkChannelBody({ kind: 'pager', urlEnv: 'X' }, 'ops'))).toContain('/kind')
     expect(paths(checkChannelBody({ kind: 'webhook', urlEnv: 'X', id: 'other' }, 'ops'))).toEqual(['/id'])
+    // the cockpit's own secrets cannot be named: a channel could send them anywhere
+    expect(paths(checkChannelBody({ kind: 'webhook', urlEnv: 'X', secretEnv: 'COCKPIT_ADMIN_KEY' }, 'ops'))).toEqual(['/secretEnv'])
+    expect(paths(checkChannelBody({ kind: 'email', smtpEnv: 'REDIS_URL', to: ['a@b.c'] }, 'ops'))).toEqual(['/smtpEnv'])
   })
 })
