@@ -117,7 +117,8 @@ export class AlertEvaluator {
   start(): void {
     this.sweeper = setInterval(() => void this.sweep(), SWEEP_MS)
     this.sweeper.unref()
-    void this.sweep()
+    // figures may have moved while this process was not listening: every rule once (the stored states keep what already fired)
+    void this.onResync().catch(() => this.sweep())
   }
 
   stop(): void {
@@ -293,12 +294,13 @@ export class AlertEvaluator {
       }))
       const deliveries: Delivery[] = transitions.flatMap((transition) => rule.channels.map((channel) => ({ id: randomUUID(), channel, transition, attempts: 0 })))
       const due = held ?? now
-      const args: (string | number)[] = [token, JSON.stringify(state), MAX_TRANSITIONS, transitions.length, ...transitions.map((t) => JSON.stringify(t))]
+      const args: (string | number)[] = [token, JSON.stringify(state), MAX_TRANSITIONS, versionRaw, transitions.length, ...transitions.map((t) => JSON.stringify(t))]
       for (const d of deliveries) args.push(d.id, JSON.stringify(d), due)
-      const ok = await redis.eval(COMMIT_LUA, 5, lease, keys.alertState(id), keys.alertTransitions, keys.alertOutbox, keys.alertPending, ...args)
+      const ok = await redis.eval(COMMIT_LUA, 6, lease, keys.alertState(id), keys.alertTransitions, keys.alertOutbox, keys.alertPending, keys.alertRule(id), ...args)
       committed = true
       if (ok !== 1) {
-        this.o.log.warn({ rule: id }, 'alert rule lease lost during evaluation; nothing committed, evaluated again')
+        // the lease ran out (this process stalled), or the rule was saved meanwhile: evaluated again from what is stored
+        if (ok === 0) this.o.log.warn({ rule: id }, 'alert rule lease lost during evaluation; nothing committed, evaluated again')
         this.defer(id, BUSY_RETRY_MS)
         return []
       }

@@ -195,7 +195,11 @@ export const alertsPlugin = fp(
         const checked = checkRuleBody(body, id)
         if (checked.ok) await checkRuleAgainstCockpit(checked.value)
         const result = await save('rule', id, checked)
-        if (result.ok) evaluator.ruleChanged(id)
+        if (result.ok) {
+          // a disabled rule shows nothing (the wall stops showing it); enabled again, it starts from ok
+          if (result.value.enabled === false) await redis.del(keys.alertState(id))
+          evaluator.ruleChanged(id)
+        }
         return result
       },
       async removeRule(id) {

@@ -454,6 +454,12 @@ describe('scopes', () => {
     const listed = (await call('GET', '/api/v1/alerts', undefined, token)).body as AlertsOverview
     expect(listed.states.map((st) => st.rule)).toEqual(['scoped-in'])
     expect(new Set(listed.transitions.map((t) => t.rule))).toEqual(new Set(['scoped-in']))
+
+    // disabled, a firing rule shows nothing any more
+    expect((await stateOf('scoped-in'))?.state).toBe('firing')
+    const current = (await call('GET', '/api/v1/alert-rules/scoped-in')).body
+    expect((await call('PUT', '/api/v1/alert-rules/scoped-in', { ...current, enabled: false })).status).toBe(200)
+    expect(await stateOf('scoped-in')).toMatchObject({ state: 'ok', groups: [] })
   })
 })
 
