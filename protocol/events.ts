@@ -4,6 +4,7 @@
  * the screen `Socket<ServerToClientEvents, ClientToServerEvents>`.
  */
 import type { Query, QueryResult } from './query.ts'
+import type { AlertTransition } from './alerts.ts'
 
 /** Path Socket.IO is served under (same port as the API). */
 export const SOCKET_PATH = '/socket.io'
@@ -82,6 +83,8 @@ export interface ServerToClientEvents {
   show: (command: ShowCommand) => void
   /** to every socket but those of embed tokens: a screen was saved or deleted */
   screenChanged: (change: ScreenChanged) => void
+  /** to every socket but those of embed tokens: an alert rule fired or resolved (docs/alerts.md); `GET /api/v1/alerts` has the states */
+  alert: (transition: AlertTransition) => void
 }
 
 export interface ClientToServerEvents {

@@ -90,6 +90,8 @@ export const ScreenDefinition = Type.Object(
      * either way, and the tablet and the editor always link @default true
      */
     linking: Type.Optional(Type.Boolean()),
+    /** the wall shows firing alerts in a ticker along its bottom (docs/alerts.md) @default true */
+    alertBanner: Type.Optional(Type.Boolean({ description: 'show firing alerts in a ticker on the wall' })),
     /** the business kind of a template: manufacturing, retail, ecommerce */
     kind: Type.Optional(Type.String({ maxLength: 32 })),
   },

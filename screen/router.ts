@@ -9,6 +9,7 @@ export const router = createRouter({
     { path: '/embed', component: () => import('./views/Embed.vue') },
     { path: '/editor/:id?', component: () => import('./views/Editor.vue') },
     { path: '/snapshot/:id/:widget', component: () => import('./views/Snapshot.vue') },
+    { path: '/alerts', component: () => import('./views/AlertRules.vue') },
     { path: '/:pathMatch(.*)*', redirect: (to) => ({ path: '/wall', query: to.query }) },
   ],
 })

@@ -29,6 +29,7 @@ import { reportsPlugin, reportsRoutes } from './plugins/reports.ts'
 import { securityPlugin } from './plugins/security.ts'
 import { proxyTrust } from './auth/address.ts'
 import { sessionPlugin, sessionRoutes } from './plugins/session.ts'
+import { alertsPlugin, alertsRoutes } from './plugins/alerts.ts'
 
 /** pino options, with `stream` as the destination (tests capture the log this way) */
 export type AppLoggerOptions = LoggerOptions & { stream?: DestinationStream }
@@ -120,6 +121,7 @@ export async function buildApp({ config, logger }: BuildAppOptions): Promise<Fas
   await app.register(realtimePlugin)
   await app.register(screensPlugin)
   await app.register(reportsPlugin)
+  await app.register(alertsPlugin)
   // routes, each in its own scope: they see the services above and add nothing to them
   await app.register(healthRoutes)
   await app.register(apiRoutes, { prefix: API_PREFIX })
@@ -144,4 +146,5 @@ async function apiRoutes(api: FastifyInstance): Promise<void> {
   await api.register(screensRoutes)
   await api.register(wallsRoutes)
   await api.register(reportsRoutes)
+  await api.register(alertsRoutes)
 }

@@ -75,6 +75,7 @@ export interface CockpitConfig {
   fxRates: ScaledRate[]
   security: SecurityConfig
   snapshots: SnapshotConfig
+  alerts: AlertsConfig
 }
 
 /** Screen snapshots rendered in headless Chromium (docs/reports.md "Snapshots"). */
@@ -89,6 +90,20 @@ export interface SnapshotConfig {
   idleMs: number
   /** where Chromium opens the screen @default the server's own address (COCKPIT_SNAPSHOT_BASE_URL) */
   baseUrl: string | undefined
+}
+
+/** Alert delivery (docs/alerts.md). */
+export interface AlertsConfig {
+  /** base URL of the cockpit as people reach it, for links in messages @default http://HOST:PORT (COCKPIT_PUBLIC_URL) */
+  publicUrl: string
+  /** attempts of one delivery before it is given up @default 8 (COCKPIT_ALERT_MAX_ATTEMPTS) */
+  maxAttempts: number
+  /** first retry delay; doubled each attempt, at most 10 min @default 5,000 (COCKPIT_ALERT_RETRY_MS) */
+  retryBaseMs: number
+  /** time limit of one send @default 10,000 (COCKPIT_ALERT_SEND_TIMEOUT_MS) */
+  sendTimeoutMs: number
+  /** reads the environment variable a channel names (its webhook URL, signing secret or SMTP URL); never logged */
+  secret(name: string): string | undefined
 }
 
 /** Limits and protections against hostile input (docs/operations.md, "Security"). */
@@ -221,6 +236,27 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): CockpitConfig 
       idleMs: int(env, 'COCKPIT_SNAPSHOT_IDLE_MS', 60_000, 1000),
       baseUrl: snapshotBaseUrl(env.COCKPIT_SNAPSHOT_BASE_URL),
     },
+    alerts: alertsConfig(env),
+  }
+}
+
+function alertsConfig(env: NodeJS.ProcessEnv): AlertsConfig {
+  const raw = env.COCKPIT_PUBLIC_URL || `http://${env.HOST || '127.0.0.1'}:${env.PORT || '3000'}`
+  let publicUrl: string
+  try {
+    const u = new URL(raw)
+    if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error('not http')
+    publicUrl = raw.replace(/\/+$/, '')
+  } catch {
+    throw new CockpitError('COCKPIT_ERR_CONFIG', `COCKPIT_PUBLIC_URL must be an http(s) URL like https://cockpit.example.com, got "${raw}"`)
+  }
+  return {
+    publicUrl,
+    maxAttempts: intIn(env, 'COCKPIT_ALERT_MAX_ATTEMPTS', 8, 1, 50),
+    retryBaseMs: intIn(env, 'COCKPIT_ALERT_RETRY_MS', 5000, 10, 600_000),
+    sendTimeoutMs: intIn(env, 'COCKPIT_ALERT_SEND_TIMEOUT_MS', 10_000, 100, 120_000),
+    // a function, not a copy of the environment: a logged config shows no secret
+    secret: (name) => env[name] || undefined,
   }
 }
 

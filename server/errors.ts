@@ -49,6 +49,13 @@ export const ERROR_CODES = {
   /** Chromium failed while rendering */
   COCKPIT_ERR_RENDER_FAILED: 500,
   COCKPIT_ERR_INVALID_TOKEN_REQUEST: 400,
+  /** an alert rule or channel body that does not validate: `errors` name the fields */
+  COCKPIT_ERR_INVALID_ALERT: 400,
+  COCKPIT_ERR_ALERT_NOT_FOUND: 404,
+  /** a stale `PUT` of an alert rule or channel (its version moved on) */
+  COCKPIT_ERR_ALERT_CONFLICT: 409,
+  /** a channel's test message was not accepted by its platform (the message says why) */
+  COCKPIT_ERR_DELIVERY_FAILED: 502,
   COCKPIT_ERR_TOKENS_DISABLED: 501,
 } as const
 export type ErrorCode = keyof typeof ERROR_CODES

@@ -116,6 +116,26 @@ export interface Keys {
    * New Year on, and from the start once `npm run years:rollup` summed its older months and days
    */
   readonly yearsFrom: string
+  /** hash of one alert rule (`def`, `version`, `updatedAt`, `title`, `kind`), saved like a screen */
+  alertRule(id: string): string
+  /** sorted set of alert rule ids by creation time */
+  readonly alertRules: string
+  /** hash of one alert channel (`def`, `version`, `updatedAt`, `title`, `kind`) */
+  alertChannel(id: string): string
+  /** sorted set of alert channel ids by creation time */
+  readonly alertChannels: string
+  /** a rule's evaluation state (JSON: state, groups, last data, next check) */
+  alertState(id: string): string
+  /** list of the latest alert transitions (JSON), newest first, at most 1,000 */
+  readonly alertTransitions: string
+  /** outbox: sorted set delivery id → when it is due (epoch ms); a claimed delivery is pushed past its lease */
+  readonly alertOutbox: string
+  /** hash delivery id → JSON of a delivery still in the outbox (transition, channel, attempts) */
+  readonly alertPending: string
+  /** list of delivery attempts (JSON), newest first, at most 1,000 */
+  readonly alertLog: string
+  /** pub/sub channel of committed alert transitions: each process tells its own sockets, within their scope */
+  readonly alertEvents: string
   /** key pattern that matches everything of this cockpit (for cleanup in tests) */
   readonly all: string
 }
@@ -158,6 +178,16 @@ export function createKeys(prefix: string): Keys {
     session: (digest) => `${prefix}session:${digest}`,
     authFailures: `${prefix}authfail:`,
     yearsFrom: `${prefix}meta:years`,
+    alertRule: (id) => `${prefix}alert:rule:${id}`,
+    alertRules: `${prefix}alert:rules`,
+    alertChannel: (id) => `${prefix}alert:channel:${id}`,
+    alertChannels: `${prefix}alert:channels`,
+    alertState: (id) => `${prefix}alert:state:${id}`,
+    alertTransitions: `${prefix}alert:transitions`,
+    alertOutbox: `${prefix}alert:outbox`,
+    alertPending: `${prefix}alert:pending`,
+    alertLog: `${prefix}alert:log`,
+    alertEvents: `${prefix}alert:events`,
     all: `${prefix}*`,
   }
 }

@@ -50,6 +50,7 @@ const SERVER_LAYERS: readonly { name: string; paths: readonly string[] }[] = [
   { name: 'sources', paths: ['server/sources/', 'server/intake/'] },
   { name: 'realtime', paths: ['server/realtime/'] },
   { name: 'reports', paths: ['server/reports/'] },
+  { name: 'alerts', paths: ['server/alerts/'] },
   { name: 'plugins', paths: ['server/plugins/'] },
   { name: 'app', paths: ['server/app.ts'] },
   { name: 'entry points', paths: ['server/main.ts', 'server/cli/'] },

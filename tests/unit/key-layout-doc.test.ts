@@ -37,7 +37,7 @@ const SAMPLES: { [K in BuilderName]: Parameters<Keys[K]>[] } = {
     ['ap', 'SUP1'],
   ],
   creditChanged: [['ar'], ['ap']],
-  lease: [['credit-compaction']],
+  lease: [['credit-compaction'], ['alert:low-stock']],
   pairBacklog: [['bs'], ['bp']],
   line: [['s'], ['p']],
   lineOpen: [['s'], ['p']],
@@ -50,6 +50,9 @@ const SAMPLES: { [K in BuilderName]: Parameters<Keys[K]>[] } = {
   screenVersions: [['ops-wall']],
   screenDraft: [['ops-wall']],
   session: [['9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08']],
+  alertRule: [['low-stock']],
+  alertChannel: [['wecom-ops']],
+  alertState: [['low-stock']],
 }
 
 /** Values that are not keys themselves. */

@@ -3,6 +3,7 @@ import { METRIC_NAMES } from '../../protocol/metrics.ts'
 import { WINDOW_PATTERN } from '../../protocol/query.ts'
 import { defineWidget } from '../define-widget.ts'
 import { metricQuery } from '../common/query.ts'
+import { ThresholdSteps } from '../common/thresholds.ts'
 
 /**
  * A rate on a dial (on-time shipment, gross margin, stocktake accuracy …) with red / amber /
@@ -29,6 +30,8 @@ export const gauge = defineWidget({
     /** show the change against the previous period */
     compare: Type.Boolean({ description: 'show the change against the previous period' }),
     title: Type.Optional(Type.String({ maxLength: 40 })),
+    /** conditional colours of the pointer and figure (阈值变色); without them the band's colour */
+    thresholds: Type.Optional(ThresholdSteps),
   }),
   defaults: { metric: 'fulfilment.onTimeRate', window: 'today', min: 0, max: 1, warn: 0.85, good: 0.95, higherIsBetter: true, compare: true },
   labels: {
@@ -37,6 +40,7 @@ export const gauge = defineWidget({
     warn: { 'zh-CN': '警戒值', en: 'Warning level' },
     good: { 'zh-CN': '良好值', en: 'Good level' },
     higherIsBetter: { 'zh-CN': '越高越好', en: 'Higher is better' },
+    thresholds: { 'zh-CN': '阈值变色', en: 'Threshold colours' },
   },
   migrations: {},
   queries: (o) => ({ value: metricQuery(o.metric, o.window, o.compare ? { compare: 'previous' } : {}) }),

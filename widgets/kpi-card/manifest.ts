@@ -4,6 +4,7 @@ import { WINDOW_PATTERN } from '../../protocol/query.ts'
 import type { Query } from '../../protocol/query.ts'
 import { defineWidget } from '../define-widget.ts'
 import { intervalFor, metricQuery, needsPeriod } from '../common/query.ts'
+import { ThresholdSteps } from '../common/thresholds.ts'
 
 /**
  * One headline figure whose digits roll when it changes, its change against the previous period
@@ -26,9 +27,11 @@ export const kpiCard = defineWidget({
     sparkline: Type.Optional(Type.Boolean({ description: 'a small line of the period under the figure' })),
     /** title override; default the metric's title */
     title: Type.Optional(Type.String({ maxLength: 40 })),
+    /** conditional colours of the figure (阈值变色) */
+    thresholds: Type.Optional(ThresholdSteps),
   }),
   defaults: { metric: 'sales.revenue', window: 'today', compare: true, sparkline: false },
-  labels: { sparkline: { 'zh-CN': '迷你趋势线', en: 'Sparkline' } },
+  labels: { sparkline: { 'zh-CN': '迷你趋势线', en: 'Sparkline' }, thresholds: { 'zh-CN': '阈值变色', en: 'Threshold colours' } },
   migrations: {},
   queries: (o) => {
     const out: Record<string, Query> = { value: metricQuery(o.metric, o.window, o.compare ? { compare: 'previous' } : {}) }
