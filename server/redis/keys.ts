@@ -93,6 +93,8 @@ export interface Keys {
    * New Year on, and from the start once `npm run years:rollup` summed its older months and days
    */
   readonly yearsFrom: string
+  /** counters of a message-bus intake summed over every process: hash counter → total (server/plugins/intake.ts) */
+  intake(name: string): string
   /** key pattern that matches everything of this cockpit (for cleanup in tests) */
   readonly all: string
 }
@@ -131,6 +133,7 @@ export function createKeys(prefix: string): Keys {
     session: (digest) => `${prefix}session:${digest}`,
     authFailures: `${prefix}authfail:`,
     yearsFrom: `${prefix}meta:years`,
+    intake: (name) => `${prefix}intake:${name}`,
     all: `${prefix}*`,
   }
 }

@@ -47,6 +47,7 @@ const SAMPLES: { [K in BuilderName]: Parameters<Keys[K]>[] } = {
   master: MASTER_KINDS.map((kind) => [kind]),
   screen: [['ops-wall']],
   session: [['9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08']],
+  intake: [['nats']],
 }
 
 /** Values that are not keys themselves. */
