@@ -19,6 +19,7 @@ import { aggregatePlugin } from './plugins/aggregate.ts'
 import { fxRatesPlugin, fxRatesRoutes } from './plugins/fx-rates.ts'
 import { ingestRoutes } from './plugins/ingest.ts'
 import { intakePlugin, intakeRoutes } from './plugins/intake.ts'
+import { importRoutes } from './plugins/import.ts'
 import { queryPlugin, queryRoutes } from './plugins/query.ts'
 import { healthRoutes } from './plugins/health.ts'
 import { realtimePlugin } from './plugins/realtime.ts'
@@ -139,6 +140,7 @@ async function apiRoutes(api: FastifyInstance): Promise<void> {
   await api.register(sessionRoutes)
   await api.register(ingestRoutes)
   await api.register(intakeRoutes)
+  await api.register(importRoutes)
   await api.register(queryRoutes)
   await api.register(masterDataRoutes)
   await api.register(fxRatesRoutes)
