@@ -240,8 +240,8 @@ async function* xlsxRecords(
   onHeader: (columns: string[]) => void,
   bytes: { read: number },
 ): AsyncGenerator<SourceRecord> {
+  // bytesRead, not a 'data' listener: that would start the stream before the reader pipes it
   const input = createReadStream(file)
-  input.on('data', (chunk) => (bytes.read += chunk.length))
   let map: ColumnMapping | undefined
   for await (const { row, cells } of xlsxRows(input)) {
     if (!map) {
@@ -250,6 +250,7 @@ async function* xlsxRecords(
       onHeader(columns)
       continue
     }
+    bytes.read = input.bytesRead
     if (row <= done) continue
     yield { line: row, ...mappedRecord(cells, map, calendar, row), end: row, nextLine: row + 1 }
   }
