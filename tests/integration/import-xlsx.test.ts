@@ -79,7 +79,7 @@ function erpExport(tag: string, month = 2): Export {
   return e
 }
 
-async function writeXlsx(file: string, rows: (string | number | Date | null)[][]): Promise<Buffer> {
+async function writeXlsx(file: string, rows: (string | number | Date | null)[][]): Promise<ArrayBuffer> {
   const wb = new ExcelJS.Workbook()
   const ws = wb.addWorksheet('出入库明细')
   ws.addRow(HEADERS)
@@ -87,7 +87,8 @@ async function writeXlsx(file: string, rows: (string | number | Date | null)[][]
   // dates shown as dates, as an ERP export formats them
   ws.getColumn(3).numFmt = 'yyyy-mm-dd hh:mm'
   await wb.xlsx.writeFile(file)
-  return readFileSync(file)
+  const b = readFileSync(file)
+  return b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer
 }
 
 async function total(metric: string, month = 2): Promise<number> {
