@@ -7,9 +7,12 @@
  * (采购入库, 销售出库, 调拨, 盘点 …) deciding what 单价 and 金额 mean. A mapping file adds or
  * overrides headers and type names.
  *
- * The type names follow jshERP's document types (jsh_depot_head `type` 入库/出库 × `sub_type`
- * 采购/销售/零售/调拨/盘点复盘 …, and jsh_account_head 收款/付款; jishenghua/jshERP
- * jshERP-boot/docs/jsh_erp.sql) and the usual names of 用友/金蝶 exports.
+ * Headers and type names follow jshERP's own tables (jishenghua/jshERP jshERP-boot/docs/jsh_erp.sql):
+ * jsh_depot_head `number` 票据号, `oper_time` 出入库时间, `link_number` 关联订单号, `type` 入库/出库/其它 ×
+ * `sub_type` 采购/采购退货/采购订单/销售/销售退货/销售订单/零售/零售退货/调拨/其它; jsh_depot_item
+ * `oper_number` 数量, `basic_number` 基础数量 (the base unit: preferred), `unit_price` 单价, `tax_unit_price`
+ * 含税单价, `all_price` 金额, `tax_last_money` 价税合计, `another_depot_id` 对方仓库; jsh_account_head `type`
+ * 收款/付款, `bill_no` 单据编号, `bill_time` 单据日期 — and the usual names of 用友/金蝶 exports.
  */
 import { MOVEMENT_TYPES } from '../../protocol/movement.ts'
 import type { FieldError, MovementType } from '../../protocol/movement.ts'
@@ -61,14 +64,14 @@ const DATE_TIME: ReadonlySet<string> = new Set(['occurredAt', 'dueAt'])
  */
 export const HEADER_ALIASES: Readonly<Record<ColumnTarget, readonly string[]>> = {
   id: ['id', 'movementid', 'lineid', '明细id', '行id', '分录id', '唯一编号'],
-  document: ['document', 'documentno', 'docno', 'voucherno', 'billno', 'number', '单据编号', '单据号', '单号', '单据编码', '订单编号', '凭证号'],
+  document: ['document', 'documentno', 'docno', 'voucherno', 'billno', 'number', '单据编号', '票据号', '单据号', '单号', '单据编码', '订单编号', '凭证号'],
   line: ['lineno', 'linenumber', '行号', '序号', '分录号'],
   type: ['type', 'documenttype', 'movementtype', '单据类型', '业务类型', '类型', '单据类别'],
-  occurredAt: ['occurredat', 'date', 'datetime', 'time', 'documentdate', '日期', '单据日期', '业务日期', '操作时间', '发生时间', '出入库日期', '时间'],
+  occurredAt: ['occurredat', 'date', 'datetime', 'time', 'documentdate', '日期', '单据日期', '业务日期', '操作时间', '发生时间', '出入库时间', '出入库日期', '时间'],
   sku: ['sku', 'itemcode', 'productcode', 'materialcode', '商品编码', '物料编码', '商品编号', '物料编号', '产品编码', '存货编码', '货品编码', '条码'],
   warehouse: ['warehouse', 'warehousecode', 'fromwarehouse', '仓库', '仓库编码', '仓库名称', '调出仓库', '出库仓库'],
   toWarehouse: ['towarehouse', '调入仓库', '目标仓库', '入库仓库', '对方仓库'],
-  qty: ['qty', 'quantity', '数量', '基本数量', '出入库数量'],
+  qty: ['qty', 'basicquantity', '基础数量', '基本数量', 'quantity', '数量', '出入库数量'],
   countedQty: ['countedqty', '盘点数量', '实盘数量', '实存数量'],
   bookQty: ['bookqty', '账面数量', '账存数量', '库存数量'],
   price: ['price', 'unitprice/cost', '单价', '含税单价'],
@@ -83,7 +86,7 @@ export const HEADER_ALIASES: Readonly<Record<ColumnTarget, readonly string[]>> =
   category: ['category', '商品类别', '商品分类', '类别', '分类', '物料类别'],
   region: ['region', '区域', '地区', '片区'],
   channel: ['channel', '渠道', '销售渠道', '门店'],
-  ref: ['ref', 'order', 'orderno', 'sourcedocument', '关联单号', '关联单据', '源单号', '源单编号', '订单号', '关联订单'],
+  ref: ['ref', 'order', 'orderno', 'sourcedocument', '关联单号', '关联单据', '源单号', '源单编号', '订单号', '关联订单', '关联订单号'],
   dueAt: ['dueat', 'duedate', 'promiseddate', '交货日期', '到货日期', '约定日期', '到期日', '到期日期', '预计交货日期', '要求到货日期'],
   dueDate: [],
   cancels: ['cancels', '作废单号', '冲销单号'],
@@ -128,6 +131,9 @@ export const TYPE_NAMES: Readonly<Record<string, MovementType>> = {
   采购退货: 'purchase_return',
   采购退货出库: 'purchase_return',
   采购退回: 'purchase_return',
+  // jshERP's sub_type alone: 采购 is always 入库, 销售 always 出库 (jsh_depot_head)
+  采购: 'purchase_receipt',
+  销售: 'sales_shipment',
   销售订单: 'sales_order',
   销售出库: 'sales_shipment',
   销售发货: 'sales_shipment',
@@ -183,6 +189,14 @@ export interface ColumnMapping {
 }
 
 const normalizeHeader = (h: string) => h.replace(/[\s_\-()（）[\]【】:：*]/g, '').toLowerCase()
+
+/** a header's alias as listed in HEADER_ALIASES (its rank there) */
+const normalizeAlias = (header: string): string => ALIAS_FORM.get(normalizeHeader(header)) ?? ''
+const ALIAS_FORM: ReadonlyMap<string, string> = (() => {
+  const out = new Map<string, string>()
+  for (const list of Object.values(HEADER_ALIASES)) for (const a of list) if (!out.has(normalizeHeader(a))) out.set(normalizeHeader(a), a)
+  return out
+})()
 
 const ALIAS_INDEX: ReadonlyMap<string, ColumnTarget> = (() => {
   const out = new Map<string, ColumnTarget>()
@@ -382,11 +396,15 @@ export function rowToMovement(cells: readonly Cell[], mapping: ColumnMapping, ct
   }
 
   const errors: FieldError[] = []
-  const got = new Map<ColumnTarget, { cell: Cell; header: string }>()
+  // where several columns fill one target, the highest-ranked non-empty one wins (基础数量 over 数量)
+  const got = new Map<ColumnTarget, { cell: Cell; header: string; rank: number }>()
   mapping.columns.forEach((col, i) => {
     const c = cells[i]
-    if (col.target === null || isBlank(c) || got.has(col.target)) return
-    got.set(col.target, { cell: c, header: col.header })
+    if (col.target === null || isBlank(c)) return
+    const rank = col.source === 'alias' ? HEADER_ALIASES[col.target].indexOf(normalizeAlias(col.header)) : -1
+    const held = got.get(col.target)
+    if (held && held.rank <= rank) return
+    got.set(col.target, { cell: c, header: col.header, rank })
   })
   const m: Record<string, unknown> = {}
   const at = (header: string) => `/${header}`

@@ -116,6 +116,27 @@ describe('rowToMovement', () => {
     expect(row(H, ['XSTH-1', 1, '2025-03-08', '销售退货', 'S1', 'W1', '', 1, 3, '', 'C-1', ''])).toMatchObject({ value: { type: 'sales_return', unitPrice: 3 } })
   })
 
+  test('a jshERP export: 票据号, 出入库时间, 关联订单号; 基础数量 (base unit) wins over 数量 whatever the column order', () => {
+    const headers = ['票据号', '出入库时间', '类型', '数量', '基础数量', '单价', '含税单价', '关联订单号', '仓库', '商品编码']
+    expect(row(headers, ['XSCK00000000634', '2021-06-02 00:22:54', '销售', 2, 24, 22, 24.86, 'XSDD00000000633', '仓库1', 'M-588'])).toEqual({
+      ok: true,
+      value: {
+        id: 'XSCK00000000634-row2',
+        type: 'sales_shipment',
+        occurredAt: '2021-06-02T00:22:54+08:00',
+        qty: 24,
+        ref: 'XSDD00000000633',
+        warehouse: '仓库1',
+        sku: 'M-588',
+        unitPrice: 22,
+      },
+    })
+    // without a base quantity, 数量 is taken
+    expect(row(headers, ['CGRK00000000631', '2021-06-02 00:22:05', '采购', 10, '', 11, '', '', '仓库1', 'M-588'])).toMatchObject({
+      value: { type: 'purchase_receipt', qty: 10, unitCost: 11 },
+    })
+  })
+
   test('a row that cannot be a movement names each bad column', () => {
     const r = row(H, ['X-1', 1, '2025-02-30', '赠品', 'S1', 'W1', '', 'many', '', '', '', ''])
     expect(r.ok).toBe(false)
