@@ -135,6 +135,8 @@ export async function readRows(format: SheetFormat, rows: AsyncIterable<SheetRow
       continue
     }
     const index = preview.total++
+    // a large upload is read in slices: other requests are served in between
+    if ((index & 1023) === 1023) await new Promise<void>((resolve) => setImmediate(resolve))
     if (preview.total > maxRows) throw new SheetError(`the file has more than ${maxRows} rows; split it, or use npm run import`)
     let value: unknown
     if (format === 'ndjson') {

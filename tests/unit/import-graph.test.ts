@@ -47,6 +47,7 @@ const SERVER_LAYERS: readonly { name: string; paths: readonly string[] }[] = [
   { name: 'screens', paths: ['server/screens/'] },
   { name: 'auth', paths: ['server/auth/'] },
   { name: 'config', paths: ['server/config.ts'] },
+  { name: 'intake', paths: ['server/intake/'] },
   { name: 'realtime', paths: ['server/realtime/'] },
   { name: 'plugins', paths: ['server/plugins/'] },
   { name: 'app', paths: ['server/app.ts'] },
