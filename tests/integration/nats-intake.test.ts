@@ -11,7 +11,9 @@ import type { NatsConnection, JetStreamManager } from 'nats'
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest'
 import { startPrivateRedis } from '../helpers/private-redis.ts'
 import { startPrivateNats, SHARED_NATS_URL } from '../helpers/private-nats.ts'
-import { startTestServer } from '../helpers/server.ts'
+import { spawnServerProcess, startTestServer } from '../helpers/server.ts'
+import { deletePrefix } from '../helpers/redis-prefix.ts'
+import { Redis } from 'ioredis'
 import type { TestServer } from '../helpers/server.ts'
 
 const json = JSONCodec()
@@ -198,6 +200,28 @@ describe('NATS JetStream intake', () => {
     expect(ca.duplicates + cb.duplicates).toBe(0)
     expect(ca.received).toBeGreaterThan(0)
     expect(cb.received).toBeGreaterThan(0)
+  })
+
+  test('a server process (npm start) pulls from its consumer, reports it, and stops cleanly on SIGTERM', async () => {
+    const bus = await freshBus(jsm)
+    const prefix = `test:natsproc:${randomUUID().slice(0, 8)}:`
+    const proc = await spawnServerProcess({ ...bus.env, COCKPIT_KEY_PREFIX: prefix, COCKPIT_INGEST_KEYS: 'ik', COCKPIT_ADMIN_KEY: 'ak' })
+    try {
+      await nc.jetstream().publish(bus.subject, json.encode([payment(4), payment(5)]))
+      await until(async () => (await total(proc.url, 'cash.in')) === 9, 15_000, 'cash.in = 9')
+      const res = await fetch(`${proc.url}/api/v1/intake`, { headers: { authorization: 'Bearer ak' } })
+      const body = (await res.json()) as { nats: { state: string; pid: number; counters: Record<string, number> } }
+      expect(body.nats).toMatchObject({ state: 'running', pid: proc.child.pid, counters: { acked: 1, accepted: 2 } })
+      expect(await proc.stop('SIGTERM')).toBe(0)
+      // the consumer outlives the process: nothing is left unacknowledged
+      const info = await jsm.consumers.info(bus.stream, bus.durable)
+      expect(info.num_ack_pending).toBe(0)
+    } finally {
+      await proc.stop('SIGKILL')
+      const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379')
+      await deletePrefix(redis, prefix)
+      redis.disconnect()
+    }
   })
 
   test('the stream is created only when configured to', async () => {
