@@ -518,7 +518,7 @@ export interface PreviewOptions {
 export async function previewImport(o: PreviewOptions): Promise<ImportPreview> {
   const format = formatOf(o.file, o.format)
   async function* ndjsonLines(): AsyncGenerator<SheetRow> {
-    for await (const r of ndjsonRecords(o.file, 0, 1)) yield { row: r.line, cells: [r.value === undefined ? '' : JSON.stringify(r.value)] }
+    for await (const r of ndjsonRecords(o.file, 0, 1)) yield { row: r.line, cells: [], parsed: r.error !== undefined ? { error: r.error } : { value: r.value } }
   }
   const rows = format === 'xlsx' ? xlsxRows(o.file) : format === 'csv' ? csvRows(createReadStream(o.file)) : ndjsonLines()
   return readRows(format, rows, {

@@ -32,6 +32,8 @@ export function sheetFormatOf(name: string | undefined, contentType?: string): S
 export interface SheetRow {
   row: number
   cells: Cell[]
+  /** NDJSON read elsewhere: the line already parsed, or why it is not JSON */
+  parsed?: { value: unknown } | { error: string }
 }
 
 /**
@@ -125,7 +127,7 @@ export async function readRows(format: SheetFormat, rows: AsyncIterable<SheetRow
     preview.rejectedCount++
     if (preview.rejected.length < limit) preview.rejected.push({ index, row, id, errors })
   }
-  for await (const { row, cells } of rows) {
+  for await (const { row, cells, parsed } of rows) {
     if (format !== 'ndjson' && !mapping) {
       mapping = detectMapping(
         cells.map((c) => (c === null || c === undefined ? '' : String(c))),
@@ -140,8 +142,12 @@ export async function readRows(format: SheetFormat, rows: AsyncIterable<SheetRow
     if (preview.total > maxRows) throw new SheetError(`the file has more than ${maxRows} rows; split it, or use npm run import`)
     let value: unknown
     if (format === 'ndjson') {
+      if (parsed && 'error' in parsed) {
+        reject(index, row, null, [{ path: '/', message: parsed.error }])
+        continue
+      }
       try {
-        value = JSON.parse(String(cells[0]))
+        value = parsed ? parsed.value : JSON.parse(String(cells[0]))
       } catch (err) {
         reject(index, row, null, [{ path: '/', message: `not valid JSON: ${(err as Error).message}` }])
         continue

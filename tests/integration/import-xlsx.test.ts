@@ -130,6 +130,20 @@ describe('npm run import with an .xlsx export', () => {
     expect(await total('sales.revenue')).toBe(e.revenue)
   })
 
+  test('stopped after some rows and run again: resumed at the next row, nothing counted twice', async () => {
+    const e = erpExport('resume', 9)
+    const file = join(dir, 'october.xlsx')
+    await writeXlsx(file, e.rows)
+    const first = await runImport({ file, url: server.url, key: server.ingestKey, limit: 17, batchSize: 5 })
+    expect(first).toMatchObject({ complete: false, lines: 17 })
+    const rest = await runImport({ file, url: server.url, key: server.ingestKey, batchSize: 5 })
+    expect(rest).toMatchObject({ complete: true, resumed: true, startLine: 19, duplicates: 0 })
+    // the counts go on from the checkpoint's
+    expect(rest.accepted).toBe(e.rows.length)
+    expect(await total('sales.revenue', 9)).toBe(e.revenue)
+    expect(await total('cash.in', 9)).toBe(e.cashIn)
+  })
+
   test('--preview shows the mapping, the first rows and the rejects, and applies nothing', async () => {
     const e = erpExport('pv', 4)
     const rows = [...e.rows.slice(0, 3), ['BAD-1', 1, '2025-05-40', '赠品', 'SKU-A', '', '上海仓', null, -1, null, null, null, null, null]]
