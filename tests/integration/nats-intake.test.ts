@@ -67,10 +67,21 @@ async function freshBus(manager: JetStreamManager, url = SHARED_NATS_URL, create
   return bus
 }
 
+/** a test server whose close() deletes its keys after the intake flushed its counters (in preClose) */
 async function server(env: Record<string, string>): Promise<TestServer> {
   const s = await startTestServer(env)
-  servers.push(s)
-  return s
+  const wrapped: TestServer = {
+    ...s,
+    async close() {
+      await s.app.close()
+      const redis = new Redis(env.REDIS_URL ?? process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', { lazyConnect: true, maxRetriesPerRequest: 1 })
+      redis.on('error', () => {})
+      await deletePrefix(redis, s.prefix).catch(() => 0)
+      redis.disconnect()
+    },
+  }
+  servers.push(wrapped)
+  return wrapped
 }
 
 async function until(check: () => boolean | Promise<boolean>, ms = 15_000, what = 'condition') {
