@@ -18,6 +18,8 @@ import { masterDataPlugin, masterDataRoutes } from './plugins/master-data.ts'
 import { aggregatePlugin } from './plugins/aggregate.ts'
 import { fxRatesPlugin, fxRatesRoutes } from './plugins/fx-rates.ts'
 import { ingestRoutes } from './plugins/ingest.ts'
+import { intakePlugin, intakeRoutes } from './plugins/intake.ts'
+import { importRoutes } from './plugins/import.ts'
 import { queryPlugin, queryRoutes } from './plugins/query.ts'
 import { healthRoutes } from './plugins/health.ts'
 import { realtimePlugin } from './plugins/realtime.ts'
@@ -117,6 +119,8 @@ export async function buildApp({ config, logger }: BuildAppOptions): Promise<Fas
   await app.register(aggregatePlugin)
   await app.register(fxRatesPlugin)
   await app.register(queryPlugin)
+  // the message-bus intake (COCKPIT_NATS_URL): movements pulled from NATS JetStream
+  await app.register(intakePlugin)
   // the socket gateway; screens announce their changes through it
   await app.register(realtimePlugin)
   await app.register(screensPlugin)
@@ -139,6 +143,8 @@ export async function buildApp({ config, logger }: BuildAppOptions): Promise<Fas
 async function apiRoutes(api: FastifyInstance): Promise<void> {
   await api.register(sessionRoutes)
   await api.register(ingestRoutes)
+  await api.register(intakeRoutes)
+  await api.register(importRoutes)
   await api.register(queryRoutes)
   await api.register(masterDataRoutes)
   await api.register(fxRatesRoutes)

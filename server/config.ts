@@ -3,6 +3,7 @@
  * Parsed once, validated, and passed down explicitly: nothing else reads process.env.
  */
 import { CockpitError } from './errors.ts'
+import { MAX_JSON_BATCH } from '../protocol/movement.ts'
 import { DEFAULT_MONEY } from './domain/money.ts'
 import type { MoneyRules } from './domain/money.ts'
 import { parseRateList } from './ingest/currency.ts'
@@ -76,6 +77,8 @@ export interface CockpitConfig {
   security: SecurityConfig
   snapshots: SnapshotConfig
   alerts: AlertsConfig
+  /** the NATS JetStream intake (server/intake/nats.ts); undefined unless COCKPIT_NATS_URL is set */
+  nats: NatsIntakeConfig | undefined
 }
 
 /** Screen snapshots rendered in headless Chromium (docs/reports.md "Snapshots"). */
@@ -104,6 +107,32 @@ export interface AlertsConfig {
   sendTimeoutMs: number
   /** reads the environment variable a channel names (its webhook URL, signing secret or SMTP URL); never logged */
   secret(name: string): string | undefined
+}
+
+/** The message-bus intake on NATS JetStream (docs/connectors.md "NATS JetStream"). */
+export interface NatsIntakeConfig {
+  /** broker URLs, without credentials (COCKPIT_NATS_URL, comma-separated) */
+  servers: string[]
+  /** stream holding the movements @default "COCKPIT_MOVEMENTS" (COCKPIT_NATS_STREAM) */
+  stream: string
+  /** subject the consumer reads, wildcards allowed @default "cockpit.movements" (COCKPIT_NATS_SUBJECT) */
+  subject: string
+  /** durable pull consumer shared by every process of this cockpit @default from COCKPIT_KEY_PREFIX (COCKPIT_NATS_DURABLE) */
+  durable: string
+  /** where invalid messages go with their reasons @default "<durable>.dead-letter" (COCKPIT_NATS_DEAD_LETTER_SUBJECT) */
+  deadLetterSubject: string
+  /** create the stream when it is absent @default false (COCKPIT_NATS_CREATE_STREAM) */
+  createStream: boolean
+  /** messages fetched at once @default 100 (COCKPIT_NATS_BATCH) */
+  batch: number
+  /** delay of a redelivery asked for while Redis is unavailable, ms @default 2000 (COCKPIT_NATS_NAK_DELAY_MS) */
+  nakDelayMs: number
+  /** how long the broker waits for an ack before redelivering, ms @default 30000 (COCKPIT_NATS_ACK_WAIT_MS) */
+  ackWaitMs: number
+  /** credentials, from COCKPIT_NATS_USER / COCKPIT_NATS_PASSWORD or COCKPIT_NATS_TOKEN: never logged */
+  user?: string
+  password?: string
+  token?: string
 }
 
 /** Limits and protections against hostile input (docs/operations.md, "Security"). */
@@ -237,6 +266,75 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): CockpitConfig 
       baseUrl: snapshotBaseUrl(env.COCKPIT_SNAPSHOT_BASE_URL),
     },
     alerts: alertsConfig(env),
+    nats: natsIntake(env, keyPrefix),
+  }
+}
+
+/** NATS names (streams, consumers) may not hold whitespace, `.`, `*`, `>`, `/` or `\\` */
+const NATS_NAME = /^[^\s.*>/\\]{1,64}$/
+/** a subject: tokens separated by dots, `*` and a final `>` as wildcards */
+const NATS_SUBJECT = /^(?:[^\s.*>]+|\*)(?:\.(?:[^\s.*>]+|\*))*(?:\.>)?$|^>$/
+
+/** COCKPIT_NATS_*: undefined without COCKPIT_NATS_URL */
+function natsIntake(env: NodeJS.ProcessEnv, keyPrefix: string): NatsIntakeConfig | undefined {
+  const raw = env.COCKPIT_NATS_URL
+  if (!raw) return undefined
+  const servers = list(raw).map((s) => {
+    let u: URL
+    try {
+      u = new URL(s.includes('://') ? s : `nats://${s}`)
+    } catch {
+      throw new CockpitError('COCKPIT_ERR_CONFIG', `COCKPIT_NATS_URL: "${s}" is not a URL like nats://host:4222`)
+    }
+    if (!['nats:', 'tls:', 'ws:', 'wss:'].includes(u.protocol)) throw new CockpitError('COCKPIT_ERR_CONFIG', `COCKPIT_NATS_URL: "${u.protocol}" is not nats:, tls:, ws: or wss:`)
+    // credentials sit in their own variables, so the URL can be shown and logged
+    if (u.username || u.password)
+      throw new CockpitError('COCKPIT_ERR_CONFIG', 'COCKPIT_NATS_URL must not hold credentials: use COCKPIT_NATS_USER and COCKPIT_NATS_PASSWORD, or COCKPIT_NATS_TOKEN')
+    return `${u.protocol}//${u.host}`
+  })
+  if (servers.length === 0) throw new CockpitError('COCKPIT_ERR_CONFIG', 'COCKPIT_NATS_URL is set but names no server')
+  const name = (variable: string, fallback: string) => {
+    const v = env[variable] || fallback
+    if (!NATS_NAME.test(v)) throw new CockpitError('COCKPIT_ERR_CONFIG', `${variable} "${v}" is not a NATS name (1–64 characters, no spaces, ".", "*", ">", "/" or "\\")`)
+    return v
+  }
+  const subjectOf = (variable: string, fallback: string, wildcards: boolean) => {
+    const v = env[variable] || fallback
+    if (!NATS_SUBJECT.test(v) || (!wildcards && /(^|\.)[*>]($|\.)/.test(v))) {
+      throw new CockpitError('COCKPIT_ERR_CONFIG', `${variable} "${v}" is not a NATS subject${wildcards ? '' : ' without wildcards'} (e.g. erp.movements)`)
+    }
+    return v
+  }
+  const durable = name(
+    'COCKPIT_NATS_DURABLE',
+    keyPrefix
+      .replace(/[^A-Za-z0-9_-]+/g, '_')
+      .replace(/^_+|_+$/g, '')
+      .slice(0, 64) || 'cockpit',
+  )
+  const bool = (variable: string) => {
+    const v = env[variable]
+    if (v === undefined || v === '' || v === 'false' || v === '0') return false
+    if (v === 'true' || v === '1') return true
+    throw new CockpitError('COCKPIT_ERR_CONFIG', `${variable} must be true or false, got "${v}"`)
+  }
+  const user = env.COCKPIT_NATS_USER || undefined
+  const password = env.COCKPIT_NATS_PASSWORD || undefined
+  const token = env.COCKPIT_NATS_TOKEN || undefined
+  if ((user === undefined) !== (password === undefined)) throw new CockpitError('COCKPIT_ERR_CONFIG', 'COCKPIT_NATS_USER and COCKPIT_NATS_PASSWORD go together')
+  if (token && user) throw new CockpitError('COCKPIT_ERR_CONFIG', 'COCKPIT_NATS_TOKEN excludes COCKPIT_NATS_USER and COCKPIT_NATS_PASSWORD')
+  return {
+    servers,
+    stream: name('COCKPIT_NATS_STREAM', 'COCKPIT_MOVEMENTS'),
+    subject: subjectOf('COCKPIT_NATS_SUBJECT', 'cockpit.movements', true),
+    durable,
+    deadLetterSubject: subjectOf('COCKPIT_NATS_DEAD_LETTER_SUBJECT', `${durable}.dead-letter`, false),
+    createStream: bool('COCKPIT_NATS_CREATE_STREAM'),
+    batch: intIn(env, 'COCKPIT_NATS_BATCH', 100, 1, MAX_JSON_BATCH),
+    nakDelayMs: intIn(env, 'COCKPIT_NATS_NAK_DELAY_MS', 2000, 10, 600_000),
+    ackWaitMs: intIn(env, 'COCKPIT_NATS_ACK_WAIT_MS', 30_000, 1000, 3_600_000),
+    ...(user && password ? { user, password } : {}),
+    ...(token ? { token } : {}),
   }
 }
 

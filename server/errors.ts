@@ -19,6 +19,8 @@ export const ERROR_CODES = {
   COCKPIT_ERR_INVALID_QUERY: 400,
   COCKPIT_ERR_INVALID_MASTER_DATA: 400,
   COCKPIT_ERR_INVALID_FX_RATES: 400,
+  /** an uploaded import file whose format, mapping or header row cannot be read */
+  COCKPIT_ERR_INVALID_IMPORT: 400,
   COCKPIT_ERR_UNSUPPORTED_QUERY: 400,
   /** the query's estimated cost (or its points, or the fields it read) is over the limit (server/query/cost.ts) */
   COCKPIT_ERR_QUERY_TOO_COSTLY: 400,

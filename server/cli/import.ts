@@ -1,8 +1,9 @@
 /**
- * npm run import -- <file> [--url http://127.0.0.1:3000] [--key <ingest key>] [--format ndjson|csv]
+ * npm run import -- <file> [--url http://127.0.0.1:3000] [--key <ingest key>] [--format ndjson|csv|xlsx] [--mapping m.json] [--preview]
  *                  [--report <file>.rejected.ndjson] [--batch 5000] [--concurrency 2] [--limit N] [--restart]
  *
- * Backfill: loads movement history from NDJSON or CSV into a cockpit through the ingest API, like
+ * Backfill: loads movement history from NDJSON, CSV or .xlsx (ERP exports with Chinese headers
+ * mapped by server/ingest/columns.ts) into a cockpit through the ingest API, like
  * any ERP connector (docs/import.md). Streams the file (constant memory), validates each line
  * locally with the server's own validation so bad lines are reported instead of blocking good
  * ones, posts batches of up to 5000 (each atomic and idempotent by id; two in flight by default), retries 503s with
@@ -21,8 +22,14 @@ import { API_PREFIX } from '../../protocol/api.ts'
 import { MAX_JSON_BATCH } from '../../protocol/movement.ts'
 import type { FieldError, RejectedMovement } from '../../protocol/movement.ts'
 import { validateMovement } from '../ingest/validate.ts'
+import { checkMappingFile, detectMapping, MappingError, rowToMovement } from '../ingest/columns.ts'
+import type { ColumnMapping, MappingFile } from '../ingest/columns.ts'
+import { csvRows, readRows, xlsxRows } from '../ingest/spreadsheet.ts'
+import type { ImportPreview, SheetRow } from '../ingest/spreadsheet.ts'
+import { createCalendar } from '../domain/time.ts'
+import type { BusinessCalendar } from '../domain/time.ts'
 
-export type ImportFormat = 'ndjson' | 'csv'
+export type ImportFormat = 'ndjson' | 'csv' | 'xlsx'
 
 export interface ImportOptions {
   file: string
@@ -30,8 +37,12 @@ export interface ImportOptions {
   url: string
   /** ingest key (Bearer) */
   key: string
-  /** @default from the extension: .csv → csv, otherwise ndjson */
+  /** @default from the extension: .csv → csv, .xlsx → xlsx, otherwise ndjson */
   format?: ImportFormat
+  /** headers and type names beyond the built-in ones (server/ingest/columns.ts) */
+  mapping?: MappingFile
+  /** business time zone: dates without an offset are read in it @default "Asia/Shanghai" */
+  timeZone?: string
   /** where rejected lines are written (NDJSON) @default "<file>.rejected.ndjson" */
   report?: string
   /** movements per POST, ≤ 5000 @default 5000 */
@@ -111,22 +122,38 @@ interface SourceRecord {
   /** parsed object, or why the line is not one */
   value: unknown
   error?: string
+  /** why a spreadsheet row is not a movement, by column */
+  errors?: FieldError[]
   /** absolute byte offset after this record */
   end: number
   /** line number after this record */
   nextLine: number
 }
 
-/** Numeric movement fields: CSV cells of these columns are parsed as numbers. */
-const NUMERIC_FIELDS: ReadonlySet<string> = new Set(['qty', 'unitPrice', 'unitCost', 'amount', 'countedQty'])
 const FINGERPRINT_BYTES = 64 * 1024
 
 export const checkpointPath = (file: string) => `${file}.import-checkpoint.json`
 
 export function formatOf(file: string, format?: string): ImportFormat {
-  const f = format ?? (/\.csv$/i.test(file) ? 'csv' : 'ndjson')
-  if (f !== 'csv' && f !== 'ndjson') throw new ImportError(`--format must be ndjson or csv, got "${f}"`)
+  const f = format ?? (/\.csv$/i.test(file) ? 'csv' : /\.xlsx$/i.test(file) ? 'xlsx' : 'ndjson')
+  if (f !== 'csv' && f !== 'ndjson' && f !== 'xlsx') throw new ImportError(`--format must be ndjson, csv or xlsx, got "${f}"`)
   return f
+}
+
+/** Reads and checks a mapping file (`--mapping`): ImportError naming the bad entry. */
+export async function readMappingFile(path: string): Promise<MappingFile> {
+  let raw: unknown
+  try {
+    raw = JSON.parse(await readFile(path, 'utf8'))
+  } catch (err) {
+    throw new ImportError(`--mapping ${path}: ${(err as Error).message}`)
+  }
+  try {
+    return checkMappingFile(raw)
+  } catch (err) {
+    if (err instanceof MappingError) throw new ImportError(`--mapping ${path}: ${err.message}`)
+    throw err
+  }
 }
 
 /** NDJSON lines from a byte offset, with the offset after each line. */
@@ -161,19 +188,6 @@ async function* ndjsonRecords(file: string, offset: number, firstLine: number): 
   }
 }
 
-/** A CSV row as a movement: header names are fields, numbers parsed, empty cells omitted. */
-export function csvRowToMovement(row: Record<string, string>): Record<string, unknown> {
-  const m: Record<string, unknown> = {}
-  for (const [field, cell] of Object.entries(row)) {
-    if (cell === '' || field === '') continue
-    if (NUMERIC_FIELDS.has(field)) {
-      const n = Number(cell)
-      m[field] = cell.trim() !== '' && Number.isFinite(n) ? n : cell // a non-number stays text: validation names the field
-    } else m[field] = cell
-  }
-  return m
-}
-
 async function csvHeader(file: string): Promise<{ columns: string[]; end: number }> {
   const parser = createReadStream(file).pipe(parseCsv({ bom: true, info: true, raw: true, to_line: 1, relax_column_count: true }))
   for await (const rec of parser as AsyncIterable<{ record: string[]; info: { bytes: number } }>) {
@@ -183,14 +197,20 @@ async function csvHeader(file: string): Promise<{ columns: string[]; end: number
   throw new ImportError('the CSV file is empty: its first line must name the movement fields')
 }
 
+/** A row's cells as the movement its mapping makes, or its errors. */
+function mappedRecord(cells: readonly string[] | SheetRow['cells'], mapping: ColumnMapping, calendar: BusinessCalendar, row: number): Pick<SourceRecord, 'value' | 'errors'> {
+  const outcome = rowToMovement(cells, mapping, { calendar, row })
+  return outcome.ok ? { value: outcome.value } : { value: undefined, errors: outcome.errors }
+}
+
 /** CSV records from a byte offset, header given. Line numbers count the file's own lines. */
-async function* csvRecords(file: string, offset: number, firstLine: number, columns: string[]): AsyncGenerator<SourceRecord> {
+async function* csvRecords(file: string, offset: number, firstLine: number, mapping: ColumnMapping, calendar: BusinessCalendar): AsyncGenerator<SourceRecord> {
   let nextLine = firstLine
   const parser = createReadStream(file, { start: offset }).pipe(
-    parseCsv({ columns, info: true, raw: true, skip_empty_lines: true, trim: true, relax_column_count: true, relax_quotes: false }),
+    parseCsv({ info: true, raw: true, skip_empty_lines: true, trim: true, relax_column_count: true, relax_quotes: false }),
   )
   try {
-    for await (const rec of parser as AsyncIterable<{ record: Record<string, string>; raw: string; info: { bytes: number } }>) {
+    for await (const rec of parser as AsyncIterable<{ record: string[]; raw: string; info: { bytes: number } }>) {
       let lead = 0
       while (lead < rec.raw.length && (rec.raw[lead] === '\n' || rec.raw[lead] === '\r')) {
         if (rec.raw[lead] === '\n') nextLine++
@@ -199,12 +219,42 @@ async function* csvRecords(file: string, offset: number, firstLine: number, colu
       const line = nextLine
       for (let i = lead; i < rec.raw.length; i++) if (rec.raw[i] === '\n') nextLine++
       if (!rec.raw.endsWith('\n')) nextLine++ // last line without a newline
-      yield { line, value: csvRowToMovement(rec.record), end: offset + rec.info.bytes, nextLine }
+      yield { line, ...mappedRecord(rec.record, mapping, calendar, line), end: offset + rec.info.bytes, nextLine }
     }
   } catch (err) {
     // a malformed CSV (e.g. an unclosed quote) cannot be re-synchronised: stop with the place
     throw new ImportError(`CSV parse error after line ${nextLine - 1}: ${(err as Error).message}`)
   }
+}
+
+/**
+ * Rows of an .xlsx's first worksheet after `done` (the last row number applied), streamed: a
+ * zip cannot be read from the middle, so a resumed import reads the rows before again and skips
+ * them. `end` is the row number (the checkpoint's offset); `bytes` how far into the file.
+ */
+async function* xlsxRecords(
+  file: string,
+  done: number,
+  calendar: BusinessCalendar,
+  mappingFile: MappingFile | undefined,
+  onHeader: (columns: string[]) => void,
+  bytes: { read: number },
+): AsyncGenerator<SourceRecord> {
+  // bytesRead, not a 'data' listener: that would start the stream before the reader pipes it
+  const input = createReadStream(file)
+  let map: ColumnMapping | undefined
+  for await (const { row, cells } of xlsxRows(input)) {
+    if (!map) {
+      const columns = cells.map((c) => (c === null || c === undefined ? '' : String(c).trim()))
+      map = detectMapping(columns, mappingFile)
+      onHeader(columns)
+      continue
+    }
+    bytes.read = input.bytesRead
+    if (row <= done) continue
+    yield { line: row, ...mappedRecord(cells, map, calendar, row), end: row, nextLine: row + 1 }
+  }
+  input.destroy()
 }
 
 async function fingerprint(file: string, offset: number): Promise<string> {
@@ -306,7 +356,7 @@ export async function runImport(o: ImportOptions): Promise<ImportResult> {
 
   const cp = o.restart ? undefined : await readCheckpoint(cpPath)
   if (cp) {
-    if (cp.v !== 1 || cp.format !== format || cp.offset > totalBytes || cp.fingerprint !== (await fingerprint(o.file, cp.offset))) {
+    if (cp.v !== 1 || cp.format !== format || cp.offset > totalBytes || cp.fingerprint !== (await fingerprint(o.file, format === 'xlsx' ? FINGERPRINT_BYTES : cp.offset))) {
       throw new ImportError(`checkpoint ${cpPath} belongs to another file or format; use --restart to import from the first line`)
     }
   } else {
@@ -325,7 +375,14 @@ export async function runImport(o: ImportOptions): Promise<ImportResult> {
     nextLine = 2
   }
   const startLine = nextLine
-  const source = format === 'csv' ? csvRecords(o.file, offset, nextLine, columns!) : ndjsonRecords(o.file, offset, nextLine)
+  const calendar = createCalendar(o.timeZone ?? 'Asia/Shanghai')
+  const xlsxBytes = { read: 0 }
+  const source =
+    format === 'csv'
+      ? csvRecords(o.file, offset, nextLine, detectMapping(columns!, o.mapping), calendar)
+      : format === 'xlsx'
+        ? xlsxRecords(o.file, offset, calendar, o.mapping, (c) => (columns = c), xlsxBytes)
+        : ndjsonRecords(o.file, offset, nextLine)
 
   let batch: { m: unknown; line: number; id: string }[] = []
   let ids = new Set<string>()
@@ -396,9 +453,18 @@ export async function runImport(o: ImportOptions): Promise<ImportResult> {
       stats.lines += lines
       offset = end
       nextLine = after
-      await writeCheckpoint(cpPath, { v: 1, format, offset, nextLine, ...(columns ? { columns } : {}), fingerprint: await fingerprint(o.file, offset), stats })
+      await writeCheckpoint(cpPath, {
+        v: 1,
+        format,
+        offset,
+        nextLine,
+        ...(columns ? { columns } : {}),
+        fingerprint: await fingerprint(o.file, format === 'xlsx' ? FINGERPRINT_BYTES : offset),
+        stats,
+      })
       const linesPerSecond = Math.round(((stats.lines - linesBefore) * 1000) / Math.max(1, Date.now() - started))
-      o.onProgress?.({ ...stats, bytes: offset, totalBytes, linesPerSecond })
+      // an .xlsx is checkpointed by row, its progress is the bytes read of the file
+      o.onProgress?.({ ...stats, bytes: format === 'xlsx' ? Math.min(xlsxBytes.read, totalBytes) : offset, totalBytes, linesPerSecond })
     })
     inFlight.push(committed)
   }
@@ -414,6 +480,8 @@ export async function runImport(o: ImportOptions): Promise<ImportResult> {
     read++
     if (rec.error !== undefined) {
       reportLines.push({ line: rec.line, id: null, errors: [{ path: '/', message: rec.error }] })
+    } else if (rec.errors !== undefined) {
+      reportLines.push({ line: rec.line, id: null, errors: rec.errors })
     } else {
       const v = validateMovement(rec.value, 0, { baseCurrency: '', foreignCurrencies: true, now })
       if (!v.ok) {
@@ -436,6 +504,46 @@ export async function runImport(o: ImportOptions): Promise<ImportResult> {
   return { ...stats, complete, startLine, resumed, report, checkpoint: cpPath, elapsedMs: Date.now() - started }
 }
 
+export interface PreviewOptions {
+  file: string
+  format?: ImportFormat
+  mapping?: MappingFile
+  /** @default "Asia/Shanghai" */
+  timeZone?: string
+  /** rows and rejects shown @default 20 */
+  limit?: number
+}
+
+/** Reads the whole file and applies nothing: the mapping, the first rows as movements, the rejects with reasons. */
+export async function previewImport(o: PreviewOptions): Promise<ImportPreview> {
+  const format = formatOf(o.file, o.format)
+  async function* ndjsonLines(): AsyncGenerator<SheetRow> {
+    for await (const r of ndjsonRecords(o.file, 0, 1)) yield { row: r.line, cells: [], parsed: r.error !== undefined ? { error: r.error } : { value: r.value } }
+  }
+  const rows = format === 'xlsx' ? xlsxRows(o.file) : format === 'csv' ? csvRows(createReadStream(o.file)) : ndjsonLines()
+  return readRows(format, rows, {
+    calendar: createCalendar(o.timeZone ?? 'Asia/Shanghai'),
+    validate: { baseCurrency: '', foreignCurrencies: true },
+    ...(o.mapping ? { mapping: o.mapping } : {}),
+    limit: o.limit ?? 20,
+  })
+}
+
+/** The preview as text: the columns and what each fills, the first movements, the rejects. */
+export function formatPreview(file: string, p: ImportPreview): string {
+  const out: string[] = [`preview of ${file} (${p.format}): nothing is applied`]
+  if (p.mapping) {
+    out.push(`columns (${p.mapping.mode === 'fields' ? 'movement fields' : 'mapped'}):`)
+    for (const c of p.mapping.columns) out.push(`  ${c.header || '(blank)'} → ${c.target ?? '(ignored)'}`)
+    for (const w of p.mapping.warnings) out.push(`  ! ${w}`)
+  }
+  out.push(`first ${p.rows.length} of ${p.valid} valid rows as movements:`)
+  for (const r of p.rows) out.push(`  row ${r.row}: ${JSON.stringify(r.movement)}`)
+  out.push(`rejected: ${p.rejectedCount} of ${p.total} rows${p.rejectedCount > p.rejected.length ? ` (the first ${p.rejected.length} shown)` : ''}`)
+  for (const r of p.rejected) out.push(`  row ${r.row}${r.id ? ` (${r.id})` : ''}: ${r.errors.map((e) => `${e.path} ${e.message}`).join('; ')}`)
+  return out.join('\n')
+}
+
 async function main(): Promise<void> {
   const { values, positionals } = parseArgs({
     allowPositionals: true,
@@ -449,13 +557,30 @@ async function main(): Promise<void> {
       limit: { type: 'string' },
       restart: { type: 'boolean', default: false },
       quiet: { type: 'boolean', default: false },
+      mapping: { type: 'string' },
+      preview: { type: 'boolean', default: false },
+      tz: { type: 'string', default: process.env.COCKPIT_TZ || 'Asia/Shanghai' },
     },
   })
   const file = positionals[0]
+  let mapping: MappingFile | undefined
+  try {
+    if (values.mapping) mapping = await readMappingFile(values.mapping)
+    if (file && values.preview) {
+      const p = await previewImport({ file, ...(values.format ? { format: formatOf(file, values.format) } : {}), ...(mapping ? { mapping } : {}), timeZone: values.tz! })
+      process.stdout.write(`${formatPreview(file, p)}\n`)
+      process.exit(0)
+    }
+  } catch (err) {
+    process.stderr.write(`import failed: ${err instanceof Error ? err.message : String(err)}\n`)
+    process.exit(1)
+  }
   if (!file || !values.key) {
     process.stderr.write(
-      'usage: npm run import -- <file.ndjson|file.csv> --key <ingest key> [--url http://127.0.0.1:3000] [--format ndjson|csv]\n' +
-        '                         [--report <file>.rejected.ndjson] [--batch 5000] [--concurrency 2] [--limit N] [--restart] [--quiet]\n' +
+      'usage: npm run import -- <file.ndjson|file.csv|file.xlsx> --key <ingest key> [--url http://127.0.0.1:3000] [--format ndjson|csv|xlsx]\n' +
+        '                         [--mapping mapping.json] [--tz Asia/Shanghai] [--report <file>.rejected.ndjson] [--batch 5000] [--concurrency 2]\n' +
+        '                         [--limit N] [--restart] [--quiet]\n' +
+        '       npm run import -- <file> --preview [--mapping mapping.json]   (shows the mapping, the first rows and the rejects; applies nothing)\n' +
         '       (the key may also come from COCKPIT_INGEST_KEY, the URL from COCKPIT_URL; see docs/import.md)\n',
     )
     process.exit(2)
@@ -486,6 +611,8 @@ async function main(): Promise<void> {
       key: values.key,
       ...(values.format ? { format: formatOf(file, values.format) } : {}),
       ...(values.report ? { report: values.report } : {}),
+      ...(mapping ? { mapping } : {}),
+      timeZone: values.tz!,
       batchSize: Number(values.batch),
       concurrency: Number(values.concurrency),
       ...(values.limit ? { limit: Number(values.limit) } : {}),

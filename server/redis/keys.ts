@@ -136,6 +136,8 @@ export interface Keys {
   readonly alertLog: string
   /** pub/sub channel of committed alert transitions: each process tells its own sockets, within their scope */
   readonly alertEvents: string
+  /** counters of a message-bus intake summed over every process: hash counter → total (server/plugins/intake.ts) */
+  intake(name: string): string
   /** key pattern that matches everything of this cockpit (for cleanup in tests) */
   readonly all: string
 }
@@ -188,6 +190,7 @@ export function createKeys(prefix: string): Keys {
     alertPending: `${prefix}alert:pending`,
     alertLog: `${prefix}alert:log`,
     alertEvents: `${prefix}alert:events`,
+    intake: (name) => `${prefix}intake:${name}`,
     all: `${prefix}*`,
   }
 }

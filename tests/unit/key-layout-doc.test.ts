@@ -53,6 +53,7 @@ const SAMPLES: { [K in BuilderName]: Parameters<Keys[K]>[] } = {
   alertRule: [['low-stock']],
   alertChannel: [['wecom-ops']],
   alertState: [['low-stock']],
+  intake: [['nats']],
 }
 
 /** Values that are not keys themselves. */

@@ -111,6 +111,33 @@ export const MESSAGES = {
   'editor.ok': { 'zh-CN': '知道了', en: 'OK' },
   'editor.fixOptions': { 'zh-CN': '选项有误，修正后显示实时数据', en: 'Fix the options to see live data' },
   'editor.remove': { 'zh-CN': '删除', en: 'Remove' },
+  'editor.importData': { 'zh-CN': '导入数据', en: 'Import data' },
+  'import.title': { 'zh-CN': '导入业务数据（Excel / CSV / NDJSON）', en: 'Import movements (Excel / CSV / NDJSON)' },
+  'import.why': {
+    'zh-CN': '选择 ERP 导出的 .xlsx、.csv 或 .ndjson 文件：先预览识别的列、前 20 行和被拒绝的行，确认后再导入。',
+    en: 'Pick an .xlsx, .csv or .ndjson export of the ERP: preview the columns found, the first 20 rows and the rejected rows, then import.',
+  },
+  'import.file': { 'zh-CN': '文件', en: 'File' },
+  'import.reading': { 'zh-CN': '读取中…', en: 'Reading…' },
+  'import.columns': { 'zh-CN': '列的识别', en: 'Columns' },
+  'import.ignored': { 'zh-CN': '（忽略）', en: '(ignored)' },
+  'import.counts': { 'zh-CN': '共 {total} 行：有效 {valid} 行，拒绝 {rejected} 行', en: '{total} rows: {valid} valid, {rejected} rejected' },
+  'import.firstRows': { 'zh-CN': '前 {count} 行（转换后的业务记录）', en: 'First {count} rows as movements' },
+  'import.rejectedRows': { 'zh-CN': '被拒绝的行', en: 'Rejected rows' },
+  'import.row': { 'zh-CN': '行', en: 'Row' },
+  'import.reasons': { 'zh-CN': '原因', en: 'Reasons' },
+  'import.fixFirst': {
+    'zh-CN': '有被拒绝的行：修正文件后再导入（整文件导入，不会部分写入）。',
+    en: 'Some rows are rejected: fix the file, then import (the file is applied whole or not at all).',
+  },
+  'import.apply': { 'zh-CN': '导入 {count} 行', en: 'Import {count} rows' },
+  'import.applying': { 'zh-CN': '导入中…', en: 'Importing…' },
+  'import.done': {
+    'zh-CN': '已导入：新增 {accepted}，重复 {duplicates}（已导入过，未重复计算）。',
+    en: 'Imported: {accepted} new, {duplicates} duplicates (already applied, not counted again).',
+  },
+  'import.failed': { 'zh-CN': '失败', en: 'Failed' },
+  'import.close': { 'zh-CN': '关闭', en: 'Close' },
 
   // -- drafts, history and exports (docs/reports.md) ----------------------------------------------
   'draft.save': { 'zh-CN': '存草稿', en: 'Save draft' },
