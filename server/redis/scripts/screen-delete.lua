@@ -11,7 +11,8 @@
 --   id           the screen id, removed from the index
 -- Returns 1 when it existed, else 0. A draft of a screen never published is deleted too.
 local existed = redis.call('DEL', KEYS[1]) == 1
-redis.call('DEL', KEYS[3], KEYS[4])
+-- versions and draft are optional (alert rules and channels have neither)
+if KEYS[4] then redis.call('DEL', KEYS[3], KEYS[4]) end
 if existed then
   redis.call('ZREM', KEYS[2], ARGV[1])
   return 1

@@ -19,7 +19,8 @@
 --   draft        the draft this save publishes, deleted when it is still the stored one; '' = none
 -- A present screen is replaced only when its version equals the base version; an absent one
 -- is created (version 1) whatever the base: there is nothing an edit could overwrite.
--- Every saved version is pushed on the history, which keeps the last `keep`.
+-- Every saved version is pushed on the history, which keeps the last `keep` (when the call names
+-- versions: alert rules and channels, saved by this script too, keep no history).
 -- Returns (ScreenSaveReply) {'ok', version} or {'conflict', version, definition, updatedAt}.
 local current = redis.call('HGET', KEYS[1], 'version')
 if current and tonumber(current) ~= tonumber(ARGV[1]) then
@@ -29,9 +30,12 @@ end
 local version = (current and tonumber(current) or 0) + 1
 redis.call('HSET', KEYS[1], 'version', version, 'def', ARGV[2], 'updatedAt', ARGV[3], 'title', ARGV[5], 'kind', ARGV[6])
 redis.call('ZADD', KEYS[2], 'NX', ARGV[7], ARGV[4])
-redis.call('LPUSH', KEYS[3], cjson.encode({ version = version, updatedAt = ARGV[3], title = ARGV[5], def = ARGV[2] }))
-redis.call('LTRIM', KEYS[3], 0, tonumber(ARGV[8]) - 1)
-if ARGV[9] ~= '' and redis.call('GET', KEYS[4]) == ARGV[9] then
+-- versions and draft are optional: alert rules and channels are saved the same way without them
+if KEYS[3] then
+  redis.call('LPUSH', KEYS[3], cjson.encode({ version = version, updatedAt = ARGV[3], title = ARGV[5], def = ARGV[2] }))
+  redis.call('LTRIM', KEYS[3], 0, tonumber(ARGV[8]) - 1)
+end
+if KEYS[4] and ARGV[9] ~= '' and redis.call('GET', KEYS[4]) == ARGV[9] then
   redis.call('DEL', KEYS[4])
 end
 return { 'ok', tostring(version) }
