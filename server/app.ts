@@ -28,6 +28,7 @@ import { wallsRoutes } from './plugins/walls.ts'
 import { securityPlugin } from './plugins/security.ts'
 import { proxyTrust } from './auth/address.ts'
 import { sessionPlugin, sessionRoutes } from './plugins/session.ts'
+import { sourcesPlugin, sourcesRoutes } from './plugins/sources.ts'
 
 /** pino options, with `stream` as the destination (tests capture the log this way) */
 export type AppLoggerOptions = LoggerOptions & { stream?: DestinationStream }
@@ -118,6 +119,8 @@ export async function buildApp({ config, logger }: BuildAppOptions): Promise<Fas
   // the socket gateway; screens announce their changes through it
   await app.register(realtimePlugin)
   await app.register(screensPlugin)
+  // database sources: their runners apply through the aggregator (COCKPIT_SOURCES)
+  await app.register(sourcesPlugin)
   // routes, each in its own scope: they see the services above and add nothing to them
   await app.register(healthRoutes)
   await app.register(apiRoutes, { prefix: API_PREFIX })
@@ -141,4 +144,5 @@ async function apiRoutes(api: FastifyInstance): Promise<void> {
   await api.register(tokensRoutes)
   await api.register(screensRoutes)
   await api.register(wallsRoutes)
+  await api.register(sourcesRoutes)
 }

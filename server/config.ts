@@ -66,6 +66,16 @@ export interface CockpitConfig {
   /** exchange rates seeded at start from COCKPIT_FX_RATES (`USD:2026-01-01:7.12,…`) @default [] */
   fxRates: ScaledRate[]
   security: SecurityConfig
+  /** database sources (docs/connectors.md) */
+  sources: SourcesConfig
+}
+
+/** Database sources (docs/connectors.md). */
+export interface SourcesConfig {
+  /** this process runs sources (each under a Redis lease) @default true (COCKPIT_SOURCES=on|off) */
+  run: boolean
+  /** JSON file of source definitions stored at start (COCKPIT_SOURCES_FILE) */
+  file: string | undefined
 }
 
 /** Limits and protections against hostile input (docs/operations.md, "Security"). */
@@ -189,7 +199,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): CockpitConfig 
       sessionTtl: int(env, 'COCKPIT_SESSION_TTL_S', 12 * 3600, 60),
       trustProxy: trustProxy(env.COCKPIT_TRUST_PROXY),
     },
+    sources: { run: onOff(env, 'COCKPIT_SOURCES', true), file: env.COCKPIT_SOURCES_FILE || undefined },
   }
+}
+
+function onOff(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean {
+  const raw = env[name]
+  if (raw === undefined || raw === '') return fallback
+  if (raw === 'on' || raw === 'true' || raw === '1') return true
+  if (raw === 'off' || raw === 'false' || raw === '0') return false
+  throw new CockpitError('COCKPIT_ERR_CONFIG', `${name} must be on or off, got "${raw}"`)
 }
 
 /** COCKPIT_MONEY_DECIMALS (0–4, default 2) and COCKPIT_MONEY_ROUNDING (half-away | half-even) */

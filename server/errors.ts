@@ -34,6 +34,11 @@ export const ERROR_CODES = {
   COCKPIT_ERR_INVALID_SCREEN: 400,
   COCKPIT_ERR_SCREEN_NOT_FOUND: 404,
   COCKPIT_ERR_SCREEN_CONFLICT: 409,
+  /** a source definition (PUT /sources/:id, COCKPIT_SOURCES_FILE) that is not valid: `errors` name the fields */
+  COCKPIT_ERR_INVALID_SOURCE: 400,
+  COCKPIT_ERR_SOURCE_NOT_FOUND: 404,
+  /** the source's stored version is not the one the edit was based on (If-Match / `version`) */
+  COCKPIT_ERR_SOURCE_CONFLICT: 409,
   COCKPIT_ERR_INVALID_TOKEN_REQUEST: 400,
   COCKPIT_ERR_TOKENS_DISABLED: 501,
 } as const

@@ -37,7 +37,7 @@ const SAMPLES: { [K in BuilderName]: Parameters<Keys[K]>[] } = {
     ['ap', 'SUP1'],
   ],
   creditChanged: [['ar'], ['ap']],
-  lease: [['credit-compaction']],
+  lease: [['credit-compaction'], ['source:erpnext-main']],
   pairBacklog: [['bs'], ['bp']],
   line: [['s'], ['p']],
   lineOpen: [['s'], ['p']],
@@ -47,6 +47,10 @@ const SAMPLES: { [K in BuilderName]: Parameters<Keys[K]>[] } = {
   master: MASTER_KINDS.map((kind) => [kind]),
   screen: [['ops-wall']],
   session: [['9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08']],
+  source: [['erpnext-main']],
+  sourceWatermarks: [['erpnext-main']],
+  sourceStatus: [['erpnext-main']],
+  sourceRejects: [['erpnext-main']],
 }
 
 /** Values that are not keys themselves. */
