@@ -66,7 +66,8 @@ export interface RunnerDeps {
 }
 
 /** Counters of a source's status hash. */
-export const COUNTERS = ['read', 'applied', 'duplicate', 'skipped', 'rejected'] as const
+/** rows read, movements applied / already applied / skipped / rejected (and rows rejected), master records upserted */
+export const COUNTERS = ['read', 'applied', 'duplicate', 'skipped', 'rejected', 'master'] as const
 export type Counter = (typeof COUNTERS)[number]
 
 /** The lease of a source: `SET NX PX`, renewed and released only by its holder. */
@@ -75,7 +76,7 @@ const RELEASE_LUA = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.
 
 /**
  * Commits a page: KEYS source, watermarks, status, rejects, lease. ARGV: version, holder, stream,
- * watermark JSON ('' = keep), newest ERP time (epoch ms, '' = none), counters (5 numbers in
+ * watermark JSON ('' = keep), newest ERP time (epoch ms, '' = none), counters (6 numbers in
  * COUNTERS order), then status fields as name/value pairs, then '--' and reject JSONs.
  * Reply: 1 committed, 0 version changed, -1 lease lost.
  */
@@ -87,12 +88,12 @@ if ARGV[5] ~= '' then
   local cur = tonumber(redis.call('HGET', KEYS[3], 'newestAt') or '0')
   if tonumber(ARGV[5]) > cur then redis.call('HSET', KEYS[3], 'newestAt', ARGV[5]) end
 end
-local names = {'read', 'applied', 'duplicate', 'skipped', 'rejected'}
-for i = 1, 5 do
+local names = {'read', 'applied', 'duplicate', 'skipped', 'rejected', 'master'}
+for i = 1, 6 do
   local n = tonumber(ARGV[5 + i])
   if n ~= 0 then redis.call('HINCRBY', KEYS[3], names[i], n) end
 end
-local i = 11
+local i = 12
 while i <= #ARGV and ARGV[i] ~= '--' do
   redis.call('HSET', KEYS[3], ARGV[i], ARGV[i + 1])
   i = i + 2
@@ -111,15 +112,9 @@ class Superseded extends Error {
 }
 
 /** Outcome of one page, for counting. */
-interface PageCounts {
-  read: number
-  applied: number
-  duplicate: number
-  skipped: number
-  rejected: number
-}
+type PageCounts = Record<Counter, number>
 
-const zero = (): PageCounts => ({ read: 0, applied: 0, duplicate: 0, skipped: 0, rejected: 0 })
+const zero = (): PageCounts => ({ read: 0, applied: 0, duplicate: 0, skipped: 0, rejected: 0, master: 0 })
 
 /** Epoch ms of a watermark's modification time (RFC 3339), NaN when it is not one. */
 export function watermarkTime(w: Watermark): number {
@@ -368,7 +363,7 @@ export class SourceRunner {
       counts.rejected++
       rejects.push(this.rejectRow(stream.name, keysOf[i]!, b.errors.map((e) => `${e.path} ${e.message}`).join('; ')))
     }
-    if (good.length > 0) counts.applied += await this.d.upsertMaster(stream.kind, good)
+    if (good.length > 0) counts.master += await this.d.upsertMaster(stream.kind, good)
   }
 
   private rejectRow(stream: string, key: string, reason: string): RejectedRow {
