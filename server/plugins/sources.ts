@@ -108,8 +108,7 @@ export const sourcesPlugin = fp(
     }
 
     /** COCKPIT_SOURCES_FILE: each declared source is stored when it differs from the stored one (the file wins at start). */
-    async function declareFromFile(file: string): Promise<void> {
-      const defs = parseSourcesFile(await readFile(file, 'utf8'), file)
+    async function declare(defs: SourceDefinition[]): Promise<void> {
       for (const def of defs) {
         const current = await store.get(def.id)
         if (current) {
@@ -136,15 +135,12 @@ export const sourcesPlugin = fp(
 
     // a bad file stops the start (like a bad variable): a source silently missing would look like an idle ERP
     if (config.sources.file) {
-      const file = config.sources.file
-      const declare = () => declareFromFile(file)
-      if (fastify.redisState.up) await declare()
-      else {
-        await readFile(file, 'utf8').then((text) => parseSourcesFile(text, file))
-        fastify.redisState.once('change', (up) => {
-          if (up) declare().catch((err: unknown) => fastify.log.error({ err }, 'COCKPIT_SOURCES_FILE not stored'))
-        })
-      }
+      const defs = parseSourcesFile(await readFile(config.sources.file, 'utf8'), config.sources.file)
+      // again after a reconnection: a Redis that restarted empty has lost them
+      fastify.redisState.on('change', (up) => {
+        if (up) declare(defs).catch((err: unknown) => fastify.log.error({ err }, 'COCKPIT_SOURCES_FILE not stored; stored at the next reconnection'))
+      })
+      if (fastify.redisState.up) await declare(defs)
     }
     if (config.sources.run) {
       fastify.addHook('onReady', async () => {

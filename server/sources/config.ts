@@ -31,10 +31,9 @@ export const SourceDefinition = Type.Object(
   {
     id: Type.String({ pattern: SOURCE_ID_PATTERN, description: 'source id (lowercase slug)' }),
     title: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
-    kind: Type.Union(
-      SOURCE_KINDS.map((k) => Type.Literal(k)),
-      { description: 'the ERP whose database this is: erpnext (MariaDB/MySQL), odoo (PostgreSQL), jsherp (MySQL)' },
-    ),
+    kind: Type.Union([Type.Literal('erpnext'), Type.Literal('odoo'), Type.Literal('jsherp')], {
+      description: 'the ERP whose database this is: erpnext (MariaDB/MySQL), odoo (PostgreSQL), jsherp (MySQL)',
+    }),
     connectionEnv: Type.String({
       pattern: ENV_NAME_PATTERN,
       description: 'NAME of the environment variable holding the database URL (mysql://… or postgres://…); the URL is never stored',

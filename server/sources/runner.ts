@@ -301,7 +301,7 @@ export class SourceRunner {
     for (const stream of mapping.master) await this.drain(source, stream, marks.get(stream.name) ?? null, ctx, backfilling, true)
     for (const stream of mapping.streams) await this.drain(source, stream, marks.get(stream.name) ?? null, ctx, backfilling, false)
 
-    const fields: Record<string, string> = { state: 'running', caughtUpAt: String(started), lastError: '', failures: '0' }
+    const fields: Record<string, string> = { state: 'running', caughtUpAt: String(started), failures: '0' }
     if (backfilling) fields.bfDoneAt = String(this.now())
     await this.writeStatus(source.version, fields)
     return true
