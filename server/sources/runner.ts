@@ -134,6 +134,8 @@ export class SourceRunner {
   private readonly leaseMs: number
   /** rows read since the backfill started */
   private bfRows = 0
+  /** the last failure, until a commit has recorded it (Redis may be the thing that failed) */
+  private unreported: Record<string, string> | undefined
   /** resolves when the loop has ended and the lease is released */
   readonly done: Promise<void>
 
@@ -218,11 +220,8 @@ export class SourceRunner {
           const message = errorMessage(err)
           d.log.warn({ source: this.id, attempt: failures, retryInMs: wait, error: message }, 'source read failed; retrying from its watermark')
           await this.closeClient()
-          if (source) {
-            await this.writeStatus(source.version, { state: 'failing', lastError: message, lastErrorAt: new Date(this.now()).toISOString(), failures: String(failures) }).catch(
-              () => undefined,
-            )
-          }
+          this.unreported = { lastError: message, lastErrorAt: new Date(this.now()).toISOString(), failures: String(failures) }
+          if (source) await this.writeStatus(source.version, { state: 'failing' }).catch(() => undefined)
           await this.pause(wait)
         }
       }
@@ -246,6 +245,8 @@ export class SourceRunner {
 
   private async commit(version: number, stream: string, wm: Watermark | null, newest: number | undefined, c: PageCounts, fields: Record<string, string>, rejects: RejectedRow[]) {
     const { d } = this
+    const unreported = this.unreported
+    if (unreported) fields = { ...unreported, ...fields }
     const args = [
       String(version),
       d.holder,
@@ -272,6 +273,7 @@ export class SourceRunner {
       throw new Superseded('lease lost')
     }
     if (reply === 0) throw new Superseded('source changed')
+    if (this.unreported === unreported) this.unreported = undefined
   }
 
   /**
