@@ -19,6 +19,7 @@ import type { SourceManager } from '../sources/manager.ts'
 import { COUNTERS } from '../sources/runner.ts'
 import type { Counter, RunnerDeps } from '../sources/runner.ts'
 import { MAPPINGS } from '../sources/registry.ts'
+import { validateMasterRecords } from './master-data.ts'
 
 /** A source no process has reported on for this long is `idle`: nobody runs it. */
 const IDLE_AFTER_MS = 60_000
@@ -99,6 +100,7 @@ export const sourcesPlugin = fp(
       store,
       apply: (movements) => aggregator.apply(movements),
       upsertMaster: (kind, records) => masterData.upsert(kind, records),
+      checkMaster: validateMasterRecords,
       timeZone: config.timeZone,
       currency: config.currency,
       env: process.env,

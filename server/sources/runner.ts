@@ -29,7 +29,6 @@ import { RejectedMovementsError } from '../errors.ts'
 import { validateMovement } from '../ingest/validate.ts'
 import type { NormalizedMovement } from '../ingest/validate.ts'
 import type { ApplyResult } from '../aggregate/applier.ts'
-import { validateMasterRecords } from '../plugins/master-data.ts'
 import { KIND_DIALECT, scheduleOf } from './config.ts'
 import type { StoredSource } from './config.ts'
 import type { ErpMapping, MapContext, MasterStream, StreamMapping, Watermark } from './mapping.ts'
@@ -45,6 +44,8 @@ export interface RunnerDeps {
   store: SourceStore
   apply(movements: readonly NormalizedMovement[]): Promise<ApplyResult>
   upsertMaster(kind: MasterKind, records: unknown[]): Promise<number>
+  /** the records of `records` the master-data schema refuses, by index, with their field errors */
+  checkMaster(kind: MasterKind, records: unknown[]): { index: number; errors: { path: string; message: string }[] }[]
   timeZone: string
   currency: string
   /** where connection URLs are looked up by name @default process.env */
@@ -359,7 +360,7 @@ export class SourceRunner {
       }
     }
     if (records.length === 0) return
-    const bad = new Map(validateMasterRecords(stream.kind, records).map((b) => [b.index, b]))
+    const bad = new Map(this.d.checkMaster(stream.kind, records).map((b) => [b.index, b]))
     const good = records.filter((_, i) => !bad.has(i))
     for (const [i, b] of bad) {
       counts.rejected++

@@ -48,6 +48,7 @@ const SERVER_LAYERS: readonly { name: string; paths: readonly string[] }[] = [
   { name: 'auth', paths: ['server/auth/'] },
   { name: 'config', paths: ['server/config.ts'] },
   { name: 'realtime', paths: ['server/realtime/'] },
+  { name: 'sources', paths: ['server/sources/'] },
   { name: 'plugins', paths: ['server/plugins/'] },
   { name: 'app', paths: ['server/app.ts'] },
   { name: 'entry points', paths: ['server/main.ts', 'server/cli/'] },
