@@ -334,7 +334,8 @@ export class SourceRunner {
         const w = stream.watermark(row, ctx)
         const t = watermarkTime(w)
         if (!Number.isNaN(t) && (newest === undefined || t > newest)) newest = t
-        if (!young && !(t <= settledBefore)) young = true
+        // a time the runner cannot read cannot be judged young: it must not hold the watermark back forever
+        if (!young && t > settledBefore) young = true
         if (!young) settled = w
         cursor = w
       }
