@@ -310,22 +310,37 @@ export class SourceRunner {
     return true
   }
 
-  /** Reads one stream until a page comes back short, committing after each page. */
+  /**
+   * Reads one stream until a page comes back short, committing after each page. While a full page
+   * is applied the next one is already being read (the database and Redis work side by side); a
+   * page read ahead is dropped when the one before it fails, and read again from the watermark.
+   */
   private async drain(source: StoredSource, stream: StreamMapping | MasterStream, committed: Watermark | null, ctx: MapContext, backfilling: boolean, master: boolean) {
-    const limit = scheduleOf(source).pageSize
-    const { settleMs } = scheduleOf(source)
-    let cursor = committed
+    const { pageSize: limit, settleMs } = scheduleOf(source)
+    const read = (after: Watermark | null) =>
+      this.client!.query(master ? (stream as MasterStream).page(after, limit, ctx) : (stream as StreamMapping).page(after, limit, source.backfill?.since, ctx))
+    let next: Promise<SqlRow[]> = read(committed)
     for (;;) {
-      if (this.stopped) throw new Superseded('stopping')
-      const q = master ? (stream as MasterStream).page(cursor, limit, ctx) : (stream as StreamMapping).page(cursor, limit, source.backfill?.since, ctx)
-      const rows = await this.client!.query(q)
+      if (this.stopped) {
+        next.catch(() => undefined)
+        throw new Superseded('stopping')
+      }
+      const rows = await next
+      // the position after this page: where the next page starts
+      const cursor = rows.length > 0 ? stream.watermark(rows[rows.length - 1]!, ctx) : null
+      const full = rows.length >= limit
+      if (full) {
+        next = read(cursor)
+        // settled below, or dropped with this page's failure
+        next.catch(() => undefined)
+      }
       const counts = zero()
       counts.read = rows.length
       const rejects: RejectedRow[] = []
       if (master) await this.applyMaster(stream as MasterStream, rows, ctx, counts, rejects)
       else await this.applyRows(stream as StreamMapping, rows, ctx, counts, rejects)
 
-      // the position after this page, and the furthest the watermark may move: before the first young row
+      // the furthest the watermark may move: before the first young row
       const settledBefore = this.now() - settleMs
       let newest: number | undefined
       let settled: Watermark | null = null
@@ -337,7 +352,6 @@ export class SourceRunner {
         // a time the runner cannot read cannot be judged young: it must not hold the watermark back forever
         if (!young && t > settledBefore) young = true
         if (!young) settled = w
-        cursor = w
       }
       const fields: Record<string, string> = { state: backfilling ? 'backfilling' : 'running' }
       if (backfilling) {
@@ -345,7 +359,7 @@ export class SourceRunner {
         fields.bfRows = String(this.bfRows)
       }
       await this.commit(source.version, stream.name, settled, newest, counts, fields, rejects)
-      if (rows.length < limit) return
+      if (!full) return
     }
   }
 
