@@ -12,7 +12,7 @@ import { CODE_PATTERN, schemaErrorMessage } from '../../protocol/codes.ts'
 import { DATE_PATTERN } from '../../protocol/movement.ts'
 import { CockpitError } from '../errors.ts'
 import type { FieldError } from '../errors.ts'
-import type { Dialect, ErpKind } from './mapping.ts'
+import type { ErpKind } from './mapping.ts'
 
 /** A source id: a lowercase slug, like a screen id. */
 export const SOURCE_ID_PATTERN = '^[a-z0-9][a-z0-9_-]{0,63}$'
@@ -21,9 +21,6 @@ export const ENV_NAME_PATTERN = '^[A-Z_][A-Z0-9_]{0,127}$'
 
 /** The database kinds: each has a ready-made mapping (server/sources/registry.ts). */
 export const SOURCE_KINDS = ['erpnext', 'odoo', 'jsherp'] as const satisfies readonly ErpKind[]
-
-/** Dialect of each kind's database. */
-export const KIND_DIALECT: Record<ErpKind, Dialect> = { erpnext: 'mysql', odoo: 'postgres', jsherp: 'mysql' }
 
 export const SCHEDULE_DEFAULTS = { pollIntervalMs: 1000, pageSize: 1000, queryTimeoutMs: 30_000, settleMs: 10_000 } as const
 

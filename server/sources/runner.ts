@@ -29,7 +29,7 @@ import { RejectedMovementsError } from '../errors.ts'
 import { validateMovement } from '../ingest/validate.ts'
 import type { NormalizedMovement } from '../ingest/validate.ts'
 import type { ApplyResult } from '../aggregate/applier.ts'
-import { KIND_DIALECT, scheduleOf } from './config.ts'
+import { scheduleOf } from './config.ts'
 import type { StoredSource } from './config.ts'
 import type { ErpMapping, MapContext, MasterStream, StreamMapping, Watermark } from './mapping.ts'
 import { createSqlClient } from './sql.ts'
@@ -288,7 +288,7 @@ export class SourceRunner {
     const url = d.env[source.connectionEnv]
     if (!url) throw new Error(`${source.connectionEnv} is not set in this process: it must hold the database URL`)
     const schedule = scheduleOf(source)
-    if (!this.client) this.client = (d.connect ?? createSqlClient)({ dialect: KIND_DIALECT[source.kind], url, queryTimeoutMs: schedule.queryTimeoutMs })
+    if (!this.client) this.client = (d.connect ?? createSqlClient)({ dialect: mapping.dialect, url, queryTimeoutMs: schedule.queryTimeoutMs })
     const ctx: MapContext = {
       tz: d.timeZone,
       baseCurrency: d.currency,
