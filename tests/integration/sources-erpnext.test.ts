@@ -44,7 +44,7 @@ async function caughtUpAfter(t: number) {
 }
 
 async function figure(metric: string, filter?: Record<string, unknown>): Promise<number> {
-  const level = metric.startsWith('stock.qty') || metric === 'stock.value'
+  const level = ['stock.qty', 'stock.value', 'sales.backlogQty', 'purchase.backlogQty'].includes(metric)
   const query = { metric, ...(level ? {} : period), ...(filter && { filter }) }
   const res = await server.app.inject({ method: 'POST', url: '/api/v1/query', payload: query })
   expect(res.statusCode, `${JSON.stringify(query)} → ${res.body}`).toBe(200)
@@ -75,6 +75,19 @@ async function expectFiguresMatchErp() {
     'cash.in': await one("SELECT SUM(base_received_amount) v FROM `tabPayment Entry` WHERE docstatus = 1 AND payment_type = 'Receive'"),
     'cash.out': await one("SELECT SUM(base_paid_amount) v FROM `tabPayment Entry` WHERE docstatus = 1 AND payment_type = 'Pay'"),
   }
+  // open order quantities: ordered − delivered against each submitted order line, never below 0
+  expected['sales.backlogQty'] = await one(
+    `SELECT SUM(GREATEST(0, o.qty - COALESCE(d.qty, 0))) v FROM
+       (SELECT i.parent, i.item_code, SUM(i.stock_qty) qty FROM \`tabSales Order Item\` i JOIN \`tabSales Order\` so ON so.name = i.parent WHERE so.docstatus = 1 GROUP BY i.parent, i.item_code) o
+       LEFT JOIN (SELECT i.against_sales_order parent, i.item_code, SUM(i.stock_qty) qty FROM \`tabDelivery Note Item\` i JOIN \`tabDelivery Note\` dn ON dn.name = i.parent
+                  WHERE dn.docstatus = 1 AND dn.is_return = 0 GROUP BY i.against_sales_order, i.item_code) d ON d.parent = o.parent AND d.item_code = o.item_code`,
+  )
+  expected['purchase.backlogQty'] = await one(
+    `SELECT SUM(GREATEST(0, o.qty - COALESCE(r.qty, 0))) v FROM
+       (SELECT i.parent, i.item_code, SUM(i.stock_qty) qty FROM \`tabPurchase Order Item\` i JOIN \`tabPurchase Order\` po ON po.name = i.parent WHERE po.docstatus = 1 GROUP BY i.parent, i.item_code) o
+       LEFT JOIN (SELECT i.purchase_order parent, i.item_code, SUM(i.stock_qty) qty FROM \`tabPurchase Receipt Item\` i JOIN \`tabPurchase Receipt\` pr ON pr.name = i.parent
+                  WHERE pr.docstatus = 1 AND pr.is_return = 0 GROUP BY i.purchase_order, i.item_code) r ON r.parent = o.parent AND r.item_code = o.item_code`,
+  )
   const actual: Record<string, number> = {}
   for (const metric of Object.keys(expected)) actual[metric] = await figure(metric)
   expect(actual).toEqual(expected)
