@@ -39,6 +39,10 @@ export interface SourceStatus {
   /** start of the last poll that read every stream to its end */
   caughtUpAt: string | null
   lastError: { message: string; at: string } | null
+  /** when the current streak of failures began (null while reads succeed): a wall marks what the source feeds stale after 60 s */
+  failingSince: string | null
+  /** consecutive failed attempts (0 while reads succeed) */
+  failures: number
   backfill: { since: string | null; startedAt: string | null; rows: number; reachedAt: string | null; doneAt: string | null }
 }
 
@@ -80,6 +84,8 @@ export function statusOf(source: StoredSource, st: Record<string, string>, now: 
     newestAt: iso(st.newestAt),
     caughtUpAt: iso(st.caughtUpAt),
     lastError: st.lastError ? { message: st.lastError, at: st.lastErrorAt ?? '' } : null,
+    failingSince: st.failingSince || null,
+    failures: Number(st.failures ?? 0),
     backfill: {
       since: source.backfill?.since ?? null,
       startedAt: iso(st.bfStartedAt),
@@ -169,6 +175,8 @@ const StatusSchema = Type.Object({
   newestAt: Nullable(Type.String()),
   caughtUpAt: Nullable(Type.String()),
   lastError: Type.Union([Type.Object({ message: Type.String(), at: Type.String() }), Type.Null()]),
+  failingSince: Nullable(Type.String()),
+  failures: Type.Integer(),
   backfill: Type.Object({
     since: Nullable(Type.String()),
     startedAt: Nullable(Type.String()),

@@ -221,7 +221,9 @@ export class SourceRunner {
           const message = errorMessage(err)
           d.log.warn({ source: this.id, attempt: failures, retryInMs: wait, error: message }, 'source read failed; retrying from its watermark')
           await this.closeClient()
-          this.unreported = { lastError: message, lastErrorAt: new Date(this.now()).toISOString(), failures: String(failures) }
+          const at = new Date(this.now()).toISOString()
+          // failingSince: the first failure of this streak (a wall marks what the source feeds stale after a while)
+          this.unreported = { ...(failures === 1 ? { failingSince: at } : this.unreported), lastError: message, lastErrorAt: at, failures: String(failures) }
           if (source) await this.writeStatus(source.version, { state: 'failing' }).catch(() => undefined)
           await this.pause(wait)
         }
@@ -304,7 +306,7 @@ export class SourceRunner {
     for (const stream of mapping.master) await this.drain(source, stream, marks.get(stream.name) ?? null, ctx, backfilling, true)
     for (const stream of mapping.streams) await this.drain(source, stream, marks.get(stream.name) ?? null, ctx, backfilling, false)
 
-    const fields: Record<string, string> = { state: 'running', caughtUpAt: String(started), failures: '0' }
+    const fields: Record<string, string> = { state: 'running', caughtUpAt: String(started), failures: '0', failingSince: '' }
     if (backfilling) fields.bfDoneAt = String(this.now())
     await this.writeStatus(source.version, fields)
     return true

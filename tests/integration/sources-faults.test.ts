@@ -177,9 +177,13 @@ describe('database source faults', () => {
     expect(st.state).toBe('failing')
     expect(st.lastError).toMatch(/ECONNREFUSED/)
     expect(Number(st.failures)).toBeGreaterThanOrEqual(1)
+    const since = st.failingSince!
+    expect(Date.parse(since)).toBeLessThanOrEqual(Date.parse(st.lastErrorAt!))
     const t = Date.now()
     process.env[env] = db.url
-    await caughtUpAfter(id, t)
+    const recovered = await caughtUpAfter(id, t)
+    expect(recovered.failingSince).toBe('')
+    expect(recovered.failures).toBe('0')
     await expectFiguresMatchErp()
     await runner!.stop()
     delete process.env[env]

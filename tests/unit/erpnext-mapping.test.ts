@@ -96,6 +96,18 @@ describe('stock ledger entries', () => {
     expect(mapLedgerRow(sle({ ...dn, base_net_amount: null }), ctx)).toEqual({ reject: expect.stringMatching(/selling price is unknown/) })
   })
 
+  test('invoices that update stock are deliveries and receipts', () => {
+    const si = { voucher_type: 'Sales Invoice', voucher_no: 'SINV-1', actual_qty: '-2', stock_value_difference: '-20', supplier: null, customer: 'C2' }
+    expect(movements(sle({ ...si, base_net_amount: '50', item_stock_qty: '2', sales_order: 'SO-9' }))[0]).toMatchObject({
+      type: 'sales_shipment',
+      unitPrice: 25,
+      lineCost: 20,
+      partner: 'E:C2',
+      ref: 'E:SO-9',
+    })
+    expect(movements(sle({ voucher_type: 'Purchase Invoice', voucher_no: 'PINV-1' }))[0]).toMatchObject({ type: 'purchase_receipt', unitCost: 12.5, partner: 'E:SUP-1' })
+  })
+
   test('a purchase return credits the ledger’s value', () => {
     expect(movements(sle({ actual_qty: '-4', is_return: 1, stock_value_difference: '-50' }))[0]).toMatchObject({ type: 'purchase_return', qty: 4, unitCost: 12.5, lineAmount: 50 })
   })
