@@ -133,9 +133,18 @@ export function mapLedgerRow(row: Row, ctx: MapContext): RowResult {
     const from = str(row.s_warehouse)
     const to = str(row.t_warehouse)
     if (!from || !to) {
-      return cancelled
-        ? { movements: [cancelOf(id, row, ctx)] }
-        : { reject: `Stock Entry ${String(row.voucher_no)} issues or receives without a transfer (material issue/receipt, manufacture): the cockpit has no movement type for it` }
+      if (cancelled) return { movements: [cancelOf(id, row, ctx)] }
+      if (qty === 0) return { skip: 'no quantity change' }
+      // material issue / receipt, manufacture, repack: no trade movement type, so an adjustment whose
+      // counted and book quantities differ by exactly the entry's change (the stock stays the ERP's)
+      const change = round(actual, 6)
+      return {
+        movements: [
+          change > 0
+            ? { type: 'stocktake', id, occurredAt, sku, warehouse, bookQty: 0, countedQty: qty }
+            : { type: 'stocktake', id, occurredAt, sku, warehouse, bookQty: qty, countedQty: 0 },
+        ],
+      }
     }
     // a transfer is two SLEs sharing voucher_detail_no: the one at the source warehouse stands for it
     if (String(row.warehouse) !== from) return { skip: 'the receiving half of a transfer (the issuing half carries it)' }
