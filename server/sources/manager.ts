@@ -1,6 +1,7 @@
 /**
  * Runs the sources stored in Redis in this process: every `scanMs` it lists them and starts a
- * runner for each one that is not paused and whose lease it can take. Any number of server
+ * runner for each one that is not paused, whose connection variable this process has, and whose
+ * lease it can take. Any number of server
  * processes and `npm run connect` workers can do the same against one Redis: the lease lets one
  * of them run a source at a time, and when that one stops (or dies: the lease lapses) another
  * takes over from the committed watermark.
@@ -25,6 +26,8 @@ export function holderId(): string {
 
 export function createSourceManager(deps: RunnerDeps, opts: { scanMs?: number } = {}): SourceManager {
   const runners = new Map<string, SourceRunner>()
+  /** sources this process leaves to others for want of their connection variable (said once each) */
+  const unreachable = new Set<string>()
   let stopped = false
   let scanning: Promise<void> | undefined
 
@@ -32,6 +35,13 @@ export function createSourceManager(deps: RunnerDeps, opts: { scanMs?: number } 
     const sources = await deps.store.list()
     for (const s of sources) {
       if (stopped || s.paused || runners.has(s.id)) continue
+      // a process without the URL must not take the lease from one that has it
+      if (!deps.env[s.connectionEnv]) {
+        if (!unreachable.has(s.id)) deps.log.info({ source: s.id, connectionEnv: s.connectionEnv }, 'source left to other processes: its connection variable is not set here')
+        unreachable.add(s.id)
+        continue
+      }
+      unreachable.delete(s.id)
       const runner = await SourceRunner.start(s.id, deps)
       if (!runner) continue
       deps.log.info({ source: s.id, kind: s.kind }, 'running source')

@@ -143,6 +143,18 @@ describe('sources API', () => {
     expect(log).not.toContain(SECRET)
   })
 
+  test('a process without the connection variable leaves the source to others: no lease taken, idle', async () => {
+    const res = await put('elsewhere', { ...good('elsewhere'), connectionEnv: `TEST_NOT_SET_HERE_${tag.toUpperCase()}` })
+    expect(res.statusCode, res.body).toBe(200)
+    await app.sources.manager!.scan()
+    await app.sources.manager!.scan()
+    expect(app.sources.manager!.running()).not.toContain('elsewhere')
+    expect(await app.redis.exists(app.keys.lease('source:elsewhere'))).toBe(0)
+    const detail = (await app.inject({ method: 'GET', url: '/api/v1/sources/elsewhere' })).json()
+    expect(detail.status.state).toBe('idle')
+    expect(log).toContain('its connection variable is not set here')
+  })
+
   test('delete, then 404', async () => {
     const del = await app.inject({ method: 'DELETE', url: '/api/v1/sources/erp-1', headers: { authorization: `Bearer ${ADMIN}` } })
     expect(del.statusCode).toBe(204)
