@@ -209,27 +209,34 @@ function orderStream(side: 'sales' | 'purchase'): StreamMapping {
   const tag = side === 'sales' ? 'SOI' : 'POI'
   return {
     name: `${side}-orders`,
+    /**
+     * A page of orders (`limit` of them, by their own `modified` index) with all their lines: the
+     * keyset is the order's (modified, name), so the database never sorts the lines of every
+     * order after the watermark, and an order's lines are never split between two pages.
+     */
     page(w, limit, since, ctx) {
       const values: unknown[] = []
-      const where = [after('o.modified', 'i.name', w, ctx, values)]
+      const where = [after('modified', 'name', w, ctx, values)]
       if (since) {
-        where.push('o.transaction_date >= ?')
+        where.push('transaction_date >= ?')
         values.push(since)
       }
       if (ctx.company !== undefined) {
-        where.push('o.company = ?')
+        where.push('company = ?')
         values.push(ctx.company)
       }
       values.push(limit)
       return {
         text: `SELECT i.name, o.modified, o.name AS parent, o.${party} AS party, o.transaction_date, o.creation, o.docstatus,
           i.item_code, i.warehouse, i.stock_qty, i.base_net_amount, i.${due} AS due_date
-          FROM \`${child}\` i JOIN \`${parent}\` o ON o.name = i.parent
-          WHERE ${where.join(' AND ')} ORDER BY o.modified, i.name LIMIT ?`,
+          FROM (SELECT name, modified, ${party}, transaction_date, creation, docstatus FROM \`${parent}\`
+                WHERE ${where.join(' AND ')} ORDER BY modified, name LIMIT ?) o
+          JOIN \`${child}\` i ON i.parent = o.name
+          ORDER BY o.modified, o.name, i.idx, i.name`,
         values,
       }
     },
-    watermark: (row, ctx) => watermarkOf(row, ctx),
+    watermark: (row, ctx) => watermarkOf(row, ctx, 'modified', 'parent'),
     map(row, ctx) {
       const p = ctx.idPrefix
       const id = `${p}${tag}:${String(row.name)}`

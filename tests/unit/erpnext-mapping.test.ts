@@ -195,6 +195,11 @@ describe('orders and payments', () => {
     ])
     expect(movements({ ...line, docstatus: 2 }, orders)[0]).toMatchObject({ type: 'cancel', cancels: 'E:SOI:abc123' })
     expect(orders.map({ ...line, docstatus: 0 }, ctx)).toHaveProperty('skip')
+    // the keyset is the order's: its lines come in one page
+    expect(orders.watermark(line, ctx)).toEqual({ modified: '2026-12-01T03:00:00.000001Z', key: 'SO-1' })
+    expect(orders.page({ modified: '2026-12-01T03:00:00.000001Z', key: 'SO-1' }, 100, undefined, ctx).text).toMatch(
+      /FROM \(SELECT .* FROM `tabSales Order`\s+WHERE \(modified > \? OR \(modified = \? AND name > \?\)\) ORDER BY modified, name LIMIT \?\) o\s+JOIN `tabSales Order Item` i ON i.parent = o.name/,
+    )
   })
 
   test('payments in and out in the company currency', () => {
