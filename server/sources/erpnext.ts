@@ -4,7 +4,8 @@
  * - erpnext/stock/doctype/stock_ledger_entry/stock_ledger_entry.json and erpnext/stock/stock_ledger.py:
  *   one Stock Ledger Entry (SLE) per item × warehouse a submitted voucher moves, `actual_qty` signed
  *   (+ in, − out), `incoming_rate` / `valuation_rate` / `stock_value_difference` the ERP's valuation,
- *   `qty_after_transaction` the balance after it (for a Stock Reconciliation: the counted qty).
+ *   `qty_after_transaction` the balance after it (for a Stock Reconciliation: the counted qty, with
+ *   `actual_qty` 0 and the book qty on the reconciliation line, `tabStock Reconciliation Item`.current_qty).
  *   On cancel, `make_sl_entries` → `set_as_cancel` marks the voucher's SLEs `is_cancelled = 1` (and
  *   moves their `modified`), then inserts reversing SLEs, also `is_cancelled = 1`, with the opposite
  *   `actual_qty`. So every SLE with `is_cancelled = 1` maps to a `cancel` of the movement of its own
@@ -81,7 +82,8 @@ const SLE_COLUMNS = `sle.name, sle.modified, sle.item_code, sle.warehouse, sle.p
   COALESCE(dni.against_sales_order, sii.sales_order) AS sales_order,
   COALESCE(dni.base_net_amount, sii.base_net_amount) AS base_net_amount,
   COALESCE(dni.stock_qty, sii.stock_qty) AS item_stock_qty,
-  sed.s_warehouse, sed.t_warehouse`
+  sed.s_warehouse, sed.t_warehouse,
+  sri.current_qty AS reco_current_qty`
 
 const SLE_JOINS = `LEFT JOIN \`tabPurchase Receipt\` pr ON sle.voucher_type = 'Purchase Receipt' AND pr.name = sle.voucher_no
   LEFT JOIN \`tabPurchase Receipt Item\` pri ON sle.voucher_type = 'Purchase Receipt' AND pri.name = sle.voucher_detail_no
@@ -91,7 +93,20 @@ const SLE_JOINS = `LEFT JOIN \`tabPurchase Receipt\` pr ON sle.voucher_type = 'P
   LEFT JOIN \`tabDelivery Note Item\` dni ON sle.voucher_type = 'Delivery Note' AND dni.name = sle.voucher_detail_no
   LEFT JOIN \`tabSales Invoice\` si ON sle.voucher_type = 'Sales Invoice' AND si.name = sle.voucher_no
   LEFT JOIN \`tabSales Invoice Item\` sii ON sle.voucher_type = 'Sales Invoice' AND sii.name = sle.voucher_detail_no
-  LEFT JOIN \`tabStock Entry Detail\` sed ON sle.voucher_type = 'Stock Entry' AND sed.name = sle.voucher_detail_no`
+  LEFT JOIN \`tabStock Entry Detail\` sed ON sle.voucher_type = 'Stock Entry' AND sed.name = sle.voucher_detail_no
+  LEFT JOIN \`tabStock Reconciliation Item\` sri ON sle.voucher_type = 'Stock Reconciliation' AND sri.name = sle.voucher_detail_no`
+
+/**
+ * A stock change without a trade movement type: a `stocktake` whose book and counted quantities differ by
+ * exactly the change, so the cockpit's stock moves by it whatever its own book qty (the Odoo and jsHERP
+ * mappings do the same for their inventory and production moves).
+ */
+function adjustment(id: string, occurredAt: string, sku: string, warehouse: string, change: number): Movement {
+  const q = round(Math.abs(change), 6)
+  return change > 0
+    ? { type: 'stocktake', id, occurredAt, sku, warehouse, bookQty: 0, countedQty: q }
+    : { type: 'stocktake', id, occurredAt, sku, warehouse, bookQty: q, countedQty: 0 }
+}
 
 const PURCHASE_VOUCHERS = new Set(['Purchase Receipt', 'Purchase Invoice'])
 const SALES_VOUCHERS = new Set(['Delivery Note', 'Sales Invoice'])
@@ -135,16 +150,8 @@ export function mapLedgerRow(row: Row, ctx: MapContext): RowResult {
     if (!from || !to) {
       if (cancelled) return { movements: [cancelOf(id, row, ctx)] }
       if (qty === 0) return { skip: 'no quantity change' }
-      // material issue / receipt, manufacture, repack: no trade movement type, so an adjustment whose
-      // counted and book quantities differ by exactly the entry's change (the stock stays the ERP's)
-      const change = round(actual, 6)
-      return {
-        movements: [
-          change > 0
-            ? { type: 'stocktake', id, occurredAt, sku, warehouse, bookQty: 0, countedQty: qty }
-            : { type: 'stocktake', id, occurredAt, sku, warehouse, bookQty: qty, countedQty: 0 },
-        ],
-      }
+      // material issue / receipt, manufacture, repack: no trade movement type
+      return { movements: [adjustment(id, occurredAt, sku, warehouse, actual)] }
     }
     // a transfer is two SLEs sharing voucher_detail_no: the one at the source warehouse stands for it
     if (String(row.warehouse) !== from) return { skip: 'the receiving half of a transfer (the issuing half carries it)' }
@@ -157,9 +164,17 @@ export function mapLedgerRow(row: Row, ctx: MapContext): RowResult {
   if (cancelled) return { movements: [cancelOf(id, row, ctx)] }
 
   if (voucher === 'Stock Reconciliation') {
+    // items with a serial and batch bundle are reconciled by two entries, out of the book qty and into the
+    // counted qty (`get_sle_for_serialized_items`): each is an adjustment by its own quantity
+    if (qty !== 0) return { movements: [adjustment(id, occurredAt, sku, warehouse, actual)] }
+    // otherwise one entry with actual_qty 0 and qty_after_transaction the counted qty (`get_sle_for_items`); the
+    // book qty at count time is the reconciliation line's current_qty (stock_ledger.py get_stock_reco_qty_shift)
     const counted = round(num(row.qty_after_transaction), 6)
     if (counted < 0) return { reject: `qty_after_transaction ${counted} of a Stock Reconciliation is negative` }
-    return { movements: [{ type: 'stocktake', id, occurredAt, sku, warehouse, countedQty: counted, bookQty: round(counted - actual, 6) }] }
+    if (row.reco_current_qty === null || row.reco_current_qty === undefined) {
+      return { reject: `no Stock Reconciliation Item "${String(row.voucher_detail_no)}": the book qty at count time is unknown` }
+    }
+    return { movements: [{ type: 'stocktake', id, occurredAt, sku, warehouse, countedQty: counted, bookQty: round(num(row.reco_current_qty), 6) }] }
   }
 
   if (qty === 0) return { skip: 'no quantity change (a revaluation: the cockpit revalues nothing)' }

@@ -7,8 +7,8 @@
  *   at its `incoming_rate`, an outgoing one at the current `valuation_rate`, `stock_value_difference`
  *   rounded to the cent;
  * - a transfer (Stock Entry "Material Transfer") writes two entries sharing `voucher_detail_no`;
- * - a Stock Reconciliation writes `qty_after_transaction` = the counted qty and `actual_qty` = the
- *   difference from the book qty, keeping the valuation rate;
+ * - a Stock Reconciliation line (no batch) writes one entry with `actual_qty` 0 and `qty_after_transaction` = the
+ *   counted qty (`get_sle_for_items`), the book qty on its line (`current_qty`), keeping the valuation rate;
  * - a cancel (`set_as_cancel`) marks the voucher's entries `is_cancelled = 1` with a new `modified`,
  *   then inserts the reversing entries, also `is_cancelled = 1`; the document's `docstatus` becomes 2;
  * - an amendment cancels the order and submits `<name>-1` with `amended_from`.
@@ -132,6 +132,8 @@ export class ErpnextWriter {
     const svd = round2(value - bin.value)
     this.bins.set(key, { qty: after, value })
     const name = this.sleName()
+    // a reconciliation's entry keeps actual_qty 0: its change is counted − current_qty
+    if (e.reco !== undefined) qty = 0
     await this.db.sql(
       `INSERT INTO \`tabStock Ledger Entry\` (name, creation, modified, docstatus, item_code, warehouse, posting_date, posting_time, voucher_type, voucher_no,
         voucher_detail_no, actual_qty, qty_after_transaction, incoming_rate, valuation_rate, stock_value, stock_value_difference, company, is_cancelled)
@@ -232,7 +234,17 @@ export class ErpnextWriter {
   /** a Stock Reconciliation: counted quantities, valuation rate kept */
   async reconcile(name: string, date: string, time: string, lines: { item: string; wh: string; counted: number }[]) {
     for (const l of lines) {
-      await this.sle({ item: l.item, wh: l.wh, date, time, voucherType: 'Stock Reconciliation', voucherNo: name, detail: hash(), qty: 0, reco: l.counted })
+      const detail = hash()
+      const book = this.bins.get(`${l.item}|${l.wh}`)?.qty ?? 0
+      await this.db.sql('INSERT INTO `tabStock Reconciliation Item` (name, parent, item_code, warehouse, qty, current_qty) VALUES (?, ?, ?, ?, ?, ?)', [
+        detail,
+        name,
+        l.item,
+        l.wh,
+        l.counted,
+        book,
+      ])
+      await this.sle({ item: l.item, wh: l.wh, date, time, voucherType: 'Stock Reconciliation', voucherNo: name, detail, qty: 0, reco: l.counted })
     }
   }
 

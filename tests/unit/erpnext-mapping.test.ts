@@ -132,8 +132,12 @@ describe('stock ledger entries', () => {
     expect(movements(sle({ voucher_type: 'Stock Entry', t_warehouse: 'Stores - TC', supplier: null, actual_qty: '4' }))[0]).toMatchObject({ bookQty: 0, countedQty: 4 })
   })
 
-  test('a stock reconciliation counts qty_after_transaction against the book qty before it', () => {
-    expect(movements(sle({ voucher_type: 'Stock Reconciliation', actual_qty: '-3', qty_after_transaction: '47' }))[0]).toMatchObject({
+  test('a stock reconciliation counts qty_after_transaction against its line’s book qty', () => {
+    const reco = { voucher_type: 'Stock Reconciliation', actual_qty: '0.000000000', qty_after_transaction: '47', supplier: null }
+    expect(mapLedgerRow(sle(reco), ctx)).toEqual({ reject: expect.stringMatching(/book qty at count time is unknown/) })
+    // a batch item's reconciliation: two entries, out of the book qty and into the counted qty
+    expect(movements(sle({ ...reco, actual_qty: '-50' }))[0]).toMatchObject({ type: 'stocktake', bookQty: 50, countedQty: 0 })
+    expect(movements(sle({ ...reco, reco_current_qty: '50.000000000' }))[0]).toMatchObject({
       type: 'stocktake',
       countedQty: 47,
       bookQty: 50,
