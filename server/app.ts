@@ -32,6 +32,7 @@ import { securityPlugin } from './plugins/security.ts'
 import { proxyTrust } from './auth/address.ts'
 import { sessionPlugin, sessionRoutes } from './plugins/session.ts'
 import { alertsPlugin, alertsRoutes } from './plugins/alerts.ts'
+import { sourcesPlugin, sourcesRoutes } from './plugins/sources.ts'
 
 /** pino options, with `stream` as the destination (tests capture the log this way) */
 export type AppLoggerOptions = LoggerOptions & { stream?: DestinationStream }
@@ -126,6 +127,8 @@ export async function buildApp({ config, logger }: BuildAppOptions): Promise<Fas
   await app.register(screensPlugin)
   await app.register(reportsPlugin)
   await app.register(alertsPlugin)
+  // database sources: their runners apply through the aggregator (COCKPIT_SOURCES)
+  await app.register(sourcesPlugin)
   // routes, each in its own scope: they see the services above and add nothing to them
   await app.register(healthRoutes)
   await app.register(apiRoutes, { prefix: API_PREFIX })
@@ -153,4 +156,5 @@ async function apiRoutes(api: FastifyInstance): Promise<void> {
   await api.register(wallsRoutes)
   await api.register(reportsRoutes)
   await api.register(alertsRoutes)
+  await api.register(sourcesRoutes)
 }

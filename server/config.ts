@@ -79,6 +79,8 @@ export interface CockpitConfig {
   alerts: AlertsConfig
   /** the NATS JetStream intake (server/intake/nats.ts); undefined unless COCKPIT_NATS_URL is set */
   nats: NatsIntakeConfig | undefined
+  /** database sources (docs/connectors.md) */
+  sources: SourcesConfig
 }
 
 /** Screen snapshots rendered in headless Chromium (docs/reports.md "Snapshots"). */
@@ -133,6 +135,14 @@ export interface NatsIntakeConfig {
   user?: string
   password?: string
   token?: string
+}
+
+/** Database sources (docs/connectors.md). */
+export interface SourcesConfig {
+  /** this process runs sources (each under a Redis lease) @default true (COCKPIT_SOURCES=on|off) */
+  run: boolean
+  /** JSON file of source definitions stored at start (COCKPIT_SOURCES_FILE) */
+  file: string | undefined
 }
 
 /** Limits and protections against hostile input (docs/operations.md, "Security"). */
@@ -267,6 +277,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): CockpitConfig 
     },
     alerts: alertsConfig(env),
     nats: natsIntake(env, keyPrefix),
+    sources: { run: onOff(env, 'COCKPIT_SOURCES', true), file: env.COCKPIT_SOURCES_FILE || undefined },
   }
 }
 
@@ -368,6 +379,14 @@ function snapshotBaseUrl(raw: string | undefined): string | undefined {
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new CockpitError('COCKPIT_ERR_CONFIG', `COCKPIT_SNAPSHOT_BASE_URL must be an http(s) URL, got "${raw}"`)
   return url.origin
+}
+
+function onOff(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean {
+  const raw = env[name]
+  if (raw === undefined || raw === '') return fallback
+  if (raw === 'on' || raw === 'true' || raw === '1') return true
+  if (raw === 'off' || raw === 'false' || raw === '0') return false
+  throw new CockpitError('COCKPIT_ERR_CONFIG', `${name} must be on or off, got "${raw}"`)
 }
 
 /** COCKPIT_MONEY_DECIMALS (0–4, default 2) and COCKPIT_MONEY_ROUNDING (half-away | half-even) */

@@ -50,6 +50,11 @@ export const ERROR_CODES = {
   COCKPIT_ERR_RENDER_TIMEOUT: 504,
   /** Chromium failed while rendering */
   COCKPIT_ERR_RENDER_FAILED: 500,
+  /** a source definition (PUT /sources/:id, COCKPIT_SOURCES_FILE) that is not valid: `errors` name the fields */
+  COCKPIT_ERR_INVALID_SOURCE: 400,
+  COCKPIT_ERR_SOURCE_NOT_FOUND: 404,
+  /** the source's stored version is not the one the edit was based on (If-Match / `version`) */
+  COCKPIT_ERR_SOURCE_CONFLICT: 409,
   COCKPIT_ERR_INVALID_TOKEN_REQUEST: 400,
   /** an alert rule or channel body that does not validate: `errors` name the fields */
   COCKPIT_ERR_INVALID_ALERT: 400,

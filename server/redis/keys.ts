@@ -138,6 +138,16 @@ export interface Keys {
   readonly alertEvents: string
   /** counters of a message-bus intake summed over every process: hash counter → total (server/plugins/intake.ts) */
   intake(name: string): string
+  /** hash of one database source (server/sources/store.ts): `def` (definition JSON), `version`, `updatedAt` */
+  source(id: string): string
+  /** sorted set of source ids, scored by creation time */
+  readonly sourceIndex: string
+  /** hash of a source's watermarks: field = stream name, value = JSON {modified, key} */
+  sourceWatermarks(id: string): string
+  /** hash of a source's status and counters, written by the process that runs it */
+  sourceStatus(id: string): string
+  /** list of a source's latest rejected rows, newest first (at most 100) */
+  sourceRejects(id: string): string
   /** key pattern that matches everything of this cockpit (for cleanup in tests) */
   readonly all: string
 }
@@ -191,6 +201,11 @@ export function createKeys(prefix: string): Keys {
     alertLog: `${prefix}alert:log`,
     alertEvents: `${prefix}alert:events`,
     intake: (name) => `${prefix}intake:${name}`,
+    source: (id) => `${prefix}src:${id}`,
+    sourceIndex: `${prefix}srcs`,
+    sourceWatermarks: (id) => `${prefix}src:${id}:wm`,
+    sourceStatus: (id) => `${prefix}src:${id}:st`,
+    sourceRejects: (id) => `${prefix}src:${id}:rej`,
     all: `${prefix}*`,
   }
 }

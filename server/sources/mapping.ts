@@ -23,7 +23,13 @@ export type ErpKind = 'erpnext' | 'odoo' | 'jsherp'
 
 /**
  * Position after the last row applied: the row's modification time as the database returns it,
- * normalised to an RFC 3339 string in UTC with milliseconds, and its primary key as text.
+ * normalised to an RFC 3339 string in UTC with milliseconds (or more digits, when the database
+ * keeps microseconds: the watermark must name the exact row), and its primary key as text.
+ *
+ * Rows reach a mapping as the drivers return them (server/sources/sql.ts): on mysql DATETIME,
+ * DATE and TIMESTAMP as strings (`2026-12-06 09:30:00.123456`) and DECIMAL as strings; on
+ * postgres pg's defaults (numeric as strings, timestamptz as Date) except `timestamp without
+ * time zone`, returned as its text (`2026-12-06 01:30:00.123456`), which is UTC in Odoo.
  */
 export interface Watermark {
   modified: string
@@ -68,8 +74,11 @@ export interface StreamMapping<Row = Record<string, unknown>> {
    * it are not read.
    */
   page(after: Watermark | null, limit: number, since: string | undefined, ctx: MapContext): SqlQuery
-  /** the watermark of a row the page returned */
-  watermark(row: Row): Watermark
+  /**
+   * the watermark of a row the page returned. `ctx` is passed too (a mapping whose timestamps are
+   * local times needs the zone to normalise them); a mapping that does not need it ignores it
+   */
+  watermark(row: Row, ctx: MapContext): Watermark
   /** what the row stands for */
   map(row: Row, ctx: MapContext): RowResult
 }
@@ -79,7 +88,7 @@ export interface MasterStream<Row = Record<string, unknown>> {
   readonly name: string
   readonly kind: MasterKind
   page(after: Watermark | null, limit: number, ctx: MapContext): SqlQuery
-  watermark(row: Row): Watermark
+  watermark(row: Row, ctx: MapContext): Watermark
   /** the master record (the shape `PUT /api/v1/master/:kind` takes), or a reason it is skipped */
   map(row: Row, ctx: MapContext): { record: Record<string, unknown> } | { skip: string }
 }

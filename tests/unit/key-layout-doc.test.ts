@@ -37,7 +37,7 @@ const SAMPLES: { [K in BuilderName]: Parameters<Keys[K]>[] } = {
     ['ap', 'SUP1'],
   ],
   creditChanged: [['ar'], ['ap']],
-  lease: [['credit-compaction'], ['alert:low-stock']],
+  lease: [['credit-compaction'], ['alert:low-stock'], ['source:erpnext-main']],
   pairBacklog: [['bs'], ['bp']],
   line: [['s'], ['p']],
   lineOpen: [['s'], ['p']],
@@ -54,6 +54,10 @@ const SAMPLES: { [K in BuilderName]: Parameters<Keys[K]>[] } = {
   alertChannel: [['wecom-ops']],
   alertState: [['low-stock']],
   intake: [['nats']],
+  source: [['erpnext-main']],
+  sourceWatermarks: [['erpnext-main']],
+  sourceStatus: [['erpnext-main']],
+  sourceRejects: [['erpnext-main']],
 }
 
 /** Values that are not keys themselves. */
