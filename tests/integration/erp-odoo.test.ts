@@ -229,7 +229,7 @@ describe('Odoo 17 mapping against PostgreSQL', () => {
       for (;;) {
         const rows = await run(stream.page(after, 2, ctx))
         for (const row of rows) {
-          after = stream.watermark(row)
+          after = stream.watermark(row, ctx)
           const r = stream.map(row, ctx)
           if ('record' in r) out.push(r.record)
         }

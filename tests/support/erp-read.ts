@@ -36,7 +36,7 @@ export async function readStream(stream: StreamMapping, run: RunQuery, ctx: MapC
     const rows = await run(stream.page(watermark, opts.limit, opts.since, ctx))
     read.pages++
     for (const row of rows) {
-      const wm = stream.watermark(row)
+      const wm = stream.watermark(row, ctx)
       if (watermark && compareWatermarks(wm, watermark) <= 0)
         throw new Error(`${stream.name}: row ${wm.key} (${wm.modified}) is not after ${watermark.key} (${watermark.modified})`)
       watermark = wm

@@ -277,7 +277,7 @@ describe('page queries and the cycle watermark', () => {
   })
 
   test('the watermark of a row is its cycle and id', () => {
-    expect(jsherpDepotLines.watermark(line())).toEqual({ modified: '2026-12-06T10:01:00.000Z', key: '313' })
+    expect(jsherpDepotLines.watermark(line(), ctx)).toEqual({ modified: '2026-12-06T10:01:00.000Z', key: '313' })
   })
 
   test('the mapping: mysql, master data before the lines and payments', () => {

@@ -234,7 +234,7 @@ describe('stock moves', () => {
   })
 
   test('the watermark is the row modified text and key', () => {
-    expect(odooStockMoves.watermark(move())).toEqual({ modified: '2026-12-01T01:00:00.123Z', key: '41' })
+    expect(odooStockMoves.watermark(move(), ctx)).toEqual({ modified: '2026-12-01T01:00:00.123Z', key: '41' })
   })
 })
 
