@@ -11,7 +11,7 @@ import { readFileSync } from 'node:fs'
 import mysql from 'mysql2/promise'
 import type { Pool, ResultSetHeader, RowDataPacket } from 'mysql2/promise'
 
-export const JSHERP_ADMIN_URL = process.env.TEST_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306'
+export const JSHERP_ADMIN_URL = process.env.TEST_MARIADB_URL ?? 'mysql://root@127.0.0.1:3306'
 const DDL = readFileSync(new URL('../fixtures/erp/jsherp.sql', import.meta.url), 'utf8')
 export const TENANT = 63
 

@@ -10,7 +10,7 @@ import { randomBytes } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import pg from 'pg'
 
-export const ODOO_ADMIN_URL = process.env.TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres'
+export const ODOO_ADMIN_URL = process.env.TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres'
 const DDL = readFileSync(new URL('../fixtures/erp/odoo.sql', import.meta.url), 'utf8')
 
 /** Odoo's write stamp: the transaction's time in UTC, without offset. */
