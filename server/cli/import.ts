@@ -77,6 +77,11 @@ export interface ImportProgress extends ImportStats {
   totalBytes: number
   /** lines per second in this run */
   linesPerSecond: number
+  /**
+   * seconds left at this run's average pace (bytes done per second since it started; undefined before any):
+   * a short window swung with batch sizes and put the estimate off by 2× half-way through a 3 M-line file
+   */
+  etaSeconds: number | undefined
 }
 
 export interface ImportResult extends ImportStats {
@@ -367,6 +372,7 @@ export async function runImport(o: ImportOptions): Promise<ImportResult> {
   const resumed = cp !== undefined
   let columns = cp?.columns
   let offset = cp?.offset ?? 0
+  const bytesBefore = offset
   let nextLine = cp?.nextLine ?? 1
   if (format === 'csv' && !columns) {
     const header = await csvHeader(o.file)
@@ -464,7 +470,10 @@ export async function runImport(o: ImportOptions): Promise<ImportResult> {
       })
       const linesPerSecond = Math.round(((stats.lines - linesBefore) * 1000) / Math.max(1, Date.now() - started))
       // an .xlsx is checkpointed by row, its progress is the bytes read of the file
-      o.onProgress?.({ ...stats, bytes: format === 'xlsx' ? Math.min(xlsxBytes.read, totalBytes) : offset, totalBytes, linesPerSecond })
+      const bytes = format === 'xlsx' ? Math.min(xlsxBytes.read, totalBytes) : offset
+      const bytesPerMs = (bytes - bytesBefore) / Math.max(1, Date.now() - started)
+      const etaSeconds = bytesPerMs > 0 ? Math.round((totalBytes - bytes) / bytesPerMs / 1000) : undefined
+      o.onProgress?.({ ...stats, bytes, totalBytes, linesPerSecond, etaSeconds })
     })
     inFlight.push(committed)
   }
@@ -596,9 +605,8 @@ async function main(): Promise<void> {
 
   const bar = new cliProgress.SingleBar(
     {
-      format: ' {bar} {percentage}% | {lines} lines | {rate} lines/s | ETA {eta_formatted} | accepted {accepted}, duplicates {duplicates}, rejected {rejected}',
+      format: ' {bar} {percentage}% | {lines} lines | {rate} lines/s | ETA {eta} | accepted {accepted}, duplicates {duplicates}, rejected {rejected}',
       hideCursor: true,
-      etaBuffer: 20,
       noTTYOutput: false,
     },
     cliProgress.Presets.shades_classic,
@@ -620,7 +628,7 @@ async function main(): Promise<void> {
       signal: controller.signal,
       onProgress(p) {
         if (!showBar) return
-        const payload = { lines: p.lines, rate: p.linesPerSecond, accepted: p.accepted, duplicates: p.duplicates, rejected: p.rejected }
+        const payload = { lines: p.lines, rate: p.linesPerSecond, eta: formatEta(p.etaSeconds), accepted: p.accepted, duplicates: p.duplicates, rejected: p.rejected }
         if (bar.getTotal() !== p.totalBytes) bar.start(p.totalBytes, p.bytes, payload)
         else bar.update(p.bytes, payload)
       },
@@ -642,6 +650,15 @@ async function main(): Promise<void> {
     process.stderr.write(`import failed: ${err instanceof Error ? err.message : String(err)}\n`)
     process.exit(1)
   }
+}
+
+/** seconds as the bar shows them: `1h2m3s`, `2m5s`, `45s`; `…` before there is a pace to go by */
+export function formatEta(seconds: number | undefined): string {
+  if (seconds === undefined) return '…'
+  const h = Math.floor(seconds / 3600)
+  const m = Math.floor((seconds % 3600) / 60)
+  const s = seconds % 60
+  return `${h > 0 ? `${h}h` : ''}${h > 0 || m > 0 ? `${m}m` : ''}${s}s`
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) await main()
