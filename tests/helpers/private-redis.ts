@@ -48,22 +48,37 @@ async function ping(url: string): Promise<boolean> {
   }
 }
 
-/** Starts redis-server with an append-only file, so a restart keeps the data (not the scripts). */
-export async function startPrivateRedis(): Promise<PrivateRedis> {
+/** A server process of a test's own on a free port with a data directory, that the test may stop and restart. */
+export interface PrivateServer {
+  port: number
+  start(): Promise<void>
+  stop(): Promise<void>
+  /** stop and delete its data directory */
+  destroy(): Promise<void>
+}
+
+/**
+ * Starts `command args(port, dir)` and waits until `ready(port)`; start() again after stop() reuses the
+ * port and the directory (a restart keeps what the server stored there).
+ */
+export async function startPrivateServer(
+  name: string,
+  command: string,
+  args: (port: number, dir: string) => string[],
+  ready: (port: number) => Promise<boolean>,
+): Promise<PrivateServer> {
   const port = await freePort()
-  const dir = mkdtempSync(join(tmpdir(), 'cockpit-redis-'))
-  const url = `redis://127.0.0.1:${port}`
+  const dir = mkdtempSync(join(tmpdir(), `cockpit-${name}-`))
   let child: ChildProcess | undefined
-  const handle: PrivateRedis = {
-    url,
+  const handle: PrivateServer = {
     port,
     async start() {
-      child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'yes', '--save', ''], { stdio: 'ignore' })
+      child = spawn(command, args(port, dir), { stdio: 'ignore' })
       for (let i = 0; i < 100; i++) {
-        if (await ping(url)) return
+        if (await ready(port)) return
         await new Promise((r) => setTimeout(r, 50))
       }
-      throw new Error('redis-server did not start')
+      throw new Error(`${command} did not start`)
     },
     async stop() {
       const c = child
@@ -81,4 +96,15 @@ export async function startPrivateRedis(): Promise<PrivateRedis> {
   }
   await handle.start()
   return handle
+}
+
+/** Starts redis-server with an append-only file, so a restart keeps the data (not the scripts). */
+export async function startPrivateRedis(): Promise<PrivateRedis> {
+  const server = await startPrivateServer(
+    'redis',
+    'redis-server',
+    (port, dir) => ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'yes', '--save', ''],
+    (port) => ping(`redis://127.0.0.1:${port}`),
+  )
+  return Object.assign(server, { url: `redis://127.0.0.1:${server.port}` })
 }
