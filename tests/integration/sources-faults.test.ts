@@ -41,11 +41,16 @@ function instrumented(killBefore: Set<number> = new Set()) {
         stats.queries++
         if (killBefore.has(stats.queries)) {
           const [row] = await inner.query({ text: 'SELECT CONNECTION_ID() AS id', values: [] })
-          const running = inner.query({ text: 'SELECT SLEEP(5) AS s', values: [] })
+          // its failure is taken at once (else it is an unhandled rejection until awaited) and thrown below
+          const failed = inner.query({ text: 'SELECT SLEEP(5) AS s', values: [] }).then(
+            () => undefined,
+            (err: unknown) => err,
+          )
           await new Promise((r) => setTimeout(r, 100))
           await db.sql(`KILL CONNECTION ${Number(row!.id)}`)
           stats.kills++
-          await running
+          const err = await failed
+          if (err !== undefined) throw err
         }
         const rows = await inner.query(q)
         stats.rows += rows.length
