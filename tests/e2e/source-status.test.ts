@@ -128,7 +128,8 @@ describe('seeing sources work', () => {
   test('a wall: the widget shows a failing source, and after the threshold the figure is marked stale naming it', async () => {
     const page = await browser.context.newPage()
     await page.setViewportSize({ width: 1920, height: 1080 })
-    await page.goto(`${server.url}/wall/${SCREEN.id}`)
+    // in Chinese (the sources page was left in English)
+    await page.goto(`${server.url}/wall/${SCREEN.id}?lang=zh-CN`)
     const revenue = page.locator('[data-instance="revenue"]')
     const rows = page.locator('[data-instance="sources"] [data-testid="source-row"]')
     await expect.poll(() => rows.count(), { timeout: 15_000 }).toBe(1)
@@ -150,6 +151,19 @@ describe('seeing sources work', () => {
     await screenshot(page, 'source-stale-wall-1920')
     // the docs picture (docs/images/widget-source-status.png is this file)
     await page.locator('[data-instance="sources"]').screenshot({ path: join(ARTIFACTS, 'widget-source-status.png') })
+
+    // the sources page says the same, with the error and since when
+    const sources = await browser.context.newPage()
+    await sources.setViewportSize({ width: 1920, height: 1080 })
+    await sources.goto(`${server.url}/sources?lang=zh-CN`)
+    const down = sources.locator('[data-testid="source-card"][data-source="erp-down"]')
+    await expect.poll(() => down.getAttribute('data-state'), { timeout: 10_000 }).toBe('failing')
+    expect(await sources.locator('[data-testid="source-card"]').first().getAttribute('data-source')).toBe('erp-down')
+    expect(await down.locator('[data-testid="source-last-error"]').textContent()).toContain('ECONNREFUSED')
+    expect(await down.locator('.failing-since').textContent()).toMatch(/自 \d\d:\d\d:\d\d · 连续失败 \d+ 次/)
+    await sources.waitForTimeout(300)
+    await screenshot(sources, 'sources-page-failing-1920')
+    await sources.close()
 
     // paused, nothing fails any more: the figure is live again
     const res = await fetch(`${server.url}/api/v1/sources/erp-down/pause`, { method: 'POST', headers: { authorization: `Bearer ${server.adminKey}` } })
