@@ -6,8 +6,8 @@
  */
 import { defineStore } from 'pinia'
 import { shallowRef } from 'vue'
-import type { StaleSource } from '../../protocol/sources.ts'
-import { useSocket } from '../socket.ts'
+import type { SourcesHealth, StaleSource } from '../../protocol/sources.ts'
+import { lastSourcesHealth, useSocket } from '../socket.ts'
 
 /** Most sources the store keeps (a label names two). */
 export const MAX_STALE_SOURCES = 50
@@ -16,9 +16,12 @@ export const useSourceHealthStore = defineStore('sourceHealth', () => {
   const socket = useSocket()
   /** sources failing past the threshold, by id */
   const stale = shallowRef<readonly StaleSource[]>([])
-  socket.on('sources', (health) => {
+  const take = (health: SourcesHealth | undefined) => {
     const list = Array.isArray(health?.stale) ? health.stale : []
     stale.value = list.filter((s) => typeof s?.id === 'string' && typeof s.failingSince === 'string').slice(0, MAX_STALE_SOURCES)
-  })
+  }
+  // the event of the connection may have come before this store existed
+  take(lastSourcesHealth())
+  socket.on('sources', take)
   return { stale }
 })

@@ -165,6 +165,11 @@ describe('seeing sources work', () => {
     await screenshot(sources, 'sources-page-failing-1920')
     await sources.close()
 
+    // a wall opened now learns it from the event of its connection (the list does not change again)
+    await page.reload()
+    await expect.poll(() => revenue.getAttribute('data-stale-sources'), { timeout: 8000 }).toBe('erp-down')
+    expect(await revenue.locator('.fresh').textContent()).toBe('数据源故障：金蝶分厂')
+
     // paused, nothing fails any more: the figure is live again
     const res = await fetch(`${server.url}/api/v1/sources/erp-down/pause`, { method: 'POST', headers: { authorization: `Bearer ${server.adminKey}` } })
     expect(res.status).toBe(200)
