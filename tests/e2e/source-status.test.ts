@@ -165,6 +165,17 @@ describe('seeing sources work', () => {
     await screenshot(sources, 'sources-page-failing-1920')
     await sources.close()
 
+    // the executive tablet says the same
+    const tablet = await browser.context.newPage()
+    await tablet.setViewportSize({ width: 820, height: 1180 })
+    await tablet.goto(`${server.url}/tablet/${SCREEN.id}?lang=zh-CN`)
+    const tabletRevenue = tablet.locator('[data-instance="revenue"]')
+    await expect.poll(() => tabletRevenue.getAttribute('data-stale-sources'), { timeout: 10_000 }).toBe('erp-down')
+    expect(await tabletRevenue.locator('.fresh').textContent()).toBe('数据源故障：金蝶分厂')
+    await tablet.waitForTimeout(500)
+    await screenshot(tablet, 'source-stale-tablet-820')
+    await tablet.close()
+
     // a wall opened now learns it from the event of its connection (the list does not change again)
     await page.reload()
     await expect.poll(() => revenue.getAttribute('data-stale-sources'), { timeout: 8000 }).toBe('erp-down')
