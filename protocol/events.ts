@@ -5,6 +5,7 @@
  */
 import type { Query, QueryResult } from './query.ts'
 import type { AlertTransition } from './alerts.ts'
+import type { SourcesHealth } from './sources.ts'
 
 /** Path Socket.IO is served under (same port as the API). */
 export const SOCKET_PATH = '/socket.io'
@@ -85,6 +86,8 @@ export interface ServerToClientEvents {
   screenChanged: (change: ScreenChanged) => void
   /** to every socket but those of embed tokens: an alert rule fired or resolved (docs/alerts.md); `GET /api/v1/alerts` has the states */
   alert: (transition: AlertTransition) => void
+  /** to every socket (embed tokens' included), on connect and whenever it changes: the database sources failing for COCKPIT_SOURCE_STALE_MS or more (docs/connectors.md "Seeing sources work") */
+  sources: (health: SourcesHealth) => void
 }
 
 export interface ClientToServerEvents {

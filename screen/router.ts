@@ -10,6 +10,7 @@ export const router = createRouter({
     { path: '/editor/:id?', component: () => import('./views/Editor.vue') },
     { path: '/snapshot/:id/:widget', component: () => import('./views/Snapshot.vue') },
     { path: '/alerts', component: () => import('./views/AlertRules.vue') },
+    { path: '/sources', component: () => import('./views/SourcesPage.vue') },
     { path: '/:pathMatch(.*)*', redirect: (to) => ({ path: '/wall', query: to.query }) },
   ],
 })

@@ -3,6 +3,7 @@ import { io } from 'socket.io-client'
 import type { Socket } from 'socket.io-client'
 import { SOCKET_LIMIT_CODES, SOCKET_PATH } from '../protocol/events.ts'
 import type { ClientToServerEvents, ServerToClientEvents } from '../protocol/events.ts'
+import type { SourcesHealth } from '../protocol/sources.ts'
 
 export type CockpitSocket = Socket<ServerToClientEvents, ClientToServerEvents>
 
@@ -14,6 +15,13 @@ const REFUSED_RETRY_MS = 30_000
 const PASSING_REFUSALS: readonly string[] = [SOCKET_LIMIT_CODES.tooManyConnections, 'COCKPIT_ERR_RATE_LIMITED']
 
 let socket: CockpitSocket | undefined
+/** the last `sources` event: it comes once on connect, possibly before any store listens (stores/sourceHealth.ts starts from it) */
+let lastSources: SourcesHealth | undefined
+
+/** The failing sources as the server last announced them, if it has since this page loaded. */
+export function lastSourcesHealth(): SourcesHealth | undefined {
+  return lastSources
+}
 
 /**
  * Same origin as the page; `?token=` in the URL is sent as the viewer token. Reconnects for
@@ -34,6 +42,7 @@ export function useSocket(): CockpitSocket {
       reconnectionDelayMax: 5000,
       ...(token ? { auth: { token } } : {}),
     })
+    s.on('sources', (health) => (lastSources = health))
     s.on('disconnect', (reason) => {
       if (reason === 'io server disconnect') setTimeout(() => s.connect(), SERVER_CLOSE_RETRY_MS * (0.5 + Math.random()))
     })

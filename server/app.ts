@@ -33,6 +33,7 @@ import { proxyTrust } from './auth/address.ts'
 import { sessionPlugin, sessionRoutes } from './plugins/session.ts'
 import { alertsPlugin, alertsRoutes } from './plugins/alerts.ts'
 import { sourcesPlugin, sourcesRoutes } from './plugins/sources.ts'
+import { sourceHealthPlugin } from './plugins/source-health.ts'
 
 /** pino options, with `stream` as the destination (tests capture the log this way) */
 export type AppLoggerOptions = LoggerOptions & { stream?: DestinationStream }
@@ -129,6 +130,7 @@ export async function buildApp({ config, logger }: BuildAppOptions): Promise<Fas
   await app.register(alertsPlugin)
   // database sources: their runners apply through the aggregator (COCKPIT_SOURCES)
   await app.register(sourcesPlugin)
+  await app.register(sourceHealthPlugin)
   // routes, each in its own scope: they see the services above and add nothing to them
   await app.register(healthRoutes)
   await app.register(apiRoutes, { prefix: API_PREFIX })

@@ -4,6 +4,7 @@
  */
 import { CockpitError } from './errors.ts'
 import { MAX_JSON_BATCH } from '../protocol/movement.ts'
+import { SOURCE_STALE_MS } from '../protocol/sources.ts'
 import { DEFAULT_MONEY } from './domain/money.ts'
 import type { MoneyRules } from './domain/money.ts'
 import { parseRateList } from './ingest/currency.ts'
@@ -143,6 +144,8 @@ export interface SourcesConfig {
   run: boolean
   /** JSON file of source definitions stored at start (COCKPIT_SOURCES_FILE) */
   file: string | undefined
+  /** a source failing this long marks the figures on screens stale @default 60 000 (COCKPIT_SOURCE_STALE_MS) */
+  staleMs: number
 }
 
 /** Limits and protections against hostile input (docs/operations.md, "Security"). */
@@ -277,7 +280,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): CockpitConfig 
     },
     alerts: alertsConfig(env),
     nats: natsIntake(env, keyPrefix),
-    sources: { run: onOff(env, 'COCKPIT_SOURCES', true), file: env.COCKPIT_SOURCES_FILE || undefined },
+    sources: { run: onOff(env, 'COCKPIT_SOURCES', true), file: env.COCKPIT_SOURCES_FILE || undefined, staleMs: int(env, 'COCKPIT_SOURCE_STALE_MS', SOURCE_STALE_MS, 100) },
   }
 }
 

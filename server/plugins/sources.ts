@@ -16,41 +16,25 @@ import { createSourceStore, sourceNotFound } from '../sources/store.ts'
 import type { RejectedRow, SourceStore } from '../sources/store.ts'
 import { createSourceManager, holderId } from '../sources/manager.ts'
 import type { SourceManager } from '../sources/manager.ts'
-import { COUNTERS } from '../sources/runner.ts'
-import type { Counter, RunnerDeps } from '../sources/runner.ts'
+import type { RunnerDeps } from '../sources/runner.ts'
+import { statusOf } from '../sources/status.ts'
+import { SourceDetailSchema, SourceSummarySchema, publicSourceView } from '../../protocol/sources.ts'
+import type { SourceStatus, SourceView } from '../../protocol/sources.ts'
+import { scopeOf } from '../auth/scope.ts'
+import type { Principal } from '../auth/scope.ts'
 import { MAPPINGS } from '../sources/registry.ts'
 import { validateMasterRecords } from './master-data.ts'
 
-/** A source no process has reported on for this long is `idle`: nobody runs it. */
-const IDLE_AFTER_MS = 60_000
-
-export type SourceState = 'running' | 'backfilling' | 'failing' | 'paused' | 'idle'
-
-/** What GET /sources/:id reports about a source. */
-export interface SourceStatus {
-  state: SourceState
-  /** the process running it (`host:pid:…`), when one does */
-  holder: string | null
-  counters: Record<Counter, number>
-  /** now − the time up to which every ERP change is applied (the start of the last poll that caught up), or now − the newest ERP modification applied while behind */
-  lagMs: number | null
-  /** newest ERP modification time applied */
-  newestAt: string | null
-  /** start of the last poll that read every stream to its end */
-  caughtUpAt: string | null
-  lastError: { message: string; at: string } | null
-  /** when the current streak of failures began (null while reads succeed): a wall marks what the source feeds stale after 60 s */
-  failingSince: string | null
-  /** consecutive failed attempts (0 while reads succeed) */
-  failures: number
-  backfill: { since: string | null; startedAt: string | null; rows: number; reachedAt: string | null; doneAt: string | null }
-}
+export type { SourceState, SourceStatus } from '../../protocol/sources.ts'
+export { statusOf } from '../sources/status.ts'
 
 export interface Sources {
   readonly store: SourceStore
   /** the runners of this process; undefined when COCKPIT_SOURCES=off */
   readonly manager: SourceManager | undefined
   status(source: StoredSource): Promise<SourceStatus>
+  /** every source with its status, in the order of the index */
+  list(): Promise<{ source: StoredSource; status: SourceStatus }[]>
   /** what the runner of a process needs (npm run connect builds its own with the same parts) */
   readonly runnerDeps: RunnerDeps
 }
@@ -58,41 +42,6 @@ export interface Sources {
 declare module 'fastify' {
   interface FastifyInstance {
     sources: Sources
-  }
-}
-
-const iso = (ms: string | undefined): string | null => (ms ? new Date(Number(ms)).toISOString() : null)
-
-export function statusOf(source: StoredSource, st: Record<string, string>, now: number): SourceStatus {
-  const heartbeat = Number(st.heartbeatAt ?? 0)
-  const alive = now - heartbeat < IDLE_AFTER_MS
-  let state: SourceState
-  if (source.paused) state = 'paused'
-  else if (!alive) state = 'idle'
-  else state = (st.state as SourceState | undefined) ?? 'running'
-  if (state === 'paused' && !source.paused) state = 'idle'
-  const counters = Object.fromEntries(COUNTERS.map((c) => [c, Number(st[c] ?? 0)])) as Record<Counter, number>
-  const caughtUp = st.caughtUpAt ? Number(st.caughtUpAt) : undefined
-  const newest = st.newestAt ? Number(st.newestAt) : undefined
-  const behind = state === 'backfilling' || caughtUp === undefined
-  const lagFrom = behind ? newest : caughtUp
-  return {
-    state,
-    holder: alive && st.holder ? st.holder : null,
-    counters,
-    lagMs: lagFrom === undefined ? null : Math.max(0, now - lagFrom),
-    newestAt: iso(st.newestAt),
-    caughtUpAt: iso(st.caughtUpAt),
-    lastError: st.lastError ? { message: st.lastError, at: st.lastErrorAt ?? '' } : null,
-    failingSince: st.failingSince || null,
-    failures: Number(st.failures ?? 0),
-    backfill: {
-      since: source.backfill?.since ?? null,
-      startedAt: iso(st.bfStartedAt),
-      rows: Number(st.bfRows ?? 0),
-      reachedAt: iso(st.newestAt),
-      doneAt: iso(st.bfDoneAt),
-    },
   }
 }
 
@@ -138,6 +87,19 @@ export const sourcesPlugin = fp(
       async status(source) {
         return statusOf(source, await store.status(source.id), Date.now())
       },
+      async list() {
+        const list = await store.list()
+        if (list.length === 0) return []
+        const pipe = redis.pipeline()
+        for (const s of list) pipe.hgetall(keys.sourceStatus(s.id))
+        const replies = (await pipe.exec()) ?? []
+        const now = Date.now()
+        return list.map((source, i) => {
+          const [err, st] = replies[i] ?? [new Error('missing reply'), null]
+          if (err) throw err
+          return { source, status: statusOf(source, (st ?? {}) as Record<string, string>, now) }
+        })
+      },
     }
     fastify.decorate('sources', sources)
 
@@ -165,36 +127,20 @@ export const sourcesPlugin = fp(
 const FieldIssue = Type.Object({ path: Type.String(), message: Type.String() })
 const ErrorBody = Type.Object({ error: Type.String(), message: Type.String(), errors: Type.Optional(Type.Array(FieldIssue)) })
 const IdParams = Type.Object({ id: Type.String({ pattern: SOURCE_ID_PATTERN, description: 'source id (lowercase slug)' }) })
-const Counters = Type.Object(Object.fromEntries(COUNTERS.map((c) => [c, Type.Integer()])) as Record<Counter, ReturnType<typeof Type.Integer>>)
-const Nullable = <T extends ReturnType<typeof Type.String>>(t: T) => Type.Union([t, Type.Null()])
-const StatusSchema = Type.Object({
-  state: Type.Union(['running', 'backfilling', 'failing', 'paused', 'idle'].map((s) => Type.Literal(s))),
-  holder: Nullable(Type.String()),
-  counters: Counters,
-  lagMs: Type.Union([Type.Integer(), Type.Null()]),
-  newestAt: Nullable(Type.String()),
-  caughtUpAt: Nullable(Type.String()),
-  lastError: Type.Union([Type.Object({ message: Type.String(), at: Type.String() }), Type.Null()]),
-  failingSince: Nullable(Type.String()),
-  failures: Type.Integer(),
-  backfill: Type.Object({
-    since: Nullable(Type.String()),
-    startedAt: Nullable(Type.String()),
-    rows: Type.Integer(),
-    reachedAt: Nullable(Type.String()),
-    doneAt: Nullable(Type.String()),
-  }),
-})
-/** a definition as stored; additional properties are allowed here because the schema of the definition itself is the validator's job */
+/** a definition as stored: the admin sees every field (the schema of the definition itself is the validator's job) */
 const StoredSchema = Type.Object({ id: Type.String(), kind: Type.String(), version: Type.Integer(), updatedAt: Type.String() }, { additionalProperties: true })
-const SummarySchema = Type.Object({ source: StoredSchema, status: StatusSchema })
-const RejectSchema = Type.Object({ stream: Type.String(), key: Type.String(), reason: Type.String(), at: Type.String() })
-const DetailSchema = Type.Object({
-  source: StoredSchema,
-  status: StatusSchema,
-  watermarks: Type.Record(Type.String(), Type.Object({ modified: Type.String(), key: Type.String() })),
-  rejects: Type.Array(RejectSchema),
-})
+
+/**
+ * What a reader may see of a source (docs/api.md "Sources"): the admin key (or the editor's
+ * session) gets the definition whole; anyone else its id, kind, title, paused and backfill date —
+ * not `connectionEnv` (which variable holds a database URL), the mapping or the schedule.
+ */
+function viewFor(principal: Principal | null, source: StoredSource): SourceView {
+  return principal?.kind === 'admin' ? source : publicSourceView(source)
+}
+
+/** A scoped token's reader sees statuses, not rows: a rejected row or a watermark key may name what its scope hides. */
+const seesRows = (principal: Principal | null): boolean => principal === null || scopeOf(principal) === undefined
 
 /** the version an edit is based on: If-Match (`"3"`, `3`, `W/"3"`) over the body's `version`; 0 (create) when neither */
 function baseVersion(ifMatch: string | undefined, body: unknown): number {
@@ -241,10 +187,13 @@ export async function sourcesRoutes(fastify: FastifyInstance): Promise<void> {
 
   fastify.get(
     '/sources',
-    { onRequest: reading, schema: { description: 'Every source with its status', response: { 200: Type.Array(SummarySchema), 401: ErrorBody, 403: ErrorBody, 503: ErrorBody } } },
-    async () => {
-      const list = await store.list()
-      return Promise.all(list.map(async (source) => ({ source, status: await sources.status(source) })))
+    {
+      onRequest: reading,
+      schema: { description: 'Every source with its status', response: { 200: Type.Array(SourceSummarySchema), 401: ErrorBody, 403: ErrorBody, 503: ErrorBody } },
+    },
+    async (request) => {
+      const list = await sources.list()
+      return list.map(({ source, status }) => ({ source: viewFor(request.principal, source), status }))
     },
   )
 
@@ -255,15 +204,17 @@ export async function sourcesRoutes(fastify: FastifyInstance): Promise<void> {
       schema: {
         description: 'One source: definition, status, watermarks and latest rejected rows',
         params: IdParams,
-        response: { 200: DetailSchema, 401: ErrorBody, 404: ErrorBody, 503: ErrorBody },
+        response: { 200: SourceDetailSchema, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 503: ErrorBody },
       },
     },
     async (request, reply) => {
       const { id } = request.params as { id: string }
       const source = await mustGet(id)
-      const [status, marks, rejects] = await Promise.all([sources.status(source), store.watermarks(id), store.rejects(id)])
+      const rows = seesRows(request.principal)
+      const [status, marks, rejects] = await Promise.all([sources.status(source), rows ? store.watermarks(id) : undefined, rows ? store.rejects(id) : undefined])
       reply.header('ETag', `"${source.version}"`)
-      return { source, status, watermarks: Object.fromEntries(marks), rejects: rejects satisfies RejectedRow[] }
+      const view = viewFor(request.principal, source)
+      return marks && rejects ? { source: view, status, watermarks: Object.fromEntries(marks), rejects: rejects satisfies RejectedRow[] } : { source: view, status }
     },
   )
 

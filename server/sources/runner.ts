@@ -24,6 +24,8 @@ import type { FastifyBaseLogger } from 'fastify'
 import { MAX_JSON_BATCH } from '../../protocol/movement.ts'
 import type { Movement } from '../../protocol/movement.ts'
 import type { MasterKind } from '../../protocol/master.ts'
+import { SOURCE_COUNTERS } from '../../protocol/sources.ts'
+import type { SourceCounter } from '../../protocol/sources.ts'
 import type { Keys } from '../redis/keys.ts'
 import { RejectedMovementsError } from '../errors.ts'
 import { validateMovement } from '../ingest/validate.ts'
@@ -66,10 +68,9 @@ export interface RunnerDeps {
   maxBackoffMs?: number
 }
 
-/** Counters of a source's status hash. */
-/** rows read, movements applied / already applied / skipped / rejected (and rows rejected), master records upserted */
-export const COUNTERS = ['read', 'applied', 'duplicate', 'skipped', 'rejected', 'master'] as const
-export type Counter = (typeof COUNTERS)[number]
+/** Counters of a source's status hash: rows read, movements applied / already applied / skipped / rejected (and rows rejected), master records upserted */
+export const COUNTERS = SOURCE_COUNTERS
+export type Counter = SourceCounter
 
 /** The lease of a source: `SET NX PX`, renewed and released only by its holder. */
 const RENEW_LUA = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) else return 0 end`

@@ -161,19 +161,24 @@ beforeAll(async () => {
   await browser.context.route('**/api/v1/sources', (route) =>
     route.fulfill({
       contentType: 'application/json',
-      body: JSON.stringify({
-        sources: [
-          {
-            id: IMG,
-            kind: SCRIPT,
+      // the endpoint's shape (protocol/sources.ts): [{source, status}]
+      body: JSON.stringify([
+        {
+          source: { id: IMG, kind: SCRIPT, version: 1, updatedAt: new Date().toISOString() },
+          status: {
             state: 'failing',
+            holder: null,
+            counters: { read: 10, applied: 9, duplicate: 0, skipped: 0, rejected: 1, master: 0 },
             lagMs: 60_000,
-            rows: { read: 10, applied: 9, duplicate: 0, skipped: 0, rejected: 1 },
+            newestAt: null,
+            caughtUpAt: null,
             lastError: { message: `${SCRIPT} ${SVG}`, at: new Date().toISOString() },
-            backfill: {},
+            failingSince: new Date().toISOString(),
+            failures: 3,
+            backfill: { since: null, startedAt: null, rows: 0, reachedAt: null, doneAt: null },
           },
-        ],
-      }),
+        },
+      ]),
     }),
   )
 }, 120_000)

@@ -1,52 +1,98 @@
 // @vitest-environment happy-dom
 /**
- * The source-status widget against the answer of `GET /api/v1/sources`
- * (`{sources: [{id, kind, state, lagMs, rows, lastError, backfill}]}`): rows in the order that
- * needs attention, lag and counters as shown, a failing source's error, an unreadable answer as
- * no rows; and the host's polling of the endpoint every 5 s with the page's token.
+ * The source-status widget against the answer of `GET /api/v1/sources` — an array of
+ * `{source, status}` (protocol/sources.ts) — built here by the server's own status code
+ * (server/sources/status.ts `statusOf`, from status hashes as the runner writes them) and the
+ * reader's view of a definition, and checked against the endpoint's response schema: rows in the
+ * order that needs attention, lag and counters as shown, a failing source's error, an unreadable
+ * answer as no rows; and the host's polling of the endpoint every 5 s with the page's token.
+ * tests/integration/source-health.test.ts feeds the widget's reader the live endpoint's answer.
  */
 import { afterEach, describe, expect, test, vi } from 'vitest'
 import { mount } from '@vue/test-utils'
 import { defineComponent, effectScope, h, nextTick } from 'vue'
+import { Compile } from 'typebox/compile'
+import Type from 'typebox'
 import SourceStatus from '../../widgets/source-status/SourceStatus.vue'
 import { SOURCES_PATH, sourceStatus } from '../../widgets/source-status/manifest.ts'
 import { lagText, sourceRows } from '../../widgets/source-status/status.ts'
 import { isApiPath, usePolls } from '../../screen/composables/usePolls.ts'
 import type { PolledResult } from '../../widgets/define-widget.ts'
+import { statusOf } from '../../server/sources/status.ts'
+import type { StoredSource } from '../../server/sources/config.ts'
+import { SourceSummarySchema, publicSourceView } from '../../protocol/sources.ts'
+import { backfillProgress } from '../../screen/sources/source-api.ts'
 
-/** the endpoint's answer, as it is specified */
-const FIXTURE = {
-  sources: [
+const NOW = Date.parse('2026-12-06T02:00:00Z')
+const ago = (ms: number) => String(NOW - ms)
+const stored = (id: string, kind: StoredSource['kind'], more: Partial<StoredSource> = {}): StoredSource => ({
+  id,
+  kind,
+  connectionEnv: `${id.toUpperCase().replaceAll('-', '_')}_URL`,
+  version: 3,
+  updatedAt: '2026-12-01T00:00:00.000Z',
+  ...more,
+})
+/** status hashes as the runner leaves them (server/sources/runner.ts: commit, writeStatus) */
+const counters = (read: number, applied: number, duplicate: number, skipped: number, rejected: number) => ({
+  read: String(read),
+  applied: String(applied),
+  duplicate: String(duplicate),
+  skipped: String(skipped),
+  rejected: String(rejected),
+  master: '0',
+})
+const SOURCES: [StoredSource, Record<string, string>][] = [
+  [
+    stored('erpnext-main', 'erpnext', { title: 'ERPNext (Acme)', backfill: { since: '2026-01-01' } }),
     {
-      id: 'erpnext-main',
-      kind: 'erpnext',
       state: 'running',
-      lagMs: 1800,
-      rows: { read: 120_450, applied: 120_300, duplicate: 100, skipped: 40, rejected: 10 },
-      lastError: null,
-      backfill: { since: '2026-01-01', rows: 98_000, doneAt: '2026-12-06T08:00:00+08:00' },
+      heartbeatAt: ago(500),
+      holder: 'cockpit-1:4242:9f0c1a2b',
+      ...counters(120_450, 120_300, 100, 40, 10),
+      newestAt: ago(2500),
+      caughtUpAt: ago(1800),
+      failures: '0',
+      failingSince: '',
+      bfStartedAt: ago(7_200_000),
+      bfRows: '98000',
+      bfDoneAt: ago(7_000_000),
     },
-    {
-      id: 'odoo-east',
-      kind: 'odoo',
-      state: 'failing',
-      lagMs: 540_000,
-      rows: { read: 5000, applied: 4990, duplicate: 0, skipped: 0, rejected: 10 },
-      lastError: { message: 'connect ECONNREFUSED 10.0.0.5:5432', at: '2026-12-06T09:58:02+08:00' },
-      backfill: { since: null, rows: 0, doneAt: null },
-    },
-    {
-      id: 'jsh-store',
-      kind: 'jsherp',
-      state: 'backfilling',
-      lagMs: 86_400_000 * 3,
-      rows: { read: 200_000, applied: 199_000, duplicate: 1000, skipped: 0, rejected: 0 },
-      lastError: null,
-      backfill: { since: '2024-01-01', rows: 200_000, doneAt: null },
-    },
-    { id: 'old-pos', kind: 'jsherp', state: 'paused', lagMs: null, rows: { read: 0, applied: 0, duplicate: 0, skipped: 0, rejected: 0 }, lastError: null, backfill: {} },
   ],
-}
+  [
+    stored('odoo-east', 'odoo'),
+    {
+      state: 'failing',
+      heartbeatAt: ago(2000),
+      holder: 'cockpit-2:77:11aa22bb',
+      ...counters(5000, 4990, 0, 0, 10),
+      newestAt: ago(560_000),
+      caughtUpAt: ago(540_000),
+      lastError: 'ECONNREFUSED: connect ECONNREFUSED 10.0.0.5:5432',
+      lastErrorAt: '2026-12-06T01:58:02.000Z',
+      failingSince: '2026-12-06T01:51:00.000Z',
+      failures: '9',
+      bfStartedAt: ago(9_000_000),
+      bfRows: '5000',
+      bfDoneAt: ago(8_900_000),
+    },
+  ],
+  [
+    stored('jsh-store', 'jsherp', { backfill: { since: '2024-01-01' } }),
+    {
+      state: 'backfilling',
+      heartbeatAt: ago(100),
+      holder: 'w:1:x',
+      ...counters(200_000, 199_000, 1000, 0, 0),
+      newestAt: ago(3 * 86_400_000),
+      bfStartedAt: ago(60_000),
+      bfRows: '200000',
+    },
+  ],
+  [stored('old-pos', 'jsherp', { paused: true }), { state: 'paused', heartbeatAt: ago(900_000) }],
+]
+/** what a wall's reader gets: the real status, the reader's view of the definition */
+const ANSWER = SOURCES.map(([source, hash]) => ({ source: publicSourceView(source), status: statusOf(source, hash, NOW) }))
 
 afterEach(() => {
   document.body.innerHTML = ''
@@ -55,29 +101,58 @@ afterEach(() => {
 })
 
 describe('reading the answer', () => {
+  test("the fixture is the endpoint's shape, with no connection variable", () => {
+    const check = Compile(Type.Array(SourceSummarySchema))
+    expect([...check.Errors(ANSWER)]).toEqual([])
+    expect(JSON.stringify(ANSWER)).not.toContain('_URL')
+  })
+
   test('failing first, then backfilling, paused, running; counters and errors kept', () => {
-    const rows = sourceRows(FIXTURE)
+    const rows = sourceRows(ANSWER)
     expect(rows.map((r) => [r.id, r.state])).toEqual([
       ['odoo-east', 'failing'],
       ['jsh-store', 'backfilling'],
       ['old-pos', 'paused'],
       ['erpnext-main', 'running'],
     ])
-    expect(rows[0]).toMatchObject({ kind: 'odoo', lagMs: 540_000, rows: { read: 5000, applied: 4990, rejected: 10 }, lastError: { message: 'connect ECONNREFUSED 10.0.0.5:5432' } })
-    expect(rows[1]!.backfillRows).toBe(200_000)
+    expect(rows[0]).toMatchObject({
+      kind: 'odoo',
+      lagMs: 540_000,
+      rows: { read: 5000, applied: 4990, rejected: 10 },
+      lastError: { message: 'ECONNREFUSED: connect ECONNREFUSED 10.0.0.5:5432', at: '2026-12-06T01:58:02.000Z' },
+      failingSince: '2026-12-06T01:51:00.000Z',
+    })
+    expect(rows[1]).toMatchObject({ backfillRows: 200_000, backfillDoneAt: null, lagMs: 3 * 86_400_000 })
     expect(rows[2]!.lagMs).toBeNull()
-    expect(sourceRows(FIXTURE, 2)).toHaveLength(2)
+    expect(rows[3]).toMatchObject({ title: 'ERPNext (Acme)', lagMs: 1800, rows: { read: 120_450, applied: 120_300, duplicate: 100, skipped: 40, rejected: 10 } })
+    expect(rows[3]!.backfillDoneAt).toBe(new Date(NOW - 7_000_000).toISOString())
+    expect(sourceRows(ANSWER, 2)).toHaveLength(2)
   })
 
-  test('the detail form ({source, status}) reads the same', () => {
-    const detail = FIXTURE.sources.map(({ id, kind, rows, ...status }) => ({ source: { id, kind, version: 1 }, status: { ...status, counters: { ...rows, master: 3 } } }))
-    expect(sourceRows(detail)).toEqual(sourceRows(FIXTURE))
+  test("the admin's answer (the whole definition) reads the same", () => {
+    const admin = SOURCES.map(([source, hash]) => ({ source, status: statusOf(source, hash, NOW) }))
+    expect(sourceRows(admin)).toEqual(sourceRows(ANSWER))
   })
 
   test('anything else is no rows, never an exception', () => {
-    for (const bad of [null, 'x', 42, {}, { sources: 'x' }, { sources: [null, 1, { id: '' }, { kind: 'x' }] }]) expect(sourceRows(bad)).toEqual([])
-    const odd = sourceRows({ sources: [{ id: 'a', state: 'exploded', lagMs: -5, rows: { read: 'many', applied: Infinity } }] })
-    expect(odd).toEqual([{ id: 'a', kind: '', state: 'idle', lagMs: null, rows: { read: 0, applied: 0, duplicate: 0, skipped: 0, rejected: 0 }, lastError: null }])
+    const guessed = { sources: [{ id: 'a', kind: 'odoo', state: 'running', lagMs: 5, rows: { read: 1 } }] }
+    for (const bad of [null, 'x', 42, {}, guessed, [null, 1, { id: 'a' }, { source: { id: '' }, status: {} }, { source: { kind: 'x' }, status: {} }]])
+      expect(sourceRows(bad)).toEqual([])
+    const odd = sourceRows([{ source: { id: 'a' }, status: { state: 'exploded', lagMs: -5, counters: { read: 'many', applied: Infinity }, backfill: 'x' } }])
+    expect(odd).toEqual([
+      {
+        id: 'a',
+        title: 'a',
+        kind: '',
+        state: 'idle',
+        lagMs: null,
+        rows: { read: 0, applied: 0, duplicate: 0, skipped: 0, rejected: 0 },
+        lastError: null,
+        failingSince: null,
+        backfillRows: 0,
+        backfillDoneAt: null,
+      },
+    ])
   })
 
   test('lags read in seconds, minutes, hours, days', () => {
@@ -97,7 +172,7 @@ describe('the widget', () => {
     mount(SourceStatus, { props: { data: {}, options: sourceStatus.defaults, width, height: 360, locale, theme: 'dark', polled }, attachTo: document.body })
 
   test('one row per source, the failing one first with its error', () => {
-    const w = mountWith({ sources: { body: FIXTURE, at: Date.now() } }, 'en')
+    const w = mountWith({ sources: { body: ANSWER, at: Date.now() } }, 'en')
     const rows = w.findAll('[data-testid="source-row"]')
     expect(rows.map((r) => r.attributes('data-source'))).toEqual(['odoo-east', 'jsh-store', 'old-pos', 'erpnext-main'])
     expect(w.get('[data-testid="source-count"]').text()).toBe('4')
@@ -105,14 +180,15 @@ describe('the widget', () => {
     expect(rows[0]!.text()).toContain('Failing')
     expect(rows[0]!.text()).toContain('9 min')
     expect(rows[0]!.text()).toContain('10 rejected')
-    expect(rows[0]!.get('.error').text()).toBe('Last error 09:58:02: connect ECONNREFUSED 10.0.0.5:5432')
+    expect(rows[0]!.get('.error').text()).toBe('Last error 09:58:02: ECONNREFUSED: connect ECONNREFUSED 10.0.0.5:5432')
     expect(rows[1]!.text()).toContain('backfill 200.0K rows')
     expect(rows[3]!.text()).toContain('120.3K / 120.5K')
     expect(rows[3]!.text()).toContain('1.8 s')
+    expect(rows[3]!.text()).toContain('ERPNext (Acme)')
   })
 
   test('in Chinese; narrow boxes drop the counters column', () => {
-    const w = mountWith({ sources: { body: FIXTURE, at: Date.now() } }, 'zh-CN', 300)
+    const w = mountWith({ sources: { body: ANSWER, at: Date.now() } }, 'zh-CN', 300)
     expect(w.get('.summary-text').text()).toBe('个数据源，1 个故障')
     expect(w.findAll('[data-testid="source-row"]')[0]!.text()).toContain('故障')
     expect(w.text()).not.toContain('4,990 / 5,000')
@@ -120,14 +196,14 @@ describe('the widget', () => {
 
   test('loading, no sources, and a failed read that keeps the last rows', () => {
     expect(mountWith({ sources: {} }, 'en').text()).toContain('Reading the sources…')
-    expect(mountWith({ sources: { body: { sources: [] }, at: 1 } }, 'en').text()).toContain('No sources configured')
-    const w = mountWith({ sources: { body: FIXTURE, at: 1, error: 'HTTP 503' } }, 'en')
+    expect(mountWith({ sources: { body: [], at: 1 } }, 'en').text()).toContain('No sources configured')
+    const w = mountWith({ sources: { body: ANSWER, at: 1, error: 'HTTP 503' } }, 'en')
     expect(w.get('[data-testid="source-error"]').text()).toBe('Cannot read the sources: HTTP 503')
     expect(w.findAll('[data-testid="source-row"]')).toHaveLength(4)
   })
 
   test('source ids are shown as text, never markup', () => {
-    const w = mountWith({ sources: { body: { sources: [{ ...FIXTURE.sources[1], id: '<img src=x onerror=alert(1)>' }] }, at: 1 } }, 'en')
+    const w = mountWith({ sources: { body: [{ ...ANSWER[1]!, source: { ...ANSWER[1]!.source, id: '<img src=x onerror=alert(1)>' } }], at: 1 } }, 'en')
     expect(w.find('img').exists()).toBe(false)
     expect(w.text()).toContain('<img src=x onerror=alert(1)>')
   })
@@ -144,7 +220,7 @@ describe('polling', () => {
     vi.useFakeTimers()
     window.history.replaceState(null, '', '/wall/ops?token=viewer-1')
     const calls: [string, RequestInit | undefined][] = []
-    let answer: () => Response = () => new Response(JSON.stringify(FIXTURE), { status: 200, headers: { 'content-type': 'application/json' } })
+    let answer: () => Response = () => new Response(JSON.stringify(ANSWER), { status: 200, headers: { 'content-type': 'application/json' } })
     vi.stubGlobal('fetch', (url: string, init?: RequestInit) => {
       calls.push([url, init])
       return Promise.resolve(answer())
@@ -171,7 +247,7 @@ describe('polling', () => {
   })
 
   test('a host mounting the widget hands the polled answer to it', async () => {
-    vi.stubGlobal('fetch', () => Promise.resolve(new Response(JSON.stringify(FIXTURE), { status: 200 })))
+    vi.stubGlobal('fetch', () => Promise.resolve(new Response(JSON.stringify(ANSWER), { status: 200 })))
     const Host = defineComponent({
       setup() {
         const polled = usePolls(() => sourceStatus.polls!(sourceStatus.defaults))
@@ -182,5 +258,20 @@ describe('polling', () => {
     await vi.waitFor(() => expect(w.findAll('[data-testid="source-row"]')).toHaveLength(4))
     w.unmount()
     await nextTick()
+  })
+})
+
+describe('the Sources page: backfill progress', () => {
+  test('measured in time from backfill.since to now, up to the newest ERP time applied; 1 when done; unknown without a start', () => {
+    const [source, hash] = SOURCES[2]! // backfilling since 2024-01-01, newest applied 3 days ago
+    const status = statusOf(source, hash, NOW)
+    const from = Date.parse('2024-01-01T00:00:00Z')
+    expect(backfillProgress(status, NOW)).toBeCloseTo((NOW - 3 * 86_400_000 - from) / (NOW - from), 6)
+    expect(backfillProgress(statusOf(...SOURCES[0]!, NOW), NOW)).toBe(1)
+    // all history, or nothing applied yet: no bar
+    expect(backfillProgress({ ...status, backfill: { ...status.backfill, since: null } }, NOW)).toBeUndefined()
+    expect(backfillProgress({ ...status, backfill: { ...status.backfill, reachedAt: null } }, NOW)).toBeUndefined()
+    // a clock behind the start date
+    expect(backfillProgress(status, from - 1)).toBeUndefined()
   })
 })
