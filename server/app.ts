@@ -32,6 +32,7 @@ import { securityPlugin } from './plugins/security.ts'
 import { proxyTrust } from './auth/address.ts'
 import { sessionPlugin, sessionRoutes } from './plugins/session.ts'
 import { alertsPlugin, alertsRoutes } from './plugins/alerts.ts'
+import { reportSubscriptionsPlugin, reportSubscriptionsRoutes } from './plugins/report-subscriptions.ts'
 import { sourcesPlugin, sourcesRoutes } from './plugins/sources.ts'
 
 /** pino options, with `stream` as the destination (tests capture the log this way) */
@@ -127,6 +128,7 @@ export async function buildApp({ config, logger }: BuildAppOptions): Promise<Fas
   await app.register(screensPlugin)
   await app.register(reportsPlugin)
   await app.register(alertsPlugin)
+  await app.register(reportSubscriptionsPlugin)
   // database sources: their runners apply through the aggregator (COCKPIT_SOURCES)
   await app.register(sourcesPlugin)
   // routes, each in its own scope: they see the services above and add nothing to them
@@ -156,5 +158,6 @@ async function apiRoutes(api: FastifyInstance): Promise<void> {
   await api.register(wallsRoutes)
   await api.register(reportsRoutes)
   await api.register(alertsRoutes)
+  await api.register(reportSubscriptionsRoutes)
   await api.register(sourcesRoutes)
 }
