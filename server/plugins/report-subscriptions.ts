@@ -82,7 +82,8 @@ export const reportSubscriptionsPlugin = fp(
       const lasts = await redis.hmget(keys.reportLast, ...subs.map((s) => s.id))
       const now = Date.now()
       return subs.map((s, i) => {
-        const next = s.enabled === false ? undefined : nextRun(parseCron(s.cron), calendar, now)
+        // after the last minute taken: a minute already sent (or skipped) is not the next one
+        const next = s.enabled === false ? undefined : nextRun(parseCron(s.cron), calendar, Math.max(now, lasts[i] ? Number(lasts[i]) : now))
         return { ...s, ...(lasts[i] ? { lastSlot: calendar.format(Number(lasts[i])) } : {}), ...(next !== undefined ? { nextRunAt: calendar.format(next) } : {}) }
       })
     }
