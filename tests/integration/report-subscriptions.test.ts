@@ -14,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import type { DeliveryAttempt } from '../../protocol/alerts.ts'
 import type { ReportRun, StoredReportSubscription } from '../../protocol/report-subscriptions.ts'
 import { webhookSignature } from '../../server/alerts/channels.ts'
+import { RenderBusyError } from '../../server/reports/snapshot.ts'
 import { startTestServer } from '../helpers/server.ts'
 import type { TestServer } from '../helpers/server.ts'
 import { deletePrefix } from '../helpers/redis-prefix.ts'
@@ -169,6 +170,39 @@ describe('a run without Chromium', () => {
       ['ding', 'sent', 'daily'],
       ['hook', 'sent', 'daily'],
     ])
+  })
+})
+
+describe('pictures past a limit, a busy renderer', () => {
+  test('a 3 MB PNG: WeCom gets the markdown only, saying why; the webhook gets the picture; a busy renderer is waited for', async () => {
+    got.length = 0
+    const big = Buffer.concat([Buffer.from('89504e470d0a1a0a', 'hex'), Buffer.alloc(3 * 1024 * 1024, 7)])
+    const snapshots = server.app.snapshots
+    const original = snapshots.renderSnapshot
+    let calls = 0
+    // the renderer is busy once (503 with Retry-After 1 s), then renders
+    snapshots.renderSnapshot = async (o) => {
+      calls++
+      if (calls === 1) throw new RenderBusyError(1)
+      return { body: big, contentType: 'image/png', filename: `${o.screen}-x.png` }
+    }
+    try {
+      expect((await call('PUT', '/api/v1/report-subscriptions/big', { title: '大图', screen: 'retail', cron: '0 9 * * 1', channels: ['wecom', 'hook'] })).status).toBe(200)
+      const { run } = (await call('POST', '/api/v1/report-subscriptions/big/run')).body as { run: string }
+      await waitFor(() => at('/wecom').length > 0 && at('/hook').length > 0, 'both messages', 15_000)
+      await new Promise((r) => setTimeout(r, 500))
+      expect(calls).toBe(2)
+      expect(at('/wecom').map((g) => g.body.msgtype)).toEqual(['markdown'])
+      expect(at('/wecom')[0]!.body.markdown.content).toMatch(/No picture: the picture \(3\.0 MB\) is over WeCom's 2 MB/)
+      const hook = at('/hook')[0]!.body
+      expect(Buffer.from(hook.image.base64, 'base64').equals(big)).toBe(true)
+      const entry = (await runs('big')).find((r) => r.run === run && r.status !== 'queued')
+      expect(entry).toMatchObject({ status: 'rendered', bytes: big.length })
+      expect(entry!.detail).toMatch(/wecom: the picture \(3\.0 MB\) is over WeCom's 2 MB/)
+    } finally {
+      snapshots.renderSnapshot = original
+      await call('DELETE', '/api/v1/report-subscriptions/big')
+    }
   })
 })
 
