@@ -28,7 +28,7 @@ import type { ReportRun, ReportSubscriptionDefinition } from '../../protocol/rep
 import type { BusinessCalendar } from '../domain/time.ts'
 import { CockpitError } from '../errors.ts'
 import type { Keys } from '../redis/keys.ts'
-import { latestRun, minuteOf, parseCron } from './cron.ts'
+import { latestRun, minuteOf, nextRun, parseCron } from './cron.ts'
 import type { ReportDelivery, ReportFile, ReportMessage } from './report-messages.ts'
 import { pictureRefusal } from './report-messages.ts'
 import { RenderBusyError } from './snapshot.ts'
@@ -163,8 +163,9 @@ export class ReportScheduler {
         continue
       }
       if (last < graceStart - MINUTE) {
-        // minutes missed beyond the grace (look back a week at most): recorded once, not sent
-        const missed = latestRun(schedule, calendar, Math.max(last, graceStart - 7 * 24 * 60 * MINUTE), graceStart - MINUTE)
+        // a minute missed beyond the grace (looked for a week back at most; nextRun skips whole days): recorded once, not sent
+        const first = nextRun(schedule, calendar, Math.max(last, graceStart - 7 * 24 * 60 * MINUTE))
+        const missed = first !== undefined && first < graceStart ? latestRun(schedule, calendar, first - MINUTE, graceStart - MINUTE) : undefined
         if (missed !== undefined) {
           const job: ReportJob = { run: randomUUID(), subscription: sub.id, trigger: 'schedule', slot: missed, attempts: 0, queuedAt: now }
           const taken = await this.take(sub.id, missed, undefined, this.entry(job, 'skipped', `missed: no server ran within ${this.o.graceMin} min of it`))

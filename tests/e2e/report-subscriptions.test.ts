@@ -13,7 +13,7 @@ import type { AddressInfo } from 'node:net'
 import { SMTPServer } from 'smtp-server'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import type { ReportRun } from '../../protocol/report-subscriptions.ts'
-import { ARTIFACTS, CHROMIUM } from '../helpers/chromium.ts'
+import { ARTIFACTS, CHROMIUM, launchChromium, screenshot } from '../helpers/chromium.ts'
 import { decodePng, pixelStats, pngSize } from '../helpers/png.ts'
 import { startTestServer } from '../helpers/server.ts'
 import type { TestServer } from '../helpers/server.ts'
@@ -125,5 +125,38 @@ describe('a daily 08:00 report of the retail wall, sent by hand', () => {
 
     const runs = (await (await fetch(`${server.url}/api/v1/report-runs`, { headers: { authorization: `Bearer ${server.adminKey}` } })).json()) as ReportRun[]
     expect(runs.find((r) => r.run === run && r.status !== 'queued')).toMatchObject({ status: 'rendered', trigger: 'manual', bytes: png.length })
+  })
+})
+
+describe('the /alerts page', () => {
+  test('adds a daily 08:00 subscription (screen, time, channel) and sends it now', async () => {
+    const browser = await launchChromium({ width: 1400, height: 1000 })
+    try {
+      const page = await browser.context.newPage()
+      const errors: string[] = []
+      page.on('pageerror', (e) => errors.push(e.message))
+      await page.goto(`${server.url}/alerts?lang=zh-CN`)
+      await page.locator('[data-testid="alerts-sign-in"] input[name="key"]').fill(server.adminKey)
+      await page.locator('[data-testid="alerts-sign-in"] button[type="submit"]').click()
+      const form = page.locator('[data-testid="report-form"]')
+      await form.locator('input[name="reportId"]').fill('retail-morning')
+      await form.locator('input[name="reportScreen"]').fill('retail')
+      await form.locator('input[name="reportTime"]').fill('08:00')
+      await form.locator('select[name="reportChannel"]').selectOption('wecom-boss')
+      await form.locator('button[type="submit"]').click()
+      const row = page.locator('[data-subscription="retail-morning"]')
+      await expect.poll(() => row.count(), { timeout: 10_000 }).toBe(1)
+      expect(await page.locator('[data-testid="report-error"]').count()).toBe(0)
+      expect(await row.locator('code').textContent()).toBe('0 8 * * *')
+      expect(await row.textContent()).toMatch(/\d{4}-\d{2}-\d{2} 08:00/)
+      await screenshot(page, 'report-subscriptions-ui')
+      const before = wecom.length
+      await row.locator('[data-testid="send-now"]').click()
+      await expect.poll(() => page.locator('[data-testid="reports-notice"]').textContent()).toContain('retail-morning')
+      await expect.poll(() => wecom.length, { timeout: 60_000, interval: 200 }).toBe(before + 2)
+      expect(errors).toEqual([])
+    } finally {
+      await browser.close()
+    }
   })
 })
