@@ -251,6 +251,26 @@ describe('the schedule', () => {
     expect(at('/hook')).toHaveLength(1)
   })
 
+  test('a run queued when its process stops is sent by the process that starts next', async () => {
+    got.length = 0
+    // no other worker may take it meanwhile
+    server.app.reportSubscriptions.scheduler.stop()
+    try {
+      const stopping = await startTestServer(env)
+      stopping.app.reportSubscriptions.scheduler.stop()
+      const run = await stopping.app.reportSubscriptions.scheduler.runNow('daily')
+      await stopping.app.close()
+      await new Promise((r) => setTimeout(r, 300))
+      expect(got).toHaveLength(0)
+      const next = await startTestServer(env)
+      extra.push(next)
+      await waitFor(() => at('/hook').length > 0, 'the queued run sent after the restart')
+      expect(at('/hook').map((g) => g.body.id)).toEqual([run])
+    } finally {
+      server.app.reportSubscriptions.scheduler.start()
+    }
+  })
+
   test('a disabled subscription is not run on schedule', async () => {
     const sub = (await call('GET', '/api/v1/report-subscriptions/daily')).body as StoredReportSubscription
     const saved = await call('PUT', '/api/v1/report-subscriptions/daily', {
