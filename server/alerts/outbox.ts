@@ -16,8 +16,8 @@ import type { AlertsConfig } from '../config.ts'
 import type { BusinessCalendar } from '../domain/time.ts'
 import { DeliveryError, sendThrough } from './channels.ts'
 import type { Delivery } from './evaluator.ts'
-import { sendReport } from '../reports/report-messages.ts'
-import type { ReportDelivery } from '../reports/report-messages.ts'
+import { sendReport } from './report-messages.ts'
+import type { ReportDelivery } from './report-messages.ts'
 
 /** What the outbox holds: an alert transition's delivery, or a scheduled report's (docs/reports.md "Scheduled reports"). */
 type Queued = Delivery | ReportDelivery

@@ -14,7 +14,7 @@ import type { ReportRun, ReportSubscriptionDefinition, StoredReportSubscription 
 import { CockpitError } from '../errors.ts'
 import type { FieldError } from '../errors.ts'
 import { minuteOf, nextRun, parseCron } from '../reports/cron.ts'
-import { MAX_REPORT_RUNS, ReportScheduler } from '../reports/scheduler.ts'
+import { MAX_REPORT_RUNS, ReportScheduler } from '../alerts/report-scheduler.ts'
 import { checkSubscriptionBody } from '../reports/subscription-validate.ts'
 
 const script = (name: string) => readFileSync(new URL(`../redis/scripts/${name}.lua`, import.meta.url), 'utf8')

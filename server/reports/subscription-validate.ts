@@ -8,11 +8,13 @@ import { Compile } from 'typebox/compile'
 import { ReportSubscriptionDefinition } from '../../protocol/report-subscriptions.ts'
 import type { FieldError } from '../errors.ts'
 import { schemaErrors } from '../screens/validate.ts'
-import type { Checked } from '../alerts/validate.ts'
 import { CronError, parseCron } from './cron.ts'
 import { SNAPSHOT_SIZE } from './snapshot.ts'
 
 const subscriptionSchema = Compile(ReportSubscriptionDefinition)
+
+/** A checked body (the alert rules' shape): the value and the version it was based on, or the field errors. */
+export type Checked<T> = { ok: true; value: T; baseVersion: number } | { ok: false; errors: FieldError[] }
 
 /** A subscription body (`version`: the base of an edit, 0 or absent to create); `id` must match the URL's. */
 export function checkSubscriptionBody(body: unknown, id: string): Checked<ReportSubscriptionDefinition> {

@@ -1,5 +1,5 @@
 /**
- * What a scheduled report sends through each channel kind (server/reports/report-messages.ts):
+ * What a scheduled report sends through each channel kind (server/alerts/report-messages.ts):
  * WeCom's image message (base64 + md5 of the bytes) and markdown, DingTalk's signed markdown,
  * Feishu's card, the signed webhook with the picture in base64, and the limits past which the
  * picture is left out with the reason.
@@ -9,8 +9,8 @@ import { describe, expect, test } from 'vitest'
 import type { AlertChannelDefinition } from '../../protocol/alerts.ts'
 import { dingtalkSign, webhookSignature } from '../../server/alerts/channels.ts'
 import type { SendContext } from '../../server/alerts/channels.ts'
-import { EMAIL_ATTACHMENT_MAX_BYTES, WEBHOOK_IMAGE_MAX_BYTES, WECOM_IMAGE_MAX_BYTES, pictureRefusal, reportMarkdown, reportRequest } from '../../server/reports/report-messages.ts'
-import type { ReportMessage } from '../../server/reports/report-messages.ts'
+import { EMAIL_ATTACHMENT_MAX_BYTES, WEBHOOK_IMAGE_MAX_BYTES, WECOM_IMAGE_MAX_BYTES, pictureRefusal, reportMarkdown, reportRequest } from '../../server/alerts/report-messages.ts'
+import type { ReportMessage } from '../../server/alerts/report-messages.ts'
 
 const picture = Buffer.from('\x89PNG\r\n\x1a\n-not-really-a-png-but-bytes', 'latin1')
 const md5 = createHash('md5').update(picture).digest('hex')

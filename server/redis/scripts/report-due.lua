@@ -1,5 +1,5 @@
 -- Takes one scheduled minute of a report subscription, once however many server processes tick
--- (server/reports/scheduler.ts): compared-and-set against the last minute taken, and in the same
+-- (server/alerts/report-scheduler.ts): compared-and-set against the last minute taken, and in the same
 -- step the run is queued (or recorded as skipped). A restarted process finds the minute taken
 -- and sends nothing again; a process that dies after this step leaves a queued run that another
 -- claims.

@@ -1,4 +1,4 @@
--- Ends or postpones a claimed report run (server/reports/scheduler.ts), only while the caller's
+-- Ends or postpones a claimed report run (server/alerts/report-scheduler.ts), only while the caller's
 -- claim holds (the run's due time is still the lease it set): a process that stalled past its
 -- lease writes nothing, the one that claimed the run after it does.
 -- KEYS:

@@ -28,10 +28,10 @@ import type { ReportRun, ReportSubscriptionDefinition } from '../../protocol/rep
 import type { BusinessCalendar } from '../domain/time.ts'
 import { CockpitError } from '../errors.ts'
 import type { Keys } from '../redis/keys.ts'
-import { latestRun, minuteOf, nextRun, parseCron } from './cron.ts'
+import { latestRun, minuteOf, nextRun, parseCron } from '../reports/cron.ts'
 import type { ReportDelivery, ReportFile, ReportMessage } from './report-messages.ts'
 import { pictureRefusal } from './report-messages.ts'
-import { RenderBusyError } from './snapshot.ts'
+import { RenderBusyError } from '../reports/snapshot.ts'
 
 const script = (name: string) => readFileSync(new URL(`../redis/scripts/${name}.lua`, import.meta.url), 'utf8')
 const CLAIM_LUA = script('alert-claim')

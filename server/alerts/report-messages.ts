@@ -21,7 +21,7 @@
  * - Email: the PNG or PDF attached (up to EMAIL_ATTACHMENT_MAX_BYTES), the summary in the body.
  */
 import type { AlertChannelDefinition } from '../../protocol/alerts.ts'
-import type { ChannelRequest, SendContext } from '../alerts/channels.ts'
+import type { ChannelRequest, SendContext } from './channels.ts'
 import {
   DeliveryError,
   SIGNATURE_HEADER,
@@ -36,7 +36,7 @@ import {
   sendMail,
   webhookSignature,
   webhookUrl,
-} from '../alerts/channels.ts'
+} from './channels.ts'
 
 /** WeCom's limit on an image message's picture, bytes before base64 (2 MB). */
 export const WECOM_IMAGE_MAX_BYTES = 2 * 1024 * 1024
