@@ -365,7 +365,9 @@ export class ReportScheduler {
     }
     const detail = [note, ...omitted].filter(Boolean).join('; ') || undefined
     const entry = this.entry(job, stored ? 'rendered' : 'summary-only', detail, stored?.bytes)
-    const args: (string | number | Buffer)[] = ['done', JSON.stringify(entry), MAX_REPORT_RUNS, file ? file.body : '', FILE_TTL_MS]
+    // the picture is kept only when a delivery carries it (a DingTalk-only subscription keeps none)
+    const carried = file !== undefined && deliveries.some(([d]) => d.report.file !== undefined)
+    const args: (string | number | Buffer)[] = ['done', JSON.stringify(entry), MAX_REPORT_RUNS, carried && file ? file.body : '', FILE_TTL_MS]
     for (const [d, due] of deliveries) args.push(d.id, JSON.stringify(d), due)
     if (await this.finish(job, lease, args)) this.o.onQueued()
   }

@@ -199,9 +199,19 @@ describe('pictures past a limit, a busy renderer', () => {
       const entry = (await runs('big')).find((r) => r.run === run && r.status !== 'queued')
       expect(entry).toMatchObject({ status: 'rendered', bytes: big.length })
       expect(entry!.detail).toMatch(/wecom: the picture \(3\.0 MB\) is over WeCom's 2 MB/)
+      // kept for the deliveries that carry it (the webhook's)
+      expect(await server.app.redis.exists(server.app.keys.reportFile(run))).toBe(1)
+      // a subscription whose channels take no picture (DingTalk) keeps none
+      got.length = 0
+      expect((await call('PUT', '/api/v1/report-subscriptions/ding-only', { title: '钉钉', screen: 'retail', cron: '0 9 * * 1', channels: ['ding'] })).status).toBe(200)
+      const dingOnly = (await call('POST', '/api/v1/report-subscriptions/ding-only/run')).body.run as string
+      await waitFor(() => at('/ding').length > 0, 'the DingTalk message')
+      await waitFor(async () => (await runs('ding-only')).some((r) => r.run === dingOnly && r.status === 'rendered'), 'the DingTalk run logged')
+      expect(await server.app.redis.exists(server.app.keys.reportFile(dingOnly))).toBe(0)
     } finally {
       snapshots.renderSnapshot = original
       await call('DELETE', '/api/v1/report-subscriptions/big')
+      await call('DELETE', '/api/v1/report-subscriptions/ding-only')
     }
   })
 })
