@@ -202,6 +202,8 @@ export interface DeliveryAttempt {
   /** `unknown`: the channel was deleted before the delivery was sent */
   kind: ChannelKind | 'unknown'
   attempt: number
+  /** set on a scheduled report's delivery: its subscription (`rule` names it too, `transition` its run) */
+  subscription?: string
   status: DeliveryStatus
   /** HTTP status or SMTP reply, and why it failed */
   detail?: string

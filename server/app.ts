@@ -32,6 +32,7 @@ import { securityPlugin } from './plugins/security.ts'
 import { proxyTrust } from './auth/address.ts'
 import { sessionPlugin, sessionRoutes } from './plugins/session.ts'
 import { alertsPlugin, alertsRoutes } from './plugins/alerts.ts'
+import { reportSubscriptionsPlugin, reportSubscriptionsRoutes } from './plugins/report-subscriptions.ts'
 import { sourcesPlugin, sourcesRoutes } from './plugins/sources.ts'
 import { sourceHealthPlugin } from './plugins/source-health.ts'
 
@@ -128,6 +129,7 @@ export async function buildApp({ config, logger }: BuildAppOptions): Promise<Fas
   await app.register(screensPlugin)
   await app.register(reportsPlugin)
   await app.register(alertsPlugin)
+  await app.register(reportSubscriptionsPlugin)
   // database sources: their runners apply through the aggregator (COCKPIT_SOURCES)
   await app.register(sourcesPlugin)
   await app.register(sourceHealthPlugin)
@@ -158,5 +160,6 @@ async function apiRoutes(api: FastifyInstance): Promise<void> {
   await api.register(wallsRoutes)
   await api.register(reportsRoutes)
   await api.register(alertsRoutes)
+  await api.register(reportSubscriptionsRoutes)
   await api.register(sourcesRoutes)
 }

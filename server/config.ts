@@ -110,6 +110,8 @@ export interface AlertsConfig {
   sendTimeoutMs: number
   /** reads the environment variable a channel names (its webhook URL, signing secret or SMTP URL); never logged */
   secret(name: string): string | undefined
+  /** a scheduled report missed while no server ran is still sent when one is back within this many minutes @default 60 (COCKPIT_REPORT_GRACE_MIN) */
+  reportGraceMin: number
 }
 
 /** The message-bus intake on NATS JetStream (docs/connectors.md "NATS JetStream"). */
@@ -367,6 +369,7 @@ function alertsConfig(env: NodeJS.ProcessEnv): AlertsConfig {
     maxAttempts: intIn(env, 'COCKPIT_ALERT_MAX_ATTEMPTS', 8, 1, 50),
     retryBaseMs: intIn(env, 'COCKPIT_ALERT_RETRY_MS', 5000, 10, 600_000),
     sendTimeoutMs: intIn(env, 'COCKPIT_ALERT_SEND_TIMEOUT_MS', 10_000, 100, 120_000),
+    reportGraceMin: intIn(env, 'COCKPIT_REPORT_GRACE_MIN', 60, 0, 1440),
     // a function, not a copy of the environment: a logged config shows no secret
     secret: (name) => env[name] || undefined,
   }

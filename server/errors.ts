@@ -63,6 +63,11 @@ export const ERROR_CODES = {
   COCKPIT_ERR_ALERT_CONFLICT: 409,
   /** a channel's test message was not accepted by its platform (the message says why) */
   COCKPIT_ERR_DELIVERY_FAILED: 502,
+  /** a report subscription body that does not validate: `errors` name the fields */
+  COCKPIT_ERR_INVALID_REPORT: 400,
+  COCKPIT_ERR_REPORT_NOT_FOUND: 404,
+  /** a stale `PUT` of a report subscription (its version moved on) */
+  COCKPIT_ERR_REPORT_CONFLICT: 409,
   COCKPIT_ERR_TOKENS_DISABLED: 501,
 } as const
 export type ErrorCode = keyof typeof ERROR_CODES

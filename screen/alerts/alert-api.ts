@@ -5,6 +5,7 @@
  */
 import { API_PREFIX } from '../../protocol/api.ts'
 import type { AlertChannelDefinition, AlertRuleDefinition, AlertsOverview, DeliveryAttempt, StoredAlertChannel, StoredAlertRule } from '../../protocol/alerts.ts'
+import type { ReportRun, ReportSubscriptionDefinition, StoredReportSubscription } from '../../protocol/report-subscriptions.ts'
 import { CSRF_HEADER, adminCsrf } from '../editor/admin-key.ts'
 import { ApiError } from '../editor/screen-api.ts'
 
@@ -38,6 +39,19 @@ export const alertApi = {
   testChannel: (id: string) => call<{ delivered: boolean; detail: string }>('POST', `/alert-channels/${encodeURIComponent(id)}/test`),
   overview: () => call<AlertsOverview>('GET', '/alerts'),
   deliveries: () => call<{ attempts: DeliveryAttempt[]; queued: number }>('GET', '/alert-deliveries'),
+  subscriptions: () => call<StoredReportSubscription[]>('GET', '/report-subscriptions'),
+  saveSubscription: (sub: ReportSubscriptionDefinition, version = 0) =>
+    call<StoredReportSubscription>('PUT', `/report-subscriptions/${encodeURIComponent(sub.id)}`, { ...sub, version }),
+  deleteSubscription: (id: string) => call<void>('DELETE', `/report-subscriptions/${encodeURIComponent(id)}`),
+  runSubscription: (id: string) => call<{ run: string }>('POST', `/report-subscriptions/${encodeURIComponent(id)}/run`),
+  reportRuns: () => call<ReportRun[]>('GET', '/report-runs'),
+}
+
+/** `HH:MM` → the daily cron `M H * * *` (in COCKPIT_TZ on the server). */
+export function dailyCron(time: string): string {
+  const m = /^([01]?\d|2[0-3]):([0-5]\d)$/.exec(time.trim())
+  if (!m) return time.trim()
+  return `${Number(m[2])} ${Number(m[1])} * * *`
 }
 
 /** What the rule form asks; `ruleFromForm` turns it into a rule. */

@@ -63,7 +63,7 @@ export class DeliveryError extends Error {
   }
 }
 
-function cut(text: string, maxBytes: number): string {
+export function cut(text: string, maxBytes: number): string {
   if (Buffer.byteLength(text) <= maxBytes) return text
   let out = text
   while (Buffer.byteLength(out) > maxBytes - 4) out = out.slice(0, Math.floor(out.length * 0.9))
@@ -71,7 +71,7 @@ function cut(text: string, maxBytes: number): string {
 }
 
 /** Markup-significant characters of data (names, codes) are escaped: WeCom and DingTalk render HTML tags such as `<font>`. */
-function plain(text: string): string {
+export function plain(text: string): string {
   return text.replace(/[&<>]/g, (c) => (c === '&' ? '&amp;' : c === '<' ? '&lt;' : '&gt;'))
 }
 
@@ -148,7 +148,7 @@ function feishuPost(t: AlertTransition, publicUrl: string) {
   return { zh_cn: { title: p.headline, content: rows } }
 }
 
-function requireEnv(ctx: SendContext, name: string | undefined, what: string, channel: AlertChannelDefinition): string {
+export function requireEnv(ctx: SendContext, name: string | undefined, what: string, channel: AlertChannelDefinition): string {
   if (!name) throw new DeliveryError(`channel "${channel.id}" names no ${what} variable`, false)
   const value = ctx.secret(name)
   if (!value) throw new DeliveryError(`environment variable ${name} (${what} of channel "${channel.id}") is not set`, false)
@@ -156,7 +156,7 @@ function requireEnv(ctx: SendContext, name: string | undefined, what: string, ch
 }
 
 /** The webhook URL a channel's variable holds; a value that is not an http(s) URL is refused without being quoted (it may be a secret). */
-function webhookUrl(ctx: SendContext, channel: AlertChannelDefinition): string {
+export function webhookUrl(ctx: SendContext, channel: AlertChannelDefinition): string {
   const url = requireEnv(ctx, channel.urlEnv, 'webhook URL', channel)
   let parsed: URL | undefined
   try {
@@ -225,28 +225,49 @@ function platformRefusal(kind: AlertChannelDefinition['kind'], text: string): st
 /** Sends a transition through a channel; resolves with a short detail (HTTP status, SMTP reply), throws DeliveryError. */
 export async function sendThrough(channel: AlertChannelDefinition, t: AlertTransition, ctx: SendContext): Promise<string> {
   if (channel.kind === 'email') return sendEmail(channel, t, ctx)
-  const req = channelRequest(channel, t, ctx)
+  return postRequest(channel.kind, channelRequest(channel, t, ctx), ctx.timeoutMs)
+}
+
+/** POSTs a channel's request; resolves with `HTTP <status>`, throws DeliveryError (retry or not) with the reason, never the URL. */
+export async function postRequest(kind: AlertChannelDefinition['kind'], req: ChannelRequest, timeoutMs: number): Promise<string> {
   let res: Response
   try {
-    res = await fetch(req.url, { method: 'POST', headers: req.headers, body: req.body, signal: AbortSignal.timeout(ctx.timeoutMs), redirect: 'error' })
+    res = await fetch(req.url, { method: 'POST', headers: req.headers, body: req.body, signal: AbortSignal.timeout(timeoutMs), redirect: 'error' })
   } catch (err) {
     // the URL holds the bot's key: it is never quoted, only the kind of failure (timeout, refused, DNS)
     const e = err as Error & { cause?: { code?: unknown } }
-    const why = e.name === 'TimeoutError' ? `no answer within ${ctx.timeoutMs} ms` : typeof e.cause?.code === 'string' ? e.cause.code : e.name
+    const why = e.name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : typeof e.cause?.code === 'string' ? e.cause.code : e.name
     throw new DeliveryError(`request failed: ${why}`, true)
   }
   const text = (await res.text()).slice(0, 2000)
   if (!res.ok) throw new DeliveryError(`HTTP ${res.status}`, res.status >= 500 || res.status === 429 || res.status === 408)
-  const refused = platformRefusal(channel.kind, text)
+  const refused = platformRefusal(kind, text)
   // a platform's refusal (bad signature, keyword missing) does not get better by retrying… except its rate limit
   if (refused) throw new DeliveryError(refused, /45009|130101|9499|11232/.test(refused))
   return `HTTP ${res.status}`
 }
 
+/** One email: subject, text and HTML parts, attachments. */
+export interface Mail {
+  subject: string
+  text: string
+  html: string
+  attachments?: { filename: string; content: Buffer; contentType: string }[]
+}
+
 async function sendEmail(channel: AlertChannelDefinition, t: AlertTransition, ctx: SendContext): Promise<string> {
+  const p = messageParts(t, ctx.publicUrl)
+  const text = [p.headline, '', ...p.facts, '', ...(p.count ? [p.count] : []), ...p.listed, ...(p.more ? [p.more] : []), '', p.link].join('\n')
+  const html = `<h2>${plain(p.headline)}</h2><p>${p.facts.map(plain).join('<br>')}</p>${p.count ? `<p><b>${plain(p.count)}</b></p>` : ''}<ul>${p.listed
+    .map((l) => `<li>${plain(l)}</li>`)
+    .join('')}</ul>${p.more ? `<p>${plain(p.more)}</p>` : ''}<p><a href="${plain(p.link)}">打开大屏 Open screen</a></p>`
+  return sendMail(channel, { subject: p.headline, text, html }, ctx)
+}
+
+/** Submits a mail through the channel's SMTP URL; resolves with the SMTP reply, throws DeliveryError. */
+export async function sendMail(channel: AlertChannelDefinition, mail: Mail, ctx: SendContext): Promise<string> {
   const smtp = requireEnv(ctx, channel.smtpEnv, 'SMTP URL', channel)
   if (!channel.to || channel.to.length === 0) throw new DeliveryError(`channel "${channel.id}" has no recipients (to)`, false)
-  const p = messageParts(t, ctx.publicUrl)
   let user: string | undefined
   try {
     user = decodeURIComponent(new URL(smtp).username) || undefined
@@ -254,13 +275,9 @@ async function sendEmail(channel: AlertChannelDefinition, t: AlertTransition, ct
     throw new DeliveryError(`environment variable ${channel.smtpEnv} is not an SMTP URL like smtp://user:pass@host:587`, false)
   }
   const from = channel.from ?? (user?.includes('@') ? user : `cockpit@${new URL(smtp).hostname}`)
-  const text = [p.headline, '', ...p.facts, '', ...(p.count ? [p.count] : []), ...p.listed, ...(p.more ? [p.more] : []), '', p.link].join('\n')
-  const html = `<h2>${plain(p.headline)}</h2><p>${p.facts.map(plain).join('<br>')}</p>${p.count ? `<p><b>${plain(p.count)}</b></p>` : ''}<ul>${p.listed
-    .map((l) => `<li>${plain(l)}</li>`)
-    .join('')}</ul>${p.more ? `<p>${plain(p.more)}</p>` : ''}<p><a href="${plain(p.link)}">打开大屏 Open screen</a></p>`
   const transport = createTransport({ url: smtp, connectionTimeout: ctx.timeoutMs, greetingTimeout: ctx.timeoutMs, socketTimeout: ctx.timeoutMs })
   try {
-    const info = await transport.sendMail({ from, to: channel.to, subject: p.headline, text, html })
+    const info = await transport.sendMail({ from, to: channel.to, ...mail })
     return `SMTP ${String(info.response).slice(0, 120)}`
   } catch (err) {
     const e = err as { responseCode?: number; message: string }

@@ -16,6 +16,11 @@ import type { AlertsConfig } from '../config.ts'
 import type { BusinessCalendar } from '../domain/time.ts'
 import { DeliveryError, sendThrough } from './channels.ts'
 import type { Delivery } from './evaluator.ts'
+import { sendReport } from './report-messages.ts'
+import type { ReportDelivery } from './report-messages.ts'
+
+/** What the outbox holds: an alert transition's delivery, or a scheduled report's (docs/reports.md "Scheduled reports"). */
+type Queued = Delivery | ReportDelivery
 
 const CLAIM_LUA = readFileSync(new URL('../redis/scripts/alert-claim.lua', import.meta.url), 'utf8')
 
@@ -105,15 +110,17 @@ export class DeliveryWorker {
         this.wakeAt(payload === '' ? now + IDLE_LOOK_MS : Number(payload))
         return
       }
-      await this.deliver(JSON.parse(payload) as Delivery)
+      await this.deliver(JSON.parse(payload) as Queued)
     }
   }
 
-  private attempt(d: Delivery, kind: DeliveryAttempt['kind'], status: DeliveryStatus, detail: string): DeliveryAttempt {
+  private attempt(d: Queued, kind: DeliveryAttempt['kind'], status: DeliveryStatus, detail: string): DeliveryAttempt {
     return {
       delivery: d.id,
-      transition: d.transition.id,
-      rule: d.transition.rule,
+      // a report's delivery names its run and subscription
+      transition: 'report' in d ? d.report.run : d.transition.id,
+      rule: 'report' in d ? d.report.subscription : d.transition.rule,
+      ...('report' in d ? { subscription: d.report.subscription } : {}),
       channel: d.channel,
       kind,
       attempt: d.attempts + 1,
@@ -123,7 +130,7 @@ export class DeliveryWorker {
     }
   }
 
-  private async deliver(d: Delivery): Promise<void> {
+  private async deliver(d: Queued): Promise<void> {
     const { redis, keys, config } = this.o
     const raw = await redis.hget(keys.alertChannel(d.channel), 'def')
     const channel = raw ? (JSON.parse(raw) as AlertChannelDefinition) : undefined
@@ -134,7 +141,15 @@ export class DeliveryWorker {
       detail = `channel "${d.channel}" does not exist (deleted?)`
     } else {
       try {
-        detail = await sendThrough(channel, d.transition, { secret: config.secret, publicUrl: config.publicUrl, timeoutMs: config.sendTimeoutMs, now: Date.now() })
+        const ctx = { secret: config.secret, publicUrl: config.publicUrl, timeoutMs: config.sendTimeoutMs, now: Date.now() }
+        if ('report' in d) {
+          // the picture waits in Redis beside the outbox (with a time to live), not in every delivery
+          const picture = d.report.file ? ((await redis.getBuffer(d.report.file.key)) ?? undefined) : undefined
+          const report = d.report.file && !picture && d.report.part !== 'image' ? { ...d.report, note: 'the picture is no longer kept (the delivery waited too long)' } : d.report
+          detail = await sendReport(channel, report, picture, ctx)
+        } else {
+          detail = await sendThrough(channel, d.transition, ctx)
+        }
         status = 'sent'
       } catch (err) {
         const e = err instanceof DeliveryError ? err : new DeliveryError((err as Error).message, true)
@@ -145,13 +160,13 @@ export class DeliveryWorker {
     const entry = this.attempt(d, channel?.kind ?? 'unknown', status, detail)
     const tx = redis.multi()
     if (status === 'retrying') {
-      const next: Delivery = { ...d, attempts: d.attempts + 1 }
+      const next: Queued = { ...d, attempts: d.attempts + 1 }
       tx.hset(keys.alertPending, d.id, JSON.stringify(next)).zadd(keys.alertOutbox, Date.now() + backoffMs(next.attempts, config.retryBaseMs), d.id)
     } else {
       tx.zrem(keys.alertOutbox, d.id).hdel(keys.alertPending, d.id)
     }
     tx.lpush(keys.alertLog, JSON.stringify(entry)).ltrim(keys.alertLog, 0, MAX_TRANSITIONS - 1)
     await tx.exec()
-    if (status !== 'sent') this.o.log.warn({ rule: d.transition.rule, channel: d.channel, attempt: entry.attempt, status, detail }, 'alert delivery not sent')
+    if (status !== 'sent') this.o.log.warn({ rule: entry.rule, channel: d.channel, attempt: entry.attempt, status, detail }, 'alert delivery not sent')
   }
 }

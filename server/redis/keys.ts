@@ -136,6 +136,20 @@ export interface Keys {
   readonly alertLog: string
   /** pub/sub channel of committed alert transitions: each process tells its own sockets, within their scope */
   readonly alertEvents: string
+  /** hash of one report subscription (`def`, `version`, `updatedAt`, `title`, `kind`), saved like a screen */
+  reportSubscription(id: string): string
+  /** sorted set of report subscription ids by creation time */
+  readonly reportSubscriptions: string
+  /** hash subscription id → the last scheduled minute taken (epoch ms), compared-and-set by report-due.lua */
+  readonly reportLast: string
+  /** sorted set run id → when the run is due to render (epoch ms); a claimed run is pushed past its lease */
+  readonly reportJobs: string
+  /** hash run id → the run's job JSON */
+  readonly reportJob: string
+  /** list of the latest report runs (JSON), newest first */
+  readonly reportRuns: string
+  /** the picture of a run while its deliveries wait (with a time to live) */
+  reportFile(run: string): string
   /** counters of a message-bus intake summed over every process: hash counter → total (server/plugins/intake.ts) */
   intake(name: string): string
   /** hash of one database source (server/sources/store.ts): `def` (definition JSON), `version`, `updatedAt` */
@@ -200,6 +214,13 @@ export function createKeys(prefix: string): Keys {
     alertPending: `${prefix}alert:pending`,
     alertLog: `${prefix}alert:log`,
     alertEvents: `${prefix}alert:events`,
+    reportSubscription: (id) => `${prefix}report:sub:${id}`,
+    reportSubscriptions: `${prefix}report:subs`,
+    reportLast: `${prefix}report:last`,
+    reportJobs: `${prefix}report:jobs`,
+    reportJob: `${prefix}report:job`,
+    reportRuns: `${prefix}report:runs`,
+    reportFile: (run) => `${prefix}report:file:${run}`,
     intake: (name) => `${prefix}intake:${name}`,
     source: (id) => `${prefix}src:${id}`,
     sourceIndex: `${prefix}srcs`,

@@ -53,6 +53,8 @@ const SAMPLES: { [K in BuilderName]: Parameters<Keys[K]>[] } = {
   alertRule: [['low-stock']],
   alertChannel: [['wecom-ops']],
   alertState: [['low-stock']],
+  reportSubscription: [['daily-retail']],
+  reportFile: [['6f1c…run']],
   intake: [['nats']],
   source: [['erpnext-main']],
   sourceWatermarks: [['erpnext-main']],

@@ -433,6 +433,17 @@ export const MESSAGES = {
   'alerts.defaultRuleTitle': { 'zh-CN': '门店 SKU 低于安全库存', en: 'Store SKU below safety stock' },
   'alerts.label': { 'zh-CN': '告警', en: 'ALERTS' },
   'alerts.more': { 'zh-CN': '另 {count} 项', en: '+{count} more' },
+  'reports.title': { 'zh-CN': '定时报表', en: 'Scheduled reports' },
+  'reports.screen': { 'zh-CN': '大屏', en: 'Screen' },
+  'reports.time': { 'zh-CN': '每天时间', en: 'Every day at' },
+  'reports.schedule': { 'zh-CN': '计划 (cron)', en: 'Schedule (cron)' },
+  'reports.next': { 'zh-CN': '下次发送', en: 'Next run' },
+  'reports.channel': { 'zh-CN': '通道', en: 'Channel' },
+  'reports.add': { 'zh-CN': '添加报表', en: 'Add report' },
+  'reports.sendNow': { 'zh-CN': '立即发送', en: 'Send now' },
+  'reports.queued': { 'zh-CN': '报表 {id} 已排队发送', en: 'Report {id} queued' },
+  'reports.saved': { 'zh-CN': '已保存报表 {id}', en: 'Report {id} saved' },
+  'reports.defaultTitle': { 'zh-CN': '零售日报', en: 'Retail daily report' },
 } as const satisfies Record<string, Phrase>
 
 export type MessageKey = keyof typeof MESSAGES

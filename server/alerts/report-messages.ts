@@ -1,0 +1,208 @@
+/**
+ * What a scheduled report sends through each kind of channel (docs/reports.md "Scheduled
+ * reports"), in the platform's own format. Building a message is pure; sending reuses the alert
+ * channels' POST and SMTP (server/alerts/channels.ts: secrets from the variables a channel names).
+ *
+ * - WeCom (企业微信) group bot: two messages, each its own delivery — the picture as
+ *   `{"msgtype":"image","image":{"base64","md5"}}` (base64 of the PNG, md5 of the bytes before
+ *   encoding; "图片（base64编码前）最大不能超过2M，支持JPG,PNG格式"), then a markdown message with the
+ *   summary and the link (developer.work.weixin.qq.com/document/path/91770 "群机器人配置说明", 图片类型 /
+ *   markdown类型). A PDF or a picture over 2 MB: the markdown only, saying why.
+ * - DingTalk (钉钉) custom robot: text, link, markdown, actionCard and feedCard messages only;
+ *   pictures only by a public URL (`![](url)`, `picUrl`) — no upload without an app's access token
+ *   (open.dingtalk.com/document/robots/custom-robot-access, message types). The summary and the
+ *   link as markdown.
+ * - Feishu (飞书) custom bot: an image message needs an `image_key` from
+ *   `POST /open-apis/im/v1/images`, which takes an app's tenant_access_token, not a bot webhook
+ *   (open.feishu.cn/document/server-docs/im-v1/image/create; open.feishu.cn/document/client-docs/bot-v3/add-custom-bot).
+ *   The summary and a button to the screen as a card (or `post`).
+ * - Generic webhook: JSON with the summary, the link and the picture in base64 (up to
+ *   WEBHOOK_IMAGE_MAX_BYTES before encoding), signed like alert transitions.
+ * - Email: the PNG or PDF attached (up to EMAIL_ATTACHMENT_MAX_BYTES), the summary in the body.
+ */
+import type { AlertChannelDefinition } from '../../protocol/alerts.ts'
+import type { ChannelRequest, SendContext } from './channels.ts'
+import {
+  DeliveryError,
+  SIGNATURE_HEADER,
+  TIMESTAMP_HEADER,
+  WECOM_MAX_BYTES,
+  cut,
+  dingtalkSign,
+  feishuSign,
+  plain,
+  postRequest,
+  requireEnv,
+  sendMail,
+  webhookSignature,
+  webhookUrl,
+} from './channels.ts'
+
+/** WeCom's limit on an image message's picture, bytes before base64 (2 MB). */
+export const WECOM_IMAGE_MAX_BYTES = 2 * 1024 * 1024
+/** Largest picture the generic webhook carries in base64 (its body is then ~6.7 MB). */
+export const WEBHOOK_IMAGE_MAX_BYTES = 5 * 1024 * 1024
+/** Largest attachment sent by email (many SMTP servers refuse messages over 10–25 MB; base64 adds a third). */
+export const EMAIL_ATTACHMENT_MAX_BYTES = 10 * 1024 * 1024
+
+/** The picture of a run, kept in Redis (with a time to live) while its deliveries are pending. */
+export interface ReportFile {
+  /** Redis key of the bytes */
+  key: string
+  contentType: string
+  filename: string
+  bytes: number
+  /** hex md5 of the bytes (WeCom asks for it) */
+  md5: string
+}
+
+/** One report message, as the outbox keeps it (the picture stays in Redis under `file.key`). */
+export interface ReportMessage {
+  run: string
+  subscription: string
+  title: string
+  screen: string
+  widget?: string
+  /** the KPI summary line ('' when the screen has no KPI cards or gauges) */
+  summary: string
+  link: string
+  /** the scheduled minute, or the instant of a manual run, RFC 3339 */
+  at: string
+  file?: ReportFile
+  /** why no picture goes with this message (render failed, over the platform's limit, a PDF to a chat) */
+  note?: string
+  /** WeCom: the picture alone, or the text; others: everything in one message */
+  part?: 'image' | 'text'
+}
+
+/** A report's delivery in the alert outbox (beside alert deliveries, which carry a transition). */
+export interface ReportDelivery {
+  id: string
+  channel: string
+  report: ReportMessage
+  attempts: number
+}
+
+/** Why a picture cannot go to a channel kind, or undefined when it can (the kind's limit and format). */
+export function pictureRefusal(kind: AlertChannelDefinition['kind'], file: Pick<ReportFile, 'contentType' | 'bytes'>): string | undefined {
+  const mb = (n: number) => `${(n / 1024 / 1024).toFixed(n % (1024 * 1024) === 0 ? 0 : 1)} MB`
+  switch (kind) {
+    case 'wecom':
+      if (file.contentType !== 'image/png') return 'a WeCom group bot takes JPG or PNG pictures only (the PDF is not sent)'
+      return file.bytes > WECOM_IMAGE_MAX_BYTES ? `the picture (${mb(file.bytes)}) is over WeCom's ${mb(WECOM_IMAGE_MAX_BYTES)}` : undefined
+    case 'dingtalk':
+      return 'a DingTalk custom robot cannot take an uploaded picture (only a public URL)'
+    case 'feishu':
+      return 'a Feishu custom bot cannot upload a picture (it needs an app token)'
+    case 'webhook':
+      return file.bytes > WEBHOOK_IMAGE_MAX_BYTES ? `the picture (${mb(file.bytes)}) is over the webhook's ${mb(WEBHOOK_IMAGE_MAX_BYTES)}` : undefined
+    case 'email':
+      return file.bytes > EMAIL_ATTACHMENT_MAX_BYTES ? `the file (${mb(file.bytes)}) is over the ${mb(EMAIL_ATTACHMENT_MAX_BYTES)} attachment limit` : undefined
+  }
+}
+
+/** Headline and lines every format shares. */
+function parts(m: ReportMessage) {
+  const headline = `定时报表 Report · ${m.title}`
+  const summary = m.summary || '（无 KPI 卡片 no KPI cards）'
+  return { headline, summary, facts: [`时间 At: ${m.at}`, `大屏 Screen: ${m.screen}${m.widget ? ` / ${m.widget}` : ''}`] }
+}
+
+/** Markdown as WeCom and DingTalk render it. */
+export function reportMarkdown(m: ReportMessage, flavour: 'wecom' | 'dingtalk'): string {
+  const p = parts(m)
+  const head = flavour === 'wecom' ? `## <font color="info">${plain(p.headline)}</font>` : `## ${plain(p.headline)}`
+  const lines = [head, `**${plain(p.summary)}**`, ...p.facts.map((f) => `> ${plain(f)}`)]
+  if (m.note) lines.push(`> 未附图片 No picture: ${plain(m.note)}`)
+  lines.push('', `[打开大屏 Open screen](${m.link})`)
+  return lines.join(flavour === 'dingtalk' ? '\n\n' : '\n')
+}
+
+/** The HTTP request a webhook-kind channel makes for a report message (`picture`: the bytes, when it goes along). */
+export function reportRequest(channel: AlertChannelDefinition, m: ReportMessage, picture: Buffer | undefined, ctx: SendContext): ChannelRequest {
+  const url = webhookUrl(ctx, channel)
+  const secret = channel.secretEnv ? requireEnv(ctx, channel.secretEnv, 'signing secret', channel) : undefined
+  const json = { 'content-type': 'application/json' }
+  const p = parts(m)
+  switch (channel.kind) {
+    case 'wecom': {
+      if (m.part === 'image') {
+        if (!picture || !m.file) throw new DeliveryError('the picture is no longer kept (its deliveries waited too long)', false)
+        return { url, headers: json, body: JSON.stringify({ msgtype: 'image', image: { base64: picture.toString('base64'), md5: m.file.md5 } }) }
+      }
+      return { url, headers: json, body: JSON.stringify({ msgtype: 'markdown', markdown: { content: cut(reportMarkdown(m, 'wecom'), WECOM_MAX_BYTES) } }) }
+    }
+    case 'dingtalk': {
+      const signed = secret === undefined ? url : `${url}${url.includes('?') ? '&' : '?'}timestamp=${ctx.now}&sign=${dingtalkSign(ctx.now, secret)}`
+      return { url: signed, headers: json, body: JSON.stringify({ msgtype: 'markdown', markdown: { title: p.headline, text: reportMarkdown(m, 'dingtalk') } }) }
+    }
+    case 'feishu': {
+      const seconds = Math.floor(ctx.now / 1000)
+      const signature = secret === undefined ? {} : { timestamp: String(seconds), sign: feishuSign(seconds, secret) }
+      const lines = [`**${p.summary}**`, ...p.facts, ...(m.note ? [`未附图片 No picture: ${m.note}`] : [])]
+      const message =
+        (channel.format ?? 'interactive') === 'interactive'
+          ? {
+              msg_type: 'interactive',
+              card: {
+                config: { wide_screen_mode: true },
+                header: { template: 'blue', title: { tag: 'plain_text', content: p.headline } },
+                elements: [
+                  { tag: 'markdown', content: lines.join('\n') },
+                  { tag: 'action', actions: [{ tag: 'button', type: 'primary', text: { tag: 'plain_text', content: '打开大屏 Open screen' }, url: m.link }] },
+                ],
+              },
+            }
+          : {
+              msg_type: 'post',
+              content: {
+                post: {
+                  zh_cn: {
+                    title: p.headline,
+                    content: [
+                      [{ tag: 'text', text: p.summary }],
+                      ...lines.slice(1).map((text) => [{ tag: 'text', text }]),
+                      [{ tag: 'a', text: '打开大屏 Open screen', href: m.link }],
+                    ],
+                  },
+                },
+              },
+            }
+      return { url, headers: json, body: JSON.stringify({ ...signature, ...message }) }
+    }
+    case 'webhook': {
+      const image =
+        picture && m.file ? { image: { contentType: m.file.contentType, filename: m.file.filename, bytes: m.file.bytes, md5: m.file.md5, base64: picture.toString('base64') } } : {}
+      const body = JSON.stringify({
+        kind: 'report',
+        id: m.run,
+        subscription: m.subscription,
+        title: m.title,
+        screen: m.screen,
+        ...(m.widget ? { widget: m.widget } : {}),
+        summary: m.summary,
+        link: m.link,
+        at: m.at,
+        ...image,
+        ...(m.note ? { imageOmitted: m.note } : {}),
+      })
+      const headers: Record<string, string> = { ...json, [TIMESTAMP_HEADER]: String(ctx.now) }
+      if (secret !== undefined) headers[SIGNATURE_HEADER] = webhookSignature(ctx.now, body, secret)
+      return { url, headers, body }
+    }
+    case 'email':
+      break
+  }
+  throw new DeliveryError('an email channel sends through SMTP, not HTTP', false)
+}
+
+/** Sends a report message through a channel; resolves with a short detail, throws DeliveryError. */
+export async function sendReport(channel: AlertChannelDefinition, m: ReportMessage, picture: Buffer | undefined, ctx: SendContext): Promise<string> {
+  if (channel.kind !== 'email') return postRequest(channel.kind, reportRequest(channel, m, picture, ctx), ctx.timeoutMs)
+  const p = parts(m)
+  const note = m.note ? `未附文件 No file: ${m.note}` : undefined
+  const text = [p.headline, '', p.summary, '', ...p.facts, ...(note ? [note] : []), '', m.link].join('\n')
+  const html = `<h2>${plain(p.headline)}</h2><p><b>${plain(p.summary)}</b></p><p>${p.facts.map(plain).join('<br>')}</p>${note ? `<p>${plain(note)}</p>` : ''}<p><a href="${plain(m.link)}">打开大屏 Open screen</a></p>`
+  const attachments = picture && m.file ? [{ filename: m.file.filename, content: picture, contentType: m.file.contentType }] : []
+  return sendMail(channel, { subject: `${p.headline} · ${m.at.slice(0, 16).replace('T', ' ')}`, text, html, attachments }, ctx)
+}

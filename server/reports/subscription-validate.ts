@@ -1,0 +1,44 @@
+/**
+ * Checks of a report subscription body (`PUT /api/v1/report-subscriptions/:id`): the schema of
+ * protocol/report-subscriptions.ts, then what a schema cannot say — the cron expression parses,
+ * the size fits a snapshot. Every problem names its field (`/cron`), like alert rules do; what
+ * needs the stored cockpit (the screen, its widget, the channels) is checked by the plugin.
+ */
+import { Compile } from 'typebox/compile'
+import { ReportSubscriptionDefinition } from '../../protocol/report-subscriptions.ts'
+import type { FieldError } from '../errors.ts'
+import { schemaErrors } from '../screens/validate.ts'
+import { CronError, parseCron } from './cron.ts'
+import { SNAPSHOT_SIZE } from './snapshot.ts'
+
+const subscriptionSchema = Compile(ReportSubscriptionDefinition)
+
+/** A checked body (the alert rules' shape): the value and the version it was based on, or the field errors. */
+export type Checked<T> = { ok: true; value: T; baseVersion: number } | { ok: false; errors: FieldError[] }
+
+/** A subscription body (`version`: the base of an edit, 0 or absent to create); `id` must match the URL's. */
+export function checkSubscriptionBody(body: unknown, id: string): Checked<ReportSubscriptionDefinition> {
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) return { ok: false, errors: [{ path: '/', message: 'must be an object' }] }
+  const { version, updatedAt: _u, lastSlot: _l, nextRunAt: _n, ...def } = body as Record<string, unknown>
+  if (version !== undefined && (!Number.isInteger(version) || (version as number) < 0)) {
+    return { ok: false, errors: [{ path: '/version', message: 'must be the integer version the edit was based on (0 or absent: create)' }] }
+  }
+  const withId = { ...def, id: def.id ?? id }
+  const found = schemaErrors(subscriptionSchema, withId)
+    .slice(0, 20)
+    .map((e) => ({ path: e.path, message: e.message }))
+  if (found.length > 0) return { ok: false, errors: found }
+  const sub = withId as ReportSubscriptionDefinition
+  const out: FieldError[] = []
+  if (sub.id !== id) out.push({ path: '/id', message: `must equal the id in the URL ("${id}")` })
+  try {
+    parseCron(sub.cron)
+  } catch (err) {
+    if (!(err instanceof CronError)) throw err
+    out.push({ path: '/cron', message: `${err.message} (e.g. "0 8 * * *": every day at 08:00 in the business time zone)` })
+  }
+  if ((sub.width ?? 1920) * (sub.height ?? 1080) > SNAPSHOT_SIZE.maxPixels)
+    out.push({ path: '/width', message: `× height must be at most ${SNAPSHOT_SIZE.maxPixels} pixels (3840 × 2160)` })
+  if (new Set(sub.channels).size !== sub.channels.length) out.push({ path: '/channels', message: 'must not name a channel twice' })
+  return out.length > 0 ? { ok: false, errors: out } : { ok: true, value: sub, baseVersion: (version as number | undefined) ?? 0 }
+}
