@@ -17,6 +17,9 @@
  * - Rows younger than `settleMs` are applied but the watermark stays before them, so they are read
  *   again next poll: a row written by a transaction that commits after a younger row was read is not
  *   passed over (the modification time is set when a transaction writes, not when it commits).
+ * - A PostgreSQL source naming `schedule.notifyChannel` also LISTENs on a connection of its own: a
+ *   NOTIFY ends the pause between polls at once (the schedule still polls, should a notification
+ *   be lost with its connection).
  */
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { Redis } from 'ioredis'
@@ -32,8 +35,8 @@ import type { ApplyResult } from '../aggregate/applier.ts'
 import { scheduleOf } from './config.ts'
 import type { StoredSource } from './config.ts'
 import type { ErpMapping, MapContext, MasterStream, StreamMapping, Watermark } from './mapping.ts'
-import { createSqlClient } from './sql.ts'
-import type { SqlClient, SqlClientOptions, SqlRow } from './sql.ts'
+import { createSqlClient, listenPostgres } from './sql.ts'
+import type { PgListener, SqlClient, SqlClientOptions, SqlRow } from './sql.ts'
 import { MAX_REJECTS } from './store.ts'
 import type { RejectedRow, SourceStore } from './store.ts'
 
@@ -130,6 +133,12 @@ function isNeverApplied(e: { path: string; message: string }): boolean {
 export class SourceRunner {
   private readonly abort = new AbortController()
   private client: SqlClient | undefined
+  /** the LISTEN connection of a source with `notifyChannel`, opened by a poll */
+  private listener: PgListener | undefined
+  /** a notification arrived since the last poll started: the next pause is skipped */
+  private woken = false
+  /** ends the pause in progress */
+  private wake: (() => void) | undefined
   private renewTimer: NodeJS.Timeout | undefined
   private readonly now: () => number
   private readonly leaseMs: number
@@ -174,6 +183,44 @@ export class SourceRunner {
     await sleep(ms, undefined, { signal: this.abort.signal }).catch(() => undefined)
   }
 
+  /** The pause between polls: ended early by a NOTIFY (or one that came during the poll) or by stop(). */
+  private async idle(ms: number): Promise<void> {
+    if (this.woken || this.stopped) return
+    const ac = new AbortController()
+    const onStop = () => ac.abort()
+    this.abort.signal.addEventListener('abort', onStop, { once: true })
+    this.wake = () => ac.abort()
+    try {
+      await sleep(ms, undefined, { signal: ac.signal }).catch(() => undefined)
+    } finally {
+      this.wake = undefined
+      this.abort.signal.removeEventListener('abort', onStop)
+    }
+  }
+
+  private notified(): void {
+    this.woken = true
+    this.wake?.()
+  }
+
+  /** Opens the LISTEN connection when the source names a channel and none is open. */
+  private async ensureListener(url: string, channel: string | undefined): Promise<void> {
+    if (channel === undefined || this.listener) return
+    const listener = await listenPostgres({
+      url,
+      channel,
+      onNotify: () => this.notified(),
+      onLost: (err) => {
+        if (this.listener !== listener) return
+        this.listener = undefined
+        this.d.log.warn({ source: this.id, error: err ? errorMessage(err) : 'closed' }, 'source LISTEN connection lost; reopened at the next poll')
+        // a NOTIFY may have been lost with it: poll now
+        this.notified()
+      },
+    })
+    this.listener = listener
+  }
+
   private async loop(): Promise<void> {
     const { d } = this
     this.renewTimer = setInterval(
@@ -209,7 +256,7 @@ export class SourceRunner {
           }
           const caughtUp = await this.poll(source)
           failures = 0
-          if (caughtUp) await this.pause(scheduleOf(source).pollIntervalMs)
+          if (caughtUp) await this.idle(scheduleOf(source).pollIntervalMs)
         } catch (err) {
           if (err instanceof Superseded) {
             await this.closeClient()
@@ -237,8 +284,11 @@ export class SourceRunner {
 
   private async closeClient(): Promise<void> {
     const c = this.client
+    const l = this.listener
     this.client = undefined
+    this.listener = undefined
     if (c) await c.close()
+    if (l) await l.close()
   }
 
   /** Status fields outside a page commit (paused, failing): written only while the lease and the version are ours. */
@@ -291,6 +341,9 @@ export class SourceRunner {
     if (!url) throw new Error(`${source.connectionEnv} is not set in this process: it must hold the database URL`)
     const schedule = scheduleOf(source)
     if (!this.client) this.client = (d.connect ?? createSqlClient)({ dialect: mapping.dialect, url, queryTimeoutMs: schedule.queryTimeoutMs })
+    // listening before reading: a NOTIFY of a row committed after its stream was read wakes the next poll
+    this.woken = false
+    if (mapping.dialect === 'postgres') await this.ensureListener(url, schedule.notifyChannel)
     const ctx: MapContext = {
       tz: d.timeZone,
       baseCurrency: d.currency,
