@@ -329,4 +329,53 @@ describe('an Odoo database connected by configuration', () => {
     expect(bad.statusCode).toBe(400)
     expect(bad.json().message).toMatch(/\/schedule\/notifyChannel/)
   })
+
+  test('a move committed after a younger one was read is still applied within settleMs', async () => {
+    // Odoo's write_date is the transaction's start: a transaction open 1.5 s commits a row older than one already read
+    const res = await server.app.inject({
+      method: 'PUT',
+      url: `/api/v1/sources/${ID}`,
+      headers: admin(),
+      payload: {
+        id: ID,
+        version: 2,
+        kind: 'odoo',
+        connectionEnv: ENV,
+        mapping: { company: String(erp.ids.company) },
+        schedule: { pollIntervalMs: 100, pageSize: 3, settleMs: 5000, notifyChannel: 'cockpit_odoo' },
+        backfill: { since },
+      },
+    })
+    expect(res.statusCode, res.body).toBe(200)
+    const { ids } = erp
+    const qty = await figure('stock.qty')
+    const long = await erp.pool.connect()
+    try {
+      await long.query('BEGIN')
+      const { rows } = await long.query(
+        `INSERT INTO stock_move (name, state, date, company_id, product_id, product_uom, product_uom_qty, product_qty, quantity, location_id, location_dest_id, price_unit, create_date, write_date)
+         VALUES ('late', 'done', $1, $2, $3, $4, 11, 11, 11, $5, $6, 3.5, now() AT TIME ZONE 'UTC', now() AT TIME ZONE 'UTC') RETURNING id`,
+        [justNow(), ids.company, ids.products.TEA, ids.units, ids.locVendors, ids.whStock],
+      )
+      await long.query(
+        `INSERT INTO stock_valuation_layer (company_id, product_id, quantity, unit_cost, value, remaining_qty, description, stock_move_id, create_date, write_date)
+         VALUES ($1, $2, 11, 3.5, 38.5, 11, 'late', $3, now() AT TIME ZONE 'UTC', now() AT TIME ZONE 'UTC')`,
+        [ids.company, ids.products.TEA, rows[0].id],
+      )
+      await new Promise((r) => setTimeout(r, 300))
+      // a younger move, committed and read first
+      await erp.doneMove({ product: ids.products.WATER!, qty: 2, from: ids.locVendors, to: ids.whStock, date: justNow(), unitCost: 1 })
+      await caughtUpAfter(Date.now())
+      expect(await figure('stock.qty')).toBe(qty + 2)
+      await new Promise((r) => setTimeout(r, 1200))
+      await long.query('COMMIT')
+    } finally {
+      long.release()
+    }
+    const { rows: order } = await erp.pool.query(`SELECT name FROM stock_move ORDER BY write_date DESC, id DESC LIMIT 2`)
+    expect(order.map((r: { name: string }) => r.name)).toEqual(['move', 'late'])
+    await caughtUpAfter(Date.now())
+    expect(await figure('stock.qty')).toBe(qty + 2 + 11)
+    await expectFiguresMatchErp()
+  })
 })
