@@ -319,6 +319,27 @@ describe('an Odoo database connected by configuration', () => {
     expect(now).toBe(qty + 6)
     expect(took).toBeLessThan(1000)
     await expectFiguresMatchErp()
+
+    // the LISTEN connection terminated: the runner polls at once and listens again on a new one
+    const listening = async () =>
+      (await erp.pool.query(`SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND query ILIKE 'LISTEN%'`)).rows.map((r: { pid: number }) => r.pid)
+    const [pid] = await listening()
+    expect(pid).toBeDefined()
+    await erp.pool.query('SELECT pg_terminate_backend($1)', [pid])
+    for (let i = 0; i < 100; i++) {
+      const now = await listening()
+      if (now.length === 1 && now[0] !== pid) break
+      await new Promise((r) => setTimeout(r, 20))
+    }
+    expect((await listening()).filter((p) => p !== pid)).toHaveLength(1)
+    const t2 = Date.now()
+    await erp.doneMove({ product: ids.products.WATER!, qty: 4, from: ids.locVendors, to: ids.whStock, date: justNow(), unitCost: 1 })
+    while (now === qty + 6 && Date.now() - t2 < 3000) {
+      await new Promise((r) => setTimeout(r, 20))
+      now = await figure('stock.qty')
+    }
+    expect(now).toBe(qty + 6 + 4)
+    expect(Date.now() - t2).toBeLessThan(1000)
     // a channel on a MySQL source is refused, naming the field
     const bad = await server.app.inject({
       method: 'PUT',
