@@ -118,6 +118,9 @@ class Superseded extends Error {
 /** Outcome of one page, for counting. */
 type PageCounts = Record<Counter, number>
 
+/** how often a runner between polls checks whether its source was edited, paused or re-synced */
+const IDLE_CHECK_MS = 2000
+
 const zero = (): PageCounts => ({ read: 0, applied: 0, duplicate: 0, skipped: 0, rejected: 0, master: 0 })
 
 /** Epoch ms of a watermark's modification time (RFC 3339), NaN when it is not one. */
@@ -183,15 +186,28 @@ export class SourceRunner {
     await sleep(ms, undefined, { signal: this.abort.signal }).catch(() => undefined)
   }
 
-  /** The pause between polls: ended early by a NOTIFY (or one that came during the poll) or by stop(). */
-  private async idle(ms: number): Promise<void> {
-    if (this.woken || this.stopped) return
+  /**
+   * The pause between polls: ended early by a NOTIFY (or one that came during the poll), by stop(),
+   * or by an edit, pause or re-sync of the source (its version, checked every IDLE_CHECK_MS, so a
+   * long poll interval does not delay them).
+   */
+  private async idle(ms: number, version: number): Promise<void> {
+    // real time: an injected clock (this.now) stands for the ERP's timestamps, not for how long to sleep
+    const until = Date.now() + ms
     const ac = new AbortController()
     const onStop = () => ac.abort()
     this.abort.signal.addEventListener('abort', onStop, { once: true })
     this.wake = () => ac.abort()
     try {
-      await sleep(ms, undefined, { signal: ac.signal }).catch(() => undefined)
+      for (;;) {
+        if (this.woken || ac.signal.aborted) return
+        const left = until - Date.now()
+        if (left <= 0) return
+        await sleep(Math.min(left, IDLE_CHECK_MS), undefined, { signal: ac.signal }).catch(() => undefined)
+        if (ac.signal.aborted || Date.now() >= until) return
+        const current = await this.d.store.get(this.id).catch(() => undefined)
+        if (current?.version !== version) return
+      }
     } finally {
       this.wake = undefined
       this.abort.signal.removeEventListener('abort', onStop)
@@ -256,7 +272,7 @@ export class SourceRunner {
           }
           const caughtUp = await this.poll(source)
           failures = 0
-          if (caughtUp) await this.idle(scheduleOf(source).pollIntervalMs)
+          if (caughtUp) await this.idle(scheduleOf(source).pollIntervalMs, source.version)
         } catch (err) {
           if (err instanceof Superseded) {
             await this.closeClient()

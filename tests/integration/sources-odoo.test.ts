@@ -340,6 +340,19 @@ describe('an Odoo database connected by configuration', () => {
     }
     expect(now).toBe(qty + 6 + 4)
     expect(Date.now() - t2).toBeLessThan(1000)
+
+    // a pause is seen within the idle's version check (2 s), not at the end of the hour
+    const t3 = Date.now()
+    const paused = await server.app.inject({ method: 'POST', url: `/api/v1/sources/${ID}/pause`, headers: admin() })
+    expect(paused.statusCode, paused.body).toBe(200)
+    await runner!.done
+    expect(Date.now() - t3).toBeLessThan(3000)
+    expect((await status()).status.state).toBe('paused')
+    const resumed = await server.app.inject({ method: 'POST', url: `/api/v1/sources/${ID}/resume`, headers: admin() })
+    expect(resumed.statusCode, resumed.body).toBe(200)
+    expect(resumed.json().version).toBe(4)
+    runner = await SourceRunner.start(ID, server.app.sources.runnerDeps)
+    expect(runner).toBeDefined()
     // a channel on a MySQL source is refused, naming the field
     const bad = await server.app.inject({
       method: 'PUT',
@@ -359,7 +372,7 @@ describe('an Odoo database connected by configuration', () => {
       headers: admin(),
       payload: {
         id: ID,
-        version: 2,
+        version: 4,
         kind: 'odoo',
         connectionEnv: ENV,
         mapping: { company: String(erp.ids.company) },
