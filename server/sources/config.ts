@@ -13,6 +13,7 @@ import { DATE_PATTERN } from '../../protocol/movement.ts'
 import { CockpitError } from '../errors.ts'
 import type { FieldError } from '../errors.ts'
 import type { ErpKind } from './mapping.ts'
+import { NOTIFY_CHANNEL_PATTERN } from './sql.ts'
 
 /** A source id: a lowercase slug, like a screen id. */
 export const SOURCE_ID_PATTERN = '^[a-z0-9][a-z0-9_-]{0,63}$'
@@ -61,6 +62,12 @@ export const SourceDefinition = Type.Object(
               description: `rows modified less than this long ago are applied, and read again next poll in case an older row commits late @default ${SCHEDULE_DEFAULTS.settleMs}`,
             }),
           ),
+          notifyChannel: Type.Optional(
+            Type.String({
+              pattern: NOTIFY_CHANNEL_PATTERN,
+              description: 'PostgreSQL sources: LISTEN on this channel and poll at once on a NOTIFY (the schedule still polls as a fallback)',
+            }),
+          ),
         },
         { additionalProperties: false },
       ),
@@ -81,7 +88,7 @@ export type SourceDefinition = Static<typeof SourceDefinition>
 export type StoredSource = SourceDefinition & { version: number; updatedAt: string }
 
 /** The schedule with its defaults filled in. */
-export function scheduleOf(def: SourceDefinition): { pollIntervalMs: number; pageSize: number; queryTimeoutMs: number; settleMs: number } {
+export function scheduleOf(def: SourceDefinition): { pollIntervalMs: number; pageSize: number; queryTimeoutMs: number; settleMs: number; notifyChannel?: string } {
   return { ...SCHEDULE_DEFAULTS, ...def.schedule }
 }
 
@@ -119,6 +126,8 @@ export function sourceErrors(body: unknown, id?: string): FieldError[] {
     if (id !== undefined && def.id !== id) errors.push({ path: '/id', message: `must be the id of the URL ("${id}")` })
     const since = def.backfill?.since
     if (since !== undefined && !isRealDate(since)) errors.push({ path: '/backfill/since', message: 'is not a calendar date' })
+    // LISTEN/NOTIFY is PostgreSQL's: the MySQL/MariaDB ERPs have no such thing
+    if (def.schedule?.notifyChannel !== undefined && def.kind !== 'odoo') errors.push({ path: '/schedule/notifyChannel', message: 'is only for PostgreSQL sources (kind odoo)' })
   }
   return errors
 }

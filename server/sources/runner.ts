@@ -17,6 +17,9 @@
  * - Rows younger than `settleMs` are applied but the watermark stays before them, so they are read
  *   again next poll: a row written by a transaction that commits after a younger row was read is not
  *   passed over (the modification time is set when a transaction writes, not when it commits).
+ * - A PostgreSQL source naming `schedule.notifyChannel` also LISTENs on a connection of its own: a
+ *   NOTIFY ends the pause between polls at once (the schedule still polls, should a notification
+ *   be lost with its connection).
  */
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { Redis } from 'ioredis'
@@ -34,8 +37,8 @@ import type { ApplyResult } from '../aggregate/applier.ts'
 import { scheduleOf } from './config.ts'
 import type { StoredSource } from './config.ts'
 import type { ErpMapping, MapContext, MasterStream, StreamMapping, Watermark } from './mapping.ts'
-import { createSqlClient } from './sql.ts'
-import type { SqlClient, SqlClientOptions, SqlRow } from './sql.ts'
+import { createSqlClient, listenPostgres } from './sql.ts'
+import type { PgListener, SqlClient, SqlClientOptions, SqlRow } from './sql.ts'
 import { MAX_REJECTS } from './store.ts'
 import type { RejectedRow, SourceStore } from './store.ts'
 
@@ -116,6 +119,9 @@ class Superseded extends Error {
 /** Outcome of one page, for counting. */
 type PageCounts = Record<Counter, number>
 
+/** how often a runner between polls checks whether its source was edited, paused or re-synced */
+const IDLE_CHECK_MS = 2000
+
 const zero = (): PageCounts => ({ read: 0, applied: 0, duplicate: 0, skipped: 0, rejected: 0, master: 0 })
 
 /** Epoch ms of a watermark's modification time (RFC 3339), NaN when it is not one. */
@@ -131,6 +137,12 @@ function isNeverApplied(e: { path: string; message: string }): boolean {
 export class SourceRunner {
   private readonly abort = new AbortController()
   private client: SqlClient | undefined
+  /** the LISTEN connection of a source with `notifyChannel`, opened by a poll */
+  private listener: PgListener | undefined
+  /** a notification arrived since the last poll started: the next pause is skipped */
+  private woken = false
+  /** ends the pause in progress */
+  private wake: (() => void) | undefined
   private renewTimer: NodeJS.Timeout | undefined
   private readonly now: () => number
   private readonly leaseMs: number
@@ -175,6 +187,57 @@ export class SourceRunner {
     await sleep(ms, undefined, { signal: this.abort.signal }).catch(() => undefined)
   }
 
+  /**
+   * The pause between polls: ended early by a NOTIFY (or one that came during the poll), by stop(),
+   * or by an edit, pause or re-sync of the source (its version, checked every IDLE_CHECK_MS, so a
+   * long poll interval does not delay them).
+   */
+  private async idle(ms: number, version: number): Promise<void> {
+    // real time: an injected clock (this.now) stands for the ERP's timestamps, not for how long to sleep
+    const until = Date.now() + ms
+    const ac = new AbortController()
+    const onStop = () => ac.abort()
+    this.abort.signal.addEventListener('abort', onStop, { once: true })
+    this.wake = () => ac.abort()
+    try {
+      for (;;) {
+        if (this.woken || ac.signal.aborted) return
+        const left = until - Date.now()
+        if (left <= 0) return
+        await sleep(Math.min(left, IDLE_CHECK_MS), undefined, { signal: ac.signal }).catch(() => undefined)
+        if (ac.signal.aborted || Date.now() >= until) return
+        const current = await this.d.store.get(this.id).catch(() => undefined)
+        if (current?.version !== version) return
+      }
+    } finally {
+      this.wake = undefined
+      this.abort.signal.removeEventListener('abort', onStop)
+    }
+  }
+
+  private notified(): void {
+    this.woken = true
+    this.wake?.()
+  }
+
+  /** Opens the LISTEN connection when the source names a channel and none is open. */
+  private async ensureListener(url: string, channel: string | undefined): Promise<void> {
+    if (channel === undefined || this.listener) return
+    const listener = await listenPostgres({
+      url,
+      channel,
+      onNotify: () => this.notified(),
+      onLost: (err) => {
+        if (this.listener !== listener) return
+        this.listener = undefined
+        this.d.log.warn({ source: this.id, error: err ? errorMessage(err) : 'closed' }, 'source LISTEN connection lost; reopened at the next poll')
+        // a NOTIFY may have been lost with it: poll now
+        this.notified()
+      },
+    })
+    this.listener = listener
+  }
+
   private async loop(): Promise<void> {
     const { d } = this
     this.renewTimer = setInterval(
@@ -210,7 +273,7 @@ export class SourceRunner {
           }
           const caughtUp = await this.poll(source)
           failures = 0
-          if (caughtUp) await this.pause(scheduleOf(source).pollIntervalMs)
+          if (caughtUp) await this.idle(scheduleOf(source).pollIntervalMs, source.version)
         } catch (err) {
           if (err instanceof Superseded) {
             await this.closeClient()
@@ -238,8 +301,11 @@ export class SourceRunner {
 
   private async closeClient(): Promise<void> {
     const c = this.client
+    const l = this.listener
     this.client = undefined
+    this.listener = undefined
     if (c) await c.close()
+    if (l) await l.close()
   }
 
   /** Status fields outside a page commit (paused, failing): written only while the lease and the version are ours. */
@@ -292,6 +358,9 @@ export class SourceRunner {
     if (!url) throw new Error(`${source.connectionEnv} is not set in this process: it must hold the database URL`)
     const schedule = scheduleOf(source)
     if (!this.client) this.client = (d.connect ?? createSqlClient)({ dialect: mapping.dialect, url, queryTimeoutMs: schedule.queryTimeoutMs })
+    // listening before reading: a NOTIFY of a row committed after its stream was read wakes the next poll
+    this.woken = false
+    if (mapping.dialect === 'postgres') await this.ensureListener(url, schedule.notifyChannel)
     const ctx: MapContext = {
       tz: d.timeZone,
       baseCurrency: d.currency,

@@ -103,3 +103,44 @@ export function redactDbUrl(url: string): string {
     return '(not a URL)'
   }
 }
+
+/** A PostgreSQL `LISTEN` on a connection of its own: wakes a source's runner when the ERP notifies. */
+export interface PgListener {
+  close(): Promise<void>
+}
+
+/** PostgreSQL channel names the definition accepts (an unquoted identifier, lower case). */
+export const NOTIFY_CHANNEL_PATTERN = '^[a-z_][a-z0-9_]{0,62}$'
+
+/**
+ * Opens a dedicated connection and `LISTEN`s on `channel`: `onNotify` runs on each notification,
+ * `onLost` once when the connection ends or fails (the runner opens a new one at its next poll).
+ * The channel is checked against NOTIFY_CHANNEL_PATTERN by the definition's validation.
+ */
+export async function listenPostgres(o: { url: string; channel: string; connectTimeoutMs?: number; onNotify: () => void; onLost: (err?: Error) => void }): Promise<PgListener> {
+  if (!new RegExp(NOTIFY_CHANNEL_PATTERN).test(o.channel)) throw new Error(`invalid notify channel "${o.channel}"`)
+  const client = new pg.Client({ connectionString: o.url, connectionTimeoutMillis: o.connectTimeoutMs ?? 10_000, keepAlive: true })
+  let open = true
+  const lost = (err?: Error) => {
+    if (!open) return
+    open = false
+    o.onLost(err)
+  }
+  client.on('error', (err) => lost(err))
+  client.on('end', () => lost())
+  client.on('notification', () => o.onNotify())
+  try {
+    await client.connect()
+    await client.query(`LISTEN ${o.channel}`)
+  } catch (err) {
+    open = false
+    await client.end().catch(() => undefined)
+    throw err
+  }
+  return {
+    async close() {
+      open = false
+      await client.end().catch(() => undefined)
+    },
+  }
+}

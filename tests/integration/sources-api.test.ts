@@ -73,6 +73,8 @@ describe('sources API', () => {
     ['since', { backfill: { since: '2026-02-30' } }, '/backfill/since', /calendar date/],
     ['id', { id: 'other' }, '/id', /id of the URL/],
     ['idPrefix', { mapping: { idPrefix: 'a|b' } }, '/mapping/idPrefix', /./],
+    ['notifyChannel on a MySQL source', { schedule: { notifyChannel: 'cockpit' } }, '/schedule/notifyChannel', /only for PostgreSQL/],
+    ['notifyChannel', { kind: 'odoo', schedule: { notifyChannel: 'Cockpit-Odoo' } }, '/schedule/notifyChannel', /pattern/],
   ])('a bad %s is a 400 naming the field', async (_name, change, path, message) => {
     const res = await put('bad', { ...good('bad'), ...change })
     expect(res.statusCode, res.body).toBe(400)
