@@ -298,78 +298,69 @@ function saleDue(row: Row, tz: string): string | undefined {
 // ---------------------------------------------------------------------------------------------
 // order lines
 
-const SOL_MODIFIED = `GREATEST(COALESCE(l.write_date, l.create_date), COALESCE(o.write_date, o.create_date))`
+const LINE_MODIFIED = `GREATEST(COALESCE(l.write_date, l.create_date), COALESCE(o.write_date, o.create_date))`
 
-/** `sale_order_line` with its order (state, dates, warehouse, customer). */
-export const odooSaleOrderLines: StreamMapping = {
-  name: 'sale-order-lines',
-  page(after, limit, since, ctx) {
-    const q = new PgQuery()
-    const where = [pagePredicate(q, SOL_MODIFIED, 'l.id', after)]
-    if (since) where.push(`o.date_order >= ${sinceUtc(q, since, ctx.tz)}`)
-    const company = odooCompany(ctx)
-    if (company) where.push(`o.company_id = ${q.$(company)}::integer`)
-    const text = `
-SELECT ${wmText(SOL_MODIFIED)} AS wm_modified, l.id::text AS wm_key,
+/** What differs between a sale and a purchase order line's query: its tables, dates, quantity and warehouse. */
+const ORDER_LINE_SQL = {
+  sale: {
+    name: 'sale-order-lines',
+    line: 'sale_order_line',
+    order: 'sale_order',
+    // the promise: the order's commitment date, else the order date + the line's lead days
+    dates: `${tsText('o.commitment_date')} AS commitment_date, l.customer_lead::text AS customer_lead`,
+    qty: 'l.product_uom_qty',
+    warehouse: 'LEFT JOIN stock_warehouse wh ON wh.id = o.warehouse_id',
+  },
+  purchase: {
+    name: 'purchase-order-lines',
+    line: 'purchase_order_line',
+    order: 'purchase_order',
+    dates: `${tsText('l.date_planned')} AS date_planned`,
+    qty: 'l.product_qty',
+    // a purchase order's warehouse is its operation type's
+    warehouse: 'LEFT JOIN stock_picking_type spt ON spt.id = o.picking_type_id\nLEFT JOIN stock_warehouse wh ON wh.id = spt.warehouse_id',
+  },
+} as const
+
+/** `sale_order_line` or `purchase_order_line` with its order (state, dates, warehouse, partner). */
+function orderLineStream(side: 'sale' | 'purchase'): StreamMapping {
+  const sql = ORDER_LINE_SQL[side]
+  return {
+    name: sql.name,
+    page(after, limit, since, ctx) {
+      const q = new PgQuery()
+      const where = [pagePredicate(q, LINE_MODIFIED, 'l.id', after)]
+      if (since) where.push(`o.date_order >= ${sinceUtc(q, since, ctx.tz)}`)
+      const company = odooCompany(ctx)
+      if (company) where.push(`o.company_id = ${q.$(company)}::integer`)
+      const text = `
+SELECT ${wmText(LINE_MODIFIED)} AS wm_modified, l.id::text AS wm_key,
   l.id, l.display_type, o.name AS order_name, o.state, ${tsText('o.date_order')} AS date_order,
-  ${tsText('o.commitment_date')} AS commitment_date, l.customer_lead::text AS customer_lead,
-  l.product_uom_qty::text AS qty, l.price_subtotal::text AS price_subtotal, lu.factor::text AS line_uom_factor,
+  ${sql.dates},
+  ${sql.qty}::text AS qty, l.price_subtotal::text AS price_subtotal, lu.factor::text AS line_uom_factor,
   pu.factor::text AS product_uom_factor, pu.rounding::text AS product_uom_rounding,
   l.product_id, pp.default_code, pt.type AS product_type, cur.name AS currency,
   rp.commercial_partner_id AS partner_id, wh.code AS warehouse
-FROM sale_order_line l
-JOIN sale_order o ON o.id = l.order_id
+FROM ${sql.line} l
+JOIN ${sql.order} o ON o.id = l.order_id
 LEFT JOIN product_product pp ON pp.id = l.product_id
 LEFT JOIN product_template pt ON pt.id = pp.product_tmpl_id
 LEFT JOIN uom_uom lu ON lu.id = l.product_uom
 LEFT JOIN uom_uom pu ON pu.id = pt.uom_id
 LEFT JOIN res_currency cur ON cur.id = l.currency_id
 LEFT JOIN res_partner rp ON rp.id = o.partner_id
-LEFT JOIN stock_warehouse wh ON wh.id = o.warehouse_id
+${sql.warehouse}
 WHERE ${where.join(' AND ')}
-${orderAndLimit(q, SOL_MODIFIED, 'l.id', limit)}`
-    return { text, values: q.values }
-  },
-  watermark: watermarkOf,
-  map: (row, ctx) => mapOrderLine(row, ctx, 'sale'),
+${orderAndLimit(q, LINE_MODIFIED, 'l.id', limit)}`
+      return { text, values: q.values }
+    },
+    watermark: watermarkOf,
+    map: (row, ctx) => mapOrderLine(row, ctx, side),
+  }
 }
 
-const POL_MODIFIED = SOL_MODIFIED
-
-/** `purchase_order_line` with its order (state, dates, operation type's warehouse, vendor). */
-export const odooPurchaseOrderLines: StreamMapping = {
-  name: 'purchase-order-lines',
-  page(after, limit, since, ctx) {
-    const q = new PgQuery()
-    const where = [pagePredicate(q, POL_MODIFIED, 'l.id', after)]
-    if (since) where.push(`o.date_order >= ${sinceUtc(q, since, ctx.tz)}`)
-    const company = odooCompany(ctx)
-    if (company) where.push(`o.company_id = ${q.$(company)}::integer`)
-    const text = `
-SELECT ${wmText(POL_MODIFIED)} AS wm_modified, l.id::text AS wm_key,
-  l.id, l.display_type, o.name AS order_name, o.state, ${tsText('o.date_order')} AS date_order,
-  ${tsText('l.date_planned')} AS date_planned,
-  l.product_qty::text AS qty, l.price_subtotal::text AS price_subtotal, lu.factor::text AS line_uom_factor,
-  pu.factor::text AS product_uom_factor, pu.rounding::text AS product_uom_rounding,
-  l.product_id, pp.default_code, pt.type AS product_type, cur.name AS currency,
-  rp.commercial_partner_id AS partner_id, wh.code AS warehouse
-FROM purchase_order_line l
-JOIN purchase_order o ON o.id = l.order_id
-LEFT JOIN product_product pp ON pp.id = l.product_id
-LEFT JOIN product_template pt ON pt.id = pp.product_tmpl_id
-LEFT JOIN uom_uom lu ON lu.id = l.product_uom
-LEFT JOIN uom_uom pu ON pu.id = pt.uom_id
-LEFT JOIN res_currency cur ON cur.id = l.currency_id
-LEFT JOIN res_partner rp ON rp.id = o.partner_id
-LEFT JOIN stock_picking_type spt ON spt.id = o.picking_type_id
-LEFT JOIN stock_warehouse wh ON wh.id = spt.warehouse_id
-WHERE ${where.join(' AND ')}
-${orderAndLimit(q, POL_MODIFIED, 'l.id', limit)}`
-    return { text, values: q.values }
-  },
-  watermark: watermarkOf,
-  map: (row, ctx) => mapOrderLine(row, ctx, 'purchase'),
-}
+export const odooSaleOrderLines = orderLineStream('sale')
+export const odooPurchaseOrderLines = orderLineStream('purchase')
 
 /** Confirmed states: Odoo 17 sale orders are `sale` (locked ones too), purchase orders `purchase` or `done`. */
 const CONFIRMED = { sale: new Set(['sale', 'done']), purchase: new Set(['purchase', 'done']) }
