@@ -59,6 +59,31 @@ export function jsherpTenant(ctx: MapContext): string | undefined {
   return ctx.company
 }
 
+/**
+ * The WHERE of a document stream's page: after the watermark (re-scanning the documents entered in the last
+ * RESCAN_DAYS each cycle, by `created`), dated on or after `since` (by `dated`), of the source's tenant (by `tenant`);
+ * `extra` conditions are added as they are. Pushes the parameters onto `values`, the page's `limit` last.
+ */
+function documentWhere(
+  values: unknown[],
+  cols: { id: string; created: string; dated: string; tenant: string },
+  page: { after: Watermark | null; since: string | undefined; limit: number; ctx: MapContext },
+  extra: readonly string[] = [],
+): string {
+  const where = [cyclePredicate(values, cols.id, page.after, `${cols.created} >= NOW() - INTERVAL ${RESCAN_DAYS} DAY`, CYCLE_SECONDS), ...extra]
+  if (page.since) {
+    where.push(`${cols.dated} >= ?`)
+    values.push(`${page.since} 00:00:00`)
+  }
+  const tenant = jsherpTenant(page.ctx)
+  if (tenant) {
+    where.push(`${cols.tenant} = ?`)
+    values.push(tenant)
+  }
+  values.push(page.limit)
+  return where.join(' AND ')
+}
+
 const watermarkOf = (row: Row): Watermark => ({ modified: String(row.wm_modified), key: String(row.wm_key) })
 const localTime = (expr: string) => `DATE_FORMAT(${expr}, '%Y-%m-%d %H:%i:%s')`
 /** jshERP's own test for "not deleted": `ifnull(delete_flag,'0') != '1'` */
@@ -87,17 +112,7 @@ export const jsherpDepotLines: StreamMapping = {
   name: 'depot-lines',
   page(after, limit, since, ctx) {
     const values: unknown[] = []
-    const where = [cyclePredicate(values, 'i.id', after, `h.create_time >= NOW() - INTERVAL ${RESCAN_DAYS} DAY`, CYCLE_SECONDS)]
-    if (since) {
-      where.push('h.oper_time >= ?')
-      values.push(`${since} 00:00:00`)
-    }
-    const tenant = jsherpTenant(ctx)
-    if (tenant) {
-      where.push('h.tenant_id = ?')
-      values.push(tenant)
-    }
-    values.push(limit)
+    const where = documentWhere(values, { id: 'i.id', created: 'h.create_time', dated: 'h.oper_time', tenant: 'h.tenant_id' }, { after, since, limit, ctx })
     const text = `
 SELECT ${cycleSql(CYCLE_SECONDS)} AS wm_modified, CAST(i.id AS CHAR) AS wm_key,
   i.id, i.header_id, h.type, h.sub_type, h.number, h.link_number, ${localTime('h.oper_time')} AS oper_time,
@@ -107,7 +122,7 @@ SELECT ${cycleSql(CYCLE_SECONDS)} AS wm_modified, CAST(i.id AS CHAR) AS wm_key,
   i.depot_id, i.another_depot_id
 FROM jsh_depot_item i
 JOIN jsh_depot_head h ON h.id = i.header_id
-WHERE ${where.join(' AND ')}
+WHERE ${where}
 ORDER BY i.id
 LIMIT ?`
     return { text, values }
@@ -251,23 +266,13 @@ export const jsherpAccountPayments: StreamMapping = {
   name: 'account-payments',
   page(after, limit, since, ctx) {
     const values: unknown[] = []
-    const where = [cyclePredicate(values, 'a.id', after, `a.bill_time >= NOW() - INTERVAL ${RESCAN_DAYS} DAY`, CYCLE_SECONDS)]
-    if (since) {
-      where.push('a.bill_time >= ?')
-      values.push(`${since} 00:00:00`)
-    }
-    const tenant = jsherpTenant(ctx)
-    if (tenant) {
-      where.push('a.tenant_id = ?')
-      values.push(tenant)
-    }
-    values.push(limit)
+    const where = documentWhere(values, { id: 'a.id', created: 'a.bill_time', dated: 'a.bill_time', tenant: 'a.tenant_id' }, { after, since, limit, ctx })
     const text = `
 SELECT ${cycleSql(CYCLE_SECONDS)} AS wm_modified, CAST(a.id AS CHAR) AS wm_key,
   a.id, a.type, a.organ_id, CAST(a.change_amount AS CHAR) AS change_amount, a.bill_no, ${localTime('a.bill_time')} AS bill_time,
   a.status, ${forceApprovalSql('a.tenant_id')} AS force_approval_flag, a.delete_flag
 FROM jsh_account_head a
-WHERE ${where.join(' AND ')}
+WHERE ${where}
 ORDER BY a.id
 LIMIT ?`
     return { text, values }
@@ -300,26 +305,15 @@ export const jsherpBillPayments: StreamMapping = {
   name: 'bill-payments',
   page(after, limit, since, ctx) {
     const values: unknown[] = []
-    const where = [
-      cyclePredicate(values, 'h.id', after, `h.create_time >= NOW() - INTERVAL ${RESCAN_DAYS} DAY`, CYCLE_SECONDS),
+    const where = documentWhere(values, { id: 'h.id', created: 'h.create_time', dated: 'h.oper_time', tenant: 'h.tenant_id' }, { after, since, limit, ctx }, [
       `h.type IN ('入库','出库') AND h.sub_type IN ${PAID_BILLS}`,
-    ]
-    if (since) {
-      where.push('h.oper_time >= ?')
-      values.push(`${since} 00:00:00`)
-    }
-    const tenant = jsherpTenant(ctx)
-    if (tenant) {
-      where.push('h.tenant_id = ?')
-      values.push(tenant)
-    }
-    values.push(limit)
+    ])
     const text = `
 SELECT ${cycleSql(CYCLE_SECONDS)} AS wm_modified, CAST(h.id AS CHAR) AS wm_key,
   h.id, h.type, h.sub_type, h.number, h.organ_id, CAST(h.change_amount AS CHAR) AS change_amount,
   ${localTime('h.oper_time')} AS oper_time, h.status, ${forceApprovalSql('h.tenant_id')} AS force_approval_flag, h.delete_flag
 FROM jsh_depot_head h
-WHERE ${where.join(' AND ')}
+WHERE ${where}
 ORDER BY h.id
 LIMIT ?`
     return { text, values }
