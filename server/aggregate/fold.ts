@@ -143,8 +143,8 @@ export const RECENT_CODE = 'mv'
 /** How long a line fulfilled in full but late stays in its side's late set: two months cover any month bucket not yet ended. */
 export const LATE_LINES_KEPT_MS = 62 * 86_400_000
 
-/** Most lines with nothing open that one batch forgets per side (those whose movements can no longer be cancelled). */
-export const CLOSED_LINES_PRUNED = 200
+/** Most lines with nothing open that one batch forgets per side (those whose movements can no longer be cancelled): more than a batch of history closes, so an import does not leave them behind. */
+export const CLOSED_LINES_PRUNED = 1000
 
 /** Key head of a counter hash of one resolution: `keys.counter(res, b, c, d)` is `head + b + ':' + c + ':' + d`. */
 export function counterKeyHead(keys: Keys, res: Resolution): string {
