@@ -124,6 +124,25 @@ describe('order lines of final movements', () => {
   })
 })
 
+describe('order lines of history are forgotten in bulk', () => {
+  test('one later batch forgets the 300 lines an import closed, once their grace is over', async () => {
+    const redis = server.app.redis
+    const lines = server.app.keys.line('s')
+    const batch = Array.from({ length: 300 }, (_, k) => [
+      { id: `bo-${k}`, type: 'sales_order', occurredAt: daysAgo(100), sku: 'BULK', warehouse: 'W', qty: 1, unitPrice: 2, ref: `SO-BULK-${k}` },
+      { id: `bs-${k}`, type: 'sales_shipment', occurredAt: daysAgo(99), sku: 'BULK', warehouse: 'W', qty: 1, unitPrice: 2, ref: `SO-BULK-${k}` },
+    ]).flat()
+    expect((await ingest(server, batch)).status).toBe(200)
+    const bulk = async () => (await redis.hkeys(lines)).filter((f) => f.startsWith('SO-BULK-')).length
+    expect(await bulk()).toBe(300)
+    await waitPast(2100)
+    const next = { id: 'bo-next', type: 'sales_order', occurredAt: daysAgo(1), sku: 'BULK', warehouse: 'W', qty: 1, unitPrice: 2, ref: 'SO-NEXT' }
+    expect((await ingest(server, [next])).status).toBe(200)
+    expect(await bulk()).toBe(0)
+    expect(await redis.zcard(server.app.keys.lineClosed('s'))).toBeLessThan(10)
+  })
+})
+
 describe('documents of final movements', () => {
   test('a document invoiced and settled by history may be compacted after the grace; one live change keeps the window', async () => {
     const redis = server.app.redis
