@@ -40,7 +40,7 @@ export const SourceDefinition = Type.Object(
       Type.Object(
         {
           company: Type.Optional(
-            Type.String({ minLength: 1, maxLength: 140, description: "read only this company's documents (ERPNext company, Odoo company_id, jsHERP tenant_id)" }),
+            Type.String({ minLength: 1, maxLength: 140, description: "read only this company's documents (ERPNext company, Odoo company_id, jshERP tenant_id)" }),
           ),
           idPrefix: Type.Optional(Type.String({ maxLength: 16, pattern: `^$|${CODE_PATTERN}`, description: 'prefix of every movement id and code of this source @default ""' })),
         },

@@ -98,7 +98,7 @@ const SLE_JOINS = `LEFT JOIN \`tabPurchase Receipt\` pr ON sle.voucher_type = 'P
 
 /**
  * A stock change without a trade movement type: a `stocktake` whose book and counted quantities differ by
- * exactly the change, so the cockpit's stock moves by it whatever its own book qty (the Odoo and jsHERP
+ * exactly the change, so the cockpit's stock moves by it whatever its own book qty (the Odoo and jshERP
  * mappings do the same for their inventory and production moves).
  */
 function adjustment(id: string, occurredAt: string, sku: string, warehouse: string, change: number): Movement {

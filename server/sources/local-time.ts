@@ -1,5 +1,5 @@
 /**
- * ERP timestamps without an offset (ERPNext's `modified`, `posting_date` + `posting_time`, jsHERP's
+ * ERP timestamps without an offset (ERPNext's `modified`, `posting_date` + `posting_time`, jshERP's
  * `oper_time`) are wall-clock times of the ERP's zone, which the source takes to be COCKPIT_TZ.
  * These helpers turn them into instants and back, keeping the ERP's fraction of a second
  * (microseconds on MariaDB `datetime(6)`) so a watermark names the exact row it stopped at.

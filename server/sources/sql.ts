@@ -1,5 +1,5 @@
 /**
- * The ERP database, through the two well-kept drivers: `mysql2` (ERPNext on MariaDB, jsHERP on
+ * The ERP database, through the two well-kept drivers: `mysql2` (ERPNext on MariaDB, jshERP on
  * MySQL) and `pg` (Odoo). One connection per source (a pool of one, replaced when it breaks), and
  * every query bounded in time on both sides: the client gives up after `queryTimeoutMs`, and the
  * server is told the same (`statement_timeout` on PostgreSQL; `max_statement_time` on MariaDB,
