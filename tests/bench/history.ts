@@ -35,6 +35,8 @@ const root = new URL('../../', import.meta.url).pathname
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 /** the server's COCKPIT_FINAL_GRACE_S: memory is read again this long after each import (BENCH_FINAL_GRACE_S) */
 const FINAL_GRACE_S = Number(process.env.BENCH_FINAL_GRACE_S ?? 20)
+/** the importer's --concurrency (BENCH_IMPORT_CONCURRENCY; default the importer's own) */
+const IMPORT_CONCURRENCY = process.env.BENCH_IMPORT_CONCURRENCY
 
 /** The issue's targets (#11). */
 export const TARGETS = {
@@ -252,7 +254,7 @@ interface ImportRun {
 
 /** `npm run import` of a file, as a user runs it: under a pseudo-terminal when `script` exists, so its progress bar is drawn. */
 async function runImportCli(file: string, url: string, key: string): Promise<ImportRun> {
-  const args = ['--import', 'tsx', 'server/cli/import.ts', file, '--url', url, '--key', key]
+  const args = ['--import', 'tsx', 'server/cli/import.ts', file, '--url', url, '--key', key, ...(IMPORT_CONCURRENCY ? ['--concurrency', IMPORT_CONCURRENCY] : [])]
   const hasScript = spawnSync('script', ['--version'], { stdio: 'ignore' }).status === 0
   const quoted = [process.execPath, ...args].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ')
   const child = hasScript
