@@ -1,6 +1,6 @@
 /**
  * npm run import -- <file> [--url http://127.0.0.1:3000] [--key <ingest key>] [--format ndjson|csv|xlsx] [--mapping m.json] [--preview]
- *                  [--report <file>.rejected.ndjson] [--batch 5000] [--concurrency 2] [--limit N] [--restart]
+ *                  [--report <file>.rejected.ndjson] [--batch 5000] [--concurrency 4] [--limit N] [--restart]
  *
  * Backfill: loads movement history from NDJSON, CSV or .xlsx (ERP exports with Chinese headers
  * mapped by server/ingest/columns.ts) into a cockpit through the ingest API, like
@@ -427,7 +427,7 @@ export async function runImport(o: ImportOptions): Promise<ImportResult> {
    * leaves a checkpoint before every batch not yet applied. A batch that needs earlier movements
    * applied (a cancel, a return naming what it returns) waits until every batch before it is.
    */
-  const concurrency = o.concurrency ?? 2
+  const concurrency = o.concurrency ?? 4
   let committed: Promise<void> = Promise.resolve()
   const inFlight: Promise<void>[] = []
 
@@ -562,7 +562,7 @@ async function main(): Promise<void> {
       format: { type: 'string' },
       report: { type: 'string' },
       batch: { type: 'string', default: String(MAX_JSON_BATCH) },
-      concurrency: { type: 'string', default: '2' },
+      concurrency: { type: 'string', default: '4' },
       limit: { type: 'string' },
       restart: { type: 'boolean', default: false },
       quiet: { type: 'boolean', default: false },
@@ -587,7 +587,7 @@ async function main(): Promise<void> {
   if (!file || !values.key) {
     process.stderr.write(
       'usage: npm run import -- <file.ndjson|file.csv|file.xlsx> --key <ingest key> [--url http://127.0.0.1:3000] [--format ndjson|csv|xlsx]\n' +
-        '                         [--mapping mapping.json] [--tz Asia/Shanghai] [--report <file>.rejected.ndjson] [--batch 5000] [--concurrency 2]\n' +
+        '                         [--mapping mapping.json] [--tz Asia/Shanghai] [--report <file>.rejected.ndjson] [--batch 5000] [--concurrency 4]\n' +
         '                         [--limit N] [--restart] [--quiet]\n' +
         '       npm run import -- <file> --preview [--mapping mapping.json]   (shows the mapping, the first rows and the rejects; applies nothing)\n' +
         '       (the key may also come from COCKPIT_INGEST_KEY, the URL from COCKPIT_URL; see docs/import.md)\n',
