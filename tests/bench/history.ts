@@ -35,6 +35,8 @@ const root = new URL('../../', import.meta.url).pathname
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 /** the server's COCKPIT_FINAL_GRACE_S: memory is read again this long after each import (BENCH_FINAL_GRACE_S) */
 const FINAL_GRACE_S = Number(process.env.BENCH_FINAL_GRACE_S ?? 20)
+/** small live batches (a sales and a purchase order each) sent after the grace, before memory is read again */
+const LIVE_BATCHES = 60
 /** the importer's --concurrency (BENCH_IMPORT_CONCURRENCY; default the importer's own) */
 const IMPORT_CONCURRENCY = process.env.BENCH_IMPORT_CONCURRENCY
 
@@ -250,6 +252,24 @@ interface ImportRun {
   samples: { t: number; pct: number; rate: number; eta: number | undefined }[]
   /** CPU seconds of the importer process (sampled every 200 ms: its last fraction of a second is missed) */
   importerCpu: number
+}
+
+/** `n` batches of a live feed, one sales and one purchase order each (orders move no figure the peer compares) */
+async function liveBatches(url: string, key: string, idPrefix: string, n: number): Promise<void> {
+  const at = new Date().toISOString()
+  const line = { occurredAt: at, sku: 'LIVE-SKU', warehouse: 'LIVE-WH', qty: 1 }
+  for (let i = 0; i < n; i++) {
+    const body = [
+      { id: `${idPrefix}-${i}-s`, type: 'sales_order', ...line, unitPrice: 1, ref: `${idPrefix}-SO-${i}` },
+      { id: `${idPrefix}-${i}-p`, type: 'purchase_order', ...line, unitCost: 1, ref: `${idPrefix}-PO-${i}` },
+    ]
+    const res = await fetch(`${url}/api/v1/movements`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    })
+    if (res.status !== 200) throw new Error(`a live batch was refused: ${res.status} ${await res.text()}`)
+  }
 }
 
 /** `npm run import` of a file, as a user runs it: under a pseudo-terminal when `script` exists, so its progress bar is drawn. */
@@ -543,6 +563,9 @@ export async function runHistoryBench(o: HistoryBenchOptions): Promise<HistoryBe
       const atImport = await infoNumber(redis, 'memory', 'used_memory')
       // what the history keeps: once the final movements' effect records are past their grace (a SCAN expires them)
       await sleep(Math.max(0, importEnd + (FINAL_GRACE_S + 1) * 1000 - Date.now()))
+      // and once a live feed has run for a moment: each batch forgets the closed order lines of its sides that no
+      // movement can cancel any more (up to 1,000 a side), so history's are let go as live batches come
+      await liveBatches(url, ingestKey, `live-${size}`, LIVE_BATCHES)
       await keyFamilies(redis, prefix)
       const usedMemory = await infoNumber(redis, 'memory', 'used_memory')
       const dataset = await infoNumber(redis, 'memory', 'used_memory_dataset')
@@ -698,7 +721,7 @@ export function sizeReport(r: SizeResult): string[] {
       ...QUERY_NAMES.map((q) => [`${QUERY_TITLES[q]}: p50 / p99`, `cockpit ${ms(r.queries[q])}`, `SQL ${ms(r.sql.queries[q])}`]),
       ['Redis used_memory, right after the import', mb(r.redis.atImport), `${fmt(r.redis.atImportPerMovement)} B per movement (effect records still held)`],
       [
-        `Redis used_memory, ${FINAL_GRACE_S} s later`,
+        `Redis used_memory, ${FINAL_GRACE_S} s later + ${LIVE_BATCHES} live batches`,
         `${mb(r.redis.usedMemory)} (dataset ${mb(r.redis.dataset)})`,
         `${fmt(r.redis.perMovement)} B per movement retained; ${fmt(r.redis.keys)} keys`,
       ],
