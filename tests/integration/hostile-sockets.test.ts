@@ -276,7 +276,10 @@ describe('a flood of 500 sockets × 40 distinct subscriptions, paced like walls 
         `/healthz ×${latencies.length} p50 ${sorted[Math.floor(sorted.length / 2)]!.toFixed(1)} ms, max ${max.toFixed(1)} ms`,
     )
     expect(latencies.length).toBeGreaterThan(100)
-    expect(max).toBeLessThan(100)
+    // what this guards against blocked the event loop for seconds (every windowed room recomputed at once); a quiet
+    // machine answers within ~50 ms at worst, a CI machine busy with other work has taken 105 ms: the bound is
+    // for blocking, not a timing target
+    expect(max).toBeLessThan(500)
     expect(elapsedMs).toBeLessThan(50_000)
 
     await flood.close()
