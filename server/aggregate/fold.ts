@@ -184,7 +184,6 @@ class Folder {
   private readonly pairIndex = new Map<string, number>()
   private readonly B: string[][] = []
   private readonly backlogIndex = new Map<string, { bh: number; fields: Map<string, number> }>()
-  /** per side, the `partner|document` members the batch invoiced or settled */
   /** per side, `partner|document` → when the cancel window of its latest change began (epoch ms) */
   private readonly creditTouched = new Map<CreditSide, Map<string, number>>()
   /**

@@ -67,8 +67,9 @@
 --   ro     fields to ZREM from od
 --   rl     fields to ZREM from ls
 --   rc     fields to ZREM from cl
--- CR[] (CreditTouch): one side's documents the batch invoiced or settled; each member gets the
---          batch's time (server/aggregate/credit-compaction.ts compacts the ones settled in full)
+-- CR[] (CreditTouch): one side's documents the batch invoiced or settled; each member gets `t`
+--          unless it has a later one (server/aggregate/credit-compaction.ts compacts the ones
+--          settled in full)
 --   k      sorted set partner|document -> epoch ms of its last change (cr:{ar|ap})
 --   t      when the cancel window of the members' latest change began, epoch ms: the batch's time,
 --          or for final movements as long before it as makes the window end after their grace
@@ -470,10 +471,11 @@ for from = 1, n, CHUNK do
 end
 -- final movements applied earlier left markers, not effect records
 local markers = #P.F > 0 or redis.call('EXISTS', markerPrefix .. 'on') == 1
-local marked = {}
+local marked, markerKeys = {}, {}
 if markers then
   for i = 1, n do
-    if redis.call('HEXISTS', markerKey(id(i)), id(i)) == 1 then
+    markerKeys[i] = markerKey(id(i))
+    if redis.call('HEXISTS', markerKeys[i], id(i)) == 1 then
       marked[i] = true
       seen = seen + 1
     end
@@ -1107,7 +1109,8 @@ for i = 1, n do
   local list = xs[i]
   if list ~= nil then e = string.sub(e, 1, -2) .. ',"x":[' .. table.concat(list, ',') .. ']}' end
   if final[i] then
-    local key = markerKey(id(i))
+    -- its shard key was worked out by the idempotency check (markers are checked whenever F is not empty)
+    local key = markerKeys[i]
     redis.call('HSET', key, id(i), P.day)
     redis.call('EXPIRE', key, ttl)
     redis.call('SET', effectPrefix .. id(i), e, 'EX', P.fg)
