@@ -12,8 +12,7 @@ import { ErpnextWriter, createErpnextDb, shanghaiDate } from '../helpers/erpnext
 import type { ErpDb } from '../helpers/erpnext-db.ts'
 import { SourceRunner } from '../../server/sources/runner.ts'
 import type { RunnerDeps } from '../../server/sources/runner.ts'
-import { createSqlClient } from '../../server/sources/sql.ts'
-import type { SqlClient, SqlClientOptions } from '../../server/sources/sql.ts'
+import { killingSqlClient, mariadbKiller } from '../helpers/killing-sql-client.ts'
 import type { SourceDefinition } from '../../server/sources/config.ts'
 
 const tag = randomUUID().slice(0, 8)
@@ -25,42 +24,6 @@ let db: ErpDb
 let erp: ErpnextWriter
 let server: TestServer
 const running: SourceRunner[] = []
-
-/**
- * a client that counts its queries and, at the given ones, has its MariaDB connection killed while
- * a statement runs on it (KILL CONNECTION from another session): the query fails as a page read
- * does when the database goes away under it
- */
-function instrumented(killBefore: Set<number> = new Set()) {
-  const stats = { queries: 0, rows: 0, kills: 0 }
-  const connect = (o: SqlClientOptions): SqlClient => {
-    const inner = createSqlClient(o)
-    return {
-      dialect: inner.dialect,
-      async query(q) {
-        stats.queries++
-        if (killBefore.has(stats.queries)) {
-          const [row] = await inner.query({ text: 'SELECT CONNECTION_ID() AS id', values: [] })
-          // its failure is taken at once (else it is an unhandled rejection until awaited) and thrown below
-          const failed = inner.query({ text: 'SELECT SLEEP(5) AS s', values: [] }).then(
-            () => undefined,
-            (err: unknown) => err,
-          )
-          await new Promise((r) => setTimeout(r, 100))
-          await db.sql(`KILL CONNECTION ${Number(row!.id)}`)
-          stats.kills++
-          const err = await failed
-          if (err !== undefined) throw err
-        }
-        const rows = await inner.query(q)
-        stats.rows += rows.length
-        return rows
-      },
-      close: () => inner.close(),
-    }
-  }
-  return { stats, connect }
-}
 
 function deps(over: Partial<RunnerDeps>): RunnerDeps {
   return { ...server.app.sources.runnerDeps, backoffMs: 30, maxBackoffMs: 200, ...over }
@@ -150,7 +113,10 @@ describe('database source faults', () => {
   test('the connection killed twice in the middle of the backfill: nothing lost, nothing doubled', async () => {
     const id = `kill-${tag}`
     await declare(id, `TEST_FAULTS_URL_${tag}`)
-    const { stats, connect } = instrumented(new Set([6, 14]))
+    const { stats, connect } = killingSqlClient(
+      mariadbKiller((text) => db.sql(text)),
+      new Set([6, 14]),
+    )
     const t = Date.now()
     const runner = await start(id, { connect })
     expect(runner).toBeDefined()
@@ -197,8 +163,8 @@ describe('database source faults', () => {
   test('two runners on one source: one reads, the other waits; the second resumes from the watermark', async () => {
     const id = `lease-${tag}`
     await declare(id, `TEST_FAULTS_URL_${tag}`, 1000)
-    const a = instrumented()
-    const b = instrumented()
+    const a = killingSqlClient(mariadbKiller((text) => db.sql(text)))
+    const b = killingSqlClient(mariadbKiller((text) => db.sql(text)))
     const t = Date.now()
     const runnerA = await start(id, { connect: a.connect, holder: 'process-a' })
     const runnerB = await start(id, { connect: b.connect, holder: 'process-b' })

@@ -17,8 +17,7 @@ import { shanghaiDate } from '../helpers/erpnext-db.ts'
 import { JSHERP_ADMIN_URL, JsherpErp, TENANT } from '../support/erp-jsherp.ts'
 import { SourceRunner } from '../../server/sources/runner.ts'
 import { CYCLE_SECONDS } from '../../server/sources/jsherp.ts'
-import { createSqlClient } from '../../server/sources/sql.ts'
-import type { SqlClient, SqlClientOptions } from '../../server/sources/sql.ts'
+import { killingSqlClient, mariadbKiller } from '../helpers/killing-sql-client.ts'
 
 const tag = randomUUID().slice(0, 8)
 const ENV = `TEST_JSHERP_URL_${tag.toUpperCase()}`
@@ -36,33 +35,6 @@ const admin = () => ({ authorization: `Bearer ${server.adminKey}` })
 const local = (days: number, hour = 10) => `${shanghaiDate(days)} ${String(hour).padStart(2, '0')}:00:00`
 /** a minute ago, local time */
 const justNow = () => new Date(Date.now() + 8 * 3_600_000 - 60_000).toISOString().slice(0, 19).replace('T', ' ')
-
-/** a client whose MariaDB connection is killed (KILL CONNECTION) while a statement runs, at the given queries */
-function instrumented(killAt: Set<number>) {
-  const stats = { queries: 0, kills: 0 }
-  const connect = (o: SqlClientOptions): SqlClient => {
-    const inner = createSqlClient(o)
-    return {
-      dialect: inner.dialect,
-      async query(q) {
-        stats.queries++
-        if (killAt.has(stats.queries)) {
-          const [row] = await inner.query({ text: 'SELECT CONNECTION_ID() AS id', values: [] })
-          const sleeping = inner.query({ text: 'SELECT SLEEP(5) AS s', values: [] })
-          // it fails while the KILL runs: handled now, awaited (and thrown to the runner) below
-          sleeping.catch(() => undefined)
-          await new Promise((r) => setTimeout(r, 100))
-          await erp.rows(`KILL CONNECTION ${Number(row!.id)}`)
-          stats.kills++
-          await sleeping
-        }
-        return inner.query(q)
-      },
-      close: () => inner.close(),
-    }
-  }
-  return { stats, connect }
-}
 
 async function status() {
   const res = await server.app.inject({ method: 'GET', url: `/api/v1/sources/${ID}` })
@@ -238,7 +210,10 @@ describe('a jshERP database connected by configuration', () => {
       },
     })
     expect(res.statusCode, res.body).toBe(200)
-    const { stats, connect } = instrumented(new Set([7, 13]))
+    const { stats, connect } = killingSqlClient(
+      mariadbKiller((text) => erp.rows(text)),
+      new Set([7, 13]),
+    )
     const t = Date.now()
     runner = await SourceRunner.start(ID, { ...server.app.sources.runnerDeps, backoffMs: 30, maxBackoffMs: 200, connect })
     expect(runner).toBeDefined()

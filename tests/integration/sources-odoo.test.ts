@@ -16,8 +16,7 @@ import type { TestServer } from '../helpers/server.ts'
 import { shanghaiDate } from '../helpers/erpnext-db.ts'
 import { OdooErp } from '../support/erp-odoo.ts'
 import { SourceRunner } from '../../server/sources/runner.ts'
-import { createSqlClient } from '../../server/sources/sql.ts'
-import type { SqlClient, SqlClientOptions } from '../../server/sources/sql.ts'
+import { killingSqlClient, postgresKiller } from '../helpers/killing-sql-client.ts'
 
 const tag = randomUUID().slice(0, 8)
 const ENV = `TEST_ODOO_URL_${tag.toUpperCase()}`
@@ -40,33 +39,6 @@ function utc(days: number, hour = 2): string {
 }
 /** a minute ago, in UTC: a live document done now */
 const justNow = () => new Date(Date.now() - 60_000).toISOString().slice(0, 19).replace('T', ' ')
-
-/** a client that has its backend terminated (pg_terminate_backend) while a statement runs, at the given queries */
-function instrumented(killAt: Set<number>) {
-  const stats = { queries: 0, kills: 0 }
-  const connect = (o: SqlClientOptions): SqlClient => {
-    const inner = createSqlClient(o)
-    return {
-      dialect: inner.dialect,
-      async query(q) {
-        stats.queries++
-        if (killAt.has(stats.queries)) {
-          const [row] = await inner.query({ text: 'SELECT pg_backend_pid() AS pid', values: [] })
-          const sleeping = inner.query({ text: 'SELECT pg_sleep(5)', values: [] })
-          // it fails while the terminate runs: handled now, awaited (and thrown to the runner) below
-          sleeping.catch(() => undefined)
-          await new Promise((r) => setTimeout(r, 100))
-          await erp.pool.query('SELECT pg_terminate_backend($1)', [row!.pid])
-          stats.kills++
-          await sleeping
-        }
-        return inner.query(q)
-      },
-      close: () => inner.close(),
-    }
-  }
-  return { stats, connect }
-}
 
 async function status() {
   const res = await server.app.inject({ method: 'GET', url: `/api/v1/sources/${ID}` })
@@ -230,7 +202,10 @@ describe('an Odoo database connected by configuration', () => {
       },
     })
     expect(res.statusCode, res.body).toBe(200)
-    const { stats, connect } = instrumented(new Set([7, 15]))
+    const { stats, connect } = killingSqlClient(
+      postgresKiller((text, values) => erp.pool.query(text, values)),
+      new Set([7, 15]),
+    )
     const t = Date.now()
     runner = await SourceRunner.start(ID, { ...server.app.sources.runnerDeps, backoffMs: 30, maxBackoffMs: 200, connect })
     expect(runner).toBeDefined()
