@@ -22,6 +22,15 @@ export class ApiError extends Error {
   }
 }
 
+/** An error as one line for a notice: a 400's field errors (`path message; …`), else the server's code and message. */
+export function explainError(err: unknown): string {
+  if (err instanceof ApiError) {
+    const fields = (err.body.errors as { path: string; message: string }[] | undefined)?.map((e) => `${e.path} ${e.message}`)
+    return fields && fields.length > 0 ? fields.join('; ') : `${err.code}: ${err.message}`
+  }
+  return err instanceof Error ? err.message : String(err)
+}
+
 export const SCREEN_NOT_FOUND = 'COCKPIT_ERR_SCREEN_NOT_FOUND'
 export const SCREEN_CONFLICT = 'COCKPIT_ERR_SCREEN_CONFLICT'
 export const INVALID_SCREEN = 'COCKPIT_ERR_INVALID_SCREEN'

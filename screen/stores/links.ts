@@ -38,20 +38,17 @@ export function memberNamesIn(result: QueryResult | undefined, dimension: Moveme
     const g = result.groups?.find((x) => x.key === key)
     if (g) return named(g.label, g.labelEn)
   }
-  const rows: readonly Record<string, unknown>[] = [
-    ...(result.rows ?? []),
-    ...(result.reorder ?? []),
-    ...(result.slowMoving ?? []),
-    ...(result.movements ?? []),
-    ...(result.creditAgeing?.rows ?? []),
-  ] as unknown as Record<string, unknown>[]
   const field =
     dimension === 'sku' ? 'skuName' : dimension === 'warehouse' ? 'warehouseName' : dimension === 'category' ? 'categoryName' : dimension === 'partner' ? 'partnerName' : undefined
   if (!field) return undefined
-  for (const row of rows) {
-    if (row[dimension] !== key) continue
-    const found = named(row[field] as string | undefined, row[`${field}En`] as string | undefined)
-    if (found) return found
+  // hosts ask on every result while a member stays unnamed: the lists are walked, not copied
+  const lists = [result.rows, result.reorder, result.slowMoving, result.movements, result.creditAgeing?.rows] as unknown as (readonly Record<string, unknown>[] | undefined)[]
+  for (const rows of lists) {
+    for (const row of rows ?? []) {
+      if (row[dimension] !== key) continue
+      const found = named(row[field] as string | undefined, row[`${field}En`] as string | undefined)
+      if (found) return found
+    }
   }
   return undefined
 }
