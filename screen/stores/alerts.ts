@@ -1,6 +1,6 @@
 /**
  * Firing alerts for the wall (docs/alerts.md "On screens"): the states from `GET /api/v1/alerts`,
- * fetched when a view starts following them, on every (re)connection and on every `alert` event
+ * fetched when a view starts following them, on every (re)connection and after `alert` events (one read at a time)
  * (the event says a rule moved; the states say what fires now). Views call `follow()` and give it
  * back with the function it returns; the socket listeners live while someone follows.
  */
@@ -25,16 +25,15 @@ export const useAlertsStore = defineStore('alerts', () => {
   /** metrics of firing rules: widgets showing one take the alert colour */
   const firingMetrics = computed(() => new Set(firing.value.map((s) => s.metric)))
   let followers = 0
-  let seq = 0
+  /** the read under way, and whether another event asked for a read meanwhile */
+  let reading: Promise<void> | undefined
+  let again = false
 
-  async function refresh(): Promise<void> {
-    const mine = ++seq
+  async function readOnce(): Promise<void> {
     try {
       const res = await fetch(`${API_PREFIX}/alerts`, { headers: { accept: 'application/json', ...authHeaders() } })
       if (!res.ok) return
       const body = (await res.json()) as AlertsOverview
-      // an older answer arriving late does not overwrite a newer one
-      if (mine !== seq) return
       firing.value = body.states
         .filter((s) => s.state === 'firing')
         .sort((a, b) => (a.since < b.since ? 1 : -1))
@@ -42,6 +41,26 @@ export const useAlertsStore = defineStore('alerts', () => {
     } catch {
       // offline: the connection badge says so; the next connect fetches again
     }
+  }
+
+  /**
+   * Reads the states: one read at a time, and a burst of events during a read makes one more read after it
+   * (not one each), so the last answer is always from after the last event.
+   */
+  function refresh(): Promise<void> {
+    if (reading) {
+      again = true
+      return reading
+    }
+    reading = (async () => {
+      do {
+        again = false
+        await readOnce()
+      } while (again)
+    })().finally(() => {
+      reading = undefined
+    })
+    return reading
   }
   const onAlert = () => void refresh()
 
