@@ -26,6 +26,7 @@ import { createHmac } from 'node:crypto'
 import { createTransport } from 'nodemailer'
 import type { AlertChannelDefinition, AlertTransition } from '../../protocol/alerts.ts'
 import { MAX_LISTED_GROUPS } from '../../protocol/alerts.ts'
+import { escapeHtml } from '../../widgets/common/html.ts'
 
 /** WeCom's limit on a markdown message's content, bytes. */
 export const WECOM_MAX_BYTES = 4096
@@ -70,7 +71,7 @@ export function cut(text: string, maxBytes: number): string {
   return `${out}\n…`
 }
 
-/** Markup-significant characters of data (names, codes) are escaped: WeCom and DingTalk render HTML tags such as `<font>`. */
+/** Markup-significant characters of data (names, codes) are escaped in chat markdown: WeCom and DingTalk render HTML tags such as `<font>`. Email HTML uses escapeHtml (quotes too, for attributes). */
 export function plain(text: string): string {
   return text.replace(/[&<>]/g, (c) => (c === '&' ? '&amp;' : c === '<' ? '&lt;' : '&gt;'))
 }
@@ -258,9 +259,9 @@ export interface Mail {
 async function sendEmail(channel: AlertChannelDefinition, t: AlertTransition, ctx: SendContext): Promise<string> {
   const p = messageParts(t, ctx.publicUrl)
   const text = [p.headline, '', ...p.facts, '', ...(p.count ? [p.count] : []), ...p.listed, ...(p.more ? [p.more] : []), '', p.link].join('\n')
-  const html = `<h2>${plain(p.headline)}</h2><p>${p.facts.map(plain).join('<br>')}</p>${p.count ? `<p><b>${plain(p.count)}</b></p>` : ''}<ul>${p.listed
-    .map((l) => `<li>${plain(l)}</li>`)
-    .join('')}</ul>${p.more ? `<p>${plain(p.more)}</p>` : ''}<p><a href="${plain(p.link)}">打开大屏 Open screen</a></p>`
+  const html = `<h2>${escapeHtml(p.headline)}</h2><p>${p.facts.map(escapeHtml).join('<br>')}</p>${p.count ? `<p><b>${escapeHtml(p.count)}</b></p>` : ''}<ul>${p.listed
+    .map((l) => `<li>${escapeHtml(l)}</li>`)
+    .join('')}</ul>${p.more ? `<p>${escapeHtml(p.more)}</p>` : ''}<p><a href="${escapeHtml(p.link)}">打开大屏 Open screen</a></p>`
   return sendMail(channel, { subject: p.headline, text, html }, ctx)
 }
 

@@ -21,6 +21,7 @@
  * - Email: the PNG or PDF attached (up to EMAIL_ATTACHMENT_MAX_BYTES), the summary in the body.
  */
 import type { AlertChannelDefinition } from '../../protocol/alerts.ts'
+import { escapeHtml } from '../../widgets/common/html.ts'
 import type { ChannelRequest, SendContext } from './channels.ts'
 import {
   DeliveryError,
@@ -202,7 +203,7 @@ export async function sendReport(channel: AlertChannelDefinition, m: ReportMessa
   const p = parts(m)
   const note = m.note ? `未附文件 No file: ${m.note}` : undefined
   const text = [p.headline, '', p.summary, '', ...p.facts, ...(note ? [note] : []), '', m.link].join('\n')
-  const html = `<h2>${plain(p.headline)}</h2><p><b>${plain(p.summary)}</b></p><p>${p.facts.map(plain).join('<br>')}</p>${note ? `<p>${plain(note)}</p>` : ''}<p><a href="${plain(m.link)}">打开大屏 Open screen</a></p>`
+  const html = `<h2>${escapeHtml(p.headline)}</h2><p><b>${escapeHtml(p.summary)}</b></p><p>${p.facts.map(escapeHtml).join('<br>')}</p>${note ? `<p>${escapeHtml(note)}</p>` : ''}<p><a href="${escapeHtml(m.link)}">打开大屏 Open screen</a></p>`
   const attachments = picture && m.file ? [{ filename: m.file.filename, content: picture, contentType: m.file.contentType }] : []
   return sendMail(channel, { subject: `${p.headline} · ${m.at.slice(0, 16).replace('T', ' ')}`, text, html, attachments }, ctx)
 }
