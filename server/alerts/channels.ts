@@ -129,6 +129,24 @@ export function webhookSignature(timestamp: number, body: string, secret: string
   return `sha256=${createHmac('sha256', secret).update(`${timestamp}.${body}`).digest('hex')}`
 }
 
+/** A DingTalk robot URL with its 加签 query, when the channel has a secret. */
+export function dingtalkUrl(url: string, secret: string | undefined, now: number): string {
+  return secret === undefined ? url : `${url}${url.includes('?') ? '&' : '?'}timestamp=${now}&sign=${dingtalkSign(now, secret)}`
+}
+
+/** The `timestamp` and `sign` fields a Feishu bot body carries when the channel has a secret. */
+export function feishuSignature(secret: string | undefined, now: number): { timestamp?: string; sign?: string } {
+  const seconds = Math.floor(now / 1000)
+  return secret === undefined ? {} : { timestamp: String(seconds), sign: feishuSign(seconds, secret) }
+}
+
+/** The generic webhook's headers for a body sent at `now`: JSON, the timestamp and, with a secret, the signature. */
+export function webhookHeaders(body: string, secret: string | undefined, now: number): Record<string, string> {
+  const headers: Record<string, string> = { 'content-type': 'application/json', [TIMESTAMP_HEADER]: String(now) }
+  if (secret !== undefined) headers[SIGNATURE_HEADER] = webhookSignature(now, body, secret)
+  return headers
+}
+
 function feishuCard(t: AlertTransition, publicUrl: string) {
   const p = messageParts(t, publicUrl)
   const body = [...p.facts, '', ...(p.count ? [`**${p.count}**`] : []), ...p.listed.map((l) => `- ${l}`), ...(p.more ? [p.more] : [])].join('\n')
@@ -180,7 +198,7 @@ export function channelRequest(channel: AlertChannelDefinition, t: AlertTransiti
     case 'wecom':
       return { url, headers: json, body: JSON.stringify({ msgtype: 'markdown', markdown: { content: cut(markdownText(t, ctx.publicUrl, 'wecom'), WECOM_MAX_BYTES) } }) }
     case 'dingtalk': {
-      const signed = secret === undefined ? url : `${url}${url.includes('?') ? '&' : '?'}timestamp=${ctx.now}&sign=${dingtalkSign(ctx.now, secret)}`
+      const signed = dingtalkUrl(url, secret, ctx.now)
       const title = messageParts(t, ctx.publicUrl).headline
       return {
         url: signed,
@@ -189,8 +207,7 @@ export function channelRequest(channel: AlertChannelDefinition, t: AlertTransiti
       }
     }
     case 'feishu': {
-      const seconds = Math.floor(ctx.now / 1000)
-      const signature = secret === undefined ? {} : { timestamp: String(seconds), sign: feishuSign(seconds, secret) }
+      const signature = feishuSignature(secret, ctx.now)
       const message =
         (channel.format ?? 'interactive') === 'interactive'
           ? { msg_type: 'interactive', card: feishuCard(t, ctx.publicUrl) }
@@ -199,9 +216,7 @@ export function channelRequest(channel: AlertChannelDefinition, t: AlertTransiti
     }
     case 'webhook': {
       const body = JSON.stringify({ ...t, link: screenLink(t, ctx.publicUrl) })
-      const headers: Record<string, string> = { ...json, [TIMESTAMP_HEADER]: String(ctx.now) }
-      if (secret !== undefined) headers[SIGNATURE_HEADER] = webhookSignature(ctx.now, body, secret)
-      return { url, headers, body }
+      return { url, headers: webhookHeaders(body, secret, ctx.now), body }
     }
     case 'email':
       break
