@@ -9,7 +9,7 @@ import { ReportSubscriptionDefinition } from '../../protocol/report-subscription
 import type { FieldError } from '../errors.ts'
 import { schemaErrors } from '../screens/validate.ts'
 import { CronError, parseCron } from './cron.ts'
-import { SNAPSHOT_SIZE } from './snapshot.ts'
+import { DEFAULT_SNAPSHOT_SIZE, oversizeMessage } from './snapshot.ts'
 
 const subscriptionSchema = Compile(ReportSubscriptionDefinition)
 
@@ -37,8 +37,8 @@ export function checkSubscriptionBody(body: unknown, id: string): Checked<Report
     if (!(err instanceof CronError)) throw err
     out.push({ path: '/cron', message: `${err.message} (e.g. "0 8 * * *": every day at 08:00 in the business time zone)` })
   }
-  if ((sub.width ?? 1920) * (sub.height ?? 1080) > SNAPSHOT_SIZE.maxPixels)
-    out.push({ path: '/width', message: `× height must be at most ${SNAPSHOT_SIZE.maxPixels} pixels (3840 × 2160)` })
+  const oversize = oversizeMessage(sub.width ?? DEFAULT_SNAPSHOT_SIZE.width, sub.height ?? DEFAULT_SNAPSHOT_SIZE.height)
+  if (oversize) out.push({ path: '/width', message: oversize })
   if (new Set(sub.channels).size !== sub.channels.length) out.push({ path: '/channels', message: 'must not name a channel twice' })
   return out.length > 0 ? { ok: false, errors: out } : { ok: true, value: sub, baseVersion: (version as number | undefined) ?? 0 }
 }
