@@ -26,6 +26,7 @@ import { createHmac } from 'node:crypto'
 import { createTransport } from 'nodemailer'
 import type { AlertChannelDefinition, AlertTransition } from '../../protocol/alerts.ts'
 import { MAX_LISTED_GROUPS } from '../../protocol/alerts.ts'
+import { escapeHtml } from '../../widgets/common/html.ts'
 
 /** WeCom's limit on a markdown message's content, bytes. */
 export const WECOM_MAX_BYTES = 4096
@@ -70,7 +71,7 @@ export function cut(text: string, maxBytes: number): string {
   return `${out}\n…`
 }
 
-/** Markup-significant characters of data (names, codes) are escaped: WeCom and DingTalk render HTML tags such as `<font>`. */
+/** Markup-significant characters of data (names, codes) are escaped in chat markdown: WeCom and DingTalk render HTML tags such as `<font>`. Email HTML uses escapeHtml (quotes too, for attributes). */
 export function plain(text: string): string {
   return text.replace(/[&<>]/g, (c) => (c === '&' ? '&amp;' : c === '<' ? '&lt;' : '&gt;'))
 }
@@ -128,6 +129,24 @@ export function webhookSignature(timestamp: number, body: string, secret: string
   return `sha256=${createHmac('sha256', secret).update(`${timestamp}.${body}`).digest('hex')}`
 }
 
+/** A DingTalk robot URL with its 加签 query, when the channel has a secret. */
+export function dingtalkUrl(url: string, secret: string | undefined, now: number): string {
+  return secret === undefined ? url : `${url}${url.includes('?') ? '&' : '?'}timestamp=${now}&sign=${dingtalkSign(now, secret)}`
+}
+
+/** The `timestamp` and `sign` fields a Feishu bot body carries when the channel has a secret. */
+export function feishuSignature(secret: string | undefined, now: number): { timestamp?: string; sign?: string } {
+  const seconds = Math.floor(now / 1000)
+  return secret === undefined ? {} : { timestamp: String(seconds), sign: feishuSign(seconds, secret) }
+}
+
+/** The generic webhook's headers for a body sent at `now`: JSON, the timestamp and, with a secret, the signature. */
+export function webhookHeaders(body: string, secret: string | undefined, now: number): Record<string, string> {
+  const headers: Record<string, string> = { 'content-type': 'application/json', [TIMESTAMP_HEADER]: String(now) }
+  if (secret !== undefined) headers[SIGNATURE_HEADER] = webhookSignature(now, body, secret)
+  return headers
+}
+
 function feishuCard(t: AlertTransition, publicUrl: string) {
   const p = messageParts(t, publicUrl)
   const body = [...p.facts, '', ...(p.count ? [`**${p.count}**`] : []), ...p.listed.map((l) => `- ${l}`), ...(p.more ? [p.more] : [])].join('\n')
@@ -179,7 +198,7 @@ export function channelRequest(channel: AlertChannelDefinition, t: AlertTransiti
     case 'wecom':
       return { url, headers: json, body: JSON.stringify({ msgtype: 'markdown', markdown: { content: cut(markdownText(t, ctx.publicUrl, 'wecom'), WECOM_MAX_BYTES) } }) }
     case 'dingtalk': {
-      const signed = secret === undefined ? url : `${url}${url.includes('?') ? '&' : '?'}timestamp=${ctx.now}&sign=${dingtalkSign(ctx.now, secret)}`
+      const signed = dingtalkUrl(url, secret, ctx.now)
       const title = messageParts(t, ctx.publicUrl).headline
       return {
         url: signed,
@@ -188,8 +207,7 @@ export function channelRequest(channel: AlertChannelDefinition, t: AlertTransiti
       }
     }
     case 'feishu': {
-      const seconds = Math.floor(ctx.now / 1000)
-      const signature = secret === undefined ? {} : { timestamp: String(seconds), sign: feishuSign(seconds, secret) }
+      const signature = feishuSignature(secret, ctx.now)
       const message =
         (channel.format ?? 'interactive') === 'interactive'
           ? { msg_type: 'interactive', card: feishuCard(t, ctx.publicUrl) }
@@ -198,9 +216,7 @@ export function channelRequest(channel: AlertChannelDefinition, t: AlertTransiti
     }
     case 'webhook': {
       const body = JSON.stringify({ ...t, link: screenLink(t, ctx.publicUrl) })
-      const headers: Record<string, string> = { ...json, [TIMESTAMP_HEADER]: String(ctx.now) }
-      if (secret !== undefined) headers[SIGNATURE_HEADER] = webhookSignature(ctx.now, body, secret)
-      return { url, headers, body }
+      return { url, headers: webhookHeaders(body, secret, ctx.now), body }
     }
     case 'email':
       break
@@ -258,9 +274,9 @@ export interface Mail {
 async function sendEmail(channel: AlertChannelDefinition, t: AlertTransition, ctx: SendContext): Promise<string> {
   const p = messageParts(t, ctx.publicUrl)
   const text = [p.headline, '', ...p.facts, '', ...(p.count ? [p.count] : []), ...p.listed, ...(p.more ? [p.more] : []), '', p.link].join('\n')
-  const html = `<h2>${plain(p.headline)}</h2><p>${p.facts.map(plain).join('<br>')}</p>${p.count ? `<p><b>${plain(p.count)}</b></p>` : ''}<ul>${p.listed
-    .map((l) => `<li>${plain(l)}</li>`)
-    .join('')}</ul>${p.more ? `<p>${plain(p.more)}</p>` : ''}<p><a href="${plain(p.link)}">打开大屏 Open screen</a></p>`
+  const html = `<h2>${escapeHtml(p.headline)}</h2><p>${p.facts.map(escapeHtml).join('<br>')}</p>${p.count ? `<p><b>${escapeHtml(p.count)}</b></p>` : ''}<ul>${p.listed
+    .map((l) => `<li>${escapeHtml(l)}</li>`)
+    .join('')}</ul>${p.more ? `<p>${escapeHtml(p.more)}</p>` : ''}<p><a href="${escapeHtml(p.link)}">打开大屏 Open screen</a></p>`
   return sendMail(channel, { subject: p.headline, text, html }, ctx)
 }
 

@@ -21,22 +21,9 @@
  * - Email: the PNG or PDF attached (up to EMAIL_ATTACHMENT_MAX_BYTES), the summary in the body.
  */
 import type { AlertChannelDefinition } from '../../protocol/alerts.ts'
+import { escapeHtml } from '../../widgets/common/html.ts'
 import type { ChannelRequest, SendContext } from './channels.ts'
-import {
-  DeliveryError,
-  SIGNATURE_HEADER,
-  TIMESTAMP_HEADER,
-  WECOM_MAX_BYTES,
-  cut,
-  dingtalkSign,
-  feishuSign,
-  plain,
-  postRequest,
-  requireEnv,
-  sendMail,
-  webhookSignature,
-  webhookUrl,
-} from './channels.ts'
+import { DeliveryError, WECOM_MAX_BYTES, cut, dingtalkUrl, feishuSignature, plain, postRequest, requireEnv, sendMail, webhookHeaders, webhookUrl } from './channels.ts'
 
 /** WeCom's limit on an image message's picture, bytes before base64 (2 MB). */
 export const WECOM_IMAGE_MAX_BYTES = 2 * 1024 * 1024
@@ -133,12 +120,11 @@ export function reportRequest(channel: AlertChannelDefinition, m: ReportMessage,
       return { url, headers: json, body: JSON.stringify({ msgtype: 'markdown', markdown: { content: cut(reportMarkdown(m, 'wecom'), WECOM_MAX_BYTES) } }) }
     }
     case 'dingtalk': {
-      const signed = secret === undefined ? url : `${url}${url.includes('?') ? '&' : '?'}timestamp=${ctx.now}&sign=${dingtalkSign(ctx.now, secret)}`
+      const signed = dingtalkUrl(url, secret, ctx.now)
       return { url: signed, headers: json, body: JSON.stringify({ msgtype: 'markdown', markdown: { title: p.headline, text: reportMarkdown(m, 'dingtalk') } }) }
     }
     case 'feishu': {
-      const seconds = Math.floor(ctx.now / 1000)
-      const signature = secret === undefined ? {} : { timestamp: String(seconds), sign: feishuSign(seconds, secret) }
+      const signature = feishuSignature(secret, ctx.now)
       const lines = [`**${p.summary}**`, ...p.facts, ...(m.note ? [`未附图片 No picture: ${m.note}`] : [])]
       const message =
         (channel.format ?? 'interactive') === 'interactive'
@@ -186,9 +172,7 @@ export function reportRequest(channel: AlertChannelDefinition, m: ReportMessage,
         ...image,
         ...(m.note ? { imageOmitted: m.note } : {}),
       })
-      const headers: Record<string, string> = { ...json, [TIMESTAMP_HEADER]: String(ctx.now) }
-      if (secret !== undefined) headers[SIGNATURE_HEADER] = webhookSignature(ctx.now, body, secret)
-      return { url, headers, body }
+      return { url, headers: webhookHeaders(body, secret, ctx.now), body }
     }
     case 'email':
       break
@@ -202,7 +186,7 @@ export async function sendReport(channel: AlertChannelDefinition, m: ReportMessa
   const p = parts(m)
   const note = m.note ? `未附文件 No file: ${m.note}` : undefined
   const text = [p.headline, '', p.summary, '', ...p.facts, ...(note ? [note] : []), '', m.link].join('\n')
-  const html = `<h2>${plain(p.headline)}</h2><p><b>${plain(p.summary)}</b></p><p>${p.facts.map(plain).join('<br>')}</p>${note ? `<p>${plain(note)}</p>` : ''}<p><a href="${plain(m.link)}">打开大屏 Open screen</a></p>`
+  const html = `<h2>${escapeHtml(p.headline)}</h2><p><b>${escapeHtml(p.summary)}</b></p><p>${p.facts.map(escapeHtml).join('<br>')}</p>${note ? `<p>${escapeHtml(note)}</p>` : ''}<p><a href="${escapeHtml(m.link)}">打开大屏 Open screen</a></p>`
   const attachments = picture && m.file ? [{ filename: m.file.filename, content: picture, contentType: m.file.contentType }] : []
   return sendMail(channel, { subject: `${p.headline} · ${m.at.slice(0, 16).replace('T', ' ')}`, text, html, attachments }, ctx)
 }

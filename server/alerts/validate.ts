@@ -44,10 +44,11 @@ function conditionErrors(condition: unknown): FieldError[] {
   return schemaErrors(CONDITION_SCHEMAS[kind as keyof typeof CONDITION_SCHEMAS], condition, '/condition')
 }
 
-/** Splits `version` (the base of an edit) from the definition. */
-function split(body: unknown): { def: unknown; baseVersion: number; errors: FieldError[] } {
-  if (body === null || typeof body !== 'object' || Array.isArray(body)) return { def: body, baseVersion: 0, errors: [{ path: '/', message: 'must be an object' }] }
+/** Splits `version` (the base of an edit) from the definition, dropping the fields a GET adds (`updatedAt`, and `readOnly`). */
+export function splitEdit(body: unknown, readOnly: readonly string[] = []): { def: Record<string, unknown>; baseVersion: number; errors: FieldError[] } {
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) return { def: {}, baseVersion: 0, errors: [{ path: '/', message: 'must be an object' }] }
   const { version, updatedAt: _ignored, ...def } = body as Record<string, unknown>
+  for (const field of readOnly) delete def[field]
   if (version !== undefined && (!Number.isInteger(version) || (version as number) < 0)) {
     return { def, baseVersion: 0, errors: [{ path: '/version', message: 'must be the integer version the edit was based on (0 or absent: create)' }] }
   }
@@ -56,9 +57,9 @@ function split(body: unknown): { def: unknown; baseVersion: number; errors: Fiel
 
 /** A rule body; `id` must match the URL's. */
 export function checkRuleBody(body: unknown, id: string): Checked<AlertRuleDefinition> {
-  const { def, baseVersion, errors } = split(body)
+  const { def, baseVersion, errors } = splitEdit(body)
   if (errors.length > 0) return { ok: false, errors }
-  const withId = { ...(def as object), id: (def as { id?: unknown }).id ?? id }
+  const withId = { ...def, id: def.id ?? id }
   const found = [...schemaErrors(ruleSchema, withId), ...conditionErrors((withId as { condition?: unknown }).condition)]
   if (found.length > 0) return { ok: false, errors: found }
   const rule = withId as RuleDefinition
@@ -98,9 +99,9 @@ export function checkRuleBody(body: unknown, id: string): Checked<AlertRuleDefin
 
 /** A channel body; `id` must match the URL's. */
 export function checkChannelBody(body: unknown, id: string): Checked<AlertChannelDefinition> {
-  const { def, baseVersion, errors } = split(body)
+  const { def, baseVersion, errors } = splitEdit(body)
   if (errors.length > 0) return { ok: false, errors }
-  const withId = { ...(def as object), id: (def as { id?: unknown }).id ?? id }
+  const withId = { ...def, id: def.id ?? id }
   const found = schemaErrors(channelSchema, withId)
   if (found.length > 0) return { ok: false, errors: found }
   const ch = withId as AlertChannelDefinition

@@ -17,7 +17,7 @@ import Type from 'typebox'
 import { SCREEN_ID_PATTERN } from '../../protocol/screen.ts'
 import type { Locale } from '../../protocol/screen.ts'
 import { CockpitError } from '../errors.ts'
-import { DEFAULT_SNAPSHOT_SIZE, RenderBusyError, SNAPSHOT_SIZE, createSnapshotRenderer } from '../reports/snapshot.ts'
+import { DEFAULT_SNAPSHOT_SIZE, RenderBusyError, SNAPSHOT_SIZE, createSnapshotRenderer, oversizeMessage } from '../reports/snapshot.ts'
 import type { SnapshotFormat, SnapshotRenderer } from '../reports/snapshot.ts'
 import { headlineFigures, summaryLine } from '../reports/summary.ts'
 
@@ -117,7 +117,8 @@ export const reportsPlugin = fp(
         const format = o.format ?? 'png'
         const width = dimension(o.width, 'width', DEFAULT_SNAPSHOT_SIZE.width, SNAPSHOT_SIZE.minWidth, SNAPSHOT_SIZE.maxWidth)
         const height = dimension(o.height, 'height', DEFAULT_SNAPSHOT_SIZE.height, SNAPSHOT_SIZE.minHeight, SNAPSHOT_SIZE.maxHeight)
-        if (width * height > SNAPSHOT_SIZE.maxPixels) throw invalid('width', `× height must be at most ${SNAPSHOT_SIZE.maxPixels} pixels (3840 × 2160)`)
+        const oversize = oversizeMessage(width, height)
+        if (oversize) throw invalid('width', oversize)
         const screen = await fastify.screens.get(o.screen)
         if (!screen) throw new CockpitError('COCKPIT_ERR_SCREEN_NOT_FOUND', `no screen "${o.screen}"`)
         if (o.widget !== undefined && !screen.widgets.some((w) => w.id === o.widget)) {

@@ -23,6 +23,11 @@ export type SnapshotFormat = (typeof SNAPSHOT_FORMATS)[number]
 export const SNAPSHOT_SIZE = { minWidth: 320, minHeight: 240, maxWidth: 3840, maxHeight: 3840, maxPixels: 3840 * 2160 } as const
 export const DEFAULT_SNAPSHOT_SIZE = { width: 1920, height: 1080 } as const
 
+/** Why a size has too many pixels (the message of its `width` field), or undefined when it fits SNAPSHOT_SIZE.maxPixels. */
+export function oversizeMessage(width: number, height: number): string | undefined {
+  return width * height > SNAPSHOT_SIZE.maxPixels ? `× height must be at most ${SNAPSHOT_SIZE.maxPixels} pixels (3840 × 2160)` : undefined
+}
+
 /** Chromium's flags: headless in a container (no sandbox as root, no GPU), nothing phoning home. */
 export const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run']
 

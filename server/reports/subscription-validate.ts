@@ -7,22 +7,18 @@
 import { Compile } from 'typebox/compile'
 import { ReportSubscriptionDefinition } from '../../protocol/report-subscriptions.ts'
 import type { FieldError } from '../errors.ts'
+import { splitEdit } from '../alerts/validate.ts'
+import type { Checked } from '../alerts/validate.ts'
 import { schemaErrors } from '../screens/validate.ts'
 import { CronError, parseCron } from './cron.ts'
-import { SNAPSHOT_SIZE } from './snapshot.ts'
+import { DEFAULT_SNAPSHOT_SIZE, oversizeMessage } from './snapshot.ts'
 
 const subscriptionSchema = Compile(ReportSubscriptionDefinition)
 
-/** A checked body (the alert rules' shape): the value and the version it was based on, or the field errors. */
-export type Checked<T> = { ok: true; value: T; baseVersion: number } | { ok: false; errors: FieldError[] }
-
 /** A subscription body (`version`: the base of an edit, 0 or absent to create); `id` must match the URL's. */
 export function checkSubscriptionBody(body: unknown, id: string): Checked<ReportSubscriptionDefinition> {
-  if (body === null || typeof body !== 'object' || Array.isArray(body)) return { ok: false, errors: [{ path: '/', message: 'must be an object' }] }
-  const { version, updatedAt: _u, lastSlot: _l, nextRunAt: _n, ...def } = body as Record<string, unknown>
-  if (version !== undefined && (!Number.isInteger(version) || (version as number) < 0)) {
-    return { ok: false, errors: [{ path: '/version', message: 'must be the integer version the edit was based on (0 or absent: create)' }] }
-  }
+  const { def, baseVersion, errors } = splitEdit(body, ['lastSlot', 'nextRunAt'])
+  if (errors.length > 0) return { ok: false, errors }
   const withId = { ...def, id: def.id ?? id }
   const found = schemaErrors(subscriptionSchema, withId)
     .slice(0, 20)
@@ -37,8 +33,8 @@ export function checkSubscriptionBody(body: unknown, id: string): Checked<Report
     if (!(err instanceof CronError)) throw err
     out.push({ path: '/cron', message: `${err.message} (e.g. "0 8 * * *": every day at 08:00 in the business time zone)` })
   }
-  if ((sub.width ?? 1920) * (sub.height ?? 1080) > SNAPSHOT_SIZE.maxPixels)
-    out.push({ path: '/width', message: `× height must be at most ${SNAPSHOT_SIZE.maxPixels} pixels (3840 × 2160)` })
+  const oversize = oversizeMessage(sub.width ?? DEFAULT_SNAPSHOT_SIZE.width, sub.height ?? DEFAULT_SNAPSHOT_SIZE.height)
+  if (oversize) out.push({ path: '/width', message: oversize })
   if (new Set(sub.channels).size !== sub.channels.length) out.push({ path: '/channels', message: 'must not name a channel twice' })
-  return out.length > 0 ? { ok: false, errors: out } : { ok: true, value: sub, baseVersion: (version as number | undefined) ?? 0 }
+  return out.length > 0 ? { ok: false, errors: out } : { ok: true, value: sub, baseVersion }
 }
