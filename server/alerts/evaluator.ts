@@ -26,6 +26,7 @@ import { createChangeMatcher, nextRefreshAt, spanOf } from '../realtime/periods.
 import { emptyMemory, evaluateRule, quietUntil } from './evaluate.ts'
 import type { RuleMemory } from './evaluate.ts'
 import { LIST_METRICS } from './validate.ts'
+import { releaseLease } from '../redis/lease.ts'
 
 const COMMIT_LUA = readFileSync(new URL('../redis/scripts/alert-commit.lua', import.meta.url), 'utf8')
 
@@ -169,6 +170,8 @@ export class AlertEvaluator {
       .then((list) => {
         this.rules = new Map(list.map((r) => [r.id, r]))
         this.rulesAt = Date.now()
+        // what was kept per rule goes with a deleted rule (timers fire, find no rule and stop)
+        for (const per of [this.startedAt, this.dataAt]) for (const id of per.keys()) if (!this.rules.has(id)) per.delete(id)
       })
       .finally(() => (this.loading = undefined))
     await this.loading
@@ -309,7 +312,7 @@ export class AlertEvaluator {
       return transitions
     } finally {
       // the commit gives the lease back; without one (nothing to do, an error) it is given back here if still ours
-      if (!committed) await redis.eval("if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0", 1, lease, token).catch(() => 0)
+      if (!committed) await releaseLease(redis, lease, token)
     }
   }
 }

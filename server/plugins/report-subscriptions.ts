@@ -15,7 +15,7 @@ import { CockpitError } from '../errors.ts'
 import type { FieldError } from '../errors.ts'
 import { minuteOf, nextRun, parseCron } from '../reports/cron.ts'
 import { MAX_REPORT_RUNS, ReportScheduler } from '../alerts/report-scheduler.ts'
-import { checkSubscriptionBody } from '../reports/subscription-validate.ts'
+import { checkSubscriptionBody } from '../alerts/subscription-validate.ts'
 
 const script = (name: string) => readFileSync(new URL(`../redis/scripts/${name}.lua`, import.meta.url), 'utf8')
 const SAVE_LUA = script('screen-save')

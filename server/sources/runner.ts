@@ -41,6 +41,7 @@ import { createSqlClient, listenPostgres } from './sql.ts'
 import type { PgListener, SqlClient, SqlClientOptions, SqlRow } from './sql.ts'
 import { MAX_REJECTS } from './store.ts'
 import type { RejectedRow, SourceStore } from './store.ts'
+import { LEASE_RENEW_LUA, releaseLease } from '../redis/lease.ts'
 
 /** What a runner needs from the cockpit: the applier's entry, master data, Redis and the configuration. */
 export interface RunnerDeps {
@@ -74,10 +75,6 @@ export interface RunnerDeps {
 /** Counters of a source's status hash: rows read, movements applied / already applied / skipped / rejected (and rows rejected), master records upserted */
 export const COUNTERS = SOURCE_COUNTERS
 export type Counter = SourceCounter
-
-/** The lease of a source: `SET NX PX`, renewed and released only by its holder. */
-const RENEW_LUA = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) else return 0 end`
-const RELEASE_LUA = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end`
 
 /**
  * Commits a page: KEYS source, watermarks, status, rejects, lease. ARGV: version, holder, stream,
@@ -242,7 +239,7 @@ export class SourceRunner {
     const { d } = this
     this.renewTimer = setInterval(
       () => {
-        d.redis.eval(RENEW_LUA, 1, this.leaseKey, d.holder, String(this.leaseMs)).then(
+        d.redis.eval(LEASE_RENEW_LUA, 1, this.leaseKey, d.holder, String(this.leaseMs)).then(
           (ok) => {
             if (ok === 0) {
               d.log.warn({ source: this.id }, 'source lease lost to another process; stopping')
@@ -295,7 +292,7 @@ export class SourceRunner {
     } finally {
       clearInterval(this.renewTimer)
       await this.closeClient()
-      await d.redis.eval(RELEASE_LUA, 1, this.leaseKey, d.holder).catch(() => undefined)
+      await releaseLease(d.redis, this.leaseKey, d.holder)
     }
   }
 

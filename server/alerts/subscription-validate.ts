@@ -7,11 +7,11 @@
 import { Compile } from 'typebox/compile'
 import { ReportSubscriptionDefinition } from '../../protocol/report-subscriptions.ts'
 import type { FieldError } from '../errors.ts'
-import { splitEdit } from '../alerts/validate.ts'
-import type { Checked } from '../alerts/validate.ts'
+import { splitEdit } from './validate.ts'
+import type { Checked } from './validate.ts'
 import { schemaErrors } from '../screens/validate.ts'
-import { CronError, parseCron } from './cron.ts'
-import { DEFAULT_SNAPSHOT_SIZE, oversizeMessage } from './snapshot.ts'
+import { CronError, parseCron } from '../reports/cron.ts'
+import { DEFAULT_SNAPSHOT_SIZE, oversizeMessage } from '../reports/snapshot.ts'
 
 const subscriptionSchema = Compile(ReportSubscriptionDefinition)
 
