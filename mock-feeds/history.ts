@@ -30,6 +30,7 @@ import { createRandom } from './random.ts'
 import type { Random } from './random.ts'
 import { REGIONS, SUPPLIER_TERMS_DAYS } from './scenario.ts'
 import { formatCst } from './simulator.ts'
+import { TimedQueue } from './timed-queue.ts'
 
 /** Movements of one slice: a whole four-year history of the business. Sizes that are multiples of it nest. */
 export const SLICE_MOVEMENTS = 30_000
@@ -369,47 +370,6 @@ interface Pending {
   m: Movement
 }
 
-class Heap {
-  private a: Pending[] = []
-  get size() {
-    return this.a.length
-  }
-  peek(): Pending | undefined {
-    return this.a[0]
-  }
-  push(p: Pending): void {
-    const a = this.a
-    a.push(p)
-    let i = a.length - 1
-    while (i > 0) {
-      const up = (i - 1) >> 1
-      if (!earlier(a[i]!, a[up]!)) break
-      ;[a[i], a[up]] = [a[up]!, a[i]!]
-      i = up
-    }
-  }
-  pop(): Pending | undefined {
-    const a = this.a
-    const top = a[0]
-    const last = a.pop()
-    if (a.length > 0 && last) {
-      a[0] = last
-      for (let i = 0; ;) {
-        const l = 2 * i + 1
-        const rr = l + 1
-        let m = i
-        if (l < a.length && earlier(a[l]!, a[m]!)) m = l
-        if (rr < a.length && earlier(a[rr]!, a[m]!)) m = rr
-        if (m === i) break
-        ;[a[i], a[m]] = [a[m]!, a[i]!]
-        i = m
-      }
-    }
-    return top
-  }
-}
-const earlier = (x: Pending, y: Pending) => x.at < y.at || (x.at === y.at && x.seq < y.seq)
-
 /** A lot of a pair's stock not yet promised to an order line: its qty and when it is (or will be) on hand. */
 interface Lot {
   qty: number
@@ -489,7 +449,7 @@ export function* historyMovements(o: HistoryOptions, store: Superstore = createS
   }
   const whOrderShare = WAREHOUSES.map((_, k) => customers.filter((c) => c.warehouse === k).length / customers.length)
 
-  const heap = new Heap()
+  const heap = new TimedQueue<Pending>()
   let seq = 0
   const supplierTerms = new Map(store.suppliers.map((p) => [p.code, p.paymentTermsDays ?? 0]))
   // slices are independent: those of the smaller data set are not even planned

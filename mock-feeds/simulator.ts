@@ -22,6 +22,7 @@ import { FLAT_PROFILE, busiestDayOf, demandCurve, inWindow, localDayStart, nextO
 import type { WorkWindow } from './profile.ts'
 import { createRandom } from './random.ts'
 import type { Scenario, SimChannel, SimSku, SimWarehouse } from './scenario.ts'
+import { TimedQueue } from './timed-queue.ts'
 
 export interface SimulatorOptions {
   scenario: Scenario
@@ -92,48 +93,6 @@ export function formatCst(ms: number): string {
   return `${new Date(ms + 8 * HOUR).toISOString().slice(0, 19)}+08:00`
 }
 
-class Heap {
-  private items: Pending[] = []
-  get size() {
-    return this.items.length
-  }
-  peek(): Pending | undefined {
-    return this.items[0]
-  }
-  push(p: Pending): void {
-    const a = this.items
-    a.push(p)
-    let i = a.length - 1
-    while (i > 0) {
-      const parent = (i - 1) >> 1
-      if (!before(a[i]!, a[parent]!)) break
-      ;[a[i], a[parent]] = [a[parent]!, a[i]!]
-      i = parent
-    }
-  }
-  pop(): Pending | undefined {
-    const a = this.items
-    const top = a[0]
-    const last = a.pop()
-    if (a.length > 0 && last) {
-      a[0] = last
-      let i = 0
-      for (;;) {
-        const l = 2 * i + 1
-        const r = l + 1
-        let m = i
-        if (l < a.length && before(a[l]!, a[m]!)) m = l
-        if (r < a.length && before(a[r]!, a[m]!)) m = r
-        if (m === i) break
-        ;[a[i], a[m]] = [a[m]!, a[i]!]
-        i = m
-      }
-    }
-    return top
-  }
-}
-const before = (x: Pending, y: Pending) => x.at < y.at || (x.at === y.at && x.seq < y.seq)
-
 export function createSimulator(opts: SimulatorOptions): Simulator {
   const { scenario } = opts
   const seed = opts.seed ?? 42
@@ -145,7 +104,7 @@ export function createSimulator(opts: SimulatorOptions): Simulator {
   const start = now
   let seq = 0
   let n = 0
-  const heap = new Heap()
+  const heap = new TimedQueue<Pending>()
   // per sku|warehouse: onHand is physical stock (what the cockpit sees), reserved is promised to
   // orders, transfers and production not yet moved, onOrder is on open purchase orders,
   // production orders or transfers in

@@ -369,6 +369,17 @@ export function readType(c: Cell, types: Readonly<Record<string, MovementType>>)
   return types[s] ?? types[s.replace(/\s+/g, '')]
 }
 
+/** Each column's rank among its target's aliases (-1: not an alias), read once per mapping. */
+const RANKS = new WeakMap<ColumnMapping, number[]>()
+function ranksOf(mapping: ColumnMapping): number[] {
+  let ranks = RANKS.get(mapping)
+  if (!ranks) {
+    ranks = mapping.columns.map((col) => (col.target !== null && col.source === 'alias' ? HEADER_ALIASES[col.target].indexOf(normalizeAlias(col.header)) : -1))
+    RANKS.set(mapping, ranks)
+  }
+  return ranks
+}
+
 /**
  * One row (cells in header order) as a movement. In `fields` mode cells are taken as they are
  * (numbers parsed in the numeric fields); in `mapped` mode the id is derived, the type translated,
@@ -398,10 +409,11 @@ export function rowToMovement(cells: readonly Cell[], mapping: ColumnMapping, ct
   const errors: FieldError[] = []
   // where several columns fill one target, the highest-ranked non-empty one wins (基础数量 over 数量)
   const got = new Map<ColumnTarget, { cell: Cell; header: string; rank: number }>()
+  const ranks = ranksOf(mapping)
   mapping.columns.forEach((col, i) => {
     const c = cells[i]
     if (col.target === null || isBlank(c)) return
-    const rank = col.source === 'alias' ? HEADER_ALIASES[col.target].indexOf(normalizeAlias(col.header)) : -1
+    const rank = ranks[i]!
     const held = got.get(col.target)
     if (held && held.rank <= rank) return
     got.set(col.target, { cell: c, header: col.header, rank })

@@ -36,14 +36,21 @@ export interface SheetRow {
   parsed?: { value: unknown } | { error: string }
 }
 
+/** The rows of an Excel worksheet: no sheet Excel writes or opens has more. */
+export const EXCEL_MAX_ROWS = 1_048_576
+
 /**
  * Rows of the first worksheet of an .xlsx, streamed (shared strings cached, styles read so that
- * date cells come as dates). Empty rows are skipped, as Excel numbers them.
+ * date cells come as dates). Empty rows are skipped, as Excel numbers them; past `maxRowsRead`
+ * rows read or numbered, blank ones included, the file is refused: a small zip can inflate to
+ * endless blank rows that no data-row limit would ever see.
  */
-export async function* xlsxRows(input: string | Readable): AsyncGenerator<SheetRow> {
+export async function* xlsxRows(input: string | Readable, maxRowsRead = Infinity): AsyncGenerator<SheetRow> {
   const reader = new ExcelJS.stream.xlsx.WorkbookReader(input, { worksheets: 'emit', sharedStrings: 'cache', styles: 'cache', hyperlinks: 'ignore', entries: 'ignore' })
+  let read = 0
   for await (const sheet of reader) {
     for await (const row of sheet) {
+      if (++read > maxRowsRead || row.number > maxRowsRead) throw new SheetError(`the file has more than ${maxRowsRead} rows, blank ones included; split it`)
       // row.values is 1-based (index 0 empty)
       const values = (row.values as unknown[]).slice(1)
       const cells = Array.from({ length: values.length }, (_, i) => cellValue(values[i]))
@@ -97,7 +104,7 @@ export class SheetError extends Error {
 
 /** Rows of a buffer in a format: cells (CSV, xlsx) or one JSON value a line (NDJSON, cells[0]). */
 export function rowsOf(format: SheetFormat, body: Buffer): AsyncGenerator<SheetRow> {
-  if (format === 'xlsx') return xlsxRows(Readable.from([body]))
+  if (format === 'xlsx') return xlsxRows(Readable.from([body]), EXCEL_MAX_ROWS)
   if (format === 'csv') return csvRows(Readable.from([body]))
   return (async function* () {
     let row = 0

@@ -213,7 +213,7 @@ export function createNatsIntake(o: NatsIntakeOptions): NatsIntake {
    */
   async function processGroup(js: JetStreamClient, persisted: boolean, group: JsMsg[]): Promise<boolean> {
     count({ received: group.length, redelivered: group.filter((m) => m.redelivered).length })
-    const now = Date.now()
+    const validate = { ...o.validate, now: Date.now() }
     const valid: Valid[] = []
     for (const msg of group) {
       const decoded = decodeMovements(msg.data)
@@ -224,7 +224,7 @@ export function createNatsIntake(o: NatsIntakeOptions): NatsIntake {
       const movements: NormalizedMovement[] = []
       const rejected: RejectedMovement[] = []
       decoded.values.forEach((value, i) => {
-        const outcome = validateMovement(value, i, { ...o.validate, now })
+        const outcome = validateMovement(value, i, validate)
         if (outcome.ok) movements.push(outcome.movement)
         else rejected.push(outcome.rejected)
       })

@@ -53,6 +53,23 @@ function after(modified: string, key: string, w: Watermark | null, ctx: MapConte
   return `(${modified} > ? OR (${modified} = ? AND ${key} > ?))`
 }
 
+/**
+ * The WHERE of a page of documents: after the watermark, dated from `since` on, of the source's
+ * company; `alias` prefixes the document's own columns. Pushes its values before the LIMIT.
+ */
+function documentWhere(values: unknown[], w: Watermark | null, since: string | undefined, ctx: MapContext, dated: string, alias = ''): string {
+  const where = [after(`${alias}modified`, `${alias}name`, w, ctx, values)]
+  if (since) {
+    where.push(`${alias}${dated} >= ?`)
+    values.push(since)
+  }
+  if (ctx.company !== undefined) {
+    where.push(`${alias}company = ?`)
+    values.push(ctx.company)
+  }
+  return where.join(' AND ')
+}
+
 function watermarkOf(row: Row, ctx: MapContext, modified = 'modified', key = 'name'): Watermark {
   const text = String(row[modified])
   return { modified: localToUtc(text, ctx.tz) ?? text, key: String(row[key]) }
@@ -116,17 +133,9 @@ export const stockLedger: StreamMapping = {
   name: 'stock-ledger',
   page(w, limit, since, ctx) {
     const values: unknown[] = []
-    const where = [after('sle.modified', 'sle.name', w, ctx, values)]
-    if (since) {
-      where.push('sle.posting_date >= ?')
-      values.push(since)
-    }
-    if (ctx.company !== undefined) {
-      where.push('sle.company = ?')
-      values.push(ctx.company)
-    }
+    const where = documentWhere(values, w, since, ctx, 'posting_date', 'sle.')
     values.push(limit)
-    return { text: `SELECT ${SLE_COLUMNS} FROM \`tabStock Ledger Entry\` sle ${SLE_JOINS} WHERE ${where.join(' AND ')} ORDER BY sle.modified, sle.name LIMIT ?`, values }
+    return { text: `SELECT ${SLE_COLUMNS} FROM \`tabStock Ledger Entry\` sle ${SLE_JOINS} WHERE ${where} ORDER BY sle.modified, sle.name LIMIT ?`, values }
   },
   watermark: (row, ctx) => watermarkOf(row, ctx),
   map: mapLedgerRow,
@@ -231,21 +240,13 @@ function orderStream(side: 'sales' | 'purchase'): StreamMapping {
      */
     page(w, limit, since, ctx) {
       const values: unknown[] = []
-      const where = [after('modified', 'name', w, ctx, values)]
-      if (since) {
-        where.push('transaction_date >= ?')
-        values.push(since)
-      }
-      if (ctx.company !== undefined) {
-        where.push('company = ?')
-        values.push(ctx.company)
-      }
+      const where = documentWhere(values, w, since, ctx, 'transaction_date')
       values.push(limit)
       return {
         text: `SELECT i.name, o.modified, o.name AS parent, o.${party} AS party, o.transaction_date, o.creation, o.docstatus,
           i.item_code, i.warehouse, i.stock_qty, i.base_net_amount, i.${due} AS due_date
           FROM (SELECT name, modified, ${party}, transaction_date, creation, docstatus FROM \`${parent}\`
-                WHERE ${where.join(' AND ')} ORDER BY modified, name LIMIT ?) o
+                WHERE ${where} ORDER BY modified, name LIMIT ?) o
           JOIN \`${child}\` i ON i.parent = o.name
           ORDER BY o.modified, o.name, i.idx, i.name`,
         values,
@@ -289,19 +290,11 @@ export const paymentEntries: StreamMapping = {
   name: 'payments',
   page(w, limit, since, ctx) {
     const values: unknown[] = []
-    const where = [after('modified', 'name', w, ctx, values)]
-    if (since) {
-      where.push('posting_date >= ?')
-      values.push(since)
-    }
-    if (ctx.company !== undefined) {
-      where.push('company = ?')
-      values.push(ctx.company)
-    }
+    const where = documentWhere(values, w, since, ctx, 'posting_date')
     values.push(limit)
     return {
       text: `SELECT name, modified, creation, payment_type, party_type, party, base_paid_amount, base_received_amount, posting_date, docstatus
-        FROM \`tabPayment Entry\` WHERE ${where.join(' AND ')} ORDER BY modified, name LIMIT ?`,
+        FROM \`tabPayment Entry\` WHERE ${where} ORDER BY modified, name LIMIT ?`,
       values,
     }
   },

@@ -4,15 +4,7 @@
  * These helpers turn them into instants and back, keeping the ERP's fraction of a second
  * (microseconds on MariaDB `datetime(6)`) so a watermark names the exact row it stopped at.
  */
-import { createCalendar } from '../domain/time.ts'
-import type { BusinessCalendar } from '../domain/time.ts'
-
-const calendars = new Map<string, BusinessCalendar>()
-function calendar(tz: string): BusinessCalendar {
-  let c = calendars.get(tz)
-  if (!c) calendars.set(tz, (c = createCalendar(tz)))
-  return c
-}
+import { calendarOf } from './mapping-kit.ts'
 
 const LOCAL = /^(\d{4})-(\d{2})-(\d{2})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?)?$/
 const UTC = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.(\d{1,9}))?Z$/
@@ -24,7 +16,7 @@ function parseLocal(text: string, tz: string): { ms: number; fraction: string } 
   const m = LOCAL.exec(text.trim())
   if (!m) return undefined
   const [, y, mo, d, h = '0', mi = '0', s = '0', f = ''] = m
-  const base = calendar(tz).fromLocal({ year: +y!, month: +mo!, day: +d!, hour: +h, minute: +mi })
+  const base = calendarOf(tz).fromLocal({ year: +y!, month: +mo!, day: +d!, hour: +h, minute: +mi })
   const fraction = f.padEnd(3, '0')
   return { ms: base + +s * 1000 + Number(fraction.slice(0, 3)), fraction: f }
 }
@@ -43,7 +35,7 @@ export function utcToLocal(iso: string, tz: string): string {
   const m = UTC.exec(iso)
   if (!m) throw new Error(`"${iso}" is not an RFC 3339 UTC time`)
   const ms = Date.parse(`${m[1]}Z`)
-  const p = calendar(tz).local(ms)
+  const p = calendarOf(tz).local(ms)
   const seconds = new Date(ms).getUTCSeconds()
   const fraction = m[2] ?? '000'
   return `${p.year}-${pad(p.month)}-${pad(p.day)} ${pad(p.hour)}:${pad(p.minute)}:${pad(seconds)}.${fraction}`
@@ -53,7 +45,7 @@ export function utcToLocal(iso: string, tz: string): string {
 export function localToRfc3339(date: string, time: string | null | undefined, tz: string): string | undefined {
   const p = parseLocal(time ? `${date} ${time}` : date, tz)
   if (!p || Number.isNaN(p.ms)) return undefined
-  return calendar(tz).format(p.ms)
+  return calendarOf(tz).format(p.ms)
 }
 
 /** epoch ms of an RFC 3339 UTC watermark time (microseconds dropped) */

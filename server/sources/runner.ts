@@ -396,7 +396,9 @@ export class SourceRunner {
       }
       const rows = await next
       // the position after this page: where the next page starts
-      const cursor = rows.length > 0 ? stream.watermark(rows[rows.length - 1]!, ctx) : null
+      // each row's position, read once: its key names a reject, its time settles the watermark
+      const marks = rows.map((row) => stream.watermark(row, ctx))
+      const cursor = marks[marks.length - 1] ?? null
       const full = rows.length >= limit
       if (full) {
         next = read(cursor)
@@ -406,16 +408,15 @@ export class SourceRunner {
       const counts = zero()
       counts.read = rows.length
       const rejects: RejectedRow[] = []
-      if (master) await this.applyMaster(stream as MasterStream, rows, ctx, counts, rejects)
-      else await this.applyRows(stream as StreamMapping, rows, ctx, counts, rejects)
+      if (master) await this.applyMaster(stream as MasterStream, rows, marks, ctx, counts, rejects)
+      else await this.applyRows(stream as StreamMapping, rows, marks, ctx, counts, rejects)
 
       // the furthest the watermark may move: before the first young row
       const settledBefore = this.now() - settleMs
       let newest: number | undefined
       let settled: Watermark | null = null
       let young = false
-      for (const row of rows) {
-        const w = stream.watermark(row, ctx)
+      for (const w of marks) {
         const t = watermarkTime(w)
         if (!Number.isNaN(t) && (newest === undefined || t > newest)) newest = t
         // a time the runner cannot read cannot be judged young: it must not hold the watermark back forever
@@ -432,17 +433,17 @@ export class SourceRunner {
     }
   }
 
-  private async applyMaster(stream: MasterStream, rows: SqlRow[], ctx: MapContext, counts: PageCounts, rejects: RejectedRow[]) {
+  private async applyMaster(stream: MasterStream, rows: SqlRow[], marks: Watermark[], ctx: MapContext, counts: PageCounts, rejects: RejectedRow[]) {
     const records: unknown[] = []
     const keysOf: string[] = []
-    for (const row of rows) {
+    rows.forEach((row, i) => {
       const r = stream.map(row, ctx)
       if ('skip' in r) counts.skipped++
       else {
         records.push(r.record)
-        keysOf.push(stream.watermark(row, ctx).key)
+        keysOf.push(marks[i]!.key)
       }
-    }
+    })
     if (records.length === 0) return
     const bad = new Map(this.d.checkMaster(stream.kind, records).map((b) => [b.index, b]))
     const good = records.filter((_, i) => !bad.has(i))
@@ -457,18 +458,18 @@ export class SourceRunner {
     return { stream, key, reason, at: new Date(this.now()).toISOString() }
   }
 
-  private async applyRows(stream: StreamMapping, rows: SqlRow[], ctx: MapContext, counts: PageCounts, rejects: RejectedRow[]) {
+  private async applyRows(stream: StreamMapping, rows: SqlRow[], marks: Watermark[], ctx: MapContext, counts: PageCounts, rejects: RejectedRow[]) {
     const now = this.now()
     const firsts: { n: NormalizedMovement; key: string }[] = []
     const cancels: { n: NormalizedMovement; key: string }[] = []
-    for (const row of rows) {
+    for (const [i, row] of rows.entries()) {
       let r
       try {
         r = stream.map(row, ctx)
       } catch (err) {
         r = { reject: `the mapping failed on this row: ${errorMessage(err)}` }
       }
-      const key = stream.watermark(row, ctx).key
+      const key = marks[i]!.key
       if ('skip' in r) {
         counts.skipped++
         continue

@@ -228,6 +228,19 @@ describe('POST /api/v1/import/preview and /api/v1/import', () => {
     expect(await total('cash.in', 6)).toBe(e.cashIn)
   })
 
+  test('a sheet past the rows of an Excel sheet is refused before its rows are read', async () => {
+    const wb = new ExcelJS.Workbook()
+    const ws = wb.addWorksheet('出入库明细')
+    ws.addRow(HEADERS)
+    ws.getRow(1_048_577).values = ['SK-far-1', 1, '2025-08-03', '收款', null, null, null, null, null, null, 1, 'C-9', null, null]
+    const body = await wb.xlsx.writeBuffer()
+    for (const path of ['/import/preview', '/import']) {
+      const res = await fetch(`${server.url}/api/v1${path}?format=xlsx`, { method: 'POST', headers: { ...admin(), 'content-type': XLSX }, body })
+      expect(res.status).toBe(413)
+      expect(((await res.json()) as { message: string }).message).toMatch(/more than 1048576 rows, blank ones included/)
+    }
+  })
+
   test('CSV and NDJSON bodies, admin only, a clear 400 for an unknown format or a bad mapping', async () => {
     const csv = '单据编号,日期,单据类型,金额,客户\nSK-csv-1,2025-08-03,收款,88.8,C-9\n'
     const res = await fetch(`${server.url}/api/v1/import?format=csv`, { method: 'POST', headers: { ...admin(), 'content-type': 'text/csv' }, body: csv })
