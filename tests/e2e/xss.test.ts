@@ -122,7 +122,9 @@ beforeAll(async () => {
     { code: 'C1', name: SVG, kind: 'customer' },
   ])
   const now = Date.now()
-  const ago = (min: number) => cst(now - min * 60_000)
+  // the screen shows today (Asia/Shanghai): in the first hour of a day, minutes ago are clamped into it, in order
+  const dayStart = Math.floor((now + 8 * 3_600_000) / 86_400_000) * 86_400_000 - 8 * 3_600_000
+  const ago = (min: number) => cst(min >= 1440 ? now - min * 60_000 : Math.max(now - min * 60_000, dayStart + (240 - min) * 1000))
   const id = () => randomUUID()
   await call(
     url,
