@@ -12,6 +12,7 @@
  */
 import { createHash } from 'node:crypto'
 import { createReadStream } from 'node:fs'
+import type { Readable } from 'node:stream'
 import { appendFile, open, rename, rm, stat, writeFile, readFile } from 'node:fs/promises'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { pathToFileURL } from 'node:url'
@@ -246,20 +247,20 @@ async function* xlsxRecords(
   bytes: { read: number },
 ): AsyncGenerator<SourceRecord> {
   // bytesRead, not a 'data' listener: that would start the stream before the reader pipes it
-  const input = createReadStream(file)
+  let input: (Readable & { bytesRead: number }) | undefined
   let map: ColumnMapping | undefined
-  for await (const { row, cells } of xlsxRows(input)) {
+  for await (const { row, cells } of xlsxRows(file, Infinity, (s) => (input = s))) {
     if (!map) {
       const columns = cells.map((c) => (c === null || c === undefined ? '' : String(c).trim()))
       map = detectMapping(columns, mappingFile)
       onHeader(columns)
       continue
     }
-    bytes.read = input.bytesRead
+    bytes.read = input?.bytesRead ?? 0
     if (row <= done) continue
     yield { line: row, ...mappedRecord(cells, map, calendar, row), end: row, nextLine: row + 1 }
   }
-  input.destroy()
+  input?.destroy()
 }
 
 async function fingerprint(file: string, offset: number): Promise<string> {

@@ -4,6 +4,8 @@
  * worksheet, one row at a time), CSV through csv-parse, NDJSON line by line. Shared by
  * `npm run import` (server/cli/import.ts) and `POST /api/v1/import[/preview]` (server/plugins/import.ts).
  */
+import { createReadStream } from 'node:fs'
+import { readFile } from 'node:fs/promises'
 import { Readable } from 'node:stream'
 import ExcelJS from 'exceljs'
 import { parse as parseCsv } from 'csv-parse'
@@ -12,6 +14,7 @@ import type { BusinessCalendar } from '../domain/time.ts'
 import { cellValue, detectMapping, rowToMovement } from './columns.ts'
 import type { Cell, ColumnMapping, MappingFile } from './columns.ts'
 import { validateMovement } from './validate.ts'
+import { assertInflatesWithin, ZipBoundsError } from './zip-bounds.ts'
 import type { NormalizedMovement, ValidateOptions } from './validate.ts'
 
 export type SheetFormat = 'ndjson' | 'csv' | 'xlsx'
@@ -40,17 +43,32 @@ export interface SheetRow {
 export const EXCEL_MAX_ROWS = 1_048_576
 
 /**
- * Rows of the first worksheet of an .xlsx, streamed (shared strings cached, styles read so that
- * date cells come as dates). Empty rows are skipped, as Excel numbers them; past `maxRowsRead`
- * rows read or numbered, blank ones included, the file is refused: a small zip can inflate to
- * endless blank rows that no data-row limit would ever see.
+ * Rows of the first worksheet of an .xlsx (a buffer, or a file by its path), streamed (shared strings
+ * cached, styles read so that date cells come as dates). What the zip inflates to is bounded first
+ * (./zip-bounds.ts). Empty rows are skipped, as Excel numbers them; past `maxRowsRead` rows read or
+ * numbered, blank ones included, the file is refused: a small zip can inflate to endless blank rows
+ * that no data-row limit would ever see. `onStream` is given the file's read stream (progress by bytes).
  */
-export async function* xlsxRows(input: string | Readable, maxRowsRead = Infinity): AsyncGenerator<SheetRow> {
-  const reader = new ExcelJS.stream.xlsx.WorkbookReader(input, { worksheets: 'emit', sharedStrings: 'cache', styles: 'cache', hyperlinks: 'ignore', entries: 'ignore' })
+export async function* xlsxRows(input: string | Buffer, maxRowsRead = Infinity, onStream?: (s: Readable & { bytesRead: number }) => void): AsyncGenerator<SheetRow> {
+  try {
+    await assertInflatesWithin(typeof input === 'string' ? await readFile(input) : input)
+  } catch (err) {
+    if (err instanceof ZipBoundsError) throw new SheetError(err.message, err.tooLarge)
+    throw err
+  }
+  let stream: Readable
+  if (typeof input === 'string') {
+    const file = createReadStream(input)
+    onStream?.(file)
+    stream = file
+  } else {
+    stream = Readable.from([input])
+  }
+  const reader = new ExcelJS.stream.xlsx.WorkbookReader(stream, { worksheets: 'emit', sharedStrings: 'cache', styles: 'cache', hyperlinks: 'ignore', entries: 'ignore' })
   let read = 0
   for await (const sheet of reader) {
     for await (const row of sheet) {
-      if (++read > maxRowsRead || row.number > maxRowsRead) throw new SheetError(`the file has more than ${maxRowsRead} rows, blank ones included; split it`)
+      if (++read > maxRowsRead || row.number > maxRowsRead) throw new SheetError(`the file has more than ${maxRowsRead} rows, blank ones included; split it`, true)
       // row.values is 1-based (index 0 empty)
       const values = (row.values as unknown[]).slice(1)
       const cells = Array.from({ length: values.length }, (_, i) => cellValue(values[i]))
@@ -100,11 +118,18 @@ export interface ReadOptions {
 /** The file has more rows than allowed, or no header row: the message says which. */
 export class SheetError extends Error {
   override readonly name = 'SheetError'
+  /** @param tooLarge the file is refused for its size (rows, or what it inflates to), not its content */
+  constructor(
+    message: string,
+    readonly tooLarge = false,
+  ) {
+    super(message)
+  }
 }
 
 /** Rows of a buffer in a format: cells (CSV, xlsx) or one JSON value a line (NDJSON, cells[0]). */
 export function rowsOf(format: SheetFormat, body: Buffer): AsyncGenerator<SheetRow> {
-  if (format === 'xlsx') return xlsxRows(Readable.from([body]), EXCEL_MAX_ROWS)
+  if (format === 'xlsx') return xlsxRows(body, EXCEL_MAX_ROWS)
   if (format === 'csv') return csvRows(Readable.from([body]))
   return (async function* () {
     let row = 0
@@ -146,7 +171,7 @@ export async function readRows(format: SheetFormat, rows: AsyncIterable<SheetRow
     const index = preview.total++
     // a large upload is read in slices: other requests are served in between
     if ((index & 1023) === 1023) await new Promise<void>((resolve) => setImmediate(resolve))
-    if (preview.total > maxRows) throw new SheetError(`the file has more than ${maxRows} rows; split it, or use npm run import`)
+    if (preview.total > maxRows) throw new SheetError(`the file has more than ${maxRows} rows; split it, or use npm run import`, true)
     let value: unknown
     if (format === 'ndjson') {
       if (parsed && 'error' in parsed) {

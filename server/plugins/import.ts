@@ -78,7 +78,7 @@ export async function importRoutes(fastify: FastifyInstance): Promise<void> {
         ...(collect ? { onMovement: collect } : {}),
       })
     } catch (err) {
-      if (err instanceof SheetError) throw new CockpitError(err.message.startsWith('the file has more') ? 'COCKPIT_ERR_BATCH_TOO_LARGE' : 'COCKPIT_ERR_INVALID_IMPORT', err.message)
+      if (err instanceof SheetError) throw new CockpitError(err.tooLarge ? 'COCKPIT_ERR_BATCH_TOO_LARGE' : 'COCKPIT_ERR_INVALID_IMPORT', err.message)
       if (err instanceof MappingError) throw new CockpitError('COCKPIT_ERR_INVALID_IMPORT', err.message)
       // an .xlsx that is no zip, a CSV with an unclosed quote
       throw new CockpitError('COCKPIT_ERR_INVALID_IMPORT', `the ${format} file cannot be read: ${(err as Error).message}`)

@@ -12,6 +12,7 @@ import ExcelJS from 'exceljs'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { previewImport, runImport } from '../../server/cli/import.ts'
 import { startTestServer } from '../helpers/server.ts'
+import { zip } from '../helpers/zip.ts'
 import type { TestServer } from '../helpers/server.ts'
 
 const root = new URL('../../', import.meta.url).pathname
@@ -238,6 +239,22 @@ describe('POST /api/v1/import/preview and /api/v1/import', () => {
       const res = await fetch(`${server.url}/api/v1${path}?format=xlsx`, { method: 'POST', headers: { ...admin(), 'content-type': XLSX }, body })
       expect(res.status).toBe(413)
       expect(((await res.json()) as { message: string }).message).toMatch(/more than 1048576 rows, blank ones included/)
+    }
+  })
+
+  test('a small upload that would inflate to a huge shared-strings table is refused before it is read', async () => {
+    // 300 MiB of shared strings deflate to ~300 KB: the reader would hold them all in memory
+    const text = Buffer.alloc(300 * 1024 ** 2, 0x78)
+    const body = zip([
+      { name: '[Content_Types].xml', data: '<Types/>' },
+      { name: 'xl/workbook.xml', data: '<workbook><sheets><sheet name="出入库明细" sheetId="1" r:id="rId1"/></sheets></workbook>' },
+      { name: 'xl/sharedStrings.xml', data: Buffer.concat([Buffer.from('<sst><si><t>'), text, Buffer.from('</t></si></sst>')]) },
+    ])
+    expect(body.length).toBeLessThan(1024 ** 2)
+    for (const path of ['/import/preview', '/import']) {
+      const res = await fetch(`${server.url}/api/v1${path}?format=xlsx`, { method: 'POST', headers: { ...admin(), 'content-type': XLSX }, body: new Uint8Array(body) })
+      expect(res.status).toBe(413)
+      expect(await res.json()).toMatchObject({ error: 'COCKPIT_ERR_BATCH_TOO_LARGE', message: "the file's shared-strings table inflates to more than 256 MiB; split the file" })
     }
   })
 
