@@ -71,9 +71,18 @@ export function cut(text: string, maxBytes: number): string {
   return `${out}\n…`
 }
 
-/** Markup-significant characters of data (names, codes) are escaped in chat markdown: WeCom and DingTalk render HTML tags such as `<font>`. Email HTML uses escapeHtml (quotes too, for attributes). */
+/**
+ * Data (names, codes) in chat markdown: markup-significant characters escaped (WeCom and DingTalk
+ * render HTML tags such as `<font>`, WeCom mentions `<@userid>`), and a zero-width space keeps a
+ * name from becoming a link: between `]` and `(` (a markdown link) and after a scheme's `:` (a bare
+ * URL the platform would link). The text reads the same. Email HTML uses escapeHtml (quotes too,
+ * for attributes); Feishu cards show data as plain text.
+ */
 export function plain(text: string): string {
-  return text.replace(/[&<>]/g, (c) => (c === '&' ? '&amp;' : c === '<' ? '&lt;' : '&gt;'))
+  return text
+    .replace(/[&<>]/g, (c) => (c === '&' ? '&amp;' : c === '<' ? '&lt;' : '&gt;'))
+    .replace(/\](?=\s*\()/g, ']\u200b')
+    .replace(/:(?=\/\/)/g, ':\u200b')
 }
 
 function formatNumber(v: number | null): string {
@@ -147,14 +156,18 @@ export function webhookHeaders(body: string, secret: string | undefined, now: nu
   return headers
 }
 
+/** A card: the data as plain text (a card's markdown would render `<at id=all>` from a name as a mention of everyone), the count in bold, the link a button. */
 function feishuCard(t: AlertTransition, publicUrl: string) {
   const p = messageParts(t, publicUrl)
-  const body = [...p.facts, '', ...(p.count ? [`**${p.count}**`] : []), ...p.listed.map((l) => `- ${l}`), ...(p.more ? [p.more] : [])].join('\n')
+  const facts = { tag: 'div', text: { tag: 'plain_text', content: p.facts.join('\n') } }
+  const groups = [...p.listed.map((l) => `- ${l}`), ...(p.more ? [p.more] : [])].join('\n')
   return {
     config: { wide_screen_mode: true },
     header: { template: p.firing ? 'red' : 'green', title: { tag: 'plain_text', content: p.headline } },
     elements: [
-      { tag: 'markdown', content: cut(body, MAX_TEXT_BYTES) },
+      facts,
+      ...(p.count ? [{ tag: 'markdown', content: `**${p.count}**` }] : []),
+      ...(groups ? [{ tag: 'div', text: { tag: 'plain_text', content: cut(groups, MAX_TEXT_BYTES) } }] : []),
       { tag: 'action', actions: [{ tag: 'button', type: 'primary', text: { tag: 'plain_text', content: '打开大屏 Open screen' }, url: p.link }] },
     ],
   }

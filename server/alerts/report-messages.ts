@@ -133,8 +133,9 @@ export function reportRequest(channel: AlertChannelDefinition, m: ReportMessage,
               card: {
                 config: { wide_screen_mode: true },
                 header: { template: 'blue', title: { tag: 'plain_text', content: p.headline } },
+                // plain text: a card's markdown would render tags from screen titles (`<at id=all>`)
                 elements: [
-                  { tag: 'markdown', content: lines.join('\n') },
+                  { tag: 'div', text: { tag: 'plain_text', content: [p.summary, ...lines.slice(1)].join('\n') } },
                   { tag: 'action', actions: [{ tag: 'button', type: 'primary', text: { tag: 'plain_text', content: '打开大屏 Open screen' }, url: m.link }] },
                 ],
               },

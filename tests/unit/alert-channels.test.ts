@@ -83,6 +83,32 @@ describe('DingTalk and Feishu', () => {
   })
 })
 
+describe('names from an ERP cannot mention people or add links', () => {
+  const hostile = (i: number) => (i === 0 ? '<at id=all></at>饮料' : '[领取奖励](http://evil.example/x) 见 https://evil.example')
+  test('Feishu card: data only as plain text, never in a markdown element', () => {
+    const body = JSON.parse(channelRequest(ch({ kind: 'feishu', urlEnv: 'FEISHU' }), transition(2, hostile), ctx).body)
+    const elements = body.card.elements as { tag: string; content?: string; text?: { tag: string; content: string } }[]
+    const withData = elements.filter((e) => JSON.stringify(e).includes('<at id=all>') || JSON.stringify(e).includes('evil.example'))
+    expect(withData.length).toBeGreaterThan(0)
+    for (const e of withData) expect(e).toMatchObject({ tag: 'div', text: { tag: 'plain_text' } })
+    expect(elements.filter((e) => e.tag === 'markdown').map((e) => e.content)).toEqual(['**2 项触发 groups firing**'])
+  })
+  test('WeCom and DingTalk markdown: no link from a name, the text reads the same', () => {
+    for (const kind of ['wecom', 'dingtalk'] as const) {
+      const body = JSON.parse(channelRequest(ch({ kind, urlEnv: kind === 'wecom' ? 'WECOM' : 'DING' }), transition(2, hostile), ctx).body)
+      const text: string = body.markdown.content ?? body.markdown.text
+      expect(text).toContain('&lt;at id=all&gt;&lt;/at&gt;饮料')
+      // one link: ours
+      expect(text.match(/\]\s*\(http/g)).toHaveLength(1)
+      expect(text).not.toContain('http://evil')
+      expect(text).not.toContain('https://evil')
+      expect(text.replaceAll('\u200b', '')).toContain('[领取奖励](http://evil.example/x) 见 https://evil.example')
+      // our own link stays a link
+      expect(text).toMatch(/\[打开大屏 Open screen\]\(https:\/\/cockpit.example.com\/wall\/retail\)$/)
+    }
+  })
+})
+
 describe('generic webhook', () => {
   test('the body is the transition with its link, signed over timestamp and body', () => {
     const req = channelRequest(ch({ kind: 'webhook', urlEnv: 'HOOK', secretEnv: 'HOOK_SECRET' }), transition(2), ctx)

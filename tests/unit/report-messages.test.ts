@@ -78,10 +78,11 @@ describe('DingTalk, Feishu, webhook', () => {
   test('Feishu: a card with the summary and a button to the screen', () => {
     const body = JSON.parse(reportRequest(channel('feishu', { urlEnv: 'F' }), message, picture, ctx).body) as {
       msg_type: string
-      card: { elements: { tag: string; content?: string; actions?: { url: string }[] }[] }
+      card: { elements: { tag: string; text?: { tag: string; content: string }; actions?: { url: string }[] }[] }
     }
     expect(body.msg_type).toBe('interactive')
-    expect(body.card.elements[0]!.content).toContain('¥4,305')
+    expect(body.card.elements[0]!.text).toMatchObject({ tag: 'plain_text' })
+    expect(body.card.elements[0]!.text!.content).toContain('¥4,305')
     expect(body.card.elements[1]!.actions![0]!.url).toBe(message.link)
   })
 
