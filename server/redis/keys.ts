@@ -162,6 +162,8 @@ export interface Keys {
   sourceStatus(id: string): string
   /** list of a source's latest rejected rows, newest first (at most 100) */
   sourceRejects(id: string): string
+  /** hash of a source's document lines that gave movements: field = stream TAB line, value = document TAB last read (epoch ms) */
+  sourceLines(id: string): string
   /** key pattern that matches everything of this cockpit (for cleanup in tests) */
   readonly all: string
 }
@@ -227,6 +229,7 @@ export function createKeys(prefix: string): Keys {
     sourceWatermarks: (id) => `${prefix}src:${id}:wm`,
     sourceStatus: (id) => `${prefix}src:${id}:st`,
     sourceRejects: (id) => `${prefix}src:${id}:rej`,
+    sourceLines: (id) => `${prefix}src:${id}:ln`,
     all: `${prefix}*`,
   }
 }

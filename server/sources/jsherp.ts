@@ -19,9 +19,9 @@
  * Within a cycle a page reads the lines after the last id (new documents at once); when a new cycle
  * starts, the next page also re-reads every line of the bills entered in the last
  * `RESCAN_DAYS` days, once, so an approval, un-approval or deletion there is seen within about a
- * minute. Limits (docs/connectors.md): a change to a bill entered before the window is not seen;
- * editing a bill deletes its lines for good (`DepotItemService.deleteDepotItemHeadId` runs
- * `deleteByExample`) — the old lines are cancelled only if the un-approval before the edit was read.
+ * minute. Editing a bill deletes its lines for good (`DepotItemService.deleteDepotItemHeadId` runs
+ * `deleteByExample`): the runner cancels the lines of recent bills that are gone (`lines`, checked
+ * once a cycle). Limits (docs/connectors.md): a change to a bill entered before the window is not seen.
  */
 import type { Movement } from '../../protocol/movement.ts'
 import type { ErpMapping, MapContext, MasterStream, RowResult, SqlQuery, StreamMapping, Watermark } from './mapping.ts'
@@ -119,7 +119,7 @@ SELECT ${cycleSql(CYCLE_SECONDS)} AS wm_modified, CAST(i.id AS CHAR) AS wm_key,
   h.status, ${forceApprovalSql('h.tenant_id')} AS force_approval_flag, h.delete_flag AS head_delete_flag, i.delete_flag AS item_delete_flag, h.organ_id,
   i.material_id, i.material_type, CAST(i.oper_number AS CHAR) AS oper_number, CAST(i.basic_number AS CHAR) AS basic_number,
   CAST(i.all_price AS CHAR) AS all_price, CAST(i.purchase_unit_price AS CHAR) AS purchase_unit_price,
-  i.depot_id, i.another_depot_id
+  i.depot_id, i.another_depot_id, (h.create_time >= NOW() - INTERVAL ${RESCAN_DAYS} DAY) AS recent
 FROM jsh_depot_item i
 JOIN jsh_depot_head h ON h.id = i.header_id
 WHERE ${where}
@@ -129,6 +129,23 @@ LIMIT ?`
   },
   watermark: watermarkOf,
   map: mapDepotLine,
+  // editing a bill deletes its lines and inserts new ones (DepotItemService.saveDetials →
+  // deleteDepotItemHeadId → deleteByExample): the runner cancels the lines of the bills entered in
+  // the re-scan window that are gone
+  lines: {
+    of: (row) => (text(row.recent) === '1' ? { doc: String(row.header_id), line: String(row.id) } : undefined),
+    current(docs) {
+      return { text: `SELECT CAST(header_id AS CHAR) AS doc, CAST(id AS CHAR) AS line FROM jsh_depot_item WHERE header_id IN (${docs.map(() => '?').join(', ')})`, values: [...docs] }
+    },
+    movementIds: (line, ctx) => {
+      const id = idOf(ctx.idPrefix, `dl:${line}`)
+      return id ? [id] : []
+    },
+    everyMs: CYCLE_SECONDS * 1000,
+    // a bill leaves the re-scan window RESCAN_DAYS after it was entered; its lines' movements can be cancelled
+    // for as long again (their effect records), so a line last read that long ago is forgotten
+    keepMs: RESCAN_DAYS * 86_400_000,
+  },
 }
 
 type LineKind =

@@ -64,6 +64,26 @@ export interface MapContext {
  */
 export type RowResult = { movements: Movement[] } | { skip: string } | { reject: string }
 
+/**
+ * For an ERP that deletes a document's lines for good when the document is edited (jshERP): no
+ * row is left to say "this line was cancelled". The runner keeps, for each line whose row gave
+ * movements, the document it belongs to; every `everyMs` it asks the ERP which lines those
+ * documents have now (one query, a consistent answer for each document) and cancels the
+ * movements of the lines that are gone.
+ */
+export interface DocumentLines<Row = Record<string, unknown>> {
+  /** the document and line of a row, or undefined when the row's document is past the window the runner watches */
+  of(row: Row): { doc: string; line: string } | undefined
+  /** the lines these documents have now: rows with the columns `doc` and `line`, as `of` names them */
+  current(docs: readonly string[], ctx: MapContext): SqlQuery
+  /** the ids of the movements a line's rows give, to cancel when the line is gone */
+  movementIds(line: string, ctx: MapContext): string[]
+  /** how often the documents are checked, ms */
+  readonly everyMs: number
+  /** a line not read again for this long is forgotten, ms */
+  readonly keepMs: number
+}
+
 /** One ERP table (or join) read incrementally. */
 export interface StreamMapping<Row = Record<string, unknown>> {
   /** unique within the mapping, e.g. `stock-ledger`; names the watermark kept in Redis */
@@ -81,6 +101,8 @@ export interface StreamMapping<Row = Record<string, unknown>> {
   watermark(row: Row, ctx: MapContext): Watermark
   /** what the row stands for */
   map(row: Row, ctx: MapContext): RowResult
+  /** lines deleted with an edit of their document, cancelled by the runner (jshERP) */
+  readonly lines?: DocumentLines<Row>
 }
 
 /** Master data read from the ERP (items, warehouses, partners), upserted through the master-data service. */

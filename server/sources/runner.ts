@@ -17,6 +17,9 @@
  * - Rows younger than `settleMs` are applied but the watermark stays before them, so they are read
  *   again next poll: a row written by a transaction that commits after a younger row was read is not
  *   passed over (the modification time is set when a transaction writes, not when it commits).
+ * - A mapping whose ERP deletes a document's lines for good when it is edited (`lines`: jshERP)
+ *   has the runner remember, per line that gave movements, its document; every `lines.everyMs` the
+ *   runner asks the ERP for those documents' lines and cancels the movements of the lines gone.
  * - A PostgreSQL source naming `schedule.notifyChannel` also LISTENs on a connection of its own: a
  *   NOTIFY ends the pause between polls at once (the schedule still polls, should a notification
  *   be lost with its connection).
@@ -36,7 +39,8 @@ import type { NormalizedMovement } from '../ingest/validate.ts'
 import type { ApplyResult } from '../aggregate/applier.ts'
 import { scheduleOf } from './config.ts'
 import type { StoredSource } from './config.ts'
-import type { ErpMapping, MapContext, MasterStream, StreamMapping, Watermark } from './mapping.ts'
+import type { DocumentLines, ErpMapping, MapContext, MasterStream, StreamMapping, Watermark } from './mapping.ts'
+import { cancelIdOf } from './mapping-kit.ts'
 import { createSqlClient, listenPostgres } from './sql.ts'
 import type { PgListener, SqlClient, SqlClientOptions, SqlRow } from './sql.ts'
 import { MAX_REJECTS } from './store.ts'
@@ -118,6 +122,10 @@ type PageCounts = Record<Counter, number>
 
 /** how often a runner between polls checks whether its source was edited, paused or re-synced */
 const IDLE_CHECK_MS = 2000
+/** documents asked about in one query of their current lines */
+const DOCS_PER_QUERY = 500
+/** fields per HSET/HDEL of the remembered lines */
+const LINES_PER_CALL = 1000
 
 const zero = (): PageCounts => ({ read: 0, applied: 0, duplicate: 0, skipped: 0, rejected: 0, master: 0 })
 
@@ -371,7 +379,10 @@ export class SourceRunner {
     if (backfilling && status.bfStartedAt === undefined) await this.writeStatus(source.version, { bfStartedAt: String(started), bfRows: '0' })
 
     for (const stream of mapping.master) await this.drain(source, stream, marks.get(stream.name) ?? null, ctx, backfilling, true)
-    for (const stream of mapping.streams) await this.drain(source, stream, marks.get(stream.name) ?? null, ctx, backfilling, false)
+    for (const stream of mapping.streams) {
+      await this.drain(source, stream, marks.get(stream.name) ?? null, ctx, backfilling, false)
+      if (stream.lines) await this.checkLines(source, stream.name, stream.lines, ctx)
+    }
 
     const fields: Record<string, string> = { state: 'running', caughtUpAt: String(started), failures: '0', failingSince: '' }
     if (backfilling) fields.bfDoneAt = String(this.now())
@@ -462,6 +473,8 @@ export class SourceRunner {
     const now = this.now()
     const firsts: { n: NormalizedMovement; key: string }[] = []
     const cancels: { n: NormalizedMovement; key: string }[] = []
+    // field, value, …: the lines that gave movements, and their document (stream.lines)
+    const seen: string[] = []
     for (const [i, row] of rows.entries()) {
       let r
       try {
@@ -489,9 +502,67 @@ export class SourceRunner {
         // a cancel goes after the movements of its page: it may reverse one of them
         ;(m.type === 'cancel' ? cancels : firsts).push({ n: v.movement, key })
       }
+      const at = stream.lines && r.movements.length > 0 ? stream.lines.of(row) : undefined
+      if (at) seen.push(`${stream.name}\t${at.line}`, `${at.doc}\t${now}`)
     }
     await this.applyAll(stream.name, firsts, counts, rejects)
     await this.applyAll(stream.name, cancels, counts, rejects)
+    for (let i = 0; i < seen.length; i += 2 * LINES_PER_CALL) await this.d.redis.hset(this.d.keys.sourceLines(this.id), ...seen.slice(i, i + 2 * LINES_PER_CALL))
+  }
+
+  /** when each stream's documents were last checked for lines gone (in this process: a new runner checks at once) */
+  private readonly linesCheckedAt = new Map<string, number>()
+
+  /**
+   * The lines the runner remembers for a stream that the ERP no longer has (deleted with an edit of
+   * their document): their movements are cancelled, then the lines forgotten; lines not read
+   * again for `keepMs` are forgotten too. Each document's lines are asked in one query, so an edit
+   * (old lines deleted, new ones inserted, in one transaction) is seen whole or not at all.
+   */
+  private async checkLines(source: StoredSource, streamName: string, lines: DocumentLines, ctx: MapContext) {
+    const now = this.now()
+    if (now - (this.linesCheckedAt.get(streamName) ?? -Infinity) < lines.everyMs) return
+    const key = this.d.keys.sourceLines(this.id)
+    const prefix = `${streamName}\t`
+    const forget: string[] = []
+    const byDoc = new Map<string, string[]>()
+    for (const [field, value] of Object.entries(await this.d.redis.hgetall(key))) {
+      if (!field.startsWith(prefix)) continue
+      const [doc = '', seenAt = '0'] = value.split('\t')
+      if (now - Number(seenAt) > lines.keepMs) forget.push(field)
+      else {
+        const list = byDoc.get(doc)
+        if (list) list.push(field.slice(prefix.length))
+        else byDoc.set(doc, [field.slice(prefix.length)])
+      }
+    }
+    const docs = [...byDoc.keys()]
+    const present = new Set<string>()
+    for (let i = 0; i < docs.length; i += DOCS_PER_QUERY) {
+      for (const row of await this.client!.query(lines.current(docs.slice(i, i + DOCS_PER_QUERY), ctx))) present.add(`${String(row.doc)}\t${String(row.line)}`)
+    }
+    const counts = zero()
+    const rejects: RejectedRow[] = []
+    const cancels: { n: NormalizedMovement; key: string }[] = []
+    const occurredAt = new Date(now).toISOString()
+    for (const [doc, list] of byDoc) {
+      for (const line of list) {
+        if (present.has(`${doc}\t${line}`)) continue
+        forget.push(prefix + line)
+        for (const id of lines.movementIds(line, ctx)) {
+          const v = validateMovement({ type: 'cancel', id: cancelIdOf(id), occurredAt, cancels: id }, 0, { baseCurrency: this.d.currency, now })
+          if (v.ok) cancels.push({ n: v.movement, key: line })
+          else {
+            counts.rejected++
+            rejects.push(this.rejectRow(streamName, line, `${id}: ${v.rejected.errors.map((e) => `${e.path} ${e.message}`).join('; ')}`))
+          }
+        }
+      }
+    }
+    await this.applyAll(streamName, cancels, counts, rejects)
+    await this.commit(source.version, streamName, null, undefined, counts, {}, rejects)
+    for (let i = 0; i < forget.length; i += LINES_PER_CALL) await this.d.redis.hdel(key, ...forget.slice(i, i + LINES_PER_CALL))
+    this.linesCheckedAt.set(streamName, now)
   }
 
   /** Applies in batches of at most MAX_JSON_BATCH; refused movements are taken out and the rest applied. */

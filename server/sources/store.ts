@@ -35,7 +35,7 @@ return {'ok', tostring(v)}
 
 const DELETE_LUA = `
 local existed = redis.call('DEL', KEYS[1])
-redis.call('DEL', KEYS[3], KEYS[4], KEYS[5])
+redis.call('DEL', KEYS[3], KEYS[4], KEYS[5], KEYS[6])
 redis.call('ZREM', KEYS[2], ARGV[1])
 return existed
 `
@@ -118,7 +118,7 @@ export function createSourceStore(redis: Redis, keys: Keys, now: () => number = 
       return { ok: true, source: { ...def, version: Number(reply[1]), updatedAt } }
     },
     async remove(id) {
-      const n = (await redis.eval(DELETE_LUA, 5, keys.source(id), keys.sourceIndex, keys.sourceWatermarks(id), keys.sourceStatus(id), keys.sourceRejects(id), id)) as number
+      const n = (await redis.eval(DELETE_LUA, 6, keys.source(id), keys.sourceIndex, keys.sourceWatermarks(id), keys.sourceStatus(id), keys.sourceRejects(id), keys.sourceLines(id), id)) as number
       return n === 1
     },
     async watermarks(id) {

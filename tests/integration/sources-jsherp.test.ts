@@ -7,7 +7,7 @@
  * back-dated receipt — with 强审核 on, the connection killed twice in the middle of the backfill
  * (KILL CONNECTION), and the cockpit's figures (POST /api/v1/query) checked against sums computed in
  * SQL from the same tables as jshERP's own stock query counts them; then live bills, an
- * un-approval and a deleted payment, seen at the next read cycle.
+ * un-approval and a deleted payment, and a bill edited after it was read, seen at the next read cycle.
  */
 import { randomUUID } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
@@ -263,4 +263,29 @@ describe('a jshERP database connected by configuration', () => {
     expect(expected['cash.out']).toBe(300 + 16)
     expect((await status()).status.counters.rejected).toBe(0)
   }, 120_000)
+
+  test('a bill edited after it was read: its deleted lines are cancelled at the next read cycle', async () => {
+    const { depot1, customer, materials } = erp.ids
+    const tea = materials['绿茶']!
+    const cola = materials['可乐']!
+    const bill = await erp.bill({ type: '出库', subType: '销售', number: 'XSCK004', operTime: justNow(), organ: customer }, [
+      { material: tea, qty: 3, unitPrice: 3.5, purchaseUnitPrice: 2, depot: depot1 },
+      { material: cola, qty: 2, unitPrice: 8, purchaseUnitPrice: 5, depot: depot1 },
+    ])
+    await caughtUpAfter(Date.now())
+    const before = await expectFiguresMatchErp()
+    // 反审核, 修改 (old lines deleted for good, new ones inserted), 审核 — quicker than a read cycle, so the
+    // un-approval may never be read: only the runner's check of the bill's lines can cancel the old ones
+    await erp.setStatus(bill.head, '0')
+    const edited = await erp.editBill(bill.head, [{ material: tea, qty: 1, unitPrice: 3.5, purchaseUnitPrice: 2, depot: depot1 }])
+    await erp.setStatus(bill.head, '1')
+    expect(edited.every((id) => !bill.lines.includes(id))).toBe(true)
+    const cycleMs = CYCLE_SECONDS * 1000
+    const nextCycle = Math.ceil(Date.now() / cycleMs) * cycleMs
+    await caughtUpAfter(nextCycle + 500, 1000)
+    const after = await expectFiguresMatchErp()
+    expect(after['sales.revenue']).toBeCloseTo(before['sales.revenue']! - 3 * 3.5 - 2 * 8 + 3.5, 2)
+    expect(after['stock.qty']).toBe(before['stock.qty']! + 3 + 2 - 1)
+    expect((await status()).status.counters.rejected).toBe(0)
+  }, 180_000)
 })

@@ -60,6 +60,7 @@ const SAMPLES: { [K in BuilderName]: Parameters<Keys[K]>[] } = {
   sourceWatermarks: [['erpnext-main']],
   sourceStatus: [['erpnext-main']],
   sourceRejects: [['erpnext-main']],
+  sourceLines: [['jsherp-main']],
 }
 
 /** Values that are not keys themselves. */
