@@ -162,7 +162,7 @@ export interface Keys {
   sourceStatus(id: string): string
   /** list of a source's latest rejected rows, newest first (at most 100) */
   sourceRejects(id: string): string
-  /** hash of a source's document lines that gave movements: field = stream TAB line, value = document TAB last read (epoch ms) */
+  /** hash of a source's rows that gave movements (server/sources/line-state.ts): field = stream TAB row key, value = document TAB last read TAB generation TAB counted */
   sourceLines(id: string): string
   /** key pattern that matches everything of this cockpit (for cleanup in tests) */
   readonly all: string

@@ -21,10 +21,10 @@
  * `RESCAN_DAYS` days, once, so an approval, un-approval or deletion there is seen within about a
  * minute. Editing a bill deletes its lines for good (`DepotItemService.deleteDepotItemHeadId` runs
  * `deleteByExample`): the runner cancels the lines of recent bills that are gone (`lines`, checked
- * once a cycle). Limits (docs/connectors.md): a change to a bill entered before the window is not seen.
+ * once a cycle), and gives a row approved again after its un-approval was read new movement ids. Limits (docs/connectors.md): a change to a bill entered before the window is not seen.
  */
 import type { Movement } from '../../protocol/movement.ts'
-import type { ErpMapping, MapContext, MasterStream, RowResult, SqlQuery, StreamMapping, Watermark } from './mapping.ts'
+import type { DocumentLines, ErpMapping, MapContext, MasterStream, RowResult, SqlQuery, StreamMapping, Watermark } from './mapping.ts'
 import { adjustmentOf, cancelsOf, codeOf, defined, idOf, num, rfc3339, roundMoney, roundPrice, roundQty, text } from './mapping-kit.ts'
 
 type Row = Record<string, unknown>
@@ -105,6 +105,26 @@ function counts(row: Row, deletedFlags: unknown[]): boolean {
   return text(row.force_approval_flag) !== '1' || APPROVED.has(text(row.status) ?? '')
 }
 
+/** `recent`: 1 while the document (entered at `created`) is in the re-scan window, so its rows are remembered */
+const recentSql = (created: string) => `(${created} >= NOW() - INTERVAL ${RESCAN_DAYS} DAY) AS recent`
+
+/**
+ * The rows of a stream the runner remembers (docs/connectors.md "jshERP"): those of documents in
+ * the re-scan window, each row's movement `<tag>:<row id>`; a row not read again for RESCAN_DAYS
+ * (its document left the window; its movements can be cancelled as long again) is forgotten.
+ */
+function remembered(tag: string, docOf: (row: Row) => string): DocumentLines {
+  return {
+    of: (row) => (text(row.recent) === '1' ? { doc: docOf(row), line: String(row.id) } : undefined),
+    movementIds: (line, ctx) => {
+      const id = idOf(ctx.idPrefix, `${tag}:${line}`)
+      return id ? [id] : []
+    },
+    everyMs: CYCLE_SECONDS * 1000,
+    keepMs: RESCAN_DAYS * 86_400_000,
+  }
+}
+
 // ---------------------------------------------------------------------------------------------
 // document lines
 
@@ -119,7 +139,7 @@ SELECT ${cycleSql(CYCLE_SECONDS)} AS wm_modified, CAST(i.id AS CHAR) AS wm_key,
   h.status, ${forceApprovalSql('h.tenant_id')} AS force_approval_flag, h.delete_flag AS head_delete_flag, i.delete_flag AS item_delete_flag, h.organ_id,
   i.material_id, i.material_type, CAST(i.oper_number AS CHAR) AS oper_number, CAST(i.basic_number AS CHAR) AS basic_number,
   CAST(i.all_price AS CHAR) AS all_price, CAST(i.purchase_unit_price AS CHAR) AS purchase_unit_price,
-  i.depot_id, i.another_depot_id, (h.create_time >= NOW() - INTERVAL ${RESCAN_DAYS} DAY) AS recent
+  i.depot_id, i.another_depot_id, ${recentSql('h.create_time')}
 FROM jsh_depot_item i
 JOIN jsh_depot_head h ON h.id = i.header_id
 WHERE ${where}
@@ -131,20 +151,15 @@ LIMIT ?`
   map: mapDepotLine,
   // editing a bill deletes its lines and inserts new ones (DepotItemService.saveDetials →
   // deleteDepotItemHeadId → deleteByExample): the runner cancels the lines of the bills entered in
-  // the re-scan window that are gone
+  // the re-scan window that are gone, and gives a line approved again new ids
   lines: {
-    of: (row) => (text(row.recent) === '1' ? { doc: String(row.header_id), line: String(row.id) } : undefined),
+    ...remembered('dl', (row) => String(row.header_id)),
     current(docs) {
-      return { text: `SELECT CAST(header_id AS CHAR) AS doc, CAST(id AS CHAR) AS line FROM jsh_depot_item WHERE header_id IN (${docs.map(() => '?').join(', ')})`, values: [...docs] }
+      return {
+        text: `SELECT CAST(header_id AS CHAR) AS doc, CAST(id AS CHAR) AS line FROM jsh_depot_item WHERE header_id IN (${docs.map(() => '?').join(', ')})`,
+        values: [...docs],
+      }
     },
-    movementIds: (line, ctx) => {
-      const id = idOf(ctx.idPrefix, `dl:${line}`)
-      return id ? [id] : []
-    },
-    everyMs: CYCLE_SECONDS * 1000,
-    // a bill leaves the re-scan window RESCAN_DAYS after it was entered; its lines' movements can be cancelled
-    // for as long again (their effect records), so a line last read that long ago is forgotten
-    keepMs: RESCAN_DAYS * 86_400_000,
   },
 }
 
@@ -287,7 +302,7 @@ export const jsherpAccountPayments: StreamMapping = {
     const text = `
 SELECT ${cycleSql(CYCLE_SECONDS)} AS wm_modified, CAST(a.id AS CHAR) AS wm_key,
   a.id, a.type, a.organ_id, CAST(a.change_amount AS CHAR) AS change_amount, a.bill_no, ${localTime('a.bill_time')} AS bill_time,
-  a.status, ${forceApprovalSql('a.tenant_id')} AS force_approval_flag, a.delete_flag
+  a.status, ${forceApprovalSql('a.tenant_id')} AS force_approval_flag, a.delete_flag, ${recentSql('a.bill_time')}
 FROM jsh_account_head a
 WHERE ${where}
 ORDER BY a.id
@@ -296,6 +311,8 @@ LIMIT ?`
   },
   watermark: watermarkOf,
   map: mapAccountPayment,
+  // a payment approved again after its un-approval was read gets new ids
+  lines: remembered('ah', (row) => String(row.id)),
 }
 
 /** A `jsh_account_head` → `payment_in` / `payment_out` of |change_amount| (jshERP books 付款 negative). */
@@ -328,7 +345,7 @@ export const jsherpBillPayments: StreamMapping = {
     const text = `
 SELECT ${cycleSql(CYCLE_SECONDS)} AS wm_modified, CAST(h.id AS CHAR) AS wm_key,
   h.id, h.type, h.sub_type, h.number, h.organ_id, CAST(h.change_amount AS CHAR) AS change_amount,
-  ${localTime('h.oper_time')} AS oper_time, h.status, ${forceApprovalSql('h.tenant_id')} AS force_approval_flag, h.delete_flag
+  ${localTime('h.oper_time')} AS oper_time, h.status, ${forceApprovalSql('h.tenant_id')} AS force_approval_flag, h.delete_flag, ${recentSql('h.create_time')}
 FROM jsh_depot_head h
 WHERE ${where}
 ORDER BY h.id
@@ -337,6 +354,7 @@ LIMIT ?`
   },
   watermark: watermarkOf,
   map: mapBillPayment,
+  lines: remembered('dp', (row) => String(row.id)),
 }
 
 /**

@@ -65,20 +65,23 @@ export interface MapContext {
 export type RowResult = { movements: Movement[] } | { skip: string } | { reject: string }
 
 /**
- * For an ERP that deletes a document's lines for good when the document is edited (jshERP): no
- * row is left to say "this line was cancelled". The runner keeps, for each line whose row gave
- * movements, the document it belongs to; every `everyMs` it asks the ERP which lines those
- * documents have now (one query, a consistent answer for each document) and cancels the
- * movements of the lines that are gone.
+ * Rows the runner remembers, for an ERP whose rows flip between counting and not (a bill approved,
+ * un-approved, approved again) and may delete a document's lines for good when the document is
+ * edited (jshERP). For each row that gave movements the runner keeps its document and the
+ * generation of its movement ids (server/sources/line-state.ts): a row that counts again after its
+ * movements were cancelled gets new ids (`<id>:r<n>`), since a cancelled id stays cancelled. With
+ * `current`, every `everyMs` it asks the ERP which lines the remembered documents have now (one
+ * query, a consistent answer for each document) and cancels the movements of the lines gone.
+ * The mapping names a cancel `cancelIdOf(target)`.
  */
 export interface DocumentLines<Row = Record<string, unknown>> {
-  /** the document and line of a row, or undefined when the row's document is past the window the runner watches */
+  /** the document and line (the row's key) of a row, or undefined when the row's document is past the window the ERP is re-read over */
   of(row: Row): { doc: string; line: string } | undefined
-  /** the lines these documents have now: rows with the columns `doc` and `line`, as `of` names them */
-  current(docs: readonly string[], ctx: MapContext): SqlQuery
-  /** the ids of the movements a line's rows give, to cancel when the line is gone */
+  /** the lines these documents have now: rows with the columns `doc` and `line`, as `of` names them; absent: rows are never deleted for good */
+  current?(docs: readonly string[], ctx: MapContext): SqlQuery
+  /** the ids (generation 0) of the movements a line's row gives, to cancel when the line is gone */
   movementIds(line: string, ctx: MapContext): string[]
-  /** how often the documents are checked, ms */
+  /** how often `current` is asked, ms */
   readonly everyMs: number
   /** a line not read again for this long is forgotten, ms */
   readonly keepMs: number
@@ -101,7 +104,7 @@ export interface StreamMapping<Row = Record<string, unknown>> {
   watermark(row: Row, ctx: MapContext): Watermark
   /** what the row stands for */
   map(row: Row, ctx: MapContext): RowResult
-  /** lines deleted with an edit of their document, cancelled by the runner (jshERP) */
+  /** rows the runner remembers: new ids for a row counting again, cancels of lines deleted with an edit (jshERP) */
   readonly lines?: DocumentLines<Row>
 }
 

@@ -17,9 +17,10 @@
  * - Rows younger than `settleMs` are applied but the watermark stays before them, so they are read
  *   again next poll: a row written by a transaction that commits after a younger row was read is not
  *   passed over (the modification time is set when a transaction writes, not when it commits).
- * - A mapping whose ERP deletes a document's lines for good when it is edited (`lines`: jshERP)
- *   has the runner remember, per line that gave movements, its document; every `lines.everyMs` the
- *   runner asks the ERP for those documents' lines and cancels the movements of the lines gone.
+ * - A stream with `lines` (jshERP) has the runner remember each row that gave movements: a row
+ *   counting again after its movements were cancelled gets new ids (server/sources/line-state.ts);
+ *   with `lines.current`, every `lines.everyMs` the runner asks the ERP for the remembered
+ *   documents' lines and cancels the movements of the lines gone (deleted with an edit).
  * - A PostgreSQL source naming `schedule.notifyChannel` also LISTENs on a connection of its own: a
  *   NOTIFY ends the pause between polls at once (the schedule still polls, should a notification
  *   be lost with its connection).
@@ -39,8 +40,10 @@ import type { NormalizedMovement } from '../ingest/validate.ts'
 import type { ApplyResult } from '../aggregate/applier.ts'
 import { scheduleOf } from './config.ts'
 import type { StoredSource } from './config.ts'
-import type { DocumentLines, ErpMapping, MapContext, MasterStream, StreamMapping, Watermark } from './mapping.ts'
+import type { DocumentLines, ErpMapping, MapContext, MasterStream, RowResult, StreamMapping, Watermark } from './mapping.ts'
 import { cancelIdOf } from './mapping-kit.ts'
+import { generationId, inGeneration, lineStateText, parseLineState } from './line-state.ts'
+import type { LineState } from './line-state.ts'
 import { createSqlClient, listenPostgres } from './sql.ts'
 import type { PgListener, SqlClient, SqlClientOptions, SqlRow } from './sql.ts'
 import { MAX_REJECTS } from './store.ts'
@@ -381,7 +384,7 @@ export class SourceRunner {
     for (const stream of mapping.master) await this.drain(source, stream, marks.get(stream.name) ?? null, ctx, backfilling, true)
     for (const stream of mapping.streams) {
       await this.drain(source, stream, marks.get(stream.name) ?? null, ctx, backfilling, false)
-      if (stream.lines) await this.checkLines(source, stream.name, stream.lines, ctx)
+      if (stream.lines?.current) await this.checkLines(source, stream.name, stream.lines, ctx)
     }
 
     const fields: Record<string, string> = { state: 'running', caughtUpAt: String(started), failures: '0', failingSince: '' }
@@ -473,26 +476,41 @@ export class SourceRunner {
     const now = this.now()
     const firsts: { n: NormalizedMovement; key: string }[] = []
     const cancels: { n: NormalizedMovement; key: string }[] = []
-    // field, value, …: the lines that gave movements, and their document (stream.lines)
-    const seen: string[] = []
-    for (const [i, row] of rows.entries()) {
-      let r
+    const results = rows.map((row): RowResult => {
       try {
-        r = stream.map(row, ctx)
+        return stream.map(row, ctx)
       } catch (err) {
-        r = { reject: `the mapping failed on this row: ${errorMessage(err)}` }
+        return { reject: `the mapping failed on this row: ${errorMessage(err)}` }
       }
+    })
+    // a stream whose ERP deletes lines with an edit: the lines that gave movements, their state as remembered
+    const linesKey = this.d.keys.sourceLines(this.id)
+    const at = results.map((r, i) => (stream.lines && 'movements' in r && r.movements.length > 0 ? stream.lines.of(rows[i]!) : undefined))
+    const fields = at.map((a) => (a ? `${stream.name}\t${a.line}` : ''))
+    const asked = fields.filter((f) => f !== '')
+    const known = new Map<string, LineState>()
+    if (asked.length > 0) (await this.d.redis.hmget(linesKey, ...asked)).forEach((v, j) => v !== null && known.set(asked[j]!, parseLineState(v)))
+    // field, value, …: the lines' state after this page
+    const seen: string[] = []
+    for (const [i, result] of results.entries()) {
       const key = marks[i]!.key
-      if ('skip' in r) {
+      if ('skip' in result) {
         counts.skipped++
         continue
       }
-      if ('reject' in r) {
+      if ('reject' in result) {
         counts.rejected++
-        rejects.push(this.rejectRow(stream.name, key, r.reject))
+        rejects.push(this.rejectRow(stream.name, key, result.reject))
         continue
       }
-      for (const m of r.movements) {
+      let movements = result.movements
+      const line = at[i]
+      if (line) {
+        const g = inGeneration(movements, known.get(fields[i]!))
+        movements = g.movements
+        seen.push(fields[i]!, lineStateText({ doc: line.doc, seenAt: now, gen: g.gen, counted: g.counted }))
+      }
+      for (const m of movements) {
         const v = validateMovement(m, 0, { baseCurrency: this.d.currency, now })
         if (!v.ok) {
           counts.rejected++
@@ -502,12 +520,11 @@ export class SourceRunner {
         // a cancel goes after the movements of its page: it may reverse one of them
         ;(m.type === 'cancel' ? cancels : firsts).push({ n: v.movement, key })
       }
-      const at = stream.lines && r.movements.length > 0 ? stream.lines.of(row) : undefined
-      if (at) seen.push(`${stream.name}\t${at.line}`, `${at.doc}\t${now}`)
     }
     await this.applyAll(stream.name, firsts, counts, rejects)
     await this.applyAll(stream.name, cancels, counts, rejects)
-    for (let i = 0; i < seen.length; i += 2 * LINES_PER_CALL) await this.d.redis.hset(this.d.keys.sourceLines(this.id), ...seen.slice(i, i + 2 * LINES_PER_CALL))
+    // after the movements: a process stopped in between reads the same state again and gives the same ids
+    for (let i = 0; i < seen.length; i += 2 * LINES_PER_CALL) await this.d.redis.hset(linesKey, ...seen.slice(i, i + 2 * LINES_PER_CALL))
   }
 
   /** when each stream's documents were last checked for lines gone (in this process: a new runner checks at once) */
@@ -525,31 +542,35 @@ export class SourceRunner {
     const key = this.d.keys.sourceLines(this.id)
     const prefix = `${streamName}\t`
     const forget: string[] = []
-    const byDoc = new Map<string, string[]>()
+    // document → its lines and their state
+    const byDoc = new Map<string, [line: string, state: LineState][]>()
     for (const [field, value] of Object.entries(await this.d.redis.hgetall(key))) {
       if (!field.startsWith(prefix)) continue
-      const [doc = '', seenAt = '0'] = value.split('\t')
-      if (now - Number(seenAt) > lines.keepMs) forget.push(field)
+      const state = parseLineState(value)
+      if (now - state.seenAt > lines.keepMs) forget.push(field)
       else {
-        const list = byDoc.get(doc)
-        if (list) list.push(field.slice(prefix.length))
-        else byDoc.set(doc, [field.slice(prefix.length)])
+        const entry: [string, LineState] = [field.slice(prefix.length), state]
+        const list = byDoc.get(state.doc)
+        if (list) list.push(entry)
+        else byDoc.set(state.doc, [entry])
       }
     }
     const docs = [...byDoc.keys()]
     const present = new Set<string>()
     for (let i = 0; i < docs.length; i += DOCS_PER_QUERY) {
-      for (const row of await this.client!.query(lines.current(docs.slice(i, i + DOCS_PER_QUERY), ctx))) present.add(`${String(row.doc)}\t${String(row.line)}`)
+      for (const row of await this.client!.query(lines.current!(docs.slice(i, i + DOCS_PER_QUERY), ctx))) present.add(`${String(row.doc)}\t${String(row.line)}`)
     }
     const counts = zero()
     const rejects: RejectedRow[] = []
     const cancels: { n: NormalizedMovement; key: string }[] = []
     const occurredAt = new Date(now).toISOString()
     for (const [doc, list] of byDoc) {
-      for (const line of list) {
+      for (const [line, state] of list) {
         if (present.has(`${doc}\t${line}`)) continue
         forget.push(prefix + line)
-        for (const id of lines.movementIds(line, ctx)) {
+        // movements already cancelled (the bill un-approved) have nothing left to take back
+        if (!state.counted) continue
+        for (const id of lines.movementIds(line, ctx).map((m) => generationId(m, state.gen))) {
           const v = validateMovement({ type: 'cancel', id: cancelIdOf(id), occurredAt, cancels: id }, 0, { baseCurrency: this.d.currency, now })
           if (v.ok) cancels.push({ n: v.movement, key: line })
           else {

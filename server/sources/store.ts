@@ -118,7 +118,17 @@ export function createSourceStore(redis: Redis, keys: Keys, now: () => number = 
       return { ok: true, source: { ...def, version: Number(reply[1]), updatedAt } }
     },
     async remove(id) {
-      const n = (await redis.eval(DELETE_LUA, 6, keys.source(id), keys.sourceIndex, keys.sourceWatermarks(id), keys.sourceStatus(id), keys.sourceRejects(id), keys.sourceLines(id), id)) as number
+      const n = (await redis.eval(
+        DELETE_LUA,
+        6,
+        keys.source(id),
+        keys.sourceIndex,
+        keys.sourceWatermarks(id),
+        keys.sourceStatus(id),
+        keys.sourceRejects(id),
+        keys.sourceLines(id),
+        id,
+      )) as number
       return n === 1
     },
     async watermarks(id) {

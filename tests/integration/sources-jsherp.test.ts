@@ -7,7 +7,8 @@
  * back-dated receipt — with 强审核 on, the connection killed twice in the middle of the backfill
  * (KILL CONNECTION), and the cockpit's figures (POST /api/v1/query) checked against sums computed in
  * SQL from the same tables as jshERP's own stock query counts them; then live bills, an
- * un-approval and a deleted payment, and a bill edited after it was read, seen at the next read cycle.
+ * un-approval and a deleted payment, a bill edited after it was read and one approved again, seen at
+ * the next read cycle.
  */
 import { randomUUID } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
@@ -264,7 +265,7 @@ describe('a jshERP database connected by configuration', () => {
     expect((await status()).status.counters.rejected).toBe(0)
   }, 120_000)
 
-  test('a bill edited after it was read: its deleted lines are cancelled at the next read cycle', async () => {
+  test('a bill edited after it was read, and one approved again after its un-approval was read: both right at the next read cycle', async () => {
     const { depot1, customer, materials } = erp.ids
     const tea = materials['绿茶']!
     const cola = materials['可乐']!
@@ -280,12 +281,15 @@ describe('a jshERP database connected by configuration', () => {
     const edited = await erp.editBill(bill.head, [{ material: tea, qty: 1, unitPrice: 3.5, purchaseUnitPrice: 2, depot: depot1 }])
     await erp.setStatus(bill.head, '1')
     expect(edited.every((id) => !bill.lines.includes(id))).toBe(true)
+    // the shipment un-approved in the test before (its lines' movements cancelled) is approved again: it counts again
+    await erp.setStatus(doc.shipment!, '1')
     const cycleMs = CYCLE_SECONDS * 1000
     const nextCycle = Math.ceil(Date.now() / cycleMs) * cycleMs
     await caughtUpAfter(nextCycle + 500, 1000)
     const after = await expectFiguresMatchErp()
-    expect(after['sales.revenue']).toBeCloseTo(before['sales.revenue']! - 3 * 3.5 - 2 * 8 + 3.5, 2)
-    expect(after['stock.qty']).toBe(before['stock.qty']! + 3 + 2 - 1)
+    expect(after['sales.revenue']).toBeCloseTo(before['sales.revenue']! - 3 * 3.5 - 2 * 8 + 3.5 + (12 * 8 + 10 * 3.5), 2)
+    expect(after['stock.qty']).toBe(before['stock.qty']! + 3 + 2 - 1 - 12 - 10)
+    expect(after['sales.backlogQty']).toBe(24 - 6 - 12)
     expect((await status()).status.counters.rejected).toBe(0)
   }, 180_000)
 })

@@ -17,7 +17,10 @@ describe('what an .xlsx may inflate to', () => {
   })
 
   it('refuses a shared-strings table past its limit, though the file is small', async () => {
-    const bomb = zip([{ name: 'xl/workbook.xml', data: '<workbook/>' }, { name: 'xl/sharedStrings.xml', data: sst(2 * 1024 ** 2) }])
+    const bomb = zip([
+      { name: 'xl/workbook.xml', data: '<workbook/>' },
+      { name: 'xl/sharedStrings.xml', data: sst(2 * 1024 ** 2) },
+    ])
     expect(bomb.length).toBeLessThan(10_000)
     await expect(assertInflatesWithin(bomb, limits)).rejects.toThrow(/shared-strings table inflates to more than 1 MiB/)
   })
