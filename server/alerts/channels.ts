@@ -259,6 +259,15 @@ export async function sendThrough(channel: AlertChannelDefinition, t: AlertTrans
 
 /** POSTs a channel's request; resolves with `HTTP <status>`, throws DeliveryError (retry or not) with the reason, never the URL. */
 export async function postRequest(kind: AlertChannelDefinition['kind'], req: ChannelRequest, timeoutMs: number): Promise<string> {
+  return (await postForAnswer(kind, req, timeoutMs)).detail
+}
+
+/** POSTs a request (JSON text, or a multipart form whose content type fetch sets); resolves with a short detail and the answer's text (its first 2,000 characters), throws DeliveryError. */
+export async function postForAnswer(
+  kind: AlertChannelDefinition['kind'],
+  req: Omit<ChannelRequest, 'body'> & { body: string | FormData },
+  timeoutMs: number,
+): Promise<{ detail: string; text: string }> {
   let res: Response
   try {
     res = await fetch(req.url, { method: 'POST', headers: req.headers, body: req.body, signal: AbortSignal.timeout(timeoutMs), redirect: 'error' })
@@ -273,7 +282,7 @@ export async function postRequest(kind: AlertChannelDefinition['kind'], req: Cha
   const refused = platformRefusal(kind, text)
   // a platform's refusal (bad signature, keyword missing) does not get better by retrying… except its rate limit
   if (refused) throw new DeliveryError(refused, /45009|130101|9499|11232/.test(refused))
-  return `HTTP ${res.status}`
+  return { detail: `HTTP ${res.status}`, text }
 }
 
 /** One email: subject, text and HTML parts, attachments. */

@@ -7,7 +7,9 @@
  *   `{"msgtype":"image","image":{"base64","md5"}}` (base64 of the PNG, md5 of the bytes before
  *   encoding; "图片（base64编码前）最大不能超过2M，支持JPG,PNG格式"), then a markdown message with the
  *   summary and the link (developer.work.weixin.qq.com/document/path/91770 "群机器人配置说明", 图片类型 /
- *   markdown类型). A PDF or a picture over 2 MB: the markdown only, saying why.
+ *   markdown类型). A PDF, or a PNG over 2 MB, goes as a file: uploaded to the bot's
+ *   `/cgi-bin/webhook/upload_media?key=…&type=file` (multipart, field `media`; 5 B to 20 MB), then
+ *   `{"msgtype":"file","file":{"media_id"}}` (文件上传接口 / 文件类型). Over 20 MB: the markdown only.
  * - DingTalk (钉钉) custom robot: text, link, markdown, actionCard and feedCard messages only;
  *   pictures only by a public URL (`![](url)`, `picUrl`) — no upload without an app's access token
  *   (open.dingtalk.com/document/robots/custom-robot-access, message types). The summary and the
@@ -23,10 +25,25 @@
 import type { AlertChannelDefinition } from '../../protocol/alerts.ts'
 import { escapeHtml } from '../../widgets/common/html.ts'
 import type { ChannelRequest, SendContext } from './channels.ts'
-import { DeliveryError, WECOM_MAX_BYTES, cut, dingtalkUrl, feishuSignature, plain, postRequest, requireEnv, sendMail, webhookHeaders, webhookUrl } from './channels.ts'
+import {
+  DeliveryError,
+  WECOM_MAX_BYTES,
+  cut,
+  dingtalkUrl,
+  feishuSignature,
+  plain,
+  postForAnswer,
+  postRequest,
+  requireEnv,
+  sendMail,
+  webhookHeaders,
+  webhookUrl,
+} from './channels.ts'
 
 /** WeCom's limit on an image message's picture, bytes before base64 (2 MB). */
 export const WECOM_IMAGE_MAX_BYTES = 2 * 1024 * 1024
+/** WeCom's limit on a file a group bot uploads (20 MB). */
+export const WECOM_FILE_MAX_BYTES = 20 * 1024 * 1024
 /** Largest picture the generic webhook carries in base64 (its body is then ~6.7 MB). */
 export const WEBHOOK_IMAGE_MAX_BYTES = 5 * 1024 * 1024
 /** Largest attachment sent by email (many SMTP servers refuse messages over 10–25 MB; base64 adds a third). */
@@ -75,8 +92,8 @@ export function pictureRefusal(kind: AlertChannelDefinition['kind'], file: Pick<
   const mb = (n: number) => `${(n / 1024 / 1024).toFixed(n % (1024 * 1024) === 0 ? 0 : 1)} MB`
   switch (kind) {
     case 'wecom':
-      if (file.contentType !== 'image/png') return 'a WeCom group bot takes JPG or PNG pictures only (the PDF is not sent)'
-      return file.bytes > WECOM_IMAGE_MAX_BYTES ? `the picture (${mb(file.bytes)}) is over WeCom's ${mb(WECOM_IMAGE_MAX_BYTES)}` : undefined
+      // a PNG over the image limit, or a PDF, goes as a file
+      return file.bytes > WECOM_FILE_MAX_BYTES ? `the file (${mb(file.bytes)}) is over WeCom's ${mb(WECOM_FILE_MAX_BYTES)}` : undefined
     case 'dingtalk':
       return 'a DingTalk custom robot cannot take an uploaded picture (only a public URL)'
     case 'feishu':
@@ -86,6 +103,31 @@ export function pictureRefusal(kind: AlertChannelDefinition['kind'], file: Pick<
     case 'email':
       return file.bytes > EMAIL_ATTACHMENT_MAX_BYTES ? `the file (${mb(file.bytes)}) is over the ${mb(EMAIL_ATTACHMENT_MAX_BYTES)} attachment limit` : undefined
   }
+}
+
+/** Whether WeCom takes the report's file as a file message (uploaded first) rather than an image message. */
+export const wecomSendsAsFile = (file: Pick<ReportFile, 'contentType' | 'bytes'>): boolean => file.contentType !== 'image/png' || file.bytes > WECOM_IMAGE_MAX_BYTES
+
+/** The upload URL of a WeCom group bot: its send URL's `/webhook/send` as `/webhook/upload_media`, with its key and `type=file`. */
+export function wecomUploadUrl(sendUrl: string): string {
+  const url = new URL(sendUrl)
+  if (!/\/webhook\/send$/.test(url.pathname)) throw new DeliveryError('the WeCom webhook URL does not end in /webhook/send: the file upload URL cannot be derived from it', false)
+  url.pathname = url.pathname.replace(/\/send$/, '/upload_media')
+  url.searchParams.set('type', 'file')
+  return url.toString()
+}
+
+/** The upload of the report's file to a WeCom group bot (multipart, field `media`, its file name). */
+export function wecomUpload(
+  channel: AlertChannelDefinition,
+  m: ReportMessage,
+  picture: Buffer | undefined,
+  ctx: SendContext,
+): { url: string; headers: Record<string, string>; body: FormData } {
+  if (!picture || !m.file) throw new DeliveryError('the file is no longer kept (its deliveries waited too long)', false)
+  const form = new FormData()
+  form.append('media', new Blob([new Uint8Array(picture)], { type: 'application/octet-stream' }), m.file.filename)
+  return { url: wecomUploadUrl(webhookUrl(ctx, channel)), headers: {}, body: form }
 }
 
 /** Headline and lines every format shares. */
@@ -115,6 +157,7 @@ export function reportRequest(channel: AlertChannelDefinition, m: ReportMessage,
     case 'wecom': {
       if (m.part === 'image') {
         if (!picture || !m.file) throw new DeliveryError('the picture is no longer kept (its deliveries waited too long)', false)
+        if (wecomSendsAsFile(m.file)) throw new DeliveryError('a WeCom file goes by upload (wecomUpload), not as an image message', false)
         return { url, headers: json, body: JSON.stringify({ msgtype: 'image', image: { base64: picture.toString('base64'), md5: m.file.md5 } }) }
       }
       return { url, headers: json, body: JSON.stringify({ msgtype: 'markdown', markdown: { content: cut(reportMarkdown(m, 'wecom'), WECOM_MAX_BYTES) } }) }
@@ -183,6 +226,18 @@ export function reportRequest(channel: AlertChannelDefinition, m: ReportMessage,
 
 /** Sends a report message through a channel; resolves with a short detail, throws DeliveryError. */
 export async function sendReport(channel: AlertChannelDefinition, m: ReportMessage, picture: Buffer | undefined, ctx: SendContext): Promise<string> {
+  if (channel.kind === 'wecom' && m.part === 'image' && m.file && wecomSendsAsFile(m.file)) {
+    const upload = await postForAnswer('wecom', wecomUpload(channel, m, picture, ctx), ctx.timeoutMs)
+    let mediaId: unknown
+    try {
+      mediaId = (JSON.parse(upload.text) as { media_id?: unknown }).media_id
+    } catch {
+      mediaId = undefined
+    }
+    if (typeof mediaId !== 'string' || mediaId === '') throw new DeliveryError('the WeCom file upload answered no media_id', true)
+    const body = JSON.stringify({ msgtype: 'file', file: { media_id: mediaId } })
+    return `uploaded, ${await postRequest('wecom', { url: webhookUrl(ctx, channel), headers: { 'content-type': 'application/json' }, body }, ctx.timeoutMs)}`
+  }
   if (channel.kind !== 'email') return postRequest(channel.kind, reportRequest(channel, m, picture, ctx), ctx.timeoutMs)
   const p = parts(m)
   const note = m.note ? `未附文件 No file: ${m.note}` : undefined

@@ -33,15 +33,21 @@ let server: TestServer
 const extra: TestServer[] = []
 const prefix = `test:reportsubs:${randomUUID().slice(0, 8)}:`
 const HOOK_SECRET = 'report-hook-secret'
+const WECOM = '/cgi-bin/webhook/send'
+const WECOM_UPLOAD = '/cgi-bin/webhook/upload_media'
 let env: Record<string, string>
 
 beforeAll(async () => {
   http = createServer((req, res) => {
-    let raw = ''
-    req.on('data', (c: Buffer) => (raw += c.toString()))
+    const chunks: Buffer[] = []
+    req.on('data', (c: Buffer) => chunks.push(c))
     req.on('end', () => {
-      got.push({ path: new URL(req.url ?? '/', 'http://x').pathname, headers: req.headers, raw, body: raw ? JSON.parse(raw) : undefined })
-      res.writeHead(200, { 'content-type': 'application/json' }).end('{"errcode":0,"errmsg":"ok"}')
+      const path = new URL(req.url ?? '/', 'http://x').pathname
+      // a WeCom bot's file upload is multipart (kept as latin1, byte for byte): answered with a media_id
+      const upload = path === WECOM_UPLOAD
+      const raw = Buffer.concat(chunks).toString(upload ? 'latin1' : 'utf8')
+      got.push({ path, headers: req.headers, raw, body: raw && !upload ? JSON.parse(raw) : undefined })
+      res.writeHead(200, { 'content-type': 'application/json' }).end(upload ? '{"errcode":0,"errmsg":"ok","type":"file","media_id":"media-1"}' : '{"errcode":0,"errmsg":"ok"}')
     })
   })
   await new Promise<void>((r) => http.listen(0, '127.0.0.1', r))
@@ -56,7 +62,7 @@ beforeAll(async () => {
     RS_DING_URL: `${base}/ding?access_token=t`,
     RS_HOOK_URL: `${base}/hook`,
     RS_HOOK_SECRET: HOOK_SECRET,
-    RS_WECOM_URL: `${base}/wecom?key=k`,
+    RS_WECOM_URL: `${base}${WECOM}?key=k`,
   }
   server = await startTestServer(env)
   for (let i = 0; i < 100 && !server.app.screens.seeded; i++) await new Promise((r) => setTimeout(r, 50))
@@ -174,7 +180,7 @@ describe('a run without Chromium', () => {
 })
 
 describe('pictures past a limit, a busy renderer', () => {
-  test('a 3 MB PNG: WeCom gets the markdown only, saying why; the webhook gets the picture; a busy renderer is waited for', async () => {
+  test('a 3 MB PNG: WeCom gets it as a file (over its 2 MB for images); the webhook gets the picture; a busy renderer is waited for', async () => {
     got.length = 0
     const big = Buffer.concat([Buffer.from('89504e470d0a1a0a', 'hex'), Buffer.alloc(3 * 1024 * 1024, 7)])
     const snapshots = server.app.snapshots
@@ -189,16 +195,26 @@ describe('pictures past a limit, a busy renderer', () => {
     try {
       expect((await call('PUT', '/api/v1/report-subscriptions/big', { title: '大图', screen: 'retail', cron: '0 9 * * 1', channels: ['wecom', 'hook'] })).status).toBe(200)
       const { run } = (await call('POST', '/api/v1/report-subscriptions/big/run')).body as { run: string }
-      await waitFor(() => at('/wecom').length > 0 && at('/hook').length > 0, 'both messages', 15_000)
+      await waitFor(() => at(WECOM).length >= 2 && at('/hook').length > 0, 'the messages', 15_000)
       await new Promise((r) => setTimeout(r, 500))
       expect(calls).toBe(2)
-      expect(at('/wecom').map((g) => g.body.msgtype)).toEqual(['markdown'])
-      expect(at('/wecom')[0]!.body.markdown.content).toMatch(/No picture: the picture \(3\.0 MB\) is over WeCom's 2 MB/)
+      // uploaded (the bytes whole, as `media`), then the file message with the media_id, and the markdown
+      expect(at(WECOM_UPLOAD)).toHaveLength(1)
+      const upload = Buffer.from(at(WECOM_UPLOAD)[0]!.raw, 'latin1')
+      expect(upload.includes(big)).toBe(true)
+      expect(upload.toString('latin1')).toMatch(/name="media"; filename="retail-x\.png"/)
+      expect(
+        at(WECOM)
+          .map((g) => g.body.msgtype)
+          .sort(),
+      ).toEqual(['file', 'markdown'])
+      expect(at(WECOM).find((g) => g.body.msgtype === 'file')!.body.file).toEqual({ media_id: 'media-1' })
+      expect(at(WECOM).find((g) => g.body.msgtype === 'markdown')!.body.markdown.content).not.toMatch(/No picture/)
       const hook = at('/hook')[0]!.body
       expect(Buffer.from(hook.image.base64, 'base64').equals(big)).toBe(true)
       const entry = (await runs('big')).find((r) => r.run === run && r.status !== 'queued')
       expect(entry).toMatchObject({ status: 'rendered', bytes: big.length })
-      expect(entry!.detail).toMatch(/wecom: the picture \(3\.0 MB\) is over WeCom's 2 MB/)
+      expect(entry!.detail ?? '').not.toMatch(/wecom/)
       // kept for the deliveries that carry it (the webhook's)
       expect(await server.app.redis.exists(server.app.keys.reportFile(run))).toBe(1)
       // a subscription whose channels take no picture (DingTalk) keeps none

@@ -5,11 +5,23 @@
  * picture is left out with the reason.
  */
 import { createHash } from 'node:crypto'
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { describe, expect, test } from 'vitest'
 import type { AlertChannelDefinition } from '../../protocol/alerts.ts'
 import { dingtalkSign, webhookSignature } from '../../server/alerts/channels.ts'
 import type { SendContext } from '../../server/alerts/channels.ts'
-import { EMAIL_ATTACHMENT_MAX_BYTES, WEBHOOK_IMAGE_MAX_BYTES, WECOM_IMAGE_MAX_BYTES, pictureRefusal, reportMarkdown, reportRequest } from '../../server/alerts/report-messages.ts'
+import {
+  EMAIL_ATTACHMENT_MAX_BYTES,
+  WEBHOOK_IMAGE_MAX_BYTES,
+  WECOM_FILE_MAX_BYTES,
+  WECOM_IMAGE_MAX_BYTES,
+  pictureRefusal,
+  reportMarkdown,
+  reportRequest,
+  sendReport,
+  wecomUploadUrl,
+} from '../../server/alerts/report-messages.ts'
 import type { ReportMessage } from '../../server/alerts/report-messages.ts'
 
 const picture = Buffer.from('\x89PNG\r\n\x1a\n-not-really-a-png-but-bytes', 'latin1')
@@ -106,13 +118,56 @@ describe('picture limits', () => {
   const png = (bytes: number) => ({ contentType: 'image/png', bytes })
   test('each kind: its limit, its format', () => {
     expect(pictureRefusal('wecom', png(WECOM_IMAGE_MAX_BYTES))).toBeUndefined()
-    expect(pictureRefusal('wecom', png(WECOM_IMAGE_MAX_BYTES + 1))).toMatch(/over WeCom's 2 MB/)
-    expect(pictureRefusal('wecom', { contentType: 'application/pdf', bytes: 1000 })).toMatch(/JPG or PNG/)
+    // past the image limit, and a PDF: a file, up to WeCom's 20 MB
+    expect(pictureRefusal('wecom', png(WECOM_IMAGE_MAX_BYTES + 1))).toBeUndefined()
+    expect(pictureRefusal('wecom', { contentType: 'application/pdf', bytes: WECOM_FILE_MAX_BYTES })).toBeUndefined()
+    expect(pictureRefusal('wecom', { contentType: 'application/pdf', bytes: WECOM_FILE_MAX_BYTES + 1 })).toMatch(/over WeCom's 20 MB/)
     expect(pictureRefusal('dingtalk', png(10))).toMatch(/DingTalk/)
     expect(pictureRefusal('feishu', png(10))).toMatch(/app token/)
     expect(pictureRefusal('webhook', png(WEBHOOK_IMAGE_MAX_BYTES))).toBeUndefined()
     expect(pictureRefusal('webhook', png(WEBHOOK_IMAGE_MAX_BYTES + 1))).toMatch(/5 MB/)
     expect(pictureRefusal('email', { contentType: 'application/pdf', bytes: EMAIL_ATTACHMENT_MAX_BYTES })).toBeUndefined()
     expect(pictureRefusal('email', png(EMAIL_ATTACHMENT_MAX_BYTES + 1))).toMatch(/10 MB/)
+  })
+})
+
+describe('WeCom files', () => {
+  test('the upload URL is the bot’s send URL with upload_media, its key and type=file', () => {
+    expect(wecomUploadUrl('https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=abc')).toBe('https://qyapi.weixin.qq.com/cgi-bin/webhook/upload_media?key=abc&type=file')
+    expect(() => wecomUploadUrl('https://example.com/hook?key=abc')).toThrow(/upload URL cannot be derived/)
+  })
+
+  test('a PDF is uploaded as `media` and sent as a file message with the media_id the upload answered', async () => {
+    const got: { path: string; type: string; body: Buffer }[] = []
+    const server = createServer((req, res) => {
+      const chunks: Buffer[] = []
+      req.on('data', (c: Buffer) => chunks.push(c))
+      req.on('end', () => {
+        got.push({ path: req.url ?? '', type: req.headers['content-type'] ?? '', body: Buffer.concat(chunks) })
+        res.setHeader('content-type', 'application/json')
+        res.end(
+          req.url?.includes('upload_media')
+            ? JSON.stringify({ errcode: 0, errmsg: 'ok', type: 'file', media_id: 'm-123', created_at: '1765000000' })
+            : JSON.stringify({ errcode: 0, errmsg: 'ok' }),
+        )
+      })
+    })
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
+    try {
+      const { port } = server.address() as AddressInfo
+      const pdf = Buffer.from('%PDF-1.7\n零售日报\n%%EOF')
+      const local: SendContext = { ...ctx, secret: (n) => (n === 'W' ? `http://127.0.0.1:${port}/cgi-bin/webhook/send?key=k1` : undefined) }
+      const file = { key: 'k', contentType: 'application/pdf', filename: 'retail-20261207-0800.pdf', bytes: pdf.length, md5: createHash('md5').update(pdf).digest('hex') }
+      const detail = await sendReport(channel('wecom', { urlEnv: 'W' }), { ...message, file, part: 'image' }, pdf, local)
+      expect(detail).toBe('uploaded, HTTP 200')
+      expect(got.map((g) => g.path)).toEqual(['/cgi-bin/webhook/upload_media?key=k1&type=file', '/cgi-bin/webhook/send?key=k1'])
+      expect(got[0]!.type).toMatch(/^multipart\/form-data; boundary=/)
+      const upload = got[0]!.body.toString('latin1')
+      expect(upload).toContain('name="media"; filename="retail-20261207-0800.pdf"')
+      expect(got[0]!.body.includes(pdf)).toBe(true)
+      expect(JSON.parse(got[1]!.body.toString())).toEqual({ msgtype: 'file', file: { media_id: 'm-123' } })
+    } finally {
+      server.close()
+    }
   })
 })
