@@ -178,6 +178,9 @@ class Folder {
   private readonly fixed: number[] = [0]
   private readonly big = new Map<number, bigint>()
   private readonly expire: number[] = []
+  /** flat keyIndex, ranking key, …: the counter hashes the script mirrors into a sorted set (SKU years) */
+  private readonly R: (number | string)[] = []
+  private readonly ranked = new Set<number>()
   private readonly L: number[][] = []
   private readonly listIndex = new Map<string, number>()
   private readonly P: string[] = []
@@ -278,7 +281,13 @@ class Folder {
       for (const b of this.buckets(minute)) {
         if (!(def.res as readonly Resolution[]).includes(b.res)) continue
         for (const dim of def.dims) {
-          if (DIM_RESOLUTIONS[dim].includes(b.res)) refs.push({ dim, key: this.key(this.o.keys.counter(b.res, b.bucket, code, dim), b.expireAt) })
+          if (!DIM_RESOLUTIONS[dim].includes(b.res)) continue
+          const key = this.key(this.o.keys.counter(b.res, b.bucket, code, dim), b.expireAt)
+          refs.push({ dim, key })
+          if (b.res === 'year' && dim === 'sku' && !this.ranked.has(key)) {
+            this.ranked.add(key)
+            this.R.push(key, this.o.keys.ranking(b.res, b.bucket, code, dim))
+          }
         }
       }
       byCode.set(code, refs)
@@ -499,6 +508,7 @@ class Folder {
       B: this.B,
       ops: this.ops,
       exp: this.expire,
+      R: this.R,
       cx: cancels,
       rc: RECENT_MOVEMENTS_KEPT,
       N,

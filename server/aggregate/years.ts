@@ -7,6 +7,7 @@ import type { Redis } from 'ioredis'
 import type { BusinessCalendar, Resolution } from '../domain/time.ts'
 import { createKeys } from '../redis/keys.ts'
 import type { CounterDim, Keys } from '../redis/keys.ts'
+import { readFileSync } from 'node:fs'
 import { ROLLUP_YEAR_LUA, parseRollupYearReply, rollupYearCall } from '../redis/rollup-year.ts'
 import { COUNTERS, DIM_RESOLUTIONS } from './counters.ts'
 import type { CounterCode } from './counters.ts'
@@ -27,6 +28,33 @@ export async function markYearBuckets(redis: Redis, keys: Keys, cal: BusinessCal
   return Number(await redis.get(keys.yearsFrom))
 }
 
+const REBUILD_RANKING_LUA = readFileSync(new URL('../redis/scripts/rebuild-ranking.lua', import.meta.url), 'utf8')
+
+/**
+ * Rebuilds every ranking (`rk:`) that does not hold each member of its SKU year bucket (`ZCARD` ≠
+ * `HLEN`): year buckets written before rankings were kept, or summed by the roll-up. One atomic
+ * call per bucket, so batches applied meanwhile are mirrored once. Returns how many it rebuilt.
+ */
+export async function rebuildRankings(redis: Redis, keys: Keys): Promise<number> {
+  const head = keys.counter('year', '\u0000', 'c', 'sku').split('\u0000')[0]!
+  let rebuilt = 0
+  let cursor = '0'
+  do {
+    const [next, found] = await redis.scan(cursor, 'MATCH', `${head}*:sku`, 'COUNT', 5_000)
+    cursor = next
+    for (const key of found) {
+      const parsed = parseCounterKey(key.slice(keys.prefix.length))
+      if (!parsed || parsed.dim !== 'sku') continue
+      const ranking = keys.ranking('year', parsed.bucket, parsed.code, 'sku')
+      const [[, zcard], [, hlen]] = (await redis.pipeline().zcard(ranking).hlen(key).exec()) as [[null, number], [null, number]]
+      if (zcard === hlen) continue
+      await redis.eval(REBUILD_RANKING_LUA, 2, key, ranking)
+      rebuilt++
+    }
+  } while (cursor !== '0')
+  return rebuilt
+}
+
 /** What a roll-up did. */
 export interface RollupReport {
   /** year buckets written */
@@ -37,6 +65,8 @@ export interface RollupReport {
   refused: string[]
   /** the instant year buckets are read from now: 0 when every year was summed */
   yearsFrom: number
+  /** rankings (`rk:`) rebuilt from their year bucket: written before rankings were kept, or by the roll-up */
+  rankings: number
 }
 
 export interface RollupOptions {
@@ -72,8 +102,11 @@ function sourceOf(code: CounterCode, dim: CounterDim): Resolution | undefined {
 export async function rollUpYears(redis: Redis, prefix: string, cal: BusinessCalendar, opts: RollupOptions): Promise<RollupReport> {
   const keys = createKeys(prefix)
   const marker = await redis.get(keys.yearsFrom)
-  const report: RollupReport = { buckets: 0, fields: 0, refused: [], yearsFrom: marker === null ? 0 : Number(marker) }
-  if (marker === '0') return report
+  const report: RollupReport = { buckets: 0, fields: 0, refused: [], yearsFrom: marker === null ? 0 : Number(marker), rankings: 0 }
+  if (marker === '0') {
+    report.rankings = await rebuildRankings(redis, keys)
+    return report
+  }
   const until = marker === null ? Infinity : Number(marker)
   // year bucket → its sources, from the month and day buckets that exist
   const groups = new Map<string, { year: number; sources: string[] }>()
@@ -109,6 +142,8 @@ export async function rollUpYears(redis: Redis, prefix: string, cal: BusinessCal
     } else report.refused.push(`${yearKey.slice(prefix.length)} (${reply.member})`)
     opts.onProgress?.(++done, groups.size)
   }
+  // after the years they mirror, before the years are read
+  report.rankings = await rebuildRankings(redis, keys)
   if (report.refused.length === 0) {
     await redis.set(keys.yearsFrom, '0')
     report.yearsFrom = 0

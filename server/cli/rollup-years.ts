@@ -27,7 +27,7 @@ try {
     },
   })
   process.stdout.write(
-    `\n${report.buckets} year buckets, ${report.fields} fields, in ${((performance.now() - started) / 1000).toFixed(1)} s; ` +
+    `\n${report.buckets} year buckets, ${report.fields} fields, ${report.rankings} SKU year rankings rebuilt, in ${((performance.now() - started) / 1000).toFixed(1)} s; ` +
       (report.yearsFrom === 0 ? 'year buckets now hold every movement.\n' : `year buckets are read from ${new Date(report.yearsFrom).toISOString()} on.\n`),
   )
   if (report.refused.length) {

@@ -7,8 +7,8 @@
  */
 import type { Tile } from '../domain/time.ts'
 import type { Formula } from '../aggregate/formulas.ts'
-import { TOP_GROUPS_LUA, TOP_GROUPS_SHA, parseTopGroupsReply, topGroupsCall } from '../redis/top-groups.ts'
-import type { TopCandidate, WeightedKey } from '../redis/top-groups.ts'
+import { TOP_GROUPS_LUA, TOP_GROUPS_SHA, TOP_RANKED_LUA, TOP_RANKED_SHA, parseTopGroupsReply, parseTopRankedReply, topGroupsCall, topRankedCall } from '../redis/top-groups.ts'
+import type { TopCandidate, WeightedKey, WeightedRanking, WeightedTotal } from '../redis/top-groups.ts'
 import type { QueryBudget } from './cost.ts'
 import type { Plan, QueryContext } from './shared.ts'
 
@@ -67,6 +67,8 @@ export async function sumGroupsInRedis(
   top: number,
 ): Promise<GroupSums | undefined> {
   if (plan.keep || plan.dim === 'all') return undefined
+  const ranked = top > 0 ? await topFromRankings(ctx, budget, f, tiles, plan, top) : undefined
+  if (ranked) return ranked
   const hashes = weightedKeys(ctx, f, tiles, plan.dim)
   if (hashes.length > TOP_GROUPS_MAX_KEYS) return undefined
   if (hashes.length === 0) return { a: 0, b: 0, candidates: [] }
@@ -77,17 +79,54 @@ export async function sumGroupsInRedis(
     plan.members,
   )
   budget.check()
-  let raw: unknown
-  try {
-    raw = await ctx.redis.evalsha(TOP_GROUPS_SHA, ...(call as [number, ...(string | number)[]]))
-  } catch (err) {
-    // a Redis that restarted (or never saw the script) loads it with EVAL
-    if (!(err instanceof Error) || !err.message.startsWith('NOSCRIPT')) throw err
-    raw = await ctx.redis.eval(TOP_GROUPS_LUA, ...(call as [number, ...(string | number)[]]))
-  }
+  const raw = await evalScript(ctx, TOP_GROUPS_SHA, TOP_GROUPS_LUA, call)
   budget.check()
   const reply = parseTopGroupsReply(raw)
   if (!reply.ok) return undefined
   budget.spend(Math.max(1, reply.fields))
   return { a: reply.a, b: reply.b, candidates: reply.candidates }
+}
+
+/** EVALSHA, loading the script with EVAL when Redis has not seen it (a restart flushes scripts) */
+async function evalScript(ctx: QueryContext, sha: string, lua: string, call: (string | number)[]): Promise<unknown> {
+  try {
+    return await ctx.redis.evalsha(sha, ...(call as [number, ...(string | number)[]]))
+  } catch (err) {
+    if (!(err instanceof Error) || !err.message.startsWith('NOSCRIPT')) throw err
+    return ctx.redis.eval(lua, ...(call as [number, ...(string | number)[]]))
+  }
+}
+
+/**
+ * The top `top` members of a flow over whole years by SKU, read best first from the year buckets'
+ * rankings (`rk:`, sorted sets the apply script keeps beside the hashes) by one read-only script
+ * (top-ranked.lua): it meets members in order of their figure in each year and stops once no member
+ * left can reach the top, so it reads a few dozen members of each year instead of every one. The
+ * sum over every member comes from the same years' `all` hashes. Undefined when it does not apply —
+ * a ratio (rankings order members by one counter, not a quotient), chosen members, a period not
+ * made of whole years, another dimension — or when a ranking does not hold every member of its year
+ * (written before rankings were kept, until `npm run years:rollup`): the caller sums the hashes.
+ */
+async function topFromRankings(ctx: QueryContext, budget: QueryBudget, f: SummableFormula, tiles: readonly Tile[], plan: Plan, top: number): Promise<GroupSums | undefined> {
+  if (f.kind !== 'flow' || plan.members || plan.dim !== 'sku' || tiles.length === 0 || tiles.some((t) => t.res !== 'year')) return undefined
+  const rankings = new Map<string, WeightedRanking>()
+  const totals = new Map<string, WeightedTotal>()
+  for (const tile of tiles) {
+    for (const [code, weight] of f.terms) {
+      const ranking = ctx.keys.ranking(tile.res, tile.bucket, code, plan.dim)
+      const r = rankings.get(ranking)
+      if (r) r.weight += weight
+      else rankings.set(ranking, { ranking, hash: ctx.keys.counter(tile.res, tile.bucket, code, plan.dim), weight })
+      const all = ctx.keys.counter(tile.res, tile.bucket, code, 'all')
+      const t = totals.get(all)
+      if (t) t.weight += weight
+      else totals.set(all, { key: all, weight })
+    }
+  }
+  budget.check()
+  const reply = parseTopRankedReply(await evalScript(ctx, TOP_RANKED_SHA, TOP_RANKED_LUA, topRankedCall([...rankings.values()], [...totals.values()], top)))
+  budget.check()
+  if (!reply.ok) return undefined
+  budget.spend(Math.max(1, reply.candidates.length))
+  return { a: reply.total, b: 0, candidates: reply.candidates.map((c) => ({ member: c.member, a: c.sum, b: 0 })) }
 }

@@ -61,6 +61,12 @@ export interface ApplyBatchPayload {
   ops: ScriptOp[]
   /** flat keyIndex (into K), unix seconds, …: EXPIREAT for counter keys this process has not yet given a TTL */
   exp: number[]
+  /**
+   * flat keyIndex (into K), sorted set key, …: counter hashes mirrored member by member into a sorted set
+   * (`rk:`, SKU years): every value the batch writes to the hash is written as that member's score, and the
+   * sorted set gets the hash's EXPIREAT
+   */
+  R: (number | string)[]
   /** the effect records this batch's cancels mark as cancelled */
   cx: CancelMark[]
   /** how many of the latest movements the `recent` list keeps (LTRIM) */
@@ -363,7 +369,30 @@ void everyReplyListed
  * header lists each under the same name, in the same order.
  */
 export const APPLY_BATCH_FIELDS = {
-  ApplyBatchPayload: fieldList<ApplyBatchPayload>()(['ttl', 'ms', 'rm', 'K', 'T', 'fixed', 'L', 'P', 'B', 'ops', 'exp', 'cx', 'rc', 'N', 'LC', 'tz', 'CR', 'F', 'mk', 'day', 'fg']),
+  ApplyBatchPayload: fieldList<ApplyBatchPayload>()([
+    'ttl',
+    'ms',
+    'rm',
+    'K',
+    'T',
+    'fixed',
+    'L',
+    'P',
+    'B',
+    'ops',
+    'exp',
+    'R',
+    'cx',
+    'rc',
+    'N',
+    'LC',
+    'tz',
+    'CR',
+    'F',
+    'mk',
+    'day',
+    'fg',
+  ]),
   CreditTouch: fieldList<CreditTouch>()(['k', 't', 'm']),
   LineHash: fieldList<LineHash>()(['h', 'od', 'ls', 'cl', 'f', 'r', 'set', 'del', 'ao', 'al', 'ac', 'ro', 'rl', 'rc']),
   LineUpkeep: fieldList<LineUpkeep>()(['now', 'keep', 'prune']),

@@ -31,6 +31,12 @@ export interface Keys {
   readonly prefix: string
   /** hash of one counter in one bucket by one dimension: field = member (or `_` for all) */
   counter(resolution: Resolution, bucket: string, counter: string, dim: CounterDim): string
+  /**
+   * sorted set mirroring one counter hash member by member (score = the hash's value), kept by the
+   * apply script for the buckets whose members are ranked over long periods (SKU years): read
+   * best first instead of summing every member (docs/architecture.md "Reading long periods")
+   */
+  ranking(resolution: Resolution, bucket: string, counter: string, dim: CounterDim): string
   /** hash of one running level ("now") by one dimension */
   level(counter: string, dim: CounterDim): string
   /** moving-average unit cost per sku|warehouse (1e-6 of the base currency per unit) */
@@ -172,6 +178,7 @@ export function createKeys(prefix: string): Keys {
   return {
     prefix,
     counter: (res, bucket, counter, dim) => `${prefix}c:${RES_CODE[res]}:${bucket}:${counter}:${dim}`,
+    ranking: (res, bucket, counter, dim) => `${prefix}rk:${RES_CODE[res]}:${bucket}:${counter}:${dim}`,
     level: (counter, dim) => `${prefix}c:now:${counter}:${dim}`,
     avgCost: `${prefix}lv:avg`,
     lastMoved: `${prefix}lv:last`,

@@ -65,3 +65,58 @@ export function parseTopGroupsReply(reply: unknown): TopGroupsReply {
   for (let i = 4; i < r.length; i += 3) candidates.push({ member: String(r[i]), a: Number(r[i + 1]), b: Number(r[i + 2]) })
   return { ok: true, fields: Number(r[1]), a: Number(r[2]), b: Number(r[3]), candidates }
 }
+
+/** top-ranked.lua: the top N of a weighted sum of rankings (`rk:` sorted sets), read best first. */
+export const TOP_RANKED_LUA = readFileSync(new URL('./scripts/top-ranked.lua', import.meta.url), 'utf8')
+export const TOP_RANKED_SHA = createHash('sha1').update(TOP_RANKED_LUA).digest('hex')
+
+/** ARGV of top-ranked.lua, before the weights. */
+export interface TopRankedArgs {
+  /** how many members to rank (≥ 1) */
+  top: number
+  /** how many rankings (and the hashes they mirror) lead KEYS */
+  rankings: number
+}
+
+export const TOP_RANKED_FIELDS = {
+  TopRankedArgs: fieldList<TopRankedArgs>()(['top', 'rankings']),
+} as const
+
+/** One ranking to sum: the sorted set, the counter hash it mirrors, and its weight. */
+export interface WeightedRanking {
+  ranking: string
+  hash: string
+  weight: number
+}
+
+/** A hash whose field `_` holds the sum over every member, with its weight. */
+export interface WeightedTotal {
+  key: string
+  weight: number
+}
+
+/** `numkeys, key…, arg…` for EVALSHA: the rankings, their hashes, the total hashes; top, n, then the weights. */
+export function topRankedCall(rankings: readonly WeightedRanking[], totals: readonly WeightedTotal[], top: number): (string | number)[] {
+  const record: TopRankedArgs = { top, rankings: rankings.length }
+  return [
+    2 * rankings.length + totals.length,
+    ...rankings.map((r) => r.ranking),
+    ...rankings.map((r) => r.hash),
+    ...totals.map((t) => t.key),
+    ...TOP_RANKED_FIELDS.TopRankedArgs.map((f) => record[f]),
+    ...rankings.map((r) => r.weight),
+    ...totals.map((t) => t.weight),
+  ]
+}
+
+/** What top-ranked.lua answers: the sum over every member and the candidates for the top, or that a ranking is incomplete. */
+export type TopRankedReply = { ok: true; total: number; candidates: { member: string; sum: number }[] } | { ok: false; incomplete: string }
+
+export function parseTopRankedReply(reply: unknown): TopRankedReply {
+  const r = reply as (string | number)[]
+  if (r[0] === 'incomplete') return { ok: false, incomplete: String(r[1]) }
+  if (r[0] !== 'ok') throw new Error(`top-ranked.lua answered ${String(r[0])}`)
+  const candidates: { member: string; sum: number }[] = []
+  for (let i = 2; i < r.length; i += 2) candidates.push({ member: String(r[i]), sum: Number(r[i + 1]) })
+  return { ok: true, total: Number(r[1]), candidates }
+}

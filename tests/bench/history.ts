@@ -8,7 +8,10 @@
  *     as NDJSON and loaded with `npm run import` (server/cli/import.ts, under a pseudo-terminal so its own progress
  *     bar — rate and ETA — can be read): movements/s, server and Redis CPU per movement, and the importer's figures;
  *  2. the three wall queries over the four years — revenue by month × category, the top 10 SKUs by revenue, stock by
- *     warehouse now — through `POST /api/v1/query`, BENCH_HISTORY_RUNS (20) times each: p50 / p99;
+ *     warehouse now — through `POST /api/v1/query` (one keep-alive node:http connection), BENCH_HISTORY_RUNS (20)
+ *     times each: p50 / p99 and the server's and Redis's CPU per query; once right after the import (while its final
+ *     movements' records expire and Redis flushes its AOF), and once settled (after step 3's wait and live batches):
+ *     the settled figures are the wall's;
  *  3. Redis memory: `used_memory` per movement, and per key family (a sample of `MEMORY USAGE` over a `SCAN` of
  *     each family, scaled by its key count) for the sizing table;
  *  4. the SQL peer: the same movements `COPY`ed into one PostgreSQL table (rows/s), the same three queries as
@@ -16,6 +19,7 @@
  * Then a side-by-side table: figure, cockpit, SQL peer, ratio, target, met. Figures are printed, never asserted.
  */
 import { spawn, spawnSync } from 'node:child_process'
+import { Agent, request as httpRequest } from 'node:http'
 import type { ChildProcess } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
 import { chmodSync, createWriteStream, mkdtempSync, readFileSync, rmSync } from 'node:fs'
@@ -62,6 +66,9 @@ export interface HistoryBenchOptions {
 export interface Timing {
   p50: number
   p99: number
+  /** CPU per query of the server process and of Redis, ms (over the timed runs) */
+  serverCpuMs?: number
+  redisCpuMs?: number
   /** why the query failed, when it did (p50/p99 are then of the runs that were answered) */
   error?: string
   /** runs refused or timed out */
@@ -98,7 +105,10 @@ export interface SizeResult {
     exitCode: number | null
   }
   cpu: { serverUs: number; redisUs: number; importerUs: number; serverBusy: number; redisBusy: number; importerBusy: number; movementsPerScript: number }
+  /** the wall queries once the import has settled (its final movements' records expired, a live feed running) */
   queries: Record<QueryName, Timing>
+  /** the same, right after the import: the cockpit still expiring its final movements' records, Redis flushing its AOF */
+  queriesAtImport: Record<QueryName, Timing>
   /**
    * after the final movements' effect records expired (COCKPIT_FINAL_GRACE_S past the import): what the history keeps;
    * `atImport`: used_memory right after the import, while they are still held
@@ -168,6 +178,69 @@ function etaSeconds(text: string): number | undefined {
   const m = /^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$/.exec(text.trim())
   if (!m || text.trim() === '') return undefined
   return Number(m[1] ?? 0) * 3600 + Number(m[2] ?? 0) * 60 + Number(m[3] ?? 0)
+}
+
+/** One keep-alive connection for the timed queries: node:http costs the measuring client a fraction of what fetch does. */
+const queryAgent = new Agent({ keepAlive: true, maxSockets: 1 })
+
+function postQuery(url: string, body: string): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(
+      `${url}${API_PREFIX}/query`,
+      { method: 'POST', agent: queryAgent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
+      (res) => {
+        const chunks: Buffer[] = []
+        res.on('data', (c: Buffer) => chunks.push(c))
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }))
+        res.on('error', reject)
+      },
+    )
+    req.on('error', reject)
+    req.end(body)
+  })
+}
+
+/**
+ * Each wall query `runs` times after 2 warm-up runs, one after the other on one keep-alive connection: p50 / p99 of
+ * the wall time, and the server's and Redis's CPU per query over the timed runs (steadier than wall time on a shared
+ * machine). The answers are those of the first warm-up run.
+ */
+async function timeQueries(
+  url: string,
+  bodies: Record<QueryName, object>,
+  runs: number,
+  of: { server: number; redis: Redis },
+): Promise<{ timings: Record<QueryName, Timing>; answers: Record<QueryName, unknown> }> {
+  const timings = {} as Record<QueryName, Timing>
+  const answers = {} as Record<QueryName, unknown>
+  for (const name of QUERY_NAMES) {
+    const body = JSON.stringify(bodies[name])
+    const times: number[] = []
+    let error: string | undefined
+    let refused = 0
+    let cpu0 = { server: 0, redis: 0 }
+    for (let i = 0; i < runs + 2; i++) {
+      if (i === 2) cpu0 = { server: processCpu(of.server), redis: await redisCpuSeconds(of.redis) }
+      const t0 = performance.now()
+      const res = await postQuery(url, body)
+      const ms = performance.now() - t0
+      if (res.status !== 200) {
+        error ??= `${res.status} ${res.text.slice(0, 200)}`
+        refused++
+        if (res.status === 400) break // refused from the query alone (too costly): every run would be
+      } else if (i >= 2) times.push(ms)
+      else answers[name] ??= JSON.parse(res.text)
+    }
+    const cpu1 = { server: processCpu(of.server), redis: await redisCpuSeconds(of.redis) }
+    times.sort((a, b) => a - b)
+    timings[name] = {
+      p50: percentile(times, 50),
+      p99: percentile(times, 99),
+      ...(times.length > 0 ? { serverCpuMs: ((cpu1.server - cpu0.server) * 1000) / times.length, redisCpuMs: ((cpu1.redis - cpu0.redis) * 1000) / times.length } : {}),
+      ...(error ? { error, refused } : {}),
+    }
+  }
+  return { timings, answers }
 }
 
 // --- the cockpit side
@@ -534,30 +607,9 @@ export async function runHistoryBench(o: HistoryBenchOptions): Promise<HistoryBe
       rmSync(`${ndjson}.rejected.ndjson`, { force: true })
       loaded = size
 
-      // 3. the wall queries through HTTP
-      log(`history ${size.toLocaleString('en-US')}: wall queries, ${runs} runs each…`)
-      const queries = {} as Record<QueryName, Timing>
-      const cockpitAnswers = {} as Record<QueryName, unknown>
-      for (const name of QUERY_NAMES) {
-        const times: number[] = []
-        let error: string | undefined
-        let refused = 0
-        for (let i = 0; i < runs + 2; i++) {
-          const t0 = performance.now()
-          const res = await fetch(`${url}${API_PREFIX}/query`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(cockpitQueries[name]) })
-          const body = await res.text()
-          const ms = performance.now() - t0
-          if (res.status !== 200) {
-            error ??= `${res.status} ${body.slice(0, 200)}`
-            refused++
-            if (res.status === 400) break // refused from the query alone (too costly): every run would be
-          } else if (i >= 2) times.push(ms)
-          else cockpitAnswers[name] ??= JSON.parse(body)
-        }
-        times.sort((a, b) => a - b)
-        queries[name] = { p50: percentile(times, 50), p99: percentile(times, 99), ...(error ? { error, refused } : {}) }
-      }
-
+      // 3. the wall queries through HTTP, right after the import: what a wall sees while the cockpit digests it
+      log(`history ${size.toLocaleString('en-US')}: wall queries right after the import, ${runs} runs each…`)
+      const queriesAtImport = (await timeQueries(url, cockpitQueries, runs, { server: server.pid!, redis })).timings
       // 4. Redis memory
       log(`history ${size.toLocaleString('en-US')}: Redis memory by key family…`)
       const atImport = await infoNumber(redis, 'memory', 'used_memory')
@@ -566,6 +618,9 @@ export async function runHistoryBench(o: HistoryBenchOptions): Promise<HistoryBe
       // and once a live feed has run for a moment: each batch forgets the closed order lines of its sides that no
       // movement can cancel any more (up to 1,000 a side), so history's are let go as live batches come
       await liveBatches(url, ingestKey, `live-${size}`, LIVE_BATCHES)
+      // the wall queries again, settled: the import's final movements' records have expired and the live feed runs
+      log(`history ${size.toLocaleString('en-US')}: wall queries settled, ${runs} runs each…`)
+      const { timings: queries, answers: cockpitAnswers } = await timeQueries(url, cockpitQueries, runs, { server: server.pid!, redis })
       await keyFamilies(redis, prefix)
       const usedMemory = await infoNumber(redis, 'memory', 'used_memory')
       const dataset = await infoNumber(redis, 'memory', 'used_memory_dataset')
@@ -624,6 +679,7 @@ export async function runHistoryBench(o: HistoryBenchOptions): Promise<HistoryBe
           redisBusy: (cpu1.redis - cpu0.redis) / imp.seconds,
         },
         queries,
+        queriesAtImport,
         redis: { usedMemory, dataset, perMovement: (usedMemory - baseline) / size, keys, families, atImport, atImportPerMovement: (atImport - baseline) / size },
         sql: { copySeconds, copyRate: gen.movements / copySeconds, analyzeSeconds, tableBytes, queries: sqlQueries },
         mismatches: compareAnswers(cockpitAnswers, sqlAnswers),
@@ -682,6 +738,7 @@ const ms = (t: Timing) =>
   t.error
     ? `${Number.isFinite(t.p50) ? `${fmt(t.p50, 1)} / ${fmt(t.p99, 1)} ms, ` : ''}${t.refused ?? 1} refused: ${t.error.slice(0, 50)}`
     : `${fmt(t.p50, 1)} / ${fmt(t.p99, 1)} ms`
+const cpu = (t: Timing) => (t.serverCpuMs === undefined ? '' : ` (CPU per query: server ${fmt(t.serverCpuMs, 2)} · Redis ${fmt(t.redisCpuMs ?? NaN, 2)} ms)`)
 const mb = (b: number) => `${fmt(b / 1048576, 1)} MB`
 export const sizeLabel = (n: number) => (n >= 1e6 && n % 1e5 === 0 ? `${n / 1e6} M` : n >= 1e3 && n % 100 === 0 ? `${n / 1e3} k` : String(n))
 
@@ -718,7 +775,8 @@ export function sizeReport(r: SizeResult): string[] {
         `${fmt(r.sql.copyRate)} rows/s`,
         `${fmt(r.sql.copySeconds, 1)} s; VACUUM ANALYZE ${fmt(r.sql.analyzeSeconds, 1)} s; table + indexes ${mb(r.sql.tableBytes)}`,
       ],
-      ...QUERY_NAMES.map((q) => [`${QUERY_TITLES[q]}: p50 / p99`, `cockpit ${ms(r.queries[q])}`, `SQL ${ms(r.sql.queries[q])}`]),
+      ...QUERY_NAMES.map((q) => [`${QUERY_TITLES[q]}: p50 / p99`, `cockpit ${ms(r.queries[q])}${cpu(r.queries[q])}`, `SQL ${ms(r.sql.queries[q])}`]),
+      ...QUERY_NAMES.map((q) => [`  right after the import`, `cockpit ${ms(r.queriesAtImport[q])}${cpu(r.queriesAtImport[q])}`, '']),
       ['Redis used_memory, right after the import', mb(r.redis.atImport), `${fmt(r.redis.atImportPerMovement)} B per movement (effect records still held)`],
       [
         `Redis used_memory, ${FINAL_GRACE_S} s later + ${LIVE_BATCHES} live batches`,

@@ -206,6 +206,47 @@ describe('year buckets', () => {
   })
 })
 
+describe('rankings of SKU years', () => {
+  /** every SKU year bucket with the ranking beside it, both as member → value */
+  async function pairs(): Promise<{ key: string; hash: Record<string, string>; ranking: Record<string, string> }[]> {
+    const redis = server.app.redis
+    const keys = createKeys(server.prefix)
+    const yearKeys = (await redis.keys(`${server.prefix}c:Y:*:sku`)).sort()
+    return Promise.all(
+      yearKeys.map(async (key) => {
+        const [, , bucket, code] = key.slice(server.prefix.length).split(':') as [string, string, string, string]
+        const flat = await redis.zrange(keys.ranking('year', bucket, code, 'sku'), '0', '-1', 'WITHSCORES')
+        const ranking: Record<string, string> = {}
+        for (let i = 0; i < flat.length; i += 2) ranking[flat[i]!] = flat[i + 1]!
+        return { key, hash: await redis.hgetall(key), ranking }
+      }),
+    )
+  }
+
+  test('mirror their year bucket member for member, as ingest wrote it (returns included)', async () => {
+    const all = await pairs()
+    // revenue, COGS, qty, returns … of 2021, 2022 and 2023
+    expect(all.length).toBeGreaterThanOrEqual(12)
+    for (const p of all) expect(p.ranking, p.key).toEqual(p.hash)
+  })
+
+  test('missing (as an older version left them): top-N over years stays exact, and years:rollup rebuilds them', async () => {
+    const redis = server.app.redis
+    const q = { metric: 'sales.grossProfit', from: cal.format(at('2022-01-01')), to: cal.format(at('2024-01-01')), groupBy: 'sku', top: 7 } as Query
+    const expected = await ask(q)
+    const rankings = await redis.keys(`${server.prefix}rk:*`)
+    expect(rankings.length).toBeGreaterThan(0)
+    await redis.del(...rankings)
+    expect({ ...(await ask(q)), asOf: '' }).toEqual({ ...expected, asOf: '' })
+    const report = await rollUpYears(redis, server.prefix, cal, { retainYearS: 0 })
+    expect(report.rankings).toBe(rankings.length)
+    for (const p of await pairs()) expect(p.ranking, p.key).toEqual(p.hash)
+    expect({ ...(await ask(q)), asOf: '' }).toEqual({ ...expected, asOf: '' })
+    // complete now: a second run has nothing to rebuild
+    expect((await rollUpYears(redis, server.prefix, cal, { retainYearS: 0 })).rankings).toBe(0)
+  })
+})
+
 describe('a cockpit that held figures before year buckets existed', () => {
   test('reads no year bucket until npm run years:rollup summed them, then the same figures from years', async () => {
     const redis = server.app.redis

@@ -25,6 +25,10 @@ const SAMPLES: { [K in BuilderName]: Parameters<Keys[K]>[] } = {
       (def.dims as readonly CounterDim[]).filter((dim) => DIM_RESOLUTIONS[dim].includes(res)).map((dim): Parameters<Keys['counter']> => [res, BUCKETS[res], code, dim]),
     ),
   ),
+  // the rankings the fold asks the script to keep: every counter kept by SKU, in year buckets
+  ranking: Object.entries(COUNTERS)
+    .filter(([, def]) => (def.dims as readonly CounterDim[]).includes('sku') && (def.res as readonly string[]).includes('year'))
+    .map(([code]): Parameters<Keys['ranking']> => ['year', BUCKETS.year, code, 'sku']),
   // every level by its dimensions, and by pair: stock (the apply script's KEYS) and backlogs
   level: Object.entries(LEVELS).flatMap(([code, def]) => [...def.dims, 'pair' as const].map((dim): Parameters<Keys['level']> => [code, dim])),
   backlog: [['bs'], ['bp']],

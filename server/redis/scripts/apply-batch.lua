@@ -38,6 +38,9 @@
 --   B      backlog cells: {{hashKey, field, field, ...}, ...}
 --   ops    state-dependent operations in arrival order, told apart by `k` (records below)
 --   exp    flat {keyIndex, unixSeconds, ...}: EXPIREAT for counter keys new to this process
+--   R      flat {keyIndex, sortedSetKey, ...}: counter hashes mirrored into a sorted set (SKU
+--          years, ranked over long periods): each value written to the hash is written as its
+--          member's score, and the sorted set gets the hash's EXPIREAT
 --   cx     cancels: the effect records they mark (record below)
 --   rc     how many of the latest movements KEYS[6] keeps
 --   N      per side of the order lines the batch touches: records as read, what to write (record below)
@@ -1089,7 +1092,7 @@ for k, cells in pairs(byKey) do
       set[#set + 1] = text(value)
     end
   end
-  writes[#writes + 1] = {K[k], set}
+  writes[#writes + 1] = {k, set}
 end
 for _, s in ipairs(state) do
   if not (inInt64(s.q) and inInt64(s.v)) then return {'range', KEYS[2], ''} end
@@ -1129,7 +1132,19 @@ for _, cx in ipairs(P.cx) do
   redis.call('SET', effectPrefix .. cx.t, string.sub(cx.e, 1, -2) .. ',"c":' .. cjson.encode(cx.c) .. '}', 'KEEPTTL')
 end
 
-for _, w in ipairs(writes) do multi('HSET', w[1], w[2], 2) end
+-- rankings (R): the same values as scores, member by member, so a ranking equals its hash
+local ranking = {}
+local R = P.R
+for j = 1, #R, 2 do ranking[R[j]] = R[j + 1] end
+for _, w in ipairs(writes) do
+  multi('HSET', K[w[1]], w[2], 2)
+  local z = ranking[w[1]]
+  if z ~= nil then
+    local set, scores = w[2], {}
+    for j = 1, #set, 2 do scores[j] = set[j + 1]; scores[j + 1] = set[j] end
+    multi('ZADD', z, scores, 2)
+  end
+end
 
 -- stock state, live movement counts and last-moved times, one HSET per hash
 if #pairs_ > 0 then
@@ -1210,5 +1225,6 @@ end
 local exp = P.exp
 for j = 1, #exp, 2 do
   redis.call('EXPIREAT', K[exp[j]], exp[j + 1])
+  if ranking[exp[j]] ~= nil then redis.call('EXPIREAT', ranking[exp[j]], exp[j + 1]) end
 end
 return {'ok', n}
