@@ -19,11 +19,13 @@ import type { ServerOptions as WebSocketServerOptions } from 'ws'
 import type { Socket } from 'socket.io'
 import { createAdapter } from '@socket.io/redis-adapter'
 import { SOCKET_LIMIT_CODES, SOCKET_PATH } from '../../protocol/events.ts'
-import type { ClientToServerEvents, InterServerEvents, ProtocolError, ServerToClientEvents, SocketData, SubscribeAck } from '../../protocol/events.ts'
+import type { ClientToServerEvents, InterServerEvents, ProtocolError, ServerToClientEvents, SocketData, SubscribeAck, UpdateMessage } from '../../protocol/events.ts'
 import { RoomDroppedError, RoomRegistry, subscriptionId } from '../realtime/rooms.ts'
 import { ClientLedger, clientKey } from '../realtime/clients.ts'
 import { MessageBudget } from '../realtime/budget.ts'
 import { TurnGate } from '../realtime/admission.ts'
+import { eventFrame, pushToRoom } from '../realtime/fanout.ts'
+import type { FanoutStats } from '../realtime/fanout.ts'
 import { clientAddress, proxyTrust } from '../auth/address.ts'
 import { createChangeMatcher, nextRefreshAt, spanOf } from '../realtime/periods.ts'
 import { toCockpitError } from './errors.ts'
@@ -119,6 +121,8 @@ export interface RealtimeState {
   rooms: RoomRegistry
   /** sockets and live queries per client */
   clients: ClientLedger
+  /** updates written straight to sockets and through Socket.IO's path (server/realtime/fanout.ts) */
+  fanout: FanoutStats
 }
 
 declare module 'fastify' {
@@ -190,6 +194,8 @@ export const realtimePlugin = fp(
     // requestsTimeout bounds cross-process questions (wall control counts a wall's sockets)
     io.adapter(createAdapter(pub, sub, { key: fastify.keys.socketIo, requestsTimeout: 3000 }))
 
+    const mainNamespace = io.of('/')
+    const fanout: FanoutStats = { direct: 0, queued: 0 }
     const periodRules = { calendar: fastify.aggregator.calendar, retention: config.retention }
     // while Redis is away every room's refresh fails: one line per 10 s says so, with the count
     let refreshFailures = 0
@@ -199,7 +205,11 @@ export const realtimePlugin = fp(
     })
     const rooms = new RoomRegistry({
       compute: (query) => queryEngine.run(query),
-      publish: (room) => io.local.to(room.id).emit('update', { subscription: room.id, version: room.version, result: room.result! }),
+      // encoded once, written to each local socket (server/realtime/fanout.ts): every process pushes to its own clients
+      publish: (room) => {
+        const message: UpdateMessage = { subscription: room.id, version: room.version, result: room.result! }
+        pushToRoom(mainNamespace, room.id, eventFrame('update', message), (socket) => socket.emit('update', message), fanout)
+      },
       intervalMs: config.pushIntervalMs,
       onError: (err, room) => {
         refreshFailures++
@@ -402,7 +412,7 @@ export const realtimePlugin = fp(
     })
 
     fastify.decorate('io', io)
-    fastify.decorate('realtime', { rooms, clients })
+    fastify.decorate('realtime', { rooms, clients, fanout })
     fastify.addHook('preClose', async () => {
       rooms.stop()
       // clients reconnect (to another process behind the load balancer) and re-subscribe

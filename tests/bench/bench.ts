@@ -10,6 +10,13 @@
  *  4. multi-year history (tests/bench/history.ts): backfill through `npm run import`, the wall's queries against
  *     30 k → 3 M movements beside a PostgreSQL peer, Redis bytes per movement (BENCH_HISTORY=0 skips it,
  *     BENCH_HISTORY_SIZES sets the sizes);
+ *  5. fan-out across worker processes (tests/bench/workers.ts): a server with COCKPIT_WORKERS on its own
+ *     redis-server, BENCH_FANOUT_CLIENTS (20000) clients from load-generator processes each subscribed to one
+ *     live query, 2 ingests/s for BENCH_FANOUT_SECONDS (30): messages delivered and missed, ingest → client
+ *     p50/p99/max, server CPU per delivered message, RSS per worker. BENCH_FANOUT=0 skips it,
+ *     BENCH_FANOUT_WORKERS (2) sets the workers, BENCH_FANOUT_CLIENT `raw` (default, a light client,
+ *     tests/helpers/raw-socket.ts) or `socket.io` (socket.io-client) the clients. Needs `ulimit -n` above
+ *     the clients a worker serves (about half of them with 2 workers);
  * and ends with the targets of issue #11 and what the run reached.
  * The server runs as its own process on a private redis-server with the settings
  * docs/operations.md recommends. Figures are printed, never asserted: compare ratios within
@@ -30,6 +37,8 @@ import type { Movement } from '../../protocol/movement.ts'
 import { QUERY_NAMES, QUERY_TITLES, TARGETS, historyReport, parseSizes, runHistoryBench, sizeLabel, targetRows } from './history.ts'
 import type { HistoryBenchResult } from './history.ts'
 import { redisCpuSeconds } from '../helpers/private-redis.ts'
+import { FANOUT_TARGET, cpuPerMessageUs, fanoutClientKind, fanoutReport, fanoutTargetMet, runFanoutBench } from './workers.ts'
+import type { FanoutBenchResult } from './workers.ts'
 
 const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 200)
 const SENDERS = Number(process.env.BENCH_SENDERS ?? 4)
@@ -363,10 +372,32 @@ const live = {
   redisUs: perMovement('redis'),
   serverBusy: (cpuAfter.server - cpuBefore.server) / tp.elapsed,
   redisBusy: (cpuAfter.redis - cpuBefore.redis) / tp.elapsed,
-  clients: ready,
-  p99Busy: percentile(lb, 99),
 }
 cleanup()
+
+// --- 5. fan-out across workers (tests/bench/workers.ts), on a redis-server and server processes of its own
+let fanout: FanoutBenchResult | undefined
+if (process.env.BENCH_FANOUT !== '0') {
+  const clients = Number(process.env.BENCH_FANOUT_CLIENTS ?? FANOUT_TARGET.clients)
+  const workers = Number(process.env.BENCH_FANOUT_WORKERS ?? 2)
+  const seconds = Number(process.env.BENCH_FANOUT_SECONDS ?? 30)
+  const client = fanoutClientKind(process.env.BENCH_FANOUT_CLIENT)
+  for (const [name, n] of [
+    ['BENCH_FANOUT_CLIENTS', clients],
+    ['BENCH_FANOUT_WORKERS', workers],
+    ['BENCH_FANOUT_SECONDS', seconds],
+  ] as const) {
+    if (!Number.isInteger(n) || n <= 0) throw new Error(`${name} must be a positive integer, got "${process.env[name]}"`)
+  }
+  out('')
+  out(
+    `fan-out across workers: ${fmt(clients)} ${client} clients over ${workers} workers, 2 ingests/s for ${seconds} s (BENCH_FANOUT=0 skips it; BENCH_FANOUT_CLIENTS, BENCH_FANOUT_WORKERS, BENCH_FANOUT_SECONDS, BENCH_FANOUT_CLIENT size it)…`,
+  )
+  fanout = await runFanoutBench({ workers, clients, clientProcs: Math.max(1, Math.ceil(clients / 4000)), rate: 2, seconds, client, log: (l) => out(`  ${l}`) })
+  out('')
+  for (const line of fanoutReport(fanout)) out(`  ${line}`)
+}
+
 let history: HistoryBenchResult | undefined
 if (process.env.BENCH_HISTORY !== '0') {
   const sizes = parseSizes(process.env.BENCH_HISTORY_SIZES ?? '30000,300000,3000000')
@@ -423,10 +454,15 @@ if (history && history.sizes.length > 0) {
     summary.push([figure, skipped, '', 'n/a'])
 }
 summary.push([
-  'clients, ingest → client p99',
-  `${fmt(live.clients)} clients, one process: p99 ${fmt(live.p99Busy, 1)} ms under a continuous feed (across workers: tests/bench/workers.ts)`,
-  '20,000 clients at p99 ≤ 250 ms over workers',
-  met(live.clients >= 20_000 && live.p99Busy <= 250),
+  'fan-out: clients over workers, ingest → client',
+  fanout
+    ? `${fmt(fanout.connected)} ${fanout.options.client} clients over ${fanout.options.workers} workers: p50 ${fmt(fanout.p50)} · p99 ${fmt(fanout.p99)} · max ${fmt(fanout.max)} ms; ${fmt(fanout.delivered)} delivered, ${fmt(fanout.missed)} missed; server ${fmt(cpuPerMessageUs(fanout), 1)} µs per message; RSS per worker ${fanout.peakRss
+        .slice(1)
+        .map((m) => fmt(m))
+        .join(' / ')} MB`
+    : 'skipped (BENCH_FANOUT=0)',
+  `${fmt(FANOUT_TARGET.clients)} clients at p99 ≤ ${FANOUT_TARGET.p99Ms} ms over workers`,
+  fanout ? met(fanoutTargetMet(fanout)) : 'n/a',
 ])
 out('')
 out('issue #11 targets — what this run reached:')

@@ -53,10 +53,13 @@ export interface ServerProcess {
   stop(signal?: NodeJS.Signals): Promise<number | null>
 }
 
-/** `node --import tsx server/main.ts` on a free port; resolves once `readyPath` answers 200. */
-export async function spawnServerProcess(env: Record<string, string>, readyPath = '/readyz'): Promise<ServerProcess> {
+/**
+ * `node --import tsx server/main.ts` on a free port; resolves once `readyPath` answers 200.
+ * `nodeArgs` go before the script (e.g. `--cpu-prof`, which NODE_OPTIONS refuses); worker processes inherit them.
+ */
+export async function spawnServerProcess(env: Record<string, string>, readyPath = '/readyz', nodeArgs: string[] = []): Promise<ServerProcess> {
   const port = 20000 + Math.floor(Math.random() * 20000)
-  const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
+  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', 'server/main.ts'], {
     cwd: root,
     env: { ...process.env, NODE_OPTIONS: '', PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'ignore', 'pipe'],

@@ -94,6 +94,23 @@ describe('realtime subscriptions', () => {
     expect(m.result.total).toBeCloseTo(before + 12.34, 10)
   })
 
+  test('an update is written straight to WebSocket clients and queued for long-polling ones; both read the same message', async () => {
+    const ws = client(a.url)
+    const polling: Client = connect(a.url, { transports: ['polling'], reconnection: false })
+    clients.push(polling)
+    const [x, y] = await Promise.all([subscribe(ws, cashToday), subscribe(polling, cashToday)])
+    if (!x.ok || !y.ok) throw new Error('subscribe refused')
+    const before = { ...a.app.realtime.fanout }
+    const updates = Promise.all([ws, polling].map((c) => nextUpdate(c, (m) => m.subscription === x.subscription && m.version > x.version)))
+    await ingest(a.url, [payment(0.5)])
+    const [byWs, byPolling] = await updates
+    expect(byWs).toEqual(byPolling)
+    expect(byWs!.result.total).toBeCloseTo((x.result.total ?? 0) + 0.5, 10)
+    // the direct path is taken (a Socket.IO upgrade that changed its internals would turn it off silently)
+    expect(a.app.realtime.fanout.direct).toBeGreaterThan(before.direct)
+    expect(a.app.realtime.fanout.queued).toBeGreaterThan(before.queued)
+  })
+
   test('identical queries share one subscription, whatever the key order', async () => {
     const c1 = client(a.url)
     const c2 = client(a.url)
