@@ -99,19 +99,19 @@ const bodies: string[] = []
 if (HISTORY) {
   for (const b of importBatches(historyMovements({ movements: BATCH * BATCHES }), BATCH)) bodies.push(JSON.stringify(b))
 } else {
-const sim = createSimulator({
-  scenario: retailScenario(42, { rate: 400 }),
-  seed: 42,
-  startAt: Date.now() - 3600_000,
-  rate: 400,
-  profile: 'flat',
-  idPrefix: `wp-${randomUUID().slice(0, 6)}`,
-})
-// only as many movements as needed: a large live heap would inflate every stage's GC cost
-const movements: Movement[] = []
-while (movements.length < BATCH * BATCHES && sim.now < Date.now() - 60_000) movements.push(...sim.step(sim.now + 60_000))
-for (let i = 0; i + BATCH <= movements.length && bodies.length < BATCHES; i += BATCH) bodies.push(JSON.stringify(movements.slice(i, i + BATCH)))
-movements.length = 0
+  const sim = createSimulator({
+    scenario: retailScenario(42, { rate: 400 }),
+    seed: 42,
+    startAt: Date.now() - 3600_000,
+    rate: 400,
+    profile: 'flat',
+    idPrefix: `wp-${randomUUID().slice(0, 6)}`,
+  })
+  // only as many movements as needed: a large live heap would inflate every stage's GC cost
+  const movements: Movement[] = []
+  while (movements.length < BATCH * BATCHES && sim.now < Date.now() - 60_000) movements.push(...sim.step(sim.now + 60_000))
+  for (let i = 0; i + BATCH <= movements.length && bodies.length < BATCHES; i += BATCH) bodies.push(JSON.stringify(movements.slice(i, i + BATCH)))
+  movements.length = 0
 }
 const total = bodies.reduce((t, b) => t + (JSON.parse(b) as unknown[]).length, 0)
 out(`${bodies.length} batches of ${BATCH} at most (${Math.round(total / bodies.length)} on average)`)
@@ -167,6 +167,8 @@ out(`  validate       ${us(t.validate)}`)
 out(`  fold           ${us(foldMs)}`)
 out(`  script (wall)  ${us(t.apply - foldMs)}  (apply, resolving cancels and returns included, less the fold)`)
 out(`  Redis CPU      ${(redisUs / n).toFixed(2).padStart(7)}`)
-out(`payload ${(payloadBytes / n).toFixed(0)} B and ${(cells / n).toFixed(2)} distinct cells per movement (${(payloadBytes / (n / BATCH) / 1024).toFixed(0)} KiB, ${(cells / (n / BATCH)).toFixed(0)} per ${BATCH})`)
+out(
+  `payload ${(payloadBytes / n).toFixed(0)} B and ${(cells / n).toFixed(2)} distinct cells per movement (${(payloadBytes / (n / BATCH) / 1024).toFixed(0)} KiB, ${(cells / (n / BATCH)).toFixed(0)} per ${BATCH})`,
+)
 if (process.env.WP_LUA) for (const k of await redis.keys('prof:*')) out(`  ${k.padEnd(28)} ${(Number(await redis.hget(k, 'us')) / n).toFixed(2)}`)
 process.exit(0)

@@ -89,18 +89,49 @@ const iso = (t: number) => new Date(t).toISOString()
 
 /** orders, their fulfilments and payments; some orders and payments cancelled a few movements after them */
 function movements(tag: string, base: number): Move[] {
-  const out: Move[] = [
-    { id: `${tag}-stock`, type: 'purchase_receipt', occurredAt: iso(base), sku: 'K1', warehouse: 'W1', qty: 1000, unitCost: 2.5, partner: 'S1' },
-  ]
+  const out: Move[] = [{ id: `${tag}-stock`, type: 'purchase_receipt', occurredAt: iso(base), sku: 'K1', warehouse: 'W1', qty: 1000, unitCost: 2.5, partner: 'S1' }]
   for (let k = 0; k < 12; k++) {
     const at = base + k * 3_600_000
-    const so = { id: `${tag}-so${k}`, type: 'sales_order', occurredAt: iso(at), sku: 'K1', warehouse: 'W1', partner: `C${k % 3}`, qty: 5 + k, unitPrice: 9.99, ref: `${tag}-SO${k}`, dueAt: iso(at + DAY) }
-    const po = { id: `${tag}-po${k}`, type: 'purchase_order', occurredAt: iso(at), sku: 'K2', warehouse: 'W1', partner: 'S1', qty: 7, unitCost: 1.25, ref: `${tag}-PO${k}`, dueAt: iso(at + 2 * DAY) }
+    const so = {
+      id: `${tag}-so${k}`,
+      type: 'sales_order',
+      occurredAt: iso(at),
+      sku: 'K1',
+      warehouse: 'W1',
+      partner: `C${k % 3}`,
+      qty: 5 + k,
+      unitPrice: 9.99,
+      ref: `${tag}-SO${k}`,
+      dueAt: iso(at + DAY),
+    }
+    const po = {
+      id: `${tag}-po${k}`,
+      type: 'purchase_order',
+      occurredAt: iso(at),
+      sku: 'K2',
+      warehouse: 'W1',
+      partner: 'S1',
+      qty: 7,
+      unitCost: 1.25,
+      ref: `${tag}-PO${k}`,
+      dueAt: iso(at + 2 * DAY),
+    }
     const pay = { id: `${tag}-pay${k}`, type: 'payment_in', occurredAt: iso(at + 60_000), partner: `C${k % 3}`, amount: 10.5 + k, ref: `${tag}-SO${k}` }
     const out_ = { id: `${tag}-out${k}`, type: 'payment_out', occurredAt: iso(at + 60_000), partner: 'S1', amount: 3 + k, ref: `${tag}-PO${k}` }
     out.push(so, po, pay, out_)
     // half the orders are shipped (partly) before the cancels come
-    if (k % 2 === 0) out.push({ id: `${tag}-sh${k}`, type: 'sales_shipment', occurredAt: iso(at + 120_000), sku: 'K1', warehouse: 'W1', partner: `C${k % 3}`, qty: 2, unitPrice: 9.99, ref: `${tag}-SO${k}` })
+    if (k % 2 === 0)
+      out.push({
+        id: `${tag}-sh${k}`,
+        type: 'sales_shipment',
+        occurredAt: iso(at + 120_000),
+        sku: 'K1',
+        warehouse: 'W1',
+        partner: `C${k % 3}`,
+        qty: 2,
+        unitPrice: 9.99,
+        ref: `${tag}-SO${k}`,
+      })
     if (k % 3 === 0) out.push({ id: `${tag}-x${so.id}`, type: 'cancel', occurredAt: iso(at + 180_000), cancels: so.id })
     if (k % 4 === 1) out.push({ id: `${tag}-x${po.id}`, type: 'cancel', occurredAt: iso(at + 180_000), cancels: po.id })
     if (k % 3 === 1) out.push({ id: `${tag}-x${pay.id}`, type: 'cancel', occurredAt: iso(at + 180_000), cancels: pay.id })
