@@ -18,7 +18,7 @@ import type { ApplyBatchReply } from '../redis/apply-batch.ts'
 import type { Keys } from '../redis/keys.ts'
 import type { NormalizedMovement } from '../ingest/validate.ts'
 import { UNSPECIFIED } from './counters.ts'
-import { FINAL_GRACE_S, foldBatch, rememberExpiring } from './fold.ts'
+import { FINAL_GRACE_S, REVERSIBLE_IN_BATCH, foldBatch, rememberExpiring } from './fold.ts'
 import type { CancelTarget, DimensionSource, EffectRecord, FoldedBatch, ReturnCost } from './fold.ts'
 import { linesTouched } from './order-lines.ts'
 import type { LineRef, LineSnapshot } from './order-lines.ts'
@@ -109,7 +109,8 @@ export function createApplier(o: ApplierOptions): Applier {
     // a cancel or a target without an effect record may be a final movement (an id marker instead)
     const unknown = [...cancels.map((n, k) => (raws[k] === null ? n.m.id : undefined)), ...targetIds.map((id, k) => (raws[cancels.length + k] === null ? id : undefined))]
     const marked = await markedIds(unknown.filter((id): id is string => id !== undefined))
-    const inBatch = new Set(batch.map((n) => n.m.id))
+    /** position and type of each movement of the batch: a cancel may reverse an earlier one of some types in it */
+    const inBatch = new Map(batch.map((n, k) => [n.m.id, { k, type: n.type }]))
     const claimed = new Map<string, string>()
     cancels.forEach((n, k) => {
       const target = targetIds[k]!
@@ -117,7 +118,17 @@ export function createApplier(o: ApplierOptions): Applier {
       if (raws[k] !== null || marked.has(n.m.id)) return void done.add(n.m.id)
       const raw = raws[cancels.length + k] ?? null
       if (raw === null) {
-        if (inBatch.has(target)) return void refuse('cancels a movement of the same batch: send the cancel in a later batch')
+        const sibling = inBatch.get(target)
+        if (sibling !== undefined) {
+          if (sibling.k > inBatch.get(n.m.id)!.k) return void refuse('cancels a movement later in the same batch: send the cancel after it')
+          if (!REVERSIBLE_IN_BATCH.has(sibling.type)) {
+            return void refuse(`cancels a ${sibling.type} of the same batch: its reversal needs the cost it was applied at, send the cancel in a later batch`)
+          }
+          const first = claimed.get(target)
+          if (first !== undefined) return void refuse(`"${target}" is already cancelled by "${first}" in this batch`)
+          claimed.set(target, n.m.id)
+          return void targets.set(n.m.id, { id: target, inBatch: true })
+        }
         if (marked.has(target)) {
           return void refuse(
             `"${target}" is final: it had occurred before the cancel window when it arrived (COCKPIT_FINAL_AFTER_S), and its effect record is kept only ${o.finalGrace ?? FINAL_GRACE_S} s (COCKPIT_FINAL_GRACE_S): it can no longer be cancelled`,

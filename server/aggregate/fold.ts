@@ -100,13 +100,24 @@ export interface EffectRecord {
   c?: string
 }
 
-/** A cancel and the effect record it reverses, as read from Redis. */
-export interface CancelTarget {
-  id: string
-  /** the stored effect record text: the script checks it is unchanged before marking it */
-  raw: string
-  effect: EffectRecord
-}
+/** A cancel and the effect record it reverses, as read from Redis; or (`inBatch`) a movement earlier in its own batch. */
+export type CancelTarget =
+  | {
+      id: string
+      inBatch?: undefined
+      /** the stored effect record text: the script checks it is unchanged before marking it */
+      raw: string
+      effect: EffectRecord
+    }
+  | { id: string; inBatch: true; effect?: undefined }
+
+/**
+ * Types a cancel may reverse in the batch that applies them: every effect of theirs is worked out by the fold
+ * (fixed deltas, order-line entries, backlog operations whose sign flips), none from a script output of the
+ * movement, so the reversal is the same deltas with the opposite sign whether or not the movement is in Redis yet.
+ * A stock movement's reversal needs the cost the script computed for it: its cancel still waits for a later batch.
+ */
+export const REVERSIBLE_IN_BATCH: ReadonlySet<MovementType> = new Set<MovementType>(['sales_order', 'purchase_order', 'payment_in', 'payment_out'])
 
 /** The cost a return takes from the movement it returns (`returnOf`): that movement's line value and qty. */
 export interface ReturnCost {
@@ -201,8 +212,14 @@ class Folder {
   readonly newlyExpiring: string[] = []
   readonly ops: ScriptOp[] = []
   readonly counters = new Set<string>()
-  /** per minute: per counter code, its keys */
-  private readonly refCache = new Map<number, Map<string, KeyRef[]>>()
+  /**
+   * per list of buckets: per counter code, its keys. Minutes whose retained buckets are the same share one list
+   * (history's minutes and hours are past retention: every minute of a day shares the day's), so a batch spread over
+   * years builds each key once per day bucket, not once per movement.
+   */
+  private readonly refCache = new Map<BucketRef[], Map<string, KeyRef[]>>()
+  /** the bucket lists by their buckets (`res bucket|…`) */
+  private readonly bucketLists = new Map<string, BucketRef[]>()
   private readonly levelCache = new Map<string, KeyRef[]>()
   private readonly bucketCache = new Map<number, BucketRef[]>()
   private readonly dayCache = new Map<number, number>()
@@ -262,23 +279,28 @@ class Folder {
         const expireAt = Math.ceil(calendar.nextStart(res, at) / 1000) + keep
         if (expireAt * 1000 > now) list.push({ res, bucket: ids[res], expireAt })
       }
+      let sig = ''
+      for (const b of list) sig += `${b.res} ${b.bucket}|`
+      const same = this.bucketLists.get(sig)
+      if (same === undefined) this.bucketLists.set(sig, list)
+      else list = same
       this.bucketCache.set(minute, list)
     }
     return list
   }
 
   private refs(code: CounterCode, at: number): KeyRef[] {
-    const minute = Math.floor(at / 60_000)
-    let byCode = this.refCache.get(minute)
+    const list = this.buckets(Math.floor(at / 60_000))
+    let byCode = this.refCache.get(list)
     if (byCode === undefined) {
       byCode = new Map()
-      this.refCache.set(minute, byCode)
+      this.refCache.set(list, byCode)
     }
     let refs = byCode.get(code)
     if (refs === undefined) {
       const def = COUNTERS[code]
       refs = []
-      for (const b of this.buckets(minute)) {
+      for (const b of list) {
         if (!(def.res as readonly Resolution[]).includes(b.res)) continue
         for (const dim of def.dims) {
           if (!DIM_RESOLUTIONS[dim].includes(b.res)) continue
@@ -1065,6 +1087,8 @@ export function foldBatch(
   const finalBefore = o.finalBefore ?? -Infinity
   /** index of each movement of the batch so far, by id: a return of one of them is costed by the script */
   const indexOf = new Map<string, number>()
+  /** effect record of each movement of the batch so far, by id: a cancel of one of them reverses it here */
+  const effects = new Map<string, EffectRecord>()
   f.counters.add(RECENT_CODE)
   let from = Infinity
   let to = -Infinity
@@ -1079,14 +1103,25 @@ export function foldBatch(
     if (n.type === 'cancel') {
       const target = cancels.get(id)
       if (!target) throw new Error(`cancel ${id} was folded without its target`)
-      fx.emit(target.effect, i, -1, target.effect.x)
-      marks.push({ t: target.id, e: target.raw, c: id })
-      at = target.effect.at
+      if (target.inBatch) {
+        const e = effects.get(target.id)
+        if (e === undefined || !REVERSIBLE_IN_BATCH.has(e.t) || e.c !== undefined) throw new Error(`cancel ${id} cannot reverse ${target.id} in its batch`)
+        fx.emit(e, i, -1)
+        // its record is written by this script already cancelled (the script appends its outputs after `c`)
+        e.c = id
+        records[2 * indexOf.get(target.id)! - 1] = JSON.stringify(e)
+        at = e.at
+      } else {
+        fx.emit(target.effect, i, -1, target.effect.x)
+        marks.push({ t: target.id, e: target.raw, c: id })
+        at = target.effect.at
+      }
       records.push(id, JSON.stringify({ t: 'cancel', at: n.at, cancels: target.id }))
     } else {
       const e = effectOf(n, o.dims, o.calendar, returns.get(id))
       fx.emit(e, i, 1, undefined, e.ro === undefined ? undefined : indexOf.get(e.ro))
       indexOf.set(id, i)
+      effects.set(id, e)
       records.push(id, JSON.stringify(e))
     }
     if (at < from) from = at

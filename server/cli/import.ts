@@ -21,7 +21,8 @@ import cliProgress from 'cli-progress'
 import { parse as parseCsv } from 'csv-parse'
 import { API_PREFIX } from '../../protocol/api.ts'
 import { MAX_JSON_BATCH } from '../../protocol/movement.ts'
-import type { FieldError, RejectedMovement } from '../../protocol/movement.ts'
+import type { FieldError, Movement, MovementType, RejectedMovement } from '../../protocol/movement.ts'
+import { REVERSIBLE_IN_BATCH } from '../aggregate/fold.ts'
 import { validateMovement } from '../ingest/validate.ts'
 import { checkMappingFile, detectMapping, MappingError, rowToMovement } from '../ingest/columns.ts'
 import type { ColumnMapping, MappingFile } from '../ingest/columns.ts'
@@ -95,6 +96,33 @@ export interface ImportResult extends ImportStats {
   report: string
   checkpoint: string
   elapsedMs: number
+}
+
+/**
+ * Whether a valid movement must start a new batch: the server reverses a cancel of an order or a payment of
+ * the batch so far (`types`, by id) in the same batch (REVERSIBLE_IN_BATCH), but a cancel of a stock movement
+ * needs the cost it was applied at, so it goes in a later batch.
+ */
+export function startsBatch(m: Movement, types: ReadonlyMap<string, MovementType>): boolean {
+  if (m.type !== 'cancel') return false
+  const target = types.get(m.cancels)
+  return target !== undefined && !REVERSIBLE_IN_BATCH.has(target)
+}
+
+/** Valid movements cut into batches as runImport cuts them (tests/bench/write-path.ts applies history so). */
+export function* importBatches(movements: Iterable<Movement>, size: number): Generator<Movement[]> {
+  let batch: Movement[] = []
+  let types = new Map<string, MovementType>()
+  for (const m of movements) {
+    if (batch.length >= size || startsBatch(m, types)) {
+      yield batch
+      batch = []
+      types = new Map()
+    }
+    batch.push(m)
+    types.set(m.id, m.type)
+  }
+  if (batch.length > 0) yield batch
 }
 
 /** A line that could not be imported, as written to the report. */
@@ -391,8 +419,8 @@ export async function runImport(o: ImportOptions): Promise<ImportResult> {
         ? xlsxRecords(o.file, offset, calendar, o.mapping, (c) => (columns = c), xlsxBytes)
         : ndjsonRecords(o.file, offset, nextLine)
 
-  let batch: { m: unknown; line: number; id: string }[] = []
-  let ids = new Set<string>()
+  let batch: { m: unknown; line: number; id: string; needs?: string }[] = []
+  let types = new Map<string, MovementType>()
   let reportLines: ReportLine[] = []
   let batchLines = 0
   const now = Date.now()
@@ -425,27 +453,35 @@ export async function runImport(o: ImportOptions): Promise<ImportResult> {
    * Up to `concurrency` batches are in flight, so reading and validating the next ones, the
    * network and the cockpit's own work overlap. Their results are committed in file order (the
    * rejected lines, then the checkpoint after the batch's last line), so a stop or a failure
-   * leaves a checkpoint before every batch not yet applied. A batch that needs earlier movements
-   * applied (a cancel, a return naming what it returns) waits until every batch before it is.
+   * leaves a checkpoint before every batch not yet applied. A batch that needs a movement of an
+   * earlier batch applied (a cancel, a return naming what it returns) waits until that batch is
+   * committed: only then does the cockpit know it. Waiting for every batch before it made a
+   * 4-year history (a return every ~70 lines) post one batch at a time.
    */
   const concurrency = o.concurrency ?? 4
   let committed: Promise<void> = Promise.resolve()
   const inFlight: Promise<void>[] = []
+  /** ids of the batches posted and not yet committed → their batch's commit */
+  const unsettled = new Map<string, Promise<void>>()
 
   /** sends the batch read so far; its rejected lines and the checkpoint at `end` follow the batches before it */
   async function flush(end: number, after: number): Promise<void> {
     const items = batch
     const lines = batchLines
     const early = reportLines
-    const needsEarlier = items.some((x) => {
-      const m = x.m as { type?: unknown; returnOf?: unknown }
-      return m.type === 'cancel' || m.returnOf !== undefined
-    })
+    const ids = types
     batch = []
-    ids = new Set()
+    types = new Map()
     reportLines = []
     batchLines = 0
-    if (needsEarlier) await committed
+    // the commits are chained in file order: waiting for the latest batch holding a target waits for those before it
+    let wait: Promise<void> | undefined
+    for (const x of items) {
+      if (x.needs === undefined || ids.has(x.needs)) continue
+      const holder = unsettled.get(x.needs)
+      if (holder !== undefined) wait = holder
+    }
+    if (wait) await wait
     while (inFlight.length >= concurrency) await inFlight.shift()
     const sent = post(items)
     // awaited in order below; a failure is reported there, not as an unhandled rejection here
@@ -476,6 +512,14 @@ export async function runImport(o: ImportOptions): Promise<ImportResult> {
       const etaSeconds = bytesPerMs > 0 ? Math.round((totalBytes - bytes) / bytesPerMs / 1000) : undefined
       o.onProgress?.({ ...stats, bytes, totalBytes, linesPerSecond, etaSeconds })
     })
+    const done = committed
+    for (const id of ids.keys()) unsettled.set(id, done)
+    void done.then(
+      () => {
+        for (const id of ids.keys()) if (unsettled.get(id) === done) unsettled.delete(id)
+      },
+      () => {},
+    )
     inFlight.push(committed)
   }
 
@@ -498,10 +542,10 @@ export async function runImport(o: ImportOptions): Promise<ImportResult> {
         reportLines.push({ line: rec.line, id: v.rejected.id, errors: v.rejected.errors })
       } else {
         const m = v.movement.m
-        // a cancel cannot travel with the movement it reverses: the server wants it in a later batch
-        if (m.type === 'cancel' && ids.has(m.cancels)) await flush(last.end, last.nextLine)
-        batch.push({ m: rec.value, line: rec.line, id: m.id })
-        ids.add(m.id)
+        if (startsBatch(m, types)) await flush(last.end, last.nextLine)
+        const needs = m.type === 'cancel' ? m.cancels : (m as { returnOf?: string }).returnOf
+        batch.push({ m: rec.value, line: rec.line, id: m.id, ...(needs !== undefined && { needs }) })
+        types.set(m.id, m.type)
       }
     }
     batchLines++

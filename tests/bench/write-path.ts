@@ -8,7 +8,9 @@
  * change moves the cost; `npm run bench` gives the end-to-end figures. Compare runs made one
  * after the other (the machine is shared). BENCH_BATCH (default 500) sets the batch size:
  * 2000 shows what grouping four concurrent 500-movement requests saves; BENCH_BATCHES
- * (default 400) how many batches are applied.
+ * (default 400) how many batches are applied. BENCH_SOURCE=history applies the four-year history of
+ * mock-feeds/history.ts instead (master data known, movements final), cut into batches as `npm run import` cuts
+ * them: what a backfill costs per movement, stage by stage.
  */
 import { execFileSync, spawn } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
@@ -17,6 +19,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Redis } from 'ioredis'
 import { createSimulator } from '../../mock-feeds/simulator.ts'
+import { createSuperstore, historyMovements } from '../../mock-feeds/history.ts'
+import { importBatches } from '../../server/cli/import.ts'
 import { retailScenario } from '../../mock-feeds/scenarios/retail.ts'
 import type { Movement } from '../../protocol/movement.ts'
 import { validateBatch } from '../../server/ingest/validate.ts'
@@ -29,6 +33,7 @@ import { redisCpuSeconds } from '../helpers/private-redis.ts'
 
 const BATCH = Number(process.env.BENCH_BATCH ?? 500)
 const BATCHES = Number(process.env.BENCH_BATCHES ?? 400)
+const HISTORY = process.env.BENCH_SOURCE === 'history'
 const out = (s = '') => process.stdout.write(`${s}\n`)
 
 const redisPort = 29000 + Math.floor(Math.random() * 1000)
@@ -56,15 +61,20 @@ await redis.ping()
 const config = loadConfig({ COCKPIT_KEY_PREFIX: 'wp:', COCKPIT_INGEST_KEYS: 'x', COCKPIT_ADMIN_KEY: 'y' })
 const keys = createKeys(config.keyPrefix)
 const calendar = createCalendar(config.timeZone)
-const dims = { categoryOf: () => undefined, regionOf: () => undefined }
-// the fold is timed where the applier calls it
+const store = HISTORY ? createSuperstore(42) : undefined
+const categoryOf = new Map(store?.master.skus.map((x) => [x.code, x.category]))
+const regionOf = new Map(store?.master.warehouses.map((x) => [x.code, x.region]))
+const termsOf = new Map(store?.master.partners.map((x) => [x.code, x.paymentTermsDays]))
+const dims = { categoryOf: (s: string) => categoryOf.get(s), regionOf: (w: string) => regionOf.get(w), termsOf: (p: string) => termsOf.get(p) }
+// the fold is timed where the applier calls it (CPU time: the machine is shared)
 let foldMs = 0
 let payloadBytes = 0
 let cells = 0
 const timedFold: typeof fold.foldBatch = (...args) => {
-  const s = performance.now()
+  const s = process.cpuUsage()
   const folded = fold.foldBatch(...args)
-  foldMs += performance.now() - s
+  const d = process.cpuUsage(s)
+  foldMs += (d.user + d.system) / 1000
   payloadBytes += folded.payload.length
   cells += (JSON.parse(folded.payload) as { T: unknown[] }).T.length / 2
   return folded
@@ -75,6 +85,8 @@ const applier = createApplier({
   calendar,
   retention: config.retention,
   effectTtl: config.effectTtl,
+  finalAfter: config.finalAfter,
+  finalGrace: config.finalGrace,
   money: config.money,
   dims,
   fold: timedFold,
@@ -83,21 +95,26 @@ const applier = createApplier({
 })
 await applier.loadScript()
 
-const sim = createSimulator({
-  scenario: retailScenario(42, { rate: 400 }),
-  seed: 42,
-  startAt: Date.now() - 3600_000,
-  rate: 400,
-  profile: 'flat',
-  idPrefix: `wp-${randomUUID().slice(0, 6)}`,
-})
-// only as many movements as needed: a large live heap would inflate every stage's GC cost
-const movements: Movement[] = []
-while (movements.length < BATCH * BATCHES && sim.now < Date.now() - 60_000) movements.push(...sim.step(sim.now + 60_000))
 const bodies: string[] = []
-for (let i = 0; i + BATCH <= movements.length && bodies.length < BATCHES; i += BATCH) bodies.push(JSON.stringify(movements.slice(i, i + BATCH)))
-movements.length = 0
-out(`${bodies.length} batches of ${BATCH}`)
+if (HISTORY) {
+  for (const b of importBatches(historyMovements({ movements: BATCH * BATCHES }), BATCH)) bodies.push(JSON.stringify(b))
+} else {
+  const sim = createSimulator({
+    scenario: retailScenario(42, { rate: 400 }),
+    seed: 42,
+    startAt: Date.now() - 3600_000,
+    rate: 400,
+    profile: 'flat',
+    idPrefix: `wp-${randomUUID().slice(0, 6)}`,
+  })
+  // only as many movements as needed: a large live heap would inflate every stage's GC cost
+  const movements: Movement[] = []
+  while (movements.length < BATCH * BATCHES && sim.now < Date.now() - 60_000) movements.push(...sim.step(sim.now + 60_000))
+  for (let i = 0; i + BATCH <= movements.length && bodies.length < BATCHES; i += BATCH) bodies.push(JSON.stringify(movements.slice(i, i + BATCH)))
+  movements.length = 0
+}
+const total = bodies.reduce((t, b) => t + (JSON.parse(b) as unknown[]).length, 0)
+out(`${bodies.length} batches of ${BATCH} at most (${Math.round(total / bodies.length)} on average)`)
 
 const t = { parse: 0, validate: 0, apply: 0 }
 const warm = Number(process.env.BENCH_WARM ?? 20)
@@ -122,8 +139,8 @@ for (let b = 0; b < bodies.length; b++) {
   if (v.rejected.length) throw new Error(JSON.stringify(v.rejected[0]))
   s = performance.now()
   // cancels go in a batch of their own, as a sender must send them (after what they cancel)
-  const cancels = v.movements.filter((m) => m.type === 'cancel')
-  await applier.apply(v.movements.filter((m) => m.type !== 'cancel'))
+  const cancels = HISTORY ? [] : v.movements.filter((m) => m.type === 'cancel')
+  await applier.apply(HISTORY ? v.movements : v.movements.filter((m) => m.type !== 'cancel'))
   if (cancels.length > 0) await applier.apply(cancels)
   t.apply += performance.now() - s
   n += v.movements.length
@@ -150,6 +167,8 @@ out(`  validate       ${us(t.validate)}`)
 out(`  fold           ${us(foldMs)}`)
 out(`  script (wall)  ${us(t.apply - foldMs)}  (apply, resolving cancels and returns included, less the fold)`)
 out(`  Redis CPU      ${(redisUs / n).toFixed(2).padStart(7)}`)
-out(`payload ${(payloadBytes / (n / BATCH) / 1024).toFixed(0)} KiB per batch, ${(cells / (n / BATCH)).toFixed(0)} distinct cells per batch`)
+out(
+  `payload ${(payloadBytes / n).toFixed(0)} B and ${(cells / n).toFixed(2)} distinct cells per movement (${(payloadBytes / (n / BATCH) / 1024).toFixed(0)} KiB, ${(cells / (n / BATCH)).toFixed(0)} per ${BATCH})`,
+)
 if (process.env.WP_LUA) for (const k of await redis.keys('prof:*')) out(`  ${k.padEnd(28)} ${(Number(await redis.hget(k, 'us')) / n).toFixed(2)}`)
 process.exit(0)
