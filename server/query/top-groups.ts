@@ -123,6 +123,8 @@ async function topFromRankings(ctx: QueryContext, budget: QueryBudget, f: Summab
       else totals.set(all, { key: all, weight })
     }
   }
+  // the same bound as the summing script's: a period of centuries is not read year by year here
+  if (rankings.size * 2 + totals.size > TOP_GROUPS_MAX_KEYS) return undefined
   budget.check()
   const reply = parseTopRankedReply(await evalScript(ctx, TOP_RANKED_SHA, TOP_RANKED_LUA, topRankedCall([...rankings.values()], [...totals.values()], top)))
   budget.check()
