@@ -34,7 +34,7 @@ import { Redis } from 'ioredis'
 import { createSimulator } from '../../mock-feeds/simulator.ts'
 import { retailScenario } from '../../mock-feeds/scenarios/retail.ts'
 import type { Movement } from '../../protocol/movement.ts'
-import { QUERY_NAMES, QUERY_TITLES, TARGETS, historyReport, parseSizes, runHistoryBench, sizeLabel, targetRows } from './history.ts'
+import { QUERY_NAMES, QUERY_TITLES, TARGETS, historyReport, parseSizes, postJson, runHistoryBench, sizeLabel, targetRows } from './history.ts'
 import type { HistoryBenchResult } from './history.ts'
 import { redisCpuSeconds } from '../helpers/private-redis.ts'
 import { FANOUT_TARGET, cpuPerMessageUs, fanoutClientKind, fanoutReport, fanoutTargetMet, runFanoutBench } from './workers.ts'
@@ -195,28 +195,7 @@ for (let i = 0; i < movements.length; i += BATCH) bodies.push(Buffer.from(JSON.s
 /** milliseconds from POST to response of each throughput batch */
 const postLatencies: number[] = []
 const target = new URL('/api/v1/movements', url)
-function send(body: Buffer): Promise<{ status: number; text: string }> {
-  return new Promise((resolve, reject) => {
-    const req = http.request(
-      {
-        host: target.hostname,
-        port: target.port,
-        path: target.pathname,
-        method: 'POST',
-        agent,
-        headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json', 'content-length': body.length },
-      },
-      (res) => {
-        const chunks: Buffer[] = []
-        res.on('data', (c: Buffer) => chunks.push(c))
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }))
-        res.on('error', reject)
-      },
-    )
-    req.on('error', reject)
-    req.end(body)
-  })
-}
+const send = (body: Buffer) => postJson(target, body, agent, { authorization: `Bearer ${key}` })
 async function post(body: string | Buffer): Promise<{ accepted: number; duplicates: number }> {
   const bytes = typeof body === 'string' ? Buffer.from(body) : body
   for (;;) {

@@ -183,22 +183,21 @@ function etaSeconds(text: string): number | undefined {
 /** One keep-alive connection for the timed queries: node:http costs the measuring client a fraction of what fetch does. */
 const queryAgent = new Agent({ keepAlive: true, maxSockets: 1 })
 
-function postQuery(url: string, body: string): Promise<{ status: number; text: string }> {
+/** POSTs a JSON body on `agent` (keep-alive): status and text of the answer. Shared with bench.ts. */
+export function postJson(url: string | URL, body: string | Buffer, agent: Agent, headers: Record<string, string> = {}): Promise<{ status: number; text: string }> {
   return new Promise((resolve, reject) => {
-    const req = httpRequest(
-      `${url}${API_PREFIX}/query`,
-      { method: 'POST', agent: queryAgent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
-      (res) => {
-        const chunks: Buffer[] = []
-        res.on('data', (c: Buffer) => chunks.push(c))
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }))
-        res.on('error', reject)
-      },
-    )
+    const req = httpRequest(url, { method: 'POST', agent, headers: { ...headers, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
+      const chunks: Buffer[] = []
+      res.on('data', (c: Buffer) => chunks.push(c))
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }))
+      res.on('error', reject)
+    })
     req.on('error', reject)
     req.end(body)
   })
 }
+
+const postQuery = (url: string, body: string) => postJson(`${url}${API_PREFIX}/query`, body, queryAgent)
 
 /**
  * Each wall query `runs` times after 2 warm-up runs, one after the other on one keep-alive connection: p50 / p99 of
