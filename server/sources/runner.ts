@@ -129,6 +129,8 @@ const IDLE_CHECK_MS = 2000
 const DOCS_PER_QUERY = 500
 /** fields per HSET/HDEL of the remembered lines */
 const LINES_PER_CALL = 1000
+/** how stale a remembered row's last-read time may get before a re-read rewrites it (forgetting takes `keepMs`, days) */
+const SEEN_REFRESH_MS = 86_400_000
 
 const zero = (): PageCounts => ({ read: 0, applied: 0, duplicate: 0, skipped: 0, rejected: 0, master: 0 })
 
@@ -506,9 +508,12 @@ export class SourceRunner {
       let movements = result.movements
       const line = at[i]
       if (line) {
-        const g = inGeneration(movements, known.get(fields[i]!))
+        const prev = known.get(fields[i]!)
+        const g = inGeneration(movements, prev)
         movements = g.movements
-        seen.push(fields[i]!, lineStateText({ doc: line.doc, seenAt: now, gen: g.gen, counted: g.counted }))
+        // a re-scan re-reads the window's rows every cycle: an unchanged row's state is rewritten once a day, not once a cycle
+        const unchanged = prev !== undefined && prev.doc === line.doc && prev.gen === g.gen && prev.counted === g.counted && now - prev.seenAt < SEEN_REFRESH_MS
+        if (!unchanged) seen.push(fields[i]!, lineStateText({ doc: line.doc, seenAt: now, gen: g.gen, counted: g.counted }))
       }
       for (const m of movements) {
         const v = validateMovement(m, 0, { baseCurrency: this.d.currency, now })
