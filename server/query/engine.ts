@@ -136,7 +136,7 @@ export function createQueryEngine(o: QueryEngineOptions): QueryEngine {
     return input
   }
 
-  /** the header every result shares, around the figures of its kind (`figures.from` narrows the period's start) */
+  /** the header every result shares, around the figures of its kind (`figures.from` and `figures.to` give the period really read when its ends widened) */
   function resultOf(q: Query, at: number, period: Period | undefined, figures: QueryFigures): QueryResult {
     const result: QueryResult = {
       metric: q.metric,

@@ -87,6 +87,8 @@ export async function runFlow(ctx: QueryContext, q: Query, period: Period, at: n
   const points = q.interval ? await seriesPoints(ctx, budget, q.interval, period, allowed, openEnd) : []
   // report the period really covered (ends widen to the finest bucket kept)
   const figures: QueryFigures = { from: cal.format(whole[0]?.start ?? period.from), total: 0 }
+  const coveredTo = coveredEnd(whole, period.to, at)
+  if (coveredTo !== period.to) figures.to = cal.format(coveredTo)
   const f = FORMULAS[q.metric]
   const ranked = q.groupBy && q.top && isSummable(f) ? await topInRedis(ctx, budget, q.metric, f, q.top, whole, points, plan) : undefined
   const tileSets = [whole, ...points.map((p) => p.tiles)]
@@ -140,9 +142,19 @@ export async function runFlow(ctx: QueryContext, q: Query, period: Period, at: n
       prevTotal =
         pv === undefined ? await filteredRatio(ctx, budget, q.metric, prevTiles, plan) : out(plan.dim === 'all' ? (pv.get(ALL_FIELD) ?? (isRatio ? null : 0)) : sumMap(pv))
     }
-    figures.previous = { from: cal.format(prev.from), to: cal.format(prev.to), total: prevTotal }
+    // the previous period as read: past the finest resolution's retention its ends widen too
+    figures.previous = { from: cal.format(prevTiles[0]?.start ?? prev.from), to: cal.format(coveredEnd(prevTiles, prev.to, at)), total: prevTotal }
   }
   return figures
+}
+
+/**
+ * The end of what `tiles` read for a period ending at `to`: when the last tile reaches past `to` (a bucket coarser
+ * than the period's edge), its movements up to its end — or up to `at` while it is still running — are in the figures.
+ */
+function coveredEnd(tiles: readonly Tile[], to: number, at: number): number {
+  const end = tiles[tiles.length - 1]?.end ?? to
+  return end > to ? Math.max(to, Math.min(end, at)) : to
 }
 
 /** What topInRedis found: the figures of the top groups as evaluate gives them, and the sums over every member. */

@@ -43,7 +43,7 @@ export interface QueryContext {
  * to what was really covered.
  */
 export type QueryFigures = Pick<QueryResult, 'total'> &
-  Partial<Pick<QueryResult, 'from' | 'series' | 'groups' | 'rows' | 'reorder' | 'movements' | 'previous' | 'ageing' | 'creditAgeing' | 'slowMoving' | 'days'>>
+  Partial<Pick<QueryResult, 'from' | 'to' | 'series' | 'groups' | 'rows' | 'reorder' | 'movements' | 'previous' | 'ageing' | 'creditAgeing' | 'slowMoving' | 'days'>>
 
 /** A query's filter with every value a list. */
 export type Filter = Partial<Record<Dimension, string[]>>
