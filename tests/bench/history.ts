@@ -39,6 +39,10 @@ const root = new URL('../../', import.meta.url).pathname
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 /** the server's COCKPIT_FINAL_GRACE_S: memory is read again this long after each import (BENCH_FINAL_GRACE_S) */
 const FINAL_GRACE_S = Number(process.env.BENCH_FINAL_GRACE_S ?? 20)
+/** the server's cancel window and day retention, as it reads them from the environment (0: days kept forever) */
+const EFFECT_TTL_S = Number(process.env.COCKPIT_EFFECT_TTL_S || 35 * 86_400)
+const RETAIN_DAY_S = Number(process.env.COCKPIT_RETAIN_DAY_S || 0)
+
 /** small live batches (a sales and a purchase order each) sent after the grace, before memory is read again */
 const LIVE_BATCHES = 60
 /** the importer's --concurrency (BENCH_IMPORT_CONCURRENCY; default the importer's own) */
@@ -73,6 +77,17 @@ export interface Timing {
   error?: string
   /** runs refused or timed out */
   refused?: number
+}
+
+/**
+ * Key families that live only as long as the cancel window (COCKPIT_EFFECT_TTL_S): effect records, final movements'
+ * id markers, documents' last changes (compacted once past it) and order lines (forgotten after it once closed).
+ */
+const WINDOW_FAMILIES = /^(e|dd|cr:.*|ln:.*)$/
+
+/** bytes per movement of the families kept only for the cancel window (WINDOW_FAMILIES) */
+function windowBytesPerMovement(families: readonly FamilyMemory[], size: number): number {
+  return families.filter((f) => WINDOW_FAMILIES.test(f.family)).reduce((sum, f) => sum + f.bytes, 0) / size
 }
 
 export interface FamilyMemory {
@@ -782,6 +797,11 @@ export function sizeReport(r: SizeResult): string[] {
         `${mb(r.redis.usedMemory)} (dataset ${mb(r.redis.dataset)})`,
         `${fmt(r.redis.perMovement)} B per movement retained; ${fmt(r.redis.keys)} keys`,
       ],
+      [
+        '  of which for the cancel window only',
+        `${fmt(windowBytesPerMovement(r.redis.families, r.size))} B per movement`,
+        `id markers, effect records, documents' last changes, order lines: gone ${fmt(EFFECT_TTL_S / 86_400, 1)} days after the import; the rest stays`,
+      ],
       ['figures cockpit = SQL', r.mismatches.length === 0 ? 'yes, to the cent' : `NO: ${r.mismatches.length} differ`, r.mismatches.slice(0, 3).join('; ')],
     ]).map((l) => `  ${l}`),
     '  Redis memory by key family (sampled MEMORY USAGE × keys):',
@@ -856,7 +876,7 @@ export function targetRows(result: HistoryBenchResult): TargetRow[] {
   })
   rows.push({
     figure: `memory per movement, ${sizes.map((s) => sizeLabel(s.size)).join(' → ')}`,
-    cockpit: `${sizes.map((s) => fmt(s.redis.perMovement)).join(' → ')} B (Redis)`,
+    cockpit: `${sizes.map((s) => fmt(s.redis.perMovement)).join(' → ')} B (Redis; after the cancel window ${sizes.map((s) => fmt(s.redis.perMovement - windowBytesPerMovement(s.redis.families, s.size))).join(' → ')} B)`,
     sql: `${sizes.map((s) => fmt(s.sql.tableBytes / s.size)).join(' → ')} B (table + indexes)`,
     ratio: `${fmt(last.redis.perMovement / (last.sql.tableBytes / last.size), 1)}×`,
     target: `≤ ${TARGETS.bytesPerMovement} B`,
@@ -880,6 +900,7 @@ export function historyReport(result: HistoryBenchResult): string[] {
   const load = (l: number[]) => l.map((x) => x.toFixed(2)).join(' ')
   return [
     `multi-year history (Superstore-shaped, 4 years) — ${result.startedAt} → ${result.finishedAt}; load average ${load(result.load.start)} → ${load(result.load.end)}`,
+    `day buckets kept ${RETAIN_DAY_S === 0 ? 'forever' : `${fmt(RETAIN_DAY_S / 86_400)} days`} (COCKPIT_RETAIN_DAY_S), cancel window ${fmt(EFFECT_TTL_S / 86_400, 1)} days (COCKPIT_EFFECT_TTL_S)`,
     ...result.sizes.flatMap(sizeReport),
     '',
     'side by side — the cockpit and a SQL-polling peer (PostgreSQL, one movement table, GROUP BY), same movements, same run:',
