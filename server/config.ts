@@ -162,6 +162,8 @@ export interface SecurityConfig {
   maxLiveQueriesPerClient: number
   /** open sockets of one client (token, or IP when anonymous) @default 100 (COCKPIT_MAX_SOCKETS_PER_CLIENT) */
   maxSocketsPerClient: number
+  /** bytes a connection may leave unread before it is closed (server/realtime/fanout.ts) @default 8 MiB (COCKPIT_SOCKET_BACKLOG_BYTES) */
+  socketBacklogBytes: number
   /** origins besides the server's own that may call the API and open sockets (`https://intranet.example.com`) @default [] (COCKPIT_ALLOWED_ORIGINS) */
   allowedOrigins: string[]
   /** origins whose pages may frame `/embed` @default [] (COCKPIT_EMBED_ORIGINS) */
@@ -267,6 +269,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): CockpitConfig 
       maxLiveQueries: int(env, 'COCKPIT_MAX_LIVE_QUERIES', 5000, 1),
       maxLiveQueriesPerClient: int(env, 'COCKPIT_MAX_LIVE_QUERIES_PER_CLIENT', 300, 1),
       maxSocketsPerClient: int(env, 'COCKPIT_MAX_SOCKETS_PER_CLIENT', 100, 1),
+      socketBacklogBytes: int(env, 'COCKPIT_SOCKET_BACKLOG_BYTES', 8 * 1024 * 1024, 64 * 1024),
       allowedOrigins: origins(env, 'COCKPIT_ALLOWED_ORIGINS'),
       embedOrigins: origins(env, 'COCKPIT_EMBED_ORIGINS'),
       authFailuresPerMinute: int(env, 'COCKPIT_AUTH_FAILURES_PER_MINUTE', 20, 1),

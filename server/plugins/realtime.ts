@@ -195,7 +195,12 @@ export const realtimePlugin = fp(
     io.adapter(createAdapter(pub, sub, { key: fastify.keys.socketIo, requestsTimeout: 3000 }))
 
     const mainNamespace = io.of('/')
-    const fanout: FanoutStats = { direct: 0, queued: 0 }
+    const fanout: FanoutStats = { direct: 0, queued: 0, shed: 0 }
+    // a connection that reads nothing holds at most this much here (a packet per update, a few per second)
+    const fanoutLimits = { maxBacklogBytes: security.socketBacklogBytes, maxQueuedPackets: 1000 }
+    const warnShed = throttled(60_000, (address: string) =>
+      fastify.log.warn({ address, shed: fanout.shed }, `a connection left more than COCKPIT_SOCKET_BACKLOG_BYTES=${security.socketBacklogBytes} unread: it was closed`),
+    )
     const periodRules = { calendar: fastify.aggregator.calendar, retention: config.retention }
     // while Redis is away every room's refresh fails: one line per 10 s says so, with the count
     let refreshFailures = 0
@@ -208,7 +213,15 @@ export const realtimePlugin = fp(
       // encoded once, written to each local socket (server/realtime/fanout.ts): every process pushes to its own clients
       publish: (room) => {
         const message: UpdateMessage = { subscription: room.id, version: room.version, result: room.result! }
-        pushToRoom(mainNamespace, room.id, eventFrame('update', message), (socket) => socket.emit('update', message), fanout)
+        pushToRoom(
+          mainNamespace,
+          room.id,
+          eventFrame('update', message),
+          (socket) => socket.emit('update', message),
+          fanout,
+          fanoutLimits,
+          (socket) => warnShed(socket.handshake.address),
+        )
       },
       intervalMs: config.pushIntervalMs,
       onError: (err, room) => {

@@ -19,6 +19,21 @@ export interface FanoutStats {
   direct: number
   /** messages that went through Socket.IO's own path */
   queued: number
+  /** connections closed because they did not read what was sent to them (FanoutLimits) */
+  shed: number
+}
+
+/**
+ * How much a connection may leave unread before it is closed: a client that stops reading (a frozen tab, a
+ * stalled network) would otherwise hold every update pushed to it in this process's memory until the heartbeat
+ * gives up on it (~45 s: at a few updates a second of a big wall, hundreds of MB). Closed, the client reconnects
+ * when it can and subscribes again, replacing its state — what it does after any lost connection.
+ */
+export interface FanoutLimits {
+  /** bytes waiting in a WebSocket's connection (COCKPIT_SOCKET_BACKLOG_BYTES) */
+  maxBacklogBytes: number
+  /** packets waiting in a connection's Engine.IO queue (a long-polling client between polls, an upgrade) */
+  maxQueuedPackets: number
 }
 
 /** Internals of engine.io 6 / ws 8 the direct path relies on; each is checked on every write. */
@@ -31,10 +46,28 @@ interface EngineSocketInternals {
     socket?: {
       readyState?: number
       extensions?: string
-      _socket?: { writable?: boolean; destroyed?: boolean; write(data: Buffer): boolean }
+      _socket?: { writable?: boolean; destroyed?: boolean; writableLength?: number; write(data: Buffer): boolean }
       _sender?: { _queue?: unknown[]; _state?: number }
+      /** ws' own: destroys the connection at once, whatever is waiting */
+      terminate?(): void
     }
   }
+  close?(): void
+}
+
+/**
+ * Closes `socket`'s connection when it has more unread than `limits` allow; true when it did. A WebSocket is
+ * terminated (its close handshake would wait behind the backlog), any other transport closed.
+ */
+function shedIfBehind(socket: RoomSocket, limits: FanoutLimits): boolean {
+  const conn = socket.conn as unknown as EngineSocketInternals
+  const ws = conn.transport?.name === 'websocket' ? conn.transport.socket : undefined
+  const bytes = ws?._socket?.writableLength ?? 0
+  const packets = conn.writeBuffer?.length ?? 0
+  if (bytes <= limits.maxBacklogBytes && packets <= limits.maxQueuedPackets) return false
+  if (typeof ws?.terminate === 'function') ws.terminate()
+  else conn.close?.()
+  return true
 }
 
 /** One unmasked, final text frame (RFC 6455 §5.2) holding `payload`. */
@@ -89,7 +122,8 @@ export interface RoomSocket {
 
 /**
  * Writes `frame` (eventFrame) to every socket of `room` in this process's namespace `nsp`; a socket
- * the frame cannot be written to directly gets the message through `queue(socket)` (its `emit`).
+ * the frame cannot be written to directly gets the message through `queue(socket)` (its `emit`). A
+ * socket with more unread than `limits` allow is closed instead (`onShed` is told).
  */
 export function pushToRoom<S extends RoomSocket>(
   nsp: { adapter: { rooms: Map<string, Set<string>> }; sockets: Map<string, S> },
@@ -97,12 +131,19 @@ export function pushToRoom<S extends RoomSocket>(
   frame: Buffer,
   queue: (socket: S) => void,
   stats: FanoutStats,
+  limits: FanoutLimits,
+  onShed?: (socket: S) => void,
 ): void {
   const members = nsp.adapter.rooms.get(room)
   if (members === undefined) return
   for (const id of members) {
     const socket = nsp.sockets.get(id)
     if (socket === undefined) continue
+    if (shedIfBehind(socket, limits)) {
+      stats.shed++
+      onShed?.(socket)
+      continue
+    }
     // a listener of outgoing packets (socket.onAnyOutgoing) must see them: Socket.IO's path calls it
     if (socket.listenersAnyOutgoing().length === 0 && writeDirect(socket, frame)) stats.direct++
     else {

@@ -30,6 +30,8 @@ export interface RawSocket {
   pid: number
   /** emits `event` with `data` and an ack; resolves with the ack's argument */
   request<T>(event: string, data: unknown): Promise<T>
+  /** stops reading from the connection (a frozen client): what the server sends waits in its buffers */
+  pause(): void
   close(): void
 }
 
@@ -89,6 +91,9 @@ export function openRawSocket(url: string, opts: RawSocketOptions = {}): Promise
     }
     const send = (text: string) => void socket.write(textFrame(text))
     const client: RawSocket = {
+      pause() {
+        socket.pause()
+      },
       get pid() {
         return pid
       },
