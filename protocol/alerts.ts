@@ -19,6 +19,9 @@ export const ENV_NAME_PATTERN = '^(?!COCKPIT_|REDIS_)[A-Z_][A-Z0-9_]{0,127}$'
 export const CLOCK_PATTERN = '^([01][0-9]|2[0-3]):[0-5][0-9]$'
 /** Most transitions `GET /api/v1/alerts` keeps and lists, newest first. */
 export const MAX_TRANSITIONS = 1000
+/** Most alert rules and channels a cockpit stores: a new one past it is refused `COCKPIT_ERR_LIMIT_REACHED` (409). */
+export const MAX_ALERT_RULES = 1000
+export const MAX_ALERT_CHANNELS = 100
 /** Most groups one notification lists by name (the rest are counted). */
 export const MAX_LISTED_GROUPS = 50
 

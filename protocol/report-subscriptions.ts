@@ -8,6 +8,9 @@ import type { Static } from 'typebox'
 import { ALERT_ID_PATTERN } from './alerts.ts'
 import { SCREEN_ID_PATTERN } from './screen.ts'
 
+/** Most report subscriptions a cockpit stores: a new one past it is refused `COCKPIT_ERR_LIMIT_REACHED` (409). */
+export const MAX_REPORT_SUBSCRIPTIONS = 200
+
 export const ReportSubscriptionDefinition = Type.Object(
   {
     id: Type.String({ pattern: ALERT_ID_PATTERN }),

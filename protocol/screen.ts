@@ -116,6 +116,9 @@ export interface ScreenSummary {
   kind?: string
 }
 
+/** Most screens a cockpit stores: a new one past it is refused `COCKPIT_ERR_LIMIT_REACHED` (409). */
+export const MAX_SCREENS = 1000
+
 /** How many saved versions of a screen are kept (docs/reports.md "Screen history"). */
 export const SCREEN_HISTORY_LENGTH = 50
 

@@ -36,6 +36,8 @@ export const ERROR_CODES = {
   COCKPIT_ERR_INVALID_SCREEN: 400,
   COCKPIT_ERR_SCREEN_NOT_FOUND: 404,
   COCKPIT_ERR_SCREEN_CONFLICT: 409,
+  /** a new screen, alert rule or channel, or report subscription past the most a cockpit stores: delete one first */
+  COCKPIT_ERR_LIMIT_REACHED: 409,
   /** the screen has no such version among the ones kept (docs/reports.md "Screen history") */
   COCKPIT_ERR_VERSION_NOT_FOUND: 404,
   /** the screen has no draft to read or publish */

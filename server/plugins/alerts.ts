@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs'
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import Type from 'typebox'
-import { ALERT_ID_PATTERN, MAX_TRANSITIONS } from '../../protocol/alerts.ts'
+import { ALERT_ID_PATTERN, MAX_ALERT_CHANNELS, MAX_ALERT_RULES, MAX_TRANSITIONS } from '../../protocol/alerts.ts'
 import type {
   AlertChannelDefinition,
   AlertGroupState,
@@ -21,6 +21,8 @@ import type {
   StoredAlertRule,
 } from '../../protocol/alerts.ts'
 import { CockpitError } from '../errors.ts'
+import { definitionSaveCall, limitReached } from '../redis/screen-scripts.ts'
+import type { ScreenSaveReply } from '../redis/screen-scripts.ts'
 import type { FieldError } from '../errors.ts'
 import { AlertEvaluator, ruleQuery } from '../alerts/evaluator.ts'
 import type { StoredState } from '../alerts/evaluator.ts'
@@ -111,17 +113,18 @@ export const alertsPlugin = fp(
       const updatedAt = calendar.format(Date.now())
       const reply = (await redis.eval(
         SAVE_LUA,
-        2,
-        hashOf(kind, id),
-        indexOf(kind),
-        baseVersion,
-        JSON.stringify(value),
-        updatedAt,
-        id,
-        value.title ?? id,
-        kind,
-        Date.now(),
-      )) as string[]
+        ...definitionSaveCall(hashOf(kind, id), indexOf(kind), {
+          baseVersion,
+          definition: JSON.stringify(value),
+          updatedAt,
+          id,
+          title: value.title ?? id,
+          kind,
+          createdAt: Date.now(),
+          max: kind === 'rule' ? MAX_ALERT_RULES : MAX_ALERT_CHANNELS,
+        }),
+      )) as ScreenSaveReply
+      if (reply[0] === 'full') throw limitReached(kind === 'rule' ? 'alert rules' : 'alert channels', reply[1])
       if (reply[0] === 'conflict') return { ok: false, current: { ...(JSON.parse(reply[2]!) as T), version: Number(reply[1]), updatedAt: reply[3] ?? '' }, baseVersion }
       return { ok: true, value: { ...value, version: Number(reply[1]), updatedAt } }
     }
@@ -362,7 +365,7 @@ export async function alertsRoutes(fastify: FastifyInstance): Promise<void> {
           description: `Create or replace an ${label}: body = definition + \`version\` it was based on (0 or absent: create); docs/api.md#alerts`,
           params: IdParams,
           body: Anything,
-          response: { 200: Anything, 409: Type.Object({ error: Type.String(), message: Type.String(), current: Anything }), ...errors },
+          response: { 200: Anything, 409: Type.Object({ error: Type.String(), message: Type.String(), current: Type.Optional(Anything) }), ...errors },
         },
       },
       async (request, reply) => {

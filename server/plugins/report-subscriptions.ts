@@ -10,8 +10,11 @@ import fp from 'fastify-plugin'
 import Type from 'typebox'
 import { ALERT_ID_PATTERN } from '../../protocol/alerts.ts'
 import type { AlertChannelDefinition } from '../../protocol/alerts.ts'
+import { MAX_REPORT_SUBSCRIPTIONS } from '../../protocol/report-subscriptions.ts'
 import type { ReportRun, ReportSubscriptionDefinition, StoredReportSubscription } from '../../protocol/report-subscriptions.ts'
 import { CockpitError } from '../errors.ts'
+import { definitionSaveCall, limitReached } from '../redis/screen-scripts.ts'
+import type { ScreenSaveReply } from '../redis/screen-scripts.ts'
 import type { FieldError } from '../errors.ts'
 import { minuteOf, nextRun, parseCron } from '../reports/cron.ts'
 import { MAX_REPORT_RUNS, ReportScheduler } from '../alerts/report-scheduler.ts'
@@ -141,17 +144,18 @@ export const reportSubscriptionsPlugin = fp(
         const updatedAt = calendar.format(Date.now())
         const reply = (await redis.eval(
           SAVE_LUA,
-          2,
-          keys.reportSubscription(id),
-          keys.reportSubscriptions,
-          baseVersion,
-          JSON.stringify(value),
-          updatedAt,
-          id,
-          value.title,
-          'report',
-          Date.now(),
-        )) as string[]
+          ...definitionSaveCall(keys.reportSubscription(id), keys.reportSubscriptions, {
+            baseVersion,
+            definition: JSON.stringify(value),
+            updatedAt,
+            id,
+            title: value.title,
+            kind: 'report',
+            createdAt: Date.now(),
+            max: MAX_REPORT_SUBSCRIPTIONS,
+          }),
+        )) as ScreenSaveReply
+        if (reply[0] === 'full') throw limitReached('report subscriptions', reply[1])
         if (reply[0] === 'conflict') {
           return { ok: false, current: { ...(JSON.parse(reply[2]!) as ReportSubscriptionDefinition), version: Number(reply[1]), updatedAt: reply[3] ?? '' }, baseVersion }
         }
@@ -220,7 +224,7 @@ export async function reportSubscriptionsRoutes(fastify: FastifyInstance): Promi
         description: 'Create or replace a report subscription: body = definition + `version` it was based on (0 or absent: create); docs/api.md#report-subscriptions',
         params: IdParams,
         body: Anything,
-        response: { 200: Anything, 409: Type.Object({ error: Type.String(), message: Type.String(), current: Anything }), ...errors },
+        response: { 200: Anything, 409: Type.Object({ error: Type.String(), message: Type.String(), current: Type.Optional(Anything) }), ...errors },
       },
     },
     async (request, reply) => {

@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs'
 import type { FastifyInstance, FastifyReply } from 'fastify'
 import fp from 'fastify-plugin'
 import Type from 'typebox'
-import { SCREEN_HISTORY_LENGTH, SCREEN_ID_PATTERN, ScreenDefinition } from '../../protocol/screen.ts'
+import { MAX_SCREENS, SCREEN_HISTORY_LENGTH, SCREEN_ID_PATTERN, ScreenDefinition } from '../../protocol/screen.ts'
 import type { ScreenSummary, ScreenVersionSummary, StoredDraft, StoredScreen } from '../../protocol/screen.ts'
 import { TEMPLATES } from '../../widgets/templates/index.ts'
 import { CockpitError } from '../errors.ts'
@@ -18,6 +18,7 @@ import { checkScreenBody } from '../screens/validate.ts'
 import type { DerivedQuery, ScreenIssue } from '../screens/validate.ts'
 import { EMBED_SOCKETS_ROOM } from './realtime.ts'
 import { screenDeleteCall, screenSaveCall, screensSeedCall } from '../redis/screen-scripts.ts'
+import { limitReached } from '../redis/screen-scripts.ts'
 import type { ScreenSaveReply } from '../redis/screen-scripts.ts'
 
 const script = (name: string) => readFileSync(new URL(`../redis/scripts/${name}.lua`, import.meta.url), 'utf8')
@@ -74,7 +75,8 @@ const ScreenSummarySchema = Type.Object({
 const ErrorBody = Type.Object({ error: Type.String(), message: Type.String(), errors: Type.Optional(Type.Array(FieldIssue)) })
 const VersionSummarySchema = Type.Object({ version: Type.Integer(), updatedAt: Type.String(), title: Type.String(), current: Type.Boolean() })
 const StoredDraftSchema = Type.Object({ ...ScreenDefinition.properties, version: Type.Integer({ minimum: 0 }), updatedAt: Type.String() }, { additionalProperties: false })
-const ConflictBody = Type.Object({ error: Type.String(), message: Type.String(), current: StoredScreenSchema })
+// `current` with a stale version; without it, COCKPIT_ERR_LIMIT_REACHED (a new screen past MAX_SCREENS)
+const ConflictBody = Type.Object({ error: Type.String(), message: Type.String(), current: Type.Optional(StoredScreenSchema) })
 const IdParams = Type.Object({ id: Type.String({ pattern: SCREEN_ID_PATTERN, description: 'screen id (lowercase slug)' }) })
 
 /** one entry of the history list (screen-save.lua) */
@@ -160,8 +162,10 @@ export const screensPlugin = fp(
           createdAt: Date.now(),
           keep: SCREEN_HISTORY_LENGTH,
           draft,
+          max: MAX_SCREENS,
         }),
       )) as ScreenSaveReply
+      if (reply[0] === 'full') throw limitReached('screens', reply[1])
       if (reply[0] === 'conflict') return { ok: false, current: stored(reply[2]!, reply[1]!, reply[3] ?? ''), baseVersion }
       const version = Number(reply[1])
       announce(id, version)

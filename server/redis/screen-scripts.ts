@@ -4,6 +4,7 @@
  * call each encoder builds (`numkeys, key…, arg…` for EVAL). Each script's header lists the same
  * fields in the same order; tests/unit/screen-scripts-contract.test.ts fails when they drift apart.
  */
+import { CockpitError } from '../errors.ts'
 import type { Keys } from './keys.ts'
 import { fieldList } from './script-fields.ts'
 
@@ -39,10 +40,15 @@ export interface ScreenSaveArgs {
   keep: number
   /** the stored draft (its JSON) this save publishes: deleted when it is still the stored one; '' = none */
   draft: string
+  /** most members the index may hold: a new one past it is refused (`full`); 0 = no bound */
+  max: number
 }
 
-/** `['ok', version]` saved; `['conflict', version, definition, updatedAt]` the screen as it stands. */
-export type ScreenSaveReply = ['ok', version: string] | ['conflict', version: string, definition: string, updatedAt: string]
+/**
+ * `['ok', version]` saved; `['conflict', version, definition, updatedAt]` the screen as it stands; `['full', members]`
+ * a new one refused, the index holding `max` already.
+ */
+export type ScreenSaveReply = ['ok', version: string] | ['conflict', version: string, definition: string, updatedAt: string] | ['full', members: string]
 
 /** ARGV of screen-delete.lua. Reply: 1 when the screen existed, else 0. */
 export interface ScreenDeleteArgs {
@@ -80,7 +86,7 @@ export interface SeedTemplate {
 /** Every record of the screen scripts, fields in the order the encoders write them. */
 export const SCREEN_SCRIPT_FIELDS = {
   ScreenKeys: fieldList<ScreenKeys>()(['screen', 'screenIndex', 'versions', 'draft']),
-  ScreenSaveArgs: fieldList<ScreenSaveArgs>()(['baseVersion', 'definition', 'updatedAt', 'id', 'title', 'kind', 'createdAt', 'keep', 'draft']),
+  ScreenSaveArgs: fieldList<ScreenSaveArgs>()(['baseVersion', 'definition', 'updatedAt', 'id', 'title', 'kind', 'createdAt', 'keep', 'draft', 'max']),
   ScreenDeleteArgs: fieldList<ScreenDeleteArgs>()(['id']),
   ScreensSeedKeys: fieldList<ScreensSeedKeys>()(['seeded', 'screenIndex']),
   ScreensSeedArgs: fieldList<ScreensSeedArgs>()(['updatedAt', 'baseScore']),
@@ -108,6 +114,19 @@ function screenKeys(keys: Keys, id: string): ScreenKeys {
 export function screenSaveCall(keys: Keys, args: ScreenSaveArgs): ScriptCall {
   const k = values(SCREEN_SCRIPT_FIELDS.ScreenKeys, screenKeys(keys, args.id))
   return [k.length, ...k, ...values(SCREEN_SCRIPT_FIELDS.ScreenSaveArgs, args)]
+}
+
+/**
+ * screen-save.lua for a definition other than a screen (alert rules and channels, report subscriptions): its hash
+ * and index only, no history and no draft.
+ */
+export function definitionSaveCall(hash: string, index: string, args: Omit<ScreenSaveArgs, 'keep' | 'draft'>): ScriptCall {
+  return [2, hash, index, ...values(SCREEN_SCRIPT_FIELDS.ScreenSaveArgs, { ...args, keep: 0, draft: '' })]
+}
+
+/** The error of a `full` reply: `what` (plural) already number `members`, the most a cockpit stores. */
+export function limitReached(what: string, members: string): CockpitError {
+  return new CockpitError('COCKPIT_ERR_LIMIT_REACHED', `this cockpit already stores ${members} ${what}, the most it keeps: delete one first`)
 }
 
 export function screenDeleteCall(keys: Keys, args: ScreenDeleteArgs): ScriptCall {

@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs'
 import { describe, expect, test } from 'vitest'
 import { createKeys } from '../../server/redis/keys.ts'
-import { SCREEN_SCRIPT_FIELDS, SCREEN_SCRIPT_RECORDS, screenDeleteCall, screenSaveCall, screensSeedCall } from '../../server/redis/screen-scripts.ts'
+import { SCREEN_SCRIPT_FIELDS, SCREEN_SCRIPT_RECORDS, definitionSaveCall, screenDeleteCall, screenSaveCall, screensSeedCall } from '../../server/redis/screen-scripts.ts'
 import { luaHeaderLists } from '../helpers/lua-header.ts'
 
 const scripts = Object.keys(SCREEN_SCRIPT_RECORDS) as (keyof typeof SCREEN_SCRIPT_RECORDS)[]
@@ -25,7 +25,18 @@ describe.each(scripts)('%s.lua header ↔ server/redis/screen-scripts.ts', (scri
 
 describe('the encoders write the fields in the order of the contract', () => {
   test('screen-save: numkeys, KEYS, ARGV', () => {
-    const args = { baseVersion: 3, definition: '{"id":"w"}', updatedAt: '2026-03-10 09:00', id: 'w', title: 'Wall', kind: '', createdAt: 1_700_000_000_000, keep: 50, draft: '' }
+    const args = {
+      baseVersion: 3,
+      definition: '{"id":"w"}',
+      updatedAt: '2026-03-10 09:00',
+      id: 'w',
+      title: 'Wall',
+      kind: '',
+      createdAt: 1_700_000_000_000,
+      keep: 50,
+      draft: '',
+      max: 1000,
+    }
     expect(screenSaveCall(keys, args)).toEqual([
       4,
       't:screen:w',
@@ -33,6 +44,25 @@ describe('the encoders write the fields in the order of the contract', () => {
       't:screen:w:versions',
       't:screen:w:draft',
       ...SCREEN_SCRIPT_FIELDS.ScreenSaveArgs.map((f) => args[f]),
+    ])
+  })
+
+  test('screen-save for another definition: its hash and index, no history, no draft', () => {
+    const args = { baseVersion: 0, definition: '{"id":"r"}', updatedAt: '2026-03-10 09:00', id: 'r', title: 'Rule', kind: 'rule', createdAt: 1_700_000_000_000, max: 1000 }
+    expect(definitionSaveCall('t:alert:rule:r', 't:alert:rules', args)).toEqual([
+      2,
+      't:alert:rule:r',
+      't:alert:rules',
+      0,
+      '{"id":"r"}',
+      '2026-03-10 09:00',
+      'r',
+      'Rule',
+      'rule',
+      1_700_000_000_000,
+      0,
+      '',
+      1000,
     ])
   })
 

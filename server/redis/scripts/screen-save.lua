@@ -17,15 +17,22 @@
 --   createdAt    index score of a new screen: creation time, epoch ms
 --   keep         how many versions the history keeps
 --   draft        the draft this save publishes, deleted when it is still the stored one; '' = none
+--   max          most members the index may hold: a new one past it is refused; 0 = no bound
 -- A present screen is replaced only when its version equals the base version; an absent one
 -- is created (version 1) whatever the base: there is nothing an edit could overwrite.
 -- Every saved version is pushed on the history, which keeps the last `keep` (when the call names
 -- versions: alert rules and channels, saved by this script too, keep no history).
--- Returns (ScreenSaveReply) {'ok', version} or {'conflict', version, definition, updatedAt}.
+-- Returns (ScreenSaveReply) {'ok', version}, {'conflict', version, definition, updatedAt}, or
+-- {'full', members} when a new one would take the index past `max` (a replacement always may).
 local current = redis.call('HGET', KEYS[1], 'version')
 if current and tonumber(current) ~= tonumber(ARGV[1]) then
   local now = redis.call('HMGET', KEYS[1], 'def', 'updatedAt')
   return { 'conflict', current, now[1], now[2] }
+end
+local max = tonumber(ARGV[10])
+if not current and max > 0 then
+  local members = redis.call('ZCARD', KEYS[2])
+  if members >= max and not redis.call('ZSCORE', KEYS[2], ARGV[4]) then return { 'full', tostring(members) } end
 end
 local version = (current and tonumber(current) or 0) + 1
 redis.call('HSET', KEYS[1], 'version', version, 'def', ARGV[2], 'updatedAt', ARGV[3], 'title', ARGV[5], 'kind', ARGV[6])
