@@ -5,6 +5,11 @@
  * it, then removes it (sent, or given up) or puts it back after a back-off; every attempt goes
  * to the delivery log. Two processes never send one delivery at once; a process that dies while
  * sending leaves its claim to expire, and another sends it then.
+ *
+ * A worker sends up to DELIVERY_CONCURRENCY deliveries at once, one per channel: a channel that
+ * answers slowly (up to COCKPIT_ALERT_SEND_TIMEOUT_MS) holds back its own deliveries, not the other
+ * channels'. The claim passes over the channels with a delivery in flight, so one process sends a
+ * channel's deliveries one at a time, in the order they came due.
  */
 import { readFileSync } from 'node:fs'
 import type { Redis } from 'ioredis'
@@ -28,6 +33,8 @@ const CLAIM_LUA = readFileSync(new URL('../redis/scripts/alert-claim.lua', impor
 export const MAX_BACKOFF_MS = 10 * 60_000
 /** A worker with nothing due looks again after at most this (a claim of a process that died may come due). */
 const IDLE_LOOK_MS = 30_000
+/** Deliveries one worker sends at once (each to another channel). */
+export const DELIVERY_CONCURRENCY = 4
 
 /** Delay before attempt `attempts + 1`: base × 2^(attempts − 1), at most MAX_BACKOFF_MS. */
 export function backoffMs(attempts: number, baseMs: number): number {
@@ -48,6 +55,8 @@ export class DeliveryWorker {
   private timer: NodeJS.Timeout | undefined
   private stopped = false
   private lastWarnAt = -Infinity
+  /** channels with a delivery in flight in this process */
+  private readonly busy = new Set<string>()
 
   constructor(private readonly o: OutboxOptions) {}
 
@@ -102,16 +111,44 @@ export class DeliveryWorker {
 
   private async drain(): Promise<void> {
     const { redis, keys } = this.o
-    for (;;) {
-      if (this.stopped) return
-      const now = Date.now()
-      const [id, payload] = (await redis.eval(CLAIM_LUA, 2, keys.alertOutbox, keys.alertPending, now, now + this.leaseMs)) as [string, string]
-      if (id === '') {
-        this.wakeAt(payload === '' ? now + IDLE_LOOK_MS : Number(payload))
-        return
+    const inFlight = new Set<Promise<void>>()
+    let failure: unknown
+    const loop = async (): Promise<void> => {
+      for (;;) {
+        if (this.stopped || failure !== undefined) return
+        if (inFlight.size >= DELIVERY_CONCURRENCY) {
+          await Promise.race(inFlight)
+          continue
+        }
+        const now = Date.now()
+        const [id, payload] = (await redis.eval(CLAIM_LUA, 2, keys.alertOutbox, keys.alertPending, now, now + this.leaseMs, ...this.busy)) as [string, string]
+        if (id === '') {
+          // nothing due but for busy channels: once a send in flight is done (it may retry, or free its channel), look again
+          if (inFlight.size > 0) {
+            await Promise.race(inFlight)
+            continue
+          }
+          this.wakeAt(payload === '' ? now + IDLE_LOOK_MS : Number(payload))
+          return
+        }
+        const d = JSON.parse(payload) as Queued
+        this.busy.add(d.channel)
+        const sending: Promise<void> = this.deliver(d)
+          .catch((err: unknown) => void (failure ??= err))
+          .finally(() => {
+            this.busy.delete(d.channel)
+            inFlight.delete(sending)
+          })
+        inFlight.add(sending)
       }
-      await this.deliver(JSON.parse(payload) as Queued)
     }
+    try {
+      await loop()
+    } finally {
+      // a failure (Redis away) ends the pass once the sends in flight are done
+      await Promise.all(inFlight)
+    }
+    if (failure !== undefined) throw failure
   }
 
   private attempt(d: Queued, kind: DeliveryAttempt['kind'], status: DeliveryStatus, detail: string): DeliveryAttempt {

@@ -31,7 +31,8 @@ interface Received {
 /** A local HTTP receiver: records every request; `answer` decides the reply (default 200 `{errcode:0}`). */
 async function receiver() {
   const got: Received[] = []
-  let answer: (r: Received) => [number, unknown] = () => [200, { errcode: 0, errmsg: 'ok' }]
+  /** [status, body, ms to wait before answering] */
+  let answer: (r: Received) => [number, unknown, number?] = () => [200, { errcode: 0, errmsg: 'ok' }]
   const http: Server = createServer((req, res) => {
     let raw = ''
     req.on('data', (c: Buffer) => (raw += c.toString()))
@@ -39,8 +40,10 @@ async function receiver() {
       const url = new URL(req.url ?? '/', 'http://x')
       const r: Received = { path: url.pathname, query: url.searchParams, headers: req.headers, raw, body: raw ? JSON.parse(raw) : undefined }
       got.push(r)
-      const [status, body] = answer(r)
-      res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body))
+      const [status, body, delay] = answer(r)
+      const send = () => res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body))
+      if (delay) setTimeout(send, delay)
+      else send()
     })
   })
   await new Promise<void>((r) => http.listen(0, '127.0.0.1', r))
@@ -338,6 +341,62 @@ describe('the outbox', () => {
         .sort(),
     ).toEqual(ids.map((id) => `t-${id}`).sort())
     expect(await redis.zcard(keys.alertOutbox)).toBe(0)
+  })
+})
+
+describe('the outbox, channels side by side', () => {
+  test("a slow channel holds back its own deliveries, in order, and not the other channels'", async () => {
+    const slowUrl = `${hook.base}/slow`
+    const fastUrl = `${hook.base}/fast`
+    const side = await startTestServer({ ...env, COCKPIT_KEY_PREFIX: `${prefix}side:`, TEST_SLOW_URL: slowUrl, TEST_FAST_URL: fastUrl })
+    extra.push(side)
+    const { redis, keys } = side.app
+    const put = (id: string, urlEnv: string) =>
+      side.app.inject({ method: 'PUT', url: `/api/v1/alert-channels/${id}`, headers: { authorization: `Bearer ${side.adminKey}` }, payload: { kind: 'webhook', urlEnv } })
+    expect((await put('slow', 'TEST_SLOW_URL')).statusCode).toBe(200)
+    expect((await put('fast', 'TEST_FAST_URL')).statusCode).toBe(200)
+    const arrived = new Map<string, number>()
+    hook.answer((r) => {
+      if (r.body?.rule === 'side') arrived.set(r.body.id as string, Date.now())
+      return [200, { errcode: 0, errmsg: 'ok' }, r.path === '/slow' ? 600 : 0]
+    })
+    try {
+      const now = Date.now()
+      const tx = redis.multi()
+      for (const channel of ['slow', 'fast']) {
+        for (let i = 0; i < 3; i++) {
+          const id = `${channel}-${i}`
+          const transition = {
+            id: `t-${id}`,
+            rule: 'side',
+            title: 'Side',
+            severity: 'info',
+            metric: 'sales.qty',
+            to: 'firing',
+            groups: [],
+            condition: '> 0',
+            period: 'today',
+            at: new Date().toISOString(),
+          }
+          tx.hset(keys.alertPending, id, JSON.stringify({ id, channel, transition, attempts: 0 }))
+          // the slow channel's come due first: one at a time, they would hold the fast ones back for 1.8 s
+          tx.zadd(keys.alertOutbox, now - 10 + (channel === 'slow' ? i : 3 + i), id)
+        }
+      }
+      await tx.exec()
+      side.app.alerts.worker.kick()
+      await waitFor(() => arrived.size === 6, 'all six deliveries')
+      const at = (id: string) => arrived.get(`t-${id}`)!
+      // every fast delivery reached its receiver before the slow channel's first answer came back
+      for (let i = 0; i < 3; i++) expect(at(`fast-${i}`)).toBeLessThan(at('slow-0') + 600)
+      // the slow channel's, one after the other in the order they came due
+      expect(at('slow-0')).toBeLessThan(at('slow-1'))
+      expect(at('slow-1')).toBeLessThan(at('slow-2'))
+      // each removed from the outbox once its answer came back
+      await waitFor(async () => ((await redis.zcard(keys.alertOutbox)) === 0 ? true : undefined), 'the outbox to empty')
+    } finally {
+      hook.answer(() => [200, { errcode: 0, errmsg: 'ok' }])
+    }
   })
 })
 
