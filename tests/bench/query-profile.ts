@@ -185,7 +185,12 @@ async function timeHttp(redisUrl: string, ingestKey: string, adminKey: string): 
       await sleep(100)
     }
     const agent = new Agent({ keepAlive: true, maxSockets: 1 })
-    console.log(`http (a cockpit process of its own)`)
+    // what the process spends with no query (timers, background jobs) is in every figure below, by the wall time
+    await sleep(1_000)
+    const idle0 = processCpu(server.pid!)
+    await sleep(3_000)
+    const idle = ((processCpu(server.pid!) - idle0) * 1000) / 3
+    console.log(`http (a cockpit process of its own; ${idle.toFixed(1)} ms CPU per second idle)`)
     for (const [name, q] of Object.entries(QUERIES)) {
       const body = JSON.stringify(q)
       for (let i = 0; i < 3; i++) await postJson(`${url}${API_PREFIX}/query`, body, agent)
