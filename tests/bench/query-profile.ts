@@ -1,21 +1,22 @@
 /**
- * `npx tsx tests/bench/query-profile.ts` — the server CPU of the wall queries over the four-year history, in one
- * process, with nothing else in the way (docs/operations.md "Profiling a query"). It starts a private
- * redis-server, builds the app in process (buildApp, as tests/helpers/server.ts does), loads the Superstore
- * history (mock-feeds/history.ts, PROFILE_MOVEMENTS, default 30,000) and its master data through the API, then
- * times each wall query PROFILE_RUNS (300) times, after a warm-up:
+ * `npx tsx tests/bench/query-profile.ts` — the server CPU of the wall queries over the four-year history, with
+ * nothing else in the way (docs/operations.md "Profiling a query"). It starts a private redis-server, builds the app
+ * in process (buildApp, as tests/helpers/server.ts does), loads the Superstore history (mock-feeds/history.ts,
+ * PROFILE_MOVEMENTS, default 30,000) and its master data through the API, then times each wall query PROFILE_RUNS
+ * (300) times, after a warm-up:
  *  - `inject`: `POST /api/v1/query` through Fastify (app.inject: hooks, auth, the route, JSON serialization);
- *  - `engine`: queryEngine.run alone (calendar, Redis pipeline, summing, names);
+ *  - `engine`: queryEngine.run alone (calendar, the Redis round trip, summing, names);
  *  - `stringify`: JSON.stringify of the result;
  *  - `http`: `POST /api/v1/query` on one keep-alive connection to a cockpit in a process of its own (`server/main.ts`
- *    on the same Redis and prefix, started once the load is done), its CPU read from /proc as tests/bench/history.ts
- *    reads it: the figure closest to the bench's "CPU per query: server", without the bench's import and SQL peer.
+ *    on the same Redis and prefix, started once the load is done; PROFILE_HTTP_LOAD=1: it loads the history itself,
+ *    under a prefix of its own), its CPU read from /proc as tests/bench/history.ts reads it: the figure closest to
+ *    the bench's "CPU per query: server", without the bench's import and SQL peer.
  * For each: CPU per query (process.cpuUsage: this process, so Redis is not in it; `http`: the server process's) and
  * wall p50 / p99 in ms.
- * `PROFILE_QUERY=revenueByMonthCategory` (top10Skus, stockByWarehouse) times that query alone.
- * `PROFILE_CPU=dir` also profiles the `http` server process (from its start, to dir/http/*.cpuprofile).
- * `PROFILE_ONLY=inject` (or engine, stringify) runs that part alone; `PROFILE_CPU=dir` writes a V8 CPU profile of the
- * timed runs only (not the load) to dir/<query>-<part>.cpuprofile, for Chrome DevTools or any .cpuprofile reader.
+ * `PROFILE_QUERY=revenueByMonthCategory` (top10Skus, stockByWarehouse) times that query alone, `PROFILE_ONLY=engine`
+ * (inject, stringify, http) that part alone. `PROFILE_CPU=dir` writes a V8 CPU profile of the timed runs only (not
+ * the load) to dir/<query>-<part>.cpuprofile, and the `http` server's whole run to dir/http/ (written as it exits),
+ * for Chrome DevTools or any .cpuprofile reader.
  * Figures are printed, never asserted.
  */
 import { spawn } from 'node:child_process'
@@ -40,6 +41,7 @@ const ONLY = process.env.PROFILE_ONLY
 const CPU_DIR = process.env.PROFILE_CPU
 /** PROFILE_QUERY=revenueByMonthCategory (a name of QUERIES): that query alone */
 const QUERY = process.env.PROFILE_QUERY
+const LOAD_HTTP = process.env.PROFILE_HTTP_LOAD === '1'
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
 const iso = (t: number) => `${new Date(t + 8 * 3600_000).toISOString().slice(0, 19)}+08:00`
@@ -165,7 +167,9 @@ async function timeHttp(redisUrl: string, ingestKey: string, adminKey: string): 
   const port = await freePort()
   const url = `http://127.0.0.1:${port}`
   const root = new URL('../../', import.meta.url).pathname
-  const env = { ...process.env, NODE_OPTIONS: '', PORT: String(port), HOST: '127.0.0.1', REDIS_URL: redisUrl, COCKPIT_KEY_PREFIX: 'prof:', LOG_LEVEL: 'warn' }
+  // PROFILE_HTTP_LOAD=1: the server loads the history itself (a prefix of its own), as the history bench's does
+  const prefix = LOAD_HTTP ? 'prof-http:' : 'prof:'
+  const env = { ...process.env, NODE_OPTIONS: '', PORT: String(port), HOST: '127.0.0.1', REDIS_URL: redisUrl, COCKPIT_KEY_PREFIX: prefix, LOG_LEVEL: 'warn' }
   // PROFILE_CPU: the server's profile (from its start, written as it exits) beside the in-process ones
   const prof = CPU_DIR ? ['--cpu-prof', `--cpu-prof-dir=${join(CPU_DIR, 'http')}`] : []
   const server = spawn(process.execPath, [...prof, '--import', 'tsx', 'server/main.ts'], {
@@ -183,6 +187,13 @@ async function timeHttp(redisUrl: string, ingestKey: string, adminKey: string): 
         // not listening yet
       }
       await sleep(100)
+    }
+    if (LOAD_HTTP) {
+      const store = createSuperstore(42)
+      await putMasterRecords(url, adminKey, store.master)
+      const stats = { sent: 0, accepted: 0, duplicates: 0, retries: 0, history: 0 }
+      for (const batch of chunks([...historyMovements({ movements: MOVEMENTS }, store)], 1_000)) await postBatch(url, ingestKey, batch, stats)
+      console.log(`the http server loaded ${stats.accepted.toLocaleString('en-US')} movements itself`)
     }
     const agent = new Agent({ keepAlive: true, maxSockets: 1 })
     // what the process spends with no query (timers, background jobs) is in every figure below, by the wall time
