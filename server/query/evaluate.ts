@@ -35,6 +35,8 @@ export async function evaluate(ctx: QueryContext, budget: QueryBudget, metric: Q
   const f = FORMULAS[metric]
   if (f.kind === 'flow') {
     const sums = await readFlow(ctx, budget, f.terms, tileSets, plan)
+    // one counter counted once (most flows: revenue, quantities): its sums are the figures
+    if (f.terms.length === 1 && f.terms[0]![1] === 1) return sums.map((s) => s[0]!)
     return sums.map((s) => {
       const out = new Map<string, number | null>()
       for (const m of membersOf(s)) out.set(m, combine(f.terms, s, m))

@@ -7,7 +7,7 @@ import { METRICS } from '../../protocol/metrics.ts'
 import type { Interval } from '../../protocol/metrics.ts'
 import type { GroupResult, Query, SeriesPoint } from '../../protocol/query.ts'
 import { bucketsIn, countBuckets, tilePeriod, tilesOf } from '../domain/time.ts'
-import type { Tile } from '../domain/time.ts'
+import type { BusinessCalendar, Tile } from '../domain/time.ts'
 import { CockpitError } from '../errors.ts'
 import { ALL_FIELD, RESOLUTIONS } from '../redis/keys.ts'
 import type { Resolution } from '../redis/keys.ts'
@@ -50,7 +50,57 @@ function flowCost(ctx: QueryContext, q: Query, period: Period, plan: Plan, allow
   return reads.reduce((cost, r) => cost + readCost(ctx.cal, r), 0)
 }
 
-async function seriesPoints(ctx: QueryContext, budget: QueryBudget, interval: Interval, period: Period, allowed: Resolution[], openEnd: boolean) {
+/** A point of a series: its start as answered, and the tiles it reads. */
+interface Point {
+  start: string
+  tiles: Tile[]
+}
+
+/**
+ * Most tiles (Σ over entries) kept by `memoTiles`: a few MB at most. A wall asks the same periods
+ * at every refresh, and building them — calendar maths in the business time zone, a formatted
+ * start per point — cost a month series over four years about as much CPU as reading its figures.
+ */
+const TILE_MEMO_MAX = 50_000
+/** periods' tiles and series points by calendar, period and options; oldest out first past TILE_MEMO_MAX */
+const tileMemo = new Map<string, { value: Tile[] | Point[]; size: number }>()
+let tileMemoSize = 0
+
+/**
+ * The value `build` makes for `key`, built once while it stays among the recent ones. The tiles
+ * are frozen: every query that asks the same period shares them.
+ */
+async function memoTiles<T extends Tile[] | Point[]>(key: string, build: () => Promise<{ value: T; size: number }>): Promise<T> {
+  const hit = tileMemo.get(key)
+  if (hit) {
+    // most recently used last: a Map iterates in insertion order
+    tileMemo.delete(key)
+    tileMemo.set(key, hit)
+    return hit.value as T
+  }
+  const made = await build()
+  if (made.size > TILE_MEMO_MAX / 4) return made.value
+  tileMemo.set(key, made)
+  tileMemoSize += made.size
+  for (const [k, e] of tileMemo) {
+    if (tileMemoSize <= TILE_MEMO_MAX) break
+    tileMemo.delete(k)
+    tileMemoSize -= e.size
+  }
+  return made.value
+}
+
+const frozen = (tiles: Tile[]): Tile[] => Object.freeze(tiles.map((t) => Object.freeze(t))) as Tile[]
+
+/** the tiles of [from, to) (tilesOf), shared by the queries that ask the same period */
+function periodTiles(budget: QueryBudget, cal: BusinessCalendar, from: number, to: number, allowed: Resolution[], openEnd: boolean): Promise<Tile[]> {
+  return memoTiles(`${cal.timeZone}|tiles|${from}|${to}|${allowed.join()}|${openEnd}`, async () => {
+    const tiles = frozen(await collect(budget, tilesOf(cal, from, to, { allowed, openEnd })))
+    return { value: tiles, size: tiles.length + 1 }
+  })
+}
+
+async function seriesPoints(ctx: QueryContext, budget: QueryBudget, interval: Interval, period: Period, allowed: Resolution[], openEnd: boolean): Promise<Point[]> {
   const cal = ctx.cal
   if (RESOLUTIONS.indexOf(interval) < RESOLUTIONS.indexOf(allowed[0]!)) {
     throw new CockpitError('COCKPIT_ERR_UNSUPPORTED_QUERY', `this metric and dimension are kept by ${allowed[0]} at the finest; use interval ${allowed[0]} or coarser`)
@@ -59,15 +109,17 @@ async function seriesPoints(ctx: QueryContext, budget: QueryBudget, interval: In
   assertPoints(interval, countBuckets(cal, interval, period.from, period.to))
   // a point never reads buckets coarser than itself
   const within = allowed.filter((r) => RESOLUTIONS.indexOf(r) <= RESOLUTIONS.indexOf(interval))
-  const points: { start: string; tiles: Tile[] }[] = []
-  for (const b of bucketsIn(cal, interval, period.from, period.to)) {
-    points.push({
-      start: cal.format(b.start),
-      tiles: tilePeriod(cal, Math.max(b.start, period.from), Math.min(b.end, period.to), { allowed: within, openEnd: openEnd && b.end >= period.to }),
-    })
-    await budget.pace()
-  }
-  return points
+  return memoTiles(`${cal.timeZone}|points|${interval}|${period.from}|${period.to}|${within.join()}|${openEnd}`, async () => {
+    const points: Point[] = []
+    let size = 0
+    for (const b of bucketsIn(cal, interval, period.from, period.to)) {
+      const tiles = frozen(tilePeriod(cal, Math.max(b.start, period.from), Math.min(b.end, period.to), { allowed: within, openEnd: openEnd && b.end >= period.to }))
+      points.push(Object.freeze({ start: cal.format(b.start), tiles }))
+      size += tiles.length + 1
+      await budget.pace()
+    }
+    return { value: Object.freeze(points) as Point[], size }
+  })
 }
 
 /** a flow or ratio metric over `period`, under the cost limit and `budget` */
@@ -83,7 +135,7 @@ export async function runFlow(ctx: QueryContext, q: Query, period: Period, at: n
 
   // a ratio over several members (filter with many values) must divide sums, not add ratios:
   // so totals of filtered ratios are read as their own tile set below
-  const whole: Tile[] = await collect(budget, tilesOf(cal, period.from, period.to, { allowed, openEnd }))
+  const whole: Tile[] = await periodTiles(budget, cal, period.from, period.to, allowed, openEnd)
   const points = q.interval ? await seriesPoints(ctx, budget, q.interval, period, allowed, openEnd) : []
   // report the period really covered (ends widen to the finest bucket kept)
   const figures: QueryFigures = { from: cal.format(whole[0]?.start ?? period.from), total: 0 }
@@ -97,14 +149,20 @@ export async function runFlow(ctx: QueryContext, q: Query, period: Period, at: n
 
   if (q.groupBy) {
     // a member whose period total is 0 may still move within it: its series keeps it a group
-    let keys = [...new Set(values.flatMap((m) => [...m.keys()]))]
+    const members = new Set<string>()
+    for (const m of values) for (const k of m.keys()) members.add(k)
+    let keys = [...members]
     const byTotal = (k: string) => totals.get(k) ?? (isRatio ? null : 0)
     keys.sort((a, b) => (byTotal(b) ?? -Infinity) - (byTotal(a) ?? -Infinity) || (a < b ? -1 : 1))
     if (q.top) keys = keys.slice(0, q.top)
     assertAnswerSize(keys.length, points.length)
     figures.groups = keys.map((key): GroupResult => {
       const g = named(ctx, q.groupBy!, { key, total: out(byTotal(key)) })
-      if (q.interval) g.series = points.map((p, i) => ({ start: p.start, value: out(values[i + 1]!.get(key) ?? (isRatio ? null : 0)) }))
+      if (q.interval) {
+        const series: SeriesPoint[] = new Array(points.length)
+        for (let i = 0; i < points.length; i++) series[i] = { start: points[i]!.start, value: out(values[i + 1]!.get(key) ?? (isRatio ? null : 0)) }
+        g.series = series
+      }
       return g
     })
     if (isRatio) {
@@ -182,7 +240,7 @@ async function topInRedis(
   f: SummableFormula,
   top: number,
   whole: Tile[],
-  points: { start: string; tiles: Tile[] }[],
+  points: Point[],
   plan: Plan,
 ): Promise<RankedInRedis | undefined> {
   const sums = await sumGroupsInRedis(ctx, budget, f, whole, plan, top)

@@ -15,6 +15,7 @@ import type { MoneyRules } from '../domain/money.ts'
 import type { BusinessCalendar, Tile } from '../domain/time.ts'
 import { CockpitError } from '../errors.ts'
 import type { Keys, Resolution } from '../redis/keys.ts'
+import { READ_HASHES_LUA, READ_HASHES_SHA, parseReadHashesReply, readHashesCall } from '../redis/read-hashes.ts'
 import { ALL_FIELD, RESOLUTIONS } from '../redis/keys.ts'
 import type { QueryBudget, QueryLimits } from './cost.ts'
 import { countersOf } from '../aggregate/formulas.ts'
@@ -155,49 +156,110 @@ export function allowedForCodes(ctx: QueryContext, metric: Query['metric'], term
 }
 
 /**
+ * Most fields one read-hashes.lua call may read (Σ of the hashes' sizes, checked by the script
+ * before reading). Redis runs one script at a time and the script costs it ~0.7 µs a field (the
+ * JSON encoding; a pipeline of HGETALLs ~0.15), so a call stays under ~3 ms: a wall's month
+ * series by category is ~900 fields. A chunk over it is read as a pipeline of HGETALLs instead,
+ * cheaper for Redis and dearer for this process: the trade is made for small reads only.
+ */
+export const READ_HASHES_MAX_FIELDS = 4_000
+
+/** EVALSHA, loading the script with EVAL when Redis has not seen it (a restart flushes scripts) */
+export async function evalScript(ctx: QueryContext, sha: string, lua: string, call: (string | number)[]): Promise<unknown> {
+  try {
+    return await ctx.redis.evalsha(sha, ...(call as [number, ...(string | number)[]]))
+  } catch (err) {
+    if (!(err instanceof Error) || !err.message.startsWith('NOSCRIPT')) throw err
+    return ctx.redis.eval(lua, ...(call as [number, ...(string | number)[]]))
+  }
+}
+
+/**
+ * Whole hashes, each key's `[field, value, …]` in the order of `keys`: by read-hashes.lua (one
+ * JSON text; each key once), or undefined when they hold more than READ_HASHES_MAX_FIELDS fields.
+ */
+async function readHashes(ctx: QueryContext, keys: readonly string[]): Promise<string[][] | undefined> {
+  const index = new Map<string, number>()
+  const unique: string[] = []
+  const at = keys.map((k) => {
+    let i = index.get(k)
+    if (i === undefined) index.set(k, (i = unique.push(k) - 1))
+    return i
+  })
+  const reply = parseReadHashesReply(await evalScript(ctx, READ_HASHES_SHA, READ_HASHES_LUA, readHashesCall(unique, { maxFields: READ_HASHES_MAX_FIELDS })), unique.length)
+  if (!reply.ok) return undefined
+  return at.map((i) => reply.hashes[i]!)
+}
+
+/**
  * reads Σ terms over tiles, per tile set and term: member → units. `dim` all → field `_`; with
- * members → those fields; else every member (that `keep` accepts). Sent in chunks of READ_CHUNK
- * commands, each reply folded in (and counted against the budget) as it arrives.
+ * members → those fields; else every member (that `keep` accepts). Read in chunks of READ_CHUNK
+ * hashes, one round trip each — whole hashes by one read-hashes.lua call, which costs this
+ * process several times less CPU than their HGETALL replies (docs/architecture.md "Query CPU") —
+ * each reply folded in (and counted against the budget) as it arrives.
  */
 export async function readFlow(ctx: QueryContext, budget: QueryBudget, terms: Terms, tileSets: Tile[][], plan: Plan): Promise<Map<string, number>[][]> {
   const { dim, members, keep } = plan
   // per tile set (series point), per term: member → units
   const sums = tileSets.map(() => terms.map(() => new Map<string, number>()))
-  let pipe = ctx.redis.pipeline()
+  // whole hashes by script, until one chunk holds too many fields: the rest go by pipeline
+  let whole = dim !== 'all' && !members
+  let keys: string[] = []
   let into: Map<string, number>[] = []
+  /** a whole hash as `[field, value, …]` into `sum` */
+  const addFlat = (sum: Map<string, number>, flat: readonly string[]) => {
+    budget.spend(Math.max(1, flat.length / 2))
+    for (let k = 0; k < flat.length; k += 2) {
+      const m = flat[k]!
+      if (!keep || keep(m)) sum.set(m, (sum.get(m) ?? 0) + Number(flat[k + 1]))
+    }
+  }
   const flush = async () => {
     budget.check()
-    const replies = (await pipe.exec()) ?? []
-    budget.check()
-    for (let i = 0; i < into.length; i++) {
-      if (i % 64 === 0) await budget.pace()
-      const [err, value] = replies[i] ?? [new Error('missing reply'), null]
-      if (err) throw err
-      const sum = into[i]!
-      if (dim === 'all') {
-        budget.spend(1)
-        if (value !== null) sum.set(ALL_FIELD, (sum.get(ALL_FIELD) ?? 0) + Number(value))
-      } else if (members) {
-        budget.spend(members.length)
-        ;(value as (string | null)[]).forEach((v, k) => {
-          if (v !== null) sum.set(members[k]!, (sum.get(members[k]!) ?? 0) + Number(v))
-        })
-      } else {
-        const fields = Object.entries(value as Record<string, string>)
-        budget.spend(Math.max(1, fields.length))
-        for (const [m, v] of fields) if (!keep || keep(m)) sum.set(m, (sum.get(m) ?? 0) + Number(v))
+    const hashes = whole ? await readHashes(ctx, keys) : undefined
+    if (whole && !hashes) whole = false
+    if (hashes) {
+      budget.check()
+      for (let i = 0; i < into.length; i++) {
+        if (i % 64 === 0) await budget.pace()
+        addFlat(into[i]!, hashes[i]!)
+      }
+    } else {
+      const pipe = ctx.redis.pipeline()
+      for (const key of keys) {
+        if (dim === 'all') pipe.hget(key, ALL_FIELD)
+        else if (members) pipe.hmget(key, ...members)
+        else pipe.hgetall(key)
+      }
+      const replies = (await pipe.exec()) ?? []
+      budget.check()
+      for (let i = 0; i < into.length; i++) {
+        if (i % 64 === 0) await budget.pace()
+        const [err, value] = replies[i] ?? [new Error('missing reply'), null]
+        if (err) throw err
+        const sum = into[i]!
+        if (dim === 'all') {
+          budget.spend(1)
+          if (value !== null) sum.set(ALL_FIELD, (sum.get(ALL_FIELD) ?? 0) + Number(value))
+        } else if (members) {
+          budget.spend(members.length)
+          ;(value as (string | null)[]).forEach((v, k) => {
+            if (v !== null) sum.set(members[k]!, (sum.get(members[k]!) ?? 0) + Number(v))
+          })
+        } else {
+          const fields = Object.entries(value as Record<string, string>)
+          budget.spend(Math.max(1, fields.length))
+          for (const [m, v] of fields) if (!keep || keep(m)) sum.set(m, (sum.get(m) ?? 0) + Number(v))
+        }
       }
     }
-    pipe = ctx.redis.pipeline()
+    keys = []
     into = []
   }
   for (let s = 0; s < tileSets.length; s++) {
     for (const tile of tileSets[s]!) {
       for (let j = 0; j < terms.length; j++) {
-        const key = ctx.keys.counter(tile.res, tile.bucket, terms[j]![0], dim)
-        if (dim === 'all') pipe.hget(key, ALL_FIELD)
-        else if (members) pipe.hmget(key, ...members)
-        else pipe.hgetall(key)
+        keys.push(ctx.keys.counter(tile.res, tile.bucket, terms[j]![0], dim))
         into.push(sums[s]![j]!)
         if (into.length >= READ_CHUNK) await flush()
       }

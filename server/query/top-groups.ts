@@ -10,6 +10,7 @@ import type { Formula } from '../aggregate/formulas.ts'
 import { TOP_GROUPS_LUA, TOP_GROUPS_SHA, TOP_RANKED_LUA, TOP_RANKED_SHA, parseTopGroupsReply, parseTopRankedReply, topGroupsCall, topRankedCall } from '../redis/top-groups.ts'
 import type { TopCandidate, WeightedKey, WeightedRanking, WeightedTotal } from '../redis/top-groups.ts'
 import type { QueryBudget } from './cost.ts'
+import { evalScript } from './shared.ts'
 import type { Plan, QueryContext } from './shared.ts'
 
 /**
@@ -85,16 +86,6 @@ export async function sumGroupsInRedis(
   if (!reply.ok) return undefined
   budget.spend(Math.max(1, reply.fields))
   return { a: reply.a, b: reply.b, candidates: reply.candidates }
-}
-
-/** EVALSHA, loading the script with EVAL when Redis has not seen it (a restart flushes scripts) */
-async function evalScript(ctx: QueryContext, sha: string, lua: string, call: (string | number)[]): Promise<unknown> {
-  try {
-    return await ctx.redis.evalsha(sha, ...(call as [number, ...(string | number)[]]))
-  } catch (err) {
-    if (!(err instanceof Error) || !err.message.startsWith('NOSCRIPT')) throw err
-    return ctx.redis.eval(lua, ...(call as [number, ...(string | number)[]]))
-  }
 }
 
 /**
