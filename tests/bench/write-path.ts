@@ -3,8 +3,9 @@
  * process, without HTTP: JSON.parse of a batch body, validation, fold, and the
  * apply-batch script (Redis CPU from INFO cpu). The same simulated retail movements as
  * `npm run bench`, cancels included, through the real applier (server/aggregate/applier.ts),
- * into a private redis-server. WP_LUA=<file> runs a profiling build of apply-batch.lua that adds
- * each phase's microseconds into `prof:<phase>` hashes (field `us`); they are printed per movement. Use it to see where a
+ * into a private redis-server. WP_LUA=<file> runs a profiling build of apply-batch.lua (written by
+ * tests/bench/profile-lua.ts) that adds each phase's microseconds into `prof:<phase>` hashes (field `us`); they are
+ * printed per movement. Use it to see where a
  * change moves the cost; `npm run bench` gives the end-to-end figures. Compare runs made one
  * after the other (the machine is shared). BENCH_BATCH (default 500) sets the batch size:
  * 2000 shows what grouping four concurrent 500-movement requests saves; BENCH_BATCHES
@@ -170,5 +171,9 @@ out(`  Redis CPU      ${(redisUs / n).toFixed(2).padStart(7)}`)
 out(
   `payload ${(payloadBytes / n).toFixed(0)} B and ${(cells / n).toFixed(2)} distinct cells per movement (${(payloadBytes / (n / BATCH) / 1024).toFixed(0)} KiB, ${(cells / (n / BATCH)).toFixed(0)} per ${BATCH})`,
 )
-if (process.env.WP_LUA) for (const k of await redis.keys('prof:*')) out(`  ${k.padEnd(28)} ${(Number(await redis.hget(k, 'us')) / n).toFixed(2)}`)
+// WP_LUA: the phases in script order (tests/bench/profile-lua.ts numbers them), µs per movement
+if (process.env.WP_LUA) {
+  out('apply-batch.lua by phase (µs per movement):')
+  for (const k of (await redis.keys('prof:*')).sort()) out(`  ${k.slice(5).padEnd(45)} ${(Number(await redis.hget(k, 'us')) / n).toFixed(2)}`)
+}
 process.exit(0)
