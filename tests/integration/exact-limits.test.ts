@@ -66,3 +66,42 @@ test('a cancel of a receipt into negative stock, before anything else moved the 
   ).json() as { total: number }
   expect(reval.total).toBe(0)
 })
+
+/** every key of the test's prefix with its type and contents: what a refused batch must leave as it was */
+async function snapshot(): Promise<Map<string, unknown>> {
+  const redis = server.app.redis
+  const out = new Map<string, unknown>()
+  for (const key of (await redis.keys(`${server.prefix}*`)).sort()) {
+    const type = await redis.type(key)
+    if (type === 'hash') out.set(key, await redis.hgetall(key))
+    else if (type === 'zset') out.set(key, await redis.zrange(key, 0, -1, 'WITHSCORES'))
+    else if (type === 'list') out.set(key, await redis.lrange(key, 0, -1))
+    else if (type === 'string') out.set(key, await redis.get(key))
+    else out.set(key, type)
+  }
+  return out
+}
+
+test('a batch that would take a counter past int64 is refused whole, every cell as it was', async () => {
+  const { keys, aggregator } = server.app
+  const when = '2026-03-03T11:00:00+08:00'
+  const day = aggregator.calendar.bucketId('day', Date.parse(when))
+  // revenue of that day, by warehouse, already at the edge of int64 for W2 (money units, 1e-4)
+  await server.app.redis.hset(keys.counter('day', day, 's.rev', 'warehouse'), 'W2', '9223372036854775000')
+  const ok = { id: 'edge-ok', type: 'sales_shipment', occurredAt: when, sku: 'EDGE', warehouse: 'W1', qty: 2, unitPrice: 10, category: 'c1' }
+  expect((await post([ok])).statusCode).toBe(200)
+  const before = await snapshot()
+  // many cells of this batch are fine (and are incremented first or last, in whatever order the script meets them);
+  // one, W2's day revenue, would overflow
+  const batch = [
+    { id: 'edge-a', type: 'sales_shipment', occurredAt: when, sku: 'EDGE', warehouse: 'W1', qty: 1, unitPrice: 7, category: 'c1', partner: 'P1' },
+    { id: 'edge-b', type: 'sales_shipment', occurredAt: when, sku: 'EDGE2', warehouse: 'W2', qty: 1, unitPrice: 1, category: 'c2', partner: 'P2' },
+    { id: 'edge-c', type: 'purchase_receipt', occurredAt: when, sku: 'EDGE3', warehouse: 'W3', qty: 5, unitCost: 2 },
+  ]
+  const refused = await post(batch)
+  expect(refused.statusCode).toBe(422)
+  expect(refused.json()).toMatchObject({ error: 'COCKPIT_ERR_COUNTER_RANGE' })
+  expect(await snapshot()).toEqual(before)
+  // the ids were not taken: the same batch without the overflowing line is applied
+  expect((await post(batch.filter((m) => m.id !== 'edge-b'))).json()).toEqual({ accepted: 2, duplicates: 0 })
+})
