@@ -74,7 +74,7 @@ async function snapshot(): Promise<Map<string, unknown>> {
   for (const key of (await redis.keys(`${server.prefix}*`)).sort()) {
     const type = await redis.type(key)
     if (type === 'hash') out.set(key, await redis.hgetall(key))
-    else if (type === 'zset') out.set(key, await redis.zrange(key, 0, -1, 'WITHSCORES'))
+    else if (type === 'zset') out.set(key, await redis.zrange(key, '0', '-1', 'WITHSCORES'))
     else if (type === 'list') out.set(key, await redis.lrange(key, 0, -1))
     else if (type === 'string') out.set(key, await redis.get(key))
     else out.set(key, type)
