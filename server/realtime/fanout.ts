@@ -52,13 +52,12 @@ interface EngineSocketInternals {
       terminate?(): void
     }
   }
-  /** engine.io's; with `discard` it closes now, without it it waits for its queue to drain (which a stalled client never does) */
-  close?(discard?: boolean): void
+  close?(): void
 }
 
 /**
  * Closes `socket`'s connection when it has more unread than `limits` allow; true when it did. A WebSocket is
- * terminated (its close handshake would wait behind the backlog), any other transport closed discarding its queue.
+ * terminated (its close handshake would wait behind the backlog), any other transport closed.
  */
 function shedIfBehind(socket: RoomSocket, limits: FanoutLimits): boolean {
   const conn = socket.conn as unknown as EngineSocketInternals
@@ -67,7 +66,7 @@ function shedIfBehind(socket: RoomSocket, limits: FanoutLimits): boolean {
   const packets = conn.writeBuffer?.length ?? 0
   if (bytes <= limits.maxBacklogBytes && packets <= limits.maxQueuedPackets) return false
   if (typeof ws?.terminate === 'function') ws.terminate()
-  else conn.close?.(true)
+  else conn.close?.()
   return true
 }
 
