@@ -39,6 +39,20 @@ const root = new URL('../../', import.meta.url).pathname
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 /** the server's COCKPIT_FINAL_GRACE_S: memory is read again this long after each import (BENCH_FINAL_GRACE_S) */
 const FINAL_GRACE_S = Number(process.env.BENCH_FINAL_GRACE_S ?? 20)
+/** resolves once the cockpit process `server` answers `url`/readyz with 200; throws if it exits or takes over 60 s */
+export async function waitReady(server: ChildProcess, url: string): Promise<void> {
+  for (let i = 0; ; i++) {
+    if (server.exitCode !== null) throw new Error('the cockpit server exited at start')
+    if (i > 600) throw new Error('the cockpit server did not become ready in 60 s')
+    try {
+      if ((await fetch(`${url}/readyz`)).status === 200) return
+    } catch {
+      // not listening yet
+    }
+    await sleep(100)
+  }
+}
+
 /** the server's cancel window and day retention, as it reads them from the environment (0: days kept forever) */
 const EFFECT_TTL_S = Number(process.env.COCKPIT_EFFECT_TTL_S || 35 * 86_400)
 const RETAIN_DAY_S = Number(process.env.COCKPIT_RETAIN_DAY_S || 0)
@@ -537,16 +551,7 @@ export async function runHistoryBench(o: HistoryBenchOptions): Promise<HistoryBe
       stdio: ['ignore', 'ignore', 'inherit'],
     })
     cleanups.push(() => void server.kill('SIGKILL'))
-    for (let i = 0; ; i++) {
-      if (server.exitCode !== null) throw new Error('the cockpit server exited at start')
-      if (i > 600) throw new Error('the cockpit server did not become ready in 60 s')
-      try {
-        if ((await fetch(`${url}/readyz`)).status === 200) break
-      } catch {
-        // not listening yet
-      }
-      await sleep(100)
-    }
+    await waitReady(server, url)
     const store = createSuperstore(42)
     await putMasterRecords(url, adminKey, store.master)
     const categoryOf = new Map(store.master.skus.map((s) => [s.code, s.category!]))

@@ -33,7 +33,7 @@ import type { Query } from '../../protocol/query.ts'
 import { buildApp } from '../../server/app.ts'
 import { loadConfig } from '../../server/config.ts'
 import { freePort } from '../helpers/private-redis.ts'
-import { postJson } from './history.ts'
+import { postJson, waitReady } from './history.ts'
 
 const MOVEMENTS = Number(process.env.PROFILE_MOVEMENTS ?? 30_000)
 const RUNS = Number(process.env.PROFILE_RUNS ?? 300)
@@ -178,16 +178,7 @@ async function timeHttp(redisUrl: string, ingestKey: string, adminKey: string): 
     stdio: ['ignore', 'ignore', 'inherit'],
   })
   try {
-    for (let i = 0; ; i++) {
-      if (server.exitCode !== null) throw new Error('the cockpit server exited at start')
-      if (i > 600) throw new Error('the cockpit server did not become ready in 60 s')
-      try {
-        if ((await fetch(`${url}/readyz`)).status === 200) break
-      } catch {
-        // not listening yet
-      }
-      await sleep(100)
-    }
+    await waitReady(server, url)
     if (LOAD_HTTP) {
       const store = createSuperstore(42)
       await putMasterRecords(url, adminKey, store.master)

@@ -12,6 +12,7 @@ import { createServer } from 'node:http'
 import type { IncomingHttpHeaders, Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { SMTPServer } from 'smtp-server'
+import type { ChainableCommander } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { io as connect } from 'socket.io-client'
 import type { Socket } from 'socket.io-client'
@@ -301,6 +302,23 @@ describe('a rule on stock below safety stock', () => {
   })
 })
 
+/** a pending delivery of a sample firing transition of `rule` to `channel` (its due time is the caller's ZADD) */
+function queueDelivery(tx: ChainableCommander, pending: string, id: string, channel: string, rule: string): void {
+  const transition = {
+    id: `t-${id}`,
+    rule,
+    title: rule,
+    severity: 'info',
+    metric: 'sales.qty',
+    to: 'firing',
+    groups: [],
+    condition: '> 0',
+    period: 'today',
+    at: new Date().toISOString(),
+  }
+  tx.hset(pending, id, JSON.stringify({ id, channel, transition, attempts: 0 }))
+}
+
 describe('the outbox', () => {
   test('two processes draining one outbox send each delivery once; a claim left by a dead process is sent after its lease', async () => {
     const second = extra[0] ?? (await startTestServer({ ...env }))
@@ -311,19 +329,7 @@ describe('the outbox', () => {
     const now = Date.now()
     const tx = redis.multi()
     ids.forEach((id, i) => {
-      const transition = {
-        id: `t-${id}`,
-        rule: 'outbox',
-        title: 'Outbox',
-        severity: 'info',
-        metric: 'sales.qty',
-        to: 'firing',
-        groups: [],
-        condition: '> 0',
-        period: 'today',
-        at: new Date().toISOString(),
-      }
-      tx.hset(keys.alertPending, id, JSON.stringify({ id, channel: 'outbox-hook', transition, attempts: 0 }))
+      queueDelivery(tx, keys.alertPending, id, 'outbox-hook', 'outbox')
       // the last one was claimed by a process that died: its lease ran out a moment ago
       tx.zadd(keys.alertOutbox, i === ids.length - 1 ? now - 1 : now, id)
     })
@@ -366,19 +372,7 @@ describe('the outbox, channels side by side', () => {
       for (const channel of ['slow', 'fast']) {
         for (let i = 0; i < 3; i++) {
           const id = `${channel}-${i}`
-          const transition = {
-            id: `t-${id}`,
-            rule: 'side',
-            title: 'Side',
-            severity: 'info',
-            metric: 'sales.qty',
-            to: 'firing',
-            groups: [],
-            condition: '> 0',
-            period: 'today',
-            at: new Date().toISOString(),
-          }
-          tx.hset(keys.alertPending, id, JSON.stringify({ id, channel, transition, attempts: 0 }))
+          queueDelivery(tx, keys.alertPending, id, channel, 'side')
           // the slow channel's come due first: one at a time, they would hold the fast ones back for 1.8 s
           tx.zadd(keys.alertOutbox, now - 10 + (channel === 'slow' ? i : 3 + i), id)
         }
