@@ -19,7 +19,8 @@ import type { Keys } from '../redis/keys.ts'
 import type { NormalizedMovement } from '../ingest/validate.ts'
 import { UNSPECIFIED } from './counters.ts'
 import { FINAL_GRACE_S, REVERSIBLE_IN_BATCH, foldBatch, rememberExpiring } from './fold.ts'
-import type { CancelTarget, DimensionSource, EffectRecord, FoldedBatch, ReturnCost } from './fold.ts'
+import type { CancelTarget, DimensionSource, FoldedBatch, ReturnCost } from './fold.ts'
+import { decodeEffect } from './effect-record.ts'
 import { linesTouched } from './order-lines.ts'
 import type { LineRef, LineSnapshot } from './order-lines.ts'
 
@@ -136,7 +137,8 @@ export function createApplier(o: ApplierOptions): Applier {
         }
         return void refuse(`unknown movement id "${target}", or its effect record expired (kept ${o.effectTtl} s)`)
       }
-      const effect = JSON.parse(raw) as EffectRecord
+      const effect = decodeEffect(raw)
+      if (effect === undefined) return void refuse(`the effect record of "${target}" cannot be read: it was not written by the cockpit`)
       if (effect.t === 'cancel') return void refuse('a cancel cannot be cancelled')
       if (effect.c !== undefined) return void refuse(`"${target}" was already cancelled by "${effect.c}"`)
       const first = claimed.get(target)
@@ -177,13 +179,14 @@ export function createApplier(o: ApplierOptions): Applier {
     asking.forEach((n, k) => {
       const m = n.m as { returnOf: string; sku: string }
       const raw = raws[k]
-      const effect = raw ? (JSON.parse(raw) as EffectRecord) : undefined
+      const stored = raw ? decodeEffect(raw) : undefined
       const at = position.get(m.returnOf)
       const earlier = at !== undefined && at < position.get(n.m.id)! ? batch[at] : undefined
-      const type = effect?.t ?? earlier?.type
+      const type = stored?.t ?? earlier?.type
       // unknown, or its effect record expired: costed at the pair's rate
       if (type === undefined) return
-      const sku = effect ? effect.d.sku : (earlier!.m as { sku?: string }).sku
+      const effect = stored?.t === 'cancel' ? undefined : stored
+      const sku = effect ? effect.d.sku : (earlier?.m as { sku?: string } | undefined)?.sku
       const wanted = n.type === 'sales_return' ? 'sales_shipment' : 'purchase_receipt'
       const refuse = (message: string) => rejected.push({ index: n.index, id: n.m.id, errors: [{ path: '/returnOf', message }] })
       if (type !== wanted) return void refuse(`"${m.returnOf}" is a ${type}: a ${n.type} returns a ${wanted}`)

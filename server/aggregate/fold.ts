@@ -25,6 +25,7 @@ import type { CounterCode, CreditSide, LevelCode, LineSide } from './counters.ts
 import { metricsOfCounters } from './formulas.ts'
 import type { ApplyBatchPayload, CancelMark, CreditTouch, Figure, LayerChange, LineHash, LineUpkeep, ReverseOp, ScriptOp, StockOp } from '../redis/apply-batch.ts'
 import { zoneOffsetSeconds } from './ageing.ts'
+import { encodeCancel, encodeEffect } from './effect-record.ts'
 import { OrderLines, lineOutput } from './order-lines.ts'
 import type { Exact, LineEntry, LineSnapshot } from './order-lines.ts'
 
@@ -1109,20 +1110,20 @@ export function foldBatch(
         fx.emit(e, i, -1)
         // its record is written by this script already cancelled (the script appends its outputs after `c`)
         e.c = id
-        records[2 * indexOf.get(target.id)! - 1] = JSON.stringify(e)
+        records[2 * indexOf.get(target.id)! - 1] = encodeEffect(e)
         at = e.at
       } else {
         fx.emit(target.effect, i, -1, target.effect.x)
         marks.push({ t: target.id, e: target.raw, c: id })
         at = target.effect.at
       }
-      records.push(id, JSON.stringify({ t: 'cancel', at: n.at, cancels: target.id }))
+      records.push(id, encodeCancel(n.at, target.id))
     } else {
       const e = effectOf(n, o.dims, o.calendar, returns.get(id))
       fx.emit(e, i, 1, undefined, e.ro === undefined ? undefined : indexOf.get(e.ro))
       indexOf.set(id, i)
       effects.set(id, e)
-      records.push(id, JSON.stringify(e))
+      records.push(id, encodeEffect(e))
     }
     if (at < from) from = at
     if (at > to) to = at

@@ -6,10 +6,11 @@
  */
 import type { Dimension } from '../../protocol/metrics.ts'
 import { routeMember } from '../../protocol/metrics.ts'
-import { MOVEMENT_TYPES } from '../../protocol/movement.ts'
 import type { MovementType } from '../../protocol/movement.ts'
 import type { MovementRow, Query } from '../../protocol/query.ts'
 import { UNSPECIFIED } from '../aggregate/counters.ts'
+import { decodeEffect } from '../aggregate/effect-record.ts'
+import type { CancelRecord } from '../aggregate/effect-record.ts'
 import type { EffectRecord } from '../aggregate/fold.ts'
 import { lineMoney, moneyOut, qtyOut, roundMoney } from '../domain/money.ts'
 import type { MoneyRules } from '../domain/money.ts'
@@ -19,13 +20,6 @@ import type { Filter, QueryContext, QueryFigures } from './shared.ts'
 
 /** Rows `movements.recent` returns unless `top` says otherwise. */
 const DEFAULT_RECENT_ROWS = 50
-
-/** A cancel's entry: when it came and what it reversed. */
-interface CancelRecord {
-  t: 'cancel'
-  at: number
-  cancels: string
-}
 
 export interface RecentSource {
   format(epochMs: number): string
@@ -111,9 +105,6 @@ function describe(id: string, e: EffectRecord, src: RecentSource): MovementRow {
   return row
 }
 
-const TYPES: ReadonlySet<string> = new Set(MOVEMENT_TYPES)
-const isMembers = (d: unknown): d is Record<string, string> => d !== null && typeof d === 'object' && !Array.isArray(d) && Object.values(d).every((v) => typeof v === 'string')
-
 /**
  * One entry of the list, or undefined when it is not one the cockpit wrote: an entry from before
  * ids had a pattern may hold a TAB in its id, and a list is shared by everybody, so one bad entry
@@ -123,22 +114,8 @@ const isMembers = (d: unknown): d is Record<string, string> => d !== null && typ
 export function parseEntry(entry: string): { id: string; e: EffectRecord | CancelRecord } | undefined {
   const tab = entry.lastIndexOf('\t')
   if (tab <= 0) return undefined
-  let e: unknown
-  try {
-    e = JSON.parse(entry.slice(tab + 1))
-  } catch {
-    return undefined
-  }
-  if (e === null || typeof e !== 'object') return undefined
-  const r = e as Partial<EffectRecord> & Partial<CancelRecord>
-  // a time the calendar can format (Date's range), a type the cockpit knows
-  if (typeof r.t !== 'string' || !TYPES.has(r.t) || typeof r.at !== 'number' || !(Math.abs(r.at) <= 8.64e15)) return undefined
-  if (r.t === 'cancel') {
-    if (typeof r.cancels !== 'string') return undefined
-  } else if (!Array.isArray(r.n) || typeof r.n[0] !== 'number' || !isMembers(r.d) || (r.to !== undefined && !(Array.isArray(r.to) && r.to.every((v) => typeof v === 'string')))) {
-    return undefined
-  }
-  return { id: entry.slice(0, tab), e: e as EffectRecord | CancelRecord }
+  const e = decodeEffect(entry.slice(tab + 1))
+  return e === undefined ? undefined : { id: entry.slice(0, tab), e }
 }
 
 let warned = false

@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs'
 import { describe, expect, test } from 'vitest'
 import { counterKeyHead, foldBatch } from '../../server/aggregate/fold.ts'
+import { decodeEffect } from '../../server/aggregate/effect-record.ts'
 import type { CancelTarget, EffectRecord } from '../../server/aggregate/fold.ts'
 import { validateBatch } from '../../server/ingest/validate.ts'
 import { DEFAULT_MONEY } from '../../server/domain/money.ts'
@@ -71,7 +72,7 @@ describe('the encoder writes the contract', () => {
     ],
     { baseCurrency: 'CNY', now },
   )
-  const shipment = JSON.parse(foldBatch([movements[3]!], opts).records[1]!) as EffectRecord
+  const shipment = decodeEffect(foldBatch([movements[3]!], opts).records[1]!) as EffectRecord
   // a StockOutput: line 2.00, qty −1, value −2.00, no revaluation, from 5 units worth 10.00, and
   // its LayerChange: no deficit opened, 1 unit consumed from the layer of business day 20522
   const output: unknown[] = [20_000, -1000, -20_000, 0, 5000, 100_000, 2_000_000, [0, 20_522, 1000]]

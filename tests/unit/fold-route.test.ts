@@ -2,6 +2,7 @@
 import { DEFAULT_MONEY } from '../../server/domain/money.ts'
 import { describe, expect, test } from 'vitest'
 import { foldBatch } from '../../server/aggregate/fold.ts'
+import { decodeEffect } from '../../server/aggregate/effect-record.ts'
 import type { CancelTarget, EffectRecord } from '../../server/aggregate/fold.ts'
 import { validateBatch } from '../../server/ingest/validate.ts'
 import { createCalendar } from '../../server/domain/time.ts'
@@ -38,11 +39,11 @@ describe('transfer routes in the fold', () => {
     const folded = foldBatch([movements[0]!], opts)
     const c = cells(folded.payload)
     for (const bucket of ['m:202603100900', 'h:2026031009', 'd:20260310', 'M:202603']) expect(c.get(`t:c:${bucket}:tr.q:route A→B`)).toBe(2000)
-    expect(JSON.parse(folded.records[1]!)).toMatchObject({ t: 'transfer', to: ['B', '-'], rt: 1 })
+    expect(decodeEffect(folded.records[1]!)).toMatchObject({ t: 'transfer', to: ['B', '-'], rt: 1 })
   })
 
   test('its cancel takes the route cells back', () => {
-    const record = JSON.parse(foldBatch([movements[0]!], opts).records[1]!) as EffectRecord
+    const record = decodeEffect(foldBatch([movements[0]!], opts).records[1]!) as EffectRecord
     record.x = [[0, -2000, 0, 2000, 0]]
     const target: CancelTarget = { id: 'tr-1', raw: JSON.stringify(record), effect: record }
     const c = cells(foldBatch([movements[1]!], opts, new Map([['x-1', target]])).payload)
@@ -51,7 +52,7 @@ describe('transfer routes in the fold', () => {
   })
 
   test('the cancel of a transfer recorded before routes existed leaves route counters alone', () => {
-    const record = JSON.parse(foldBatch([movements[0]!], opts).records[1]!) as EffectRecord
+    const record = decodeEffect(foldBatch([movements[0]!], opts).records[1]!) as EffectRecord
     delete record.rt
     record.x = [[0, -2000, 0, 2000, 0]]
     const target: CancelTarget = { id: 'tr-1', raw: JSON.stringify(record), effect: record }
