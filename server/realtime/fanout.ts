@@ -32,7 +32,7 @@ export interface FanoutStats {
 export interface FanoutLimits {
   /** bytes waiting in a WebSocket's connection (COCKPIT_SOCKET_BACKLOG_BYTES) */
   maxBacklogBytes: number
-  /** packets waiting in a connection's Engine.IO queue (a long-polling client between polls, an upgrade) */
+  /** packets waiting in a connection's Engine.IO queue (a long-polling client between polls, an upgrade; COCKPIT_SOCKET_BACKLOG_PACKETS) */
   maxQueuedPackets: number
 }
 
