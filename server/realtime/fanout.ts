@@ -139,6 +139,11 @@ export function pushToRoom<S extends RoomSocket>(
   for (const id of members) {
     const socket = nsp.sockets.get(id)
     if (socket === undefined) continue
+    // a connection being closed takes nothing more (Socket.IO drops what is sent to it), nor is it shed again: a
+    // long-polling one shed at an earlier push (or room of this push) stays closing until its client polls or its
+    // heartbeat fails, with its queue still past the limit
+    const state = (socket.conn as EngineSocketInternals).readyState
+    if (state === 'closing' || state === 'closed') continue
     if (shedIfBehind(socket, limits)) {
       stats.shed++
       onShed?.(socket)
