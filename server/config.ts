@@ -164,6 +164,8 @@ export interface SecurityConfig {
   maxSocketsPerClient: number
   /** bytes a connection may leave unread before it is closed (server/realtime/fanout.ts) @default 8 MiB (COCKPIT_SOCKET_BACKLOG_BYTES) */
   socketBacklogBytes: number
+  /** packets a connection's Engine.IO queue may hold (a long-polling client between polls) before it is closed @default 1,000 (COCKPIT_SOCKET_BACKLOG_PACKETS) */
+  socketBacklogPackets: number
   /** origins besides the server's own that may call the API and open sockets (`https://intranet.example.com`) @default [] (COCKPIT_ALLOWED_ORIGINS) */
   allowedOrigins: string[]
   /** origins whose pages may frame `/embed` @default [] (COCKPIT_EMBED_ORIGINS) */
@@ -270,6 +272,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): CockpitConfig 
       maxLiveQueriesPerClient: int(env, 'COCKPIT_MAX_LIVE_QUERIES_PER_CLIENT', 300, 1),
       maxSocketsPerClient: int(env, 'COCKPIT_MAX_SOCKETS_PER_CLIENT', 100, 1),
       socketBacklogBytes: int(env, 'COCKPIT_SOCKET_BACKLOG_BYTES', 8 * 1024 * 1024, 64 * 1024),
+      socketBacklogPackets: int(env, 'COCKPIT_SOCKET_BACKLOG_PACKETS', 1000, 100),
       allowedOrigins: origins(env, 'COCKPIT_ALLOWED_ORIGINS'),
       embedOrigins: origins(env, 'COCKPIT_EMBED_ORIGINS'),
       authFailuresPerMinute: int(env, 'COCKPIT_AUTH_FAILURES_PER_MINUTE', 20, 1),

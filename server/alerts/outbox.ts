@@ -9,7 +9,9 @@
  * A worker sends up to DELIVERY_CONCURRENCY deliveries at once, one per channel: a channel that
  * answers slowly (up to COCKPIT_ALERT_SEND_TIMEOUT_MS) holds back its own deliveries, not the other
  * channels'. The claim passes over the channels with a delivery in flight, so one process sends a
- * channel's deliveries one at a time, in the order they came due.
+ * channel's deliveries one at a time, in the order they came due. It looks at a bounded number of due
+ * deliveries a call, and the next call goes on where it stopped: another channel's delivery is found
+ * behind any backlog of the busy channels'.
  */
 import { readFileSync } from 'node:fs'
 import type { Redis } from 'ioredis'
@@ -113,6 +115,10 @@ export class DeliveryWorker {
     const { redis, keys } = this.o
     const inFlight = new Set<Promise<void>>()
     let failure: unknown
+    // where the claim's look through the due range goes on (it stopped after so many entries of busy channels), and
+    // every channel busy since that look began: one freed meanwhile keeps its place (its earlier entries are behind)
+    let from = 0
+    const passedOver = new Set<string>()
     const loop = async (): Promise<void> => {
       for (;;) {
         if (this.stopped || failure !== undefined) return
@@ -120,8 +126,13 @@ export class DeliveryWorker {
           await Promise.race(inFlight)
           continue
         }
+        if (from === 0) passedOver.clear()
+        for (const channel of this.busy) passedOver.add(channel)
         const now = Date.now()
-        const [id, payload] = (await redis.eval(CLAIM_LUA, 2, keys.alertOutbox, keys.alertPending, now, now + this.leaseMs, ...this.busy)) as [string, string]
+        const [id, payload, next] = (await redis.eval(CLAIM_LUA, 2, keys.alertOutbox, keys.alertPending, now, now + this.leaseMs, from, ...passedOver)) as [string, string, number?]
+        // more due behind the entries looked at: look on from there
+        from = next ?? 0
+        if (next !== undefined) continue
         if (id === '') {
           // nothing due but for busy channels: once a send in flight is done (it may retry, or free its channel), look again
           if (inFlight.size > 0) {

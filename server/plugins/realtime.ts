@@ -197,9 +197,12 @@ export const realtimePlugin = fp(
     const mainNamespace = io.of('/')
     const fanout: FanoutStats = { direct: 0, queued: 0, shed: 0 }
     // a connection that reads nothing holds at most this much here (a packet per update, a few per second)
-    const fanoutLimits = { maxBacklogBytes: security.socketBacklogBytes, maxQueuedPackets: 1000 }
+    const fanoutLimits = { maxBacklogBytes: security.socketBacklogBytes, maxQueuedPackets: security.socketBacklogPackets }
     const warnShed = throttled(60_000, (address: string) =>
-      fastify.log.warn({ address, shed: fanout.shed }, `a connection left more than COCKPIT_SOCKET_BACKLOG_BYTES=${security.socketBacklogBytes} unread: it was closed`),
+      fastify.log.warn(
+        { address, shed: fanout.shed },
+        `a connection left more than COCKPIT_SOCKET_BACKLOG_BYTES=${security.socketBacklogBytes} or COCKPIT_SOCKET_BACKLOG_PACKETS=${security.socketBacklogPackets} unread: it was closed`,
+      ),
     )
     const periodRules = { calendar: fastify.aggregator.calendar, retention: config.retention }
     // while Redis is away every room's refresh fails: one line per 10 s says so, with the count

@@ -32,7 +32,7 @@ export interface FanoutStats {
 export interface FanoutLimits {
   /** bytes waiting in a WebSocket's connection (COCKPIT_SOCKET_BACKLOG_BYTES) */
   maxBacklogBytes: number
-  /** packets waiting in a connection's Engine.IO queue (a long-polling client between polls, an upgrade) */
+  /** packets waiting in a connection's Engine.IO queue (a long-polling client between polls, an upgrade; COCKPIT_SOCKET_BACKLOG_PACKETS) */
   maxQueuedPackets: number
 }
 
@@ -139,6 +139,11 @@ export function pushToRoom<S extends RoomSocket>(
   for (const id of members) {
     const socket = nsp.sockets.get(id)
     if (socket === undefined) continue
+    // a connection being closed takes nothing more (Socket.IO drops what is sent to it), nor is it shed again: a
+    // long-polling one shed at an earlier push (or room of this push) stays closing until its client polls or its
+    // heartbeat fails, with its queue still past the limit
+    const state = (socket.conn as EngineSocketInternals).readyState
+    if (state === 'closing' || state === 'closed') continue
     if (shedIfBehind(socket, limits)) {
       stats.shed++
       onShed?.(socket)

@@ -394,6 +394,69 @@ describe('the outbox, channels side by side', () => {
   })
 })
 
+describe('the outbox, a long backlog of one slow channel', () => {
+  // 150: more than the claim once looked at; 2,500: more than one claim looks at (it goes on where the last stopped)
+  test.each([150, 2500])(
+    "a channel's delivery due behind %i of a slow channel's is sent while the slow one's first is in flight",
+    async (backlog) => {
+      const slowUrl = `${hook.base}/backlog-slow`
+      const fastUrl = `${hook.base}/backlog-fast`
+      const side = await startTestServer({ ...env, COCKPIT_KEY_PREFIX: `${prefix}backlog${backlog}:`, TEST_SLOW_URL: slowUrl, TEST_FAST_URL: fastUrl })
+      extra.push(side)
+      const { redis, keys } = side.app
+      const put = (id: string, urlEnv: string) =>
+        side.app.inject({ method: 'PUT', url: `/api/v1/alert-channels/${id}`, headers: { authorization: `Bearer ${side.adminKey}` }, payload: { kind: 'webhook', urlEnv } })
+      expect((await put('slow', 'TEST_SLOW_URL')).statusCode).toBe(200)
+      expect((await put('fast', 'TEST_FAST_URL')).statusCode).toBe(200)
+      const SLOW_MS = 1500
+      const arrived = new Map<string, number>()
+      /** the slow channel's deliveries, in the order they reached it */
+      const slowOrder: string[] = []
+      let slowAnswersMs = SLOW_MS
+      hook.answer((r) => {
+        if (r.body?.rule === 'backlog') arrived.set(r.body.id as string, Date.now())
+        if (r.body?.rule === 'backlog' && r.path === '/backlog-slow') slowOrder.push(r.body.id as string)
+        return [200, { errcode: 0, errmsg: 'ok' }, r.path === '/backlog-slow' ? slowAnswersMs : 0]
+      })
+      try {
+        // the slow channel's come due first, then one of another channel
+        const now = Date.now()
+        const tx = redis.multi()
+        const slow = Array.from({ length: backlog }, (_, i) => `slow-${i}`)
+        slow.forEach((id, i) => {
+          queueDelivery(tx, keys.alertPending, id, 'slow', 'backlog')
+          tx.zadd(keys.alertOutbox, now - 1000 - backlog + i, id)
+        })
+        queueDelivery(tx, keys.alertPending, 'fast-0', 'fast', 'backlog')
+        tx.zadd(keys.alertOutbox, now - 1000, 'fast-0')
+        await tx.exec()
+        side.app.alerts.worker.kick()
+        await waitFor(() => arrived.get('t-fast-0'), "the other channel's delivery", SLOW_MS * 3)
+        // it reached its receiver before the slow channel's first answer came back
+        expect(arrived.get('t-fast-0')!).toBeLessThan(arrived.get('t-slow-0')! + SLOW_MS)
+        expect(slowOrder).toEqual(['t-slow-0'])
+        // the slow channel answering at once again, its backlog goes out one after the other, in order (the first 150;
+        // then the rest is taken out of the outbox)
+        slowAnswersMs = 0
+        const checked = slow.slice(0, 150).map((id) => `t-${id}`)
+        await waitFor(() => (slowOrder.length >= checked.length ? true : undefined), `${checked.length} of the slow channel's deliveries`, 15_000)
+        expect(slowOrder.slice(0, checked.length)).toEqual(checked)
+        const rest = slow.slice(checked.length)
+        if (rest.length > 0)
+          await redis
+            .multi()
+            .zrem(keys.alertOutbox, ...rest)
+            .hdel(keys.alertPending, ...rest)
+            .exec()
+        await waitFor(async () => ((await redis.zcard(keys.alertOutbox)) === 0 ? true : undefined), 'the outbox to empty')
+      } finally {
+        hook.answer(() => [200, { errcode: 0, errmsg: 'ok' }])
+      }
+    },
+    30_000,
+  )
+})
+
 describe('conditions on totals', () => {
   test('above with hysteresis and quiet hours: notifications are held, states still tracked', async () => {
     await call('PUT', '/api/v1/alert-channels/hook', { kind: 'webhook', urlEnv: 'TEST_HOOK_URL', secretEnv: 'TEST_HOOK_SECRET' })
