@@ -517,7 +517,7 @@ class Folder {
       if (Number.isNaN(v)) {
         const b = this.big.get(t)!
         if (b !== 0n) fixed.push(t, b.toString())
-      } else if (v !== 0) fixed.push(t, String(v))
+      } else if (v !== 0) fixed.push(t, v)
     }
     const payload: ApplyBatchPayload = {
       ttl: this.o.effectTtl,

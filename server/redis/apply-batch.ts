@@ -49,7 +49,7 @@ export interface ApplyBatchPayload {
   K: string[]
   /** counter cells, flat: keyIndex (into K), field, keyIndex, field, …; target t is T[2t−1], T[2t] */
   T: (number | string)[]
-  /** deltas that do not depend on Redis state, flat: targetIndex, delta, …; a delta is a decimal integer string */
+  /** deltas that do not depend on Redis state, flat: targetIndex, delta, …; a delta is a number while safe (|d| < 2^53), else a decimal integer string */
   fixed: (number | string)[]
   /** target lists (arrays of indexes into T) fed by state-dependent amounts; equal lists are shared */
   L: number[][]

@@ -32,7 +32,8 @@
 --   rm     rounding of ties: 0 away from zero, 1 to even
 --   K      distinct counter hash keys
 --   T      flat {keyIndex, field, ...}: the counter cells; target t is K[T[2t-1]] field T[2t]
---   fixed  flat {targetIndex, "delta", ...}: deltas that do not depend on state, decimal strings
+--   fixed  flat {targetIndex, delta, ...}: deltas that do not depend on state, numbers while
+--          safe (|d| < 2^53), else decimal strings
 --   L      lists of target indexes that state-dependent amounts feed (deduplicated)
 --   P      sku|warehouse pairs the operations touch (their stock state is read in one go)
 --   B      backlog cells: {{hashKey, field, field, ...}, ...}
