@@ -5,7 +5,7 @@
  */
 
 /** `scheme://host[:port]` in lower case without a default port, or undefined when `raw` is not an http(s) origin */
-export function normalizeOrigin(raw: string): string | undefined {
+function parseOrigin(raw: string): string | undefined {
   let url: URL
   try {
     url = new URL(raw)
@@ -15,6 +15,24 @@ export function normalizeOrigin(raw: string): string | undefined {
   if (url.protocol !== 'http:' && url.protocol !== 'https:') return undefined
   if (url.username || url.password || (url.pathname !== '/' && url.pathname !== '') || url.search || url.hash) return undefined
   return url.origin.toLowerCase()
+}
+
+/**
+ * Distinct `Origin` values whose normal form is remembered. A browser sends its page's origin
+ * with every API call and socket handshake, so a few are seen over and over; any client may send
+ * any number, so past this many the memory starts over.
+ */
+export const REMEMBERED_ORIGINS = 256
+const remembered = new Map<string, string | undefined>()
+
+/** `scheme://host[:port]` in lower case without a default port, or undefined when `raw` is not an http(s) origin */
+export function normalizeOrigin(raw: string): string | undefined {
+  const known = remembered.get(raw)
+  if (known !== undefined || remembered.has(raw)) return known
+  const normal = parseOrigin(raw)
+  if (remembered.size >= REMEMBERED_ORIGINS) remembered.clear()
+  remembered.set(raw, normal)
+  return normal
 }
 
 export interface OriginCheck {
@@ -36,5 +54,6 @@ export function originAllowed({ origin, host, allowed }: OriginCheck): boolean {
   if (host === undefined || host === '') return false
   // same host and port as the one the browser addressed: compared without the scheme, so a
   // TLS-terminating proxy in front (https outside, http to us) still counts as same-origin
-  return new URL(normal).host === host.toLowerCase()
+  // (`normal` is `scheme://host[:port]` as URL serialises it: its host is what follows the `//`)
+  return normal.slice(normal.indexOf('//') + 2) === host.toLowerCase()
 }

@@ -13,6 +13,7 @@
  *    the bench's "CPU per query: server", without the bench's import and SQL peer.
  * For each: CPU per query (process.cpuUsage: this process, so Redis is not in it; `http`: the server process's) and
  * wall p50 / p99 in ms.
+ * `PROFILE_ORIGIN=1`: the `http` queries carry an `Origin` header (the server's own), as a browser's do.
  * `PROFILE_QUERY=revenueByMonthCategory` (top10Skus, stockByWarehouse) times that query alone, `PROFILE_ONLY=engine`
  * (inject, stringify, http) that part alone. `PROFILE_CPU=dir` writes a V8 CPU profile of the timed runs only (not
  * the load) to dir/<query>-<part>.cpuprofile, and the `http` server's whole run to dir/http/ (written as it exits),
@@ -42,6 +43,8 @@ const CPU_DIR = process.env.PROFILE_CPU
 /** PROFILE_QUERY=revenueByMonthCategory (a name of QUERIES): that query alone */
 const QUERY = process.env.PROFILE_QUERY
 const LOAD_HTTP = process.env.PROFILE_HTTP_LOAD === '1'
+/** PROFILE_ORIGIN=1: the `http` queries carry `Origin` (the server's own), as a browser's do */
+const ORIGIN = process.env.PROFILE_ORIGIN === '1'
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
 const iso = (t: number) => `${new Date(t + 8 * 3600_000).toISOString().slice(0, 19)}+08:00`
@@ -192,16 +195,17 @@ async function timeHttp(redisUrl: string, ingestKey: string, adminKey: string): 
     const idle0 = processCpu(server.pid!)
     await sleep(3_000)
     const idle = ((processCpu(server.pid!) - idle0) * 1000) / 3
-    console.log(`http (a cockpit process of its own; ${idle.toFixed(1)} ms CPU per second idle)`)
+    console.log(`http (a cockpit process of its own; ${idle.toFixed(1)} ms CPU per second idle${ORIGIN ? '; with Origin' : ''})`)
+    const headers: Record<string, string> = ORIGIN ? { origin: url } : {}
     for (const [name, q] of Object.entries(QUERIES)) {
       const body = JSON.stringify(q)
-      for (let i = 0; i < 3; i++) await postJson(`${url}${API_PREFIX}/query`, body, agent)
+      for (let i = 0; i < 3; i++) await postJson(`${url}${API_PREFIX}/query`, body, agent, headers)
       await sleep(100)
       const t = await time(
         `${name}-http`,
         RUNS,
         async () => {
-          const res = await postJson(`${url}${API_PREFIX}/query`, body, agent)
+          const res = await postJson(`${url}${API_PREFIX}/query`, body, agent, headers)
           if (res.status !== 200) throw new Error(`${name}: ${res.status} ${res.text}`)
         },
         () => processCpu(server.pid!) * 1000,

@@ -11,6 +11,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { randomUUID } from 'node:crypto'
+import { request as httpRequest } from 'node:http'
 import { Writable } from 'node:stream'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
@@ -121,6 +122,48 @@ describe('security headers', () => {
     }
     // a path that merely starts with the word is not the embed page
     expect(csp(await call({ url: '/embedded' })).get('frame-ancestors')).toBe("'none'")
+  })
+
+  test('the header lines on the wire, byte for byte: the same on pages, files, the API and its refusals', async () => {
+    const common = (frameAncestors: string) => [
+      `Content-Security-Policy: default-src 'self';script-src 'self';script-src-attr 'none';style-src 'self' 'unsafe-inline';img-src 'self' data: blob:;font-src 'self' data:;connect-src 'self';object-src 'none';base-uri 'self';form-action 'self';frame-ancestors ${frameAncestors}`,
+      'Cross-Origin-Opener-Policy: same-origin',
+      'Cross-Origin-Resource-Policy: same-origin',
+      'Origin-Agent-Cluster: ?1',
+      'Referrer-Policy: no-referrer',
+      'X-Content-Type-Options: nosniff',
+      'X-DNS-Prefetch-Control: off',
+      'X-Download-Options: noopen',
+      'X-Permitted-Cross-Domain-Policies: none',
+      'X-XSS-Protection: 0',
+    ]
+    const page = [...common("'none'"), 'x-frame-options: DENY']
+    const embed = common(`'self' ${PORTAL}`)
+    const cases: [string, string, Record<string, string>, string[]][] = [
+      ['GET', '/', {}, page],
+      ['GET', '/index.html', {}, page],
+      ['GET', '/embedded', {}, page],
+      ['GET', '/embed?token=x', {}, embed],
+      ['GET', '/embed/w1', {}, embed],
+      ['GET', '/api/v1/nothing', {}, [...page, 'vary: Origin']],
+      ['POST', '/api/v1/query', { authorization: `Bearer ${server.adminKey}` }, [...page, 'vary: Origin']],
+      ['POST', '/api/v1/query', { origin: 'https://evil.example' }, [...page, 'vary: Origin']],
+      ['POST', '/api/v1/query', { origin: INTRANET, authorization: `Bearer ${server.adminKey}` }, [...page, 'vary: Origin', `access-control-allow-origin: ${INTRANET}`]],
+    ]
+    // the lines this plugin writes, in their order (Fastify's own and the route's are left out)
+    const ours = /^(content-security-policy|cross-origin-|origin-agent-cluster|referrer-policy|x-|vary|access-control-)/i
+    for (const [method, path, headers, expected] of cases) {
+      const lines = await new Promise<string[]>((resolve, reject) => {
+        const req = httpRequest(`${server.url}${path}`, { method, headers: { ...headers, ...(method === 'POST' ? { 'content-type': 'application/json' } : {}) } }, (res) => {
+          res.resume()
+          const raw = res.rawHeaders
+          resolve(raw.flatMap((name, i) => (i % 2 === 0 && ours.test(name) ? [`${name}: ${raw[i + 1]}`] : [])))
+        })
+        req.on('error', reject)
+        req.end(method === 'POST' ? JSON.stringify(QUERY) : undefined)
+      })
+      expect(lines, `${method} ${path} ${JSON.stringify(headers)}`).toEqual(expected)
+    }
   })
 
   test('the built index.html has no inline script (the CSP would refuse it)', async () => {
