@@ -650,7 +650,7 @@ async function main(): Promise<void> {
 
   const bar = new cliProgress.SingleBar(
     {
-      format: ' {bar} {percentage}% | {lines} lines | {rate} lines/s | ETA {eta} | accepted {accepted}, duplicates {duplicates}, rejected {rejected}',
+      format: PROGRESS_FORMAT,
       hideCursor: true,
       noTTYOutput: false,
     },
@@ -673,7 +673,7 @@ async function main(): Promise<void> {
       signal: controller.signal,
       onProgress(p) {
         if (!showBar) return
-        const payload = { lines: p.lines, rate: p.linesPerSecond, eta: formatEta(p.etaSeconds), accepted: p.accepted, duplicates: p.duplicates, rejected: p.rejected }
+        const payload = progressPayload(p)
         if (bar.getTotal() !== p.totalBytes) bar.start(p.totalBytes, p.bytes, payload)
         else bar.update(p.bytes, payload)
       },
@@ -698,6 +698,17 @@ async function main(): Promise<void> {
 }
 
 /** seconds as the bar shows them: `1h2m3s`, `2m5s`, `45s`; `…` before there is a pace to go by */
+/**
+ * The importer's progress bar (cli-progress). The ETA is `{left}`, not `{eta}`: cli-progress fills its own `{eta}`
+ * (bare seconds at the bar's recent pace) over a payload's, so the bar would show that instead of formatEta's.
+ */
+export const PROGRESS_FORMAT = ' {bar} {percentage}% | {lines} lines | {rate} lines/s | ETA {left} | accepted {accepted}, duplicates {duplicates}, rejected {rejected}'
+
+/** What the bar shows of a progress report, by its placeholders. */
+export function progressPayload(p: { lines: number; linesPerSecond: number; etaSeconds: number | undefined; accepted: number; duplicates: number; rejected: number }) {
+  return { lines: p.lines, rate: p.linesPerSecond, left: formatEta(p.etaSeconds), accepted: p.accepted, duplicates: p.duplicates, rejected: p.rejected }
+}
+
 export function formatEta(seconds: number | undefined): string {
   if (seconds === undefined) return '…'
   const h = Math.floor(seconds / 3600)
