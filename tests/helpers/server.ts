@@ -7,6 +7,7 @@ import { Redis } from 'ioredis'
 import { afterAll, beforeAll } from 'vitest'
 import { buildApp } from '../../server/app.ts'
 import { loadConfig } from '../../server/config.ts'
+import { freePort } from './private-redis.ts'
 import { deletePrefix } from './redis-prefix.ts'
 
 const root = new URL('../../', import.meta.url).pathname
@@ -58,7 +59,9 @@ export interface ServerProcess {
  * `nodeArgs` go before the script (e.g. `--cpu-prof`, which NODE_OPTIONS refuses); worker processes inherit them.
  */
 export async function spawnServerProcess(env: Record<string, string>, readyPath = '/readyz', nodeArgs: string[] = []): Promise<ServerProcess> {
-  const port = 20000 + Math.floor(Math.random() * 20000)
+  // a port free now, from the system: a random one could be a connection's local port (the fan-out bench leaves
+  // 20,000 of them closing, in the range a random pick fell in one time in three)
+  const port = await freePort()
   const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', 'server/main.ts'], {
     cwd: root,
     env: { ...process.env, NODE_OPTIONS: '', PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', ...env },
